@@ -1,0 +1,54 @@
+/**
+ * The contract between Node tools (the `shoal` CLI, e2e helpers) and the pages
+ * they drive through Playwright. The coordinator page sets
+ * `window.shoalCoordinator`; the worker page sets `window.shoalWorker`.
+ * Everything here crosses `page.evaluate`, so it is plain data.
+ */
+import type { ErrorCode, RemoteError } from './errors.ts';
+import type { Capabilities } from './wire.ts';
+
+export type JobOutcome =
+  | { ok: true; result: unknown; elapsedMs: number }
+  | { ok: false; error: { code: ErrorCode; message: string; stack?: string | undefined; remote?: RemoteError | undefined }; elapsedMs: number };
+
+export type WorkerState = 'connecting' | 'idle' | 'busy' | 'lost';
+
+export interface WorkerSummary {
+  peerId: string;
+  name?: string | undefined;
+  state: WorkerState;
+  caps: Capabilities | null;
+  running: number;
+  tasksDone: number;
+}
+
+export interface CoordinatorPageApi {
+  /** This tab's peer id once it has joined the room, else null. */
+  peerId(): string | null;
+  /** Workers whose data channel is open and who said hello. */
+  workers(): WorkerSummary[];
+  /** Resolves when at least `count` workers are ready; rejects with ERR_TIMEOUT. */
+  waitForWorkers(count: number, timeoutMs: number): Promise<void>;
+  /** Imports `source` (an ES module) and runs its default export with the cluster. */
+  runJob(source: string): Promise<JobOutcome>;
+}
+
+export interface WorkerPageStatus {
+  peerId: string | null;
+  connection: 'joining' | 'connected' | 'left' | 'failed';
+  coordinator: 'none' | 'connecting' | 'open';
+  tasksRun: number;
+  currentTask: string | null;
+}
+
+export interface WorkerPageApi {
+  status(): WorkerPageStatus;
+  leave(): void;
+}
+
+declare global {
+  interface Window {
+    shoalCoordinator?: CoordinatorPageApi;
+    shoalWorker?: WorkerPageApi;
+  }
+}

@@ -1,0 +1,115 @@
+/**
+ * One WebRTC connection to one peer, over simple-peer. Its lifecycle is a
+ * single state union; every frame received is validated before use, and a
+ * peer that keeps sending garbage is disconnected.
+ */
+import './polyfills.ts';
+import SimplePeer from 'simple-peer';
+import {
+  MAX_DATA_CHANNEL_MESSAGE,
+  ShoalError,
+  parseControlFrame,
+  type ControlMessage,
+  type PeerInfo,
+} from '@shoal/protocol';
+import { Emitter } from './emitter.ts';
+import { FrameBatcher } from './framing.ts';
+
+export type LinkState =
+  | { kind: 'connecting'; since: number }
+  | { kind: 'open'; since: number }
+  | { kind: 'closed'; reason: string };
+
+export type LinkEvents = {
+  signal: [data: Record<string, unknown>];
+  open: [];
+  message: [message: ControlMessage];
+  badMessage: [error: ShoalError];
+  closed: [reason: string];
+};
+
+export interface LinkOptions {
+  initiator: boolean;
+  iceServers: RTCIceServer[];
+  /** Bad frames tolerated before the link is dropped. */
+  maxBadFrames?: number;
+}
+
+const decoder = new TextDecoder();
+
+export class PeerLink extends Emitter<LinkEvents> {
+  state: LinkState = { kind: 'connecting', since: Date.now() };
+  badFrames = 0;
+  private readonly peer: SimplePeer.Instance;
+  private readonly batcher: FrameBatcher;
+  private readonly maxBadFrames: number;
+
+  constructor(
+    readonly info: PeerInfo,
+    options: LinkOptions,
+  ) {
+    super();
+    this.maxBadFrames = options.maxBadFrames ?? 20;
+    this.peer = new SimplePeer({ initiator: options.initiator, trickle: true, config: { iceServers: options.iceServers } });
+    this.batcher = new FrameBatcher(MAX_DATA_CHANNEL_MESSAGE, (frame) => this.peer.send(frame));
+    this.peer.on('signal', (data) => this.emit('signal', data as unknown as Record<string, unknown>));
+    this.peer.on('connect', () => {
+      if (this.state.kind !== 'connecting') return;
+      this.state = { kind: 'open', since: Date.now() };
+      this.emit('open');
+    });
+    this.peer.on('data', (data: Uint8Array) => this.receive(data));
+    this.peer.on('close', () => this.markClosed('channel closed'));
+    this.peer.on('error', (error: Error & { code?: string }) => this.markClosed(`${error.code ?? 'ERR_WEBRTC'}: ${error.message}`));
+  }
+
+  /** Feeds SDP/ICE from the signaling server into the connection. */
+  signal(data: Record<string, unknown>): void {
+    if (this.state.kind === 'closed') return;
+    try {
+      this.peer.signal(data as unknown as SimplePeer.SignalData);
+    } catch (error) {
+      this.emit('badMessage', new ShoalError('ERR_BAD_MESSAGE', `bad signal from ${this.info.peerId}`, { cause: error }));
+    }
+  }
+
+  /** Queues a control message; it goes out with others queued this tick. */
+  send(message: ControlMessage): void {
+    if (this.state.kind !== 'open') {
+      throw new ShoalError('ERR_UNKNOWN_PEER', `cannot send '${message.type}' to ${this.info.peerId}: link is ${this.state.kind}`);
+    }
+    this.batcher.push(message);
+  }
+
+  /** Bytes queued in the data channel but not yet sent. */
+  get bufferedAmount(): number {
+    return this.peer.bufferSize;
+  }
+
+  close(reason: string): void {
+    this.batcher.flush();
+    this.markClosed(reason);
+  }
+
+  private receive(data: Uint8Array): void {
+    const parsed = parseControlFrame(decoder.decode(data), MAX_DATA_CHANNEL_MESSAGE);
+    if (!parsed.ok) {
+      this.badFrames += 1;
+      this.emit('badMessage', parsed.error);
+      if (this.badFrames > this.maxBadFrames) this.markClosed(`too many bad messages (${this.badFrames})`);
+      return;
+    }
+    for (const message of parsed.value) {
+      if (this.state.kind !== 'open') return;
+      this.emit('message', message);
+    }
+  }
+
+  private markClosed(reason: string): void {
+    if (this.state.kind === 'closed') return;
+    this.state = { kind: 'closed', reason };
+    this.batcher.clear();
+    this.peer.destroy();
+    this.emit('closed', reason);
+  }
+}

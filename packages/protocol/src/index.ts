@@ -29,3 +29,4 @@ export type {
 export { parseSignalingClientMessage, parseSignalingServerMessage, parseControlFrame } from './parse.ts';
 export type { Parsed } from './parse.ts';
 export type { JobOutcome, WorkerState, WorkerSummary, CoordinatorPageApi, WorkerPageStatus, WorkerPageApi } from './page.ts';
+export { findNonJsonable } from './jsonable.ts';

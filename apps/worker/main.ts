@@ -1,0 +1,76 @@
+/** The worker page: thin wiring of WorkerRuntime to the DOM. */
+import type { WorkerPageStatus } from '@shoal/protocol';
+import { WorkerRuntime, detectCapabilities } from '@shoal/runtime';
+import { signalingUrlFor } from '@shoal/transport';
+import { byId, h, render } from '../dom.ts';
+
+const params = new URLSearchParams(location.search);
+const room = params.get('room');
+const slotsParam = Number(params.get('slots'));
+const slots = Number.isInteger(slotsParam) && slotsParam > 0 ? slotsParam : null;
+const name = params.get('name') ?? undefined;
+
+let status: WorkerPageStatus = { peerId: null, connection: 'joining', coordinator: 'none', tasksRun: 0, currentTask: null };
+let runtime: WorkerRuntime | null = null;
+const capsPromise = detectCapabilities(slots);
+
+window.shoalWorker = {
+  status: () => status,
+  leave: () => runtime?.leave(),
+};
+
+const CONNECTION_TEXT: Record<WorkerPageStatus['connection'], string> = {
+  joining: 'Joining…',
+  connected: 'Connected',
+  left: 'You left the cluster',
+  failed: 'Disconnected',
+};
+
+async function show(): Promise<void> {
+  const caps = await capsPromise;
+  const connection = byId('connection');
+  connection.textContent = status.connection === 'connected' && status.coordinator !== 'open' ? 'Connected, waiting for the coordinator…' : CONNECTION_TEXT[status.connection];
+  connection.className = `big ${status.connection === 'connected' ? 'ok' : status.connection === 'joining' ? '' : 'bad'}`;
+  byId<HTMLButtonElement>('leave').disabled = status.connection !== 'connected';
+  const gpu = caps.gpu ? `${caps.gpu.vendor} ${caps.gpu.architecture}${caps.gpu.isFallback ? ' (fallback)' : ''}` : 'none';
+  const rows: Array<[string, string]> = [
+    ['Peer id', status.peerId ?? '—'],
+    ['Coordinator', status.coordinator],
+    ['Tasks run', String(status.tasksRun)],
+    ['Running now', status.currentTask ?? 'nothing'],
+    ['Cores / task slots', `${caps.cores} / ${caps.slots}`],
+    ['Memory', caps.deviceMemoryGiB ? `${caps.deviceMemoryGiB} GiB` : 'unknown'],
+    ['WebGPU', gpu],
+  ];
+  render(byId('status'), ...rows.map(([key, value]) => h('tr', {}, h('th', {}, key), h('td', { 'data-key': key }, value))));
+}
+
+async function main(): Promise<void> {
+  byId('leave').addEventListener('click', () => runtime?.leave());
+  if (!room) {
+    status = { ...status, connection: 'failed' };
+    await show();
+    byId('connection').textContent = 'No room in the link: open the join link from the coordinator page.';
+    return;
+  }
+  byId('room').textContent = `room ${room}`;
+  await show();
+  try {
+    runtime = await WorkerRuntime.start({
+      url: signalingUrlFor(location),
+      room,
+      name,
+      slots,
+      onChange: (next) => {
+        status = next;
+        void show();
+      },
+    });
+  } catch (error) {
+    status = { ...status, connection: 'failed' };
+    await show();
+    byId('connection').textContent = `Could not join: ${error instanceof Error ? error.message : String(error)}`;
+  }
+}
+
+void main();

@@ -1,0 +1,60 @@
+import { describe, expect, it } from 'vitest';
+import { compileFunction, executeTask, formatLogArgs, type TaskContext } from './execute.ts';
+
+const logs: string[] = [];
+const ctx: TaskContext = { taskId: 't1', workerId: 'w1', attempt: 1, log: (...args) => logs.push(formatLogArgs(args)) };
+
+function compile(fn: string) {
+  const compiled = compileFunction('f', fn);
+  if (!compiled.ok) throw new Error(compiled.error.message);
+  return compiled.fn;
+}
+
+describe('compileFunction', () => {
+  it('rebuilds arrows, function expressions and async functions from source', async () => {
+    expect(await executeTask(compile(String((a: number, b: number) => a + b)), [2, 3], ctx)).toEqual({ ok: true, value: 5 });
+    expect(await executeTask(compile('function named(x) { return x * 2 }'), [4], ctx)).toEqual({ ok: true, value: 8 });
+    expect(await executeTask(compile('async (x) => x + 1'), [1], ctx)).toEqual({ ok: true, value: 2 });
+  });
+
+  it('refuses method shorthand with ERR_BAD_FUNCTION and says why', () => {
+    const compiled = compileFunction('method', 'method(x) { return x }');
+    expect(compiled.ok).toBe(false);
+    if (!compiled.ok) {
+      expect(compiled.error.code).toBe('ERR_BAD_FUNCTION');
+      expect(compiled.error.message).toMatch(/self-contained function or arrow expressions/);
+    }
+  });
+
+  it('keeps source line numbers in stacks and names the task file', async () => {
+    const result = await executeTask(compile('function boom() {\n  const a = 1;\n  throw new RangeError("bad " + a);\n}'), [], ctx);
+    expect(result.ok).toBe(false);
+    if (!result.ok) {
+      expect(result.error).toMatchObject({ name: 'RangeError', message: 'bad 1', workerId: 'w1' });
+      expect(result.error.stack).toMatch(/shoal-task\/f\.js:3:/);
+    }
+  });
+});
+
+describe('executeTask', () => {
+  it('passes the context last and as `this`', async () => {
+    const fn = compile('function (x, c) { c.log("got", x, {k: 1}); return [this.taskId, c.workerId, x] }');
+    expect(await executeTask(fn, [7], ctx)).toEqual({ ok: true, value: ['t1', 'w1', 7] });
+    expect(logs.at(-1)).toBe('got 7 {"k":1}');
+  });
+
+  it('reports values JSON would mangle instead of sending them', async () => {
+    const result = await executeTask(compile('() => ({ data: new Float64Array(2) })'), [], ctx);
+    expect(result).toMatchObject({ ok: false, error: { code: 'ERR_NOT_SERIALIZABLE' } });
+    if (!result.ok) expect(result.error.message).toMatch(/the return value\.data is a Float64Array/);
+  });
+
+  it('turns thrown non-errors into data', async () => {
+    const result = await executeTask(compile('() => { throw "plain string" }'), [], ctx);
+    expect(result).toMatchObject({ ok: false, error: { name: 'NonError', message: expect.stringContaining('"plain string"') } });
+  });
+
+  it('maps undefined results to null', async () => {
+    expect(await executeTask(compile('() => {}'), [], ctx)).toEqual({ ok: true, value: null });
+  });
+});

@@ -53,11 +53,7 @@ export class PeerLink extends Emitter<LinkEvents> {
     this.peer = new SimplePeer({ initiator: options.initiator, trickle: true, config: { iceServers: options.iceServers } });
     this.batcher = new FrameBatcher(MAX_DATA_CHANNEL_MESSAGE, (frame) => this.peer.send(frame));
     this.peer.on('signal', (data) => this.emit('signal', data as unknown as Record<string, unknown>));
-    this.peer.on('connect', () => {
-      if (this.state.kind !== 'connecting') return;
-      this.state = { kind: 'open', since: Date.now() };
-      this.emit('open');
-    });
+    this.peer.on('connect', () => this.markOpen());
     this.peer.on('data', (data: Uint8Array) => this.receive(data));
     this.peer.on('close', () => this.markClosed('channel closed'));
     this.peer.on('error', (error: Error & { code?: string }) => this.markClosed(`${error.code ?? 'ERR_WEBRTC'}: ${error.message}`));
@@ -91,7 +87,17 @@ export class PeerLink extends Emitter<LinkEvents> {
     this.markClosed(reason);
   }
 
+  private markOpen(): void {
+    if (this.state.kind !== 'connecting') return;
+    this.state = { kind: 'open', since: Date.now() };
+    this.emit('open');
+  }
+
   private receive(data: Uint8Array): void {
+    // simple-peer can deliver the remote's first message before it emits
+    // 'connect' (the channel opens before ICE reports connected). Data proves
+    // the channel works, so the link is open.
+    this.markOpen();
     const parsed = parseControlFrame(decoder.decode(data), MAX_DATA_CHANNEL_MESSAGE);
     if (!parsed.ok) {
       this.badFrames += 1;

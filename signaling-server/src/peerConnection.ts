@@ -1,0 +1,262 @@
+/**
+ * One browser's socket, from connect to close. It validates what the browser
+ * sends, answers with typed errors, and relays signals inside its room.
+ *
+ * Lifecycle (one state union, no scattered flags):
+ *
+ *   lobby ──join──▶ joined ──leave──▶ lobby
+ *     │               │
+ *     └──── close / heartbeat miss / backpressure / too many bad messages / shutdown ──▶ gone
+ *
+ * Nothing a client sends can throw out of `onFrame`: every failure becomes an
+ * `error` reply, a close, or a log line.
+ */
+import { Buffer } from 'node:buffer';
+import {
+  MAX_SIGNALING_MESSAGE,
+  parseSignalingClientMessage,
+  type ErrorCode,
+  type PeerInfo,
+  type SignalingClientMessage,
+  type SignalingServerMessage,
+} from '@shoal/protocol';
+import { describeError, type LogSink } from './log.ts';
+import type { Rooms } from './rooms.ts';
+
+/** The part of a `ws` WebSocket this file uses (tests pass a fake). */
+export interface PeerSocket {
+  readonly readyState: number;
+  readonly bufferedAmount: number;
+  send(data: string): void;
+  ping(): void;
+  close(code: number, reason: string): void;
+  terminate(): void;
+}
+
+export interface PeerCounters {
+  /** Client messages that parsed and were handled. */
+  messages: number;
+  /** Client messages answered with an `error` reply. */
+  rejected: number;
+}
+
+export interface PeerContext {
+  rooms: Rooms<PeerConnection>;
+  counters: PeerCounters;
+  log: LogSink;
+  /** Drop a socket (close 1013) rather than queue past this many bytes. */
+  maxBufferedBytes: number;
+  /** Close (1008) a socket after more than this many bad messages. */
+  maxBadMessages: number;
+  /** Called once, when the connection reaches `gone`. */
+  onGone(connection: PeerConnection): void;
+}
+
+export type PeerState =
+  | { phase: 'lobby' }
+  | { phase: 'joined'; room: string; peer: PeerInfo }
+  | { phase: 'gone'; reason: string };
+
+/** WebSocket close codes this file sends. */
+export const CLOSE_GOING_AWAY = 1001;
+export const CLOSE_POLICY_VIOLATION = 1008;
+export const CLOSE_TRY_AGAIN_LATER = 1013;
+
+export const DEFAULT_MAX_BUFFERED_BYTES = 4 * 1024 * 1024;
+export const DEFAULT_MAX_BAD_MESSAGES = 20;
+
+const OPEN = 1;
+const TERMINATE_AFTER_MS = 1000;
+/** Rejections that mean the client is broken, not merely racing a departure. */
+const COUNTS_AS_BAD: ReadonlySet<ErrorCode> = new Set(['ERR_BAD_MESSAGE', 'ERR_MESSAGE_TOO_LARGE', 'ERR_NOT_JOINED']);
+
+export class PeerConnection {
+  #state: PeerState = { phase: 'lobby' };
+  #alive = true;
+  #badMessages = 0;
+  readonly #socket: PeerSocket;
+  readonly #ctx: PeerContext;
+  readonly #remote: string;
+
+  constructor(socket: PeerSocket, ctx: PeerContext, remote = 'unknown') {
+    this.#socket = socket;
+    this.#ctx = ctx;
+    this.#remote = remote;
+  }
+
+  get state(): PeerState {
+    return this.#state;
+  }
+
+  /** A frame from the client. Never throws. */
+  onFrame(data: Buffer | ArrayBuffer | Buffer[], isBinary: boolean): void {
+    try {
+      if (this.#state.phase === 'gone') return;
+      if (isBinary) return this.#reject('ERR_BAD_MESSAGE', 'binary frames are not accepted; send JSON text');
+      const parsed = parseSignalingClientMessage(frameToText(data), MAX_SIGNALING_MESSAGE);
+      if (!parsed.ok) return this.#reject(parsed.error.code, parsed.error.message);
+      this.#ctx.counters.messages += 1;
+      this.#handle(parsed.value);
+    } catch (error) {
+      this.#ctx.log({ event: 'internalError', where: 'onFrame', ...this.#who(), error: describeError(error) });
+      this.send({ type: 'error', code: 'ERR_INTERNAL', message: 'the server failed to handle that message' });
+    }
+  }
+
+  onPong(): void {
+    this.#alive = true;
+  }
+
+  /** The socket closed (from either side). Never throws. */
+  onClose(code: number, reason: string): void {
+    try {
+      if (this.#state.phase === 'gone') return;
+      this.#ctx.log({ event: 'disconnect', ...this.#who(), code, reason });
+      this.#becomeGone('close', true);
+    } catch (error) {
+      this.#ctx.log({ event: 'internalError', where: 'onClose', error: describeError(error) });
+    }
+  }
+
+  /** One heartbeat round: terminate if the last ping got no pong, else ping again. */
+  heartbeat(): void {
+    if (this.#state.phase === 'gone') return;
+    if (!this.#alive) {
+      this.#ctx.log({ event: 'timeout', ...this.#who() });
+      this.#drop('heartbeat', () => this.#socket.terminate());
+      return;
+    }
+    this.#alive = false;
+    try {
+      this.#socket.ping();
+    } catch (error) {
+      this.#ctx.log({ event: 'internalError', where: 'ping', ...this.#who(), error: describeError(error) });
+    }
+  }
+
+  /** Server shutdown: say so, then close. Does not tell the room (everyone is going). */
+  shutdown(message: string): void {
+    if (this.#state.phase === 'gone') return;
+    this.send({ type: 'shutdown', message });
+    this.#becomeGone('shutdown', false);
+    this.#safely(() => this.#socket.close(CLOSE_GOING_AWAY, 'server shutting down'));
+  }
+
+  /**
+   * Sends one message; false if it was not sent. A socket whose queue would
+   * pass `maxBufferedBytes` is dropped instead of buffered without bound.
+   */
+  send(message: SignalingServerMessage): boolean {
+    if (this.#socket.readyState !== OPEN) return false;
+    const text = JSON.stringify(message);
+    if (this.#socket.bufferedAmount + Buffer.byteLength(text) > this.#ctx.maxBufferedBytes) {
+      this.#ctx.log({ event: 'backpressure', ...this.#who(), bufferedAmount: this.#socket.bufferedAmount });
+      this.#drop('backpressure', () => {
+        this.#socket.close(CLOSE_TRY_AGAIN_LATER, 'not reading fast enough');
+        // The close frame waits behind the full queue; do not wait for ws's 30 s timeout.
+        setTimeout(() => this.#safely(() => this.#socket.terminate()), TERMINATE_AFTER_MS).unref();
+      });
+      return false;
+    }
+    try {
+      this.#socket.send(text);
+      return true;
+    } catch (error) {
+      this.#ctx.log({ event: 'internalError', where: 'send', ...this.#who(), error: describeError(error) });
+      return false;
+    }
+  }
+
+  #handle(message: SignalingClientMessage): void {
+    switch (message.type) {
+      case 'join':
+        return this.#join(message.room, message.role, message.name);
+      case 'signal':
+        return this.#signal(message.to, message.data);
+      case 'leave':
+        if (this.#state.phase !== 'joined') return this.#reject('ERR_NOT_JOINED', 'cannot leave: not in a room');
+        this.#leaveRoom('leave', true);
+        this.#state = { phase: 'lobby' };
+        return;
+    }
+  }
+
+  #join(room: string, role: PeerInfo['role'], name: string | undefined): void {
+    const state = this.#state;
+    if (state.phase === 'joined') {
+      return this.#reject('ERR_BAD_MESSAGE', `already joined room ${state.room} as ${state.peer.peerId}; send leave first`);
+    }
+    const outcome = this.#ctx.rooms.join(room, role, name, this);
+    if (!outcome.ok) return this.#reject('ERR_ROOM_FULL', outcome.message);
+    const peer = outcome.self.info;
+    this.#state = { phase: 'joined', room, peer };
+    this.#ctx.log({ event: 'join', room, peerId: peer.peerId, role, name, peers: outcome.others.length + 1 });
+    this.send({ type: 'welcome', peerId: peer.peerId, room, peers: outcome.others.map((m) => m.info) });
+    for (const other of outcome.others) other.handle.send({ type: 'peerJoined', peer });
+  }
+
+  #signal(to: string, data: Record<string, unknown>): void {
+    const state = this.#state;
+    if (state.phase !== 'joined') return this.#reject('ERR_NOT_JOINED', 'join a room before sending signals');
+    if (to === state.peer.peerId) return this.#reject('ERR_BAD_MESSAGE', 'cannot signal yourself');
+    const target = this.#ctx.rooms.find(state.room, to);
+    if (!target) return this.#reject('ERR_UNKNOWN_PEER', `no peer ${to} in room ${state.room}`);
+    target.handle.send({ type: 'signal', from: state.peer.peerId, data });
+  }
+
+  #reject(code: ErrorCode, message: string): void {
+    this.#ctx.counters.rejected += 1;
+    this.#ctx.log({ event: 'rejected', ...this.#who(), code, message });
+    this.send({ type: 'error', code, message });
+    if (!COUNTS_AS_BAD.has(code)) return;
+    this.#badMessages += 1;
+    if (this.#badMessages > this.#ctx.maxBadMessages && this.#state.phase !== 'gone') {
+      this.#ctx.log({ event: 'dropped', ...this.#who(), reason: 'too many bad messages' });
+      this.#drop('bad messages', () => this.#socket.close(CLOSE_POLICY_VIOLATION, `more than ${this.#ctx.maxBadMessages} bad messages`));
+    }
+  }
+
+  /** Leaves the room (telling the others), then closes the socket with `close`. */
+  #drop(reason: string, close: () => void): void {
+    if (this.#state.phase === 'gone') return;
+    this.#becomeGone(reason, true);
+    this.#safely(close);
+  }
+
+  #becomeGone(reason: string, tellRoom: boolean): void {
+    this.#leaveRoom(reason, tellRoom);
+    this.#state = { phase: 'gone', reason };
+    this.#ctx.onGone(this);
+  }
+
+  #leaveRoom(reason: string, tellRoom: boolean): void {
+    const state = this.#state;
+    if (state.phase !== 'joined') return;
+    // Leave the state machine first, so re-entrant drops (a neighbour over its
+    // buffer limit while we tell it) cannot leave this peer twice.
+    this.#state = { phase: 'lobby' };
+    const others = this.#ctx.rooms.leave(state.room, state.peer.peerId);
+    this.#ctx.log({ event: 'leave', room: state.room, peerId: state.peer.peerId, role: state.peer.role, reason });
+    if (!tellRoom) return;
+    for (const other of others) other.handle.send({ type: 'peerLeft', peerId: state.peer.peerId });
+  }
+
+  #who(): Record<string, unknown> {
+    const state = this.#state;
+    return state.phase === 'joined' ? { room: state.room, peerId: state.peer.peerId, remote: this.#remote } : { remote: this.#remote };
+  }
+
+  #safely(action: () => void): void {
+    try {
+      action();
+    } catch (error) {
+      this.#ctx.log({ event: 'internalError', where: 'close', ...this.#who(), error: describeError(error) });
+    }
+  }
+}
+
+function frameToText(data: Buffer | ArrayBuffer | Buffer[]): string {
+  if (Array.isArray(data)) return Buffer.concat(data).toString('utf8');
+  if (data instanceof ArrayBuffer) return Buffer.from(data).toString('utf8');
+  return data.toString('utf8');
+}

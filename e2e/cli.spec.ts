@@ -1,0 +1,57 @@
+/** The `shoal` command line, run as a user would: a child process. */
+import { spawn } from 'node:child_process';
+import { expect, test } from '@playwright/test';
+import { REPO } from './helpers.ts';
+
+interface Run {
+  code: number | null;
+  stdout: string;
+  stderr: string;
+  last: Record<string, unknown>;
+}
+
+function shoal(args: string[], command = process.execPath, prefix = ['packages/cli/bin/shoal.js']): Promise<Run> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(command, [...prefix, ...args], { cwd: REPO, stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
+    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+    child.on('error', reject);
+    child.on('close', (code) => {
+      const lastLine = stdout.trim().split('\n').at(-1) ?? '';
+      let last: Record<string, unknown> = {};
+      try {
+        last = JSON.parse(lastLine) as Record<string, unknown>;
+      } catch {
+        // left empty: the assertions below will say what was printed
+      }
+      resolve({ code, stdout, stderr, last });
+    });
+  });
+}
+
+test('npx shoal run examples/pi.js --workers 2 --json prints π to two decimals', async () => {
+  const run = await shoal(['shoal', 'run', 'examples/pi.js', '--workers', '2', '--json'], 'npx', ['--no-install']);
+  expect(run.last, run.stderr).toMatchObject({ ok: true });
+  expect(Math.abs((run.last['result'] as number) - Math.PI)).toBeLessThan(0.005);
+  expect(run.code).toBe(0);
+});
+
+test('a job whose task throws prints ok:false with the remote message and exits non-zero', async () => {
+  const run = await shoal(['run', 'e2e/fixtures/throws.ts', '--workers', '2', '--json']);
+  expect(run.last, run.stdout + run.stderr).toMatchObject({
+    ok: false,
+    error: { code: 'ERR_TASK_FAILED', message: expect.stringContaining('value 3 is over the limit') },
+  });
+  expect(run.code).toBe(1);
+});
+
+test('usage errors exit 2 and say what is wrong', async () => {
+  const missing = await shoal(['run', 'no/such/job.js']);
+  expect(missing.code).toBe(2);
+  expect(missing.stderr).toContain('job file not found');
+  const badFlag = await shoal(['run', 'examples/pi.js', '--worker', '2']);
+  expect(badFlag.code).toBe(2);
+  expect(badFlag.stderr).toContain('--workers');
+});

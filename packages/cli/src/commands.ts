@@ -1,0 +1,107 @@
+/**
+ * The table of `shoal` commands: their flags and help. Kept apart from the
+ * implementations so `--help` and usage errors load nothing heavy.
+ */
+import type { FlagSpecs } from './args.ts';
+
+export interface CommandInfo {
+  name: string;
+  usage: string;
+  summary: string;
+  /** Lines after the flag list: details and examples. */
+  details: readonly string[];
+  flags: FlagSpecs;
+  maxPositionals: number;
+}
+
+export const RUN_FLAGS = {
+  workers: { type: 'number', min: 1, value: 'N', description: 'worker tabs to start (default 2)' },
+  slots: { type: 'number', min: 1, value: 'N', description: 'task slots per worker tab (default: cores / workers, at least 1)' },
+  port: { type: 'number', min: 0, value: 'N', description: 'signaling server port (default: a free one)' },
+  timeout: { type: 'number', min: 1, value: 'S', description: 'give up after S seconds with ERR_TIMEOUT (default 300)' },
+  json: { type: 'boolean', description: 'print one JSON line {"ok":...} as the last line of stdout' },
+  verbose: { type: 'boolean', description: "forward the pages' console output to stderr" },
+} as const satisfies FlagSpecs;
+
+export const START_FLAGS = {
+  port: { type: 'number', min: 0, value: 'N', description: 'port to listen on (default $PORT or 8080; 0 picks a free one)' },
+  host: { type: 'string', value: 'H', description: "interface to listen on (default: the server's default)" },
+} as const satisfies FlagSpecs;
+
+export const WORKER_FLAGS = {
+  join: { type: 'string', value: 'URL', description: 'a worker join link, e.g. http://192.168.1.5:8080/worker.html?room=abc' },
+  tabs: { type: 'number', min: 1, value: 'N', description: 'worker tabs to open (default 1)' },
+  slots: { type: 'number', min: 1, value: 'N', description: 'task slots per tab (default: the page decides)' },
+  headed: { type: 'boolean', description: 'show the browser window' },
+  verbose: { type: 'boolean', description: "print each tab's status every few seconds, and page console output" },
+} as const satisfies FlagSpecs;
+
+export const COMMANDS: readonly CommandInfo[] = [
+  {
+    name: 'start',
+    usage: 'shoal start [--port N] [--host H]',
+    summary: 'start the signaling server and print the coordinator and worker links',
+    details: ['Builds the apps first if dist/ is missing. Runs until Ctrl-C.'],
+    flags: START_FLAGS,
+    maxPositionals: 0,
+  },
+  {
+    name: 'run',
+    usage: 'shoal run <job.js|job.mjs|job.ts> [--workers N] [--json] [--timeout S] [--slots N] [--port N] [--verbose]',
+    summary: 'run a job on a local headless cluster and print its result',
+    details: [
+      'A job is an ES module whose default export is `async (cluster) => result`.',
+      'It is bundled for the browser with esbuild; task functions ship to workers as source.',
+      'Exit status: 0 when the job succeeds, 1 when it fails, 2 for usage errors.',
+      '',
+      'Example: shoal run examples/pi.js --workers 2 --json',
+    ],
+    flags: RUN_FLAGS,
+    maxPositionals: 1,
+  },
+  {
+    name: 'worker',
+    usage: 'shoal worker --join <url> [--tabs N] [--slots N] [--headed] [--verbose]',
+    summary: "add headless worker tabs to someone else's cluster",
+    details: ['Opens N tabs at the join link (each gets a name=) and runs until Ctrl-C.'],
+    flags: WORKER_FLAGS,
+    maxPositionals: 0,
+  },
+];
+
+/** The command named `name`, if there is one. */
+export function findCommand(name: string): CommandInfo | undefined {
+  return COMMANDS.find((command) => command.name === name);
+}
+
+/** `shoal --help`. */
+export function mainHelp(): string {
+  const width = Math.max(...COMMANDS.map((c) => c.name.length));
+  return [
+    'shoal: browser-native distributed compute',
+    '',
+    'Usage: shoal <command> [flags]',
+    '',
+    'Commands:',
+    ...COMMANDS.map((c) => `  ${c.name.padEnd(width)}  ${c.summary}`),
+    '',
+    'Run `shoal <command> --help` for its flags.',
+    'Environment: SHOAL_CHROMIUM=/path/to/chrome picks the browser.',
+  ].join('\n');
+}
+
+/** `shoal <command> --help`. */
+export function commandHelp(command: CommandInfo): string {
+  const entries = Object.entries(command.flags).map(([name, spec]) => [`--${name}${spec.type === 'boolean' ? '' : ` ${spec.value}`}`, spec.description]);
+  entries.push(['-h, --help', 'show this help']);
+  const width = Math.max(...entries.map(([left]) => left!.length));
+  return [
+    `Usage: ${command.usage}`,
+    '',
+    `${command.summary[0]!.toUpperCase()}${command.summary.slice(1)}.`,
+    '',
+    'Flags:',
+    ...entries.map(([left, right]) => `  ${left!.padEnd(width)}  ${right}`),
+    ...(command.details.length > 0 ? ['', ...command.details] : []),
+  ].join('\n');
+}

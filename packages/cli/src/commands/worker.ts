@@ -1,0 +1,106 @@
+/** `shoal worker --join URL`: lend this machine's cores to a cluster as headless tabs. */
+import { hostname } from 'node:os';
+import type { Page } from 'playwright-core';
+import type { WorkerPageStatus } from '@shoal/protocol';
+import { UsageError, type ParsedArgs } from '../args.ts';
+import type { WORKER_FLAGS } from '../commands.ts';
+import type { Io } from '../io.ts';
+import { onStopSignal } from '../signals.ts';
+
+const STATUS_INTERVAL_MS = 5_000;
+const OPEN_TIMEOUT_MS = 30_000;
+const LEAVE_GRACE_MS = 2_000;
+
+interface Tab {
+  name: string;
+  page: Page;
+}
+
+/** Runs `shoal worker`; resolves with the exit status once stopped. */
+export async function workerCommand(args: ParsedArgs<typeof WORKER_FLAGS>, io: Io): Promise<number> {
+  const { flags } = args;
+  if (flags.join === undefined) throw new UsageError('missing --join <url> (the worker link that `shoal start` prints)', 'worker');
+  const base = parseJoinUrl(flags.join);
+  const count = flags.tabs ?? 1;
+  const verbose = flags.verbose === true;
+  const log = verbose ? (source: string, text: string) => io.stderr(`[${source}] ${text}\n`) : undefined;
+  // Loaded only now, so usage errors come back without importing Playwright.
+  const { RecentErrors, launchBrowser, openPage, watchPage } = await import('@shoal/launcher');
+
+  const browser = await launchBrowser({ headless: flags.headed !== true, handleSignals: false });
+  let interval: NodeJS.Timeout | undefined;
+  try {
+    const context = await browser.newContext();
+    const errors = new RecentErrors();
+    const tabs: Tab[] = await Promise.all(
+      Array.from({ length: count }, async (_, i): Promise<Tab> => {
+        const url = tabUrl(base, i + 1, count, flags.slots);
+        const name = url.searchParams.get('name')!;
+        const page = await openPage(context, url.href, OPEN_TIMEOUT_MS, (p) => watchPage(p, name, log, errors));
+        return { name, page };
+      }),
+    );
+    io.stderr(`shoal: opened ${count} worker tab${count === 1 ? '' : 's'} at ${base.origin}${base.pathname}; press Ctrl-C to leave\n`);
+
+    if (verbose) {
+      interval = setInterval(() => void printStatuses(tabs, io), STATUS_INTERVAL_MS);
+    }
+
+    const outcome = await new Promise<'signal' | 'disconnected'>((resolve) => {
+      const stopListening = onStopSignal(() => resolve('signal'));
+      browser.once('disconnected', () => {
+        stopListening();
+        resolve('disconnected');
+      });
+    });
+    if (outcome === 'disconnected') {
+      io.stderr('shoal: the browser closed unexpectedly\n');
+      return 1;
+    }
+    io.stderr('shoal: leaving the cluster\n');
+    await Promise.race([
+      Promise.all(tabs.map((tab) => tab.page.evaluate(() => window.shoalWorker?.leave()).catch(() => undefined))),
+      new Promise((resolve) => setTimeout(resolve, LEAVE_GRACE_MS).unref()),
+    ]);
+    return 0;
+  } finally {
+    clearInterval(interval);
+    await browser.close().catch(() => undefined);
+  }
+}
+
+function parseJoinUrl(raw: string): URL {
+  let url: URL;
+  try {
+    url = new URL(raw);
+  } catch {
+    throw new UsageError(`--join must be a URL like http://HOST:PORT/worker.html?room=R, got ${JSON.stringify(raw)}`, 'worker');
+  }
+  if (url.protocol !== 'http:' && url.protocol !== 'https:') throw new UsageError(`--join must be an http(s) URL, got ${raw}`, 'worker');
+  if (!url.searchParams.has('room')) throw new UsageError(`--join must name a room (…/worker.html?room=R), got ${raw}`, 'worker');
+  return url;
+}
+
+/** The URL for tab `index` of `count`: a unique `name=` (kept if given, suffixed when there are several) and `slots=` if asked. */
+export function tabUrl(base: URL, index: number, count: number, slots?: number): URL {
+  const url = new URL(base);
+  const given = url.searchParams.get('name');
+  const name = given === null || given === '' ? `${hostname()}-${index}` : count > 1 ? `${given}-${index}` : given;
+  url.searchParams.set('name', name);
+  if (slots !== undefined) url.searchParams.set('slots', String(slots));
+  return url;
+}
+
+async function printStatuses(tabs: readonly Tab[], io: Io): Promise<void> {
+  for (const tab of tabs) {
+    const status: WorkerPageStatus | null | 'error' = await tab.page.evaluate(() => window.shoalWorker?.status() ?? null).catch(() => 'error' as const);
+    if (status === 'error') io.stderr(`[${tab.name}] status unavailable (page closed?)\n`);
+    else if (status === null) io.stderr(`[${tab.name}] page loaded, window.shoalWorker not set yet\n`);
+    else {
+      const current = status.currentTask ?? '-';
+      io.stderr(
+        `[${tab.name}] peer ${status.peerId ?? '-'} ${status.connection}, coordinator ${status.coordinator}, tasks run ${status.tasksRun}, current ${current}\n`,
+      );
+    }
+  }
+}

@@ -1,0 +1,10 @@
+export { runCli } from './cli.ts';
+export { parseArgs, UsageError, suggest } from './args.ts';
+export type { FlagSpec, FlagSpecs, ParsedArgs } from './args.ts';
+export { COMMANDS, findCommand, mainHelp, commandHelp } from './commands.ts';
+export type { CommandInfo } from './commands.ts';
+export { bundleJob } from './bundle.ts';
+export type { BundledJob, BundleJobOptions } from './bundle.ts';
+export { lanAddress, isLoopbackHost } from './network.ts';
+export { processIo, formatMs } from './io.ts';
+export type { Io } from './io.ts';

@@ -1,0 +1,225 @@
+/**
+ * A whole Shoal cluster on this machine: the signaling server, one Chromium
+ * with one context, a coordinator tab and N worker tabs. Used by `shoal run`,
+ * the e2e tests and the benchmarks.
+ */
+import { availableParallelism } from 'node:os';
+import type { Browser, BrowserContext, Page } from 'playwright-core';
+import { ROOM_PATTERN, ShoalError, randomId, type JobOutcome } from '@shoal/protocol';
+import { startSignalingServer, type RunningServer } from '@shoal/signaling-server';
+import { distDir } from './build-apps.ts';
+import { launchBrowser } from './launch.ts';
+import { RecentErrors, openPage, waitForCoordinator, waitForWorkerCount, waitForWorkerPage, watchPage, type PageLogger } from './pages.ts';
+
+export interface LocalClusterOptions {
+  /** Worker tabs to open and wait for. Default 2; 0 opens only the coordinator. */
+  workers?: number;
+  /** Server port; 0 (the default) picks a free one. */
+  port?: number;
+  /** Interface the server listens on. Default `127.0.0.1`: a local cluster is not reachable from the network. */
+  host?: string;
+  /** Task slots per worker tab. Default max(1, floor(cores / workers)). */
+  slotsPerWorker?: number;
+  /** Room id. Default: a random one. */
+  room?: string;
+  /** Default true. */
+  headless?: boolean;
+  /** Whether Playwright may close the browser and exit the process on signals; see `LaunchBrowserOptions`. Default true. */
+  handleSignals?: boolean;
+  /** Page console output, uncaught errors and crashes, by tab (`coordinator`, `w1`, ...). */
+  onLog?: PageLogger;
+  /** How long the coordinator and the workers each get to become ready. Default 30 s. */
+  readyTimeoutMs?: number;
+  /** Aborting stops startup (closing what was started) or closes the running cluster. */
+  signal?: AbortSignal;
+}
+
+/** Milliseconds spent in each startup phase; `totalMs` is the cold start. */
+export interface ClusterTimings {
+  serverMs: number;
+  browserMs: number;
+  /** Opening the coordinator tab until it has joined its room. */
+  coordinatorMs: number;
+  /** Opening the worker tabs until their pages have loaded. */
+  workerTabsMs: number;
+  /** From loaded worker tabs until the coordinator sees all of them ready. */
+  workersReadyMs: number;
+  totalMs: number;
+}
+
+export interface LocalCluster {
+  readonly server: RunningServer;
+  readonly browser: Browser;
+  readonly context: BrowserContext;
+  readonly coordinator: Page;
+  /** Worker tabs, `w1` first; `addWorker()` appends. */
+  readonly workers: Page[];
+  /** The server's base URL, e.g. `http://localhost:41234`. */
+  readonly url: string;
+  readonly room: string;
+  readonly slotsPerWorker: number;
+  readonly timings: ClusterTimings;
+  /** Runs an ES module job (already bundled) in the coordinator tab. Never rejects. */
+  runJob(source: string): Promise<JobOutcome>;
+  /** Opens one more worker tab and resolves once it is connected to the coordinator. */
+  addWorker(): Promise<Page>;
+  /** Closes the browser and the server. Safe to call more than once. */
+  close(): Promise<void>;
+}
+
+const DEFAULT_READY_TIMEOUT_MS = 30_000;
+const SERVER_CLOSE_GRACE_MS = 5_000;
+
+/**
+ * Starts a local cluster and resolves when all worker tabs are ready. If any
+ * phase fails, whatever was started is closed before the error is rethrown.
+ * Errors are `ShoalError`s: `ERR_NO_BROWSER`, `ERR_NOT_JOINED`,
+ * `ERR_NO_WORKERS`, `ERR_CANCELLED`, `ERR_BAD_OPTION`, `ERR_INTERNAL`.
+ */
+export async function startLocalCluster(options: LocalClusterOptions = {}): Promise<LocalCluster> {
+  const workerCount = options.workers ?? 2;
+  if (!Number.isInteger(workerCount) || workerCount < 0) {
+    throw new ShoalError('ERR_BAD_OPTION', `workers must be a whole number ≥ 0, got ${workerCount}`);
+  }
+  const room = options.room ?? randomId();
+  if (!ROOM_PATTERN.test(room)) throw new ShoalError('ERR_BAD_OPTION', `room must match ${ROOM_PATTERN}, got ${JSON.stringify(room)}`);
+  const slots = options.slotsPerWorker ?? Math.max(1, Math.floor(availableParallelism() / Math.max(1, workerCount)));
+  if (!Number.isInteger(slots) || slots < 1) throw new ShoalError('ERR_BAD_OPTION', `slotsPerWorker must be a whole number ≥ 1, got ${slots}`);
+  const readyTimeoutMs = options.readyTimeoutMs ?? DEFAULT_READY_TIMEOUT_MS;
+  const { signal, onLog } = options;
+  const errors = new RecentErrors();
+
+  // What has been started and not yet closed. `close()` takes whatever is
+  // there now and chains after earlier calls, so a resource that finishes
+  // starting after an abort is still closed by the catch block below.
+  let server: RunningServer | undefined;
+  let browser: Browser | undefined;
+  let closeRequested = false;
+  let closed: Promise<void> = Promise.resolve();
+  const close = (): Promise<void> => {
+    closeRequested = true;
+    const [b, s] = [browser, server];
+    browser = undefined;
+    server = undefined;
+    closed = closed.then(() => closeAll(b, s));
+    return closed;
+  };
+  const onAbort = (): void => void close();
+  signal?.addEventListener('abort', onAbort, { once: true });
+  const checkAborted = (): void => {
+    if (signal?.aborted || closeRequested) throw new ShoalError('ERR_CANCELLED', 'the local cluster was closed while starting');
+  };
+
+  const started = performance.now();
+  let mark = started;
+  const lap = (): number => {
+    const now = performance.now();
+    const ms = now - mark;
+    mark = now;
+    return Math.round(ms);
+  };
+
+  try {
+    checkAborted();
+    const runningServer = await startSignalingServer({ port: options.port ?? 0, host: options.host ?? '127.0.0.1', staticDir: distDir(), quiet: true });
+    server = runningServer;
+    const serverMs = lap();
+    checkAborted();
+
+    const runningBrowser = await launchBrowser({ headless: options.headless ?? true, handleSignals: options.handleSignals ?? true });
+    browser = runningBrowser;
+    checkAborted();
+    const context = await runningBrowser.newContext();
+    const browserMs = lap();
+    checkAborted();
+
+    const base = runningServer.url;
+    const coordinator = await openPage(context, `${base}/coordinator.html?room=${room}`, readyTimeoutMs, (page) =>
+      watchPage(page, 'coordinator', onLog, errors),
+    );
+    await waitForCoordinator(coordinator, readyTimeoutMs, errors);
+    const coordinatorMs = lap();
+    checkAborted();
+
+    const workers: Page[] = [];
+    const openWorker = async (index: number): Promise<Page> => {
+      const name = `w${index}`;
+      const url = `${base}/worker.html?room=${room}&slots=${slots}&name=${name}`;
+      return openPage(context, url, readyTimeoutMs, (page) => watchPage(page, name, onLog, errors));
+    };
+    workers.push(...(await Promise.all(Array.from({ length: workerCount }, (_, i) => openWorker(i + 1)))));
+    const workerTabsMs = lap();
+    checkAborted();
+
+    if (workerCount > 0) await waitForWorkerCount(coordinator, workerCount, readyTimeoutMs, errors);
+    const workersReadyMs = lap();
+    checkAborted();
+
+    const timings: ClusterTimings = {
+      serverMs,
+      browserMs,
+      coordinatorMs,
+      workerTabsMs,
+      workersReadyMs,
+      totalMs: Math.round(performance.now() - started),
+    };
+
+    return {
+      server: runningServer,
+      browser: runningBrowser,
+      context,
+      coordinator,
+      workers,
+      url: base,
+      room,
+      slotsPerWorker: slots,
+      timings,
+      runJob: async (source) => {
+        const jobStarted = performance.now();
+        if (closeRequested) return { ok: false, error: { code: 'ERR_CANCELLED', message: 'the cluster is closed' }, elapsedMs: 0 };
+        try {
+          return await coordinator.evaluate((src) => window.shoalCoordinator!.runJob(src), source);
+        } catch (cause) {
+          const message = cause instanceof Error ? cause.message : String(cause);
+          const code = closeRequested ? 'ERR_CANCELLED' : 'ERR_INTERNAL';
+          const detail = closeRequested ? 'the cluster was closed while the job ran' : `the coordinator tab failed: ${message}`;
+          return { ok: false, error: { code, message: `${detail}${errors.describe()}` }, elapsedMs: performance.now() - jobStarted };
+        }
+      },
+      addWorker: async () => {
+        const index = workers.length + 1;
+        const page = await openWorker(index);
+        workers.push(page);
+        await waitForWorkerPage(page, `w${index}`, readyTimeoutMs, errors);
+        return page;
+      },
+      close: async () => {
+        signal?.removeEventListener('abort', onAbort);
+        await close();
+      },
+    };
+  } catch (error) {
+    signal?.removeEventListener('abort', onAbort);
+    const cancelled = signal?.aborted === true || closeRequested;
+    await close();
+    if (cancelled && !(error instanceof ShoalError && error.code === 'ERR_CANCELLED')) {
+      throw new ShoalError('ERR_CANCELLED', 'the local cluster was closed while starting', { cause: error });
+    }
+    throw error;
+  }
+}
+
+/** Closes the browser, then the server; never throws, never hangs on the server. */
+async function closeAll(browser: Browser | undefined, server: RunningServer | undefined): Promise<void> {
+  await browser?.close().catch(() => undefined);
+  if (server === undefined) return;
+  let timer: NodeJS.Timeout | undefined;
+  await Promise.race([
+    server.close().catch(() => undefined),
+    new Promise<void>((resolve) => {
+      timer = setTimeout(resolve, SERVER_CLOSE_GRACE_MS);
+      timer.unref();
+    }),
+  ]);
+  clearTimeout(timer);
+}

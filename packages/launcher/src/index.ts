@@ -1,0 +1,12 @@
+export { findBrowser, BROWSER_ENV_VARS, SYSTEM_BROWSER_PATHS, NO_BROWSER_HINT } from './find-browser.ts';
+export type { FoundBrowser, BrowserSource, FindBrowserOptions } from './find-browser.ts';
+export { chromiumArgs, PLAYWRIGHT_DISABLED_FEATURES, SHOAL_DISABLED_FEATURES } from './chromium-args.ts';
+export type { ChromiumArgsOptions } from './chromium-args.ts';
+export { launchBrowser } from './launch.ts';
+export type { LaunchBrowserOptions } from './launch.ts';
+export { repoRoot, distDir, ensureAppsBuilt } from './build-apps.ts';
+export type { EnsureAppsBuiltResult } from './build-apps.ts';
+export { startLocalCluster } from './cluster.ts';
+export type { LocalCluster, LocalClusterOptions, ClusterTimings } from './cluster.ts';
+export { RecentErrors, watchPage, openPage, waitForCoordinator, waitForWorkerPage, waitForWorkerCount } from './pages.ts';
+export type { PageLogger } from './pages.ts';

@@ -3,61 +3,71 @@ import type { ObjectId, RemoteError, TaskId } from '@shoal/protocol';
 
 export type WorkerId = string;
 
+/** What a worker offers, or what a task needs. Missing fields are 0. */
+export interface Resources {
+  /** Task slots (Web Workers). A task needs 1 unless it says otherwise. */
+  cpu: number;
+  /** WebGPU devices. */
+  gpu: number;
+  /** Bytes of memory. */
+  memory: number;
+  /** User-defined resources, e.g. {dataset: 1}. */
+  custom: Record<string, number>;
+}
+
 export interface TaskSpec {
   taskId: TaskId;
-  /** The object this task produces when it finishes. */
-  output: ObjectId;
-  /** Objects that must be ready before the task can run. */
+  /** Tasks of one group (one remote function) share duration statistics, which size pipelines. */
+  group: string;
+  /** The objects this task produces, one per return value (numReturns). */
+  outputs: ObjectId[];
+  /** Objects that must be ready before the task can run (deduplicated). */
   deps: ObjectId[];
-  /** Times the task is re-run after its worker is lost. */
+  resources: Resources;
+  /** Higher runs first; ties run in submission order. */
+  priority: number;
+  /** Re-runs allowed after a lost worker (and after exceptions when retryExceptions). */
   maxRetries: number;
+  /** Whether an exception (not only a lost worker) is retried. */
+  retryExceptions: boolean;
 }
+
+/** Why a run of a task failed, as the worker saw it. */
+export type FailureKind = 'exception' | 'timeout' | 'cancelled';
 
 export type SchedulerEvent =
   | { type: 'taskSubmitted'; task: TaskSpec }
-  | { type: 'taskFinished'; taskId: TaskId; workerId: WorkerId }
-  | { type: 'taskFailed'; taskId: TaskId; workerId: WorkerId; error: RemoteError }
-  | { type: 'objectStored'; objectId: ObjectId }
-  | { type: 'workerJoined'; workerId: WorkerId; slots: number }
+  /** `sizes[i]` is the encoded size of output i, in bytes; `durationMs` is the run's time on the worker. */
+  | { type: 'taskFinished'; taskId: TaskId; workerId: WorkerId; sizes: number[]; durationMs: number }
+  | { type: 'taskFailed'; taskId: TaskId; workerId: WorkerId; error: RemoteError; kind: FailureKind }
+  /** The task waits inside `ctx.get`/`ctx.wait`: its slot is lent out until it resumes. */
+  | { type: 'taskBlocked'; taskId: TaskId; workerId: WorkerId }
+  | { type: 'taskUnblocked'; taskId: TaskId; workerId: WorkerId }
+  /** The user cancelled the task (`cluster.cancel`). */
+  | { type: 'taskCancelled'; taskId: TaskId; force: boolean }
+  /** An object made outside a task (`put`) now exists at `workerId` (null: on the coordinator). */
+  | { type: 'objectStored'; objectId: ObjectId; size: number; workerId: WorkerId | null }
+  /** A holder let go of an object (`free`, or its last ref was garbage-collected). */
+  | { type: 'objectReleased'; objectId: ObjectId }
+  | { type: 'workerJoined'; workerId: WorkerId; resources: Resources }
   | { type: 'workerLost'; workerId: WorkerId };
 
 export type SchedulerCommand =
   | { type: 'runTask'; taskId: TaskId; workerId: WorkerId; attempt: number }
-  /** The task will never produce its output. `upstream` names the failed input's task, if that was the cause. */
-  | { type: 'failTask'; taskId: TaskId; error: RemoteError; upstream: TaskId | null };
+  /** The task will never produce its outputs. `upstream` names the task whose failure caused it, if not itself. */
+  | { type: 'failTask'; taskId: TaskId; error: RemoteError; upstream: TaskId | null }
+  /** Stop a run: abort its signal, or with `force` terminate its Web Worker. */
+  | { type: 'cancelTask'; taskId: TaskId; workerId: WorkerId; force: boolean }
+  /** Nothing can need this object any more: drop its value everywhere it is held. */
+  | { type: 'releaseObject'; objectId: ObjectId; locations: Array<WorkerId | null> }
+  /** No worker present could ever run this task (its resources fit none); it stays pending. */
+  | { type: 'taskInfeasible'; taskId: TaskId; reason: string };
 
 export type TaskState = 'waiting' | 'ready' | 'running' | 'done' | 'failed';
 
-export interface TaskRecord {
-  spec: TaskSpec;
-  state: TaskState;
-  /** Inputs not yet ready. */
-  waitingOn: Set<ObjectId>;
-  workerId: WorkerId | null;
-  /** Runs started so far (1 on the first run). */
-  attempts: number;
-}
-
-export type ObjectState =
-  | { kind: 'pending'; producer: TaskId | null }
-  | { kind: 'ready' }
-  /** `root` is the task whose failure started the cascade. */
-  | { kind: 'failed'; producer: TaskId; root: TaskId; error: RemoteError };
-
-export interface ObjectRecord {
-  state: ObjectState;
-  /** Tasks waiting for this object. */
-  waiters: Set<TaskId>;
-}
-
-export interface WorkerRecord {
-  workerId: WorkerId;
-  slots: number;
-  /** Tasks assigned and not yet finished (running or queued on the worker). */
-  assigned: Set<TaskId>;
-}
-
 export interface SchedulerConfig {
-  /** Extra tasks queued on a worker beyond its slots, to hide the round trip. */
-  pipelineDepth: number;
+  /** Estimated coordinator ⇄ worker round trip, used to size pipelines. */
+  roundTripMs: number;
+  /** At most this many tasks in flight per worker slot (the pipeline's bound). */
+  maxInFlightPerSlot: number;
 }

@@ -123,7 +123,7 @@ test('bad jobs and bad calls fail with typed errors', async () => {
   expect(await local.runJob(job(`cluster.remote((x) => x)(new Map());`))).toMatchObject({ ok: false, error: { code: 'ERR_NOT_SERIALIZABLE' } });
   expect(await local.runJob(job(`cluster.remote((x) => x, { retries: 1 });`))).toMatchObject({
     ok: false,
-    error: { code: 'ERR_BAD_OPTION', message: expect.stringContaining('valid ones are: name, maxRetries') },
+    error: { code: 'ERR_BAD_OPTION', message: expect.stringContaining('valid ones are: name, resources, maxRetries') },
   });
   expect(await local.runJob(job(`return cluster.get(cluster.remote(() => new Uint8Array(4))());`))).toMatchObject({
     ok: false,

@@ -42,6 +42,9 @@ async function start(resolve: (coordinator: Coordinator) => void): Promise<void>
     coordinator = new Coordinator(mesh);
     coordinator.on('workersChanged', () => showWorkers(coordinator!.workers()));
     coordinator.on('taskLog', showLog);
+    coordinator.on('taskInfeasible', (taskId, name, reason) =>
+      showLog({ taskId, taskName: name, workerId: 'scheduler', level: 'warn', text: `cannot run on any worker present, so it waits: ${reason}` }),
+    );
     coordinator.on('rejected', (from, reason) => console.warn(`[shoal] refused a message from ${from.peerId}: ${reason}`));
     mesh.on('closed', (reason) => setConnection(`disconnected: ${reason}`, 'bad'));
     setConnection(`connected as ${mesh.peerId}`, 'ok');
@@ -83,7 +86,8 @@ function showWorkers(workers: WorkerSummary[]): void {
 
 function showLog(log: TaskLog): void {
   const line = `[${log.taskName}@${log.workerId}] ${log.text}`;
-  console.log(line);
+  if (log.level === 'warn' || log.level === 'error') console.warn(line);
+  else console.log(line);
   const logs = byId('logs');
   logs.append(`${line}\n`);
   while (logs.childNodes.length > 500) logs.firstChild?.remove();

@@ -9,10 +9,18 @@ const room = params.get('room');
 const slotsParam = Number(params.get('slots'));
 const slots = Number.isInteger(slotsParam) && slotsParam > 0 ? slotsParam : null;
 const name = params.get('name') ?? undefined;
+/** `resources=dataset:1,licence:2`: user-defined resources this worker offers. */
+const custom = Object.fromEntries(
+  (params.get('resources') ?? '')
+    .split(',')
+    .map((pair) => pair.split(':'))
+    .filter(([key, amount]) => key && /^[\w.-]{1,64}$/.test(key) && Number(amount) >= 0)
+    .map(([key, amount]) => [key!, Number(amount)]),
+);
 
 let status: WorkerPageStatus = { peerId: null, connection: 'joining', coordinator: 'none', tasksRun: 0, currentTask: null };
 let runtime: WorkerRuntime | null = null;
-const capsPromise = detectCapabilities(slots);
+const capsPromise = detectCapabilities(slots, custom);
 
 window.shoalWorker = {
   status: () => status,
@@ -41,6 +49,7 @@ async function show(): Promise<void> {
     ['Cores / task slots', `${caps.cores} / ${caps.slots}`],
     ['Memory', caps.deviceMemoryGiB ? `${caps.deviceMemoryGiB} GiB` : 'unknown'],
     ['WebGPU', gpu],
+    ['Other resources', Object.entries(caps.custom).map(([key, amount]) => `${key}: ${amount}`).join(', ') || 'none'],
   ];
   render(byId('status'), ...rows.map(([key, value]) => h('tr', {}, h('th', {}, key), h('td', { 'data-key': key }, value))));
 }
@@ -61,6 +70,7 @@ async function main(): Promise<void> {
       room,
       name,
       slots,
+      custom,
       onChange: (next) => {
         status = next;
         void show();

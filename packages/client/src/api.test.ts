@@ -1,11 +1,12 @@
 import { describe, expect, it } from 'vitest';
-import { ObjectRef, collectRefs, replaceRefs } from './objectRef.ts';
-import { validateOptions } from './options.ts';
+import { decodeForJob, encodeForWire, resolveArgs, wireRefIds } from './argsCodec.ts';
+import { ObjectRef } from './objectRef.ts';
+import { validateOptions } from '@shoal/protocol';
 import { checkShippable, makeRemoteFunction } from './remoteFunction.ts';
 
 describe('options', () => {
   it('lists the valid options when given an unknown one', () => {
-    expect(() => validateOptions({ retries: 2 })).toThrow(/unknown option 'retries'; valid ones are: name, maxRetries/);
+    expect(() => validateOptions({ retries: 2 })).toThrow(/unknown option 'retries'; valid ones are: name, resources, maxRetries, retryExceptions, timeout, priority, numReturns$/);
   });
   it('says what type an option needs', () => {
     expect(() => validateOptions({ maxRetries: -1 })).toThrow(/'maxRetries' must be an integer from 0 to 100, got -1/);
@@ -40,11 +41,23 @@ describe('remote functions', () => {
 });
 
 describe('refs inside arguments', () => {
-  it('finds and replaces refs at any depth', () => {
+  it('encodes refs at any depth for the wire and finds them again', () => {
     const a = new ObjectRef('a', 'x');
     const b = new ObjectRef('b', 'y');
-    const args = [a, { nested: [b, 3] }, 'plain'];
-    expect(collectRefs(args).map((ref) => ref.id)).toEqual(['a', 'b']);
-    expect(replaceRefs(args, (ref) => ref.id.toUpperCase())).toEqual(['A', { nested: ['B', 3] }, 'plain']);
+    const wire = encodeForWire([a, { nested: [b, 3, a] }, 'plain'], 'argument') as unknown[];
+    expect(wire).toEqual([{ $shoalRef: 'a' }, { nested: [{ $shoalRef: 'b' }, 3, { $shoalRef: 'a' }] }, 'plain']);
+    expect([...wireRefIds(wire)]).toEqual(['a', 'b']);
+  });
+
+  it('resolves wire refs to values for a worker, and to handles for the job', () => {
+    const wire = [{ $shoalRef: 'a' }, { k: { $shoalRef: 'b' } }];
+    expect(resolveArgs(wire, (id) => id.toUpperCase())).toEqual(['A', { k: 'B' }]);
+    const decoded = decodeForJob(wire, (id) => new ObjectRef(id, 'ref')) as unknown[];
+    expect(decoded[0]).toBeInstanceOf(ObjectRef);
+    expect((decoded[1] as { k: ObjectRef }).k.id).toBe('b');
+  });
+
+  it('refuses what JSON would mangle, saying where', () => {
+    expect(() => encodeForWire([1, { m: new Map() }], 'argument')).toThrow(/argument\[1\]\.m is a Map/);
   });
 });

@@ -1,51 +1,123 @@
 /**
- * The public API a job receives: `remote` and `get` now; `put`, `wait`,
- * `actor` and friends slot in beside them.
+ * The public API a job receives (and, through the task context, every task):
+ * remote, get, put, wait, free, cancel, status, workers.
  */
-import { ShoalError, type WorkerSummary } from '@shoal/protocol';
+import { ShoalError, validateOptions, type RemoteOptions, type WorkerSummary } from '@shoal/protocol';
+import { decodeForJob, encodeForWire } from './argsCodec.ts';
 import type { Coordinator } from './coordinator.ts';
-import { ObjectRef, isObjectRef } from './objectRef.ts';
-import { validateOptions, type RemoteOptions } from './options.ts';
+import { withTimeout } from './nested.ts';
+import { ObjectRef } from './objectRef.ts';
 import { checkShippable, makeRemoteFunction, type AnyFunction, type RemoteFunction } from './remoteFunction.ts';
+import type { TaskStatus } from './taskStatus.ts';
 
 export interface GetOptions {
   /** Milliseconds to wait before failing with ERR_TIMEOUT. Default: wait forever. */
   timeout?: number;
 }
 
+export interface WaitOptions {
+  /** How many refs must be ready before wait resolves. Default 1. */
+  numReturns?: number;
+  /** Milliseconds to wait at most; then whatever is ready is returned. Default: no limit. */
+  timeout?: number;
+}
+
 export interface Cluster {
   /**
-   * Wraps `fn` so that calling it runs it as a task on a worker.
+   * Wraps `fn` so that calling it runs it as a task on a worker and returns an
+   * ObjectRef at once.
    *
    * `fn` ships as source text, so it must be self-contained: no references to
-   * variables outside it, no imports. It receives the call's arguments (refs
-   * already replaced by their values) followed by the task context, which is
-   * also `this` for non-arrow functions.
+   * variables outside it, no imports. It receives the call's arguments, with
+   * every ref in them (at any depth of arrays and plain objects) replaced by
+   * its value, followed by the task context (also `this` for non-arrow
+   * functions), which offers this same API plus log, progress and signal.
    *
    * ```js
    * const square = cluster.remote((x) => x * x);
    * const ref = square(4);              // ObjectRef, returned at once
    * await cluster.get(ref);             // 16
    * ```
-   * @throws ShoalError ERR_BAD_FUNCTION if `fn` is not a shippable function,
-   *   ERR_BAD_OPTION for an unknown or ill-typed option.
+   * @throws ShoalError ERR_BAD_FUNCTION if `fn` cannot ship as source,
+   *   ERR_BAD_OPTION for an unknown or ill-typed option (listing the valid ones).
    */
   remote<F extends AnyFunction>(fn: F, options?: RemoteOptions): RemoteFunction<F>;
 
   /**
-   * Waits for one ref's value, or for every value of an array of refs (in order).
-   * Rejects with the task's error: ERR_TASK_FAILED carries the remote message
-   * and stack in `error.remote`; ERR_DEPENDENCY_FAILED names the input that failed.
+   * Waits for one ref's value, or every value of an array of refs (in order).
+   * Refs inside the values come back as ObjectRefs.
+   * Rejects with the task's error: ERR_TASK_FAILED carries the remote name,
+   * message and stack in `error.remote`; ERR_DEPENDENCY_FAILED names the input
+   * that failed; ERR_TIMEOUT after `timeout` ms; ERR_OBJECT_LOST for a freed ref.
    */
   get<T>(ref: ObjectRef<T>, options?: GetOptions): Promise<T>;
   get<T>(refs: ReadonlyArray<ObjectRef<T>>, options?: GetOptions): Promise<T[]>;
+
+  /**
+   * Stores a value in the cluster and returns its ref, so that many tasks can
+   * take it without it being sent with each call.
+   * @throws ShoalError ERR_NOT_SERIALIZABLE naming what cannot be sent.
+   */
+  put<T>(value: T): ObjectRef<T>;
+
+  /**
+   * Waits until `numReturns` (default 1) of `refs` are ready (finished or
+   * failed), or `timeout` ms pass. `ready` holds at most `numReturns` refs, in
+   * input order; `pending` the rest, in input order. Never rejects.
+   */
+  wait<T>(refs: ReadonlyArray<ObjectRef<T>>, options?: WaitOptions): Promise<{ ready: ObjectRef<T>[]; pending: ObjectRef<T>[] }>;
+
+  /**
+   * Releases objects now: later `get`s fail with ERR_OBJECT_LOST. Tasks
+   * already queued with them as inputs still receive them. Refs that are
+   * simply dropped are released after garbage collection.
+   */
+  free(refs: ObjectRef | ReadonlyArray<ObjectRef>): void;
+
+  /**
+   * Cancels the task that makes `ref`. A queued task never runs; a running
+   * one has its `ctx.signal` aborted, or with `force` its Web Worker
+   * terminated. Its refs (and those of tasks that depend on it) reject with
+   * ERR_CANCELLED / ERR_DEPENDENCY_FAILED. A finished task is left alone.
+   */
+  cancel(ref: ObjectRef, options?: { force?: boolean }): void;
+
+  /** What the ref's task is doing: pending (with the reason), running, done, failed. */
+  status(ref: ObjectRef): TaskStatus;
 
   /** The workers that are connected now. */
   workers(): WorkerSummary[];
 }
 
+function checkRefs(target: unknown, what: string): ObjectRef[] {
+  const refs = Array.isArray(target) ? (target as unknown[]) : [target];
+  for (const ref of refs) {
+    if (!(ref instanceof ObjectRef)) throw new ShoalError('ERR_BAD_OPTION', `cluster.${what}() takes refs, got ${ref === null ? 'null' : typeof ref}`);
+  }
+  return refs as ObjectRef[];
+}
+
 export function createCluster(coordinator: Coordinator): Cluster {
-  const submit = coordinator.submit.bind(coordinator);
+  const handle = (id: string, label: string): ObjectRef => {
+    const ref = new ObjectRef(id, label);
+    coordinator.holders.track(id, ref);
+    return ref;
+  };
+  const decode = (value: unknown) => decodeForJob(value, (id) => handle(id, 'ref'));
+
+  const submit = (fnId: string, name: string, args: unknown[], options: RemoteOptions): ObjectRef | ObjectRef[] => {
+    let wireArgs: unknown[];
+    try {
+      wireArgs = encodeForWire(args, 'argument') as unknown[];
+    } catch (error) {
+      if (error instanceof ShoalError) throw new ShoalError(error.code, `cannot call '${name}': ${error.message}`);
+      throw error;
+    }
+    const outputs = coordinator.submit(coordinator.newId(), fnId, name, wireArgs, options);
+    const refs = outputs.map((id) => handle(id, name));
+    return (options.numReturns ?? 1) === 1 ? refs[0]! : refs;
+  };
+
   return {
     remote<F extends AnyFunction>(fn: F, options?: RemoteOptions): RemoteFunction<F> {
       const source = checkShippable(fn);
@@ -54,30 +126,33 @@ export function createCluster(coordinator: Coordinator): Cluster {
       return makeRemoteFunction(fnId, fn, valid, submit);
     },
     get: ((target: ObjectRef | readonly ObjectRef[], options: GetOptions = {}) => {
-      const refs = Array.isArray(target) ? target : [target];
-      for (const ref of refs) {
-        if (!isObjectRef(ref)) throw new ShoalError('ERR_BAD_OPTION', `cluster.get() takes refs, got ${ref === null ? 'null' : typeof ref}`);
-      }
-      const all = Promise.all(refs.map((ref: ObjectRef) => coordinator.objects.wait(ref.id)));
+      const refs = checkRefs(target, 'get');
+      const all = Promise.all(refs.map((ref) => coordinator.objects.wait(ref.id))).then((values) => values.map(decode));
       const result = Array.isArray(target) ? all : all.then((values) => values[0]);
       return options.timeout === undefined ? result : withTimeout(result, options.timeout, refs.length);
     }) as Cluster['get'],
+    put<T>(value: T): ObjectRef<T> {
+      const wire = encodeForWire(value, 'the value');
+      const id = coordinator.newId();
+      coordinator.put(id, wire);
+      return handle(id, 'put') as ObjectRef<T>;
+    },
+    async wait<T>(target: ReadonlyArray<ObjectRef<T>>, options: WaitOptions = {}) {
+      const refs = checkRefs(target, 'wait') as ObjectRef<T>[];
+      const numReturns = options.numReturns ?? 1;
+      if (!Number.isInteger(numReturns) || numReturns < 0) throw new ShoalError('ERR_BAD_OPTION', `wait() numReturns must be a whole number, got ${numReturns}`);
+      const settled = await coordinator.waitFor(refs.map((ref) => ref.id), numReturns, options.timeout ?? null);
+      const ready = refs.filter((ref) => settled.has(ref.id)).slice(0, numReturns);
+      const chosen = new Set(ready);
+      return { ready, pending: refs.filter((ref) => !chosen.has(ref)) };
+    },
+    free(target) {
+      for (const ref of checkRefs(target, 'free')) coordinator.free(ref.id);
+    },
+    cancel(ref, options = {}) {
+      coordinator.cancel(checkRefs(ref, 'cancel')[0]!.id, options.force ?? false);
+    },
+    status: (ref) => coordinator.taskStatus(checkRefs(ref, 'status')[0]!.id),
     workers: () => coordinator.workers(),
   };
-}
-
-function withTimeout<T>(promise: Promise<T>, ms: number, count: number): Promise<T> {
-  return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => reject(new ShoalError('ERR_TIMEOUT', `get() of ${count} ref(s) timed out after ${ms} ms`)), ms);
-    promise.then(
-      (value) => {
-        clearTimeout(timer);
-        resolve(value);
-      },
-      (error: unknown) => {
-        clearTimeout(timer);
-        reject(error);
-      },
-    );
-  });
 }

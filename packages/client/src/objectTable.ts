@@ -1,56 +1,126 @@
 /**
- * The coordinator's view of objects. For now values come back to the
- * coordinator with `taskDone`; the object plane will keep them on workers and
- * leave only location and size here.
+ * The coordinator's view of objects. Values are kept in wire form (refs
+ * inside them as `{"$shoalRef": id}`), exactly as they travel, so passing a
+ * value from one task to the next costs no re-encoding. For now values come
+ * back to the coordinator with `taskDone`; the object plane will keep them on
+ * workers and leave only location and size here.
  */
 import { ShoalError } from '@shoal/protocol';
 
-type Entry =
-  | { state: 'pending'; waiters: Array<{ resolve: (value: unknown) => void; reject: (error: ShoalError) => void }> }
-  | { state: 'ready'; value: unknown }
-  | { state: 'failed'; error: ShoalError };
+type Waiter = (entry: Settled) => void;
+type Settled = { state: 'ready'; value: unknown } | { state: 'failed'; error: ShoalError };
+
+interface Entry {
+  settled: Settled | null;
+  waiters: Waiter[];
+  /** The task that makes this object, or null for a put. */
+  producer: string | null;
+  /** `free()` was called: get() fails, though queued consumers still get the value. */
+  freed: boolean;
+}
 
 export class ObjectTable {
   private readonly entries = new Map<string, Entry>();
 
-  pending(id: string): void {
-    if (!this.entries.has(id)) this.entries.set(id, { state: 'pending', waiters: [] });
+  /** Registers an object that a task will produce. */
+  pending(id: string, producer: string | null): void {
+    if (!this.entries.has(id)) this.entries.set(id, { settled: null, waiters: [], producer, freed: false });
   }
 
   has(id: string): boolean {
     return this.entries.has(id);
   }
 
-  isReady(id: string): boolean {
-    return this.entries.get(id)?.state === 'ready';
+  producer(id: string): string | null {
+    return this.entries.get(id)?.producer ?? null;
   }
 
-  /** The value of a ready object; throws if it is not ready. */
+  isSettled(id: string): boolean {
+    return this.entries.get(id)?.settled != null;
+  }
+
+  /** The wire-form value of a ready object, for a task's arguments. */
   value(id: string): unknown {
-    const entry = this.entries.get(id);
-    if (entry?.state !== 'ready') throw new ShoalError('ERR_INTERNAL', `object ${id} is not ready`);
-    return entry.value;
+    const settled = this.entries.get(id)?.settled;
+    if (settled?.state !== 'ready') throw new ShoalError('ERR_OBJECT_LOST', `object ${id} is not available`);
+    return settled.value;
   }
 
-  resolve(id: string, value: unknown): void {
-    const entry = this.entries.get(id);
-    this.entries.set(id, { state: 'ready', value });
-    if (entry?.state === 'pending') for (const waiter of entry.waiters) waiter.resolve(value);
+  resolve(id: string, value: unknown, producer: string | null = null): void {
+    this.settle(id, { state: 'ready', value }, producer);
   }
 
   reject(id: string, error: ShoalError): void {
-    const entry = this.entries.get(id);
-    if (entry && entry.state !== 'pending') return;
-    this.entries.set(id, { state: 'failed', error });
-    if (entry) for (const waiter of entry.waiters) waiter.reject(error);
+    this.settle(id, { state: 'failed', error }, null);
   }
 
-  /** Resolves with the value once ready, or rejects with the object's error. */
+  /** Marks an object freed by the user: later gets fail with ERR_OBJECT_LOST. */
+  markFreed(id: string): void {
+    const entry = this.entries.get(id);
+    if (entry) entry.freed = true;
+  }
+
+  /** Forgets an object entirely (nothing can need it any more). */
+  drop(id: string): void {
+    this.entries.delete(id);
+  }
+
+  /** Resolves with the wire-form value once ready, or rejects with the object's error. */
   wait(id: string): Promise<unknown> {
     const entry = this.entries.get(id);
-    if (!entry) return Promise.reject(new ShoalError('ERR_OBJECT_LOST', `object ${id} is unknown to this cluster`));
-    if (entry.state === 'ready') return Promise.resolve(entry.value);
-    if (entry.state === 'failed') return Promise.reject(entry.error);
-    return new Promise((resolve, reject) => entry.waiters.push({ resolve, reject }));
+    if (!entry) return Promise.reject(new ShoalError('ERR_OBJECT_LOST', `object ${id} is unknown to this cluster, or was released`));
+    if (entry.freed) return Promise.reject(new ShoalError('ERR_OBJECT_LOST', `object ${id} was freed`));
+    return new Promise((resolve, reject) => this.whenSettled(id, (settled) => (settled.state === 'ready' ? resolve(settled.value) : reject(settled.error))));
   }
+
+  /** Calls `callback` once the object is ready or failed (at once if it is). */
+  whenSettled(id: string, callback: Waiter): void {
+    const entry = this.entries.get(id);
+    if (!entry) return;
+    if (entry.settled) callback(entry.settled);
+    else entry.waiters.push(callback);
+  }
+
+  private settle(id: string, settled: Settled, producer: string | null): void {
+    let entry = this.entries.get(id);
+    if (!entry) this.entries.set(id, (entry = { settled: null, waiters: [], producer, freed: false }));
+    if (entry.settled) return;
+    entry.settled = settled;
+    const waiters = entry.waiters;
+    entry.waiters = [];
+    for (const waiter of waiters) waiter(settled);
+  }
+
+  get size(): number {
+    return this.entries.size;
+  }
+}
+
+/**
+ * Resolves when `count` of `ids` are settled or after `timeoutMs` (null: no
+ * limit); returns the settled ids. Unknown ids count as settled (get fails).
+ */
+export function waitForSettled(table: ObjectTable, ids: string[], count: number, timeoutMs: number | null): Promise<Set<string>> {
+  return new Promise((resolve) => {
+    const settled = new Set<string>();
+    let done = false;
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const finish = () => {
+      if (done) return;
+      done = true;
+      clearTimeout(timer);
+      resolve(settled);
+    };
+    const need = Math.min(count, ids.length);
+    for (const id of ids) {
+      if (!table.has(id)) settled.add(id);
+      else
+        table.whenSettled(id, () => {
+          settled.add(id);
+          if (settled.size >= need) finish();
+        });
+    }
+    if (settled.size >= need) return finish();
+    if (timeoutMs !== null) timer = setTimeout(finish, timeoutMs);
+  });
 }

@@ -4,7 +4,7 @@
  */
 import { ShoalError } from '@shoal/protocol';
 import type { ObjectRef } from './objectRef.ts';
-import { validateOptions, type RemoteOptions } from './options.ts';
+import { validateOptions, type RemoteOptions } from '@shoal/protocol';
 
 /** Drops a trailing task-context parameter from a function's parameter list. */
 type CallArgs<P extends unknown[]> = P extends [...infer Head, infer Last]
@@ -19,14 +19,17 @@ type MaybeRefs<P extends unknown[]> = { [K in keyof P]: P[K] | ObjectRef<P[K]> }
 export type AnyFunction = (...args: never[]) => unknown;
 
 export interface RemoteFunction<F extends AnyFunction> {
-  /** Submits one task; returns a ref to its result at once. */
+  /**
+   * Submits one task; returns a ref to its result at once (with
+   * `numReturns: n`, an array of n refs, one per returned value).
+   */
   (...args: MaybeRefs<CallArgs<Parameters<F>>>): ObjectRef<Awaited<ReturnType<F>>>;
   /** The same function with other options. */
   options(options: RemoteOptions): RemoteFunction<F>;
   readonly taskName: string;
 }
 
-export type Submit = (fnId: string, name: string, args: unknown[], options: RemoteOptions) => ObjectRef;
+export type Submit = (fnId: string, name: string, args: unknown[], options: RemoteOptions) => ObjectRef | ObjectRef[];
 
 export function checkShippable(fn: unknown): string {
   if (typeof fn !== 'function') {

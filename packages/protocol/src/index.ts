@@ -11,6 +11,7 @@ export {
   gpuInfoSchema,
   capabilitiesSchema,
   taskResultSchema,
+  wireTaskOptionsSchema,
   controlMessageSchema,
   MAX_DATA_CHANNEL_MESSAGE,
   MAX_SIGNALING_MESSAGE,
@@ -23,6 +24,7 @@ export type {
   GpuInfo,
   Capabilities,
   TaskResult,
+  WireTaskOptions,
   ControlMessage,
   ControlMessageType,
 } from './wire.ts';
@@ -30,3 +32,8 @@ export { parseSignalingClientMessage, parseSignalingServerMessage, parseControlF
 export type { Parsed } from './parse.ts';
 export type { JobOutcome, WorkerState, WorkerSummary, CoordinatorPageApi, WorkerPageStatus, WorkerPageApi } from './page.ts';
 export { findNonJsonable } from './jsonable.ts';
+export { REF_KEY, isWireRef, decodeRefs } from './refs.ts';
+export type { WireRef } from './refs.ts';
+export { hashSource } from './hash.ts';
+export { validateOptions, OPTION_NAMES, DEFAULT_OPTIONS } from './options.ts';
+export type { RemoteOptions, ResourceRequest } from './options.ts';

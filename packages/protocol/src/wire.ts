@@ -65,27 +65,79 @@ export const capabilitiesSchema = z.object({
   deviceMemoryGiB: z.number().positive().nullable(),
   gpu: gpuInfoSchema.nullable(),
   userAgent: z.string().max(1024),
+  /** User-defined resources this worker offers (the join link's `resources=name:amount,...`). */
+  custom: z.record(z.string().max(64), z.number().min(0)).default({}),
 });
 export type Capabilities = z.infer<typeof capabilitiesSchema>;
 
 export const taskResultSchema = z.discriminatedUnion('ok', [
+  /** `value` is JSON in which refs appear as `{"$shoalRef": id}`; with numReturns > 1 it is an array of that length. */
   z.object({ ok: z.literal(true), value: z.unknown() }),
   z.object({ ok: z.literal(false), error: remoteErrorSchema }),
 ]);
 export type TaskResult = z.infer<typeof taskResultSchema>;
 
+/** Options a task carries over the wire (validated in full by the client's options table). */
+export const wireTaskOptionsSchema = z.object({
+  name: shortText.optional(),
+  resources: z
+    .object({ cpu: z.number().min(0).optional(), gpu: z.number().min(0).optional(), memory: z.number().min(0).optional(), custom: z.record(z.string(), z.number().min(0)).optional() })
+    .optional(),
+  maxRetries: z.number().int().min(0).max(100).optional(),
+  retryExceptions: z.boolean().optional(),
+  timeout: z.number().positive().optional(),
+  priority: z.number().optional(),
+  numReturns: z.number().int().min(1).max(1000).optional(),
+});
+export type WireTaskOptions = z.infer<typeof wireTaskOptionsSchema>;
+
+const ids = z.array(id).max(100_000);
+const timeoutMs = z.number().min(0).nullable();
+
 export const controlMessageSchema = z.discriminatedUnion('type', [
-  /** worker → coordinator, once the channel opens. */
+  // ── worker → coordinator ──
+  /** Once the channel opens. */
   z.object({ type: z.literal('hello'), caps: capabilitiesSchema }),
-  /** coordinator → worker: a function's source, sent once per worker before its first use. */
-  z.object({ type: z.literal('defineFn'), fnId: id, name: shortText, source: z.string().max(1024 * 1024) }),
-  /** coordinator → worker: run `fnId(...args)`; refs in args are already resolved to values. */
-  z.object({ type: z.literal('runTask'), taskId: id, fnId: id, args: z.array(z.unknown()) }),
-  /** worker → coordinator. */
-  z.object({ type: z.literal('taskStarted'), taskId: id }),
-  z.object({ type: z.literal('taskDone'), taskId: id, result: taskResultSchema }),
+  z.object({ type: z.literal('taskDone'), taskId: id, result: taskResultSchema, durationMs: z.number().min(0) }),
   z.object({ type: z.literal('taskLog'), taskId: id, level: z.enum(['log', 'info', 'warn', 'error']), text: z.string().max(64 * 1024) }),
-  /** either way: a clean goodbye (the person pressed "leave", or the job ended). */
+  z.object({ type: z.literal('taskProgress'), taskId: id, fraction: z.number().min(0).max(1) }),
+  /** The task waits in ctx.get/ctx.wait: its slot is lent out until `taskUnblocked`. */
+  z.object({ type: z.literal('taskBlocked'), taskId: id }),
+  z.object({ type: z.literal('taskUnblocked'), taskId: id }),
+  // A running task uses the cluster API through its context (ids are minted by the worker, prefixed with its peer id):
+  z.object({
+    type: z.literal('nestedSubmit'),
+    parentTaskId: id,
+    taskId: id,
+    fnId: id,
+    /** Sent with a function's first use from this worker; null after. */
+    source: z.string().max(1024 * 1024).nullable(),
+    args: z.array(z.unknown()),
+    options: wireTaskOptionsSchema,
+  }),
+  z.object({ type: z.literal('nestedPut'), parentTaskId: id, objectId: id, value: z.unknown() }),
+  z.object({ type: z.literal('nestedGet'), requestId: id, parentTaskId: id, ids, timeoutMs }),
+  z.object({ type: z.literal('nestedWait'), requestId: id, parentTaskId: id, ids, numReturns: z.number().int().min(0), timeoutMs }),
+  z.object({ type: z.literal('nestedFree'), ids }),
+  z.object({ type: z.literal('nestedCancel'), objectId: id, force: z.boolean() }),
+  // ── coordinator → worker ──
+  /** A function's source, sent once per worker before its first use. `fnId` is a hash of the source. */
+  z.object({ type: z.literal('defineFn'), fnId: id, name: shortText, source: z.string().max(1024 * 1024) }),
+  /** Run `fnId(...args)`; refs in args are already replaced by their values. */
+  z.object({
+    type: z.literal('runTask'),
+    taskId: id,
+    fnId: id,
+    args: z.array(z.unknown()),
+    attempt: z.number().int().min(1),
+    numReturns: z.number().int().min(1),
+    timeoutMs: z.number().positive().nullable(),
+  }),
+  z.object({ type: z.literal('cancelTask'), taskId: id, force: z.boolean() }),
+  /** The answer to a nestedGet (`value`: the values, in order) or nestedWait (`value`: the ready ids). */
+  z.object({ type: z.literal('nestedReply'), requestId: id, result: taskResultSchema }),
+  // ── either way ──
+  /** A clean goodbye (the volunteer pressed "leave", or the job ended). */
   z.object({ type: z.literal('leaving'), reason: shortText }),
 ]);
 export type ControlMessage = z.infer<typeof controlMessageSchema>;

@@ -22,7 +22,7 @@ export async function detectGpu(): Promise<GpuInfo | null> {
   }
 }
 
-export async function detectCapabilities(requestedSlots: number | null): Promise<Capabilities> {
+export async function detectCapabilities(requestedSlots: number | null, custom: Record<string, number> = {}): Promise<Capabilities> {
   const cores = Math.max(1, navigator.hardwareConcurrency || 1);
   const memory = (navigator as Navigator & { deviceMemory?: number }).deviceMemory;
   return {
@@ -31,5 +31,6 @@ export async function detectCapabilities(requestedSlots: number | null): Promise
     deviceMemoryGiB: typeof memory === 'number' && memory > 0 ? memory : null,
     gpu: await detectGpu(),
     userAgent: navigator.userAgent.slice(0, 1024),
+    custom,
   };
 }

@@ -1,8 +1,9 @@
 import { describe, expect, it } from 'vitest';
-import { compileFunction, executeTask, formatLogArgs, type TaskContext } from './execute.ts';
+import { compileFunction, executeTask, formatLogArgs } from './execute.ts';
+import { TaskRef } from './taskRef.ts';
 
 const logs: string[] = [];
-const ctx: TaskContext = { taskId: 't1', workerId: 'w1', attempt: 1, log: (...args) => logs.push(formatLogArgs(args)) };
+const ctx = { taskId: 't1', workerId: 'w1', attempt: 1, log: (...args: unknown[]) => logs.push(formatLogArgs(args)) };
 
 function compile(fn: string) {
   const compiled = compileFunction('f', fn);
@@ -52,6 +53,14 @@ describe('executeTask', () => {
   it('turns thrown non-errors into data', async () => {
     const result = await executeTask(compile('() => { throw "plain string" }'), [], ctx);
     expect(result).toMatchObject({ ok: false, error: { name: 'NonError', message: expect.stringContaining('"plain string"') } });
+  });
+
+  it('checks numReturns and encodes returned refs', async () => {
+    expect(await executeTask(compile('() => [1, 2]'), [], ctx, 2)).toEqual({ ok: true, value: [1, 2] });
+    const wrong = await executeTask(compile('() => [1, 2, 3]'), [], ctx, 2);
+    expect(wrong).toMatchObject({ ok: false, error: { code: 'ERR_TASK_FAILED', message: expect.stringContaining('returned an array of 3') } });
+    const withRef = await executeTask(compile('(r) => ({ inner: r })'), [new TaskRef('obj-1')], ctx);
+    expect(withRef).toEqual({ ok: true, value: { inner: { $shoalRef: 'obj-1' } } });
   });
 
   it('maps undefined results to null', async () => {

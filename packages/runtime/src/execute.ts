@@ -4,6 +4,7 @@
  * cannot break the Web Worker's message loop.
  */
 import { findNonJsonable, toRemoteError, type RemoteError, type TaskResult } from '@shoal/protocol';
+import { encodeRefs } from './taskRef.ts';
 
 export type TaskFunction = (...args: unknown[]) => unknown;
 
@@ -34,24 +35,29 @@ export function compileFunction(name: string, source: string): Compiled {
   }
 }
 
-/** What a task sees as its context: the last argument, and `this`. */
-export interface TaskContext {
-  readonly taskId: string;
+/** The parts of the task context that executeTask itself needs. */
+export interface ExecutionContext {
   readonly workerId: string;
-  readonly attempt: number;
-  /** Forwarded to the coordinator, tagged with this task. */
-  log(...args: unknown[]): void;
 }
 
-/** Runs `fn(...args, ctx)` with `this = ctx`; the result is checked to be sendable. */
-export async function executeTask(fn: TaskFunction, args: unknown[], ctx: TaskContext): Promise<TaskResult> {
+/**
+ * Runs `fn(...args, ctx)` with `this = ctx`. The result is encoded (refs to
+ * their wire form), checked to be sendable, and, with numReturns > 1, checked
+ * to be an array of that many values.
+ */
+export async function executeTask(fn: TaskFunction, args: unknown[], ctx: ExecutionContext, numReturns = 1): Promise<TaskResult> {
+  const fail = (message: string, code: RemoteError['code'] = 'ERR_NOT_SERIALIZABLE'): TaskResult => ({
+    ok: false,
+    error: { name: 'ShoalError', code, message, workerId: ctx.workerId },
+  });
   try {
-    const value = (await fn.apply(ctx, [...args, ctx])) ?? null;
-    const problem = findNonJsonable(value, 'the return value');
-    if (problem) {
-      return { ok: false, error: { name: 'ShoalError', code: 'ERR_NOT_SERIALIZABLE', message: `task returned a value that cannot be sent: ${problem}`, workerId: ctx.workerId } };
+    const value = encodeRefs((await fn.apply(ctx, [...args, ctx])) ?? null);
+    if (numReturns > 1 && (!Array.isArray(value) || value.length !== numReturns)) {
+      const got = Array.isArray(value) ? `an array of ${value.length}` : typeof value;
+      return fail(`the task declares numReturns: ${numReturns}, so it must return an array of ${numReturns} values; it returned ${got}`, 'ERR_TASK_FAILED');
     }
-    return { ok: true, value };
+    const problem = findNonJsonable(value, 'the return value');
+    return problem ? fail(`task returned a value that cannot be sent: ${problem}`) : { ok: true, value };
   } catch (thrown) {
     return { ok: false, error: toRemoteError(thrown, ctx.workerId) };
   }

@@ -1,7 +1,11 @@
 export { WorkerRuntime } from './workerRuntime.ts';
 export type { WorkerRuntimeOptions } from './workerRuntime.ts';
 export { WorkerPool } from './pool.ts';
-export type { PoolTask } from './pool.ts';
+export type { PoolTask, PoolOutcome, PoolHost } from './pool.ts';
 export { compileFunction, executeTask, formatLogArgs } from './execute.ts';
-export type { TaskFunction, TaskContext, Compiled } from './execute.ts';
+export type { TaskFunction, Compiled, ExecutionContext } from './execute.ts';
+export { createContext } from './context.ts';
+export type { TaskContext, ContextInit } from './context.ts';
+export { TaskRef, encodeRefs, decodeArgs } from './taskRef.ts';
+export type { TaskHost, RunOutcome, HostReply, LogLevel } from './host.ts';
 export { detectCapabilities, detectGpu } from './capabilities.ts';

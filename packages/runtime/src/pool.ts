@@ -1,11 +1,18 @@
 /**
- * A pool of Web Workers, one task at a time each, driven through comlink.
- * Workers start lazily (the first one at once, to be warm), learn a function's
- * source on first use, and are replaced if one crashes.
+ * A pool of Web Workers driven through comlink.
+ *
+ * - At most `size` tasks are active at once. A task waiting in ctx.get/wait
+ *   is not active: its Web Worker's thread is free, so more tasks may run there.
+ * - Queued tasks go out in batches (one message for many short tasks).
+ * - A task with a timeout runs alone in its Web Worker; past the timeout the
+ *   Web Worker is terminated and replaced. A forced cancel does the same.
+ *   Other tasks caught in a terminated Web Worker are queued again, not lost.
+ * - Functions are defined once per Web Worker, before their first run.
  */
 import { proxy, wrap, type Remote } from 'comlink';
-import type { TaskResult } from '@shoal/protocol';
-import type { LogSink, TaskWorkerApi } from './taskWorker.ts';
+import type { ErrorCode, TaskResult } from '@shoal/protocol';
+import type { RunOutcome, TaskHost } from './host.ts';
+import type { RunRequest, TaskWorkerApi } from './taskWorker.ts';
 
 export interface PoolTask {
   taskId: string;
@@ -14,111 +21,188 @@ export interface PoolTask {
   fnSource: string;
   args: unknown[];
   attempt: number;
-  /** Called when a Web Worker picks the task up. */
+  numReturns: number;
+  timeoutMs: number | null;
+  /** Called when a Web Worker is handed the task. */
   onStart?: () => void;
 }
 
+export interface PoolOutcome {
+  result: TaskResult;
+  durationMs: number;
+}
+
+/** The page's side of the host, minus what the pool handles itself. */
+export type PoolHost = Omit<TaskHost, 'done' | 'setBlocked'> & { blocked(taskId: string, blocked: boolean): void };
+
+interface Entry {
+  task: PoolTask;
+  settle: (outcome: PoolOutcome) => void;
+  timer?: ReturnType<typeof setTimeout>;
+}
+
 interface Slot {
+  index: number;
   worker: Worker;
   remote: Remote<TaskWorkerApi>;
   defined: Set<string>;
-  current: { task: PoolTask; settle: (result: TaskResult) => void } | null;
+  tasks: Map<string, Entry>;
+  blocked: Set<string>;
+  /** Runs a task with a timeout, which must be alone in its Web Worker. */
+  exclusive: boolean;
 }
 
-interface Queued {
-  task: PoolTask;
-  settle: (result: TaskResult) => void;
-}
+const MAX_BATCH = 64;
 
 export class WorkerPool {
   private readonly slots: Slot[] = [];
-  private readonly queue: Queued[] = [];
+  private readonly queue: Entry[] = [];
+  private spawned = 0;
   private closed = false;
 
   constructor(
     readonly size: number,
     private readonly workerId: string,
-    private readonly onLog: LogSink,
+    private readonly host: PoolHost,
   ) {
     this.slots.push(this.spawn());
   }
 
-  /** Tasks running now. */
-  get running(): number {
-    return this.slots.filter((slot) => slot.current !== null).length;
+  /** Tasks running and not blocked. */
+  get active(): number {
+    return this.slots.reduce((sum, slot) => sum + slot.tasks.size - slot.blocked.size, 0);
   }
 
   get queued(): number {
     return this.queue.length;
   }
 
-  /** Runs a task on a free Web Worker (queueing if none is free). Never rejects. */
-  run(task: PoolTask): Promise<TaskResult> {
+  /** Runs a task (queueing it if the pool is full). Never rejects. */
+  run(task: PoolTask): Promise<PoolOutcome> {
     return new Promise((settle) => {
       this.queue.push({ task, settle });
       this.pump();
     });
   }
 
+  /** Cancels a queued or running task; `force` terminates a running task's Web Worker. */
+  cancel(taskId: string, force: boolean): void {
+    const queued = this.queue.findIndex((entry) => entry.task.taskId === taskId);
+    if (queued >= 0) {
+      const [entry] = this.queue.splice(queued, 1);
+      return entry!.settle(failure('ERR_CANCELLED', 'the task was cancelled before it started', this.workerId));
+    }
+    const slot = this.slots.find((candidate) => candidate.tasks.has(taskId));
+    if (!slot) return;
+    if (!force) return void slot.remote.abort(taskId);
+    this.kill(slot, taskId, failure('ERR_CANCELLED', 'the task was cancelled (forced): its Web Worker was terminated', this.workerId));
+  }
+
   terminate(): void {
     this.closed = true;
-    for (const slot of this.slots) slot.worker.terminate();
-    this.slots.length = 0;
-    for (const item of this.queue.splice(0)) {
-      item.settle({ ok: false, error: { name: 'ShoalError', code: 'ERR_CANCELLED', message: 'the worker is shutting down' } });
+    for (const slot of this.slots.splice(0)) {
+      slot.worker.terminate();
+      for (const entry of slot.tasks.values()) entry.settle(failure('ERR_CANCELLED', 'the worker is shutting down', this.workerId));
     }
+    for (const entry of this.queue.splice(0)) entry.settle(failure('ERR_CANCELLED', 'the worker is shutting down', this.workerId));
   }
 
   private pump(): void {
     while (!this.closed && this.queue.length > 0) {
-      let slot = this.slots.find((candidate) => candidate.current === null);
-      if (!slot && this.slots.length < this.size) this.slots.push((slot = this.spawn()));
-      if (!slot) return;
-      const next = this.queue.shift()!;
-      void this.execute(slot, next);
+      const free = this.size - this.active;
+      if (free <= 0) return;
+      let slot = this.slots.find((candidate) => !candidate.exclusive && candidate.tasks.size === candidate.blocked.size);
+      if (!slot) this.slots.push((slot = this.spawn()));
+      const batch: Entry[] = [];
+      if (this.queue[0]!.task.timeoutMs !== null) {
+        batch.push(this.queue.shift()!);
+        slot.exclusive = true;
+      } else {
+        const take = Math.min(MAX_BATCH, Math.ceil(this.queue.length / free));
+        while (batch.length < take && this.queue.length > 0 && this.queue[0]!.task.timeoutMs === null) batch.push(this.queue.shift()!);
+      }
+      this.dispatch(slot, batch);
     }
   }
 
-  private async execute(slot: Slot, item: Queued): Promise<void> {
-    slot.current = item;
-    item.task.onStart?.();
-    let result: TaskResult;
-    try {
-      if (!slot.defined.has(item.task.fnId)) {
-        await slot.remote.define(item.task.fnId, item.task.fnName, item.task.fnSource);
-        slot.defined.add(item.task.fnId);
+  private dispatch(slot: Slot, batch: Entry[]): void {
+    const requests: RunRequest[] = [];
+    for (const entry of batch) {
+      const { task } = entry;
+      if (!slot.defined.has(task.fnId)) {
+        void slot.remote.define(task.fnId, task.fnName, task.fnSource); // ordered before run on the same port
+        slot.defined.add(task.fnId);
       }
-      const { taskId, fnId, args, attempt } = item.task;
-      result = await slot.remote.run({ taskId, fnId, args, attempt, workerId: this.workerId });
-    } catch (thrown) {
-      // Structured clone refused the arguments, or the Web Worker died.
-      const message = thrown instanceof Error ? thrown.message : String(thrown);
-      result = { ok: false, error: { name: 'ShoalError', code: 'ERR_TASK_FAILED', message: `the task could not run in a Web Worker: ${message}`, workerId: this.workerId } };
+      slot.tasks.set(task.taskId, entry);
+      if (task.timeoutMs !== null) {
+        const ms = task.timeoutMs;
+        entry.timer = setTimeout(() => this.kill(slot, task.taskId, failure('ERR_TIMEOUT', `the task ran past its timeout of ${ms} ms; its Web Worker was terminated`, this.workerId)), ms);
+      }
+      task.onStart?.();
+      requests.push({ taskId: task.taskId, fnId: task.fnId, args: task.args, attempt: task.attempt, numReturns: task.numReturns });
     }
-    if (slot.current !== item) return; // the slot crashed and already settled this task
-    slot.current = null;
-    item.settle(result);
+    slot.remote.run(requests).catch((error: unknown) => {
+      // The arguments could not be cloned, or the Web Worker died.
+      const message = error instanceof Error ? error.message : String(error);
+      this.finish(slot, requests.map((request) => ({ taskId: request.taskId, ...failure('ERR_TASK_FAILED', `the task could not run in a Web Worker: ${message}`, this.workerId) })));
+    });
+  }
+
+  private finish(slot: Slot, outcomes: RunOutcome[]): void {
+    for (const outcome of outcomes) {
+      const entry = slot.tasks.get(outcome.taskId);
+      if (!entry) continue;
+      clearTimeout(entry.timer);
+      slot.tasks.delete(outcome.taskId);
+      slot.blocked.delete(outcome.taskId);
+      entry.settle({ result: outcome.result, durationMs: outcome.durationMs });
+    }
+    if (slot.tasks.size === 0) slot.exclusive = false;
+    this.pump();
+  }
+
+  /** Terminates a slot's Web Worker: `taskId` gets `outcome`, the others are queued again. */
+  private kill(slot: Slot, taskId: string, outcome: PoolOutcome): void {
+    const index = this.slots.indexOf(slot);
+    if (index < 0) return;
+    this.slots.splice(index, 1);
+    slot.worker.terminate();
+    for (const [id, entry] of slot.tasks) {
+      clearTimeout(entry.timer);
+      if (slot.blocked.has(id)) this.host.blocked(id, false);
+      if (id === taskId) entry.settle(outcome);
+      else this.queue.unshift(entry);
+    }
+    if (this.slots.length === 0 && !this.closed) this.slots.push(this.spawn());
     this.pump();
   }
 
   private spawn(): Slot {
-    const worker = new Worker(new URL('./taskWorker.ts', import.meta.url), { type: 'module', name: 'shoal-task' });
+    const index = ++this.spawned;
+    const worker = new Worker(new URL('./taskWorker.ts', import.meta.url), { type: 'module', name: `shoal-task-${index}` });
     const remote = wrap<TaskWorkerApi>(worker);
-    const slot: Slot = { worker, remote, defined: new Set(), current: null };
-    void remote.setLogSink(proxy(this.onLog));
-    worker.addEventListener('error', (event) => this.crashed(slot, event.message || 'the Web Worker failed'));
+    const slot: Slot = { index, worker, remote, defined: new Set(), tasks: new Map(), blocked: new Set(), exclusive: false };
+    const host: TaskHost = {
+      ...this.host,
+      done: (outcomes) => this.finish(slot, outcomes),
+      setBlocked: (taskId, blocked) => {
+        if (!slot.tasks.has(taskId) || slot.blocked.has(taskId) === blocked) return;
+        if (blocked) slot.blocked.add(taskId);
+        else slot.blocked.delete(taskId);
+        this.host.blocked(taskId, blocked);
+        this.pump();
+      },
+    };
+    void remote.init(proxy(host), this.workerId, `${this.workerId}.${index}.`);
+    worker.addEventListener('error', (event) => {
+      // An uncaught error in a task's callback: the Web Worker lives on.
+      const only = slot.tasks.size === 1 ? [...slot.tasks.keys()][0]! : '';
+      this.host.log(only, 'error', `uncaught error in a task's Web Worker: ${event.message}`);
+    });
     return slot;
   }
+}
 
-  /** A Web Worker died: fail its task, replace it, carry on. */
-  private crashed(slot: Slot, message: string): void {
-    const index = this.slots.indexOf(slot);
-    if (index >= 0) this.slots.splice(index, 1);
-    slot.worker.terminate();
-    const current = slot.current;
-    slot.current = null;
-    current?.settle({ ok: false, error: { name: 'ShoalError', code: 'ERR_TASK_FAILED', message: `the task's Web Worker crashed: ${message}`, workerId: this.workerId } });
-    if (!this.closed && this.slots.length === 0) this.slots.push(this.spawn());
-    this.pump();
-  }
+function failure(code: ErrorCode, message: string, workerId: string): PoolOutcome {
+  return { result: { ok: false, error: { name: 'ShoalError', code, message, workerId } }, durationMs: 0 };
 }

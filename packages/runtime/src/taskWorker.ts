@@ -1,45 +1,105 @@
 /**
  * The Web Worker that runs tasks. Task code runs here and never in the page.
- * The page talks to it through comlink (see pool.ts).
+ * The page drives it through comlink (`init`, `define`, `run`, `abort`); it
+ * answers through the page's TaskHost proxy (see host.ts for why).
  */
 import { expose } from 'comlink';
-import type { RemoteError, TaskResult } from '@shoal/protocol';
-import { compileFunction, executeTask, formatLogArgs, type TaskFunction } from './execute.ts';
-
-export type LogSink = (taskId: string, level: 'log' | 'info' | 'warn' | 'error', text: string) => void;
+import type { RemoteError } from '@shoal/protocol';
+import { createContext } from './context.ts';
+import { compileFunction, executeTask, type TaskFunction } from './execute.ts';
+import type { RunOutcome, TaskHost } from './host.ts';
+import { decodeArgs } from './taskRef.ts';
 
 export interface RunRequest {
   taskId: string;
   fnId: string;
   args: unknown[];
-  workerId: string;
   attempt: number;
+  numReturns: number;
 }
 
 const functions = new Map<string, TaskFunction | RemoteError>();
-let logSink: LogSink | null = null;
+const controllers = new Map<string, AbortController>();
+let host: TaskHost | null = null;
+let workerId = '';
+let idPrefix = '';
+let counter = 0;
+
+async function runOne(request: RunRequest, target: TaskHost, onBlocked: () => void): Promise<RunOutcome> {
+  const started = performance.now();
+  const fn = functions.get(request.fnId);
+  if (typeof fn !== 'function') {
+    const error: RemoteError = fn ?? { name: 'ShoalError', code: 'ERR_INTERNAL', message: `function ${request.fnId} was never defined on this worker` };
+    return { taskId: request.taskId, result: { ok: false, error }, durationMs: 0 };
+  }
+  const controller = new AbortController();
+  controllers.set(request.taskId, controller);
+  const ctx = createContext({
+    taskId: request.taskId,
+    workerId,
+    attempt: request.attempt,
+    signal: controller.signal,
+    host: target,
+    mintId: () => `${idPrefix}${++counter}`,
+    setBlocked: (blocked) => {
+      target.setBlocked(request.taskId, blocked);
+      if (blocked) onBlocked();
+    },
+  });
+  try {
+    const result = await executeTask(fn, decodeArgs(request.args), ctx, request.numReturns);
+    if (controller.signal.aborted && !result.ok) {
+      result.error = { ...result.error, code: 'ERR_CANCELLED' };
+    }
+    return { taskId: request.taskId, result, durationMs: performance.now() - started };
+  } finally {
+    controllers.delete(request.taskId);
+  }
+}
 
 const api = {
-  setLogSink(sink: LogSink): void {
-    logSink = sink;
+  /** `prefix` makes ids minted here cluster-unique: `<worker peer id>.<slot>.<n>`. */
+  init(target: TaskHost, worker: string, prefix: string): void {
+    host = target;
+    workerId = worker;
+    idPrefix = prefix;
   },
   define(fnId: string, name: string, source: string): void {
     const compiled = compileFunction(name, source);
     functions.set(fnId, compiled.ok ? compiled.fn : compiled.error);
   },
-  async run(request: RunRequest): Promise<TaskResult> {
-    const fn = functions.get(request.fnId);
-    if (fn === undefined) {
-      return { ok: false, error: { name: 'ShoalError', code: 'ERR_INTERNAL', message: `function ${request.fnId} was never defined on this worker` } };
+  /**
+   * Runs a batch one task after another; results go back through the host in
+   * groups (at least every 10 ms), not one message per task. A task that
+   * blocks in ctx.get/wait stops holding up the batch: the next one starts,
+   * and the blocked task's result goes back on its own when it ends.
+   */
+  async run(requests: RunRequest[]): Promise<void> {
+    const target = host;
+    if (!target) throw new Error('task worker used before init');
+    let outbox: RunOutcome[] = [];
+    let lastFlush = performance.now();
+    for (const request of requests) {
+      let blocked!: () => void;
+      const whenBlocked = new Promise<null>((resolve) => (blocked = () => resolve(null)));
+      const running = runOne(request, target, blocked);
+      const outcome = await Promise.race([running, whenBlocked]);
+      if (outcome === null) {
+        void running.then((late) => target.done([late]));
+        continue;
+      }
+      outbox.push(outcome);
+      if (performance.now() - lastFlush > 10) {
+        target.done(outbox);
+        outbox = [];
+        lastFlush = performance.now();
+      }
     }
-    if (typeof fn !== 'function') return { ok: false, error: fn };
-    const ctx = {
-      taskId: request.taskId,
-      workerId: request.workerId,
-      attempt: request.attempt,
-      log: (...args: unknown[]) => logSink?.(request.taskId, 'log', formatLogArgs(args)),
-    };
-    return executeTask(fn, request.args, ctx);
+    if (outbox.length > 0) target.done(outbox);
+  },
+  /** Aborts a task's `ctx.signal` (a cooperative cancel). */
+  abort(taskId: string): void {
+    controllers.get(taskId)?.abort(new DOMException('the task was cancelled', 'AbortError'));
   },
 };
 

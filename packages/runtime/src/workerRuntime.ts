@@ -1,12 +1,14 @@
 /**
  * The worker tab's runtime: joins the room, greets the coordinator with its
- * capabilities, and runs the tasks the coordinator sends in its Web Worker
- * pool. Only the room's coordinator may send work; anything else is refused.
+ * capabilities, runs the tasks the coordinator sends in its Web Worker pool,
+ * and relays its tasks' own cluster calls (nested submit/get/wait/put) to the
+ * coordinator. Only the room's coordinator may send work; anything else is refused.
  */
-import { ShoalError, type Capabilities, type ControlMessage, type PeerInfo, type WorkerPageStatus } from '@shoal/protocol';
+import { ShoalError, randomId, type Capabilities, type ControlMessage, type PeerInfo, type WorkerPageStatus } from '@shoal/protocol';
 import { Mesh } from '@shoal/transport';
 import { detectCapabilities } from './capabilities.ts';
-import { WorkerPool } from './pool.ts';
+import type { HostReply } from './host.ts';
+import { WorkerPool, type PoolHost } from './pool.ts';
 
 export interface WorkerRuntimeOptions {
   /** ws(s):// URL of the signaling server. */
@@ -15,19 +17,22 @@ export interface WorkerRuntimeOptions {
   name?: string | undefined;
   /** Web Workers to run tasks in; defaults to navigator.hardwareConcurrency. */
   slots?: number | null;
+  /** User-defined resources this worker offers, e.g. {dataset: 1}. */
+  custom?: Record<string, number>;
   iceServers?: RTCIceServer[];
   /** Called whenever the status changes (for the page to re-render). */
   onChange?: (status: WorkerPageStatus) => void;
 }
 
-interface FunctionSource {
-  name: string;
-  source: string;
-}
+type RunTask = Extract<ControlMessage, { type: 'runTask' }>;
 
 export class WorkerRuntime {
-  private readonly functions = new Map<string, FunctionSource>();
+  private readonly functions = new Map<string, { name: string; source: string }>();
   private readonly current = new Map<string, string>();
+  /** Functions whose source this worker already sent with a nested submit. */
+  private readonly sentSources = new Set<string>();
+  private readonly requests = new Map<string, (reply: HostReply) => void>();
+  private readonly pool: WorkerPool;
   private coordinator: PeerInfo | null = null;
   private coordinatorState: WorkerPageStatus['coordinator'] = 'none';
   private connection: WorkerPageStatus['connection'] = 'connected';
@@ -35,18 +40,16 @@ export class WorkerRuntime {
   /** Messages refused because they were malformed or came from a peer that may not send them. */
   rejected = 0;
 
-  private readonly pool: WorkerPool;
-
   private constructor(
     private readonly mesh: Mesh,
     caps: Capabilities,
     private readonly options: WorkerRuntimeOptions,
   ) {
-    this.pool = new WorkerPool(caps.slots, mesh.peerId, (taskId, level, text) => this.forwardLog(taskId, level, text));
+    this.pool = new WorkerPool(caps.slots, mesh.peerId, this.poolHost());
   }
 
   static async start(options: WorkerRuntimeOptions): Promise<WorkerRuntime> {
-    const caps = await detectCapabilities(options.slots ?? null);
+    const caps = await detectCapabilities(options.slots ?? null, options.custom ?? {});
     const mesh = await Mesh.join({ url: options.url, room: options.room, role: 'worker', name: options.name, iceServers: options.iceServers ?? [] });
     const runtime = new WorkerRuntime(mesh, caps, options);
     for (const view of mesh.peers()) if (view.info.role === 'coordinator') runtime.coordinatorState = 'connecting';
@@ -54,6 +57,7 @@ export class WorkerRuntime {
       if (peer.role !== 'coordinator') return;
       runtime.coordinator = peer;
       runtime.coordinatorState = 'open';
+      runtime.sentSources.clear();
       mesh.send(peer.peerId, { type: 'hello', caps });
       runtime.changed();
     });
@@ -95,61 +99,91 @@ export class WorkerRuntime {
   }
 
   private receive(from: PeerInfo, message: ControlMessage): void {
-    const fromCoordinator = from.peerId === this.coordinator?.peerId;
+    if (message.type === 'leaving') return;
+    if (from.peerId !== this.coordinator?.peerId) return this.refuse(from, message);
     switch (message.type) {
       case 'defineFn':
-        if (!fromCoordinator) return this.refuse(from, message);
         this.functions.set(message.fnId, { name: message.name, source: message.source });
         return;
       case 'runTask':
-        if (!fromCoordinator) return this.refuse(from, message);
         return void this.run(from.peerId, message);
-      case 'leaving':
-        return;
+      case 'cancelTask':
+        return this.pool.cancel(message.taskId, message.force);
+      case 'nestedReply': {
+        const resolve = this.requests.get(message.requestId);
+        this.requests.delete(message.requestId);
+        return resolve?.(message.result);
+      }
       default:
         return this.refuse(from, message);
     }
   }
 
-  private async run(coordinatorId: string, message: Extract<ControlMessage, { type: 'runTask' }>): Promise<void> {
+  private async run(coordinatorId: string, message: RunTask): Promise<void> {
     const fn = this.functions.get(message.fnId);
     const { taskId } = message;
     if (!fn) {
       const error = new ShoalError('ERR_BAD_MESSAGE', `runTask ${taskId} names function ${message.fnId}, which was never defined`);
-      return this.reply(coordinatorId, { type: 'taskDone', taskId, result: { ok: false, error: error.toRemote() } });
+      return this.send(coordinatorId, { type: 'taskDone', taskId, result: { ok: false, error: error.toRemote() }, durationMs: 0 });
     }
-    const result = await this.pool.run({
+    const outcome = await this.pool.run({
       taskId,
       fnId: message.fnId,
       fnName: fn.name,
       fnSource: fn.source,
       args: message.args,
-      attempt: 1,
+      attempt: message.attempt,
+      numReturns: message.numReturns,
+      timeoutMs: message.timeoutMs,
       onStart: () => {
         this.current.set(taskId, fn.name);
-        this.reply(coordinatorId, { type: 'taskStarted', taskId });
         this.changed();
       },
     });
     this.current.delete(taskId);
     this.tasksRun += 1;
-    this.reply(coordinatorId, { type: 'taskDone', taskId, result });
+    this.send(coordinatorId, { type: 'taskDone', taskId, result: outcome.result, durationMs: outcome.durationMs });
     this.changed();
   }
 
-  private reply(peerId: string, message: ControlMessage): void {
+  /** What the pool's Web Workers may ask of this page. */
+  private poolHost(): PoolHost {
+    const toCoordinator = (message: ControlMessage) => {
+      if (this.coordinator) this.send(this.coordinator.peerId, message);
+    };
+    const request = (make: (requestId: string) => ControlMessage) =>
+      new Promise<HostReply>((resolve) => {
+        if (!this.coordinator) return resolve({ ok: false, error: { name: 'ShoalError', code: 'ERR_WORKER_LOST', message: 'the coordinator is not connected' } });
+        const requestId = randomId(12);
+        this.requests.set(requestId, resolve);
+        toCoordinator(make(requestId));
+      });
+    return {
+      log: (taskId, level, text) => toCoordinator({ type: 'taskLog', taskId, level, text: text.slice(0, 64 * 1024) }),
+      progress: (taskId, fraction) => toCoordinator({ type: 'taskProgress', taskId, fraction }),
+      blocked: (taskId, blocked) => toCoordinator({ type: blocked ? 'taskBlocked' : 'taskUnblocked', taskId }),
+      submit: (parentTaskId, taskId, fnId, _name, source, args, options) => {
+        const first = !this.sentSources.has(fnId);
+        this.sentSources.add(fnId);
+        toCoordinator({ type: 'nestedSubmit', parentTaskId, taskId, fnId, source: first ? source : null, args, options });
+      },
+      put: (parentTaskId, objectId, value) => toCoordinator({ type: 'nestedPut', parentTaskId, objectId, value }),
+      get: (parentTaskId, ids, timeoutMs) => request((requestId) => ({ type: 'nestedGet', requestId, parentTaskId, ids, timeoutMs })),
+      wait: (parentTaskId, ids, numReturns, timeoutMs) => request((requestId) => ({ type: 'nestedWait', requestId, parentTaskId, ids, numReturns, timeoutMs })),
+      free: (ids) => toCoordinator({ type: 'nestedFree', ids }),
+      cancel: (objectId, force) => toCoordinator({ type: 'nestedCancel', objectId, force }),
+    };
+  }
+
+  private send(peerId: string, message: ControlMessage): void {
     if (!this.mesh.isOpen(peerId)) return; // the coordinator is gone; it will resubmit elsewhere
     try {
       this.mesh.send(peerId, message);
     } catch (error) {
       if (message.type !== 'taskDone' || !(error instanceof ShoalError)) throw error;
       // The result was too large for a control frame: report that instead.
-      this.mesh.send(peerId, { type: 'taskDone', taskId: message.taskId, result: { ok: false, error: error.toRemote() } });
+      this.mesh.send(peerId, { type: 'taskDone', taskId: message.taskId, result: { ok: false, error: error.toRemote() }, durationMs: message.durationMs });
     }
-  }
-
-  private forwardLog(taskId: string, level: 'log' | 'info' | 'warn' | 'error', text: string): void {
-    if (this.coordinator) this.reply(this.coordinator.peerId, { type: 'taskLog', taskId, level, text: text.slice(0, 64 * 1024) });
   }
 
   private refuse(from: PeerInfo, message: ControlMessage): void {

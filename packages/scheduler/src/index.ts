@@ -1,15 +1,17 @@
 export { step } from './step.ts';
-export { createState, capacity, DEFAULT_CONFIG } from './state.ts';
+export { createState, DEFAULT_CONFIG } from './state.ts';
 export type { SchedulerState } from './state.ts';
+export { taskInfo, explainPending, schedulerStats, workerLoad } from './queries.ts';
 export type {
   WorkerId,
+  Resources,
   TaskSpec,
+  FailureKind,
   SchedulerEvent,
   SchedulerCommand,
   TaskState,
-  TaskRecord,
-  ObjectState,
-  ObjectRecord,
-  WorkerRecord,
   SchedulerConfig,
+  TaskInfo,
+  SchedulerStats,
+  WorkerLoad,
 } from './types.ts';

@@ -71,3 +71,43 @@ export interface SchedulerConfig {
   /** At most this many tasks in flight per worker slot (the pipeline's bound). */
   maxInFlightPerSlot: number;
 }
+
+/** What `taskInfo` reports about a task the scheduler still tracks. */
+export interface TaskInfo {
+  /**
+   * Where the task stands. Done and failed tasks are forgotten (the query
+   * answers null), except a cancelled run that still holds its worker until
+   * the worker replies: that one reads 'failed' with its `workerId`.
+   */
+  state: TaskState;
+  /** The worker the task is assigned to, or null while it waits or is ready. */
+  workerId: WorkerId | null;
+  /** Runs started so far (the `attempt` of the latest `runTask`, 0 before the first). */
+  attempts: number;
+  /** Whether the run waits inside `ctx.get`/`ctx.wait`, its slot lent out. */
+  blocked: boolean;
+}
+
+/** Counts of what the scheduler tracks now (`schedulerStats`). */
+export interface SchedulerStats {
+  /** Tasks waiting for inputs. */
+  waiting: number;
+  /** Tasks whose inputs are ready, not yet placed. */
+  ready: number;
+  /** Tasks placed on a worker (blocked ones included, cancelled runs not). */
+  running: number;
+  /** Workers present. */
+  workers: number;
+  /** Object records kept (pending, ready or failed, not yet released). */
+  objects: number;
+}
+
+/** One worker's load (`workerLoad`). */
+export interface WorkerLoad {
+  /** Tasks assigned to it: running, blocked, and cancelled runs it has not yet answered for. */
+  assigned: number;
+  /** How many of those are blocked (their resources lent out). */
+  blocked: number;
+  /** The cpu demand of its assigned, unblocked tasks: what the pipeline bound counts. */
+  cpuInFlight: number;
+}

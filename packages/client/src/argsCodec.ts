@@ -1,0 +1,48 @@
+/**
+ * Arguments and values between the job's world (ObjectRef instances) and the
+ * wire (refs as `{"$shoalRef": id}`).
+ */
+import { REF_KEY, ShoalError, decodeRefs, findNonJsonable } from '@shoal/protocol';
+import { ObjectRef } from './objectRef.ts';
+
+/** Encodes ObjectRefs to wire refs and checks the rest is JSON-able; throws ERR_NOT_SERIALIZABLE. */
+export function encodeForWire(value: unknown, what: string): unknown {
+  const encoded = encode(value);
+  const problem = findNonJsonable(encoded, what);
+  if (problem) throw new ShoalError('ERR_NOT_SERIALIZABLE', problem);
+  return encoded;
+}
+
+function encode(value: unknown): unknown {
+  if (value instanceof ObjectRef) return { [REF_KEY]: value.id };
+  if (Array.isArray(value)) return value.map(encode);
+  if (value !== null && typeof value === 'object' && Object.getPrototypeOf(value) === Object.prototype) {
+    const out: Record<string, unknown> = {};
+    for (const [key, item] of Object.entries(value)) out[key] = encode(item);
+    return out;
+  }
+  return value;
+}
+
+/** The ids of every wire ref in `value`, deduplicated, in order of appearance. */
+export function wireRefIds(value: unknown, into: Set<string> = new Set()): Set<string> {
+  if (value === null || typeof value !== 'object') return into;
+  if (Array.isArray(value)) {
+    for (const item of value) wireRefIds(item, into);
+    return into;
+  }
+  const ref = (value as Record<string, unknown>)[REF_KEY];
+  if (typeof ref === 'string' && Object.keys(value).length === 1) into.add(ref);
+  else for (const item of Object.values(value)) wireRefIds(item, into);
+  return into;
+}
+
+/** Arguments for a worker: each wire ref (at any depth) replaced by its object's wire-form value. */
+export function resolveArgs(args: unknown[], lookup: (id: string) => unknown): unknown[] {
+  return decodeRefs(args, lookup) as unknown[];
+}
+
+/** A wire-form value for the job: refs become ObjectRef handles made by `make`. */
+export function decodeForJob(value: unknown, make: (id: string) => ObjectRef): unknown {
+  return decodeRefs(value, make);
+}

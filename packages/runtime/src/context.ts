@@ -1,0 +1,109 @@
+/**
+ * The task context: the last argument of every task, and its `this`. It
+ * exposes the same API as the job's cluster (remote, get, put, wait, free,
+ * cancel), which is how tasks build recursive and dynamic graphs. While a task
+ * waits in get/wait its slot is lent out, so recursion cannot deadlock.
+ */
+import { ShoalError, hashSource, validateOptions, type RemoteError, type RemoteOptions } from '@shoal/protocol';
+import type { HostReply, TaskHost } from './host.ts';
+import { formatLogArgs } from './execute.ts';
+import { TaskRef, encodeRefs, refIds } from './taskRef.ts';
+
+export interface TaskContext {
+  readonly taskId: string;
+  readonly workerId: string;
+  readonly attempt: number;
+  /** Aborted when the task is cancelled. */
+  readonly signal: AbortSignal;
+  log(...args: unknown[]): void;
+  /** Reports progress, a fraction from 0 to 1 (sent at most every 100 ms). */
+  progress(fraction: number): void;
+  remote<A extends unknown[]>(fn: (...args: A) => unknown, options?: RemoteOptions): (...args: unknown[]) => TaskRef | TaskRef[];
+  get(target: TaskRef | TaskRef[], options?: { timeout?: number }): Promise<unknown>;
+  put(value: unknown): TaskRef;
+  wait(refs: TaskRef[], options?: { numReturns?: number; timeout?: number }): Promise<{ ready: TaskRef[]; pending: TaskRef[] }>;
+  free(refs: TaskRef | TaskRef[]): void;
+  cancel(ref: TaskRef, options?: { force?: boolean }): void;
+}
+
+export interface ContextInit {
+  taskId: string;
+  workerId: string;
+  attempt: number;
+  signal: AbortSignal;
+  host: TaskHost;
+  /** Mints a cluster-unique id for a nested task or object. */
+  mintId: () => string;
+  /** Called around get/wait so the page can lend the slot out. */
+  setBlocked: (blocked: boolean) => void;
+}
+
+function unwrap(reply: HostReply): unknown {
+  if (reply.ok) return reply.value;
+  throw remoteToError(reply.error);
+}
+
+function remoteToError(error: RemoteError): ShoalError {
+  return new ShoalError(error.code ?? 'ERR_TASK_FAILED', error.message, { remote: error, workerId: error.workerId });
+}
+
+export function createContext(init: ContextInit): TaskContext {
+  const { host, taskId } = init;
+  let lastProgress = 0;
+  const blocking = async <T>(work: () => Promise<T>): Promise<T> => {
+    init.setBlocked(true);
+    try {
+      return await work();
+    } finally {
+      init.setBlocked(false);
+    }
+  };
+  return {
+    taskId,
+    workerId: init.workerId,
+    attempt: init.attempt,
+    signal: init.signal,
+    log: (...args) => host.log(taskId, 'log', formatLogArgs(args)),
+    progress(fraction) {
+      const now = Date.now();
+      if (fraction < 1 && now - lastProgress < 100) return;
+      lastProgress = now;
+      host.progress(taskId, Math.min(1, Math.max(0, Number(fraction) || 0)));
+    },
+    remote(fn, options) {
+      if (typeof fn !== 'function') throw new ShoalError('ERR_BAD_FUNCTION', `ctx.remote() takes a function, got ${typeof fn}`);
+      const valid = validateOptions(options);
+      const source = Function.prototype.toString.call(fn);
+      const fnId = hashSource(source);
+      const name = valid.name ?? (fn.name || 'task');
+      const numReturns = valid.numReturns ?? 1;
+      return (...args: unknown[]) => {
+        const id = init.mintId();
+        host.submit(taskId, id, fnId, name, source, encodeRefs(args) as unknown[], { ...valid, name });
+        if (numReturns === 1) return new TaskRef(id);
+        return Array.from({ length: numReturns }, (_, i) => new TaskRef(`${id}.${i}`));
+      };
+    },
+    get(target, options = {}) {
+      const ids = refIds(target, 'ctx.get()');
+      return blocking(async () => {
+        const values = unwrap(await host.get(taskId, ids, options.timeout ?? null)) as unknown[];
+        return Array.isArray(target) ? values : values[0];
+      });
+    },
+    put(value) {
+      const id = init.mintId();
+      host.put(taskId, id, encodeRefs(value));
+      return new TaskRef(id);
+    },
+    wait(refs, options = {}) {
+      const ids = refIds(refs, 'ctx.wait()');
+      return blocking(async () => {
+        const ready = new Set(unwrap(await host.wait(taskId, ids, options.numReturns ?? 1, options.timeout ?? null)) as string[]);
+        return { ready: refs.filter((ref) => ready.has(ref.id)), pending: refs.filter((ref) => !ready.has(ref.id)) };
+      });
+    },
+    free: (refs) => host.free(refIds(refs, 'ctx.free()')),
+    cancel: (ref, options = {}) => host.cancel(refIds(ref, 'ctx.cancel()')[0]!, options.force ?? false),
+  };
+}

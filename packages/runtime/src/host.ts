@@ -1,0 +1,38 @@
+/**
+ * What a task's Web Worker asks of its page: the cluster API for nested work,
+ * logs and progress. The page implements it (workerRuntime.ts) and forwards
+ * over the data channel to the coordinator.
+ */
+import type { RemoteError, TaskResult, WireTaskOptions } from '@shoal/protocol';
+
+export type LogLevel = 'log' | 'info' | 'warn' | 'error';
+
+export type HostReply = { ok: true; value: unknown } | { ok: false; error: RemoteError };
+
+export interface RunOutcome {
+  taskId: string;
+  result: TaskResult;
+  durationMs: number;
+}
+
+/**
+ * Every call from a Web Worker to its page goes through this one comlink
+ * proxy, so it arrives in order: a nested submit always precedes the result
+ * that returns its ref.
+ */
+export interface TaskHost {
+  /** Runs finished, in completion order. */
+  done(outcomes: RunOutcome[]): void;
+  /** A task entered (true) or left (false) ctx.get/ctx.wait. */
+  setBlocked(taskId: string, blocked: boolean): void;
+  log(taskId: string, level: LogLevel, text: string): void;
+  progress(taskId: string, fraction: number): void;
+  submit(parentTaskId: string, taskId: string, fnId: string, name: string, source: string, args: unknown[], options: WireTaskOptions): void;
+  put(parentTaskId: string, objectId: string, value: unknown): void;
+  /** Resolves with the values of `ids`, in order. */
+  get(parentTaskId: string, ids: string[], timeoutMs: number | null): Promise<HostReply>;
+  /** Resolves with the ids that are ready. */
+  wait(parentTaskId: string, ids: string[], numReturns: number, timeoutMs: number | null): Promise<HostReply>;
+  free(ids: string[]): void;
+  cancel(objectId: string, force: boolean): void;
+}

@@ -1,0 +1,100 @@
+/**
+ * Test helpers (not exported by the package): short builders for events and
+ * task specs, and a one-line rendering of commands, so each test is a table
+ * of events and the commands each one gave.
+ *
+ *   run a@w1#1                  runTask (attempt 1)
+ *   fail b<a:boom               failTask (upstream a; error code, else message)
+ *   cancel a@w1  cancel! a@w1   cancelTask (! = force)
+ *   release a.0@w1,w2           releaseObject (coordinator shows as "coordinator", none as "-")
+ *   infeasible a: <reason>      taskInfeasible
+ */
+import type { RemoteError } from '@shoal/protocol';
+import { createState, type SchedulerState } from './state.ts';
+import { step } from './step.ts';
+import type { FailureKind, Resources, SchedulerCommand, SchedulerConfig, SchedulerEvent, TaskSpec } from './types.ts';
+
+export interface TaskOptions {
+  deps?: string[];
+  outputs?: string[];
+  group?: string;
+  priority?: number;
+  maxRetries?: number;
+  retryExceptions?: boolean;
+  resources?: Partial<Resources>;
+}
+
+/** A task spec: one output `${id}.0`, cpu 1, group 'f', priority 0, 3 retries of lost workers only. */
+export function task(taskId: string, options: TaskOptions = {}): TaskSpec {
+  return {
+    taskId,
+    group: options.group ?? 'f',
+    outputs: options.outputs ?? [`${taskId}.0`],
+    deps: options.deps ?? [],
+    resources: { cpu: 1, gpu: 0, memory: 0, custom: {}, ...options.resources },
+    priority: options.priority ?? 0,
+    maxRetries: options.maxRetries ?? 3,
+    retryExceptions: options.retryExceptions ?? false,
+  };
+}
+
+export const boom: RemoteError = { name: 'Error', message: 'boom' };
+
+/** Event builders. Durations default to 100 ms: long enough that no pipeline forms (depth 1). */
+export const ev = {
+  join: (workerId: string, resources: Partial<Resources> = { cpu: 1 }): SchedulerEvent => ({
+    type: 'workerJoined',
+    workerId,
+    resources: { cpu: 0, gpu: 0, memory: 0, custom: {}, ...resources },
+  }),
+  submit: (taskId: string, options: TaskOptions = {}): SchedulerEvent => ({ type: 'taskSubmitted', task: task(taskId, options) }),
+  finish: (taskId: string, workerId: string, durationMs = 100, sizes: number[] = [8]): SchedulerEvent => ({
+    type: 'taskFinished',
+    taskId,
+    workerId,
+    sizes,
+    durationMs,
+  }),
+  fail: (taskId: string, workerId: string, kind: FailureKind = 'exception', error: RemoteError = boom): SchedulerEvent => ({
+    type: 'taskFailed',
+    taskId,
+    workerId,
+    error,
+    kind,
+  }),
+  block: (taskId: string, workerId: string): SchedulerEvent => ({ type: 'taskBlocked', taskId, workerId }),
+  unblock: (taskId: string, workerId: string): SchedulerEvent => ({ type: 'taskUnblocked', taskId, workerId }),
+  cancel: (taskId: string, force = false): SchedulerEvent => ({ type: 'taskCancelled', taskId, force }),
+  store: (objectId: string, workerId: string | null, size = 8): SchedulerEvent => ({ type: 'objectStored', objectId, size, workerId }),
+  release: (objectId: string): SchedulerEvent => ({ type: 'objectReleased', objectId }),
+  lost: (workerId: string): SchedulerEvent => ({ type: 'workerLost', workerId }),
+};
+
+export function show(command: SchedulerCommand): string {
+  switch (command.type) {
+    case 'runTask':
+      return `run ${command.taskId}@${command.workerId}#${command.attempt}`;
+    case 'failTask':
+      return `fail ${command.taskId}${command.upstream ? `<${command.upstream}` : ''}:${command.error.code ?? command.error.message}`;
+    case 'cancelTask':
+      return `cancel${command.force ? '!' : ''} ${command.taskId}@${command.workerId}`;
+    case 'releaseObject': {
+      const at = command.locations.map((location) => location ?? 'coordinator').join(',');
+      return `release ${command.objectId}@${at || '-'}`;
+    }
+    case 'taskInfeasible':
+      return `infeasible ${command.taskId}: ${command.reason}`;
+  }
+}
+
+/** A scheduler to drive one event at a time; `send` answers the rendered commands. */
+export function scheduler(config: Partial<SchedulerConfig> = {}): { state: SchedulerState; send: (...events: SchedulerEvent[]) => string[] } {
+  const state = createState(config);
+  return { state, send: (...events) => events.flatMap((event) => step(state, event).map(show)) };
+}
+
+/** Runs events in order on a fresh scheduler; answers the rendered commands of each. */
+export function run(events: SchedulerEvent[], config: Partial<SchedulerConfig> = {}): string[][] {
+  const state = createState(config);
+  return events.map((event) => step(state, event).map(show));
+}

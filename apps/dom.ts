@@ -24,3 +24,20 @@ export function byId<T extends HTMLElement = HTMLElement>(id: string): T {
   if (!element) throw new Error(`missing #${id}`);
   return element as T;
 }
+
+/**
+ * Coalesces calls to `fn`: the first call schedules one run `ms` later, and
+ * calls until then ride along. A busy cluster changes state thousands of times
+ * a second; redrawing on each change cost a third of a tab's time.
+ */
+export function throttled(fn: () => void, ms = 100): () => void {
+  let pending = false;
+  return () => {
+    if (pending) return;
+    pending = true;
+    setTimeout(() => {
+      pending = false;
+      fn();
+    }, ms);
+  };
+}

@@ -3,7 +3,7 @@ import QRCode from 'qrcode';
 import { ShoalError, randomId, type CoordinatorPageApi, type JobOutcome, type WorkerSummary } from '@shoal/protocol';
 import { Coordinator, createCluster, runJob, type TaskLog } from '@shoal/client';
 import { Mesh, signalingUrlFor } from '@shoal/transport';
-import { byId, h, render } from '../dom.ts';
+import { byId, h, render, throttled } from '../dom.ts';
 import { EXAMPLES } from './examples.ts';
 
 const params = new URLSearchParams(location.search);
@@ -40,7 +40,8 @@ async function start(resolve: (coordinator: Coordinator) => void): Promise<void>
   try {
     const mesh = await Mesh.join({ url: signalingUrlFor(location), room: room!, role: 'coordinator', name: 'coordinator' });
     coordinator = new Coordinator(mesh);
-    coordinator.on('workersChanged', () => showWorkers(coordinator!.workers()));
+    const redraw = throttled(() => showWorkers(coordinator!.workers()));
+    coordinator.on('workersChanged', redraw);
     coordinator.on('taskLog', showLog);
     coordinator.on('taskInfeasible', (taskId, name, reason) =>
       showLog({ taskId, taskName: name, workerId: 'scheduler', level: 'warn', text: `cannot run on any worker present, so it waits: ${reason}` }),

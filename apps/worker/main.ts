@@ -2,7 +2,7 @@
 import type { WorkerPageStatus } from '@shoal/protocol';
 import { WorkerRuntime, detectCapabilities } from '@shoal/runtime';
 import { signalingUrlFor } from '@shoal/transport';
-import { byId, h, render } from '../dom.ts';
+import { byId, h, render, throttled } from '../dom.ts';
 
 const params = new URLSearchParams(location.search);
 const room = params.get('room');
@@ -54,6 +54,8 @@ async function show(): Promise<void> {
   render(byId('status'), ...rows.map(([key, value]) => h('tr', {}, h('th', {}, key), h('td', { 'data-key': key }, value))));
 }
 
+const redraw = throttled(() => void show());
+
 async function main(): Promise<void> {
   byId('leave').addEventListener('click', () => runtime?.leave());
   if (!room) {
@@ -73,7 +75,7 @@ async function main(): Promise<void> {
       custom,
       onChange: (next) => {
         status = next;
-        void show();
+        redraw();
       },
     });
   } catch (error) {

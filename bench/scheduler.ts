@@ -12,6 +12,8 @@
  *   --infeasible N   gpu tasks queued ahead of everything, infeasible until the end (default 10)
  *   --only NAME      run one scenario: independent | chains | trees
  *   --step-time      also time each `step` call alone (two clock reads per event, which the wall time then pays too)
+ *   --output-bytes N size each task reports for its output (default 8); at or above the scheduler's
+ *                    localityMinBytes (1 MiB) chains and trees go through locality placement
  *
  * Scenarios:
  *   independent  N tasks without deps; the client drops each output once its task finished
@@ -46,6 +48,7 @@ const TASKS = flag('tasks', 1_000_000);
 const WORKERS = flag('workers', 1_000);
 const WINDOW = flag('window', 50_000);
 const STEP_TIME = process.argv.includes('--step-time');
+const OUTPUT_BYTES = flag('output-bytes', 8);
 const ONLY = process.argv.includes('--only') ? process.argv[process.argv.indexOf('--only') + 1] : null;
 const CPU = 4;
 /** High-priority gpu tasks queued ahead of everything, infeasible until a gpu worker joins at the end. */
@@ -227,7 +230,7 @@ function runScenario(name: string, tasks: Generator<BenchTask>, total: number, i
   };
   // The scheduler keeps no reference to an event (only to a submitted event's `task`), so the simulation reuses them.
   const submittedEvent = { type: 'taskSubmitted' as const, task: null as unknown as TaskSpec };
-  const finishedEvent = { type: 'taskFinished' as const, taskId: '', workerId: '', sizes: [8], durationMs: 0 };
+  const finishedEvent = { type: 'taskFinished' as const, taskId: '', workerId: '', sizes: [OUTPUT_BYTES], durationMs: 0 };
   const releasedEvent = { type: 'objectReleased' as const, objectId: '' };
   const release = (objectId: string): void => {
     releasedEvent.objectId = objectId;
@@ -364,7 +367,7 @@ function runScenario(name: string, tasks: Generator<BenchTask>, total: number, i
 
 console.log(
   `Shoal scheduler bench: ${TASKS.toLocaleString('en')} tasks per scenario, ${WORKERS.toLocaleString('en')} workers × cpu ${CPU}, ` +
-    `client window ${WINDOW.toLocaleString('en')} tasks${gc ? '' : '  (no --expose-gc: heap figures include uncollected garbage)'}\n`,
+    `client window ${WINDOW.toLocaleString('en')} tasks, outputs of ${OUTPUT_BYTES.toLocaleString('en')} B${gc ? '' : '  (no --expose-gc: heap figures include uncollected garbage)'}\n`,
 );
 const scenarios: Array<[string, () => Generator<BenchTask>]> = [
   ['independent', () => independent(TASKS)],

@@ -125,10 +125,8 @@ test('bad jobs and bad calls fail with typed errors', async () => {
     ok: false,
     error: { code: 'ERR_BAD_OPTION', message: expect.stringContaining('valid ones are: name, resources, maxRetries') },
   });
-  expect(await local.runJob(job(`return cluster.get(cluster.remote(() => new Uint8Array(4))());`))).toMatchObject({
-    ok: false,
-    error: { code: 'ERR_NOT_SERIALIZABLE' },
-  });
+  const unsendable = await local.runJob(job(`return cluster.get(cluster.remote(() => ({ fn: () => 1 }))());`));
+  expect(unsendable).toMatchObject({ ok: false, error: { code: 'ERR_NOT_SERIALIZABLE', message: expect.stringMatching(/function/) } });
 });
 
 test('ctx.log output reaches the coordinator page', async () => {

@@ -24,6 +24,7 @@ const ready = new Promise<Coordinator>((resolve) => {
     workers: () => coordinator?.workers() ?? [],
     waitForWorkers: async (count, timeoutMs) => (await ready).waitForWorkers(count, timeoutMs),
     runJob: async (source) => runFromSource(await ready, source),
+    traffic: () => coordinator?.plane.traffic() ?? { controlBytesIn: 0, controlBytesOut: 0, objectsServed: 0, objectBytesServed: 0, objectsFetched: 0, objectBytesFetched: 0, bulkPaths: {} },
   };
   window.shoalCoordinator = api;
   void start(resolve);
@@ -62,6 +63,8 @@ function setConnection(text: string, kind: 'ok' | 'bad'): void {
   element.className = kind;
 }
 
+const mib = (bytes: number) => `${(bytes / 2 ** 20).toFixed(1)} MiB`;
+
 function showWorkers(workers: WorkerSummary[]): void {
   byId('worker-count').textContent = String(workers.length);
   render(
@@ -80,6 +83,7 @@ function showWorkers(workers: WorkerSummary[]): void {
         h('td', {}, gpu),
         h('td', {}, worker.running),
         h('td', {}, worker.tasksDone),
+        h('td', {}, worker.store ? `${worker.store.objects} (${mib(worker.store.memoryBytes)} / ${mib(worker.store.spilledBytes)})` : '—'),
       );
     }),
   );

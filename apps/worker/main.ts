@@ -9,6 +9,11 @@ const room = params.get('room');
 const slotsParam = Number(params.get('slots'));
 const slots = Number.isInteger(slotsParam) && slotsParam > 0 ? slotsParam : null;
 const name = params.get('name') ?? undefined;
+/** `store=256` caps the object store at 256 MiB (beyond it, objects spill to OPFS). */
+const storeParam = Number(params.get('store'));
+const storeBytes = Number.isFinite(storeParam) && storeParam > 0 ? storeParam * 1024 * 1024 : null;
+/** `colocated=0` sends object bytes over WebRTC even to tabs of this browser (for tests and benchmarks). */
+const colocated = params.get('colocated') !== '0';
 /** `resources=dataset:1,licence:2`: user-defined resources this worker offers. */
 const custom = Object.fromEntries(
   (params.get('resources') ?? '')
@@ -18,7 +23,7 @@ const custom = Object.fromEntries(
     .map(([key, amount]) => [key!, Number(amount)]),
 );
 
-let status: WorkerPageStatus = { peerId: null, connection: 'joining', coordinator: 'none', tasksRun: 0, currentTask: null };
+let status: WorkerPageStatus = { peerId: null, connection: 'joining', coordinator: 'none', tasksRun: 0, currentTask: null, store: null, traffic: null };
 let runtime: WorkerRuntime | null = null;
 const capsPromise = detectCapabilities(slots, custom);
 
@@ -50,9 +55,12 @@ async function show(): Promise<void> {
     ['Memory', caps.deviceMemoryGiB ? `${caps.deviceMemoryGiB} GiB` : 'unknown'],
     ['WebGPU', gpu],
     ['Other resources', Object.entries(caps.custom).map(([key, amount]) => `${key}: ${amount}`).join(', ') || 'none'],
+    ['Objects held', status.store ? `${status.store.objects} (${mib(status.store.memoryBytes)} in memory, ${mib(status.store.spilledBytes)} spilled; capacity ${mib(status.store.capacityBytes)})` : '—'],
   ];
   render(byId('status'), ...rows.map(([key, value]) => h('tr', {}, h('th', {}, key), h('td', { 'data-key': key }, value))));
 }
+
+const mib = (bytes: number) => `${(bytes / 2 ** 20).toFixed(1)} MiB`;
 
 const redraw = throttled(() => void show());
 
@@ -73,6 +81,8 @@ async function main(): Promise<void> {
       name,
       slots,
       custom,
+      storeBytes,
+      colocated,
       onChange: (next) => {
         status = next;
         redraw();

@@ -7,10 +7,15 @@ import { ObjectRef } from './objectRef.ts';
 
 /** Encodes ObjectRefs to wire refs and checks the rest is JSON-able; throws ERR_NOT_SERIALIZABLE. */
 export function encodeForWire(value: unknown, what: string): unknown {
-  const encoded = encode(value);
+  const encoded = encodeRefs(value);
   const problem = findNonJsonable(encoded, what);
   if (problem) throw new ShoalError('ERR_NOT_SERIALIZABLE', problem);
   return encoded;
+}
+
+/** A copy of `value` with ObjectRefs (in plain objects and arrays) as wire refs; everything else as it is. */
+export function encodeRefs(value: unknown): unknown {
+  return encode(value);
 }
 
 function encode(value: unknown): unknown {
@@ -31,6 +36,8 @@ export function wireRefIds(value: unknown, into: Set<string> = new Set()): Set<s
     for (const item of value) wireRefIds(item, into);
     return into;
   }
+  const proto = Object.getPrototypeOf(value) as unknown;
+  if (proto !== Object.prototype && proto !== null) return into; // typed arrays, tables: no refs inside
   const ref = (value as Record<string, unknown>)[REF_KEY];
   if (typeof ref === 'string' && Object.keys(value).length === 1) into.add(ref);
   else for (const item of Object.values(value)) wireRefIds(item, into);

@@ -2,8 +2,11 @@
  * The public API a job receives (and, through the task context, every task):
  * remote, get, put, wait, free, cancel, status, workers.
  */
-import { ShoalError, validateOptions, type RemoteOptions, type WorkerSummary } from '@shoal/protocol';
-import { decodeForJob, encodeForWire } from './argsCodec.ts';
+import { REF_KEY, ShoalError, findNonJsonable, validateOptions, type RemoteOptions, type WorkerSummary } from '@shoal/protocol';
+import * as arrow from 'apache-arrow';
+import { INLINE_MAX_BYTES } from '@shoal/objects';
+import { decodeForJob, encodeRefs } from './argsCodec.ts';
+import type { MemoryReport } from './coordinatorObjects.ts';
 import type { Coordinator } from './coordinator.ts';
 import { withTimeout } from './nested.ts';
 import { ObjectRef } from './objectRef.ts';
@@ -13,6 +16,14 @@ import type { TaskStatus } from './taskStatus.ts';
 export interface GetOptions {
   /** Milliseconds to wait before failing with ERR_TIMEOUT. Default: wait forever. */
   timeout?: number;
+}
+
+export interface PutOptions {
+  /**
+   * Also copy the object to every worker present now, down a tree (each copy
+   * relays to two more), so the coordinator sends one copy, not one per worker.
+   */
+  broadcast?: boolean;
 }
 
 export interface WaitOptions {
@@ -55,10 +66,23 @@ export interface Cluster {
 
   /**
    * Stores a value in the cluster and returns its ref, so that many tasks can
-   * take it without it being sent with each call.
-   * @throws ShoalError ERR_NOT_SERIALIZABLE naming what cannot be sent.
+   * take it without it being sent with each call. Values may be JSON-able
+   * data, typed arrays, ArrayBuffers, Arrow tables, and structures mixing
+   * them. Small JSON values are kept inline; others stay in this tab's object
+   * store, and workers fetch them peer to peer when a task needs them.
+   * @throws ShoalError ERR_NOT_SERIALIZABLE naming what cannot be stored and where.
    */
-  put<T>(value: T): ObjectRef<T>;
+  put<T>(value: T, options?: PutOptions): ObjectRef<T>;
+
+  /**
+   * Object store figures per peer (the coordinator first): bytes in memory
+   * and spilled to disk (OPFS), objects, capacity. Workers report theirs at
+   * most twice a second.
+   */
+  memory(): MemoryReport[];
+
+  /** The apache-arrow module, for building and reading Arrow tables (the same one tasks get as `ctx.arrow`). */
+  readonly arrow: typeof arrow;
 
   /**
    * Waits until `numReturns` (default 1) of `refs` are ready (finished or
@@ -106,14 +130,25 @@ export function createCluster(coordinator: Coordinator): Cluster {
   const decode = (value: unknown) => decodeForJob(value, (id) => handle(id, 'ref'));
 
   const submit = (fnId: string, name: string, args: unknown[], options: RemoteOptions): ObjectRef | ObjectRef[] => {
+    // Arguments too big or binary to travel inline are put first and passed as refs (as Ray does).
     let wireArgs: unknown[];
+    const implicit: string[] = [];
     try {
-      wireArgs = encodeForWire(args, 'argument') as unknown[];
+      wireArgs = args.map((arg) => {
+        const wire = encodeRefs(arg);
+        if (findNonJsonable(wire) === null && (typeof wire !== 'object' || wire === null || JSON.stringify(wire).length <= INLINE_MAX_BYTES)) return wire;
+        const id = coordinator.newId();
+        coordinator.put(id, wire);
+        implicit.push(id);
+        return { [REF_KEY]: id };
+      });
     } catch (error) {
       if (error instanceof ShoalError) throw new ShoalError(error.code, `cannot call '${name}': ${error.message}`);
       throw error;
     }
     const outputs = coordinator.submit(coordinator.newId(), fnId, name, wireArgs, options);
+    // Nothing else holds an implicit put: it lives as long as the task needs it.
+    for (const id of implicit) coordinator.apply({ type: 'objectReleased', objectId: id });
     const refs = outputs.map((id) => handle(id, name));
     return (options.numReturns ?? 1) === 1 ? refs[0]! : refs;
   };
@@ -127,16 +162,22 @@ export function createCluster(coordinator: Coordinator): Cluster {
     },
     get: ((target: ObjectRef | readonly ObjectRef[], options: GetOptions = {}) => {
       const refs = checkRefs(target, 'get');
-      const all = Promise.all(refs.map((ref) => coordinator.objects.wait(ref.id))).then((values) => values.map(decode));
+      const all = Promise.all(
+        refs.map(async (ref) => {
+          const located = await coordinator.objects.wait(ref.id);
+          return decode(located.kind === 'inline' ? located.value : await coordinator.plane.value(ref.id, located));
+        }),
+      );
       const result = Array.isArray(target) ? all : all.then((values) => values[0]);
       return options.timeout === undefined ? result : withTimeout(result, options.timeout, refs.length);
     }) as Cluster['get'],
-    put<T>(value: T): ObjectRef<T> {
-      const wire = encodeForWire(value, 'the value');
+    put<T>(value: T, options: PutOptions = {}): ObjectRef<T> {
       const id = coordinator.newId();
-      coordinator.put(id, wire);
+      coordinator.put(id, encodeRefs(value), options.broadcast === true);
       return handle(id, 'put') as ObjectRef<T>;
     },
+    memory: () => coordinator.memory(),
+    arrow,
     async wait<T>(target: ReadonlyArray<ObjectRef<T>>, options: WaitOptions = {}) {
       const refs = checkRefs(target, 'wait') as ObjectRef<T>[];
       const numReturns = options.numReturns ?? 1;

@@ -10,11 +10,13 @@
  */
 import {
   DEFAULT_OPTIONS,
+  FETCH_KEY,
   ShoalError,
   hashSource,
   randomId,
   type Capabilities,
   type ControlMessage,
+  type FetchSpec,
   type PeerInfo,
   type RemoteError,
   type RemoteOptions,
@@ -34,12 +36,14 @@ import {
 } from '@shoal/scheduler';
 import { Emitter, type Mesh } from '@shoal/transport';
 import { resolveArgs, wireRefIds } from './argsCodec.ts';
+import { CoordinatorObjects, type MemoryReport } from './coordinatorObjects.ts';
 import { Holders } from './holders.ts';
-import { handleNested, type NestedMessage } from './nested.ts';
+import { offeredResources, resourcesOf, sizeOf } from './sizes.ts';
+import { handleWorkerMessage } from './workerMessages.ts';
 import { ObjectTable, waitForSettled } from './objectTable.ts';
 import { taskError, taskStatusOf, type TaskStatus } from './taskStatus.ts';
 
-interface WorkerEntry {
+export interface WorkerEntry {
   info: PeerInfo;
   caps: Capabilities | null;
   tasksDone: number;
@@ -89,9 +93,12 @@ export class Coordinator extends Emitter<CoordinatorEvents> {
   private counter = 0;
   /** Control messages refused (malformed, or not allowed from that peer). */
   rejected = 0;
+  /** The coordinator's object store, and fetching and releasing objects held by workers. */
+  readonly plane: CoordinatorObjects;
 
   constructor(readonly mesh: Mesh) {
     super();
+    this.plane = new CoordinatorObjects(mesh, this.objects, (objectId, size) => this.apply({ type: 'objectStored', objectId, size, workerId: null }));
     mesh.on('peerOpen', (peer) => {
       if (peer.role === 'worker') this.workersById.set(peer.peerId, { info: peer, caps: null, tasksDone: 0, defined: new Set() });
       this.emit('workersChanged');
@@ -145,17 +152,36 @@ export class Coordinator extends Emitter<CoordinatorEvents> {
     return outputs;
   }
 
-  /** Stores a wire-form value made outside any task. */
-  put(objectId: string, wireValue: unknown): void {
-    this.objects.resolve(objectId, wireValue);
-    this.holdContained(objectId, wireValue);
-    this.apply({ type: 'objectStored', objectId, size: sizeOf(wireValue), workerId: null });
+  /**
+   * Stores a wire-form value made outside any task: inline if small, else in
+   * this tab's object store. `broadcast` also copies it to every worker.
+   * Throws ERR_NOT_SERIALIZABLE for what cannot be stored.
+   */
+  put(objectId: string, wireValue: unknown, broadcast = false): void {
+    const packed = this.plane.put(objectId, wireValue);
+    if (packed.inline) {
+      this.objects.resolve(objectId, packed.value);
+      this.holdContained(objectId, wireRefIds(packed.value));
+      this.apply({ type: 'objectStored', objectId, size: sizeOf(packed.value), workerId: null });
+      return;
+    }
+    this.objects.resolveStored(objectId, packed.size, this.mesh.peerId);
+    this.holdContained(objectId, packed.refs);
+    this.apply({ type: 'objectStored', objectId, size: packed.size, workerId: null });
+    if (broadcast) this.plane.broadcast(objectId, packed.size, this.workers().map((worker) => worker.peerId));
+  }
+
+  /** An object a task put that stayed in its worker's store. */
+  putStored(objectId: string, size: number, refs: readonly string[], workerId: string): void {
+    this.objects.resolveStored(objectId, size, workerId);
+    this.holdContained(objectId, refs);
+    this.apply({ type: 'objectStored', objectId, size, workerId });
   }
 
   /** Refs inside a stored value keep their objects alive as long as the value lives. */
-  private holdContained(objectId: string, wireValue: unknown): void {
-    if (wireValue === null || typeof wireValue !== 'object') return;
-    for (const id of wireRefIds(wireValue)) this.holders.holdForParent(id, objectId);
+  /** @internal */
+  holdContained(objectId: string, refs: Iterable<string>): void {
+    for (const id of refs) this.holders.holdForParent(id, objectId);
   }
 
   /** `free()`: the value goes once queued consumers are done; get() fails from now on. */
@@ -186,9 +212,14 @@ export class Coordinator extends Emitter<CoordinatorEvents> {
     for (const worker of this.workersById.values()) {
       if (!worker.caps) continue;
       const running = workerLoad(this.scheduler, worker.info.peerId)?.assigned ?? 0;
-      summaries.push({ peerId: worker.info.peerId, name: worker.info.name, state: running > 0 ? 'busy' : 'idle', caps: worker.caps, running, tasksDone: worker.tasksDone });
+      const store = this.plane.workerStats.get(worker.info.peerId) ?? null;
+      summaries.push({ peerId: worker.info.peerId, name: worker.info.name, state: running > 0 ? 'busy' : 'idle', caps: worker.caps, running, tasksDone: worker.tasksDone, store });
     }
     return summaries;
+  }
+
+  memory(): MemoryReport[] {
+    return this.plane.memory(new Map(this.workers().map((worker) => [worker.peerId, worker.name ?? worker.peerId])));
   }
 
   /** Resolves once `count` workers have said hello. */
@@ -225,9 +256,16 @@ export class Coordinator extends Emitter<CoordinatorEvents> {
         return this.failTask(command.taskId, command.error, command.upstream);
       case 'cancelTask':
         return this.sendTo(command.workerId, { type: 'cancelTask', taskId: command.taskId, force: command.force });
-      case 'releaseObject':
+      case 'releaseObject': {
+        const located = this.objects.isSettled(command.objectId) ? this.located(command.objectId) : null;
+        const holders = new Set<string | null>(command.locations);
+        if (located?.kind === 'stored') for (const holder of located.locations) holders.add(holder);
+        this.plane.release(command.objectId, holders);
         this.objects.drop(command.objectId);
         return this.holders.releaseChildren(command.objectId);
+      }
+      case 'objectLost':
+        return this.objects.lose(command.objectId, new ShoalError('ERR_OBJECT_LOST', `object ${command.objectId} was lost: every worker that held a copy left`));
       case 'taskInfeasible': {
         const task = this.tasks.get(command.taskId);
         if (!task) return;
@@ -247,12 +285,44 @@ export class Coordinator extends Emitter<CoordinatorEvents> {
         this.mesh.send(workerId, { type: 'defineFn', fnId: task.fnId, name: fn.name, source: fn.source });
         worker.defined.add(task.fnId);
       }
-      const args = resolveArgs(task.args, (id) => this.objects.value(id));
-      this.mesh.send(workerId, { type: 'runTask', taskId, fnId: task.fnId, args, attempt, numReturns: task.outputs.length, timeoutMs: task.timeoutMs });
+      const { args, fetch } = this.argsFor(task.args, workerId);
+      this.mesh.send(workerId, {
+        type: 'runTask',
+        taskId,
+        fnId: task.fnId,
+        args,
+        ...(fetch.length > 0 ? { fetch } : {}),
+        attempt,
+        numReturns: task.outputs.length,
+        timeoutMs: task.timeoutMs,
+      });
     } catch (thrown) {
       const error = thrown instanceof ShoalError ? thrown.toRemote() : { name: 'Error', message: String(thrown) };
       if (error.code === 'ERR_UNKNOWN_PEER') return this.workerGone(workerId);
       queueMicrotask(() => this.apply({ type: 'taskFailed', taskId, workerId, error, kind: 'exception' }));
+    }
+  }
+
+  /**
+   * Values for `forPeer` in place of the refs in `wire`: inline values as they
+   * are, stored objects as `{"$shoalFetch": id}` with where to fetch them.
+   */
+  argsFor<T>(wire: T, forPeer: string): { args: T; fetch: FetchSpec[] } {
+    const fetch = new Map<string, FetchSpec>();
+    const args = resolveArgs(wire as unknown[], (id) => {
+      const located = this.objects.value(id);
+      if (located.kind === 'inline') return located.value;
+      if (!fetch.has(id)) fetch.set(id, this.plane.fetchSpec(id, located, forPeer));
+      return { [FETCH_KEY]: id };
+    }) as T;
+    return { args, fetch: [...fetch.values()] };
+  }
+
+  private located(objectId: string) {
+    try {
+      return this.objects.value(objectId);
+    } catch {
+      return null;
     }
   }
 
@@ -265,7 +335,8 @@ export class Coordinator extends Emitter<CoordinatorEvents> {
     this.finishTask(taskId, task, false);
   }
 
-  private finishTask(taskId: string, task: TaskEntry, ok: boolean): void {
+  /** @internal */
+  finishTask(taskId: string, task: TaskEntry, ok: boolean): void {
     this.tasks.delete(taskId);
     this.holders.releaseChildren(taskId);
     this.emit('taskEnded', taskId, ok);
@@ -274,94 +345,28 @@ export class Coordinator extends Emitter<CoordinatorEvents> {
   private receive(from: PeerInfo, message: ControlMessage): void {
     const worker = this.workersById.get(from.peerId);
     if (!worker) return this.refuse(from, `'${message.type}' from a peer that is not a worker`);
-    switch (message.type) {
-      case 'hello':
-        if (worker.caps) return this.refuse(from, 'a second hello');
-        worker.caps = message.caps;
-        this.apply({ type: 'workerJoined', workerId: from.peerId, resources: offeredResources(message.caps) });
-        this.emit('workersChanged');
-        return;
-      case 'taskDone':
-        return this.taskDone(worker, message);
-      case 'taskLog': {
-        const taskName = this.tasks.get(message.taskId)?.name ?? message.taskId;
-        return this.emit('taskLog', { taskId: message.taskId, taskName, workerId: from.peerId, level: message.level, text: message.text });
-      }
-      case 'taskProgress': {
-        const task = this.tasks.get(message.taskId);
-        if (task) task.progress = message.fraction;
-        return this.emit('taskProgress', message.taskId, message.fraction);
-      }
-      case 'taskBlocked':
-      case 'taskUnblocked':
-        return this.apply({ type: message.type, taskId: message.taskId, workerId: from.peerId });
-      case 'nestedSubmit':
-      case 'nestedPut':
-      case 'nestedGet':
-      case 'nestedWait':
-      case 'nestedFree':
-      case 'nestedCancel': {
-        const problem = handleNested(this, from.peerId, message as NestedMessage);
-        return problem ? this.refuse(from, problem) : undefined;
-      }
-      case 'leaving':
-        return this.workerGone(from.peerId);
-      default:
-        return this.refuse(from, `'${message.type}' is not a worker's message`);
-    }
+    handleWorkerMessage(this, worker, message);
   }
 
-  private taskDone(worker: WorkerEntry, message: Extract<ControlMessage, { type: 'taskDone' }>): void {
-    const { taskId, result } = message;
-    const workerId = worker.info.peerId;
-    const task = this.tasks.get(taskId);
-    if (!task || taskInfo(this.scheduler, taskId)?.workerId !== workerId) {
-      // A late reply (the task was cancelled, or retried elsewhere): it frees the worker's slot.
-      if (result.ok) this.apply({ type: 'taskFinished', taskId, workerId, sizes: [], durationMs: message.durationMs });
-      else this.apply({ type: 'taskFailed', taskId, workerId, error: result.error, kind: 'cancelled' });
-      return;
-    }
-    if (!result.ok) {
-      const kind: FailureKind = result.error.code === 'ERR_TIMEOUT' ? 'timeout' : result.error.code === 'ERR_CANCELLED' ? 'cancelled' : 'exception';
-      this.apply({ type: 'taskFailed', taskId, workerId, error: { ...result.error, workerId }, kind });
-      return;
-    }
-    const values = task.outputs.length === 1 ? [result.value] : (result.value as unknown[]);
-    worker.tasksDone += 1;
-    task.outputs.forEach((output, i) => {
-      this.objects.resolve(output, values[i], taskId);
-      this.holdContained(output, values[i]);
-    });
-    this.finishTask(taskId, task, true);
-    this.apply({ type: 'taskFinished', taskId, workerId, sizes: values.map(sizeOf), durationMs: message.durationMs });
-    this.emit('workersChanged');
+  /** @internal Emits an event (for workerMessages.ts). */
+  notify<K extends keyof CoordinatorEvents>(event: K, ...args: CoordinatorEvents[K]): void {
+    this.emit(event, ...args);
   }
 
-  private workerGone(peerId: string): void {
+  /** @internal */
+  workerGone(peerId: string): void {
     if (!this.workersById.delete(peerId)) return;
+    this.plane.peerLeft(peerId);
+    for (const id of this.objects.dropLocation(peerId)) {
+      this.objects.lose(id, new ShoalError('ERR_OBJECT_LOST', `object ${id} was lost: worker ${peerId}, which held its only copy, left`));
+    }
     this.apply({ type: 'workerLost', workerId: peerId });
     this.emit('workersChanged');
   }
 
-  private refuse(from: PeerInfo, reason: string): void {
+  /** @internal */
+  refuse(from: PeerInfo, reason: string): void {
     this.rejected += 1;
     this.emit('rejected', from, reason);
   }
-}
-
-function resourcesOf(options: RemoteOptions): Resources {
-  const r = options.resources ?? {};
-  return { cpu: r.cpu ?? 1, gpu: r.gpu ?? 0, memory: r.memory ?? 0, custom: r.custom ?? {} };
-}
-
-/** What a worker offers: a slot per Web Worker, its GPU, half its memory (1 GiB if unknown), its custom resources. */
-function offeredResources(caps: Capabilities): Resources {
-  const gib = 1024 ** 3;
-  return { cpu: caps.slots, gpu: caps.gpu ? 1 : 0, memory: caps.deviceMemoryGiB ? (caps.deviceMemoryGiB * gib) / 2 : gib, custom: caps.custom };
-}
-
-/** The encoded size of a wire-form value, in bytes (UTF-16 units of its JSON, close enough for placement). */
-export function sizeOf(value: unknown): number {
-  if (value === null || typeof value !== 'object') return typeof value === 'string' ? value.length + 2 : 8;
-  return JSON.stringify(value).length;
 }

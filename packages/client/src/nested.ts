@@ -3,7 +3,7 @@
  * from workers. Ids minted by a worker must carry its peer id as a prefix, so
  * one worker cannot collide with (or forge) another's objects.
  */
-import { ShoalError, toRemoteError, validateOptions, type ControlMessage } from '@shoal/protocol';
+import { REF_KEY, ShoalError, toRemoteError, validateOptions, type ControlMessage } from '@shoal/protocol';
 import type { Coordinator } from './coordinator.ts';
 
 export type NestedMessage = Extract<ControlMessage, { type: 'nestedSubmit' | 'nestedPut' | 'nestedGet' | 'nestedWait' | 'nestedFree' | 'nestedCancel' }>;
@@ -36,18 +36,20 @@ export function handleNested(coordinator: Coordinator, workerId: string, message
     }
     case 'nestedPut':
       if (!owns(message.objectId) || coordinator.objects.has(message.objectId)) return `object id ${message.objectId} is not this worker's to mint`;
-      coordinator.put(message.objectId, message.value);
+      if (message.stored) coordinator.putStored(message.objectId, message.stored.size, message.stored.refs, workerId);
+      else coordinator.put(message.objectId, message.value);
       coordinator.holders.holdForParent(message.objectId, message.parentTaskId);
       return null;
     case 'nestedGet': {
-      const reply = (result: { ok: true; value: unknown } | { ok: false; error: ReturnType<typeof toRemoteError> }) =>
-        coordinator.sendTo(workerId, { type: 'nestedReply', requestId: message.requestId, result });
       const all = Promise.all(message.ids.map((id) => coordinator.objects.wait(id)));
       const timed = message.timeoutMs === null ? all : withTimeout(all, message.timeoutMs, message.ids.length);
-      timed.then(
-        (value) => reply({ ok: true, value }),
-        (error: unknown) => reply({ ok: false, error: toRemoteError(error) }),
-      );
+      timed
+        .then(() => {
+          // Inline values as they are; stored ones for the worker to fetch peer to peer.
+          const { args: value, fetch } = coordinator.argsFor(message.ids.map((id) => ({ [REF_KEY]: id })), workerId);
+          coordinator.sendTo(workerId, { type: 'nestedReply', requestId: message.requestId, result: { ok: true, value }, ...(fetch.length > 0 ? { fetch } : {}) });
+        })
+        .catch((error: unknown) => coordinator.sendTo(workerId, { type: 'nestedReply', requestId: message.requestId, result: { ok: false, error: toRemoteError(error) } }));
       return null;
     }
     case 'nestedWait':

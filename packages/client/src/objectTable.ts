@@ -1,14 +1,19 @@
 /**
- * The coordinator's view of objects. Values are kept in wire form (refs
- * inside them as `{"$shoalRef": id}`), exactly as they travel, so passing a
- * value from one task to the next costs no re-encoding. For now values come
- * back to the coordinator with `taskDone`; the object plane will keep them on
- * workers and leave only location and size here.
+ * The coordinator's view of objects. A ready object is either
+ *
+ * - inline: a small JSON value, kept here in wire form (refs inside it as
+ *   `{"$shoalRef": id}`), exactly as it travels, so passing it from one task
+ *   to the next costs no re-encoding; or
+ * - stored: big or binary, it lives in the object stores of the peers listed
+ *   in `locations` (peer ids; the coordinator's own id when it holds a copy),
+ *   and only its size is known here. Consumers fetch it peer to peer.
  */
 import { ShoalError } from '@shoal/protocol';
 
+export type Located = { kind: 'inline'; value: unknown } | { kind: 'stored'; size: number; locations: Set<string> };
+
 type Waiter = (entry: Settled) => void;
-type Settled = { state: 'ready'; value: unknown } | { state: 'failed'; error: ShoalError };
+type Settled = { state: 'ready'; value: Located } | { state: 'failed'; error: ShoalError };
 
 interface Entry {
   settled: Settled | null;
@@ -39,19 +44,48 @@ export class ObjectTable {
     return this.entries.get(id)?.settled != null;
   }
 
-  /** The wire-form value of a ready object, for a task's arguments. */
-  value(id: string): unknown {
+  /** A ready object's value (inline) or whereabouts (stored), for a task's arguments. */
+  value(id: string): Located {
     const settled = this.entries.get(id)?.settled;
     if (settled?.state !== 'ready') throw new ShoalError('ERR_OBJECT_LOST', `object ${id} is not available`);
     return settled.value;
   }
 
+  /** A small value, kept here in wire form. */
   resolve(id: string, value: unknown, producer: string | null = null): void {
-    this.settle(id, { state: 'ready', value }, producer);
+    this.settle(id, { state: 'ready', value: { kind: 'inline', value } }, producer);
+  }
+
+  /** A value held in `holder`'s object store. */
+  resolveStored(id: string, size: number, holder: string, producer: string | null = null): void {
+    this.settle(id, { state: 'ready', value: { kind: 'stored', size, locations: new Set([holder]) } }, producer);
+  }
+
+  /** Another peer holds a copy now (it fetched one). */
+  addLocation(id: string, holder: string): void {
+    const settled = this.entries.get(id)?.settled;
+    if (settled?.state === 'ready' && settled.value.kind === 'stored') settled.value.locations.add(holder);
+  }
+
+  /** A peer left: it holds nothing any more. Returns the ids whose last copy it had. */
+  dropLocation(holder: string): string[] {
+    const lost: string[] = [];
+    for (const [id, entry] of this.entries) {
+      const value = entry.settled?.state === 'ready' ? entry.settled.value : null;
+      if (value?.kind !== 'stored' || !value.locations.delete(holder)) continue;
+      if (value.locations.size === 0) lost.push(id);
+    }
+    return lost;
   }
 
   reject(id: string, error: ShoalError): void {
     this.settle(id, { state: 'failed', error }, null);
+  }
+
+  /** A ready object whose every copy is gone: later gets fail with `error`. */
+  lose(id: string, error: ShoalError): void {
+    const entry = this.entries.get(id);
+    if (entry?.settled?.state === 'ready') entry.settled = { state: 'failed', error };
   }
 
   /** Marks an object freed by the user: later gets fail with ERR_OBJECT_LOST. */
@@ -65,8 +99,8 @@ export class ObjectTable {
     this.entries.delete(id);
   }
 
-  /** Resolves with the wire-form value once ready, or rejects with the object's error. */
-  wait(id: string): Promise<unknown> {
+  /** Resolves with the value or whereabouts once ready, or rejects with the object's error. */
+  wait(id: string): Promise<Located> {
     const entry = this.entries.get(id);
     if (!entry) return Promise.reject(new ShoalError('ERR_OBJECT_LOST', `object ${id} is unknown to this cluster, or was released`));
     if (entry.freed) return Promise.reject(new ShoalError('ERR_OBJECT_LOST', `object ${id} was freed`));

@@ -32,6 +32,11 @@ export interface LocalClusterOptions {
   readyTimeoutMs?: number;
   /** Aborting stops startup (closing what was started) or closes the running cluster. */
   signal?: AbortSignal;
+  /**
+   * Extra query parameters for worker tab `index` (1-based), e.g.
+   * `(i) => \`resources=w${i}:1&store=64\`` (see the worker page's parameters).
+   */
+  workerQuery?: (index: number) => string;
 }
 
 /** Milliseconds spent in each startup phase; `totalMs` is the cold start. */
@@ -144,7 +149,8 @@ export async function startLocalCluster(options: LocalClusterOptions = {}): Prom
     const workers: Page[] = [];
     const openWorker = async (index: number): Promise<Page> => {
       const name = `w${index}`;
-      const url = `${base}/worker.html?room=${room}&slots=${slots}&name=${name}`;
+      const extra = options.workerQuery?.(index) ?? '';
+      const url = `${base}/worker.html?room=${room}&slots=${slots}&name=${name}${extra ? `&${extra.replace(/^[?&]/, '')}` : ''}`;
       return openPage(context, url, readyTimeoutMs, (page) => watchPage(page, name, onLog, errors));
     };
     workers.push(...(await Promise.all(Array.from({ length: workerCount }, (_, i) => openWorker(i + 1)))));

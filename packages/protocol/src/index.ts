@@ -11,6 +11,9 @@ export {
   gpuInfoSchema,
   capabilitiesSchema,
   taskResultSchema,
+  storedOutputSchema,
+  fetchSpecSchema,
+  storeStatsSchema,
   wireTaskOptionsSchema,
   controlMessageSchema,
   MAX_DATA_CHANNEL_MESSAGE,
@@ -24,16 +27,20 @@ export type {
   GpuInfo,
   Capabilities,
   TaskResult,
+  StoredOutput,
+  FetchSpec,
+  StoreStats,
   WireTaskOptions,
   ControlMessage,
   ControlMessageType,
 } from './wire.ts';
 export { parseSignalingClientMessage, parseSignalingServerMessage, parseControlFrame } from './parse.ts';
 export type { Parsed } from './parse.ts';
-export type { JobOutcome, WorkerState, WorkerSummary, CoordinatorPageApi, WorkerPageStatus, WorkerPageApi } from './page.ts';
+export type { JobOutcome, WorkerState, WorkerSummary, CoordinatorPageApi, WorkerPageStatus, WorkerPageApi, Traffic } from './page.ts';
 export { findNonJsonable } from './jsonable.ts';
-export { REF_KEY, isWireRef, decodeRefs } from './refs.ts';
+export { REF_KEY, FETCH_KEY, isWireRef, decodeRefs } from './refs.ts';
 export type { WireRef } from './refs.ts';
 export { hashSource } from './hash.ts';
 export { validateOptions, OPTION_NAMES, DEFAULT_OPTIONS } from './options.ts';
 export type { RemoteOptions, ResourceRequest } from './options.ts';
+export { BULK_WIRE_VERSION, BULK_MAGIC_0, BULK_MAGIC_1, BULK_CHUNK_HEADER_BYTES, BULK_PUSH_BIT, BULK_MAX_ID_BYTES, BULK_KIND, BULK_RESULT, encodeBulkFrame, encodeBulkChunk, writeBulkChunk, decodeBulkFrame, type BulkFrame, type DecodedBulkFrame, type BulkResultStatus } from './bulkWire.ts';

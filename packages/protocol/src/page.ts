@@ -5,7 +5,7 @@
  * Everything here crosses `page.evaluate`, so it is plain data.
  */
 import type { ErrorCode, RemoteError } from './errors.ts';
-import type { Capabilities } from './wire.ts';
+import type { Capabilities, StoreStats } from './wire.ts';
 
 export type JobOutcome =
   | { ok: true; result: unknown; elapsedMs: number }
@@ -20,6 +20,20 @@ export interface WorkerSummary {
   caps: Capabilities | null;
   running: number;
   tasksDone: number;
+  /** Its object store's figures, as last reported (null until the first report). */
+  store: StoreStats | null;
+}
+
+/** Bytes a tab moved: control messages, and objects served to and fetched from peers. */
+export interface Traffic {
+  controlBytesIn: number;
+  controlBytesOut: number;
+  objectsServed: number;
+  objectBytesServed: number;
+  objectsFetched: number;
+  objectBytesFetched: number;
+  /** How this tab reaches each peer's object bytes: the in-browser channel or WebRTC data channels. */
+  bulkPaths: Record<string, 'colocated' | 'webrtc'>;
 }
 
 export interface CoordinatorPageApi {
@@ -31,6 +45,8 @@ export interface CoordinatorPageApi {
   waitForWorkers(count: number, timeoutMs: number): Promise<void>;
   /** Imports `source` (an ES module) and runs its default export with the cluster. */
   runJob(source: string): Promise<JobOutcome>;
+  /** What this tab has sent and received so far. */
+  traffic(): Traffic;
 }
 
 export interface WorkerPageStatus {
@@ -39,6 +55,8 @@ export interface WorkerPageStatus {
   coordinator: 'none' | 'connecting' | 'open';
   tasksRun: number;
   currentTask: string | null;
+  store: StoreStats | null;
+  traffic: Traffic | null;
 }
 
 export interface WorkerPageApi {

@@ -4,6 +4,12 @@
  */
 export const REF_KEY = '$shoalRef';
 
+/**
+ * In a worker's arguments (and nestedReply values), a stored object that the
+ * worker must fetch and decode in place: `{"$shoalFetch": "<object id>"}`.
+ */
+export const FETCH_KEY = '$shoalFetch';
+
 export interface WireRef {
   [REF_KEY]: string;
 }
@@ -18,21 +24,29 @@ export function isWireRef(value: unknown): value is WireRef {
  * Rebuilds a JSON value, turning every wire ref into `make(id)`. Returns the
  * same object when it holds no refs, so plain results cost one walk.
  */
-export function decodeRefs<R>(value: unknown, make: (id: string) => R): unknown {
+export function decodeRefs<R>(value: unknown, make: (id: string) => R, key: string = REF_KEY): unknown {
   if (value === null || typeof value !== 'object') return value;
-  if (isWireRef(value)) return make(value[REF_KEY]);
   if (Array.isArray(value)) {
     let out: unknown[] | null = null;
     for (let i = 0; i < value.length; i++) {
-      const item = decodeRefs(value[i], make);
+      const item = decodeRefs(value[i], make, key);
       if (item !== value[i]) (out ??= value.slice())[i] = item;
     }
     return out ?? value;
   }
+  // Only plain objects are walked: typed arrays, Arrow tables and the like hold no refs.
+  const proto = Object.getPrototypeOf(value) as unknown;
+  if (proto !== Object.prototype && proto !== null) return value;
+  if (isMarker(value, key)) return make((value as Record<string, string>)[key]!);
   let out: Record<string, unknown> | null = null;
-  for (const [key, item] of Object.entries(value)) {
-    const decoded = decodeRefs(item, make);
-    if (decoded !== item) (out ??= { ...(value as Record<string, unknown>) })[key] = decoded;
+  for (const [name, item] of Object.entries(value)) {
+    const decoded = decodeRefs(item, make, key);
+    if (decoded !== item) (out ??= { ...(value as Record<string, unknown>) })[name] = decoded;
   }
   return out ?? value;
+}
+
+function isMarker(value: object, key: string): boolean {
+  const keys = Object.keys(value);
+  return keys.length === 1 && keys[0] === key && typeof (value as Record<string, unknown>)[key] === 'string';
 }

@@ -70,9 +70,24 @@ export const capabilitiesSchema = z.object({
 });
 export type Capabilities = z.infer<typeof capabilitiesSchema>;
 
+/** An output that stays in its maker's object store: only its metadata travels. */
+export const storedOutputSchema = z.object({
+  /** Which output (0 unless numReturns > 1). */
+  index: z.number().int().min(0),
+  /** Encoded bytes. */
+  size: z.number().int().min(0),
+  /** Ids of refs inside the value (they stay alive while it does). */
+  refs: z.array(z.string().min(1).max(128)).max(100_000),
+});
+export type StoredOutput = z.infer<typeof storedOutputSchema>;
+
 export const taskResultSchema = z.discriminatedUnion('ok', [
-  /** `value` is JSON in which refs appear as `{"$shoalRef": id}`; with numReturns > 1 it is an array of that length. */
-  z.object({ ok: z.literal(true), value: z.unknown() }),
+  /**
+   * `value` is JSON in which refs appear as `{"$shoalRef": id}`; with
+   * numReturns > 1 it is an array of that length. Outputs listed in `stored`
+   * (big or binary values) stayed on the worker; their slot in `value` is null.
+   */
+  z.object({ ok: z.literal(true), value: z.unknown(), stored: z.array(storedOutputSchema).max(1000).optional() }),
   z.object({ ok: z.literal(false), error: remoteErrorSchema }),
 ]);
 export type TaskResult = z.infer<typeof taskResultSchema>;
@@ -93,6 +108,22 @@ export type WireTaskOptions = z.infer<typeof wireTaskOptionsSchema>;
 
 const ids = z.array(id).max(100_000);
 const timeoutMs = z.number().min(0).nullable();
+
+/** Where to fetch an object that a task needs: its size and the peers that hold it, best first. */
+export const fetchSpecSchema = z.object({ objectId: id, size: z.number().int().min(0), from: z.array(id).min(1).max(4096) });
+export type FetchSpec = z.infer<typeof fetchSpecSchema>;
+
+/** An object store's figures, as a worker reports them. */
+export const storeStatsSchema = z.object({
+  capacityBytes: z.number().min(0),
+  memoryBytes: z.number().min(0),
+  spilledBytes: z.number().min(0),
+  objects: z.number().int().min(0),
+  spilledObjects: z.number().int().min(0),
+  spills: z.number().int().min(0),
+  restores: z.number().int().min(0),
+});
+export type StoreStats = z.infer<typeof storeStatsSchema>;
 
 export const controlMessageSchema = z.discriminatedUnion('type', [
   // ── worker → coordinator ──
@@ -115,7 +146,12 @@ export const controlMessageSchema = z.discriminatedUnion('type', [
     args: z.array(z.unknown()),
     options: wireTaskOptionsSchema,
   }),
-  z.object({ type: z.literal('nestedPut'), parentTaskId: id, objectId: id, value: z.unknown() }),
+  /** `stored`: the value stayed in this worker's store (big or binary), and `value` is null. */
+  z.object({ type: z.literal('nestedPut'), parentTaskId: id, objectId: id, value: z.unknown(), stored: z.object({ size: z.number().int().min(0), refs: ids }).optional() }),
+  /** This worker now holds a copy of an object (it fetched it for a task, or was sent it by `replicate`). */
+  z.object({ type: z.literal('objectCopied'), objectId: id, size: z.number().int().min(0) }),
+  /** This worker's object store figures; sent when they change, at most twice a second. */
+  z.object({ type: z.literal('storeStats'), stats: storeStatsSchema }),
   z.object({ type: z.literal('nestedGet'), requestId: id, parentTaskId: id, ids, timeoutMs }),
   z.object({ type: z.literal('nestedWait'), requestId: id, parentTaskId: id, ids, numReturns: z.number().int().min(0), timeoutMs }),
   z.object({ type: z.literal('nestedFree'), ids }),
@@ -123,19 +159,31 @@ export const controlMessageSchema = z.discriminatedUnion('type', [
   // ── coordinator → worker ──
   /** A function's source, sent once per worker before its first use. `fnId` is a hash of the source. */
   z.object({ type: z.literal('defineFn'), fnId: id, name: shortText, source: z.string().max(1024 * 1024) }),
-  /** Run `fnId(...args)`; refs in args are already replaced by their values. */
+  /**
+   * Run `fnId(...args)`. Refs in args are already replaced by their values,
+   * except objects held in stores: those appear as `{"$shoalFetch": id}` and
+   * are listed in `fetch`, for the worker to fetch peer to peer.
+   */
   z.object({
     type: z.literal('runTask'),
     taskId: id,
     fnId: id,
     args: z.array(z.unknown()),
+    fetch: z.array(fetchSpecSchema).max(100_000).optional(),
     attempt: z.number().int().min(1),
     numReturns: z.number().int().min(1),
     timeoutMs: z.number().positive().nullable(),
   }),
   z.object({ type: z.literal('cancelTask'), taskId: id, force: z.boolean() }),
-  /** The answer to a nestedGet (`value`: the values, in order) or nestedWait (`value`: the ready ids). */
-  z.object({ type: z.literal('nestedReply'), requestId: id, result: taskResultSchema }),
+  /**
+   * The answer to a nestedGet (`value`: the values, in order, with stored
+   * objects as `{"$shoalFetch": id}` listed in `fetch`) or nestedWait (`value`: the ready ids).
+   */
+  z.object({ type: z.literal('nestedReply'), requestId: id, result: taskResultSchema, fetch: z.array(fetchSpecSchema).max(100_000).optional() }),
+  /** Drop these objects from the store: nothing can need them any more. */
+  z.object({ type: z.literal('releaseObjects'), ids }),
+  /** Fetch an object from `from` and keep a copy (a broadcast; `from` may still be receiving it). */
+  z.object({ type: z.literal('replicate'), objectId: id, size: z.number().int().min(0), from: id }),
   // ── either way ──
   /** A clean goodbye (the volunteer pressed "leave", or the job ended). */
   z.object({ type: z.literal('leaving'), reason: shortText }),

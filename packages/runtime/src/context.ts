@@ -4,10 +4,14 @@
  * cancel), which is how tasks build recursive and dynamic graphs. While a task
  * waits in get/wait its slot is lent out, so recursion cannot deadlock.
  */
+import * as arrow from 'apache-arrow';
+import { transfer } from 'comlink';
 import { ShoalError, hashSource, validateOptions, type RemoteError, type RemoteOptions } from '@shoal/protocol';
 import type { HostReply, TaskHost } from './host.ts';
 import { formatLogArgs } from './execute.ts';
 import { TaskRef, encodeRefs, refIds } from './taskRef.ts';
+import { packValue, type Packed } from '@shoal/objects';
+import { unpackValue } from './values.ts';
 
 export interface TaskContext {
   readonly taskId: string;
@@ -15,6 +19,8 @@ export interface TaskContext {
   readonly attempt: number;
   /** Aborted when the task is cancelled. */
   readonly signal: AbortSignal;
+  /** The apache-arrow module, so tasks can build and read Arrow tables (task code cannot import). */
+  readonly arrow: typeof arrow;
   log(...args: unknown[]): void;
   /** Reports progress, a fraction from 0 to 1 (sent at most every 100 ms). */
   progress(fraction: number): void;
@@ -39,7 +45,7 @@ export interface ContextInit {
 }
 
 function unwrap(reply: HostReply): unknown {
-  if (reply.ok) return reply.value;
+  if (reply.ok) return unpackValue(reply.value, reply.blobs);
   throw remoteToError(reply.error);
 }
 
@@ -58,11 +64,21 @@ export function createContext(init: ContextInit): TaskContext {
       init.setBlocked(false);
     }
   };
+  const putPacked = (packed: Packed): TaskRef => {
+    const id = init.mintId();
+    if (packed.inline) host.put(taskId, id, packed.value, null);
+    else {
+      const stored = { size: packed.buffer.byteLength, refs: packed.refs, buffer: packed.buffer };
+      host.put(taskId, id, null, transfer(stored, [packed.buffer]));
+    }
+    return new TaskRef(id);
+  };
   return {
     taskId,
     workerId: init.workerId,
     attempt: init.attempt,
     signal: init.signal,
+    arrow,
     log: (...args) => host.log(taskId, 'log', formatLogArgs(args)),
     progress(fraction) {
       const now = Date.now();
@@ -79,7 +95,12 @@ export function createContext(init: ContextInit): TaskContext {
       const numReturns = valid.numReturns ?? 1;
       return (...args: unknown[]) => {
         const id = init.mintId();
-        host.submit(taskId, id, fnId, name, source, encodeRefs(args) as unknown[], { ...valid, name });
+        // Arguments too big or binary to travel inline are put first and passed as refs (as Ray does).
+        const wireArgs = args.map((arg) => {
+          const packed = packValue(encodeRefs(arg));
+          return packed.inline ? packed.value : { $shoalRef: putPacked(packed).id };
+        });
+        host.submit(taskId, id, fnId, name, source, wireArgs, { ...valid, name });
         if (numReturns === 1) return new TaskRef(id);
         return Array.from({ length: numReturns }, (_, i) => new TaskRef(`${id}.${i}`));
       };
@@ -91,11 +112,7 @@ export function createContext(init: ContextInit): TaskContext {
         return Array.isArray(target) ? values : values[0];
       });
     },
-    put(value) {
-      const id = init.mintId();
-      host.put(taskId, id, encodeRefs(value));
-      return new TaskRef(id);
-    },
+    put: (value) => putPacked(packValue(encodeRefs(value))),
     wait(refs, options = {}) {
       const ids = refIds(refs, 'ctx.wait()');
       return blocking(async () => {

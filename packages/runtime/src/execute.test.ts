@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { compileFunction, executeTask, formatLogArgs } from './execute.ts';
+import { unpackValue } from './values.ts';
 import { TaskRef } from './taskRef.ts';
 
 const logs: string[] = [];
@@ -44,10 +45,24 @@ describe('executeTask', () => {
     expect(logs.at(-1)).toBe('got 7 {"k":1}');
   });
 
-  it('reports values JSON would mangle instead of sending them', async () => {
-    const result = await executeTask(compile('() => ({ data: new Float64Array(2) })'), [], ctx);
-    expect(result).toMatchObject({ ok: false, error: { code: 'ERR_NOT_SERIALIZABLE' } });
-    if (!result.ok) expect(result.error.message).toMatch(/the return value\.data is a Float64Array/);
+  it('keeps binary results for the store and sends only their metadata', async () => {
+    const result = await executeTask(compile('() => ({ data: new Float64Array([1.5, 2.5]), tag: "x" })'), [], ctx);
+    expect(result).toMatchObject({ ok: true, value: null, stored: [{ index: 0, refs: [] }] });
+    expect(result.buffers).toHaveLength(1);
+    if (result.ok) expect(result.stored![0]!.size).toBe(result.buffers![0]!.byteLength);
+    expect(unpackValue({ $shoalFetch: 'o' }, { o: result.buffers![0]! })).toEqual({ data: new Float64Array([1.5, 2.5]), tag: 'x' });
+  });
+
+  it('keeps big JSON results for the store, and small ones inline', async () => {
+    const big = await executeTask(compile('() => Array.from({ length: 20000 }, (_, i) => i)'), [], ctx);
+    expect(big).toMatchObject({ ok: true, value: null, stored: [{ index: 0 }] });
+    const two = await executeTask(compile('() => [new Uint8Array(3), 7]'), [], ctx, 2);
+    expect(two).toMatchObject({ ok: true, value: [null, 7], stored: [{ index: 0 }] });
+  });
+
+  it('refuses values that cannot be sent at all, naming them', async () => {
+    const result = await executeTask(compile('() => ({ lookup: new Map() })'), [], ctx);
+    expect(result).toMatchObject({ ok: false, error: { code: 'ERR_NOT_SERIALIZABLE', message: expect.stringMatching(/Map/) } });
   });
 
   it('turns thrown non-errors into data', async () => {

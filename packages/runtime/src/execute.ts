@@ -3,8 +3,9 @@
  * plain results and never throw (Dask's `execute_task` style), so a bad task
  * cannot break the Web Worker's message loop.
  */
-import { findNonJsonable, toRemoteError, type RemoteError, type TaskResult } from '@shoal/protocol';
+import { ShoalError, toRemoteError, type RemoteError, type TaskResult } from '@shoal/protocol';
 import { encodeRefs } from './taskRef.ts';
+import { packOutputs } from './values.ts';
 
 export type TaskFunction = (...args: unknown[]) => unknown;
 
@@ -40,12 +41,15 @@ export interface ExecutionContext {
   readonly workerId: string;
 }
 
+/** A task's result, plus the encoded buffers of outputs that stay in the store (see values.ts). */
+export type ExecutedTask = TaskResult & { buffers?: ArrayBuffer[] };
+
 /**
  * Runs `fn(...args, ctx)` with `this = ctx`. The result is encoded (refs to
- * their wire form), checked to be sendable, and, with numReturns > 1, checked
- * to be an array of that many values.
+ * their wire form), checked, with numReturns > 1, to be an array of that many
+ * values, and packed: small JSON inline, the rest as buffers for the store.
  */
-export async function executeTask(fn: TaskFunction, args: unknown[], ctx: ExecutionContext, numReturns = 1): Promise<TaskResult> {
+export async function executeTask(fn: TaskFunction, args: unknown[], ctx: ExecutionContext, numReturns = 1): Promise<ExecutedTask> {
   const fail = (message: string, code: RemoteError['code'] = 'ERR_NOT_SERIALIZABLE'): TaskResult => ({
     ok: false,
     error: { name: 'ShoalError', code, message, workerId: ctx.workerId },
@@ -56,8 +60,15 @@ export async function executeTask(fn: TaskFunction, args: unknown[], ctx: Execut
       const got = Array.isArray(value) ? `an array of ${value.length}` : typeof value;
       return fail(`the task declares numReturns: ${numReturns}, so it must return an array of ${numReturns} values; it returned ${got}`, 'ERR_TASK_FAILED');
     }
-    const problem = findNonJsonable(value, 'the return value');
-    return problem ? fail(`task returned a value that cannot be sent: ${problem}`) : { ok: true, value };
+    let packed;
+    try {
+      packed = packOutputs(value, numReturns);
+    } catch (thrown) {
+      if (thrown instanceof ShoalError) return fail(`task returned a value that cannot be sent: ${thrown.message}`, thrown.code);
+      throw thrown;
+    }
+    if (packed.stored.length === 0) return { ok: true, value: packed.value };
+    return { ok: true, value: packed.value, stored: packed.stored, buffers: packed.buffers };
   } catch (thrown) {
     return { ok: false, error: toRemoteError(thrown, ctx.workerId) };
   }

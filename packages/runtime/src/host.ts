@@ -7,12 +7,22 @@ import type { RemoteError, TaskResult, WireTaskOptions } from '@shoal/protocol';
 
 export type LogLevel = 'log' | 'info' | 'warn' | 'error';
 
-export type HostReply = { ok: true; value: unknown } | { ok: false; error: RemoteError };
+/** `blobs`: stored objects fetched for the reply, by id (the value holds `{"$shoalFetch": id}` for each). */
+export type HostReply = { ok: true; value: unknown; blobs?: Record<string, ArrayBuffer> } | { ok: false; error: RemoteError };
 
 export interface RunOutcome {
   taskId: string;
   result: TaskResult;
   durationMs: number;
+  /** Encoded outputs that stay in the store, one per `result.stored` entry; transferred, not copied. */
+  buffers?: ArrayBuffer[];
+}
+
+/** A value a task put that is too big or binary to travel inline: it goes to the store. */
+export interface StoredPut {
+  size: number;
+  refs: string[];
+  buffer: ArrayBuffer;
 }
 
 /**
@@ -28,7 +38,8 @@ export interface TaskHost {
   log(taskId: string, level: LogLevel, text: string): void;
   progress(taskId: string, fraction: number): void;
   submit(parentTaskId: string, taskId: string, fnId: string, name: string, source: string, args: unknown[], options: WireTaskOptions): void;
-  put(parentTaskId: string, objectId: string, value: unknown): void;
+  /** `stored` set: `value` is null and the buffer goes to the page's store. */
+  put(parentTaskId: string, objectId: string, value: unknown, stored: StoredPut | null): void;
   /** Resolves with the values of `ids`, in order. */
   get(parentTaskId: string, ids: string[], timeoutMs: number | null): Promise<HostReply>;
   /** Resolves with the ids that are ready. */

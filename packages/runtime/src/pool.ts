@@ -9,7 +9,7 @@
  *   Other tasks caught in a terminated Web Worker are queued again, not lost.
  * - Functions are defined once per Web Worker, before their first run.
  */
-import { proxy, wrap, type Remote } from 'comlink';
+import { proxy, transfer, wrap, type Remote } from 'comlink';
 import type { ErrorCode, TaskResult } from '@shoal/protocol';
 import type { RunOutcome, TaskHost } from './host.ts';
 import type { RunRequest, TaskWorkerApi } from './taskWorker.ts';
@@ -20,6 +20,12 @@ export interface PoolTask {
   fnName: string;
   fnSource: string;
   args: unknown[];
+  /**
+   * Fresh copies of the stored inputs' bytes, by object id, made when a Web
+   * Worker is handed the task and moved into it by transfer (so a task
+   * requeued after its Web Worker died can be handed them again).
+   */
+  blobs?: () => Record<string, ArrayBuffer>;
   attempt: number;
   numReturns: number;
   timeoutMs: number | null;
@@ -30,6 +36,8 @@ export interface PoolTask {
 export interface PoolOutcome {
   result: TaskResult;
   durationMs: number;
+  /** Stored outputs' encoded bytes, one per `result.stored` entry. */
+  buffers?: ArrayBuffer[];
 }
 
 /** The page's side of the host, minus what the pool handles itself. */
@@ -127,6 +135,7 @@ export class WorkerPool {
 
   private dispatch(slot: Slot, batch: Entry[]): void {
     const requests: RunRequest[] = [];
+    const transfers: ArrayBuffer[] = [];
     for (const entry of batch) {
       const { task } = entry;
       if (!slot.defined.has(task.fnId)) {
@@ -139,9 +148,11 @@ export class WorkerPool {
         entry.timer = setTimeout(() => this.kill(slot, task.taskId, failure('ERR_TIMEOUT', `the task ran past its timeout of ${ms} ms; its Web Worker was terminated`, this.workerId)), ms);
       }
       task.onStart?.();
-      requests.push({ taskId: task.taskId, fnId: task.fnId, args: task.args, attempt: task.attempt, numReturns: task.numReturns });
+      const blobs = task.blobs?.();
+      requests.push({ taskId: task.taskId, fnId: task.fnId, args: task.args, blobs, attempt: task.attempt, numReturns: task.numReturns });
+      if (blobs) transfers.push(...Object.values(blobs));
     }
-    slot.remote.run(requests).catch((error: unknown) => {
+    slot.remote.run(transfers.length === 0 ? requests : transfer(requests, transfers)).catch((error: unknown) => {
       // The arguments could not be cloned, or the Web Worker died.
       const message = error instanceof Error ? error.message : String(error);
       this.finish(slot, requests.map((request) => ({ taskId: request.taskId, ...failure('ERR_TASK_FAILED', `the task could not run in a Web Worker: ${message}`, this.workerId) })));
@@ -155,7 +166,7 @@ export class WorkerPool {
       clearTimeout(entry.timer);
       slot.tasks.delete(outcome.taskId);
       slot.blocked.delete(outcome.taskId);
-      entry.settle({ result: outcome.result, durationMs: outcome.durationMs });
+      entry.settle({ result: outcome.result, durationMs: outcome.durationMs, ...(outcome.buffers ? { buffers: outcome.buffers } : {}) });
     }
     if (slot.tasks.size === 0) slot.exclusive = false;
     this.pump();

@@ -3,17 +3,19 @@
  * The page drives it through comlink (`init`, `define`, `run`, `abort`); it
  * answers through the page's TaskHost proxy (see host.ts for why).
  */
-import { expose } from 'comlink';
+import { expose, transfer } from 'comlink';
 import type { RemoteError } from '@shoal/protocol';
 import { createContext } from './context.ts';
 import { compileFunction, executeTask, type TaskFunction } from './execute.ts';
 import type { RunOutcome, TaskHost } from './host.ts';
-import { decodeArgs } from './taskRef.ts';
+import { unpackValue } from './values.ts';
 
 export interface RunRequest {
   taskId: string;
   fnId: string;
+  /** Wire form: refs as `{"$shoalRef": id}`, stored inputs as `{"$shoalFetch": id}` with their bytes in `blobs`. */
   args: unknown[];
+  blobs?: Record<string, ArrayBuffer>;
   attempt: number;
   numReturns: number;
 }
@@ -47,14 +49,27 @@ async function runOne(request: RunRequest, target: TaskHost, onBlocked: () => vo
     },
   });
   try {
-    const result = await executeTask(fn, decodeArgs(request.args), ctx, request.numReturns);
+    let args: unknown[];
+    try {
+      args = unpackValue(request.args, request.blobs) as unknown[];
+    } catch (thrown) {
+      const error: RemoteError = { name: 'ShoalError', code: 'ERR_OBJECT_LOST', message: `could not decode the task's inputs: ${thrown instanceof Error ? thrown.message : String(thrown)}`, workerId };
+      return { taskId: request.taskId, result: { ok: false, error }, durationMs: 0 };
+    }
+    const { buffers, ...result } = await executeTask(fn, args, ctx, request.numReturns);
     if (controller.signal.aborted && !result.ok) {
       result.error = { ...result.error, code: 'ERR_CANCELLED' };
     }
-    return { taskId: request.taskId, result, durationMs: performance.now() - started };
+    return { taskId: request.taskId, result, durationMs: performance.now() - started, ...(buffers ? { buffers } : {}) };
   } finally {
     controllers.delete(request.taskId);
   }
+}
+
+/** Results to the page; stored outputs' buffers move by transfer. */
+function send(target: TaskHost, outcomes: RunOutcome[]): void {
+  const buffers = outcomes.flatMap((outcome) => outcome.buffers ?? []);
+  target.done(buffers.length === 0 ? outcomes : transfer(outcomes, buffers));
 }
 
 const api = {
@@ -85,17 +100,17 @@ const api = {
       const running = runOne(request, target, blocked);
       const outcome = await Promise.race([running, whenBlocked]);
       if (outcome === null) {
-        void running.then((late) => target.done([late]));
+        void running.then((late) => send(target, [late]));
         continue;
       }
       outbox.push(outcome);
-      if (performance.now() - lastFlush > 10) {
-        target.done(outbox);
+      if (outcome.buffers || performance.now() - lastFlush > 10) {
+        send(target, outbox);
         outbox = [];
         lastFlush = performance.now();
       }
     }
-    if (outbox.length > 0) target.done(outbox);
+    if (outbox.length > 0) send(target, outbox);
   },
   /** Aborts a task's `ctx.signal` (a cooperative cancel). */
   abort(taskId: string): void {

@@ -4,11 +4,12 @@
  * and relays its tasks' own cluster calls (nested submit/get/wait/put) to the
  * coordinator. Only the room's coordinator may send work; anything else is refused.
  */
-import { ShoalError, randomId, type Capabilities, type ControlMessage, type PeerInfo, type WorkerPageStatus } from '@shoal/protocol';
-import { Mesh } from '@shoal/transport';
+import { ShoalError, randomId, toRemoteError, type Capabilities, type ControlMessage, type PeerInfo, type Traffic, type WorkerPageStatus } from '@shoal/protocol';
+import { ByteLinks, Mesh } from '@shoal/transport';
 import { detectCapabilities } from './capabilities.ts';
 import type { HostReply } from './host.ts';
 import { WorkerPool, type PoolHost } from './pool.ts';
+import { WorkerObjects } from './workerObjects.ts';
 
 export interface WorkerRuntimeOptions {
   /** ws(s):// URL of the signaling server. */
@@ -19,6 +20,10 @@ export interface WorkerRuntimeOptions {
   slots?: number | null;
   /** User-defined resources this worker offers, e.g. {dataset: 1}. */
   custom?: Record<string, number>;
+  /** Object store capacity in bytes (beyond it, objects spill to OPFS); default a share of device memory. */
+  storeBytes?: number | null;
+  /** Reach tabs of this browser through the in-browser channel. Default true; false forces WebRTC. */
+  colocated?: boolean;
   iceServers?: RTCIceServer[];
   /** Called whenever the status changes (for the page to re-render). */
   onChange?: (status: WorkerPageStatus) => void;
@@ -33,6 +38,8 @@ export class WorkerRuntime {
   private readonly sentSources = new Set<string>();
   private readonly requests = new Map<string, (reply: HostReply) => void>();
   private readonly pool: WorkerPool;
+  private readonly links: ByteLinks;
+  readonly objects: WorkerObjects;
   private coordinator: PeerInfo | null = null;
   private coordinatorState: WorkerPageStatus['coordinator'] = 'none';
   private connection: WorkerPageStatus['connection'] = 'connected';
@@ -46,6 +53,17 @@ export class WorkerRuntime {
     private readonly options: WorkerRuntimeOptions,
   ) {
     this.pool = new WorkerPool(caps.slots, mesh.peerId, this.poolHost());
+    this.objects = new WorkerObjects({
+      peerId: mesh.peerId,
+      capacityBytes: options.storeBytes ?? null,
+      deviceMemoryGiB: caps.deviceMemoryGiB,
+      connect: (peerId) => this.links.fetcher(peerId),
+      toCoordinator: (message) => {
+        if (this.coordinator) this.send(this.coordinator.peerId, message);
+      },
+      onStats: () => this.changed(),
+    });
+    this.links = new ByteLinks(mesh, (objectId) => this.objects.plane.serve(objectId), { colocated: options.colocated ?? true });
   }
 
   static async start(options: WorkerRuntimeOptions): Promise<WorkerRuntime> {
@@ -59,6 +77,7 @@ export class WorkerRuntime {
       runtime.coordinatorState = 'open';
       runtime.sentSources.clear();
       mesh.send(peer.peerId, { type: 'hello', caps });
+      mesh.send(peer.peerId, { type: 'storeStats', stats: runtime.objects.stats() });
       runtime.changed();
     });
     mesh.on('peerClosed', (peer) => {
@@ -87,7 +106,14 @@ export class WorkerRuntime {
       coordinator: this.coordinatorState,
       tasksRun: this.tasksRun,
       currentTask: this.current.size === 0 ? null : [...new Set(this.current.values())].join(', '),
+      store: this.objects.stats(),
+      traffic: this.traffic(),
     };
+  }
+
+  traffic(): Traffic {
+    const { fetches, fetchedBytes, served, servedBytes } = this.objects.plane.traffic;
+    return { ...this.links.controlTraffic(), objectsServed: served, objectBytesServed: servedBytes, objectsFetched: fetches, objectBytesFetched: fetchedBytes, bulkPaths: Object.fromEntries(this.links.paths) };
   }
 
   /** Leaves the room for good: tells the peers, stops the Web Workers. */
@@ -112,8 +138,18 @@ export class WorkerRuntime {
       case 'nestedReply': {
         const resolve = this.requests.get(message.requestId);
         this.requests.delete(message.requestId);
-        return resolve?.(message.result);
+        if (!resolve) return;
+        if (!message.result.ok || !message.fetch?.length) return resolve(message.result);
+        const { value } = message.result;
+        return void this.objects.blobsFor(message.fetch).then(
+          (blobs) => resolve(blobs ? { ok: true, value, blobs } : { ok: true, value }),
+          (error: unknown) => resolve({ ok: false, error: toRemoteError(error, this.mesh.peerId) }),
+        );
       }
+      case 'releaseObjects':
+        return this.objects.release(message.ids);
+      case 'replicate':
+        return this.objects.replicate(message.objectId, message.size, message.from);
       default:
         return this.refuse(from, message);
     }
@@ -126,12 +162,21 @@ export class WorkerRuntime {
       const error = new ShoalError('ERR_BAD_MESSAGE', `runTask ${taskId} names function ${message.fnId}, which was never defined`);
       return this.send(coordinatorId, { type: 'taskDone', taskId, result: { ok: false, error: error.toRemote() }, durationMs: 0 });
     }
+    let blobs: (() => Record<string, ArrayBuffer>) | null;
+    try {
+      blobs = await this.objects.inputs(message.fetch);
+    } catch (error) {
+      const remote = toRemoteError(error, this.mesh.peerId);
+      const failure = { ...remote, message: `could not fetch the inputs of task ${taskId}: ${remote.message}` };
+      return this.send(coordinatorId, { type: 'taskDone', taskId, result: { ok: false, error: failure }, durationMs: 0 });
+    }
     const outcome = await this.pool.run({
       taskId,
       fnId: message.fnId,
       fnName: fn.name,
       fnSource: fn.source,
       args: message.args,
+      ...(blobs ? { blobs } : {}),
       attempt: message.attempt,
       numReturns: message.numReturns,
       timeoutMs: message.timeoutMs,
@@ -142,6 +187,10 @@ export class WorkerRuntime {
     });
     this.current.delete(taskId);
     this.tasksRun += 1;
+    if (outcome.result.ok && outcome.result.stored && outcome.buffers) {
+      const outputId = (index: number) => (message.numReturns === 1 ? taskId : `${taskId}.${index}`);
+      void this.objects.keepOutputs(outputId, outcome.result.stored, outcome.buffers);
+    }
     this.send(coordinatorId, { type: 'taskDone', taskId, result: outcome.result, durationMs: outcome.durationMs });
     this.changed();
   }
@@ -167,7 +216,11 @@ export class WorkerRuntime {
         this.sentSources.add(fnId);
         toCoordinator({ type: 'nestedSubmit', parentTaskId, taskId, fnId, source: first ? source : null, args, options });
       },
-      put: (parentTaskId, objectId, value) => toCoordinator({ type: 'nestedPut', parentTaskId, objectId, value }),
+      put: (parentTaskId, objectId, value, stored) => {
+        if (!stored) return toCoordinator({ type: 'nestedPut', parentTaskId, objectId, value });
+        void this.objects.plane.put(objectId, stored.buffer);
+        toCoordinator({ type: 'nestedPut', parentTaskId, objectId, value: null, stored: { size: stored.size, refs: stored.refs } });
+      },
       get: (parentTaskId, ids, timeoutMs) => request((requestId) => ({ type: 'nestedGet', requestId, parentTaskId, ids, timeoutMs })),
       wait: (parentTaskId, ids, numReturns, timeoutMs) => request((requestId) => ({ type: 'nestedWait', requestId, parentTaskId, ids, numReturns, timeoutMs })),
       free: (ids) => toCoordinator({ type: 'nestedFree', ids }),

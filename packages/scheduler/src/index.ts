@@ -1,7 +1,7 @@
 export { step } from './step.ts';
 export { createState, DEFAULT_CONFIG } from './state.ts';
 export type { SchedulerState } from './state.ts';
-export { taskInfo, explainPending, schedulerStats, workerLoad } from './queries.ts';
+export { taskInfo, explainPending, schedulerStats, workerLoad, objectInfo } from './queries.ts';
 export type {
   WorkerId,
   Resources,
@@ -9,9 +9,11 @@ export type {
   FailureKind,
   SchedulerEvent,
   SchedulerCommand,
+  TaskInput,
   TaskState,
   SchedulerConfig,
   TaskInfo,
   SchedulerStats,
   WorkerLoad,
+  ObjectInfo,
 } from './types.ts';

@@ -1,6 +1,11 @@
 /**
  * Objects: metadata only (state, size, locations), and when to let them go.
  *
+ * `locations` lists every copy (a worker id, or null for the coordinator):
+ * the first where it was made, then copies as workers report them. It is
+ * copy-on-write (a change replaces the array) so commands can share it. When
+ * the last copy goes the object is 'lost' (see copies.ts).
+ *
  * An object is kept while it is `held` (the user's handle exists; cleared by
  * `objectReleased`) or has `consumers` (tasks that list it in deps and have
  * neither finished nor failed). Once neither is true and it is ready or
@@ -11,8 +16,8 @@ import type { ObjectId, RemoteError, TaskId } from '@shoal/protocol';
 import type { ObjectRecord, SchedulerState, TaskRecord } from './state.ts';
 import type { SchedulerCommand, WorkerId } from './types.ts';
 
-/** Shared by objects not yet stored anywhere; replaced, never mutated, once they are. */
-const NOWHERE: Array<WorkerId | null> = [];
+/** Shared by objects not stored anywhere; replaced, never mutated. */
+const NOWHERE: ReadonlyArray<WorkerId | null> = Object.freeze([]);
 
 /** The object's record, created pending (held, no producer) if unknown. */
 export function objectOf(state: SchedulerState, objectId: ObjectId): ObjectRecord {
@@ -31,15 +36,20 @@ export function addWaiter(object: ObjectRecord, task: TaskRecord): void {
 }
 
 /**
- * Marks the object ready (or, if it already was, adds a location) and
- * answers the tasks that waited for it. A failed object stays failed.
+ * Marks the object ready (or, if it already was, adds a location; a lost one
+ * is ready again) and answers the tasks that waited for it. A failed object
+ * stays failed. The first size reported stays (a copy has the same bytes).
  */
 export function readyObject(object: ObjectRecord, size: number, location: WorkerId | null): TaskRecord[] | null {
   if (object.state === 'failed' || object.state === 'released') return null;
+  if (object.state !== 'ready' || object.size === 0) object.size = Number.isFinite(size) && size > 0 ? size : 0;
+  if (object.state === 'lost') {
+    object.error = null;
+    object.root = null;
+  }
   object.state = 'ready';
-  object.size = Number.isFinite(size) && size > 0 ? size : 0;
   if (object.locations.length === 0) object.locations = [location];
-  else if (!object.locations.includes(location)) object.locations.push(location);
+  else if (!object.locations.includes(location)) object.locations = [...object.locations, location];
   const waiters = object.waiters;
   object.waiters = null;
   return waiters;
@@ -61,8 +71,7 @@ export function releaseIfUnneeded(state: SchedulerState, object: ObjectRecord, o
   if (object.held || object.consumers > 0 || object.state === 'pending' || object.state === 'released') return;
   object.state = 'released';
   state.objects.delete(object.objectId);
-  const locations = object.locations === NOWHERE ? [] : object.locations;
-  out.push({ type: 'releaseObject', objectId: object.objectId, locations });
+  out.push({ type: 'releaseObject', objectId: object.objectId, locations: object.locations });
 }
 
 /** A consumer task finished or failed: it no longer needs `object`. */
@@ -79,14 +88,35 @@ export function dropHandle(state: SchedulerState, objectId: ObjectId, out: Sched
   releaseIfUnneeded(state, object, out);
 }
 
+/** Drops one copy; answers whether it was the object's last (the caller then marks it lost). */
+export function dropLocation(object: ObjectRecord, location: WorkerId | null): boolean {
+  const locations = object.locations;
+  if (!locations.includes(location)) return false;
+  object.locations = locations.length === 1 ? NOWHERE : locations.filter((held) => held !== location);
+  return object.locations.length === 0;
+}
+
 /**
- * A worker is gone: drop it from every object's locations (re-computation
- * from lineage is not done here). O(objects): a loss is rare, and this keeps
- * no per-worker index to update on every object made or released.
+ * A worker is gone: drop it from every object's locations; answers the
+ * objects whose last copy it held. O(objects): a loss is rare, and this
+ * keeps no per-worker index to update on every object made or released.
  */
-export function forgetLocation(state: SchedulerState, workerId: WorkerId): void {
-  for (const object of state.objects.values()) {
-    const at = object.locations.indexOf(workerId);
-    if (at >= 0) object.locations.splice(at, 1);
-  }
+export function forgetLocation(state: SchedulerState, workerId: WorkerId): ObjectRecord[] {
+  const lost: ObjectRecord[] = [];
+  for (const object of state.objects.values()) if (dropLocation(object, workerId)) lost.push(object);
+  return lost;
+}
+
+/**
+ * Every copy is gone: the object is lost (a pending put, too, whose only
+ * copy was on a worker already gone). `objectLost` goes out; the tasks that
+ * still need it are the caller's to fail (copies.ts).
+ */
+export function loseObject(object: ObjectRecord, message: string, out: SchedulerCommand[]): void {
+  object.state = 'lost';
+  object.locations = NOWHERE;
+  object.waiters = null;
+  object.root = null;
+  object.error = { name: 'ShoalError', code: 'ERR_OBJECT_LOST', message };
+  out.push({ type: 'objectLost', objectId: object.objectId });
 }

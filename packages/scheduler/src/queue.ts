@@ -22,16 +22,32 @@ import { KeyedHeap } from './heap.ts';
 import type { GroupRecord, SchedulerState, ShapeRecord, TaskRecord, WorkerRecord } from './state.ts';
 import type { SchedulerCommand } from './types.ts';
 import { fits, fitsDeeper } from './workers.ts';
+import { affinityDue, affinityDueAll, markFresh, removeAffinity, wantsLocality } from './locality.ts';
 
 /** Shapes are kept while empty, so a kind of task that comes and goes does not rebuild its shape each time; past this many, empty ones are swept. */
 const SHAPES_KEPT = 256;
 
-/** Queues a task whose inputs are all ready (its state becomes 'ready'). */
+/**
+ * Queues a task whose inputs are all ready (its state becomes 'ready'): in
+ * its shape, or, if its inputs are large, as 'fresh' for the next dispatch
+ * to place by locality (locality.ts).
+ */
 export function enqueue(state: SchedulerState, task: TaskRecord, out: SchedulerCommand[]): void {
-  const shape = shapeFor(state, task);
   task.state = 'ready';
-  task.shape = shape;
   state.counts.ready += 1;
+  if (task.inputs.length > 0 && wantsLocality(state, task)) {
+    task.shape = shapeFor(state, task);
+    markFresh(state, task);
+    return;
+  }
+  queueInShape(state, task, out);
+}
+
+/** Puts a ready (and counted) task in its shape's heap: plain least-loaded placement. */
+export function queueInShape(state: SchedulerState, task: TaskRecord, out: SchedulerCommand[]): void {
+  const shape = shapeFor(state, task);
+  task.shape = shape;
+  task.queue = 'shape';
   shape.ready += 1;
   pushTask(shape.tasks, task);
   if (!shape.blocked && shape.tasks.items[0] === task) placeShape(state.runnable, shape);
@@ -40,12 +56,17 @@ export function enqueue(state: SchedulerState, task: TaskRecord, out: SchedulerC
 
 /**
  * Takes a ready task out of the queue, to run it (it is then the best of its
- * shape) or because it was cancelled; the caller then changes its state.
- * Off the top it is popped; elsewhere it stays as a stale entry.
+ * shape or affinity queue, or fresh) or because it failed; the caller then
+ * changes its state. Off the top of a shape's heap it is popped; elsewhere
+ * there it stays as a stale entry.
  */
 export function dequeue(state: SchedulerState, task: TaskRecord): void {
-  const shape = task.shape!;
   state.counts.ready -= 1;
+  const queue = task.queue;
+  task.queue = null;
+  if (queue === 'affinity') return removeAffinity(state, task);
+  if (queue === 'fresh') return; // dispatch skips it
+  const shape = task.shape!;
   shape.ready -= 1;
   if (shape.ready === 0) {
     // Kept (empty, neither runnable nor parked) for the next task of its kind; see `sweep`.
@@ -75,6 +96,7 @@ export function park(state: SchedulerState, shape: ShapeRecord): void {
  * stops them (then a deeper pipeline could).
  */
 export function wake(state: SchedulerState, worker: WorkerRecord): void {
+  affinityDue(state, worker);
   for (const shape of state.blocked) {
     if (fits(shape, worker)) unblock(state, shape);
     else if (!shape.cpuBound && fitsDeeper(shape, worker)) shape.cpuBound = true;
@@ -87,6 +109,7 @@ export function wake(state: SchedulerState, worker: WorkerRecord): void {
  * them would cost a search of every worker each time the depth moves.)
  */
 export function wakeGroup(state: SchedulerState, group: GroupRecord): void {
+  affinityDueAll(state);
   for (const shape of state.blocked) if (shape.group === group && shape.cpuBound) unblock(state, shape);
 }
 
@@ -171,9 +194,11 @@ function reasonOf(state: SchedulerState, shape: ShapeRecord): string {
   return shape.reason;
 }
 
-/** Emits `taskInfeasible` for those of `tasks` still ready and not yet reported, best first. */
+/** Emits `taskInfeasible` for those of `tasks` still in the shape and not yet reported, best first. */
 function report(state: SchedulerState, shape: ShapeRecord, tasks: readonly TaskRecord[], out: SchedulerCommand[]): void {
-  const pending = tasks.filter((task) => task.state === 'ready' && !task.reportedInfeasible).sort((a, b) => (taskBefore(a, b) ? -1 : 1));
+  const pending = tasks
+    .filter((task) => task.state === 'ready' && task.queue === 'shape' && task.shape === shape && !task.reportedInfeasible)
+    .sort((a, b) => (taskBefore(a, b) ? -1 : 1));
   if (pending.length === 0) return;
   const reason = reasonOf(state, shape);
   for (const task of pending) {

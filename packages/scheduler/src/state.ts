@@ -9,26 +9,37 @@
  * object's record once it is released.
  *
  *   tasks    TaskId → TaskRecord {spec, state, waitingOn, rank, attempts, worker,
- *            blocked, inputs, outputs, shape}
+ *            blocked, inputs, outputs, shape, queue, affinity}
  *
  *              waiting ──(inputs ready)──▶ ready ──(placed)──▶ running ──(finished)──▶ done
  *                 │                         │  ▲                  │
  *                 │                         │  └───(retried)──────┤
  *                 ▼                         ▼                     ▼
- *              failed: an input failed, it was cancelled, or its run failed with no retry left
+ *              failed: an input failed or was lost, it was cancelled, or its run
+ *                      failed with no retry left
  *
- *            Done and failed records are deleted at once, except a cancelled
- *            run: it stays (state 'failed') while its worker still holds it,
- *            so its resources stay counted until the worker replies.
- *            Retried: a lost worker's run while attempts ≤ maxRetries, and an
- *            exception or timeout too with retryExceptions.
+ *            A ready task sits in one `queue`: its shape's heap (the common
+ *            case); a worker's affinity heap (`affinity`: that worker holds
+ *            its large inputs and it waits for it, see locality.ts); or
+ *            'fresh' (large inputs, to be placed by the next dispatch: never
+ *            seen between steps). Done and failed records are deleted at
+ *            once, except a cancelled run: it stays (state 'failed') while
+ *            its worker still holds it, so its resources stay counted until
+ *            the worker replies. Retried: a lost worker's run while
+ *            attempts ≤ maxRetries, and an exception or timeout too with
+ *            retryExceptions — unless an input was lost meanwhile.
  *   objects  ObjectId → ObjectRecord {state, held, consumers, producer, size,
  *            locations, waiters, root, error}
- *            state: pending ──▶ ready (size, locations) | failed (root task, error)
+ *            state: pending ──▶ ready (size, locations) ──▶ lost (every copy gone)
+ *                      └──▶ failed (root task, error)      ready again ◀──┘ (a copy stored)
+ *            `locations`: every copy (worker ids, null for the coordinator),
+ *            non-empty exactly while ready; `objectStored` adds one,
+ *            `objectDropped` and `workerLost` take them away (copies.ts).
  *            Released (`releaseObject`, record deleted) once not held, no
- *            pending consumer task needs it, and it is ready or failed.
+ *            pending consumer task needs it, and it is not pending.
  *   workers  WorkerId → WorkerRecord {offer, usage (the demand of its assigned,
- *            unblocked tasks), load, how many tasks it holds}
+ *            unblocked tasks), load, how many tasks it holds, affinity (heap
+ *            of ready tasks waiting for it), affinityCpu}
  *   groups   group → {avgMs (EWMA of durations), depth}: a worker may hold
  *            `cpu × depth` of the group's cpu in flight (see pipeline.ts)
  *   shapes   key (group + demand) → ShapeRecord {tasks: heap of ready tasks,
@@ -37,9 +48,14 @@
  *            its tasks do: the shape is parked (`blocked`, in `blocked`) until
  *            a worker it fits frees room or joins, or its group's depth grows
  *            (see queue.ts). An emptied shape is kept for the next task of
- *            its kind; past 256 shapes the empty ones are swept.
+ *            its kind; past 256 shapes the empty ones are swept. Tasks placed
+ *            by locality never sit in a shape (they only borrow its demand),
+ *            so "a parked shape fits no worker" stays true.
  *   runnable heap of unparked shapes with ready tasks, by their best task
  *   byLoad   heap of present workers, least loaded first
+ *   fresh    ready tasks with large inputs, for the next dispatch to place
+ *   due      workers with affinity tasks that gained room: dispatch tries them first
+ *   affine   workers whose affinity heap is not empty
  *
  * Worked example: b depends on a's output, one worker with 1 cpu, group f.
  *
@@ -63,13 +79,32 @@
  *
  * Had w1 been lost while a ran, a would go back to the front of its priority
  * (if its retries allow) and run on the next worker that joins.
+ *
+ * Locality (locality.ts, copies.ts): workers w1 and w2 with 1 cpu each,
+ * p a 20 MiB put on w1, and w1 busy running x (group f has no samples).
+ *
+ *   taskSubmitted t (deps [p])                 → []
+ *        moving 20 MiB (≈1.4 s at 15 MB/s) costs more than waiting for w1
+ *        (≈500 ms, one run of an unknown group): t waits in w1's affinity heap
+ *        tasks {x: running on w1, t: ready, waiting for w1}   w2 idle
+ *   taskFinished x on w1                       → [runTask t@w1 #1, inputs [p 20 MiB at [w1]]]
+ *   objectDropped p at w1                      → [objectLost p]
+ *        objects {p: lost, held}: t runs on (it started before); a task
+ *        submitted now naming p fails at once with ERR_OBJECT_LOST
  */
 import type { ObjectId, RemoteError, TaskId } from '@shoal/protocol';
 import { IndexedHeap, type HeapItem, type KeyedHeap } from './heap.ts';
 import type { Demand, Offer, Usage } from './resources.ts';
 import type { SchedulerConfig, TaskSpec, TaskState, WorkerId } from './types.ts';
 
-export interface TaskRecord {
+/**
+ * Where a ready task waits: in its shape's heap (the common case), in a
+ * worker's affinity heap (waiting for the worker that holds its inputs), or
+ * 'fresh': its inputs are large and dispatch has yet to choose (locality.ts).
+ */
+export type ReadyQueue = 'shape' | 'affinity' | 'fresh';
+
+export interface TaskRecord extends HeapItem {
   readonly spec: TaskSpec;
   /** 'waiting' | 'ready' | 'running' while kept; 'failed' for a cancelled run its worker still holds. */
   state: TaskState;
@@ -96,10 +131,18 @@ export interface TaskRecord {
   shape: ShapeRecord | null;
   /** `taskInfeasible` is reported at most once per task. */
   reportedInfeasible: boolean;
+  /** While ready: which queue holds it; null otherwise. */
+  queue: ReadyQueue | null;
+  /** While in a worker's affinity heap: that worker (`heapIndex` is its place there). */
+  affinity: WorkerRecord | null;
 }
 
-/** 'released' marks a deleted record that a task may still point at (a ready output stored early). */
-export type ObjectState = 'pending' | 'ready' | 'failed' | 'released';
+/**
+ * 'lost': it was ready, but every copy is gone (it fails like 'failed', and a
+ * new copy stored makes it ready again). 'released' marks a deleted record
+ * that a task may still point at (a ready output stored early).
+ */
+export type ObjectState = 'pending' | 'ready' | 'failed' | 'lost' | 'released';
 
 export interface ObjectRecord {
   readonly objectId: ObjectId;
@@ -112,11 +155,15 @@ export interface ObjectRecord {
   producer: TaskId | null;
   /** Encoded size in bytes, once ready. */
   size: number;
-  /** Where it is held once ready: worker ids, null for the coordinator. Empty if every holder was lost. */
-  locations: Array<WorkerId | null>;
+  /**
+   * Where it is held: worker ids, null for the coordinator. Non-empty exactly
+   * while ready. Copy-on-write: a change replaces the array, so `runTask`
+   * and `releaseObject` commands may share it.
+   */
+  locations: ReadonlyArray<WorkerId | null>;
   /** Tasks waiting for it while pending (entries that are no longer waiting are skipped). */
   waiters: TaskRecord[] | null;
-  /** Once failed: the task whose failure caused it, and that failure's error. */
+  /** Once failed: the task whose failure caused it (null once lost), and that failure's error (ERR_OBJECT_LOST once lost). */
   root: TaskId | null;
   error: RemoteError | null;
 }
@@ -136,6 +183,10 @@ export interface WorkerRecord extends Usage, HeapItem {
    */
   assigned: number;
   blockedCount: number;
+  /** Ready tasks waiting for this worker because it holds their inputs (locality.ts); null until the first. */
+  affinity: IndexedHeap<TaskRecord> | null;
+  /** The cpu demand of the tasks in `affinity` (for the wait estimate). */
+  affinityCpu: number;
 }
 
 export interface GroupRecord {
@@ -192,13 +243,26 @@ export interface SchedulerState {
   readonly byLoad: IndexedHeap<WorkerRecord>;
   /** The most cpu any present worker offers (bounds the placement search). */
   maxCpu: number;
+  /** Ready tasks with large inputs that the next dispatch places by locality, then empties (locality.ts). */
+  fresh: TaskRecord[];
+  /** Workers with affinity tasks that gained room since the last dispatch: it checks them first. */
+  readonly due: Set<WorkerRecord>;
+  /** Workers whose affinity heap is not empty. */
+  readonly affine: Set<WorkerRecord>;
+  /** Tasks in all affinity heaps together. */
+  affinityTasks: number;
   /** Tasks per state (running excludes cancelled runs). */
   counts: { waiting: number; ready: number; running: number };
   nextSeq: number;
   nextJoinSeq: number;
 }
 
-export const DEFAULT_CONFIG: Readonly<SchedulerConfig> = { roundTripMs: 2, maxInFlightPerSlot: 32 };
+export const DEFAULT_CONFIG: Readonly<SchedulerConfig> = {
+  roundTripMs: 2,
+  maxInFlightPerSlot: 32,
+  localityMinBytes: 1024 * 1024,
+  transferBytesPerMs: 15_000,
+};
 
 /** A fresh state; `config` fields left out take their `DEFAULT_CONFIG` value. */
 
@@ -207,6 +271,8 @@ export function createState(config: Partial<SchedulerConfig> = {}): SchedulerSta
     config: {
       roundTripMs: config.roundTripMs ?? DEFAULT_CONFIG.roundTripMs,
       maxInFlightPerSlot: config.maxInFlightPerSlot ?? DEFAULT_CONFIG.maxInFlightPerSlot,
+      localityMinBytes: config.localityMinBytes ?? DEFAULT_CONFIG.localityMinBytes,
+      transferBytesPerMs: config.transferBytesPerMs ?? DEFAULT_CONFIG.transferBytesPerMs,
     },
     tasks: new Map(),
     objects: new Map(),
@@ -217,6 +283,10 @@ export function createState(config: Partial<SchedulerConfig> = {}): SchedulerSta
     blocked: new Set(),
     byLoad: new IndexedHeap(),
     maxCpu: 0,
+    fresh: [],
+    due: new Set(),
+    affine: new Set(),
+    affinityTasks: 0,
     counts: { waiting: 0, ready: 0, running: 0 },
     nextSeq: 0,
     nextJoinSeq: 0,

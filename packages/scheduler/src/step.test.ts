@@ -1,7 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { createState } from './state.ts';
 import { step } from './step.ts';
-import { ev, run, scheduler, task } from './testTable.ts';
+import { explainPending, objectInfo } from './queries.ts';
+import { ev, run, scheduler, show, task } from './testTable.ts';
 
 describe('step: the worked example and dependencies', () => {
   it('runs the worked example from state.ts, event by event', () => {
@@ -16,6 +17,21 @@ describe('step: the worked example and dependencies', () => {
     expect(send(ev.release('b.0'))).toEqual(['release b.0@w1']);
     expect([state.tasks.size, state.objects.size]).toEqual([0, 0]);
     expect([...state.shapes.values()].map((shape) => shape.tasks.size)).toEqual([0]); // kept, empty, for the next task of group f
+  });
+
+  it('runs the locality example from state.ts', () => {
+    const state = createState();
+    const MiB = 1024 * 1024;
+    for (const event of [ev.join('w1'), ev.join('w2'), ev.store('p', 'w1', 20 * MiB)]) expect(step(state, event)).toEqual([]);
+    expect(step(state, ev.submit('x')).map(show)).toEqual(['run x@w1#1']);
+    expect(step(state, ev.submit('t', { deps: ['p'] }))).toEqual([]);
+    expect(explainPending(state, 't')).toBe('waiting for worker w1, which holds 20.0 MiB of its inputs');
+    expect(step(state, ev.finish('x', 'w1'))).toEqual([
+      { type: 'runTask', taskId: 't', workerId: 'w1', attempt: 1, inputs: [{ objectId: 'p', size: 20 * MiB, locations: ['w1'] }] },
+    ]);
+    expect(step(state, ev.drop('p', 'w1'))).toEqual([{ type: 'objectLost', objectId: 'p' }]);
+    expect(objectInfo(state, 'p')).toEqual({ state: 'lost', size: 20 * MiB, locations: [], consumers: 1, held: true });
+    expect(step(state, ev.submit('u', { deps: ['p'] })).map(show)).toEqual(['fail u:ERR_OBJECT_LOST']);
   });
 
   it.each([
@@ -183,7 +199,7 @@ describe('step: memory stays flat', () => {
   it('a retried task whose shape was swept gets a new one and still runs', () => {
     const { state, send } = scheduler();
     send(ev.join('w1', { cpu: 2, memory: 1_000_000 }), ev.submit('long', { resources: { memory: 5 } }));
-    for (let i = 0; i < 300; i++) send(ev.submit(`m${i}`, { resources: { memory: 10 + i } }), ev.finish(`m${i}`, 'w1'));
+    for (let i = 0; i < 300; i++) send(ev.submit(`m${i}`, { resources: { memory: 10 + i } }), ev.finish(`m${i}`, 'w1'), ev.release(`m${i}.0`));
     expect(send(ev.lost('w1'), ev.join('w2', { cpu: 1, memory: 10 }))).toEqual(['run long@w2#2']);
     expect(state.counts).toEqual({ waiting: 0, ready: 0, running: 1 });
   });

@@ -9,11 +9,13 @@
  * commands. See state.ts for the state and a worked example.
  */
 import type { TaskId } from '@shoal/protocol';
+import { copiesLost, copyDropped, copyStored, failConsumers } from './copies.ts';
 import { dispatch } from './dispatch.ts';
+import { rehome } from './locality.ts';
 import { dropHandle, forgetLocation } from './objects.ts';
 import { joinedWorker, leftWorker } from './queue.ts';
 import type { SchedulerState, TaskRecord, WorkerRecord } from './state.ts';
-import { cancel, finish, runFailed, runLost, setBlocked, stored, submit } from './tasks.ts';
+import { cancel, finish, runFailed, runLost, setBlocked, submit } from './tasks.ts';
 import type { SchedulerCommand, SchedulerEvent, WorkerId } from './types.ts';
 import { addWorker, removeWorker } from './workers.ts';
 
@@ -49,7 +51,10 @@ export function step(state: SchedulerState, event: SchedulerEvent): SchedulerCom
       break;
     }
     case 'objectStored':
-      stored(state, event.objectId, event.size, event.workerId, out);
+      copyStored(state, event.objectId, event.size, event.workerId, out);
+      break;
+    case 'objectDropped':
+      copyDropped(state, event.objectId, event.workerId, out);
       break;
     case 'objectReleased':
       dropHandle(state, event.objectId, out);
@@ -72,17 +77,22 @@ export function step(state: SchedulerState, event: SchedulerEvent): SchedulerCom
 }
 
 /**
- * Forgets a lost worker: its objects lose it as a location, shapes only it
- * could run become infeasible, and its runs are retried or fail. O(tasks +
+ * Forgets a lost worker: its objects lose it as a location (those whose last
+ * copy it held are lost), shapes only it could run become infeasible, tasks
+ * waiting for it by locality are placed again, and its runs are retried or
+ * fail; then tasks that needed a lost object fail (copies.ts). O(tasks +
  * objects) (no per-worker index is kept: a loss is rare, placements are not).
  */
 function lose(state: SchedulerState, worker: WorkerRecord, out: SchedulerCommand[]): void {
-  forgetLocation(state, worker.workerId);
+  const lost = forgetLocation(state, worker.workerId);
+  copiesLost(lost, worker.workerId, out);
   removeWorker(state, worker);
   leftWorker(state, worker, out);
+  rehome(state, worker, null);
   const runs: TaskRecord[] = [];
   if (worker.assigned > 0) for (const task of state.tasks.values()) if (task.worker === worker) runs.push(task);
   for (const task of runs) runLost(state, task, worker.workerId, out);
+  failConsumers(state, lost, out);
 }
 
 /** The task, if `workerId` runs it now (or ran it, for a cancelled run not yet answered for). */

@@ -10,13 +10,14 @@ import { retried } from './order.ts';
 import { recordDuration } from './pipeline.ts';
 import { dequeue, enqueue, wake, wakeGroup } from './queue.ts';
 import type { ObjectRecord, SchedulerState, TaskRecord, WorkerRecord } from './state.ts';
-import type { FailureKind, SchedulerCommand, TaskSpec, WorkerId } from './types.ts';
+import type { FailureKind, SchedulerCommand, TaskInput, TaskSpec, WorkerId } from './types.ts';
 import { occupy } from './workers.ts';
 
 /** Shared by tasks without inputs; never mutated. */
 const NO_OBJECTS: ObjectRecord[] = [];
+const NO_INPUTS: readonly TaskInput[] = Object.freeze([]);
 
-/** Records a submitted task; it waits for its pending inputs, or fails at once if one has failed. Duplicates are ignored. */
+/** Records a submitted task; it waits for its pending inputs, or fails at once if one has failed or was lost. Duplicates are ignored. */
 export function submit(state: SchedulerState, spec: TaskSpec, out: SchedulerCommand[]): void {
   if (state.tasks.has(spec.taskId)) return;
   const outputs = spec.outputs.map((id) => objectOf(state, id));
@@ -34,6 +35,9 @@ export function submit(state: SchedulerState, spec: TaskSpec, out: SchedulerComm
     outputs,
     shape: null,
     reportedInfeasible: false,
+    queue: null,
+    affinity: null,
+    heapIndex: -1,
   };
   state.tasks.set(spec.taskId, task);
   state.counts.waiting += 1;
@@ -41,7 +45,7 @@ export function submit(state: SchedulerState, spec: TaskSpec, out: SchedulerComm
   let failed: ObjectRecord | null = null;
   for (const input of inputs) {
     input.consumers += 1;
-    if (input.state === 'failed') failed ??= input;
+    if (input.state === 'failed' || input.state === 'lost') failed ??= input;
     else if (input.state === 'pending' && failed === null) {
       task.waitingOn += 1;
       addWaiter(input, task);
@@ -62,7 +66,13 @@ export function assign(state: SchedulerState, task: TaskRecord, worker: WorkerRe
   state.counts.running += 1;
   worker.assigned += 1;
   occupy(state, worker, task.shape!.demand, 1);
-  out.push({ type: 'runTask', taskId: task.spec.taskId, workerId: worker.workerId, attempt: task.attempts });
+  const inputs = task.inputs.length === 0 ? NO_INPUTS : task.inputs.map(toInput);
+  out.push({ type: 'runTask', taskId: task.spec.taskId, workerId: worker.workerId, attempt: task.attempts, inputs });
+}
+
+/** An input as `runTask` names it; `locations` is copy-on-write, so the record's array is shared. */
+function toInput(object: ObjectRecord): TaskInput {
+  return { objectId: object.objectId, size: object.size, locations: object.locations };
 }
 
 /** The owner finished the run: outputs become ready there, dependents are released. */
@@ -129,7 +139,7 @@ export function setBlocked(state: SchedulerState, task: TaskRecord, blocked: boo
   if (blocked) wake(state, worker);
 }
 
-/** An object made outside a task (`put`) is stored; tasks waiting for it may become ready. */
+/** A copy is stored (a `put`, or a copy a worker fetched): a pending object becomes ready, and tasks waiting for it may too. */
 export function stored(state: SchedulerState, objectId: string, size: number, workerId: WorkerId | null, out: SchedulerCommand[]): void {
   const object = objectOf(state, objectId);
   wakeWaiters(state, readyObject(object, size, workerId), out);
@@ -162,8 +172,13 @@ export function fail(state: SchedulerState, task: TaskRecord, error: RemoteError
   }
 }
 
-/** Back to the queue ahead of everything of its priority (its worker already let go). */
+/**
+ * Back to the queue ahead of everything of its priority (its worker already
+ * let go); but if an input was lost meanwhile, it cannot run again: it fails
+ * with that input's ERR_OBJECT_LOST.
+ */
 function requeue(state: SchedulerState, task: TaskRecord, out: SchedulerCommand[]): void {
+  for (const input of task.inputs) if (input.state === 'lost') return fail(state, task, input.error!, null, out);
   state.counts.running -= 1;
   task.rank = retried(task.rank);
   enqueue(state, task, out);

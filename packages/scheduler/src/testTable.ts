@@ -8,6 +8,9 @@
  *   cancel a@w1  cancel! a@w1   cancelTask (! = force)
  *   release a.0@w1,w2           releaseObject (coordinator shows as "coordinator", none as "-")
  *   infeasible a: <reason>      taskInfeasible
+ *   lost p                      objectLost
+ *
+ * `runTask` inputs are left out of the rendering; `inputsOf` shows them.
  */
 import type { RemoteError } from '@shoal/protocol';
 import { createState, type SchedulerState } from './state.ts';
@@ -66,6 +69,7 @@ export const ev = {
   unblock: (taskId: string, workerId: string): SchedulerEvent => ({ type: 'taskUnblocked', taskId, workerId }),
   cancel: (taskId: string, force = false): SchedulerEvent => ({ type: 'taskCancelled', taskId, force }),
   store: (objectId: string, workerId: string | null, size = 8): SchedulerEvent => ({ type: 'objectStored', objectId, size, workerId }),
+  drop: (objectId: string, workerId: string | null): SchedulerEvent => ({ type: 'objectDropped', objectId, workerId }),
   release: (objectId: string): SchedulerEvent => ({ type: 'objectReleased', objectId }),
   lost: (workerId: string): SchedulerEvent => ({ type: 'workerLost', workerId }),
 };
@@ -84,7 +88,15 @@ export function show(command: SchedulerCommand): string {
     }
     case 'taskInfeasible':
       return `infeasible ${command.taskId}: ${command.reason}`;
+    case 'objectLost':
+      return `lost ${command.objectId}`;
   }
+}
+
+/** A `runTask`'s inputs as `id:size@loc,loc` (the coordinator as "coordinator"). */
+export function inputsOf(command: SchedulerCommand): string[] {
+  if (command.type !== 'runTask') return [];
+  return command.inputs.map((input) => `${input.objectId}:${input.size}@${input.locations.map((location) => location ?? 'coordinator').join(',')}`);
 }
 
 /** A scheduler to drive one event at a time; `send` answers the rendered commands. */

@@ -45,23 +45,45 @@ export type SchedulerEvent =
   | { type: 'taskUnblocked'; taskId: TaskId; workerId: WorkerId }
   /** The user cancelled the task (`cluster.cancel`). */
   | { type: 'taskCancelled'; taskId: TaskId; force: boolean }
-  /** An object made outside a task (`put`) now exists at `workerId` (null: on the coordinator). */
+  /**
+   * A copy of an object now exists at `workerId` (null: on the coordinator):
+   * a `put`, or a copy a worker fetched. For an object already ready it adds
+   * a location (the first size reported stays).
+   */
   | { type: 'objectStored'; objectId: ObjectId; size: number; workerId: WorkerId | null }
+  /** A holder no longer has its copy (evicted, or the fetch into it was undone); the last copy gone means the object is lost. */
+  | { type: 'objectDropped'; objectId: ObjectId; workerId: WorkerId | null }
   /** A holder let go of an object (`free`, or its last ref was garbage-collected). */
   | { type: 'objectReleased'; objectId: ObjectId }
   | { type: 'workerJoined'; workerId: WorkerId; resources: Resources }
   | { type: 'workerLost'; workerId: WorkerId };
 
+/** One input of a `runTask`: where its copies are, so the worker can fetch it from a peer. */
+export interface TaskInput {
+  objectId: ObjectId;
+  /** Encoded size in bytes (0 if never reported). */
+  size: number;
+  /** Its holders now: worker ids, null for the coordinator. Shared with the scheduler's record: read, never mutate. */
+  locations: ReadonlyArray<WorkerId | null>;
+}
+
 export type SchedulerCommand =
-  | { type: 'runTask'; taskId: TaskId; workerId: WorkerId; attempt: number }
+  /** `inputs`: every dep of the task, in `deps` order (the driver decides which travel inline). */
+  | { type: 'runTask'; taskId: TaskId; workerId: WorkerId; attempt: number; inputs: readonly TaskInput[] }
   /** The task will never produce its outputs. `upstream` names the task whose failure caused it, if not itself. */
   | { type: 'failTask'; taskId: TaskId; error: RemoteError; upstream: TaskId | null }
   /** Stop a run: abort its signal, or with `force` terminate its Web Worker. */
   | { type: 'cancelTask'; taskId: TaskId; workerId: WorkerId; force: boolean }
   /** Nothing can need this object any more: drop its value everywhere it is held. */
-  | { type: 'releaseObject'; objectId: ObjectId; locations: Array<WorkerId | null> }
+  | { type: 'releaseObject'; objectId: ObjectId; locations: ReadonlyArray<WorkerId | null> }
   /** No worker present could ever run this task (its resources fit none); it stays pending. */
-  | { type: 'taskInfeasible'; taskId: TaskId; reason: string };
+  | { type: 'taskInfeasible'; taskId: TaskId; reason: string }
+  /**
+   * Every copy of a ready object is gone (dropped, or its holders were lost).
+   * Tasks that still needed it and had not started fail with ERR_OBJECT_LOST
+   * (separate `failTask` commands); a later task naming it fails at once.
+   */
+  | { type: 'objectLost'; objectId: ObjectId };
 
 export type TaskState = 'waiting' | 'ready' | 'running' | 'done' | 'failed';
 
@@ -70,6 +92,14 @@ export interface SchedulerConfig {
   roundTripMs: number;
   /** At most this many tasks in flight per worker slot (the pipeline's bound). */
   maxInFlightPerSlot: number;
+  /**
+   * A ready task whose inputs total at least this many bytes is placed by
+   * locality (see locality.ts): on a worker that holds them, if it makes
+   * sense. Below it, plain least-loaded placement. Infinity turns locality off.
+   */
+  localityMinBytes: number;
+  /** Estimated peer-to-peer bandwidth, bytes per ms (15,000 = 15 MB/s): prices moving inputs against waiting for their holder. */
+  transferBytesPerMs: number;
 }
 
 /** What `taskInfo` reports about a task the scheduler still tracks. */
@@ -86,6 +116,20 @@ export interface TaskInfo {
   attempts: number;
   /** Whether the run waits inside `ctx.get`/`ctx.wait`, its slot lent out. */
   blocked: boolean;
+}
+
+/** What `objectInfo` reports about an object the scheduler still tracks. */
+export interface ObjectInfo {
+  /** 'lost': it was ready, but every copy is gone. */
+  state: 'pending' | 'ready' | 'failed' | 'lost';
+  /** Encoded size in bytes (0 until ready). */
+  size: number;
+  /** Its holders (worker ids, null for the coordinator); empty unless ready. */
+  locations: ReadonlyArray<WorkerId | null>;
+  /** Tasks that list it in deps and have neither finished nor failed. */
+  consumers: number;
+  /** Whether the user's handle still exists. */
+  held: boolean;
 }
 
 /** Counts of what the scheduler tracks now (`schedulerStats`). */

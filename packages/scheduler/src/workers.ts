@@ -35,6 +35,8 @@ export function addWorker(state: SchedulerState, workerId: WorkerId, resources: 
     customUsed: new Map(),
     assigned: 0,
     blockedCount: 0,
+    affinity: null,
+    affinityCpu: 0,
     heapIndex: -1,
   };
   state.workers.set(workerId, worker);

@@ -36,6 +36,7 @@ export interface PeerView {
 
 export class Mesh extends Emitter<MeshEvents> {
   private readonly links = new Map<string, PeerLink>();
+  private readonly closedBytes = { in: 0, out: 0 };
   private closed = false;
 
   private constructor(
@@ -67,6 +68,22 @@ export class Mesh extends Emitter<MeshEvents> {
 
   peers(): PeerView[] {
     return [...this.links.values()].map((link) => ({ info: link.info, state: link.state.kind }));
+  }
+
+  /** The link to a peer, if there is one (for its bulk channels). */
+  linkTo(peerId: string): PeerLink | undefined {
+    return this.links.get(peerId);
+  }
+
+  /** Control-channel bytes in and out over every link so far, closed ones included. */
+  controlTraffic(): { controlBytesIn: number; controlBytesOut: number } {
+    let controlBytesIn = this.closedBytes.in;
+    let controlBytesOut = this.closedBytes.out;
+    for (const link of this.links.values()) {
+      controlBytesIn += link.bytesIn;
+      controlBytesOut += link.bytesOut;
+    }
+    return { controlBytesIn, controlBytesOut };
   }
 
   isOpen(peerId: string): boolean {
@@ -124,6 +141,8 @@ export class Mesh extends Emitter<MeshEvents> {
     link.on('badMessage', (error) => this.emit('badMessage', info, error));
     link.on('closed', (reason) => {
       if (this.links.get(info.peerId) === link) this.links.delete(info.peerId);
+      this.closedBytes.in += link.bytesIn;
+      this.closedBytes.out += link.bytesOut;
       this.emit('peerClosed', info, reason);
     });
     return link;

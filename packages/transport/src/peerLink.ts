@@ -1,7 +1,9 @@
 /**
  * One WebRTC connection to one peer, over simple-peer. Its lifecycle is a
  * single state union; every frame received is validated before use, and a
- * peer that keeps sending garbage is disconnected.
+ * peer that keeps sending garbage is disconnected. Once open, the link also
+ * carries `bulkChannels` data channels for object bytes (`bulk()`), apart
+ * from control messages, so a big transfer never delays a task dispatch.
  */
 import './polyfills.ts';
 import SimplePeer from 'simple-peer';
@@ -12,6 +14,8 @@ import {
   type ControlMessage,
   type PeerInfo,
 } from '@shoal/protocol';
+import type { BulkChannel } from './bulkChannel.ts';
+import { DEFAULT_BULK_CHANNELS, LinkBulkChannels } from './bulkLinkChannels.ts';
 import { Emitter } from './emitter.ts';
 import { FrameBatcher } from './framing.ts';
 
@@ -33,6 +37,8 @@ export interface LinkOptions {
   iceServers: RTCIceServer[];
   /** Bad frames tolerated before the link is dropped. */
   maxBadFrames?: number;
+  /** Data channels for bulk bytes, made on both sides once the link opens. Default DEFAULT_BULK_CHANNELS. */
+  bulkChannels?: number;
 }
 
 const decoder = new TextDecoder();
@@ -43,6 +49,14 @@ export class PeerLink extends Emitter<LinkEvents> {
   private readonly peer: SimplePeer.Instance;
   private readonly batcher: FrameBatcher;
   private readonly maxBadFrames: number;
+  private readonly bulkCount: number;
+  /** Control-channel bytes received and sent (frames, as UTF-8 or UTF-16 length). */
+  bytesIn = 0;
+  bytesOut = 0;
+  private bulkChannels: LinkBulkChannels | null = null;
+  /** Settles once the link has opened and made (or failed to make) its bulk channels. */
+  private bulkResult: Promise<BulkChannel[]> | null = null;
+  private readonly bulkWaiters: Array<{ resolve: (c: BulkChannel[]) => void; reject: (e: unknown) => void }> = [];
 
   constructor(
     readonly info: PeerInfo,
@@ -50,8 +64,12 @@ export class PeerLink extends Emitter<LinkEvents> {
   ) {
     super();
     this.maxBadFrames = options.maxBadFrames ?? 20;
+    this.bulkCount = Math.max(1, Math.min(32, options.bulkChannels ?? DEFAULT_BULK_CHANNELS));
     this.peer = new SimplePeer({ initiator: options.initiator, trickle: true, config: { iceServers: options.iceServers } });
-    this.batcher = new FrameBatcher(MAX_DATA_CHANNEL_MESSAGE, (frame) => this.peer.send(frame));
+    this.batcher = new FrameBatcher(MAX_DATA_CHANNEL_MESSAGE, (frame) => {
+      this.bytesOut += frame.length;
+      this.peer.send(frame);
+    });
     this.peer.on('signal', (data) => this.emit('signal', data as unknown as Record<string, unknown>));
     this.peer.on('connect', () => this.markOpen());
     this.peer.on('data', (data: Uint8Array) => this.receive(data));
@@ -82,6 +100,13 @@ export class PeerLink extends Emitter<LinkEvents> {
     return this.peer.bufferSize;
   }
 
+  /** The bulk channels to this peer, once open at both ends. Rejects with ERR_UNKNOWN_PEER if the link closes first. */
+  bulk(): Promise<BulkChannel[]> {
+    if (this.bulkResult) return this.bulkResult;
+    if (this.state.kind === 'closed') return Promise.reject(new ShoalError('ERR_UNKNOWN_PEER', `no bulk channels to ${this.info.peerId}: link is closed`));
+    return new Promise((resolve, reject) => this.bulkWaiters.push({ resolve, reject }));
+  }
+
   close(reason: string): void {
     this.batcher.flush();
     this.markClosed(reason);
@@ -90,6 +115,7 @@ export class PeerLink extends Emitter<LinkEvents> {
   private markOpen(): void {
     if (this.state.kind !== 'connecting') return;
     this.state = { kind: 'open', since: Date.now() };
+    this.openBulk();
     this.emit('open');
   }
 
@@ -98,6 +124,7 @@ export class PeerLink extends Emitter<LinkEvents> {
     // 'connect' (the channel opens before ICE reports connected). Data proves
     // the channel works, so the link is open.
     this.markOpen();
+    this.bytesIn += data.byteLength;
     const parsed = parseControlFrame(decoder.decode(data), MAX_DATA_CHANNEL_MESSAGE);
     if (!parsed.ok) {
       this.badFrames += 1;
@@ -115,7 +142,23 @@ export class PeerLink extends Emitter<LinkEvents> {
     if (this.state.kind === 'closed') return;
     this.state = { kind: 'closed', reason };
     this.batcher.clear();
+    this.bulkChannels?.close();
+    for (const waiter of this.bulkWaiters.splice(0)) waiter.reject(new ShoalError('ERR_UNKNOWN_PEER', `no bulk channels to ${this.info.peerId}: ${reason}`));
     this.peer.destroy();
     this.emit('closed', reason);
+  }
+
+  /** Makes the negotiated bulk channels on the RTCPeerConnection simple-peer keeps (both sides do the same). */
+  private openBulk(): void {
+    const pc = (this.peer as unknown as { _pc?: RTCPeerConnection })._pc;
+    try {
+      if (!pc) throw new Error('simple-peer exposes no RTCPeerConnection');
+      this.bulkChannels = new LinkBulkChannels(pc, this.bulkCount, this.info.peerId);
+      this.bulkResult = this.bulkChannels.ready;
+    } catch (cause) {
+      this.bulkResult = Promise.reject(new ShoalError('ERR_INTERNAL', `could not create bulk channels to ${this.info.peerId}`, { cause }));
+      this.bulkResult.catch(() => undefined);
+    }
+    for (const waiter of this.bulkWaiters.splice(0)) this.bulkResult.then(waiter.resolve, waiter.reject);
   }
 }

@@ -1,0 +1,223 @@
+/**
+ * The page that bench/transfer-raw.ts drives (two tabs of it in one room).
+ * It links to the other tab with 7 bulk channels, split into lane sets of 1,
+ * 2 and 4 (one BulkEndpoint per set, made the same way on both sides), plus
+ * one plain negotiated RTCDataChannel for the raw baseline, and joins the
+ * co-located broker. Everything it measures is exposed on `window.shoalBench`;
+ * timing uses performance.now() in the receiving tab.
+ */
+import { BulkEndpoint, Colocated, PeerLink, SignalingClient, bulkChecksum, signalingUrlFor, type BulkChannel, type BulkStats } from '@shoal/transport';
+
+export type LaneCount = 1 | 2 | 4;
+export interface TransferResult {
+  bytes: number;
+  ms: number;
+  mbPerSec: number;
+}
+export interface BenchTransferApi {
+  peerId(): string | null;
+  /** The other tab, once its link, bulk channels and raw channel are all open. */
+  readyPeer(): string | null;
+  /** Sends `bytes` to the other tab over the raw channel; the time until its receipt comes back. */
+  raw(bytes: number): Promise<TransferResult>;
+  /** Fetches a `size`-byte object from the other tab over `lanes` bulk channels. */
+  fetch(lanes: LaneCount, size: number): Promise<TransferResult & { stats: BulkStats }>;
+  /** The same over the co-located MessagePort path; null if the broker does not know the other tab. */
+  colocated(size: number): Promise<(TransferResult & { stats: BulkStats }) | null>;
+  /**
+   * Round trips (ms) of small messages on the raw channel, a stand-in for
+   * control messages, every 10 ms: while idle, or during a fetch over `lanes`
+   * bulk channels (bytes flow the other way, so the pongs queue behind them).
+   */
+  pings(count: number, during?: { lanes: LaneCount; size: number }): Promise<number[]>;
+  /** Makes the objects of these sizes now, so that no timed fetch pays for it. */
+  prepare(sizes: number[]): void;
+  /** Milliseconds that bulkChecksum takes over `size` bytes. */
+  checksumMs(size: number): number;
+}
+
+declare global {
+  interface Window {
+    shoalBench?: BenchTransferApi;
+  }
+}
+
+const LANE_SETS: Record<LaneCount, number[]> = { 1: [0], 2: [1, 2], 4: [3, 4, 5, 6] };
+const BULK_CHANNELS = 7;
+const RAW_CHANNEL_ID = 200;
+const CHUNK = 256 * 1024;
+const MiB = 1024 * 1024;
+
+const params = new URLSearchParams(location.search);
+const room = params.get('room') ?? 'bench';
+/** `highWater=8`: the endpoints' high-water mark in MiB (default: BulkEndpoint's). */
+const highWaterMark = Number(params.get('highWater')) > 0 ? Number(params.get('highWater')) * 1024 * 1024 : undefined;
+/** `colocatedChunk=4`: co-located chunk size in MiB (`Infinity`: whole objects); default: Colocated's. */
+const colocatedChunk = params.get('colocatedChunk') ? Number(params.get('colocatedChunk')) * 1024 * 1024 : undefined;
+const objects = new Map<number, ArrayBuffer>();
+
+/** Pseudo-random bytes (cached per size), so the checksum sees real data. */
+function object(size: number): ArrayBuffer {
+  let buffer = objects.get(size);
+  if (!buffer) {
+    buffer = new ArrayBuffer(size);
+    const words = new Uint32Array(buffer, 0, size >>> 2);
+    let x = size | 1;
+    for (let i = 0; i < words.length; i++) {
+      x ^= x << 13;
+      x ^= x >>> 17;
+      x ^= x << 5;
+      words[i] = x;
+    }
+    objects.set(size, buffer);
+  }
+  return buffer;
+}
+
+const serve = (objectId: string): ArrayBuffer | null => {
+  const match = /^obj-(\d+)$/.exec(objectId);
+  return match ? object(Number(match[1])) : null;
+};
+
+let self: string | null = null;
+let other: { peerId: string; sets: Map<LaneCount, BulkChannel[]>; raw: RTCDataChannel } | null = null;
+const endpoints = new Map<string, BulkEndpoint>();
+let colocated: Colocated | null = null;
+let colocatedEndpoint: BulkEndpoint | null = null;
+let rawExpect = 0;
+let rawGot = 0;
+let rawDone: (() => void) | null = null;
+const pongs = new Map<number, () => void>();
+
+function rawChannel(link: PeerLink): RTCDataChannel {
+  const pc = (link as unknown as { peer: { _pc: RTCPeerConnection } }).peer._pc;
+  const channel = pc.createDataChannel('bench-raw', { negotiated: true, id: RAW_CHANNEL_ID, ordered: true });
+  channel.binaryType = 'arraybuffer';
+  channel.bufferedAmountLowThreshold = MiB;
+  channel.onmessage = (event: MessageEvent) => {
+    if (typeof event.data === 'string') {
+      if (event.data.startsWith('start:')) {
+        rawExpect = Number(event.data.slice(6));
+        rawGot = 0;
+      } else if (event.data === 'done') rawDone?.();
+      else if (event.data.startsWith('ping:')) channel.send(`pong:${event.data.slice(5)}`);
+      else if (event.data.startsWith('pong:')) pongs.get(Number(event.data.slice(5)))?.();
+      return;
+    }
+    rawGot += (event.data as ArrayBuffer).byteLength;
+    if (rawGot === rawExpect) channel.send('done');
+  };
+  return channel;
+}
+
+function link(peerId: string, initiator: boolean, client: SignalingClient): void {
+  const peerLink = new PeerLink({ peerId, role: 'worker' }, { initiator, iceServers: [], bulkChannels: BULK_CHANNELS });
+  peerLink.on('signal', (data) => client.sendSignal(peerId, data));
+  client.on('signal', (from, data) => from === peerId && peerLink.signal(data));
+  peerLink.on('open', () => {
+    const raw = rawChannel(peerLink);
+    void peerLink.bulk().then(async (channels) => {
+      const sets = new Map<LaneCount, BulkChannel[]>();
+      for (const [lanes, ids] of Object.entries(LANE_SETS)) sets.set(Number(lanes) as LaneCount, ids.map((i) => channels[i]!));
+      if (raw.readyState !== 'open') await new Promise((resolve) => raw.addEventListener('open', resolve, { once: true }));
+      other = { peerId, sets, raw };
+    });
+  });
+  peerLink.on('closed', (reason) => console.log(`link to ${peerId} closed: ${reason}`));
+}
+
+function endpoint(lanes: LaneCount): BulkEndpoint {
+  if (!other) throw new Error('not linked');
+  // Endpoints serve from their first creation, on both sides: make all three eagerly the first time.
+  for (const count of [1, 2, 4] as const) {
+    const key = `${count}`;
+    if (!endpoints.has(key)) endpoints.set(key, new BulkEndpoint(other.sets.get(count)!, { peerId: other.peerId, serve, ...(highWaterMark ? { highWaterMark } : {}) }));
+  }
+  return endpoints.get(`${lanes}`)!;
+}
+
+function result(bytes: number, started: number): TransferResult {
+  const ms = performance.now() - started;
+  return { bytes, ms, mbPerSec: bytes / 1e6 / (ms / 1000) };
+}
+
+window.shoalBench = {
+  peerId: () => self,
+  readyPeer: () => {
+    if (other) endpoint(1); // be ready to serve
+    return other?.peerId ?? null;
+  },
+  raw: async (bytes) => {
+    if (!other) throw new Error('not linked');
+    const channel = other.raw;
+    const chunk = new Uint8Array(object(CHUNK));
+    const done = new Promise<void>((resolve) => (rawDone = resolve));
+    const started = performance.now();
+    channel.send(`start:${bytes}`);
+    let sent = 0;
+    while (sent < bytes) {
+      if (channel.bufferedAmount > 8 * MiB) {
+        await new Promise((resolve) => channel.addEventListener('bufferedamountlow', resolve, { once: true }));
+        continue;
+      }
+      const n = Math.min(CHUNK, bytes - sent);
+      channel.send(n === CHUNK ? chunk : chunk.subarray(0, n));
+      sent += n;
+    }
+    await done;
+    return result(bytes, started);
+  },
+  fetch: async (lanes, size) => {
+    const bulk = endpoint(lanes);
+    const started = performance.now();
+    const buffer = await bulk.fetch(`obj-${size}`);
+    if (buffer.byteLength !== size) throw new Error(`got ${buffer.byteLength} bytes, wanted ${size}`);
+    return { ...result(size, started), stats: bulk.stats() };
+  },
+  colocated: async (size) => {
+    if (!other || !colocated) return null;
+    if (!colocatedEndpoint || colocatedEndpoint.state.kind === 'closed') {
+      const channel = await colocated.connect(other.peerId);
+      if (!channel) return null;
+      colocatedEndpoint = new BulkEndpoint([channel], { peerId: other.peerId, serve });
+    }
+    const started = performance.now();
+    const buffer = await colocatedEndpoint.fetch(`obj-${size}`);
+    if (buffer.byteLength !== size) throw new Error(`got ${buffer.byteLength} bytes, wanted ${size}`);
+    return { ...result(size, started), stats: colocatedEndpoint.stats() };
+  },
+  pings: async (count, during) => {
+    if (!other) throw new Error('not linked');
+    const channel = other.raw;
+    const fetching = during ? endpoint(during.lanes).fetch(`obj-${during.size}`) : Promise.resolve(null);
+    let finished = false;
+    void fetching.finally(() => (finished = true));
+    const rtts: number[] = [];
+    for (let i = 0; i < count && !(during && finished); i++) {
+      const started = performance.now();
+      await new Promise<void>((resolve) => {
+        pongs.set(i, resolve);
+        channel.send(`ping:${i}`);
+      });
+      pongs.delete(i);
+      rtts.push(performance.now() - started);
+      await new Promise((resolve) => setTimeout(resolve, 10));
+    }
+    await fetching;
+    return rtts;
+  },
+  prepare: (sizes) => void sizes.forEach(object),
+  checksumMs: (size) => {
+    const bytes = new Uint8Array(object(size));
+    const started = performance.now();
+    bulkChecksum(bytes);
+    return performance.now() - started;
+  },
+};
+
+const { client, welcome } = await SignalingClient.join({ url: signalingUrlFor(location), room, role: 'worker', name: params.get('name') ?? undefined });
+self = welcome.peerId;
+colocated = Colocated.start(self, colocatedChunk ? { chunkBytes: colocatedChunk } : {});
+colocated.on('incoming', (peerId, channel) => void new BulkEndpoint([channel], { peerId, serve }));
+for (const peer of welcome.peers) link(peer.peerId, true, client);
+client.on('peerJoined', (peer) => link(peer.peerId, false, client));

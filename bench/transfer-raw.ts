@@ -1,0 +1,201 @@
+/**
+ * Bulk transfer between two tabs: Shoal's BulkEndpoint against a raw
+ * RTCDataChannel on the same connection, in the same run.
+ *
+ *   npx tsx bench/transfer-raw.ts [--runs N] [--sizes 16,64,256] [--lanes 1,2,4] [--no-colocated] [--high-water MiB]
+ *
+ * It builds apps/bench-transfer.html into a temp dir (Vite, with the repo's
+ * config, so dist/ is left alone), starts the signaling server on it, opens
+ * two tabs of one headless Chromium in one room, and measures, receiver-side
+ * with performance.now():
+ *
+ *   raw        64 MiB over a plain negotiated data channel: 256 KiB messages,
+ *              pause above 8 MiB bufferedAmount, resume on bufferedamountlow
+ *              (1 MiB); timed from the first send to the receiver's "done"
+ *   bulk       BulkEndpoint.fetch of each size over 1, 2 and 4 bulk channels
+ *              (request → header → chunks → checksum verified)
+ *   colocated  the same fetch over the co-located MessagePort path (SharedWorker broker)
+ *
+ * Each figure is the median of --runs (default 3); the lane counts take turns
+ * within each run so they share the machine's state. Sizes are MiB; speeds
+ * are MB/s (10^6 bytes a second). Output: one JSON line per measurement, then
+ * a table with each bulk figure's ratio to the raw one.
+ */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type { Page } from 'playwright-core';
+import { launchBrowser } from '@shoal/launcher';
+import { startSignalingServer } from '@shoal/signaling-server';
+import type { BenchTransferApi, LaneCount, TransferResult } from '../apps/bench-transfer.ts';
+
+const root = fileURLToPath(new URL('..', import.meta.url)).replace(/[\\/]$/, '');
+const argv = process.argv.slice(2);
+const option = (name: string, fallback: string): string => {
+  const at = argv.indexOf(name);
+  return at >= 0 && argv[at + 1] ? argv[at + 1]! : fallback;
+};
+const RUNS = Number(option('--runs', '3'));
+const SIZES = option('--sizes', '16,64,256').split(',').map(Number);
+const LANES = option('--lanes', '1,2,4').split(',').map(Number) as LaneCount[];
+const COLOCATED = !argv.includes('--no-colocated');
+/** The bulk endpoints' high-water mark in MiB; 0: BulkEndpoint's default. */
+const HIGH_WATER = Number(option('--high-water', '0'));
+/** Co-located chunk size in MiB ('Infinity': whole objects); '': Colocated's default. */
+const COLOCATED_CHUNK = option('--colocated-chunk', '');
+const MiB = 1024 * 1024;
+const RAW_BYTES = 64 * MiB;
+if (!Number.isInteger(RUNS) || RUNS < 1 || SIZES.some((s) => !(s > 0)) || LANES.some((l) => ![1, 2, 4].includes(l))) {
+  console.error('usage: npx tsx bench/transfer-raw.ts [--runs N] [--sizes 16,64,256] [--lanes 1,2,4] [--no-colocated] [--high-water MiB]');
+  process.exit(2);
+}
+
+declare global {
+  interface Window {
+    shoalBench?: BenchTransferApi;
+  }
+}
+
+const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
+const quantile = (xs: number[], q: number): number => [...xs].sort((a, b) => a - b)[Math.min(xs.length - 1, Math.floor(xs.length * q))]!;
+const round = (x: number, digits = 1): number => Math.round(x * 10 ** digits) / 10 ** digits;
+
+async function buildPage(outDir: string): Promise<void> {
+  const { build } = await import('vite');
+  const { default: config } = await import('../vite.config.ts');
+  const started = performance.now();
+  await build({
+    ...config,
+    configFile: false,
+    logLevel: 'warn',
+    build: { ...config.build, outDir, emptyOutDir: true, sourcemap: false, rollupOptions: { input: { bench: join(root, 'apps', 'bench-transfer.html') } } },
+  });
+  console.log(`built the bench page in ${((performance.now() - started) / 1000).toFixed(1)} s`);
+}
+
+async function waitFor<T>(page: Page, what: string, probe: () => T | null, timeoutMs = 30_000): Promise<T> {
+  const handle = await page.waitForFunction(probe, undefined, { timeout: timeoutMs, polling: 50 }).catch((error: unknown) => {
+    throw new Error(`${what}: ${error instanceof Error ? error.message.split('\n')[0] : String(error)}`);
+  });
+  return (await handle.jsonValue()) as T;
+}
+
+interface Line {
+  path: 'raw' | 'bulk' | 'colocated';
+  lanes?: number;
+  sizeMiB: number;
+  mbPerSec: number;
+  ms: number;
+  runs: number[];
+  ratioToRaw?: number;
+  [key: string]: unknown;
+}
+
+async function main(): Promise<void> {
+  const outDir = mkdtempSync(join(tmpdir(), 'shoal-bench-transfer-'));
+  await buildPage(outDir);
+  const server = await startSignalingServer({ port: 0, host: '127.0.0.1', staticDir: outDir, quiet: true });
+  const browser = await launchBrowser({ headless: true });
+  try {
+    const context = await browser.newContext();
+    const room = `bench${Date.now().toString(36)}`;
+    const open = async (name: string): Promise<Page> => {
+      const page = await context.newPage();
+      page.on('pageerror', (error) => console.log(`[${name}] uncaught ${error.message}`));
+      page.on('console', (message) => message.type() === 'error' && console.log(`[${name}] ${message.text()}`));
+      await page.goto(`${server.url}/bench-transfer.html?room=${room}&name=${name}&highWater=${HIGH_WATER}${COLOCATED_CHUNK ? `&colocatedChunk=${COLOCATED_CHUNK}` : ''}`);
+      await waitFor(page, `${name} joining`, () => window.shoalBench?.peerId() ?? null);
+      return page;
+    };
+    // `holder` serves; `fetcher` fetches (bytes flow holder → fetcher in every measurement).
+    const holder = await open('holder');
+    const fetcher = await open('fetcher');
+    const holderId = await waitFor(fetcher, 'linking', () => window.shoalBench?.readyPeer() ?? null);
+    await waitFor(holder, 'linking', () => window.shoalBench?.readyPeer() ?? null);
+    console.log(`two tabs linked (${holderId} serves); runs=${RUNS}\n`);
+
+    await holder.evaluate((sizes) => window.shoalBench!.prepare(sizes), [4 * MiB, ...SIZES.map((s) => s * MiB), ...(COLOCATED ? [64 * MiB, 256 * MiB] : [])]);
+    // Warm-up: every path once, untimed.
+    await holder.evaluate((bytes) => window.shoalBench!.raw(bytes), 8 * MiB);
+    for (const lanes of LANES) await fetcher.evaluate(([l, s]) => window.shoalBench!.fetch(l, s), [lanes, 4 * MiB] as const);
+    if (COLOCATED) await fetcher.evaluate((s) => window.shoalBench!.colocated(s), 4 * MiB);
+
+    const lines: Line[] = [];
+    const emit = (line: Line): void => {
+      lines.push(line);
+      console.log(JSON.stringify(line));
+    };
+
+    const raw: TransferResult[] = [];
+    for (let run = 0; run < RUNS; run++) raw.push(await holder.evaluate((bytes) => window.shoalBench!.raw(bytes), RAW_BYTES));
+    const rawMBps = median(raw.map((r) => r.mbPerSec));
+    emit({ path: 'raw', sizeMiB: RAW_BYTES / MiB, mbPerSec: round(rawMBps), ms: round(median(raw.map((r) => r.ms))), runs: raw.map((r) => round(r.mbPerSec)) });
+
+    for (const sizeMiB of SIZES) {
+      const byLanes = new Map<number, Awaited<ReturnType<BenchTransferApi['fetch']>>[]>();
+      for (let run = 0; run < RUNS; run++) {
+        for (const lanes of LANES) {
+          const r = await fetcher.evaluate(([l, s]) => window.shoalBench!.fetch(l, s), [lanes, sizeMiB * MiB] as const);
+          byLanes.set(lanes, [...(byLanes.get(lanes) ?? []), r]);
+        }
+      }
+      for (const [lanes, results] of byLanes) {
+        const mbPerSec = median(results.map((r) => r.mbPerSec));
+        const last = results.at(-1)!.stats;
+        emit({
+          path: 'bulk',
+          lanes,
+          sizeMiB,
+          mbPerSec: round(mbPerSec),
+          ms: round(median(results.map((r) => r.ms))),
+          runs: results.map((r) => round(r.mbPerSec)),
+          ratioToRaw: round(mbPerSec / rawMBps, 2),
+          retries: last.retries,
+          corruptTransfers: last.corruptTransfers,
+        });
+      }
+    }
+
+    if (COLOCATED) {
+      for (const sizeMiB of [64, 256]) {
+        const results: TransferResult[] = [];
+        for (let run = 0; run < RUNS; run++) {
+          const r = await fetcher.evaluate((s) => window.shoalBench!.colocated(s), sizeMiB * MiB);
+          if (!r) throw new Error('the co-located broker did not connect the two tabs');
+          results.push(r);
+        }
+        const mbPerSec = median(results.map((r) => r.mbPerSec));
+        emit({ path: 'colocated', sizeMiB, mbPerSec: round(mbPerSec), ms: round(median(results.map((r) => r.ms))), runs: results.map((r) => round(r.mbPerSec)) });
+      }
+    }
+    // Control-message latency: small messages on their own channel, idle and while a 64 MiB fetch runs.
+    const idle = await fetcher.evaluate(() => window.shoalBench!.pings(50));
+    console.log(JSON.stringify({ path: 'ping', during: null, medianMs: round(median(idle), 2), p90Ms: round(quantile(idle, 0.9), 2), count: idle.length }));
+    for (const lanes of LANES) {
+      const busy = await fetcher.evaluate((l) => window.shoalBench!.pings(1000, { lanes: l, size: 64 * MiB }), lanes);
+      console.log(JSON.stringify({ path: 'ping', during: `bulk fetch, ${lanes} lane(s)`, medianMs: round(median(busy), 2), p90Ms: round(quantile(busy, 0.9), 2), count: busy.length }));
+    }
+    const checksumMs = await fetcher.evaluate((s) => window.shoalBench!.checksumMs(s), 256 * MiB);
+    console.log(JSON.stringify({ path: 'checksum', sizeMiB: 256, ms: round(checksumMs), mbPerSec: round((256 * MiB) / 1e6 / (checksumMs / 1000)) }));
+
+    console.log('\npath        lanes   size     MB/s   ms        × raw');
+    for (const line of lines) {
+      const cells = [
+        line.path.padEnd(10),
+        String(line.lanes ?? '').padStart(5),
+        `${line.sizeMiB} MiB`.padStart(8),
+        line.mbPerSec.toFixed(1).padStart(8),
+        line.ms.toFixed(0).padStart(8),
+        line.ratioToRaw === undefined ? '' : line.ratioToRaw.toFixed(2).padStart(8),
+      ];
+      console.log(cells.join('  '));
+    }
+  } finally {
+    await browser.close();
+    await server.close();
+    rmSync(outDir, { recursive: true, force: true });
+  }
+}
+
+await main();

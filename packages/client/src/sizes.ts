@@ -1,0 +1,20 @@
+/** Resources as the scheduler sees them, and value sizes for placement. */
+import type { Capabilities, RemoteOptions } from '@shoal/protocol';
+import type { Resources } from '@shoal/scheduler';
+
+export function resourcesOf(options: RemoteOptions): Resources {
+  const r = options.resources ?? {};
+  return { cpu: r.cpu ?? 1, gpu: r.gpu ?? 0, memory: r.memory ?? 0, custom: r.custom ?? {} };
+}
+
+/** What a worker offers: a slot per Web Worker, its GPU, half its memory (1 GiB if unknown), its custom resources. */
+export function offeredResources(caps: Capabilities): Resources {
+  const gib = 1024 ** 3;
+  return { cpu: caps.slots, gpu: caps.gpu ? 1 : 0, memory: caps.deviceMemoryGiB ? (caps.deviceMemoryGiB * gib) / 2 : gib, custom: caps.custom };
+}
+
+/** The encoded size of a wire-form value, in bytes (UTF-16 units of its JSON, close enough for placement). */
+export function sizeOf(value: unknown): number {
+  if (value === null || typeof value !== 'object') return typeof value === 'string' ? value.length + 2 : 8;
+  return JSON.stringify(value).length;
+}

@@ -1,0 +1,96 @@
+/**
+ * What workers tell the coordinator: hello, task results (inline values, or
+ * the metadata of outputs that stayed in the worker's store), logs, progress,
+ * blocking, nested cluster calls, object copies and store figures.
+ */
+import type { ControlMessage } from '@shoal/protocol';
+import { taskInfo, type FailureKind } from '@shoal/scheduler';
+import { wireRefIds } from './argsCodec.ts';
+import type { Coordinator, WorkerEntry } from './coordinator.ts';
+import { handleNested, type NestedMessage } from './nested.ts';
+import { offeredResources, sizeOf } from './sizes.ts';
+
+export function handleWorkerMessage(coordinator: Coordinator, worker: WorkerEntry, message: ControlMessage): void {
+const from = worker.info;
+  switch (message.type) {
+    case 'hello':
+      if (worker.caps) return coordinator.refuse(from, 'a second hello');
+      worker.caps = message.caps;
+      coordinator.apply({ type: 'workerJoined', workerId: from.peerId, resources: offeredResources(message.caps) });
+      coordinator.notify('workersChanged');
+      return;
+    case 'taskDone':
+      return taskDone(coordinator, worker, message);
+    case 'taskLog': {
+      const taskName = coordinator.tasks.get(message.taskId)?.name ?? message.taskId;
+      return coordinator.notify('taskLog', { taskId: message.taskId, taskName, workerId: from.peerId, level: message.level, text: message.text });
+    }
+    case 'taskProgress': {
+      const task = coordinator.tasks.get(message.taskId);
+      if (task) task.progress = message.fraction;
+      return coordinator.notify('taskProgress', message.taskId, message.fraction);
+    }
+    case 'taskBlocked':
+    case 'taskUnblocked':
+      return coordinator.apply({ type: message.type, taskId: message.taskId, workerId: from.peerId });
+    case 'nestedSubmit':
+    case 'nestedPut':
+    case 'nestedGet':
+    case 'nestedWait':
+    case 'nestedFree':
+    case 'nestedCancel': {
+      const problem = handleNested(coordinator, from.peerId, message as NestedMessage);
+      return problem ? coordinator.refuse(from, problem) : undefined;
+    }
+    case 'objectCopied':
+      coordinator.objects.addLocation(message.objectId, from.peerId);
+      return coordinator.apply({ type: 'objectStored', objectId: message.objectId, size: message.size, workerId: from.peerId });
+    case 'storeStats':
+      coordinator.plane.workerStats.set(from.peerId, message.stats);
+      return coordinator.notify('workersChanged');
+    case 'leaving':
+      return coordinator.workerGone(from.peerId);
+    default:
+      return coordinator.refuse(from, `'${message.type}' is not a worker's message`);
+  }
+}
+
+function taskDone(coordinator: Coordinator, worker: WorkerEntry, message: Extract<ControlMessage, { type: 'taskDone' }>): void {
+  const { taskId, result } = message;
+  const workerId = worker.info.peerId;
+  const task = coordinator.tasks.get(taskId);
+  if (!task || taskInfo(coordinator.scheduler, taskId)?.workerId !== workerId) {
+    // A late reply (the task was cancelled, or retried elsewhere): it frees the worker's slot,
+    // and whatever it stored there is not needed.
+    if (result.ok && result.stored) {
+      const many = Array.isArray(result.value); // numReturns > 1
+      for (const output of result.stored) coordinator.plane.release(many ? `${taskId}.${output.index}` : taskId, [workerId]);
+    }
+    if (result.ok) coordinator.apply({ type: 'taskFinished', taskId, workerId, sizes: [], durationMs: message.durationMs });
+    else coordinator.apply({ type: 'taskFailed', taskId, workerId, error: result.error, kind: 'cancelled' });
+    return;
+  }
+  if (!result.ok) {
+    const kind: FailureKind = result.error.code === 'ERR_TIMEOUT' ? 'timeout' : result.error.code === 'ERR_CANCELLED' ? 'cancelled' : 'exception';
+    coordinator.apply({ type: 'taskFailed', taskId, workerId, error: { ...result.error, workerId }, kind });
+    return;
+  }
+  const values = task.outputs.length === 1 ? [result.value] : (result.value as unknown[]);
+  const sizes = values.map(sizeOf);
+  const stored = new Map((result.stored ?? []).map((output) => [output.index, output]));
+  worker.tasksDone += 1;
+  task.outputs.forEach((output, i) => {
+    const kept = stored.get(i);
+    if (kept) {
+      coordinator.objects.resolveStored(output, kept.size, workerId, taskId);
+      coordinator.holdContained(output, kept.refs);
+      sizes[i] = kept.size;
+    } else {
+      coordinator.objects.resolve(output, values[i], taskId);
+      coordinator.holdContained(output, wireRefIds(values[i]));
+    }
+  });
+  coordinator.finishTask(taskId, task, true);
+  coordinator.apply({ type: 'taskFinished', taskId, workerId, sizes, durationMs: message.durationMs });
+  coordinator.notify('workersChanged');
+}

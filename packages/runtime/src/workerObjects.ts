@@ -1,0 +1,91 @@
+/**
+ * A worker tab's objects: its store (with OPFS spilling), the plane that
+ * fetches inputs from peers and serves its own, and the reports the
+ * coordinator needs (copies made, store figures).
+ */
+import { type ControlMessage, type FetchSpec, type StoreStats, type StoredOutput } from '@shoal/protocol';
+import { ObjectPlane, ObjectStore, OpfsSpill, defaultCapacityBytes, type PeerFetcher } from '@shoal/objects';
+
+export interface WorkerObjectsOptions {
+  peerId: string;
+  /** Store capacity in bytes; default a share of device memory. */
+  capacityBytes: number | null;
+  deviceMemoryGiB: number | null;
+  connect: (peerId: string) => Promise<PeerFetcher>;
+  /** Sends a control message to the coordinator (dropped if it is not connected). */
+  toCoordinator: (message: ControlMessage) => void;
+  /** The store's figures changed (called at most twice a second). */
+  onStats?: () => void;
+}
+
+export class WorkerObjects {
+  readonly store: ObjectStore;
+  readonly plane: ObjectPlane;
+  private statsTimer: ReturnType<typeof setTimeout> | null = null;
+
+  constructor(private readonly options: WorkerObjectsOptions) {
+    const spill = typeof navigator !== 'undefined' && typeof navigator.storage?.getDirectory === 'function' ? new OpfsSpill(`shoal-spill-${options.peerId}`) : null;
+    void spill?.clear().catch(() => undefined);
+    this.store = new ObjectStore({
+      capacityBytes: options.capacityBytes ?? defaultCapacityBytes(options.deviceMemoryGiB),
+      spill,
+      onChange: () => this.statsChanged(),
+    });
+    this.plane = new ObjectPlane({
+      self: options.peerId,
+      store: this.store,
+      connect: options.connect,
+      onCopied: (objectId, size) => options.toCoordinator({ type: 'objectCopied', objectId, size }),
+    });
+  }
+
+  /**
+   * Fetches a task's stored inputs (in parallel) and returns a maker of fresh
+   * copies for its Web Worker, or null if it has none.
+   */
+  async inputs(fetch: readonly FetchSpec[] | undefined): Promise<(() => Record<string, ArrayBuffer>) | null> {
+    if (!fetch || fetch.length === 0) return null;
+    for (const spec of fetch) this.store.pin(spec.objectId);
+    try {
+      const buffers = await Promise.all(fetch.map((spec) => this.plane.get(spec)));
+      const entries = fetch.map((spec, i) => [spec.objectId, buffers[i]!] as const);
+      return () => Object.fromEntries(entries.map(([id, buffer]) => [id, buffer.slice(0)]));
+    } finally {
+      for (const spec of fetch) this.store.unpin(spec.objectId);
+    }
+  }
+
+  /** Keeps a task's stored outputs; `outputIds[i]` names output i. */
+  async keepOutputs(outputIds: (index: number) => string, stored: readonly StoredOutput[], buffers: readonly ArrayBuffer[]): Promise<void> {
+    await Promise.all(stored.map((output, i) => this.plane.put(outputIds(output.index), buffers[i]!)));
+  }
+
+  /** A nested get's reply: the fetched objects, keyed as the `{"$shoalFetch": id}` markers name them. */
+  async blobsFor(fetch: readonly FetchSpec[] | undefined): Promise<Record<string, ArrayBuffer> | undefined> {
+    const make = await this.inputs(fetch);
+    return make ? make() : undefined;
+  }
+
+  release(ids: readonly string[]): void {
+    void this.plane.release(ids);
+  }
+
+  /** A broadcast: fetch the object from `from` and keep it (peers may fetch it from here meanwhile). */
+  replicate(objectId: string, size: number, from: string): void {
+    void this.plane.get({ objectId, size, from: [from] }).catch((error: unknown) => console.warn(`[shoal] replicating ${objectId} from ${from} failed:`, error));
+  }
+
+  stats(): StoreStats {
+    return this.store.stats();
+  }
+
+  private statsChanged(): void {
+    if (this.statsTimer) return;
+    this.statsTimer = setTimeout(() => {
+      this.statsTimer = null;
+      this.options.toCoordinator({ type: 'storeStats', stats: this.stats() });
+      this.options.onStats?.();
+    }, 500);
+  }
+}
+

@@ -1,0 +1,129 @@
+/**
+ * Bulk byte links to every peer of a mesh: one BulkEndpoint per peer. Each is
+ * made as soon as the peer's link opens, so peers can fetch from this tab
+ * even if it never fetches from them; `serve` answers their fetches.
+ *
+ * A peer in the same browser (same origin and profile: the local cluster, or
+ * `shoal worker --tabs N`) is reached through a MessagePort brokered by a
+ * SharedWorker (colocated.ts), which hands whole buffers over instead of
+ * chunking them through WebRTC. Otherwise the link's bulk data channels are
+ * used (separate from control messages). Detection is automatic: the broker
+ * answers within 200 ms whether the peer is in this browser.
+ *
+ * Test hook: while `globalThis.__shoalCorruptChunks` is a positive number,
+ * each bulk frame of more than 1 KiB this tab sends has one byte flipped and
+ * the counter goes down by one, so e2e tests can check that corrupted
+ * transfers are detected and fetched again.
+ */
+import { ShoalError } from '@shoal/protocol';
+import type { BulkChannel } from './bulkChannel.ts';
+import { BulkEndpoint, type ServeFn } from './bulkEndpoint.ts';
+import { Colocated } from './colocated.ts';
+import type { Mesh } from './mesh.ts';
+
+export interface ByteLinksOptions {
+  /** `(bytes) => u32` for transfer checks; both sides must use the same one. */
+  checksum?: (bytes: Uint8Array) => number;
+  /** Use the co-located path to peers in this browser. Default true. */
+  colocated?: boolean;
+}
+
+export interface ControlTraffic {
+  controlBytesIn: number;
+  controlBytesOut: number;
+}
+
+export class ByteLinks {
+  private readonly endpoints = new Map<string, Promise<BulkEndpoint>>();
+  /** Endpoints on ports other tabs opened to this one, by peer (they serve, and fetch if this tab has no other). */
+  private readonly incoming = new Map<string, BulkEndpoint[]>();
+  private readonly colocated: Colocated | null;
+  /** Which kind of path each peer's endpoint uses. */
+  readonly paths = new Map<string, 'colocated' | 'webrtc'>();
+
+  constructor(
+    private readonly mesh: Mesh,
+    private readonly serve: ServeFn,
+    private readonly options: ByteLinksOptions = {},
+  ) {
+    this.colocated = options.colocated === false ? null : Colocated.start(mesh.peerId);
+    this.colocated?.on('incoming', (peerId, channel) => {
+      const endpoint = this.endpoint(peerId, [channel]);
+      this.incoming.set(peerId, [...(this.incoming.get(peerId) ?? []), endpoint]);
+      if (!this.endpoints.has(peerId)) {
+        this.endpoints.set(peerId, Promise.resolve(endpoint));
+        this.paths.set(peerId, 'colocated');
+      }
+    });
+    mesh.on('peerOpen', (peer) => void this.open(peer.peerId).catch(() => undefined));
+    mesh.on('peerClosed', (peer) => this.drop(peer.peerId));
+    mesh.on('closed', () => this.colocated?.close());
+    for (const view of mesh.peers()) if (view.state === 'open') void this.open(view.info.peerId).catch(() => undefined);
+  }
+
+  /** The endpoint to `peerId`, once its bulk channels are open. Rejects with ERR_UNKNOWN_PEER if it is not connected. */
+  fetcher(peerId: string): Promise<BulkEndpoint> {
+    return this.endpoints.get(peerId) ?? this.open(peerId);
+  }
+
+  /** Control-channel bytes across every link so far (counting links that have closed). */
+  controlTraffic(): ControlTraffic {
+    return this.mesh.controlTraffic();
+  }
+
+  private open(peerId: string): Promise<BulkEndpoint> {
+    const existing = this.endpoints.get(peerId);
+    if (existing) return existing;
+    const link = this.mesh.linkTo(peerId);
+    if (!link || link.state.kind !== 'open') return Promise.reject(new ShoalError('ERR_UNKNOWN_PEER', `no open connection to peer ${peerId}`));
+    const endpoint = (async () => {
+      const port = await this.colocated?.connect(peerId);
+      this.paths.set(peerId, port ? 'colocated' : 'webrtc');
+      return this.endpoint(peerId, port ? [port] : await link.bulk());
+    })();
+    this.endpoints.set(peerId, endpoint);
+    endpoint.catch(() => {
+      if (this.endpoints.get(peerId) === endpoint) this.endpoints.delete(peerId);
+    });
+    return endpoint;
+  }
+
+  private endpoint(peerId: string, channels: BulkChannel[]): BulkEndpoint {
+    return new BulkEndpoint(channels.map(corruptible), { peerId, serve: this.serve, ...(this.options.checksum ? { checksum: this.options.checksum } : {}) });
+  }
+
+  private drop(peerId: string): void {
+    const endpoint = this.endpoints.get(peerId);
+    this.endpoints.delete(peerId);
+    this.paths.delete(peerId);
+    void endpoint?.then((open) => open.close('the peer left')).catch(() => undefined);
+    for (const other of this.incoming.get(peerId) ?? []) other.close('the peer left');
+    this.incoming.delete(peerId);
+  }
+}
+
+/** Wraps a channel's `send` with the corruption test hook (see the file header). */
+function corruptible(channel: BulkChannel): BulkChannel {
+  const send = channel.send.bind(channel);
+  channel.send = (data) => {
+    const hook = globalThis as { __shoalCorruptChunks?: number };
+    if (!hook.__shoalCorruptChunks || hook.__shoalCorruptChunks <= 0 || data.byteLength <= 1024) return send(data);
+    hook.__shoalCorruptChunks -= 1;
+    const copy = new Uint8Array(data instanceof ArrayBuffer ? data.slice(0) : data.buffer.slice(data.byteOffset, data.byteOffset + data.byteLength));
+    copy[copy.length - 1]! ^= 0xff;
+    send(copy.buffer);
+  };
+  const sendWithBody = channel.sendWithBody?.bind(channel);
+  if (sendWithBody) {
+    channel.sendWithBody = (frame, body) => {
+      const hook = globalThis as { __shoalCorruptChunks?: number };
+      if (hook.__shoalCorruptChunks && hook.__shoalCorruptChunks > 0 && body.byteLength > 1024) {
+        hook.__shoalCorruptChunks -= 1;
+        const bytes = new Uint8Array(body); // the body is already a copy, handed over
+        bytes[bytes.length - 1]! ^= 0xff;
+      }
+      sendWithBody(frame, body);
+    };
+  }
+  return channel;
+}

@@ -20,7 +20,7 @@ export default defineConfig({
     target: 'es2022',
     sourcemap: true,
     rollupOptions: {
-      input: { coordinator: `${root}/coordinator.html`, worker: `${root}/worker.html`, 'bench-transfer': `${root}/bench-transfer.html` },
+      input: { coordinator: `${root}/coordinator.html`, worker: `${root}/worker.html`, 'bench-transfer': `${root}/bench-transfer.html`, 'bench-gpu': `${root}/bench-gpu.html` },
     },
   },
   worker: { format: 'es' },

@@ -30,6 +30,12 @@ export interface BenchTransferApi {
    * bulk channels (bytes flow the other way, so the pongs queue behind them).
    */
   pings(count: number, during?: { lanes: LaneCount; size: number }): Promise<number[]>;
+  /** Starts a fetch and keeps its outcome for `fetchOutcome` (for the holder-closes check). */
+  startFetch(lanes: LaneCount, size: number): void;
+  /** How that fetch ended: its error code, and Date.now() when it settled. */
+  fetchOutcome(): Promise<{ ok: boolean; code: string | null; message: string; at: number }>;
+  /** Whether the co-located endpoint has closed, and whether the broker still connects to the other tab. */
+  colocatedState(): Promise<{ endpoint: string; reconnects: boolean }>;
   /** Makes the objects of these sizes now, so that no timed fetch pays for it. */
   prepare(sizes: number[]): void;
   /** Milliseconds that bulkChecksum takes over `size` bytes. */
@@ -52,6 +58,8 @@ const params = new URLSearchParams(location.search);
 const room = params.get('room') ?? 'bench';
 /** `highWater=8`: the endpoints' high-water mark in MiB (default: BulkEndpoint's). */
 const highWaterMark = Number(params.get('highWater')) > 0 ? Number(params.get('highWater')) * 1024 * 1024 : undefined;
+/** `chunk=256`: the endpoints' largest frame in KiB (default: BulkEndpoint's). */
+const chunkBytes = Number(params.get('chunk')) > 0 ? Number(params.get('chunk')) * 1024 : undefined;
 /** `colocatedChunk=4`: co-located chunk size in MiB (`Infinity`: whole objects); default: Colocated's. */
 const colocatedChunk = params.get('colocatedChunk') ? Number(params.get('colocatedChunk')) * 1024 * 1024 : undefined;
 const objects = new Map<number, ArrayBuffer>();
@@ -88,6 +96,7 @@ let rawExpect = 0;
 let rawGot = 0;
 let rawDone: (() => void) | null = null;
 const pongs = new Map<number, () => void>();
+let outcome: Promise<{ ok: boolean; code: string | null; message: string; at: number }> | null = null;
 
 function rawChannel(link: PeerLink): RTCDataChannel {
   const pc = (link as unknown as { peer: { _pc: RTCPeerConnection } }).peer._pc;
@@ -131,7 +140,7 @@ function endpoint(lanes: LaneCount): BulkEndpoint {
   // Endpoints serve from their first creation, on both sides: make all three eagerly the first time.
   for (const count of [1, 2, 4] as const) {
     const key = `${count}`;
-    if (!endpoints.has(key)) endpoints.set(key, new BulkEndpoint(other.sets.get(count)!, { peerId: other.peerId, serve, ...(highWaterMark ? { highWaterMark } : {}) }));
+    if (!endpoints.has(key)) endpoints.set(key, new BulkEndpoint(other.sets.get(count)!, { peerId: other.peerId, serve, ...(highWaterMark ? { highWaterMark } : {}), ...(chunkBytes ? { chunkBytes } : {}) }));
   }
   return endpoints.get(`${lanes}`)!;
 }
@@ -206,6 +215,19 @@ window.shoalBench = {
     await fetching;
     return rtts;
   },
+  startFetch: (lanes, size) => {
+    outcome = endpoint(lanes)
+      .fetch(`obj-${size}`)
+      .then(
+        () => ({ ok: true, code: null, message: '', at: Date.now() }),
+        (error: { code?: string; message?: string }) => ({ ok: false, code: error.code ?? null, message: error.message ?? String(error), at: Date.now() }),
+      );
+  },
+  fetchOutcome: () => outcome ?? Promise.reject(new Error('no fetch started')),
+  colocatedState: async () => ({
+    endpoint: colocatedEndpoint?.state.kind ?? 'none',
+    reconnects: other !== null && colocated !== null && (await colocated.connect(other.peerId)) !== null,
+  }),
   prepare: (sizes) => void sizes.forEach(object),
   checksumMs: (size) => {
     const bytes = new Uint8Array(object(size));

@@ -203,6 +203,9 @@ function runScenario(name: string, tasks: Generator<BenchTask>, total: number, i
   const inFlight: Array<BenchTask | undefined> = Array.from({ length: total + infeasible }, () => undefined);
   let reportedInfeasible = 0;
   let decisions = 0;
+  /** Runs of tasks with inputs, and those placed on a worker that held one of them (locality at work). */
+  let withInputs = 0;
+  let onHolder = 0;
   let stepMs = 0;
   let submitted = 0;
   let finished = 0;
@@ -221,6 +224,10 @@ function runScenario(name: string, tasks: Generator<BenchTask>, total: number, i
       if (command.type === 'taskInfeasible') reportedInfeasible += 1;
       if (command.type !== 'runTask') continue;
       decisions += 1;
+      if (command.inputs.length > 0) {
+        withInputs += 1;
+        if (command.inputs.some((input) => input.locations.includes(command.workerId))) onHolder += 1;
+      }
       const task = Number(command.taskId);
       sim.phase[task] = 0;
       sim.workerOf[task] = workerIndex.get(command.workerId)!;
@@ -362,6 +369,8 @@ function runScenario(name: string, tasks: Generator<BenchTask>, total: number, i
     /** Gpu tasks queued at the head the whole run, and `taskInfeasible` reports seen for them. */
     infeasibleQueued: infeasible,
     infeasibleReported: reportedInfeasible,
+    /** Share of runs of tasks with inputs placed on a worker holding one of them. */
+    onHolderShare: withInputs > 0 ? +(onHolder / withInputs).toFixed(3) : null,
   };
 }
 
@@ -383,7 +392,9 @@ for (const [name, tasks] of scenarios) {
     `${name}: ${result.decisions.toLocaleString('en')} decisions in ${(result.wallMs / 1000).toFixed(2)} s wall → ` +
       `${result.decisionsPerSec.toLocaleString('en')} decisions/s` +
       (result.stepDecisionsPerSec === null ? '; ' : ` (inside step alone: ${result.stepDecisionsPerSec.toLocaleString('en')}/s); `) +
-      `pipeline depth ${result.depth}; ${result.infeasibleQueued} infeasible gpu tasks at the head the whole time ` +
+      `pipeline depth ${result.depth}; ` +
+      (result.onHolderShare === null ? '' : `${(result.onHolderShare * 100).toFixed(1)}% of runs with inputs on a holder of one; `) +
+      `${result.infeasibleQueued} infeasible gpu tasks at the head the whole time ` +
       `(${result.infeasibleReported} reported), run by a gpu worker at the end`,
   );
   console.log(

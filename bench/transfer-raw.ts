@@ -2,7 +2,7 @@
  * Bulk transfer between two tabs: Shoal's BulkEndpoint against a raw
  * RTCDataChannel on the same connection, in the same run.
  *
- *   npx tsx bench/transfer-raw.ts [--runs N] [--sizes 16,64,256] [--lanes 1,2,4] [--no-colocated] [--high-water MiB]
+ *   npx tsx bench/transfer-raw.ts [--runs N] [--sizes 16,64,256] [--lanes 1,2,4] [--no-colocated] [--high-water MiB] [--chunk KiB] [--colocated-chunk MiB]
  *
  * It builds apps/bench-transfer.html into a temp dir (Vite, with the repo's
  * config, so dist/ is left alone), starts the signaling server on it, opens
@@ -44,10 +44,12 @@ const COLOCATED = !argv.includes('--no-colocated');
 const HIGH_WATER = Number(option('--high-water', '0'));
 /** Co-located chunk size in MiB ('Infinity': whole objects); '': Colocated's default. */
 const COLOCATED_CHUNK = option('--colocated-chunk', '');
+/** The bulk endpoints' largest frame in KiB; 0: BulkEndpoint's default (256). */
+const CHUNK_KIB = Number(option('--chunk', '0'));
 const MiB = 1024 * 1024;
 const RAW_BYTES = 64 * MiB;
 if (!Number.isInteger(RUNS) || RUNS < 1 || SIZES.some((s) => !(s > 0)) || LANES.some((l) => ![1, 2, 4].includes(l))) {
-  console.error('usage: npx tsx bench/transfer-raw.ts [--runs N] [--sizes 16,64,256] [--lanes 1,2,4] [--no-colocated] [--high-water MiB]');
+  console.error('usage: npx tsx bench/transfer-raw.ts [--runs N] [--sizes 16,64,256] [--lanes 1,2,4] [--no-colocated] [--high-water MiB] [--chunk KiB] [--colocated-chunk MiB]');
   process.exit(2);
 }
 
@@ -104,7 +106,7 @@ async function main(): Promise<void> {
       const page = await context.newPage();
       page.on('pageerror', (error) => console.log(`[${name}] uncaught ${error.message}`));
       page.on('console', (message) => message.type() === 'error' && console.log(`[${name}] ${message.text()}`));
-      await page.goto(`${server.url}/bench-transfer.html?room=${room}&name=${name}&highWater=${HIGH_WATER}${COLOCATED_CHUNK ? `&colocatedChunk=${COLOCATED_CHUNK}` : ''}`);
+      await page.goto(`${server.url}/bench-transfer.html?room=${room}&name=${name}&highWater=${HIGH_WATER}&chunk=${CHUNK_KIB}${COLOCATED_CHUNK ? `&colocatedChunk=${COLOCATED_CHUNK}` : ''}`);
       await waitFor(page, `${name} joining`, () => window.shoalBench?.peerId() ?? null);
       return page;
     };
@@ -173,11 +175,21 @@ async function main(): Promise<void> {
     const idle = await fetcher.evaluate(() => window.shoalBench!.pings(50));
     console.log(JSON.stringify({ path: 'ping', during: null, medianMs: round(median(idle), 2), p90Ms: round(quantile(idle, 0.9), 2), count: idle.length }));
     for (const lanes of LANES) {
-      const busy = await fetcher.evaluate((l) => window.shoalBench!.pings(1000, { lanes: l, size: 64 * MiB }), lanes);
+      const busy = await fetcher.evaluate(([l, s]) => window.shoalBench!.pings(1000, { lanes: l, size: s }), [lanes, 64 * MiB] as const);
       console.log(JSON.stringify({ path: 'ping', during: `bulk fetch, ${lanes} lane(s)`, medianMs: round(median(busy), 2), p90Ms: round(quantile(busy, 0.9), 2), count: busy.length }));
     }
     const checksumMs = await fetcher.evaluate((s) => window.shoalBench!.checksumMs(s), 256 * MiB);
     console.log(JSON.stringify({ path: 'checksum', sizeMiB: 256, ms: round(checksumMs), mbPerSec: round((256 * MiB) / 1e6 / (checksumMs / 1000)) }));
+
+    // Failure check in the real browser: the holder tab closes in the middle of a fetch.
+    await fetcher.evaluate((s) => window.shoalBench!.startFetch(1, s), 256 * MiB);
+    await new Promise((resolve) => setTimeout(resolve, 1000));
+    const closedAt = Date.now();
+    await holder.close();
+    const outcome = await fetcher.evaluate(() => window.shoalBench!.fetchOutcome());
+    const colocatedAfter = await fetcher.evaluate(() => window.shoalBench!.colocatedState());
+    const check = { path: 'holderClosed', fetch: outcome.code ?? 'ok', rejectedAfterMs: outcome.at - closedAt, colocatedEndpoint: colocatedAfter.endpoint, brokerStillConnects: colocatedAfter.reconnects };
+    console.log(JSON.stringify(check));
 
     console.log('\npath        lanes   size     MB/s   ms        × raw');
     for (const line of lines) {

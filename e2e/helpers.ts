@@ -17,6 +17,7 @@ export async function cluster(options: LocalClusterOptions = {}): Promise<LocalC
     slotsPerWorker: 1,
     ...options,
     onLog: (source, text) => {
+      options.onLog?.(source, text);
       if (text.startsWith('uncaught ') || text === 'page crashed') pageErrors.push(`${source}: ${text}`);
       if (process.env['SHOAL_E2E_VERBOSE']) console.log(`[${source}] ${text}`);
     },

@@ -1,10 +1,14 @@
-/** The coordinator page: thin wiring of the client's Coordinator to the DOM. */
+/**
+ * The coordinator page: joins the room as the coordinator, shows the join
+ * link and its QR code, and hands the Coordinator to the dashboard
+ * (coordinatorUi.ts). Sets `window.shoalCoordinator` (protocol/src/page.ts).
+ */
 import QRCode from 'qrcode';
-import { ShoalError, randomId, type CoordinatorPageApi, type JobOutcome, type WorkerSummary } from '@shoal/protocol';
-import { Coordinator, createCluster, runJob, type TaskLog } from '@shoal/client';
+import { ShoalError, randomId, type CoordinatorPageApi, type JobOutcome } from '@shoal/protocol';
+import { Coordinator } from '@shoal/client';
 import { Mesh, signalingUrlFor } from '@shoal/transport';
-import { byId, h, render, throttled } from '../dom.ts';
-import { EXAMPLES } from './examples.ts';
+import { byId } from '../dom.ts';
+import { createCoordinatorUi } from './coordinatorUi.ts';
 
 const params = new URLSearchParams(location.search);
 let room = params.get('room');
@@ -15,8 +19,14 @@ if (!room) {
 }
 /** Where volunteers should connect; the CLI passes its LAN address here. */
 const joinBase = params.get('joinBase') ?? location.origin;
-const joinUrl = `${joinBase.replace(/\/$/, '')}/worker.html?room=${encodeURIComponent(room)}`;
+/** This page's join token (`token`; once it worked, kept per room so a bare `?room=` link in this browser rejoins); `workerToken` goes into the join link. */
+const tokenKey = `shoal.token.coordinator.${room}`;
+const token = params.get('token') ?? storage()?.getItem(tokenKey) ?? undefined;
+const workerToken = params.get('workerToken');
+const joinUrl = `${joinBase.replace(/\/$/, '')}/worker.html?room=${encodeURIComponent(room)}${workerToken ? `&token=${encodeURIComponent(workerToken)}` : ''}`;
 
+/** The dashboard's views exist from the start; the Coordinator is attached once the room is joined. */
+const ui = createCoordinatorUi();
 let coordinator: Coordinator | null = null;
 const ready = new Promise<Coordinator>((resolve) => {
   const api: CoordinatorPageApi = {
@@ -25,6 +35,8 @@ const ready = new Promise<Coordinator>((resolve) => {
     waitForWorkers: async (count, timeoutMs) => (await ready).waitForWorkers(count, timeoutMs),
     runJob: async (source) => runFromSource(await ready, source),
     traffic: () => coordinator?.plane.traffic() ?? { controlBytesIn: 0, controlBytesOut: 0, objectsServed: 0, objectBytesServed: 0, objectsFetched: 0, objectBytesFetched: 0, bulkPaths: {} },
+    dashboard: () => ui.snapshot(),
+    dashboardBarAt: (taskId) => ui.barAt(taskId),
   };
   window.shoalCoordinator = api;
   void start(resolve);
@@ -36,21 +48,15 @@ async function start(resolve: (coordinator: Coordinator) => void): Promise<void>
   link.href = joinUrl;
   link.textContent = joinUrl;
   byId('copy').addEventListener('click', () => void navigator.clipboard?.writeText(joinUrl));
-  void QRCode.toCanvas(byId<HTMLCanvasElement>('qr'), joinUrl, { width: 148, margin: 1 });
-  setUpEditor();
+  void QRCode.toCanvas(byId<HTMLCanvasElement>('qr'), joinUrl, { width: 132, margin: 1 });
   try {
-    const mesh = await Mesh.join({ url: signalingUrlFor(location), room: room!, role: 'coordinator', name: 'coordinator' });
+    const mesh = await Mesh.join({ url: signalingUrlFor(location), room: room!, role: 'coordinator', name: 'coordinator', token });
+    if (token) storage()?.setItem(tokenKey, token);
     coordinator = new Coordinator(mesh);
-    const redraw = throttled(() => showWorkers(coordinator!.workers()));
-    coordinator.on('workersChanged', redraw);
-    coordinator.on('taskLog', showLog);
-    coordinator.on('taskInfeasible', (taskId, name, reason) =>
-      showLog({ taskId, taskName: name, workerId: 'scheduler', level: 'warn', text: `cannot run on any worker present, so it waits: ${reason}` }),
-    );
+    ui.attach(coordinator);
     coordinator.on('rejected', (from, reason) => console.warn(`[shoal] refused a message from ${from.peerId}: ${reason}`));
     mesh.on('closed', (reason) => setConnection(`disconnected: ${reason}`, 'bad'));
     setConnection(`connected as ${mesh.peerId}`, 'ok');
-    showWorkers([]);
     resolve(coordinator);
   } catch (error) {
     setConnection(error instanceof ShoalError ? `${error.code}: ${error.message}` : String(error), 'bad');
@@ -63,67 +69,16 @@ function setConnection(text: string, kind: 'ok' | 'bad'): void {
   element.className = kind;
 }
 
-const mib = (bytes: number) => `${(bytes / 2 ** 20).toFixed(1)} MiB`;
-
-function showWorkers(workers: WorkerSummary[]): void {
-  byId('worker-count').textContent = String(workers.length);
-  render(
-    byId('workers'),
-    ...workers.map((worker) => {
-      const caps = worker.caps;
-      const gpu = caps?.gpu ? `${caps.gpu.vendor} ${caps.gpu.architecture}${caps.gpu.isFallback ? ' (fallback)' : ''}` : 'none';
-      return h(
-        'tr',
-        { 'data-peer': worker.peerId },
-        h('td', {}, worker.name ?? '—'),
-        h('td', {}, h('code', {}, worker.peerId)),
-        h('td', {}, worker.state),
-        h('td', {}, caps ? `${caps.cores} / ${caps.slots}` : '—'),
-        h('td', {}, caps?.deviceMemoryGiB ? `${caps.deviceMemoryGiB} GiB` : '—'),
-        h('td', {}, gpu),
-        h('td', {}, worker.running),
-        h('td', {}, worker.tasksDone),
-        h('td', {}, worker.store ? `${worker.store.objects} (${mib(worker.store.memoryBytes)} / ${mib(worker.store.spilledBytes)})` : '—'),
-      );
-    }),
-  );
+/** Runs a job through the dashboard: one at a time, recorded in the history, cancellable. */
+function runFromSource(_coordinator: Coordinator, source: string): Promise<JobOutcome> {
+  return ui.run(source);
 }
 
-function showLog(log: TaskLog): void {
-  const line = `[${log.taskName}@${log.workerId}] ${log.text}`;
-  if (log.level === 'warn' || log.level === 'error') console.warn(line);
-  else console.log(line);
-  const logs = byId('logs');
-  logs.append(`${line}\n`);
-  while (logs.childNodes.length > 500) logs.firstChild?.remove();
-}
-
-function setUpEditor(): void {
-  const select = byId<HTMLSelectElement>('examples');
-  const editor = byId<HTMLTextAreaElement>('editor');
-  render(select, ...EXAMPLES.map((example) => h('option', { value: example.name }, example.name)));
-  const load = () => (editor.value = EXAMPLES.find((example) => example.name === select.value)?.source ?? '');
-  select.addEventListener('change', load);
-  load();
-  byId('run').addEventListener('click', () => void ready.then((c) => runFromSource(c, editor.value)));
-}
-
-let running = false;
-
-async function runFromSource(coordinator: Coordinator, source: string): Promise<JobOutcome> {
-  if (running) {
-    return { ok: false, error: { code: 'ERR_BAD_JOB', message: 'a job is already running in this coordinator' }, elapsedMs: 0 };
+/** localStorage, or undefined where the browser refuses it (some privacy modes throw). */
+function storage(): Storage | undefined {
+  try {
+    return globalThis.localStorage;
+  } catch {
+    return undefined;
   }
-  running = true;
-  const button = byId<HTMLButtonElement>('run');
-  button.disabled = true;
-  byId('job-state').textContent = 'running…';
-  const outcome = await runJob(createCluster(coordinator), source);
-  running = false;
-  button.disabled = false;
-  byId('job-state').textContent = `${outcome.ok ? 'done' : 'failed'} in ${outcome.elapsedMs} ms`;
-  const result = byId('result');
-  result.className = outcome.ok ? 'ok' : 'bad';
-  result.textContent = outcome.ok ? JSON.stringify(outcome.result, null, 2) ?? 'undefined' : `${outcome.error.code}: ${outcome.error.message}${outcome.error.remote?.stack ? `\n\nRemote stack:\n${outcome.error.remote.stack}` : ''}`;
-  return outcome;
 }

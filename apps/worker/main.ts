@@ -9,6 +9,9 @@ const room = params.get('room');
 const slotsParam = Number(params.get('slots'));
 const slots = Number.isInteger(slotsParam) && slotsParam > 0 ? slotsParam : null;
 const name = params.get('name') ?? undefined;
+/** The join token from the link (once it worked, kept per room so a reload or a bare `?room=` link in this browser rejoins). */
+const tokenKey = `shoal.token.worker.${room}`;
+const token = params.get('token') ?? storage()?.getItem(tokenKey) ?? null;
 /** `store=256` caps the object store at 256 MiB (beyond it, objects spill to OPFS). */
 const storeParam = Number(params.get('store'));
 const storeBytes = Number.isFinite(storeParam) && storeParam > 0 ? storeParam * 1024 * 1024 : null;
@@ -25,7 +28,9 @@ const custom = Object.fromEntries(
 
 let status: WorkerPageStatus = { peerId: null, connection: 'joining', coordinator: 'none', tasksRun: 0, currentTask: null, store: null, traffic: null };
 let runtime: WorkerRuntime | null = null;
-const capsPromise = detectCapabilities(slots, custom);
+/** `gpu=0` keeps this tab's GPU out of the cluster (tests use it for a worker without WebGPU). */
+const useGpu = params.get('gpu') !== '0';
+const capsPromise = detectCapabilities(slots, custom, useGpu);
 
 window.shoalWorker = {
   status: () => status,
@@ -76,18 +81,21 @@ async function main(): Promise<void> {
   await show();
   try {
     runtime = await WorkerRuntime.start({
-      url: signalingUrlFor(location),
+      url: signalingUrlFor(location, token), // the token rides on the URL: SignalingClient moves it into the join
       room,
       name,
       slots,
       custom,
       storeBytes,
       colocated,
+      gpu: useGpu,
+      bench: params.get('bench') !== '0',
       onChange: (next) => {
         status = next;
         redraw();
       },
     });
+    if (token) storage()?.setItem(tokenKey, token);
   } catch (error) {
     status = { ...status, connection: 'failed' };
     await show();
@@ -96,3 +104,12 @@ async function main(): Promise<void> {
 }
 
 void main();
+
+/** localStorage, or undefined where the browser refuses it (some privacy modes throw). */
+function storage(): Storage | undefined {
+  try {
+    return globalThis.localStorage;
+  } catch {
+    return undefined;
+  }
+}

@@ -1,24 +1,30 @@
 /**
- * Plain HTTP: `/healthz`, and the built apps as static files. WebSocket
- * upgrades are handled separately (see server.ts).
+ * Plain HTTP: `/healthz`, `/metrics`, `POST /rooms`, and the built apps as
+ * static files. WebSocket upgrades are handled separately (see server.ts).
+ * Logs carry request paths without their query strings: page links carry
+ * join tokens there.
  */
-import { Buffer } from 'node:buffer';
 import type { IncomingMessage, RequestListener, ServerResponse } from 'node:http';
 import { describeError, type LogSink } from './log.ts';
+import { createRoomHandler, sendJson, type RoomCreation } from './roomsEndpoint.ts';
 import { sendText, serveStatic } from './staticFiles.ts';
 
 export interface HttpContext {
   staticDir: string;
   health(): { rooms: number; peers: number };
+  /** The Prometheus page, or null when `/metrics` is turned off. */
+  metrics: (() => string) | null;
+  rooms: RoomCreation;
   log: LogSink;
 }
 
 export const WS_PATH = '/ws';
+export const ROOMS_PATH = '/rooms';
 
 export function createRequestHandler(ctx: HttpContext): RequestListener {
   return (req, res) => {
     handle(ctx, req, res).catch((error: unknown) => {
-      ctx.log({ event: 'httpError', method: req.method, url: req.url, error: describeError(error) });
+      ctx.log({ event: 'httpError', method: req.method, path: pathOf(req.url), error: describeError(error) });
       if (!res.headersSent) sendText(res, 500, 'internal error\n');
       else res.destroy();
     });
@@ -26,13 +32,15 @@ export function createRequestHandler(ctx: HttpContext): RequestListener {
 }
 
 async function handle(ctx: HttpContext, req: IncomingMessage, res: ServerResponse): Promise<void> {
-  if (req.method !== 'GET' && req.method !== 'HEAD') return sendText(res, 405, 'method not allowed\n', { Allow: 'GET, HEAD' });
   const requestPath = pathOf(req.url);
-  if (requestPath === '/healthz') {
-    const body = JSON.stringify({ ok: true, ...ctx.health() });
-    res.writeHead(200, { 'Content-Type': 'application/json; charset=utf-8', 'Content-Length': Buffer.byteLength(body), 'Cache-Control': 'no-store' });
-    res.end(req.method === 'HEAD' ? undefined : body);
-    return;
+  if (requestPath === ROOMS_PATH) {
+    if (req.method !== 'POST') return sendText(res, 405, 'method not allowed: POST /rooms creates a room\n', { Allow: 'POST' });
+    return createRoomHandler(ctx.rooms, req, res);
+  }
+  if (req.method !== 'GET' && req.method !== 'HEAD') return sendText(res, 405, 'method not allowed\n', { Allow: 'GET, HEAD' });
+  if (requestPath === '/healthz') return sendJson(res, 200, { ok: true, ...ctx.health() });
+  if (requestPath === '/metrics' && ctx.metrics !== null) {
+    return sendText(res, 200, ctx.metrics(), { 'Content-Type': 'text/plain; version=0.0.4; charset=utf-8' });
   }
   if (requestPath === WS_PATH) return sendText(res, 426, 'this endpoint speaks WebSocket\n', { Upgrade: 'websocket' });
   await serveStatic(ctx.staticDir, requestPath, req, res);

@@ -1,5 +1,11 @@
-/** @shoal/signaling-server: rooms, SDP/ICE relay, and the built apps over HTTP. Node only. */
+/** @shoal/signaling-server: rooms, join tokens, SDP/ICE relay, and the built apps over HTTP(S). Node only. */
 export { startSignalingServer } from './server.ts';
 export type { RunningServer, ServerStats } from './server.ts';
 export { DEFAULT_PORT, DEFAULT_STATIC_DIR } from './options.ts';
 export type { ServerOptions } from './options.ts';
+export { TokenIssuer, signToken, verifyToken, secretFrom, TOKEN_VERSION, DEFAULT_TOKEN_TTL_SECONDS } from './tokens.ts';
+export type { TokenClaims, TokenCheck, TokenRefusal, RoomGrant } from './tokens.ts';
+export { DEFAULT_RATE_LIMIT } from './rateLimit.ts';
+export type { RateLimitOptions } from './rateLimit.ts';
+export { jsonLinesTo } from './log.ts';
+export type { LogSink } from './log.ts';

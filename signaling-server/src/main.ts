@@ -1,49 +1,38 @@
 /**
  * Runs the signaling server from a terminal:
  *
- *   tsx signaling-server/src/main.ts [--port 9000] [--host 0.0.0.0] [--static-dir dist] [--quiet]
+ *   tsx signaling-server/src/main.ts [--port 9000] [--cert c.pem --key k.pem] [--allow-origin https://app.example] ...
  *
- * The port comes from --port, else the PORT environment variable, else 8080.
- * SIGINT/SIGTERM shut it down gracefully; a second signal exits at once.
+ * Flags are listed in args.ts (`--help`). JSON log lines go to stdout; the
+ * human banner goes to stderr. Joins need a token: create a room with
+ * `POST /rooms` (the banner shows the curl line). SIGINT/SIGTERM shut it down
+ * gracefully (peers get `shutdown`); a second signal exits at once.
  */
-import path from 'node:path';
-import { parseArgs } from 'node:util';
-import { portFromEnv } from './options.ts';
+import { OPEN_MODE_WARNING, USAGE, parseServerArgs } from './args.ts';
 import { startSignalingServer } from './server.ts';
 
-const USAGE = 'usage: main.ts [--port N] [--host HOST] [--static-dir DIR] [--quiet]';
-
 async function main(): Promise<void> {
-  const { values } = parseArgs({
-    options: {
-      port: { type: 'string', short: 'p' },
-      host: { type: 'string' },
-      'static-dir': { type: 'string' },
-      quiet: { type: 'boolean', short: 'q' },
-      help: { type: 'boolean', short: 'h' },
-    },
-  });
-  if (values.help) {
+  const parsed = parseServerArgs(process.argv.slice(2));
+  if (parsed.help) {
     console.log(USAGE);
     return;
   }
-  const port = portFromEnv(values.port ?? process.env.PORT);
-  const staticDir = values['static-dir'];
-  const server = await startSignalingServer({
-    ...(port === undefined ? {} : { port }),
-    ...(values.host === undefined ? {} : { host: values.host }),
-    ...(staticDir === undefined ? {} : { staticDir: path.resolve(staticDir) }),
-    quiet: values.quiet ?? false,
-  });
-  console.log(`Shoal signaling server listening on ${server.url}`);
-  console.log(`  coordinator: ${server.url}/coordinator.html`);
-  console.log(`  worker:      ${server.url}/worker.html`);
+  const server = await startSignalingServer(parsed.options);
+  const insecure = server.url.startsWith('https:') ? '' : ' (plain HTTP: put it behind TLS, or pass --cert/--key, before exposing it)';
+  console.error(`Shoal signaling server listening on ${server.url}${insecure}`);
+  if (server.open) {
+    console.error(OPEN_MODE_WARNING);
+    console.error(`  coordinator: ${server.url}/coordinator.html?room=<room>`);
+    console.error(`  worker:      ${server.url}/worker.html?room=<room>`);
+  } else {
+    console.error(`  create a room: curl -X POST ${server.url}/rooms   (answers with its coordinator and worker links)`);
+  }
 
   let stopping = false;
   const stop = (signal: NodeJS.Signals): void => {
     if (stopping) process.exit(1);
     stopping = true;
-    console.log(`\n${signal}: shutting down`);
+    console.error(`\n${signal}: shutting down`);
     server.close().then(
       () => process.exit(0),
       (error: unknown) => {

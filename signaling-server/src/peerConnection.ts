@@ -1,12 +1,17 @@
 /**
- * One browser's socket, from connect to close. It validates what the browser
- * sends, answers with typed errors, and relays signals inside its room.
+ * One browser's socket, from connect to close. It rate-limits and validates
+ * what the browser sends, checks its join token, answers with typed errors,
+ * and relays signals inside its room.
  *
  * Lifecycle (one state union, no scattered flags):
  *
- *   lobby ──join──▶ joined ──leave──▶ lobby
- *     │               │
- *     └──── close / heartbeat miss / backpressure / too many bad messages / shutdown ──▶ gone
+ *   lobby ──join (token ok)──▶ joined ──leave──▶ lobby
+ *     │                          │
+ *     └── close / bad token / join timeout / heartbeat miss / backpressure /
+ *         too many bad or rate-limited messages / shutdown ──▶ gone
+ *
+ * The role a peer is announced with (welcome, peerJoined) is the one its token
+ * grants; with `open` and no token it is the one it asked for.
  *
  * Nothing a client sends can throw out of `onFrame`: every failure becomes an
  * `error` reply, a close, or a log line.
@@ -17,11 +22,15 @@ import {
   parseSignalingClientMessage,
   type ErrorCode,
   type PeerInfo,
+  type Role,
   type SignalingClientMessage,
   type SignalingServerMessage,
 } from '@shoal/protocol';
 import { describeError, type LogSink } from './log.ts';
+import { Metrics } from './metrics.ts';
+import { RateLimiter, type ResolvedRateLimit } from './rateLimit.ts';
 import type { Rooms } from './rooms.ts';
+import type { TokenCheck } from './tokens.ts';
 
 /** The part of a `ws` WebSocket this file uses (tests pass a fake). */
 export interface PeerSocket {
@@ -33,21 +42,19 @@ export interface PeerSocket {
   terminate(): void;
 }
 
-export interface PeerCounters {
-  /** Client messages that parsed and were handled. */
-  messages: number;
-  /** Client messages answered with an `error` reply. */
-  rejected: number;
-}
-
 export interface PeerContext {
   rooms: Rooms<PeerConnection>;
-  counters: PeerCounters;
+  metrics: Metrics;
   log: LogSink;
+  /** Checks a join's token; null when the server is open and the join has none (the role is then taken as asked). */
+  authorize(room: string, role: Role, token: string | undefined): TokenCheck | null;
+  rateLimit: ResolvedRateLimit;
   /** Drop a socket (close 1013) rather than queue past this many bytes. */
   maxBufferedBytes: number;
   /** Close (1008) a socket after more than this many bad messages. */
   maxBadMessages: number;
+  /** Close (1008) a socket still in the lobby this long after connecting or leaving. */
+  joinTimeoutMs: number;
   /** Called once, when the connection reaches `gone`. */
   onGone(connection: PeerConnection): void;
 }
@@ -67,6 +74,8 @@ export const DEFAULT_MAX_BAD_MESSAGES = 20;
 
 const OPEN = 1;
 const TERMINATE_AFTER_MS = 1000;
+/** Rejections logged per connection; past this they are only counted (a flood must not flood the log). */
+const LOGGED_REJECTIONS = 10;
 /** Rejections that mean the client is broken, not merely racing a departure. */
 const COUNTS_AS_BAD: ReadonlySet<ErrorCode> = new Set(['ERR_BAD_MESSAGE', 'ERR_MESSAGE_TOO_LARGE', 'ERR_NOT_JOINED']);
 
@@ -74,6 +83,10 @@ export class PeerConnection {
   #state: PeerState = { phase: 'lobby' };
   #alive = true;
   #badMessages = 0;
+  #rejections = 0;
+  /** When the socket last entered the lobby (connect or leave), for the join timeout. */
+  #lobbySince = Date.now();
+  readonly #limiter: RateLimiter;
   readonly #socket: PeerSocket;
   readonly #ctx: PeerContext;
   readonly #remote: string;
@@ -82,6 +95,7 @@ export class PeerConnection {
     this.#socket = socket;
     this.#ctx = ctx;
     this.#remote = remote;
+    this.#limiter = new RateLimiter(ctx.rateLimit);
   }
 
   get state(): PeerState {
@@ -92,10 +106,15 @@ export class PeerConnection {
   onFrame(data: Buffer | ArrayBuffer | Buffer[], isBinary: boolean): void {
     try {
       if (this.#state.phase === 'gone') return;
+      const bytes = frameLength(data);
+      const metrics = this.#ctx.metrics;
+      metrics.messagesIn += 1;
+      metrics.bytesIn += bytes;
+      if (!this.#limiter.allow(bytes)) return this.#rateLimited();
       if (isBinary) return this.#reject('ERR_BAD_MESSAGE', 'binary frames are not accepted; send JSON text');
       const parsed = parseSignalingClientMessage(frameToText(data), MAX_SIGNALING_MESSAGE);
       if (!parsed.ok) return this.#reject(parsed.error.code, parsed.error.message);
-      this.#ctx.counters.messages += 1;
+      metrics.messagesHandled += 1;
       this.#handle(parsed.value);
     } catch (error) {
       this.#ctx.log({ event: 'internalError', where: 'onFrame', ...this.#who(), error: describeError(error) });
@@ -118,9 +137,17 @@ export class PeerConnection {
     }
   }
 
-  /** One heartbeat round: terminate if the last ping got no pong, else ping again. */
-  heartbeat(): void {
+  /**
+   * One heartbeat round: terminate if the last ping got no pong, else ping
+   * again. A socket that has sat in the lobby past the join timeout is closed.
+   */
+  heartbeat(now = Date.now()): void {
     if (this.#state.phase === 'gone') return;
+    if (this.#state.phase === 'lobby' && now - this.#lobbySince >= this.#ctx.joinTimeoutMs) {
+      this.#ctx.log({ event: 'dropped', ...this.#who(), reason: 'join timeout' });
+      this.#drop('join timeout', () => this.#socket.close(CLOSE_POLICY_VIOLATION, `no join within ${Math.round(this.#ctx.joinTimeoutMs / 1000)} s`));
+      return;
+    }
     if (!this.#alive) {
       this.#ctx.log({ event: 'timeout', ...this.#who() });
       this.#drop('heartbeat', () => this.#socket.terminate());
@@ -149,7 +176,8 @@ export class PeerConnection {
   send(message: SignalingServerMessage): boolean {
     if (this.#socket.readyState !== OPEN) return false;
     const text = JSON.stringify(message);
-    if (this.#socket.bufferedAmount + Buffer.byteLength(text) > this.#ctx.maxBufferedBytes) {
+    const bytes = Buffer.byteLength(text);
+    if (this.#socket.bufferedAmount + bytes > this.#ctx.maxBufferedBytes) {
       this.#ctx.log({ event: 'backpressure', ...this.#who(), bufferedAmount: this.#socket.bufferedAmount });
       this.#drop('backpressure', () => {
         this.#socket.close(CLOSE_TRY_AGAIN_LATER, 'not reading fast enough');
@@ -160,6 +188,8 @@ export class PeerConnection {
     }
     try {
       this.#socket.send(text);
+      this.#ctx.metrics.messagesOut += 1;
+      this.#ctx.metrics.bytesOut += bytes;
       return true;
     } catch (error) {
       this.#ctx.log({ event: 'internalError', where: 'send', ...this.#who(), error: describeError(error) });
@@ -170,27 +200,39 @@ export class PeerConnection {
   #handle(message: SignalingClientMessage): void {
     switch (message.type) {
       case 'join':
-        return this.#join(message.room, message.role, message.name);
+        return this.#join(message.room, message.role, message.name, message.token);
       case 'signal':
         return this.#signal(message.to, message.data);
       case 'leave':
         if (this.#state.phase !== 'joined') return this.#reject('ERR_NOT_JOINED', 'cannot leave: not in a room');
         this.#leaveRoom('leave', true);
         this.#state = { phase: 'lobby' };
+        this.#lobbySince = Date.now();
         return;
     }
   }
 
-  #join(room: string, role: PeerInfo['role'], name: string | undefined): void {
+  #join(room: string, asked: Role, name: string | undefined, token: string | undefined): void {
     const state = this.#state;
     if (state.phase === 'joined') {
       return this.#reject('ERR_BAD_MESSAGE', `already joined room ${state.room} as ${state.peer.peerId}; send leave first`);
     }
+    const check = this.#ctx.authorize(room, asked, token);
+    if (check !== null && !check.ok) {
+      // A refused token ends the connection: there is nothing else it may do.
+      Metrics.count(this.#ctx.metrics.authFailures, check.reason);
+      this.#reject(check.code, check.message, { room, reason: check.reason });
+      this.#drop('unauthorized', () => this.#socket.close(CLOSE_POLICY_VIOLATION, closeReason(`${check.code}: ${check.message}`)));
+      return;
+    }
+    // The role peers are told is the token's (they are equal here); self-declared only on an open server.
+    const role = check === null ? asked : check.claims.role;
     const outcome = this.#ctx.rooms.join(room, role, name, this);
     if (!outcome.ok) return this.#reject('ERR_ROOM_FULL', outcome.message);
     const peer = outcome.self.info;
     this.#state = { phase: 'joined', room, peer };
-    this.#ctx.log({ event: 'join', room, peerId: peer.peerId, role, name, peers: outcome.others.length + 1 });
+    Metrics.count(this.#ctx.metrics.joins, role);
+    this.#ctx.log({ event: 'join', room, peerId: peer.peerId, role, name, peers: outcome.others.length + 1, authenticated: check !== null });
     this.send({ type: 'welcome', peerId: peer.peerId, room, peers: outcome.others.map((m) => m.info) });
     for (const other of outcome.others) other.handle.send({ type: 'peerJoined', peer });
   }
@@ -204,9 +246,20 @@ export class PeerConnection {
     target.handle.send({ type: 'signal', from: state.peer.peerId, data });
   }
 
-  #reject(code: ErrorCode, message: string): void {
-    this.#ctx.counters.rejected += 1;
-    this.#ctx.log({ event: 'rejected', ...this.#who(), code, message });
+  /** A frame over the rate limit: refused unread; past `closeAfter` refusals the socket is closed. */
+  #rateLimited(): void {
+    this.#reject('ERR_RATE_LIMITED', 'too many messages: slow down');
+    if (!this.#limiter.exhausted || this.#state.phase === 'gone') return;
+    this.#ctx.log({ event: 'dropped', ...this.#who(), reason: 'rate limit', refused: this.#limiter.refused });
+    this.#drop('rate limit', () => this.#socket.close(CLOSE_POLICY_VIOLATION, `rate limit exceeded (${this.#limiter.refused} messages refused)`));
+  }
+
+  #reject(code: ErrorCode, message: string, extra: Record<string, unknown> = {}): void {
+    Metrics.count(this.#ctx.metrics.rejections, code);
+    this.#rejections += 1;
+    if (this.#rejections <= LOGGED_REJECTIONS) {
+      this.#ctx.log({ event: 'rejected', ...this.#who(), code, message, ...extra, ...(this.#rejections === LOGGED_REJECTIONS ? { more: 'further rejections on this socket are counted, not logged' } : {}) });
+    }
     this.send({ type: 'error', code, message });
     if (!COUNTS_AS_BAD.has(code)) return;
     this.#badMessages += 1;
@@ -225,6 +278,7 @@ export class PeerConnection {
 
   #becomeGone(reason: string, tellRoom: boolean): void {
     this.#leaveRoom(reason, tellRoom);
+    if (reason !== 'close') Metrics.count(this.#ctx.metrics.drops, reason);
     this.#state = { phase: 'gone', reason };
     this.#ctx.onGone(this);
   }
@@ -253,6 +307,16 @@ export class PeerConnection {
       this.#ctx.log({ event: 'internalError', where: 'close', ...this.#who(), error: describeError(error) });
     }
   }
+}
+
+function frameLength(data: Buffer | ArrayBuffer | Buffer[]): number {
+  if (Array.isArray(data)) return data.reduce((sum, part) => sum + part.length, 0);
+  return data.byteLength;
+}
+
+/** WebSocket close reasons are at most 123 bytes. */
+function closeReason(text: string): string {
+  return Buffer.byteLength(text) <= 123 ? text : `${Buffer.from(text).subarray(0, 119).toString('utf8').replace(/\uFFFD$/, '')}...`;
 }
 
 function frameToText(data: Buffer | ArrayBuffer | Buffer[]): string {

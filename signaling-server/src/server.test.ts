@@ -10,13 +10,14 @@ const clients: TestClient[] = [];
 
 async function start(options: ServerOptions = {}): Promise<RunningServer> {
   events = [];
-  server = await startSignalingServer({ port: 0, host: '127.0.0.1', staticDir: '/nonexistent', log: (e) => events.push(e), ...options });
+  // Open, unless a test says otherwise: these tests are about rooms and relay; the 'tokens' block below is about auth.
+  server = await startSignalingServer({ port: 0, host: '127.0.0.1', staticDir: '/nonexistent', log: (e) => events.push(e), open: true, ...options });
   return server;
 }
 
 /** Joins and remembers the client so afterEach closes it. */
 async function joinAs(room: string, role: 'coordinator' | 'worker', name?: string) {
-  const joined = await join(server.url, room, role, name);
+  const joined = await join(server.url, room, role, name === undefined ? {} : { name });
   clients.push(joined.client);
   return joined;
 }
@@ -198,7 +199,7 @@ describe('heartbeat', () => {
     await server.close();
     await start({ heartbeatIntervalMs: 50 });
     const alive = await joinAs('r1', 'coordinator');
-    const mute = await join(server.url, 'r1', 'worker', undefined, { autoPong: false });
+    const mute = await join(server.url, 'r1', 'worker', { ws: { autoPong: false } });
     clients.push(mute.client);
     await alive.client.expect('peerJoined');
     expect(await alive.client.expect('peerLeft')).toEqual({ type: 'peerLeft', peerId: mute.peerId });

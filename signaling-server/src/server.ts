@@ -1,38 +1,66 @@
 /**
- * The signaling server: one HTTP server for `/healthz` and the built apps, and
- * a `ws` endpoint at `/ws` on the same port for rooms and SDP/ICE relay.
- * No task data passes through here.
+ * The signaling server: one HTTP(S) server for `/healthz`, `/metrics`,
+ * `POST /rooms` and the built apps, and a `ws` endpoint at `/ws` on the same
+ * port for rooms and SDP/ICE relay. No task data passes through here.
+ *
+ * A join needs a token for its room and role (tokens.ts) unless the server is
+ * `open`. Processes that run the server in-process (`shoal start`, the
+ * launcher) mint tokens with `createRoom()` / `mintToken()`; others ask
+ * `POST /rooms`.
  */
-import type { Buffer } from 'node:buffer';
-import { createServer, type IncomingMessage, type Server } from 'node:http';
+import { Buffer } from 'node:buffer';
+import { createServer, type IncomingMessage, type Server as HttpServer } from 'node:http';
+import { createServer as createHttpsServer, type Server as HttpsServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import type { Duplex } from 'node:stream';
-import { MAX_SIGNALING_MESSAGE } from '@shoal/protocol';
+import { MAX_SIGNALING_MESSAGE, type Role } from '@shoal/protocol';
 import { WebSocketServer, type WebSocket } from 'ws';
+import { ConnectionCounter } from './admission.ts';
 import { createRequestHandler, pathOf, WS_PATH } from './httpHandler.ts';
 import { describeError, type LogSink } from './log.ts';
+import { Metrics } from './metrics.ts';
 import { resolveOptions, type ServerOptions } from './options.ts';
-import { DEFAULT_MAX_BAD_MESSAGES, DEFAULT_MAX_BUFFERED_BYTES, PeerConnection, type PeerContext } from './peerConnection.ts';
+import { PeerConnection, type PeerContext } from './peerConnection.ts';
 import { Rooms } from './rooms.ts';
+import { TokenIssuer, type RoomGrant } from './tokens.ts';
+
+type Server = HttpServer | HttpsServer;
 
 export interface ServerStats {
   /** Rooms with at least one peer. */
   rooms: number;
   /** Peers joined to a room. */
   peers: number;
+  /** Open WebSocket connections (joined or not). */
+  connections: number;
   /** Client messages that parsed and were handled. */
   messages: number;
   /** Client messages answered with an `error` reply. */
   rejected: number;
+  /** Frames received, and messages sent. */
+  messagesIn: number;
+  messagesOut: number;
+  /** Rejections by error code. */
+  rejections: Record<string, number>;
+  /** Sockets the server closed, by reason (`unauthorized`, `rate limit`, `bad messages`, `backpressure`, `heartbeat`, `join timeout`, `shutdown`). */
+  drops: Record<string, number>;
 }
 
 export interface RunningServer {
   port: number;
-  /** `http://localhost:<port>` */
+  /** `http://localhost:<port>`, or `https://` with TLS. */
   url: string;
+  /** Whether joins without a token are allowed. */
+  readonly open: boolean;
   /** Sends `shutdown` to every peer, closes every socket and the HTTP server. Resolves within about a second. */
   close(): Promise<void>;
   stats(): ServerStats;
+  /** The `/metrics` page (Prometheus text). */
+  metrics(): string;
+  /** A new room (random id unless given) and its coordinator and worker tokens. */
+  createRoom(options?: { room?: string; ttlSeconds?: number }): RoomGrant;
+  /** One token for `room` and `role`; `expiresAt` (ms) overrides `ttlSeconds` (tests mint expired ones this way). */
+  mintToken(room: string, role: Role, options?: { ttlSeconds?: number; expiresAt?: number }): string;
 }
 
 /** How long close() lets sockets finish their close handshake before terminating them. */
@@ -44,50 +72,77 @@ export async function startSignalingServer(options: ServerOptions = {}): Promise
   const config = resolveOptions(options);
   const log = config.log;
   const rooms = new Rooms<PeerConnection>(config);
-  const counters = { messages: 0, rejected: 0 };
+  const metrics = new Metrics();
+  const issuer = new TokenIssuer(config.secret, config.tokenTtlSeconds);
+  const counter = new ConnectionCounter(config);
   const connections = new Set<PeerConnection>();
   const sockets = new Set<WebSocket>();
   let phase: 'running' | 'closing' = 'running';
 
   const peerContext: PeerContext = {
     rooms,
-    counters,
+    metrics,
     log,
-    maxBufferedBytes: DEFAULT_MAX_BUFFERED_BYTES,
-    maxBadMessages: DEFAULT_MAX_BAD_MESSAGES,
+    authorize: (room, role, token) => (token === undefined && config.open ? null : issuer.verify(token, room, role)),
+    rateLimit: config.rateLimit,
+    maxBufferedBytes: config.maxBufferedBytes,
+    maxBadMessages: config.maxBadMessages,
+    joinTimeoutMs: config.joinTimeoutMs,
     onGone: (connection) => connections.delete(connection),
   };
 
-  const httpServer = createServer(
-    createRequestHandler({ staticDir: config.staticDir, health: () => ({ rooms: rooms.roomCount, peers: rooms.peerCount }), log }),
-  );
+  const createRoom = (options: { room?: string; ttlSeconds?: number } = {}): RoomGrant => {
+    const grant = issuer.createRoom(options);
+    metrics.roomsCreated += 1;
+    log({ event: 'roomCreated', room: grant.room, expiresAt: grant.expiresAt });
+    return grant;
+  };
+  const renderMetrics = (): string => metrics.render({ connections: counter.total, rooms: rooms.roomCount, peers: rooms.peerCount });
+
+  const handler = createRequestHandler({
+    staticDir: config.staticDir,
+    health: () => ({ rooms: rooms.roomCount, peers: rooms.peerCount }),
+    metrics: config.metrics ? renderMetrics : null,
+    rooms: { key: config.roomCreationKey, maxTtlSeconds: config.tokenTtlSeconds, create: (ttlSeconds) => createRoom({ ttlSeconds }) },
+    log,
+  });
+  const httpServer: Server = config.tls ? createHttpsServer({ cert: config.tls.cert, key: config.tls.key }, handler) : createServer(handler);
   const wss = new WebSocketServer({ noServer: true, maxPayload: MAX_SIGNALING_MESSAGE, perMessageDeflate: false, clientTracking: false });
   wss.on('error', (error) => log({ event: 'internalError', where: 'wss', error: describeError(error) }));
 
-  const accept = (ws: WebSocket, req: IncomingMessage): void => {
-    const remote = `${req.socket.remoteAddress ?? '?'}:${req.socket.remotePort ?? '?'}`;
+  const accept = (ws: WebSocket, req: IncomingMessage, address: string): void => {
+    const remote = `${address}:${req.socket.remotePort ?? '?'}`;
     const connection = new PeerConnection(ws, peerContext, remote);
     sockets.add(ws);
     connections.add(connection);
-    log({ event: 'connect', remote });
+    counter.add(address);
+    metrics.connectionsTotal += 1;
+    log({ event: 'connect', remote, origin: req.headers.origin });
     // Errors (oversized frame → 1009, bad UTF-8 → 1007, resets) are followed by 'close'.
     ws.on('error', (error) => log({ event: 'socketError', remote, error: describeError(error) }));
     ws.on('message', (data, isBinary) => connection.onFrame(data, isBinary));
     ws.on('pong', () => connection.onPong());
     ws.on('close', (code, reason) => {
       sockets.delete(ws);
+      counter.remove(address);
       connection.onClose(code, reason.toString('utf8'));
     });
   };
 
   httpServer.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => {
     socket.on('error', (error) => log({ event: 'socketError', where: 'upgrade', error: describeError(error) }));
+    const refuse = (status: number, text: string, reason: string, message?: string): void => {
+      Metrics.count(metrics.upgradesRefused, reason);
+      refuseUpgrade(socket, status, text, log, req, message);
+    };
     try {
-      if (pathOf(req.url) !== WS_PATH) return refuseUpgrade(socket, 404, 'Not Found', log, req);
-      if (phase !== 'running') return refuseUpgrade(socket, 503, 'Service Unavailable', log, req);
+      if (pathOf(req.url) !== WS_PATH) return refuse(404, 'Not Found', 'path');
+      if (phase !== 'running') return refuse(503, 'Service Unavailable', 'closing');
+      const admission = counter.admit(req);
+      if (!admission.ok) return refuse(admission.status, admission.status === 403 ? 'Forbidden' : 'Service Unavailable', admission.reason, admission.message);
       wss.handleUpgrade(req, socket, head, (ws) => {
         if (phase !== 'running') return ws.terminate();
-        accept(ws, req);
+        accept(ws, req, admission.address);
       });
     } catch (error) {
       log({ event: 'internalError', where: 'upgrade', error: describeError(error) });
@@ -98,14 +153,28 @@ export async function startSignalingServer(options: ServerOptions = {}): Promise
 
   await listen(httpServer, config.port, config.host);
   const port = (httpServer.address() as AddressInfo).port;
-  const url = `http://localhost:${port}`;
+  const url = `${config.tls ? 'https' : 'http'}://localhost:${port}`;
 
   const heartbeat = setInterval(() => {
-    for (const connection of [...connections]) connection.heartbeat();
+    const now = Date.now();
+    for (const connection of [...connections]) connection.heartbeat(now);
   }, config.heartbeatIntervalMs);
   heartbeat.unref();
 
-  log({ event: 'listening', url, host: config.host, port, staticDir: config.staticDir });
+  log({
+    event: 'listening',
+    url,
+    host: config.host,
+    port,
+    staticDir: config.staticDir,
+    tls: config.tls !== undefined,
+    open: config.open,
+    allowOrigins: config.allowOrigins,
+    roomCreation: config.roomCreationKey === undefined ? 'anyone' : 'key',
+  });
+  if (config.open) {
+    log({ event: 'warning', message: 'OPEN MODE: joins need no token and roles are self-declared; anyone who can reach this server can join any room, as coordinator too' });
+  }
 
   let closing: Promise<void> | null = null;
   const close = (): Promise<void> => {
@@ -124,9 +193,28 @@ export async function startSignalingServer(options: ServerOptions = {}): Promise
     return closing;
   };
 
-  const stats = (): ServerStats => ({ rooms: rooms.roomCount, peers: rooms.peerCount, messages: counters.messages, rejected: counters.rejected });
+  const stats = (): ServerStats => ({
+    rooms: rooms.roomCount,
+    peers: rooms.peerCount,
+    connections: counter.total,
+    messages: metrics.messagesHandled,
+    rejected: metrics.rejected,
+    messagesIn: metrics.messagesIn,
+    messagesOut: metrics.messagesOut,
+    rejections: Object.fromEntries(metrics.rejections),
+    drops: Object.fromEntries(metrics.drops),
+  });
 
-  return { port, url, close, stats };
+  return {
+    port,
+    url,
+    open: config.open,
+    close,
+    stats,
+    metrics: renderMetrics,
+    createRoom,
+    mintToken: (room, role, mintOptions = {}) => issuer.mint(room, role, mintOptions),
+  };
 }
 
 function listen(server: Server, port: number, host: string): Promise<void> {
@@ -140,10 +228,11 @@ function listen(server: Server, port: number, host: string): Promise<void> {
   });
 }
 
-function refuseUpgrade(socket: Duplex, status: number, text: string, log: LogSink, req: IncomingMessage): void {
-  log({ event: 'upgradeRefused', url: req.url, status });
+function refuseUpgrade(socket: Duplex, status: number, text: string, log: LogSink, req: IncomingMessage, message = ''): void {
+  log({ event: 'upgradeRefused', path: pathOf(req.url), status, ...(message ? { message } : {}) });
+  const body = message ? `${message}\n` : '';
   socket.once('finish', () => socket.destroy());
-  socket.end(`HTTP/1.1 ${status} ${text}\r\nConnection: close\r\nContent-Length: 0\r\n\r\n`);
+  socket.end(`HTTP/1.1 ${status} ${text}\r\nConnection: close\r\nContent-Type: text/plain; charset=utf-8\r\nContent-Length: ${Buffer.byteLength(body)}\r\n\r\n${body}`);
 }
 
 /** Resolves when every socket has closed, or after `limitMs`. */

@@ -80,6 +80,8 @@ export async function serveStatic(root: string, requestPath: string, req: Incomi
     'Cache-Control': target.urlPath.startsWith('/assets/') ? LONG_CACHE : 'no-cache',
     ETag: etag,
     'X-Content-Type-Options': 'nosniff',
+    // Page links carry join tokens in their query string; never pass them on as a Referer.
+    'Referrer-Policy': 'no-referrer',
   };
   if (req.headers['if-none-match'] === etag) {
     res.writeHead(304, headers).end();

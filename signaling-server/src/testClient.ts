@@ -93,10 +93,18 @@ export function connect(httpUrl: string, options: ClientOptions = {}): Promise<T
   });
 }
 
+export interface JoinExtras {
+  name?: string;
+  token?: string;
+  /** Options for the `ws` client (e.g. `autoPong: false`, `ca` for TLS). */
+  ws?: ClientOptions;
+}
+
 /** Connects and joins; returns the client and its peer id. */
-export async function join(httpUrl: string, room: string, role: Role, name?: string, options?: ClientOptions): Promise<{ client: TestClient; peerId: string; peers: string[] }> {
-  const client = await connect(httpUrl, options);
-  client.send({ type: 'join', room, role, ...(name === undefined ? {} : { name }) });
+export async function join(httpUrl: string, room: string, role: Role, extras: JoinExtras = {}): Promise<{ client: TestClient; peerId: string; peers: string[] }> {
+  const client = await connect(httpUrl, extras.ws);
+  const { name, token } = extras;
+  client.send({ type: 'join', room, role, ...(name === undefined ? {} : { name }), ...(token === undefined ? {} : { token }) });
   const welcome = await client.expect('welcome');
   return { client, peerId: welcome.peerId, peers: welcome.peers.map((p) => p.peerId) };
 }

@@ -21,15 +21,21 @@ export const RUN_FLAGS = {
   timeout: { type: 'number', min: 1, value: 'S', description: 'give up after S seconds with ERR_TIMEOUT (default 300)' },
   json: { type: 'boolean', description: 'print one JSON line {"ok":...} as the last line of stdout' },
   verbose: { type: 'boolean', description: "forward the pages' console output to stderr" },
+  chaos: { type: 'string', value: 'PLAN', description: 'fault injection: kill-worker@S[,S...] closes one random worker tab S seconds after the job starts' },
 } as const satisfies FlagSpecs;
 
 export const START_FLAGS = {
   port: { type: 'number', min: 0, value: 'N', description: 'port to listen on (default $PORT or 8080; 0 picks a free one)' },
   host: { type: 'string', value: 'H', description: "interface to listen on (default: the server's default)" },
+  cert: { type: 'string', value: 'FILE', description: 'PEM certificate: serve HTTPS and WSS (with --key)' },
+  key: { type: 'string', value: 'FILE', description: 'PEM private key for --cert' },
+  'token-ttl': { type: 'number', min: 1, value: 'S', description: 'how long the printed links can be used to join, in seconds (default 86400)' },
+  'allow-origin': { type: 'string', value: 'O', description: 'also accept pages served from origin O (comma-separated; * for any)' },
+  open: { type: 'boolean', description: 'let tabs join without a token (roles self-declared): trusted networks only' },
 } as const satisfies FlagSpecs;
 
 export const WORKER_FLAGS = {
-  join: { type: 'string', value: 'URL', description: 'a worker join link, e.g. http://192.168.1.5:8080/worker.html?room=abc' },
+  join: { type: 'string', value: 'URL', description: 'a worker join link, e.g. http://192.168.1.5:8080/worker.html?room=abc&token=shoal1…' },
   tabs: { type: 'number', min: 1, value: 'N', description: 'worker tabs to open (default 1)' },
   slots: { type: 'number', min: 1, value: 'N', description: 'task slots per tab (default: the page decides)' },
   headed: { type: 'boolean', description: 'show the browser window' },
@@ -39,15 +45,20 @@ export const WORKER_FLAGS = {
 export const COMMANDS: readonly CommandInfo[] = [
   {
     name: 'start',
-    usage: 'shoal start [--port N] [--host H]',
+    usage: 'shoal start [--port N] [--host H] [--cert FILE --key FILE] [--token-ttl S] [--allow-origin O] [--open]',
     summary: 'start the signaling server and print the coordinator and worker links',
-    details: ['Builds the apps first if dist/ is missing. Runs until Ctrl-C.'],
+    details: [
+      'Builds the apps first if dist/ is missing. Runs until Ctrl-C.',
+      'The links carry join tokens for a new room: anyone with the worker link can join as a worker,',
+      'and anyone with the coordinator link can run code on those workers, so share only the worker link.',
+      'SHOAL_SECRET=<16+ bytes> keeps tokens valid across restarts (default: a random secret per run).',
+    ],
     flags: START_FLAGS,
     maxPositionals: 0,
   },
   {
     name: 'run',
-    usage: 'shoal run <job.js|job.mjs|job.ts> [--workers N] [--json] [--timeout S] [--slots N] [--port N] [--verbose]',
+    usage: 'shoal run <job.js|job.mjs|job.ts> [--workers N] [--json] [--timeout S] [--slots N] [--port N] [--verbose] [--chaos kill-worker@S,...]',
     summary: 'run a job on a local headless cluster and print its result',
     details: [
       'A job is an ES module whose default export is `async (cluster) => result`.',
@@ -63,7 +74,7 @@ export const COMMANDS: readonly CommandInfo[] = [
     name: 'worker',
     usage: 'shoal worker --join <url> [--tabs N] [--slots N] [--headed] [--verbose]',
     summary: "add headless worker tabs to someone else's cluster",
-    details: ['Opens N tabs at the join link (each gets a name=) and runs until Ctrl-C.'],
+    details: ['Opens N tabs at the join link (each gets a name=; its token= is kept) and runs until Ctrl-C.'],
     flags: WORKER_FLAGS,
     maxPositionals: 0,
   },

@@ -39,7 +39,10 @@ import { resolveArgs, wireRefIds } from './argsCodec.ts';
 import { CoordinatorObjects, type MemoryReport } from './coordinatorObjects.ts';
 import { Holders } from './holders.ts';
 import { offeredResources, resourcesOf, sizeOf } from './sizes.ts';
+import { TaskLineage } from './lineage.ts';
+import { HEARTBEAT_TIMEOUT_MS, Watchdog } from './watchdog.ts';
 import { handleWorkerMessage } from './workerMessages.ts';
+import { summarize, type TaskEvent } from './taskEvents.ts';
 import { ObjectTable, waitForSettled } from './objectTable.ts';
 import { taskError, taskStatusOf, type TaskStatus } from './taskStatus.ts';
 
@@ -71,13 +74,25 @@ export interface TaskLog {
   text: string;
 }
 
+export interface CoordinatorOptions {
+  /** A worker silent this long (no heartbeat, no message) is declared lost (watchdog.ts). Default 3000; Infinity turns it off. */
+  heartbeatTimeoutMs?: number;
+}
+
+/** Why a worker was declared lost: its channel closed, it fell silent (heartbeats stopped), it said it was leaving, or it could not be reached. */
+export type WorkerLossReason = 'closed' | 'silent' | 'left' | 'unreachable';
+
 export type CoordinatorEvents = {
   workersChanged: [];
+  /** A worker was declared lost (its runs are retried, its objects remade or lost). */
+  workerLost: [peerId: string, reason: WorkerLossReason];
   taskLog: [log: TaskLog];
   taskEnded: [taskId: string, ok: boolean];
   taskInfeasible: [taskId: string, name: string, reason: string];
   taskProgress: [taskId: string, fraction: number];
   rejected: [from: PeerInfo, reason: string];
+  /** Every step of every task (see taskEvents.ts). */
+  task: [event: TaskEvent];
 };
 
 export class Coordinator extends Emitter<CoordinatorEvents> {
@@ -85,6 +100,9 @@ export class Coordinator extends Emitter<CoordinatorEvents> {
   readonly scheduler: SchedulerState = createState();
   readonly tasks = new Map<string, TaskEntry>();
   readonly holders = new Holders((id) => this.apply({ type: 'objectReleased', objectId: id }));
+  /** Finished tasks' entries, kept as lineage to remake lost outputs (lineage.ts). */
+  readonly lineage = new TaskLineage();
+  private readonly watchdog: Watchdog;
   private readonly workersById = new Map<string, WorkerEntry>();
   private readonly functions = new Map<string, { name: string; source: string }>();
   /** Names of failed tasks, which their dependents' errors cite. */
@@ -93,17 +111,28 @@ export class Coordinator extends Emitter<CoordinatorEvents> {
   private counter = 0;
   /** Control messages refused (malformed, or not allowed from that peer). */
   rejected = 0;
+  /** Unfinished tasks that asked for a GPU (for `gpu: 'prefer'`). */
+  private readonly gpuTasks = new Set<string>();
+  /** Finished tasks run again to remake lost objects (lineage reconstruction). */
+  remade = 0;
   /** The coordinator's object store, and fetching and releasing objects held by workers. */
   readonly plane: CoordinatorObjects;
 
-  constructor(readonly mesh: Mesh) {
+  constructor(
+    readonly mesh: Mesh,
+    options: CoordinatorOptions = {},
+  ) {
     super();
+    this.watchdog = new Watchdog(options.heartbeatTimeoutMs ?? HEARTBEAT_TIMEOUT_MS, (peerId) => this.workerGone(peerId, 'silent'));
     this.plane = new CoordinatorObjects(mesh, this.objects, (objectId, size) => this.apply({ type: 'objectStored', objectId, size, workerId: null }));
     mesh.on('peerOpen', (peer) => {
-      if (peer.role === 'worker') this.workersById.set(peer.peerId, { info: peer, caps: null, tasksDone: 0, defined: new Set() });
+      if (peer.role === 'worker') {
+        this.workersById.set(peer.peerId, { info: peer, caps: null, tasksDone: 0, defined: new Set() });
+        this.watchdog.beat(peer.peerId);
+      }
       this.emit('workersChanged');
     });
-    mesh.on('peerClosed', (peer) => this.workerGone(peer.peerId));
+    mesh.on('peerClosed', (peer) => this.workerGone(peer.peerId, 'closed'));
     mesh.on('message', (from, message) => this.receive(from, message));
     mesh.on('badMessage', (from, error) => this.refuse(from, error.message));
   }
@@ -136,6 +165,9 @@ export class Coordinator extends Emitter<CoordinatorEvents> {
     const outputs = numReturns === 1 ? [taskId] : Array.from({ length: numReturns }, (_, i) => `${taskId}.${i}`);
     this.tasks.set(taskId, { fnId, name, args: wireArgs, outputs, timeoutMs: options.timeout ?? null, parentTaskId, infeasible: null, progress: null });
     for (const output of outputs) this.objects.pending(output, taskId);
+    this.emit('task', { kind: 'submitted', t: Date.now(), taskId, name, deps, parentTaskId });
+    const resources = resourcesOf(options, () => this.gpuWorkerCount() > this.gpuTasks.size);
+    if (resources.gpu > 0) this.gpuTasks.add(taskId);
     this.apply({
       type: 'taskSubmitted',
       task: {
@@ -143,7 +175,7 @@ export class Coordinator extends Emitter<CoordinatorEvents> {
         group: fnId,
         outputs,
         deps,
-        resources: resourcesOf(options),
+        resources,
         priority: options.priority ?? DEFAULT_OPTIONS.priority,
         maxRetries: options.maxRetries ?? DEFAULT_OPTIONS.maxRetries,
         retryExceptions: options.retryExceptions ?? DEFAULT_OPTIONS.retryExceptions,
@@ -218,6 +250,12 @@ export class Coordinator extends Emitter<CoordinatorEvents> {
     return summaries;
   }
 
+  private gpuWorkerCount(): number {
+    let count = 0;
+    for (const worker of this.workersById.values()) if (worker.caps?.gpu) count += 1;
+    return count;
+  }
+
   memory(): MemoryReport[] {
     return this.plane.memory(new Map(this.workers().map((worker) => [worker.peerId, worker.name ?? worker.peerId])));
   }
@@ -264,8 +302,20 @@ export class Coordinator extends Emitter<CoordinatorEvents> {
         this.objects.drop(command.objectId);
         return this.holders.releaseChildren(command.objectId);
       }
-      case 'objectLost':
-        return this.objects.lose(command.objectId, new ShoalError('ERR_OBJECT_LOST', `object ${command.objectId} was lost: every worker that held a copy left`));
+      case 'objectLost': {
+        const message = this.scheduler.objects.get(command.objectId)?.error?.message ?? `object ${command.objectId} was lost: every worker that held a copy left`;
+        return this.objects.lose(command.objectId, new ShoalError('ERR_OBJECT_LOST', message));
+      }
+      case 'reconstructTask': {
+        const task = this.lineage.revive(command.taskId, command.outputs, this.objects);
+        if (!task) return;
+        this.tasks.set(command.taskId, task);
+        this.remade += 1;
+        console.info(`[shoal] running ${task.name} (${command.taskId}) again to remake ${command.outputs.length} lost object(s)`);
+        return;
+      }
+      case 'dropLineage':
+        return this.lineage.drop(command.taskId);
       case 'taskInfeasible': {
         const task = this.tasks.get(command.taskId);
         if (!task) return;
@@ -296,9 +346,10 @@ export class Coordinator extends Emitter<CoordinatorEvents> {
         numReturns: task.outputs.length,
         timeoutMs: task.timeoutMs,
       });
+      this.emit('task', { kind: 'dispatched', t: Date.now(), taskId, workerId, attempt, fetchBytes: fetch.reduce((sum, spec) => sum + spec.size, 0) });
     } catch (thrown) {
       const error = thrown instanceof ShoalError ? thrown.toRemote() : { name: 'Error', message: String(thrown) };
-      if (error.code === 'ERR_UNKNOWN_PEER') return this.workerGone(workerId);
+      if (error.code === 'ERR_UNKNOWN_PEER') return this.workerGone(workerId, 'unreachable');
       queueMicrotask(() => this.apply({ type: 'taskFailed', taskId, workerId, error, kind: 'exception' }));
     }
   }
@@ -332,12 +383,23 @@ export class Coordinator extends Emitter<CoordinatorEvents> {
     this.failedNames.set(taskId, task.name);
     const shoalError = taskError(task.name, error, upstream === null ? null : this.failedNames.get(upstream) ?? upstream, taskId);
     for (const output of task.outputs) this.objects.reject(output, shoalError);
+    this.emit('task', {
+      kind: 'failed',
+      t: Date.now(),
+      taskId,
+      name: task.name,
+      workerId: error.workerId ?? null,
+      error: { code: shoalError.code, message: shoalError.message, stack: shoalError.stack, remoteStack: error.stack },
+      args: summarize(task.args),
+    });
     this.finishTask(taskId, task, false);
   }
 
   /** @internal */
   finishTask(taskId: string, task: TaskEntry, ok: boolean): void {
     this.tasks.delete(taskId);
+    this.gpuTasks.delete(taskId);
+    if (ok) this.lineage.keep(taskId, task);
     this.holders.releaseChildren(taskId);
     this.emit('taskEnded', taskId, ok);
   }
@@ -345,6 +407,7 @@ export class Coordinator extends Emitter<CoordinatorEvents> {
   private receive(from: PeerInfo, message: ControlMessage): void {
     const worker = this.workersById.get(from.peerId);
     if (!worker) return this.refuse(from, `'${message.type}' from a peer that is not a worker`);
+    this.watchdog.beat(from.peerId);
     handleWorkerMessage(this, worker, message);
   }
 
@@ -354,13 +417,14 @@ export class Coordinator extends Emitter<CoordinatorEvents> {
   }
 
   /** @internal */
-  workerGone(peerId: string): void {
+  workerGone(peerId: string, reason: WorkerLossReason): void {
     if (!this.workersById.delete(peerId)) return;
+    this.watchdog.forget(peerId);
     this.plane.peerLeft(peerId);
-    for (const id of this.objects.dropLocation(peerId)) {
-      this.objects.lose(id, new ShoalError('ERR_OBJECT_LOST', `object ${id} was lost: worker ${peerId}, which held its only copy, left`));
-    }
+    // The scheduler decides what its last copies mean: remade from lineage (reconstructTask) or lost (objectLost).
+    this.objects.dropLocation(peerId);
     this.apply({ type: 'workerLost', workerId: peerId });
+    this.emit('workerLost', peerId, reason);
     this.emit('workersChanged');
   }
 

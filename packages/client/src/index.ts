@@ -1,5 +1,7 @@
 export { createCluster } from './cluster.ts';
-export type { Cluster, GetOptions, WaitOptions } from './cluster.ts';
+export type { Cluster, GetOptions, PutOptions, WaitOptions } from './cluster.ts';
+export type { MemoryReport } from './coordinatorObjects.ts';
+export type { TaskEvent } from './taskEvents.ts';
 export { Coordinator } from './coordinator.ts';
 export type { CoordinatorEvents, TaskLog, TaskEntry } from './coordinator.ts';
 export { ObjectRef, isObjectRef } from './objectRef.ts';
@@ -8,3 +10,5 @@ export { validateOptions, DEFAULT_OPTIONS } from '@shoal/protocol';
 export type { RemoteOptions, ResourceRequest } from '@shoal/protocol';
 export type { RemoteFunction, AnyFunction } from './remoteFunction.ts';
 export { runJob, importJob } from './job.ts';
+export { recordJob, exportHistory, importHistory, encodeResult, decodeResult, HISTORY_VERSION } from './history.ts';
+export type { JobRecord, JobRecorder, JobState, HistoryFile, RecordedWorker, RecordedLog, RecordedOutcome, RecordOptions, RecordableCoordinator } from './history.ts';

@@ -88,6 +88,17 @@ export class ObjectTable {
     if (entry?.settled?.state === 'ready') entry.settled = { state: 'failed', error };
   }
 
+  /**
+   * The object is being made again (its copies were lost, and its producer
+   * runs again from lineage): pending once more, so gets wait. An entry
+   * already dropped (its value was released) is created again.
+   */
+  remake(id: string, producer: string): void {
+    const entry = this.entries.get(id);
+    if (!entry) this.entries.set(id, { settled: null, waiters: [], producer, freed: false });
+    else if (entry.settled?.state !== 'failed' || entry.settled.error.code === 'ERR_OBJECT_LOST') entry.settled = null;
+  }
+
   /** Marks an object freed by the user: later gets fail with ERR_OBJECT_LOST. */
   markFreed(id: string): void {
     const entry = this.entries.get(id);

@@ -2,9 +2,11 @@
 import type { Capabilities, RemoteOptions } from '@shoal/protocol';
 import type { Resources } from '@shoal/scheduler';
 
-export function resourcesOf(options: RemoteOptions): Resources {
+/** What a task needs; `gpuFree` decides a `gpu: 'prefer'` request (1 if a GPU is free now, else 0). */
+export function resourcesOf(options: RemoteOptions, gpuFree: () => boolean = () => false): Resources {
   const r = options.resources ?? {};
-  return { cpu: r.cpu ?? 1, gpu: r.gpu ?? 0, memory: r.memory ?? 0, custom: r.custom ?? {} };
+  const gpu = r.gpu === 'prefer' ? (gpuFree() ? 1 : 0) : (r.gpu ?? 0);
+  return { cpu: r.cpu ?? 1, gpu, memory: r.memory ?? 0, custom: r.custom ?? {} };
 }
 
 /** What a worker offers: a slot per Web Worker, its GPU, half its memory (1 GiB if unknown), its custom resources. */

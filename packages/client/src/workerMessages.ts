@@ -3,12 +3,15 @@
  * the metadata of outputs that stayed in the worker's store), logs, progress,
  * blocking, nested cluster calls, object copies and store figures.
  */
-import type { ControlMessage } from '@shoal/protocol';
+import { FETCH_FAILED_PREFIX, type ControlMessage } from '@shoal/protocol';
 import { taskInfo, type FailureKind } from '@shoal/scheduler';
 import { wireRefIds } from './argsCodec.ts';
 import type { Coordinator, WorkerEntry } from './coordinator.ts';
 import { handleNested, type NestedMessage } from './nested.ts';
 import { offeredResources, sizeOf } from './sizes.ts';
+
+/** How long a run's failure to fetch its inputs waits before the scheduler hears of it (see taskDone). */
+const FETCH_FAILURE_GRACE_MS = 250;
 
 export function handleWorkerMessage(coordinator: Coordinator, worker: WorkerEntry, message: ControlMessage): void {
 const from = worker.info;
@@ -45,11 +48,17 @@ const from = worker.info;
     case 'objectCopied':
       coordinator.objects.addLocation(message.objectId, from.peerId);
       return coordinator.apply({ type: 'objectStored', objectId: message.objectId, size: message.size, workerId: from.peerId });
+    case 'benchmark':
+      if (!worker.caps) return coordinator.refuse(from, 'a benchmark before hello');
+      worker.caps.bench = { gflops: message.gflops, cpuMflops: message.cpuMflops };
+      return coordinator.notify('workersChanged');
     case 'storeStats':
       coordinator.plane.workerStats.set(from.peerId, message.stats);
       return coordinator.notify('workersChanged');
+    case 'heartbeat':
+      return; // the coordinator noted it (any message counts as a beat)
     case 'leaving':
-      return coordinator.workerGone(from.peerId);
+      return coordinator.workerGone(from.peerId, 'left');
     default:
       return coordinator.refuse(from, `'${message.type}' is not a worker's message`);
   }
@@ -71,6 +80,12 @@ function taskDone(coordinator: Coordinator, worker: WorkerEntry, message: Extrac
     return;
   }
   if (!result.ok) {
+    if (result.error.message.startsWith(FETCH_FAILED_PREFIX)) {
+      // A holder left mid-transfer: give the loss a moment to be noticed, so the retry waits for the input to be remade.
+      const event = { type: 'taskFailed', taskId, workerId, error: { ...result.error, workerId }, kind: 'fetch' } as const;
+      setTimeout(() => coordinator.apply(event), FETCH_FAILURE_GRACE_MS);
+      return;
+    }
     const kind: FailureKind = result.error.code === 'ERR_TIMEOUT' ? 'timeout' : result.error.code === 'ERR_CANCELLED' ? 'cancelled' : 'exception';
     coordinator.apply({ type: 'taskFailed', taskId, workerId, error: { ...result.error, workerId }, kind });
     return;
@@ -90,6 +105,7 @@ function taskDone(coordinator: Coordinator, worker: WorkerEntry, message: Extrac
       coordinator.holdContained(output, wireRefIds(values[i]));
     }
   });
+  coordinator.notify('task', { kind: 'finished', t: Date.now(), taskId, workerId, durationMs: message.durationMs, bytes: sizes.reduce((sum, size) => sum + size, 0) });
   coordinator.finishTask(taskId, task, true);
   coordinator.apply({ type: 'taskFinished', taskId, workerId, sizes, durationMs: message.durationMs });
   coordinator.notify('workersChanged');

@@ -139,7 +139,10 @@ export async function startLocalCluster(options: LocalClusterOptions = {}): Prom
     checkAborted();
 
     const base = runningServer.url;
-    const coordinator = await openPage(context, `${base}/coordinator.html?room=${room}`, readyTimeoutMs, (page) =>
+    // The pages join with tokens this process mints for the room (the server runs here, so no POST /rooms).
+    // The coordinator page gets no workerToken: this cluster opens its worker tabs itself.
+    const grant = runningServer.createRoom({ room });
+    const coordinator = await openPage(context, `${base}/coordinator.html?room=${room}&token=${encodeURIComponent(grant.coordinatorToken)}`, readyTimeoutMs, (page) =>
       watchPage(page, 'coordinator', onLog, errors),
     );
     await waitForCoordinator(coordinator, readyTimeoutMs, errors);
@@ -150,7 +153,7 @@ export async function startLocalCluster(options: LocalClusterOptions = {}): Prom
     const openWorker = async (index: number): Promise<Page> => {
       const name = `w${index}`;
       const extra = options.workerQuery?.(index) ?? '';
-      const url = `${base}/worker.html?room=${room}&slots=${slots}&name=${name}${extra ? `&${extra.replace(/^[?&]/, '')}` : ''}`;
+      const url = `${base}/worker.html?room=${room}&token=${encodeURIComponent(grant.workerToken)}&slots=${slots}&name=${name}${extra ? `&${extra.replace(/^[?&]/, '')}` : ''}`;
       return openPage(context, url, readyTimeoutMs, (page) => watchPage(page, name, onLog, errors));
     };
     workers.push(...(await Promise.all(Array.from({ length: workerCount }, (_, i) => openWorker(i + 1)))));

@@ -24,7 +24,13 @@ export const ERROR_CODES = [
   'ERR_NO_WORKERS',
   'ERR_NO_BROWSER',
   'ERR_WEBGPU_UNAVAILABLE',
+  'ERR_GPU_LOST',
+  'ERR_GPU_SHADER',
   'ERR_INTERNAL',
+  'ERR_TASK_KILLED_WORKERS',
+  'ERR_UNAUTHORIZED',
+  'ERR_TOKEN_EXPIRED',
+  'ERR_RATE_LIMITED',
 ] as const;
 
 export type ErrorCode = (typeof ERROR_CODES)[number];

@@ -36,9 +36,9 @@ export type {
 } from './wire.ts';
 export { parseSignalingClientMessage, parseSignalingServerMessage, parseControlFrame } from './parse.ts';
 export type { Parsed } from './parse.ts';
-export type { JobOutcome, WorkerState, WorkerSummary, CoordinatorPageApi, WorkerPageStatus, WorkerPageApi, Traffic } from './page.ts';
+export type { JobOutcome, WorkerState, WorkerSummary, CoordinatorPageApi, WorkerPageStatus, WorkerPageApi, Traffic, DashboardSnapshot } from './page.ts';
 export { findNonJsonable } from './jsonable.ts';
-export { REF_KEY, FETCH_KEY, isWireRef, decodeRefs } from './refs.ts';
+export { REF_KEY, FETCH_KEY, FETCH_FAILED_PREFIX, isWireRef, decodeRefs } from './refs.ts';
 export type { WireRef } from './refs.ts';
 export { hashSource } from './hash.ts';
 export { validateOptions, OPTION_NAMES, DEFAULT_OPTIONS } from './options.ts';

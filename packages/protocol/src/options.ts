@@ -8,8 +8,12 @@ import { ShoalError } from './errors.ts';
 export interface ResourceRequest {
   /** Task slots (default 1; 0 for tasks that only wait on others). */
   cpu?: number;
-  /** WebGPU devices. */
-  gpu?: number;
+  /**
+   * WebGPU devices; or `'prefer'`: a GPU worker's if one is free when the task
+   * is submitted, else any worker, where `ctx.gpu` is null and the task runs
+   * its own CPU fallback.
+   */
+  gpu?: number | 'prefer';
   /** Bytes of memory. */
   memory?: number;
   /** User-defined resources that workers advertise, e.g. {dataset: 1}. */
@@ -46,6 +50,8 @@ function validResources(value: unknown): boolean {
     if (key === 'custom') {
       if (amount === null || typeof amount !== 'object' || Array.isArray(amount)) return false;
       if (!Object.values(amount as object).every(nonNegative)) return false;
+    } else if (key === 'gpu' && amount === 'prefer') {
+      continue;
     } else if (key === 'cpu' || key === 'gpu' || key === 'memory') {
       if (!nonNegative(amount)) return false;
     } else {
@@ -57,7 +63,7 @@ function validResources(value: unknown): boolean {
 
 const RULES: Record<keyof RemoteOptions, OptionRule> = {
   name: { describe: 'a non-empty string of at most 200 characters', valid: (v) => typeof v === 'string' && v.length > 0 && v.length <= 200 },
-  resources: { describe: 'an object {cpu?, gpu?, memory?, custom?: {name: amount}} of non-negative numbers', valid: validResources },
+  resources: { describe: "an object {cpu?, gpu?, memory?, custom?: {name: amount}} of non-negative numbers (gpu may also be 'prefer')", valid: validResources },
   maxRetries: { describe: 'an integer from 0 to 100', valid: (v) => Number.isInteger(v) && (v as number) >= 0 && (v as number) <= 100 },
   retryExceptions: { describe: 'a boolean', valid: (v) => typeof v === 'boolean' },
   timeout: { describe: 'a positive number of milliseconds', valid: (v) => typeof v === 'number' && Number.isFinite(v) && v > 0 },

@@ -47,6 +47,30 @@ export interface CoordinatorPageApi {
   runJob(source: string): Promise<JobOutcome>;
   /** What this tab has sent and received so far. */
   traffic(): Traffic;
+  /** What the dashboard shows now (for tests; the coordinator page's dashboard provides it). */
+  dashboard?(): DashboardSnapshot;
+  /** Where a task's bar is on the task stream canvas (CSS px inside it), if in view. */
+  dashboardBarAt?(taskId: string): { x: number; y: number } | null;
+}
+
+/** The coordinator dashboard's state, as plain data. */
+export interface DashboardSnapshot {
+  /** The history record on show, or null for the live job. */
+  viewing: string | null;
+  /** The id of the live job (running or last run), if any. */
+  liveJobId: string | null;
+  running: boolean;
+  /** Bars drawn on the task stream canvas since its last full redraw, per worker id. */
+  streamBars: Record<string, number>;
+  /** Rows (worker slots) in the task stream. */
+  lanes: number;
+  /** Per task name. */
+  progress: Record<string, { submitted: number; done: number; running: number; queued: number; failed: number }>;
+  dag: { mode: 'tasks' | 'groups'; nodes: number; edges: number };
+  /** Failed tasks shown in detail in the errors view. */
+  errors: number;
+  /** Jobs listed in the history view. */
+  historyJobs: number;
 }
 
 export interface WorkerPageStatus {

@@ -9,6 +9,8 @@ export const REF_KEY = '$shoalRef';
  * worker must fetch and decode in place: `{"$shoalFetch": "<object id>"}`.
  */
 export const FETCH_KEY = '$shoalFetch';
+/** A worker's error for a run that could not fetch its inputs starts with this (the coordinator retries it as a 'fetch' failure). */
+export const FETCH_FAILED_PREFIX = 'could not fetch the inputs of task';
 
 export interface WireRef {
   [REF_KEY]: string;

@@ -30,9 +30,22 @@ export type PeerInfo = z.infer<typeof peerInfoSchema>;
 
 /** SDP and ICE payloads are opaque to the server; it only checks their size. */
 const signalData = z.record(z.string(), z.unknown());
+/**
+ * A join token, minted by the server for one room, one role and an expiry
+ * (format: signaling-server/src/tokens.ts). Opaque to browsers. The server
+ * refuses a join without a valid one (ERR_UNAUTHORIZED, ERR_TOKEN_EXPIRED)
+ * unless it runs with `--open`; the role it grants is the one peers are told.
+ */
+const MAX_JOIN_TOKEN_LENGTH = 512;
 
 export const signalingClientMessageSchema = z.discriminatedUnion('type', [
-  z.object({ type: z.literal('join'), room: z.string().regex(ROOM_PATTERN), role: roleSchema, name: shortText.optional() }),
+  z.object({
+    type: z.literal('join'),
+    room: z.string().regex(ROOM_PATTERN),
+    role: roleSchema,
+    name: shortText.optional(),
+    token: z.string().min(1).max(MAX_JOIN_TOKEN_LENGTH).optional(),
+  }),
   z.object({ type: z.literal('signal'), to: id, data: signalData }),
   z.object({ type: z.literal('leave') }),
 ]);
@@ -67,6 +80,8 @@ export const capabilitiesSchema = z.object({
   userAgent: z.string().max(1024),
   /** User-defined resources this worker offers (the join link's `resources=name:amount,...`). */
   custom: z.record(z.string().max(64), z.number().min(0)).default({}),
+  /** Measured speed (a short matmul on the GPU, a JS loop on the CPU), once the worker has run its benchmark. */
+  bench: z.object({ gflops: z.number().min(0).nullable(), cpuMflops: z.number().min(0) }).nullable().default(null),
 });
 export type Capabilities = z.infer<typeof capabilitiesSchema>;
 
@@ -96,7 +111,7 @@ export type TaskResult = z.infer<typeof taskResultSchema>;
 export const wireTaskOptionsSchema = z.object({
   name: shortText.optional(),
   resources: z
-    .object({ cpu: z.number().min(0).optional(), gpu: z.number().min(0).optional(), memory: z.number().min(0).optional(), custom: z.record(z.string(), z.number().min(0)).optional() })
+    .object({ cpu: z.number().min(0).optional(), gpu: z.union([z.number().min(0), z.literal('prefer')]).optional(), memory: z.number().min(0).optional(), custom: z.record(z.string(), z.number().min(0)).optional() })
     .optional(),
   maxRetries: z.number().int().min(0).max(100).optional(),
   retryExceptions: z.boolean().optional(),
@@ -150,6 +165,10 @@ export const controlMessageSchema = z.discriminatedUnion('type', [
   z.object({ type: z.literal('nestedPut'), parentTaskId: id, objectId: id, value: z.unknown(), stored: z.object({ size: z.number().int().min(0), refs: ids }).optional() }),
   /** This worker now holds a copy of an object (it fetched it for a task, or was sent it by `replicate`). */
   z.object({ type: z.literal('objectCopied'), objectId: id, size: z.number().int().min(0) }),
+  /** I am alive: sent every second, so a frozen or cut-off tab is noticed even while its channel stays open (client/src/watchdog.ts). */
+  z.object({ type: z.literal('heartbeat') }),
+  /** The worker's measured speed, sent once after `hello` (see capabilities' `bench`). */
+  z.object({ type: z.literal('benchmark'), gflops: z.number().min(0).nullable(), cpuMflops: z.number().min(0) }),
   /** This worker's object store figures; sent when they change, at most twice a second. */
   z.object({ type: z.literal('storeStats'), stats: storeStatsSchema }),
   z.object({ type: z.literal('nestedGet'), requestId: id, parentTaskId: id, ids, timeoutMs }),

@@ -22,15 +22,17 @@ export async function detectGpu(): Promise<GpuInfo | null> {
   }
 }
 
-export async function detectCapabilities(requestedSlots: number | null, custom: Record<string, number> = {}): Promise<Capabilities> {
+/** `useGpu: false` reports no GPU even if there is one (the worker then offers none, and its tasks get `ctx.gpu === null`). */
+export async function detectCapabilities(requestedSlots: number | null, custom: Record<string, number> = {}, useGpu = true): Promise<Capabilities> {
   const cores = Math.max(1, navigator.hardwareConcurrency || 1);
   const memory = (navigator as Navigator & { deviceMemory?: number }).deviceMemory;
   return {
     cores,
     slots: Math.max(1, Math.min(requestedSlots ?? cores, 4096)),
     deviceMemoryGiB: typeof memory === 'number' && memory > 0 ? memory : null,
-    gpu: await detectGpu(),
+    gpu: useGpu ? await detectGpu() : null,
     userAgent: navigator.userAgent.slice(0, 1024),
     custom,
+    bench: null,
   };
 }

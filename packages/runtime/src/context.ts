@@ -12,6 +12,7 @@ import { formatLogArgs } from './execute.ts';
 import { TaskRef, encodeRefs, refIds } from './taskRef.ts';
 import { packValue, type Packed } from '@shoal/objects';
 import { unpackValue } from './values.ts';
+import type { TaskGpu } from './gpuContext.ts';
 
 export interface TaskContext {
   readonly taskId: string;
@@ -21,6 +22,8 @@ export interface TaskContext {
   readonly signal: AbortSignal;
   /** The apache-arrow module, so tasks can build and read Arrow tables (task code cannot import). */
   readonly arrow: typeof arrow;
+  /** WebGPU compute on this worker's GPU, or null if it offers none (see gpuContext.ts). */
+  readonly gpu: TaskGpu | null;
   log(...args: unknown[]): void;
   /** Reports progress, a fraction from 0 to 1 (sent at most every 100 ms). */
   progress(fraction: number): void;
@@ -40,6 +43,7 @@ export interface ContextInit {
   host: TaskHost;
   /** Mints a cluster-unique id for a nested task or object. */
   mintId: () => string;
+  gpu: TaskGpu | null;
   /** Called around get/wait so the page can lend the slot out. */
   setBlocked: (blocked: boolean) => void;
 }
@@ -79,6 +83,7 @@ export function createContext(init: ContextInit): TaskContext {
     attempt: init.attempt,
     signal: init.signal,
     arrow,
+    gpu: init.gpu,
     log: (...args) => host.log(taskId, 'log', formatLogArgs(args)),
     progress(fraction) {
       const now = Date.now();

@@ -10,7 +10,7 @@
  * - Functions are defined once per Web Worker, before their first run.
  */
 import { proxy, transfer, wrap, type Remote } from 'comlink';
-import type { ErrorCode, TaskResult } from '@shoal/protocol';
+import type { ErrorCode, GpuInfo, TaskResult } from '@shoal/protocol';
 import type { RunOutcome, TaskHost } from './host.ts';
 import type { RunRequest, TaskWorkerApi } from './taskWorker.ts';
 
@@ -72,6 +72,8 @@ export class WorkerPool {
     readonly size: number,
     private readonly workerId: string,
     private readonly host: PoolHost,
+    /** The worker's GPU adapter, or null: tasks then get `ctx.gpu === null`. */
+    private readonly gpuInfo: GpuInfo | null = null,
   ) {
     this.slots.push(this.spawn());
   }
@@ -204,7 +206,7 @@ export class WorkerPool {
         this.pump();
       },
     };
-    void remote.init(proxy(host), this.workerId, `${this.workerId}.${index}.`);
+    void remote.init(proxy(host), this.workerId, `${this.workerId}.${index}.`, this.gpuInfo);
     worker.addEventListener('error', (event) => {
       // An uncaught error in a task's callback: the Web Worker lives on.
       const only = slot.tasks.size === 1 ? [...slot.tasks.keys()][0]! : '';

@@ -4,11 +4,12 @@
  * answers through the page's TaskHost proxy (see host.ts for why).
  */
 import { expose, transfer } from 'comlink';
-import type { RemoteError } from '@shoal/protocol';
+import type { GpuInfo, RemoteError } from '@shoal/protocol';
 import { createContext } from './context.ts';
 import { compileFunction, executeTask, type TaskFunction } from './execute.ts';
 import type { RunOutcome, TaskHost } from './host.ts';
 import { unpackValue } from './values.ts';
+import { createTaskGpu, type TaskGpu } from './gpuContext.ts';
 
 export interface RunRequest {
   taskId: string;
@@ -26,6 +27,7 @@ let host: TaskHost | null = null;
 let workerId = '';
 let idPrefix = '';
 let counter = 0;
+let gpu: TaskGpu | null = null;
 
 async function runOne(request: RunRequest, target: TaskHost, onBlocked: () => void): Promise<RunOutcome> {
   const started = performance.now();
@@ -43,6 +45,7 @@ async function runOne(request: RunRequest, target: TaskHost, onBlocked: () => vo
     signal: controller.signal,
     host: target,
     mintId: () => `${idPrefix}${++counter}`,
+    gpu,
     setBlocked: (blocked) => {
       target.setBlocked(request.taskId, blocked);
       if (blocked) onBlocked();
@@ -73,8 +76,12 @@ function send(target: TaskHost, outcomes: RunOutcome[]): void {
 }
 
 const api = {
-  /** `prefix` makes ids minted here cluster-unique: `<worker peer id>.<slot>.<n>`. */
-  init(target: TaskHost, worker: string, prefix: string): void {
+  /**
+   * `prefix` makes ids minted here cluster-unique: `<worker peer id>.<slot>.<n>`.
+   * `gpuInfo`: the worker's adapter, or null when it offers no GPU (then ctx.gpu is null).
+   */
+  init(target: TaskHost, worker: string, prefix: string, gpuInfo: GpuInfo | null): void {
+    gpu = gpuInfo ? createTaskGpu(gpuInfo, `shoal.${prefix}gpu`) : null;
     host = target;
     workerId = worker;
     idPrefix = prefix;

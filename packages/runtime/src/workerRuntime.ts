@@ -4,12 +4,14 @@
  * and relays its tasks' own cluster calls (nested submit/get/wait/put) to the
  * coordinator. Only the room's coordinator may send work; anything else is refused.
  */
-import { ShoalError, randomId, toRemoteError, type Capabilities, type ControlMessage, type PeerInfo, type Traffic, type WorkerPageStatus } from '@shoal/protocol';
+import { FETCH_FAILED_PREFIX, ShoalError, randomId, toRemoteError, type Capabilities, type ControlMessage, type PeerInfo, type Traffic, type WorkerPageStatus } from '@shoal/protocol';
 import { ByteLinks, Mesh } from '@shoal/transport';
 import { detectCapabilities } from './capabilities.ts';
+import { Heartbeat } from './heartbeat.ts';
 import type { HostReply } from './host.ts';
 import { WorkerPool, type PoolHost } from './pool.ts';
 import { WorkerObjects } from './workerObjects.ts';
+import { measureSpeed, type DeviceSpeed } from './deviceBench.ts';
 
 export interface WorkerRuntimeOptions {
   /** ws(s):// URL of the signaling server. */
@@ -22,6 +24,10 @@ export interface WorkerRuntimeOptions {
   custom?: Record<string, number>;
   /** Object store capacity in bytes (beyond it, objects spill to OPFS); default a share of device memory. */
   storeBytes?: number | null;
+  /** Measure this device's speed once it has joined (see deviceBench.ts). Default true. */
+  bench?: boolean;
+  /** Offer this browser's GPU (if any) to the cluster. Default true. */
+  gpu?: boolean;
   /** Reach tabs of this browser through the in-browser channel. Default true; false forces WebRTC. */
   colocated?: boolean;
   iceServers?: RTCIceServer[];
@@ -38,9 +44,11 @@ export class WorkerRuntime {
   private readonly sentSources = new Set<string>();
   private readonly requests = new Map<string, (reply: HostReply) => void>();
   private readonly pool: WorkerPool;
+  private readonly heartbeat = new Heartbeat();
   private readonly links: ByteLinks;
   readonly objects: WorkerObjects;
   private coordinator: PeerInfo | null = null;
+  private speed: Promise<DeviceSpeed> | null = null;
   private coordinatorState: WorkerPageStatus['coordinator'] = 'none';
   private connection: WorkerPageStatus['connection'] = 'connected';
   private tasksRun = 0;
@@ -52,7 +60,7 @@ export class WorkerRuntime {
     caps: Capabilities,
     private readonly options: WorkerRuntimeOptions,
   ) {
-    this.pool = new WorkerPool(caps.slots, mesh.peerId, this.poolHost());
+    this.pool = new WorkerPool(caps.slots, mesh.peerId, this.poolHost(), caps.gpu);
     this.objects = new WorkerObjects({
       peerId: mesh.peerId,
       capacityBytes: options.storeBytes ?? null,
@@ -67,7 +75,7 @@ export class WorkerRuntime {
   }
 
   static async start(options: WorkerRuntimeOptions): Promise<WorkerRuntime> {
-    const caps = await detectCapabilities(options.slots ?? null, options.custom ?? {});
+    const caps = await detectCapabilities(options.slots ?? null, options.custom ?? {}, options.gpu ?? true);
     const mesh = await Mesh.join({ url: options.url, room: options.room, role: 'worker', name: options.name, iceServers: options.iceServers ?? [] });
     const runtime = new WorkerRuntime(mesh, caps, options);
     for (const view of mesh.peers()) if (view.info.role === 'coordinator') runtime.coordinatorState = 'connecting';
@@ -78,12 +86,20 @@ export class WorkerRuntime {
       runtime.sentSources.clear();
       mesh.send(peer.peerId, { type: 'hello', caps });
       mesh.send(peer.peerId, { type: 'storeStats', stats: runtime.objects.stats() });
+      if (options.bench !== false) {
+        runtime.speed ??= measureSpeed(caps.gpu !== null);
+        void runtime.speed.then((speed) => {
+          if (runtime.coordinator?.peerId === peer.peerId) runtime.send(peer.peerId, { type: 'benchmark', ...speed });
+        });
+      }
+      runtime.heartbeat.start(() => runtime.send(peer.peerId, { type: 'heartbeat' }));
       runtime.changed();
     });
     mesh.on('peerClosed', (peer) => {
       if (peer.peerId !== runtime.coordinator?.peerId) return;
       runtime.coordinator = null;
       runtime.coordinatorState = 'none';
+      runtime.heartbeat.stop();
       runtime.changed();
     });
     mesh.on('message', (from, message) => runtime.receive(from, message));
@@ -92,6 +108,7 @@ export class WorkerRuntime {
     });
     mesh.on('closed', () => {
       if (runtime.connection !== 'left') runtime.connection = 'failed';
+      runtime.heartbeat.stop();
       runtime.pool.terminate();
       runtime.changed();
     });
@@ -119,6 +136,7 @@ export class WorkerRuntime {
   /** Leaves the room for good: tells the peers, stops the Web Workers. */
   leave(): void {
     this.connection = 'left';
+    this.heartbeat.stop();
     this.mesh.close('the volunteer left');
     this.pool.terminate();
     this.changed();
@@ -167,7 +185,7 @@ export class WorkerRuntime {
       blobs = await this.objects.inputs(message.fetch);
     } catch (error) {
       const remote = toRemoteError(error, this.mesh.peerId);
-      const failure = { ...remote, message: `could not fetch the inputs of task ${taskId}: ${remote.message}` };
+      const failure = { ...remote, message: `${FETCH_FAILED_PREFIX} ${taskId}: ${remote.message}` };
       return this.send(coordinatorId, { type: 'taskDone', taskId, result: { ok: false, error: failure }, durationMs: 0 });
     }
     const outcome = await this.pool.run({

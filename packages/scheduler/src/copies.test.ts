@@ -107,7 +107,7 @@ describe('copies: objectStored and objectDropped', () => {
       {
         type: 'failTask',
         taskId: 't',
-        error: { name: 'ShoalError', code: 'ERR_OBJECT_LOST', message: 'object p was lost: its last copy, on worker w1, was dropped' },
+        error: { name: 'ShoalError', code: 'ERR_OBJECT_LOST', message: 'object p was lost: its last copy, on worker w1, was dropped (a put object cannot be recomputed)' },
         upstream: null,
       },
     ]);
@@ -123,11 +123,11 @@ describe('copies: workerLost', () => {
     expect(send(ev.release('p'), ev.release('q'), ev.release('r'))).toEqual(['release p@w2', 'release q@coordinator', 'release r@-']);
   });
 
-  it("a lost worker's outputs are lost, and tasks that needed them fail; its own runs are retried", () => {
+  it("a lost worker's outputs that cannot be remade (maxRetries 0) are lost, and tasks that needed them fail; its own runs are retried", () => {
     const out = run([
       ev.join('w1'),
       ev.join('w2'),
-      ev.submit('a'),
+      ev.submit('a', { maxRetries: 0 }),
       ev.finish('a', 'w1'),
       ev.submit('long'), // on w1
       ev.submit('busy'), // on w2
@@ -142,13 +142,16 @@ describe('copies: workerLost', () => {
 describe('objectInfo', () => {
   it('reports state, size, copies, consumers and the handle, and null once released', () => {
     const { state, send } = scheduler();
-    send(ev.join('w1'), ev.submit('a'), ev.submit('b', { deps: ['a.0'] }));
+    send(ev.join('w1'), ev.submit('a', { maxRetries: 0 }), ev.submit('b', { deps: ['a.0'] }));
     expect(objectInfo(state, 'a.0')).toEqual({ state: 'pending', size: 0, locations: [], consumers: 1, held: true });
     send(ev.finish('a', 'w1', 10, [300]), ev.store('a.0', null, 300));
     expect(objectInfo(state, 'a.0')).toEqual({ state: 'ready', size: 300, locations: ['w1', null], consumers: 1, held: true });
     send(ev.release('a.0'), ev.drop('a.0', 'w1'), ev.drop('a.0', null));
     expect(objectInfo(state, 'a.0')).toEqual({ state: 'lost', size: 300, locations: [], consumers: 1, held: false }); // b runs on: it started before
     send(ev.finish('b', 'w1'));
+    // b.0 is held, and b's lineage names a.0: its record stays, value released.
+    expect(objectInfo(state, 'a.0')).toEqual({ state: 'evicted', size: 300, locations: [], consumers: 0, held: false });
+    send(ev.release('b.0'));
     expect(objectInfo(state, 'a.0')).toBeNull();
     expect(objectInfo(state, 'never')).toBeNull();
   });

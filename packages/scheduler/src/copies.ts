@@ -9,13 +9,15 @@
  * fail too, naming it. A run already started keeps going (its worker may
  * have the bytes already); if it is retried later, it fails then (tasks.ts
  * `requeue`). A task submitted later naming the object fails at once. A new
- * copy stored makes it ready again. (Re-computation from lineage comes later:
- * it will turn `objectLost` into re-running the producer.)
+ * copy stored makes it ready again. But first, an object whose producer's
+ * lineage is kept is remade instead (lineage.ts): its producer runs again
+ * and its consumers wait; only what cannot be remade is lost.
  *
  * Finding the tasks that need a lost object scans every task: O(tasks), but
  * only when a last copy goes, which is rare.
  */
 import type { ObjectId } from '@shoal/protocol';
+import { remake } from './lineage.ts';
 import { rehome } from './locality.ts';
 import { dropLocation, loseObject } from './objects.ts';
 import type { ObjectRecord, SchedulerState, TaskRecord } from './state.ts';
@@ -31,7 +33,7 @@ export function copyStored(state: SchedulerState, objectId: ObjectId, size: numb
   if (workerId === null || state.workers.has(workerId)) return stored(state, objectId, size, workerId, out);
   const object = state.objects.get(objectId);
   if (!object || object.state !== 'pending' || object.producer !== null) return;
-  loseObject(object, `object ${objectId} was lost: it was stored on worker ${workerId}, which had already left`, out);
+  loseObject(object, `object ${objectId} was lost: a task put it on worker ${workerId}, which had already left (put objects cannot be recomputed)`, out);
   failConsumers(state, [object], out);
 }
 
@@ -46,15 +48,28 @@ export function copyDropped(state: SchedulerState, objectId: ObjectId, workerId:
   const last = dropLocation(object, workerId);
   const worker = workerId === null ? undefined : state.workers.get(workerId);
   if (worker) rehome(state, worker, (task) => task.inputs.includes(object));
-  if (!last) return;
+  if (!last || remake(state, [object], out).length === 0) return;
   const where = workerId === null ? 'the coordinator' : `worker ${workerId}`;
-  loseObject(object, `object ${objectId} was lost: its last copy, on ${where}, was dropped`, out);
+  loseObject(object, `object ${objectId} was lost: its last copy, on ${where}, was dropped${why(object)}`, out);
   failConsumers(state, [object], out);
 }
 
-/** `worker` was lost with these objects' last copies (already dropped from their locations): each is lost. */
-export function copiesLost(objects: readonly ObjectRecord[], workerId: WorkerId, out: SchedulerCommand[]): void {
-  for (const object of objects) loseObject(object, `object ${object.objectId} was lost: its last copy was on worker ${workerId}, which left`, out);
+/**
+ * `worker` was lost with these objects' last copies (already dropped from
+ * their locations): each is remade from lineage if it can be, else lost.
+ * Answers the lost ones.
+ */
+export function copiesLost(state: SchedulerState, objects: readonly ObjectRecord[], workerId: WorkerId, out: SchedulerCommand[]): ObjectRecord[] {
+  const lost = objects.length === 0 ? [] : remake(state, objects, out);
+  for (const object of lost) loseObject(object, `object ${object.objectId} was lost: its last copy was on worker ${workerId}, which left${why(object)}`, out);
+  return lost;
+}
+
+/** Why a lost object could not be remade, for its error message. */
+function why(object: ObjectRecord): string {
+  if (object.lineage === null) return ' (a put object cannot be recomputed)';
+  if (object.lineage.rebuilds >= object.lineage.spec.maxRetries) return ` (its task was already run again ${object.lineage.rebuilds} times, its maxRetries)`;
+  return ' (an input of its task cannot be recomputed)';
 }
 
 /**

@@ -117,7 +117,8 @@ function check(state: SchedulerState): void {
   assert(state.maxCpu === maxCpu, 'maxCpu');
   for (const object of state.objects.values()) {
     assert(object.consumers === (consumers.get(object.objectId) ?? 0), `consumers of ${object.objectId}`);
-    assert(object.held || object.consumers > 0 || object.state === 'pending', `${object.objectId} should have been released`);
+    assert(object.held || object.consumers > 0 || object.state === 'pending' || (object.state === 'evicted' && object.dependents > 0), `${object.objectId} should have been released`);
+    if (object.state === 'evicted') assert(object.lineage !== null, `${object.objectId}: evicted only with lineage`);
     assert((object.state === 'ready') === (object.locations.length > 0), `${object.objectId}: ready iff it has a copy`);
     assert(new Set(object.locations).size === object.locations.length, `${object.objectId}: no location twice`);
     assert(object.locations.every((at) => at === null || state.workers.has(at)), `${object.objectId}: copies on present workers only`);

@@ -23,7 +23,7 @@ const NOWHERE: ReadonlyArray<WorkerId | null> = Object.freeze([]);
 export function objectOf(state: SchedulerState, objectId: ObjectId): ObjectRecord {
   let record = state.objects.get(objectId);
   if (!record) {
-    record = { objectId, state: 'pending', held: true, consumers: 0, producer: null, size: 0, locations: NOWHERE, waiters: null, root: null, error: null };
+    record = { objectId, state: 'pending', held: true, consumers: 0, producer: null, lineage: null, dependents: 0, size: 0, locations: NOWHERE, waiters: null, root: null, error: null };
     state.objects.set(objectId, record);
   }
   return record;
@@ -43,7 +43,7 @@ export function addWaiter(object: ObjectRecord, task: TaskRecord): void {
 export function readyObject(object: ObjectRecord, size: number, location: WorkerId | null): TaskRecord[] | null {
   if (object.state === 'failed' || object.state === 'released') return null;
   if (object.state !== 'ready' || object.size === 0) object.size = Number.isFinite(size) && size > 0 ? size : 0;
-  if (object.state === 'lost') {
+  if (object.state === 'lost' || object.state === 'evicted') {
     object.error = null;
     object.root = null;
   }
@@ -66,12 +66,49 @@ export function failObject(object: ObjectRecord, root: TaskId, error: RemoteErro
   return waiters;
 }
 
-/** Releases the object if nothing can need it any more (its record is marked 'released' and deleted). */
-export function releaseIfUnneeded(state: SchedulerState, object: ObjectRecord, out: SchedulerCommand[]): void {
-  if (object.held || object.consumers > 0 || object.state === 'pending' || object.state === 'released') return;
-  object.state = 'released';
-  state.objects.delete(object.objectId);
-  out.push({ type: 'releaseObject', objectId: object.objectId, locations: object.locations });
+/**
+ * Releases the object if nothing can need it any more: `releaseObject` goes
+ * out and its record is marked 'released' and deleted — or, while a kept
+ * lineage names it as an input (`dependents` > 0) and it has lineage itself,
+ * kept as 'evicted' (its value released, its lineage kept). A deleted record
+ * with lineage lets go of that lineage; the last output to go drops it
+ * (`dropLineage`), which may in turn release its inputs' evicted records
+ * (iteratively: a long chain must not overflow the stack).
+ */
+export function releaseIfUnneeded(state: SchedulerState, start: ObjectRecord, out: SchedulerCommand[]): void {
+  const stack = [start];
+  while (stack.length > 0) {
+    const object = stack.pop()!;
+    if (object.held || object.consumers > 0 || object.state === 'pending' || object.state === 'released') continue;
+    const evicted = object.state === 'evicted';
+    if (object.dependents > 0 && object.lineage !== null) {
+      if (evicted) continue;
+      out.push({ type: 'releaseObject', objectId: object.objectId, locations: object.locations });
+      object.state = 'evicted';
+      object.locations = NOWHERE;
+      object.waiters = null;
+      continue;
+    }
+    object.state = 'released';
+    state.objects.delete(object.objectId);
+    if (!evicted) out.push({ type: 'releaseObject', objectId: object.objectId, locations: object.locations });
+    const lineage = object.lineage;
+    if (lineage === null || --lineage.alive > 0) continue;
+    out.push({ type: 'dropLineage', taskId: lineage.spec.taskId });
+    for (const input of lineage.inputs) {
+      input.dependents -= 1;
+      stack.push(input);
+    }
+  }
+}
+
+/** Marks a lost or evicted object pending again: its producer is about to run again (lineage.ts). */
+export function remaking(object: ObjectRecord): void {
+  object.state = 'pending';
+  object.locations = NOWHERE;
+  object.waiters = null;
+  object.root = null;
+  object.error = null;
 }
 
 /** A consumer task finished or failed: it no longer needs `object`. */

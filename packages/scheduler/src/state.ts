@@ -116,6 +116,10 @@ export interface TaskRecord extends HeapItem {
   rank: number;
   /** Runs started; the `attempt` of its latest `runTask`. */
   attempts: number;
+  /** Runs whose worker was lost while running it (see `killedWorkersLimit`). */
+  killed: number;
+  /** Runs that could not fetch their inputs (tasks.ts `FETCH_RETRIES`). */
+  fetchFailures: number;
   /** The worker it is assigned to (running, or a cancelled run not yet answered for). */
   worker: WorkerRecord | null;
   /** Waiting inside `ctx.get`: its demand does not count against its worker. */
@@ -138,11 +142,30 @@ export interface TaskRecord extends HeapItem {
 }
 
 /**
- * 'lost': it was ready, but every copy is gone (it fails like 'failed', and a
- * new copy stored makes it ready again). 'released' marks a deleted record
- * that a task may still point at (a ready output stored early).
+ * 'lost': it was ready, but every copy is gone and it cannot be recomputed
+ * (it fails like 'failed', and a new copy stored makes it ready again).
+ * 'evicted': nothing needs its value any more (it was released everywhere),
+ * but the record is kept as lineage because a kept lineage names it as an
+ * input (`dependents` > 0): if that consumer's output is lost, this object
+ * is recomputed first. 'released' marks a deleted record that a task may
+ * still point at (a ready output stored early).
  */
-export type ObjectState = 'pending' | 'ready' | 'failed' | 'lost' | 'released';
+export type ObjectState = 'pending' | 'ready' | 'failed' | 'lost' | 'evicted' | 'released';
+
+/**
+ * A finished task's spec, kept while any of its outputs' records lives, so
+ * lost outputs can be made again by running it again (lineage.ts). Shared by
+ * all its outputs.
+ */
+export interface Lineage {
+  readonly spec: TaskSpec;
+  readonly inputs: ObjectRecord[];
+  readonly outputs: ObjectRecord[];
+  /** Output records not yet deleted; at 0 the lineage is dropped (`dropLineage`). */
+  alive: number;
+  /** Times it was run again to remake lost outputs; bounded by `spec.maxRetries`. */
+  rebuilds: number;
+}
 
 export interface ObjectRecord {
   readonly objectId: ObjectId;
@@ -151,8 +174,12 @@ export interface ObjectRecord {
   held: boolean;
   /** Tasks that list it in deps and have neither finished nor failed. */
   consumers: number;
-  /** The task that will produce it, or null (a put, or not yet known). Lineage, for re-computation later; unused so far. */
+  /** The task that will produce it, or null (a put, or not yet known). */
   producer: TaskId | null;
+  /** Its producer's spec once that finished (lineage.ts); null for a put. */
+  lineage: Lineage | null;
+  /** Kept lineages that name it as an input: while > 0, its record is kept ('evicted' once its value is released). */
+  dependents: number;
   /** Encoded size in bytes, once ready. */
   size: number;
   /**
@@ -262,6 +289,7 @@ export const DEFAULT_CONFIG: Readonly<SchedulerConfig> = {
   maxInFlightPerSlot: 32,
   localityMinBytes: 1024 * 1024,
   transferBytesPerMs: 15_000,
+  killedWorkersLimit: 3,
 };
 
 /** A fresh state; `config` fields left out take their `DEFAULT_CONFIG` value. */
@@ -273,6 +301,7 @@ export function createState(config: Partial<SchedulerConfig> = {}): SchedulerSta
       maxInFlightPerSlot: config.maxInFlightPerSlot ?? DEFAULT_CONFIG.maxInFlightPerSlot,
       localityMinBytes: config.localityMinBytes ?? DEFAULT_CONFIG.localityMinBytes,
       transferBytesPerMs: config.transferBytesPerMs ?? DEFAULT_CONFIG.transferBytesPerMs,
+      killedWorkersLimit: config.killedWorkersLimit ?? DEFAULT_CONFIG.killedWorkersLimit,
     },
     tasks: new Map(),
     objects: new Map(),

@@ -78,19 +78,20 @@ export function step(state: SchedulerState, event: SchedulerEvent): SchedulerCom
 
 /**
  * Forgets a lost worker: its objects lose it as a location (those whose last
- * copy it held are lost), shapes only it could run become infeasible, tasks
+ * copy it held are remade from lineage, or lost), shapes only it could run become infeasible, tasks
  * waiting for it by locality are placed again, and its runs are retried or
  * fail; then tasks that needed a lost object fail (copies.ts). O(tasks +
  * objects) (no per-worker index is kept: a loss is rare, placements are not).
  */
 function lose(state: SchedulerState, worker: WorkerRecord, out: SchedulerCommand[]): void {
-  const lost = forgetLocation(state, worker.workerId);
-  copiesLost(lost, worker.workerId, out);
+  const gone = forgetLocation(state, worker.workerId);
   removeWorker(state, worker);
   leftWorker(state, worker, out);
   rehome(state, worker, null);
   const runs: TaskRecord[] = [];
   if (worker.assigned > 0) for (const task of state.tasks.values()) if (task.worker === worker) runs.push(task);
+  // Remade (lineage.ts) before its runs are retried, so a retry waits for inputs being remade.
+  const lost = copiesLost(state, gone, worker.workerId, out);
   for (const task of runs) runLost(state, task, worker.workerId, out);
   failConsumers(state, lost, out);
 }

@@ -17,11 +17,23 @@ import { occupy } from './workers.ts';
 const NO_OBJECTS: ObjectRecord[] = [];
 const NO_INPUTS: readonly TaskInput[] = Object.freeze([]);
 
+/** How many 'fetch' failures (a holder left mid-transfer) a task may have before it fails with the worker's error. */
+export const FETCH_RETRIES = 10;
+
 /** Records a submitted task; it waits for its pending inputs, or fails at once if one has failed or was lost. Duplicates are ignored. */
 export function submit(state: SchedulerState, spec: TaskSpec, out: SchedulerCommand[]): void {
   if (state.tasks.has(spec.taskId)) return;
   const outputs = spec.outputs.map((id) => objectOf(state, id));
   const inputs = spec.deps.length === 0 ? NO_OBJECTS : spec.deps.map((id) => objectOf(state, id));
+  admit(state, spec, inputs, outputs, out);
+}
+
+/**
+ * Records a task over given object records: a submission, or a finished
+ * task run again from its lineage (lineage.ts), whose records may already be
+ * gone from `state.objects`.
+ */
+export function admit(state: SchedulerState, spec: TaskSpec, inputs: ObjectRecord[], outputs: ObjectRecord[], out: SchedulerCommand[]): void {
   const task: TaskRecord = {
     spec,
     state: 'waiting',
@@ -29,6 +41,8 @@ export function submit(state: SchedulerState, spec: TaskSpec, out: SchedulerComm
     priority: typeof spec.priority === 'number' && !Number.isNaN(spec.priority) ? spec.priority : 0,
     rank: state.nextSeq++,
     attempts: 0,
+    killed: 0,
+    fetchFailures: 0,
     worker: null,
     blocked: false,
     inputs,
@@ -85,6 +99,7 @@ export function finish(state: SchedulerState, task: TaskRecord, sizes: readonly 
   forget(state, task);
   const group = task.shape!.group;
   if (recordDuration(state, group, durationMs)) wakeGroup(state, group);
+  keepLineage(task);
   const outputs = task.outputs;
   for (let i = 0; i < outputs.length; i++) {
     const output = outputs[i]!;
@@ -98,6 +113,10 @@ export function finish(state: SchedulerState, task: TaskRecord, sizes: readonly 
 export function runFailed(state: SchedulerState, task: TaskRecord, error: RemoteError, kind: FailureKind, out: SchedulerCommand[]): void {
   unassign(state, task);
   if (task.state === 'failed') return forget(state, task); // a cancelled run, answered
+  if (kind === 'fetch' && ++task.fetchFailures <= FETCH_RETRIES) {
+    task.attempts -= 1; // not the task's fault
+    return requeue(state, task, out);
+  }
   const retryable = (kind === 'exception' || kind === 'timeout') && task.spec.retryExceptions === true;
   if (retryable && task.attempts <= task.spec.maxRetries) requeue(state, task, out);
   else fail(state, task, error, null, out);
@@ -108,6 +127,12 @@ export function runLost(state: SchedulerState, task: TaskRecord, workerId: Worke
   task.worker = null;
   task.blocked = false;
   if (task.state === 'failed') return forget(state, task); // a cancelled run
+  task.killed += 1;
+  if (task.killed >= state.config.killedWorkersLimit) {
+    const limit = state.config.killedWorkersLimit;
+    const message = `the task's worker was lost while running it ${limit} times (last: ${workerId}); it is not retried again, in case it is what kills them`;
+    return fail(state, task, { name: 'ShoalError', code: 'ERR_TASK_KILLED_WORKERS', message, workerId }, null, out);
+  }
   if (task.attempts <= task.spec.maxRetries) return requeue(state, task, out);
   const error: RemoteError = {
     name: 'ShoalError',
@@ -175,13 +200,40 @@ export function fail(state: SchedulerState, task: TaskRecord, error: RemoteError
 /**
  * Back to the queue ahead of everything of its priority (its worker already
  * let go); but if an input was lost meanwhile, it cannot run again: it fails
- * with that input's ERR_OBJECT_LOST.
+ * with that input's ERR_OBJECT_LOST. If an input is being remade (pending
+ * again, lineage.ts), it waits for it.
  */
 function requeue(state: SchedulerState, task: TaskRecord, out: SchedulerCommand[]): void {
   for (const input of task.inputs) if (input.state === 'lost') return fail(state, task, input.error!, null, out);
   state.counts.running -= 1;
   task.rank = retried(task.rank);
+  for (const input of task.inputs) {
+    if (input.state !== 'pending') continue;
+    task.waitingOn += 1;
+    addWaiter(input, task);
+  }
+  if (task.waitingOn > 0) {
+    task.state = 'waiting';
+    state.counts.waiting += 1;
+    return;
+  }
   enqueue(state, task, out);
+}
+
+/**
+ * A task that just finished keeps its spec as lineage on its outputs (once:
+ * a run from lineage finds it there), so a lost output can be remade, and
+ * counts as a dependent of each input, whose record is then kept (evicted)
+ * until the lineage goes (objects.ts `releaseIfUnneeded`).
+ */
+function keepLineage(task: TaskRecord): void {
+  const outputs = task.outputs;
+  if (outputs.some((output) => output.lineage !== null)) return;
+  const alive = outputs.filter((output) => output.state !== 'released').length;
+  if (alive === 0) return;
+  const lineage = { spec: task.spec, inputs: task.inputs, outputs, alive, rebuilds: 0 };
+  for (const output of outputs) if (output.state !== 'released') output.lineage = lineage;
+  for (const input of task.inputs) input.dependents += 1;
 }
 
 function wakeWaiters(state: SchedulerState, waiters: TaskRecord[] | null, out: SchedulerCommand[]): void {

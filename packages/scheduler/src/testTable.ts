@@ -9,6 +9,8 @@
  *   release a.0@w1,w2           releaseObject (coordinator shows as "coordinator", none as "-")
  *   infeasible a: <reason>      taskInfeasible
  *   lost p                      objectLost
+ *   remake a:a.0                reconstructTask (the outputs made pending again)
+ *   forget a                    dropLineage
  *
  * `runTask` inputs are left out of the rendering; `inputsOf` shows them.
  */
@@ -90,6 +92,10 @@ export function show(command: SchedulerCommand): string {
       return `infeasible ${command.taskId}: ${command.reason}`;
     case 'objectLost':
       return `lost ${command.objectId}`;
+    case 'reconstructTask':
+      return `remake ${command.taskId}:${command.outputs.join(',')}`;
+    case 'dropLineage':
+      return `forget ${command.taskId}`;
   }
 }
 
@@ -99,14 +105,19 @@ export function inputsOf(command: SchedulerCommand): string[] {
   return command.inputs.map((input) => `${input.objectId}:${input.size}@${input.locations.map((location) => location ?? 'coordinator').join(',')}`);
 }
 
-/** A scheduler to drive one event at a time; `send` answers the rendered commands. */
-export function scheduler(config: Partial<SchedulerConfig> = {}): { state: SchedulerState; send: (...events: SchedulerEvent[]) => string[] } {
-  const state = createState(config);
-  return { state, send: (...events) => events.flatMap((event) => step(state, event).map(show)) };
+/** Renders commands; `dropLineage` only if `lineage` (most tables are not about it). */
+function render(commands: SchedulerCommand[], lineage: boolean): string[] {
+  return (lineage ? commands : commands.filter((command) => command.type !== 'dropLineage')).map(show);
 }
 
-/** Runs events in order on a fresh scheduler; answers the rendered commands of each. */
-export function run(events: SchedulerEvent[], config: Partial<SchedulerConfig> = {}): string[][] {
+/** A scheduler to drive one event at a time; `send` answers the rendered commands (`dropLineage` only with `lineage`). */
+export function scheduler(config: Partial<SchedulerConfig> = {}, lineage = false): { state: SchedulerState; send: (...events: SchedulerEvent[]) => string[] } {
   const state = createState(config);
-  return events.map((event) => step(state, event).map(show));
+  return { state, send: (...events) => events.flatMap((event) => render(step(state, event), lineage)) };
+}
+
+/** Runs events in order on a fresh scheduler; answers the rendered commands of each (`dropLineage` only with `lineage`). */
+export function run(events: SchedulerEvent[], config: Partial<SchedulerConfig> = {}, lineage = false): string[][] {
+  const state = createState(config);
+  return events.map((event) => render(step(state, event), lineage));
 }

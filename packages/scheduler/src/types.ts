@@ -32,8 +32,13 @@ export interface TaskSpec {
   retryExceptions: boolean;
 }
 
-/** Why a run of a task failed, as the worker saw it. */
-export type FailureKind = 'exception' | 'timeout' | 'cancelled';
+/**
+ * Why a run of a task failed, as the worker saw it. 'fetch': it could not
+ * fetch its inputs (a holder left mid-transfer): retried, or it waits if an
+ * input is being remade, without counting against `maxRetries` (at most
+ * `FETCH_RETRIES` times).
+ */
+export type FailureKind = 'exception' | 'timeout' | 'cancelled' | 'fetch';
 
 export type SchedulerEvent =
   | { type: 'taskSubmitted'; task: TaskSpec }
@@ -83,7 +88,16 @@ export type SchedulerCommand =
    * Tasks that still needed it and had not started fail with ERR_OBJECT_LOST
    * (separate `failTask` commands); a later task naming it fails at once.
    */
-  | { type: 'objectLost'; objectId: ObjectId };
+  | { type: 'objectLost'; objectId: ObjectId }
+  /**
+   * Every copy of these outputs of a finished task is gone, and the task is
+   * run again from its lineage to make them (lineage.ts): they are pending
+   * again, and a `runTask` for it follows (once its inputs are ready, which
+   * may need their own producers re-run first).
+   */
+  | { type: 'reconstructTask'; taskId: TaskId; outputs: ObjectId[] }
+  /** Nothing can need this finished task's outputs any more: the driver may forget its spec (function, arguments). */
+  | { type: 'dropLineage'; taskId: TaskId };
 
 export type TaskState = 'waiting' | 'ready' | 'running' | 'done' | 'failed';
 
@@ -100,6 +114,12 @@ export interface SchedulerConfig {
   localityMinBytes: number;
   /** Estimated peer-to-peer bandwidth, bytes per ms (15,000 = 15 MB/s): prices moving inputs against waiting for their holder. */
   transferBytesPerMs: number;
+  /**
+   * A task whose worker was lost while running it this many times fails with
+   * ERR_TASK_KILLED_WORKERS instead of being retried again (a poison task;
+   * Dask's KilledWorker). Default 3.
+   */
+  killedWorkersLimit: number;
 }
 
 /** What `taskInfo` reports about a task the scheduler still tracks. */
@@ -120,8 +140,8 @@ export interface TaskInfo {
 
 /** What `objectInfo` reports about an object the scheduler still tracks. */
 export interface ObjectInfo {
-  /** 'lost': it was ready, but every copy is gone. */
-  state: 'pending' | 'ready' | 'failed' | 'lost';
+  /** 'lost': it was ready, but every copy is gone. 'evicted': released, its record kept only as lineage for a kept consumer. */
+  state: 'pending' | 'ready' | 'failed' | 'lost' | 'evicted';
   /** Encoded size in bytes (0 until ready). */
   size: number;
   /** Its holders (worker ids, null for the coordinator); empty unless ready. */

@@ -15,6 +15,8 @@ export interface MeshOptions {
   room: string;
   role: Role;
   name?: string | undefined;
+  /** The room's join token for this role (see `JoinOptions.token`). */
+  token?: string | undefined;
   /** STUN/TURN servers; none are needed on one machine or a LAN. */
   iceServers?: RTCIceServer[];
   /** Which peers to connect to; all of them by default. */

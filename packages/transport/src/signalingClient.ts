@@ -1,6 +1,10 @@
 /**
  * The browser's side of the signaling server: join a room, learn who is there,
  * and relay SDP/ICE to one peer. Task data never passes through here.
+ *
+ * A join carries the room's token (from the link the page was opened with);
+ * the server refuses a missing, wrong or expired one with ERR_UNAUTHORIZED or
+ * ERR_TOKEN_EXPIRED, which `join` rejects with.
  */
 import {
   ShoalError,
@@ -30,6 +34,13 @@ export interface JoinOptions {
   room: string;
   role: Role;
   name?: string | undefined;
+  /**
+   * The join token for this room and role. When absent, a `token` query
+   * parameter on `url` is used instead (see `signalingUrlFor`), so code that
+   * only passes a URL along can carry one; it is taken off the URL before
+   * connecting, so it travels in the join message and never in a request line.
+   */
+  token?: string | undefined;
 }
 
 export interface Welcome {
@@ -50,11 +61,12 @@ export class SignalingClient extends Emitter<SignalingEvents> {
   /** Opens the socket and joins; resolves with the server's welcome. */
   static join(options: JoinOptions): Promise<{ client: SignalingClient; welcome: Welcome }> {
     return new Promise((resolve, reject) => {
-      const socket = new WebSocket(options.url);
+      const { url, token } = splitToken(options.url, options.token);
+      const socket = new WebSocket(url);
       const client = new SignalingClient(socket);
       let welcomed = false;
       socket.onopen = () => {
-        client.send({ type: 'join', room: options.room, role: options.role, name: options.name });
+        client.send({ type: 'join', room: options.room, role: options.role, name: options.name, ...(token === undefined ? {} : { token }) });
       };
       socket.onmessage = (event) => {
         const parsed = parseSignalingServerMessage(String(event.data));
@@ -115,8 +127,18 @@ export class SignalingClient extends Emitter<SignalingEvents> {
   }
 }
 
-/** The `/ws` URL of the server that served this page. */
-export function signalingUrlFor(location: Location): string {
+/** The `/ws` URL of the server that served this page, carrying `token` (for `SignalingClient.join`) when given. */
+export function signalingUrlFor(location: Location, token?: string | null): string {
   const scheme = location.protocol === 'https:' ? 'wss:' : 'ws:';
-  return `${scheme}//${location.host}/ws`;
+  const query = token ? `?token=${encodeURIComponent(token)}` : '';
+  return `${scheme}//${location.host}/ws${query}`;
+}
+
+/** The URL to connect to (without a `token` parameter) and the token to join with. */
+export function splitToken(url: string, token: string | undefined): { url: string; token: string | undefined } {
+  const parsed = new URL(url);
+  const fromUrl = parsed.searchParams.get('token');
+  if (fromUrl === null) return { url, token };
+  parsed.searchParams.delete('token');
+  return { url: parsed.href, token: token ?? (fromUrl === '' ? undefined : fromUrl) };
 }

@@ -5,6 +5,7 @@ import { inspect } from 'node:util';
 import { ShoalError, isShoalError, type ErrorCode, type JobOutcome, type RemoteError } from '@shoal/protocol';
 import type { ClusterTimings, LocalCluster } from '@shoal/launcher';
 import { UsageError, type ParsedArgs } from '../args.ts';
+import { parseChaos, startChaos } from '../chaos.ts';
 import type { RUN_FLAGS } from '../commands.ts';
 import { formatMs, type Io } from '../io.ts';
 import { onStopSignal, signalExitCode, type StopSignal } from '../signals.ts';
@@ -31,6 +32,8 @@ export async function runCommand(args: ParsedArgs<typeof RUN_FLAGS>, io: Io): Pr
   const verbose = flags.verbose === true;
   const timeoutS = flags.timeout ?? DEFAULT_TIMEOUT_S;
   const workers = flags.workers ?? 2;
+  const chaos = flags.chaos === undefined ? null : parseChaos(flags.chaos);
+  let stopChaos = (): void => undefined;
   const started = performance.now();
   const controller = new AbortController();
   const progress = (line: string): void => {
@@ -79,6 +82,7 @@ export async function runCommand(args: ParsedArgs<typeof RUN_FLAGS>, io: Io): Pr
     });
     progress(`cluster ready in ${formatMs(cluster.timings.totalMs)} (${describeTimings(cluster.timings)}; ${cluster.slotsPerWorker} slot${cluster.slotsPerWorker === 1 ? '' : 's'} per worker)`);
     progress('running the job');
+    if (chaos) stopChaos = startChaos(cluster, chaos, progress);
     return cluster.runJob(bundle.code);
   };
 
@@ -91,6 +95,7 @@ export async function runCommand(args: ParsedArgs<typeof RUN_FLAGS>, io: Io): Pr
     outcome = { ok: false, error: toFailure(error), elapsedMs: performance.now() - started };
   } finally {
     clearTimeout(timer);
+    stopChaos();
     stopListening();
     await cluster?.close();
     // An abort during startup makes startLocalCluster close what it started; wait for that too.

@@ -1,7 +1,8 @@
-/** `shoal start`: serve the apps and the signaling endpoint until Ctrl-C. */
-import { randomId, ShoalError } from '@shoal/protocol';
+/** `shoal start`: serve the apps and the signaling endpoint until Ctrl-C, and print tokenized links for a new room. */
+import { readFileSync } from 'node:fs';
+import { ShoalError } from '@shoal/protocol';
 import { ensureAppsBuilt } from '@shoal/launcher';
-import { startSignalingServer } from '@shoal/signaling-server';
+import { jsonLinesTo, startSignalingServer, type RoomGrant, type ServerOptions } from '@shoal/signaling-server';
 import { UsageError, type ParsedArgs } from '../args.ts';
 import type { START_FLAGS } from '../commands.ts';
 import { formatMs, type Io } from '../io.ts';
@@ -12,15 +13,18 @@ const DEFAULT_PORT = 8080;
 
 /** Runs `shoal start`; resolves with the exit status once stopped. */
 export async function startCommand(args: ParsedArgs<typeof START_FLAGS>, io: Io): Promise<number> {
-  const port = args.flags.port ?? portFromEnv() ?? DEFAULT_PORT;
-  const host = args.flags.host;
+  const { flags } = args;
+  const port = flags.port ?? portFromEnv() ?? DEFAULT_PORT;
+  const host = flags.host;
+  const options = serverOptions(args);
 
   const apps = await ensureAppsBuilt();
   if (apps.built) io.stderr(`shoal: built the apps in ${formatMs(apps.ms)}\n`);
 
   let server;
   try {
-    server = await startSignalingServer({ port, ...(host === undefined ? {} : { host }) });
+    // JSON log lines go to stderr: stdout is for the links.
+    server = await startSignalingServer({ port, ...(host === undefined ? {} : { host }), ...options, log: jsonLinesTo(process.stderr) });
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code === 'EADDRINUSE') {
       throw new ShoalError('ERR_BAD_OPTION', `port ${port} is already in use; pick another with --port N (0 picks a free one)`, { cause: error });
@@ -28,29 +32,62 @@ export async function startCommand(args: ParsedArgs<typeof START_FLAGS>, io: Io)
     throw error;
   }
 
-  const room = randomId();
+  // The server runs in this process, so the room's tokens are minted here, not through POST /rooms.
+  const grant = server.createRoom();
   const lan = host !== undefined && isLoopbackHost(host) ? undefined : lanAddress();
   const joinHost = lan ?? 'localhost';
-  // The coordinator page shows the join link and its QR code from joinBase, so
-  // volunteers get this machine's LAN address rather than localhost.
-  const joinBaseParam = lan ? `&joinBase=${encodeURIComponent(`http://${lan}:${server.port}`)}` : '';
-  io.stdout(
-    [
-      `Shoal is running on port ${server.port} (room ${room})`,
-      `  Coordinator:  http://localhost:${server.port}/coordinator.html?room=${room}${joinBaseParam}`,
-      `  Worker link:  http://${joinHost}:${server.port}/worker.html?room=${room}`,
-      '',
-      'Note: WebGPU needs a secure context (HTTPS or localhost). Devices that join over',
-      `plain http://${joinHost} run CPU tasks only; HTTPS support is planned.`,
-      'Press Ctrl-C to stop.',
-      '',
-    ].join('\n'),
-  );
+  const scheme = options.tls ? 'https' : 'http';
+  io.stdout(`${startBanner(grant, { port: server.port, scheme, joinHost, lan, open: server.open })}\n`);
 
   const signal = await waitForStopSignal();
   io.stderr(`shoal: ${signal}: closing the server\n`);
   await server.close();
   return 0;
+}
+
+/** What `shoal start` prints: the room, its two links, and what they allow. */
+export function startBanner(grant: RoomGrant, where: { port: number; scheme: string; joinHost: string; lan: string | undefined; open: boolean }): string {
+  const { port, scheme, joinHost, lan } = where;
+  const room = encodeURIComponent(grant.room);
+  const workerToken = encodeURIComponent(grant.workerToken);
+  // The coordinator page shows the join link and its QR code from joinBase and
+  // workerToken, so volunteers get this machine's LAN address rather than localhost.
+  const joinBaseParam = lan ? `&joinBase=${encodeURIComponent(`${scheme}://${lan}:${port}`)}` : '';
+  const lines = [
+    `Shoal is running on port ${port} (room ${grant.room})`,
+    `  Coordinator:  ${scheme}://localhost:${port}/coordinator.html?room=${room}&token=${encodeURIComponent(grant.coordinatorToken)}&workerToken=${workerToken}${joinBaseParam}`,
+    `  Worker link:  ${scheme}://${joinHost}:${port}/worker.html?room=${room}&token=${workerToken}`,
+    '',
+    `The links can be used to join until ${grant.expiresAt} (--token-ttl S); tabs already in stay.`,
+    'Share only the worker link: the coordinator link lets its holder run code on every worker.',
+  ];
+  if (where.open) {
+    lines.push('', 'WARNING: --open: tabs may join without a token and say which role they play.', 'Anyone who can reach this port can join any room, as coordinator too. Trusted networks only.');
+  }
+  if (scheme === 'http') {
+    lines.push('', 'Note: WebGPU needs a secure context (HTTPS or localhost). Devices that join over', `plain http://${joinHost} run CPU tasks only; --cert/--key serve HTTPS.`);
+  }
+  lines.push('Press Ctrl-C to stop.', '');
+  return lines.join('\n');
+}
+
+function serverOptions(args: ParsedArgs<typeof START_FLAGS>): Pick<ServerOptions, 'tls' | 'tokenTtlSeconds' | 'allowOrigins' | 'open'> {
+  const { flags } = args;
+  if ((flags.cert === undefined) !== (flags.key === undefined)) throw new UsageError('--cert and --key go together', 'start');
+  const read = (flag: string, file: string): Buffer => {
+    try {
+      return readFileSync(file);
+    } catch (error) {
+      throw new UsageError(`--${flag}: cannot read ${file}: ${(error as Error).message}`, 'start');
+    }
+  };
+  const origins = (flags['allow-origin'] ?? '').split(',').map((o) => o.trim()).filter(Boolean);
+  return {
+    ...(flags.cert === undefined || flags.key === undefined ? {} : { tls: { cert: read('cert', flags.cert), key: read('key', flags.key) } }),
+    ...(flags['token-ttl'] === undefined ? {} : { tokenTtlSeconds: flags['token-ttl'] }),
+    ...(origins.length === 0 ? {} : { allowOrigins: origins }),
+    ...(flags.open ? { open: true } : {}),
+  };
 }
 
 function portFromEnv(): number | undefined {

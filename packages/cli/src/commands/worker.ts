@@ -1,7 +1,7 @@
 /** `shoal worker --join URL`: lend this machine's cores to a cluster as headless tabs. */
 import { hostname } from 'node:os';
 import type { Page } from 'playwright-core';
-import type { WorkerPageStatus } from '@shoal/protocol';
+import { ShoalError, type WorkerPageStatus } from '@shoal/protocol';
 import { UsageError, type ParsedArgs } from '../args.ts';
 import type { WORKER_FLAGS } from '../commands.ts';
 import type { Io } from '../io.ts';
@@ -21,6 +21,9 @@ export async function workerCommand(args: ParsedArgs<typeof WORKER_FLAGS>, io: I
   const { flags } = args;
   if (flags.join === undefined) throw new UsageError('missing --join <url> (the worker link that `shoal start` prints)', 'worker');
   const base = parseJoinUrl(flags.join);
+  if (!base.searchParams.get('token')) {
+    io.stderr('shoal: warning: the join link has no token=; the server will refuse the tabs unless it runs with --open\n');
+  }
   const count = flags.tabs ?? 1;
   const verbose = flags.verbose === true;
   const log = verbose ? (source: string, text: string) => io.stderr(`[${source}] ${text}\n`) : undefined;
@@ -40,7 +43,9 @@ export async function workerCommand(args: ParsedArgs<typeof WORKER_FLAGS>, io: I
         return { name, page };
       }),
     );
-    io.stderr(`shoal: opened ${count} worker tab${count === 1 ? '' : 's'} at ${base.origin}${base.pathname}; press Ctrl-C to leave\n`);
+    const refused = (await Promise.all(tabs.map((tab) => joinFailure(tab, OPEN_TIMEOUT_MS)))).filter((line) => line !== null);
+    if (refused.length > 0) throw new ShoalError('ERR_NOT_JOINED', `the worker tabs could not join: ${refused.join('; ')}`);
+    io.stderr(`shoal: ${count} worker tab${count === 1 ? '' : 's'} joined at ${base.origin}${base.pathname}; press Ctrl-C to leave\n`);
 
     if (verbose) {
       interval = setInterval(() => void printStatuses(tabs, io), STATUS_INTERVAL_MS);
@@ -74,14 +79,18 @@ function parseJoinUrl(raw: string): URL {
   try {
     url = new URL(raw);
   } catch {
-    throw new UsageError(`--join must be a URL like http://HOST:PORT/worker.html?room=R, got ${JSON.stringify(raw)}`, 'worker');
+    throw new UsageError(`--join must be a URL like http://HOST:PORT/worker.html?room=R&token=T, got ${JSON.stringify(raw)}`, 'worker');
   }
   if (url.protocol !== 'http:' && url.protocol !== 'https:') throw new UsageError(`--join must be an http(s) URL, got ${raw}`, 'worker');
   if (!url.searchParams.has('room')) throw new UsageError(`--join must name a room (…/worker.html?room=R), got ${raw}`, 'worker');
   return url;
 }
 
-/** The URL for tab `index` of `count`: a unique `name=` (kept if given, suffixed when there are several) and `slots=` if asked. */
+/**
+ * The URL for tab `index` of `count`: the join link with its `room=` and
+ * `token=` as given, a unique `name=` (kept if given, suffixed when there are
+ * several) and `slots=` if asked.
+ */
 export function tabUrl(base: URL, index: number, count: number, slots?: number): URL {
   const url = new URL(base);
   const given = url.searchParams.get('name');
@@ -89,6 +98,19 @@ export function tabUrl(base: URL, index: number, count: number, slots?: number):
   url.searchParams.set('name', name);
   if (slots !== undefined) url.searchParams.set('slots', String(slots));
   return url;
+}
+
+/** Waits until a tab has joined or failed to (a refused token, a full room); null when it joined, else why not. */
+async function joinFailure(tab: Tab, timeoutMs: number): Promise<string | null> {
+  try {
+    await tab.page.waitForFunction(() => window.shoalWorker !== undefined && window.shoalWorker.status().connection !== 'joining', undefined, { timeout: timeoutMs, polling: 100 });
+  } catch {
+    return `${tab.name} did not join within ${timeoutMs} ms`;
+  }
+  const connection = await tab.page.evaluate(() => window.shoalWorker!.status().connection);
+  if (connection === 'connected') return null;
+  const text = await tab.page.locator('#connection').textContent().catch(() => null);
+  return `${tab.name}: ${(text ?? connection).replace(/^Could not join: /, '')}`;
 }
 
 async function printStatuses(tabs: readonly Tab[], io: Io): Promise<void> {

@@ -1,0 +1,111 @@
+/**
+ * Wires a Coordinator to the dashboard's views: the workers table, the job
+ * runner (with recording and cancel), the live dashboard, and history.
+ * main.ts creates it before joining the room and attaches the Coordinator
+ * once it exists.
+ */
+import type { Coordinator, JobRecord, RecordedLog, TaskLog } from '@shoal/client';
+import type { DashboardSnapshot, JobOutcome } from '@shoal/protocol';
+import { byId, throttled } from '../dom.ts';
+import { createDashboard } from './dashboard.ts';
+import { EXAMPLES } from './examples.ts';
+import { saveJobs } from './historyStore.ts';
+import { createJobControl, type JobControl } from './jobControl.ts';
+import { createHistory } from './views/history.ts';
+import { lineOf } from './views/logs.ts';
+import { createRunner } from './views/runner.ts';
+import { createWorkers } from './views/workers.ts';
+
+export interface CoordinatorUi {
+  attach(coordinator: Coordinator): void;
+  /** Runs a job (the page API's runJob and the Run button both come here). */
+  run(source: string, label?: string): Promise<JobOutcome>;
+  snapshot(): DashboardSnapshot;
+  barAt(taskId: string): { x: number; y: number } | null;
+}
+
+export function createCoordinatorUi(): CoordinatorUi {
+  let coordinator: Coordinator | null = null;
+  let jobs: JobControl | null = null;
+  let attached: (coordinator: Coordinator) => void = () => undefined;
+  let lastOutcome: JobOutcome | null = null;
+  const whenAttached = new Promise<Coordinator>((resolve) => (attached = resolve));
+
+  const viewingBar = byId('viewing');
+  const dashboard = createDashboard((record) => {
+    viewingBar.hidden = record === null;
+    if (record) byId('viewing-text').textContent = `Viewing a recorded job: ${record.label}, ${new Date(record.startedAt).toLocaleString()} (${record.state}).`;
+  });
+  const workers = createWorkers(byId('workers'), byId('lost-workers'), byId('worker-count'), byId('traffic'));
+  const runner = createRunner({
+    run: (source, label) => void run(source, label),
+    cancel: () => jobs?.cancel(),
+  });
+  const history = createHistory(byId('history'), (record) => {
+    runner.result(dashboard.openRecord(record), `recorded ${new Date(record.startedAt).toLocaleString()}`);
+    byId('stream-section').scrollIntoView({ behavior: 'smooth', block: 'start' });
+  });
+  byId('back-to-live').addEventListener('click', () => {
+    dashboard.backToLive();
+    runner.result(lastOutcome);
+  });
+  byId('viewing-source').addEventListener('click', () => {
+    if (dashboard.viewing) runner.setSource(dashboard.viewing.source);
+  });
+  workers.update([], null);
+
+  const labelFor = (source: string): string => EXAMPLES.find((example) => example.source === source)?.name ?? 'job';
+
+  async function run(source: string, label = labelFor(source)): Promise<JobOutcome> {
+    await whenAttached;
+    return jobs!.run(source, label);
+  }
+
+  function onStarted(record: JobRecord): void {
+    dashboard.startLive(record.id, coordinator?.workers() ?? []);
+    runner.running(true, 'running…');
+    runner.result(null, 'running…');
+  }
+
+  function onEnded(record: JobRecord, outcome: JobOutcome): void {
+    lastOutcome = outcome;
+    dashboard.endLive();
+    runner.running(false, `${record.state} in ${outcome.elapsedMs} ms`);
+    if (!dashboard.viewing) runner.result(outcome);
+    void saveJobs([record])
+      .then(() => history.refresh())
+      .catch((error) => console.warn(`[shoal] could not save the job's history: ${error instanceof Error ? error.message : String(error)}`));
+  }
+
+  const logLine = (line: RecordedLog): void => {
+    const text = lineOf(line);
+    if (line.level === 'warn' || line.level === 'error') console.warn(text);
+    else console.log(text);
+    dashboard.log(line);
+  };
+
+  return {
+    attach(next) {
+      coordinator = next;
+      jobs = createJobControl(next, { started: onStarted, ended: onEnded });
+      const redraw = throttled(() => workers.update(next.workers(), next.plane.traffic()), 250);
+      next.on('workersChanged', redraw);
+      // "Last heard" ages even when nothing changes.
+      setInterval(redraw, 1_000);
+      next.mesh.on('message', (from) => workers.heard(from.peerId));
+      next.on('task', (event) => {
+        dashboard.feed(event);
+        workers.noteTask(event);
+      });
+      next.on('taskLog', (log: TaskLog) => logLine({ t: Date.now(), ...log }));
+      next.on('taskInfeasible', (taskId, taskName, reason) =>
+        logLine({ t: Date.now(), taskId, taskName, workerId: 'scheduler', level: 'warn', text: `cannot run on any worker present, so it waits: ${reason}` }),
+      );
+      redraw();
+      attached(next);
+    },
+    run,
+    snapshot: () => ({ ...dashboard.snapshot(), historyJobs: history.count() }),
+    barAt: (taskId) => dashboard.barAt(taskId),
+  };
+}

@@ -1,0 +1,82 @@
+/**
+ * Running one job at a time from the dashboard or the page API, recording it
+ * (history.ts's `recordJob`) and cancelling it.
+ *
+ * Cancel: `runJob` takes no AbortSignal, so cancelling works on the cluster's
+ * side. Every task the coordinator still tracks (queued or running, nested
+ * ones too) is cancelled with `force` (its Web Worker is terminated), and until
+ * the job's code returns, any task it submits is cancelled at once. Its `get`s
+ * then reject with ERR_CANCELLED. The outcome is ERR_CANCELLED right away, and
+ * the next job may start even if the cancelled job's code never returns.
+ */
+import { createCluster, recordJob, runJob, type Coordinator, type JobRecord } from '@shoal/client';
+import type { JobOutcome } from '@shoal/protocol';
+
+export interface JobHooks {
+  /** A job starts; `record` fills as it runs. */
+  started(record: JobRecord): void;
+  /** It ended (or was cancelled); `record` is complete. */
+  ended(record: JobRecord, outcome: JobOutcome): void;
+}
+
+export interface JobControl {
+  run(source: string, label?: string): Promise<JobOutcome>;
+  /** Cancels the running job; false if none runs. */
+  cancel(): boolean;
+  readonly busy: boolean;
+}
+
+export function createJobControl(coordinator: Coordinator, hooks: JobHooks): JobControl {
+  let current: { cancel: () => void } | null = null;
+  /** Cancels what a cancelled job's code still submits; stopped when it returns or the next job starts. */
+  let sweeping: { stop: () => void } | null = null;
+
+  const cancelAll = (): void => {
+    for (const taskId of [...coordinator.tasks.keys()]) coordinator.apply({ type: 'taskCancelled', taskId, force: true });
+  };
+
+  return {
+    get busy() {
+      return current !== null;
+    },
+    cancel() {
+      if (!current) return false;
+      current.cancel();
+      return true;
+    },
+    async run(source, label = 'job') {
+      if (current) return { ok: false, error: { code: 'ERR_BAD_JOB', message: 'a job is already running in this coordinator' }, elapsedMs: 0 };
+      sweeping?.stop();
+      sweeping = null;
+      const started = performance.now();
+      const recorder = recordJob(coordinator, { label, source });
+      let cancelled = false;
+      let sweep: { stop: () => void } | null = null;
+      const cancelledOutcome = new Promise<JobOutcome>((resolve) => {
+        current = {
+          cancel: () => {
+            cancelled = true;
+            cancelAll();
+            // Whatever the job's code submits from now on is cancelled as it arrives.
+            const off = coordinator.on('task', (event) => {
+              if (event.kind === 'submitted') queueMicrotask(() => coordinator.apply({ type: 'taskCancelled', taskId: event.taskId, force: true }));
+            });
+            sweeping = sweep = { stop: off };
+            resolve({ ok: false, error: { code: 'ERR_CANCELLED', message: 'the job was cancelled from the dashboard' }, elapsedMs: Math.round(performance.now() - started) });
+          },
+        };
+      });
+      hooks.started(recorder.record);
+      const job = runJob(createCluster(coordinator), source);
+      void job.finally(() => {
+        sweep?.stop();
+        if (sweeping === sweep) sweeping = null;
+      });
+      const outcome = await Promise.race([job, cancelledOutcome]);
+      current = null;
+      const record = recorder.finish(outcome, cancelled ? 'cancelled' : undefined);
+      hooks.ended(record, outcome);
+      return outcome;
+    },
+  };
+}

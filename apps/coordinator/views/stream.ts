@@ -1,0 +1,353 @@
+/**
+ * The task stream: a live timeline on canvas, one row per worker slot (a
+ * model lane), one bar per run, coloured by task name.
+ *
+ *   ┌ gutter ┐┌──────────── plot: time → ───────────────┐
+ *   w1 · 0    ▒▒██ ███ ▒▒▒████  ███▌                     │  ▒ fetching inputs (dark strip)
+ *   w1 · 1    ████ [failed] ██ ██                        │  red outline: the run failed
+ *
+ * Two stacked canvases: the *base* holds finished bars and is drawn
+ * incrementally (only bars it has not drawn yet; following live time it
+ * shifts its pixels left rather than redrawing), the *overlay* is redrawn each
+ * frame and holds what moves: running tasks, the time axis, lane labels and
+ * the "now" line. A full redraw happens only when the scale, the lanes or the
+ * size change, so 10,000s of tasks stay cheap. Clicking a bar selects its task.
+ */
+import { h, render } from '../../dom.ts';
+import { duration, nameColour } from '../format.ts';
+import type { Bar, JobModel } from '../model/jobModel.ts';
+
+const GUTTER = 92;
+const AXIS = 18;
+const MAX_PLOT_HEIGHT = 360;
+const WINDOWS = [5_000, 10_000, 30_000, 60_000, 300_000];
+/** In "whole job" mode while live, the scale changes constantly: redraw everything at most this often. */
+const LIVE_FULL_REDRAW_MS = 1_000;
+
+export type StreamMode = 'follow' | 'all';
+
+export interface StreamView {
+  /** Shows `model`; `live` means its job may still be running (time goes on). */
+  show(model: JobModel, live: boolean): void;
+  /** Draws what changed. Cheap when nothing did. */
+  update(): void;
+  /** Whether the job is still running (switches to the whole job when it ends). */
+  setLive(live: boolean): void;
+  /** Bars drawn on the base canvas since its last full redraw, per worker. */
+  drawnBars(): Record<string, number>;
+  /** The middle of a task's last bar, in CSS px within the canvas, if it is in view. */
+  locate(taskId: string): { x: number; y: number } | null;
+}
+
+export function createStream(root: HTMLElement, onSelect: (taskId: string) => void): StreamView {
+  const base = h('canvas', { class: 'stream-base' });
+  const overlay = h('canvas', { class: 'stream-overlay', 'aria-label': 'Task stream: one row per worker slot, one bar per task run' });
+  const wrap = h('div', { class: 'stream-wrap' }, base, overlay);
+  const legend = h('div', { class: 'legend' });
+  const modeSelect = h('select', { 'aria-label': 'Time range' });
+  render(modeSelect, ...WINDOWS.map((ms) => h('option', { value: String(ms) }, `last ${duration(ms)}`)), h('option', { value: 'all' }, 'whole job'));
+  modeSelect.value = '10000';
+  render(root, h('div', { class: 'row stream-tools' }, legend, h('label', { class: 'muted' }, 'Show ', modeSelect)), wrap);
+
+  let model: JobModel | null = null;
+  let live = false;
+  let mode: StreamMode = 'follow';
+  let windowMs = 10_000;
+  let dpr = 1;
+  let width = 0;
+  let height = 0;
+  let laneH = 14;
+  let rowOf: number[] = [];
+  let rowLabels: Array<{ label: string; first: boolean }> = [];
+  let t0 = 0;
+  let pxPerMs = 0.1;
+  let drawnSeq = 0;
+  let drawnLaneVersion = -1;
+  let drawnNames = -1;
+  let needFull = true;
+  let lastFull = 0;
+  let counts: Record<string, number> = {};
+  const baseCtx = base.getContext('2d')!;
+  const overCtx = overlay.getContext('2d')!;
+
+  const plotW = () => Math.max(10, width - GUTTER);
+  const X = (t: number) => GUTTER + (t - t0) * pxPerMs;
+  const now = () => (live ? Math.max(Date.now(), model?.lastT ?? 0) : model?.lastT ?? 0);
+
+  modeSelect.addEventListener('change', () => {
+    if (modeSelect.value === 'all') mode = 'all';
+    else {
+      mode = 'follow';
+      windowMs = Number(modeSelect.value);
+    }
+    needFull = true;
+    update();
+  });
+  new ResizeObserver(() => {
+    needFull = true;
+    update();
+  }).observe(wrap);
+  overlay.addEventListener('click', (event) => {
+    const hit = hitTest(event.offsetX, event.offsetY);
+    if (hit) onSelect(hit);
+  });
+  overlay.addEventListener('mousemove', (event) => {
+    const hit = hitTest(event.offsetX, event.offsetY);
+    overlay.style.cursor = hit ? 'pointer' : 'default';
+    const task = hit ? model?.tasks.get(hit) : undefined;
+    overlay.title = task ? `${task.name} ${task.id} · ${task.state}${task.durationMs !== null ? ` · ${duration(task.durationMs)}` : ''}${task.fetchBytes ? ' · fetched inputs' : ''}` : '';
+  });
+
+  function layoutRows(): void {
+    if (!model) return;
+    rowOf = new Array(model.lanes.length).fill(0);
+    rowLabels = [];
+    for (const [workerId, lanes] of model.workerLanes) {
+      const name = model.workerNames.get(workerId) ?? workerId;
+      lanes.forEach((lane, slot) => {
+        rowOf[lane] = rowLabels.length;
+        rowLabels.push({ label: slot === 0 ? `${name} · ${slot}` : `· ${slot}`, first: slot === 0 });
+      });
+    }
+    laneH = Math.max(4, Math.min(16, Math.floor(MAX_PLOT_HEIGHT / Math.max(1, rowLabels.length))));
+    const wanted = AXIS + Math.max(1, rowLabels.length) * laneH + 2;
+    if (wanted !== height) {
+      height = wanted;
+      wrap.style.height = `${height}px`;
+    }
+    drawnLaneVersion = model.laneVersion;
+  }
+
+  function resize(): void {
+    dpr = window.devicePixelRatio || 1;
+    width = Math.max(200, Math.floor(wrap.clientWidth));
+    for (const canvas of [base, overlay]) {
+      canvas.width = Math.round(width * dpr);
+      canvas.height = Math.round(height * dpr);
+      canvas.style.width = `${width}px`;
+      canvas.style.height = `${height}px`;
+    }
+    baseCtx.setTransform(dpr, 0, 0, dpr, 0, 0);
+    overCtx.setTransform(dpr, 0, 0, dpr, 0, 0);
+  }
+
+  /** Clears a strip of the plot to its row shading. */
+  function clearPlot(x: number, w: number): void {
+    baseCtx.clearRect(x, 0, w, height);
+    baseCtx.fillStyle = '#f4f6f9';
+    for (let row = 0; row < rowLabels.length; row++) if (row % 2 === 1) baseCtx.fillRect(x, AXIS + row * laneH, w, laneH);
+  }
+
+  function drawBar(bar: Bar): void {
+    const row = rowOf[bar.lane];
+    if (row === undefined || !model) return;
+    const x0 = X(bar.dispatchedAt);
+    const xr = X(bar.runStart);
+    const x1 = Math.max(X(bar.end), xr + 1);
+    if (x1 < GUTTER || x0 > width) return;
+    const y = AXIS + row * laneH + 1;
+    const bh = laneH - 2;
+    if (bar.fetchBytes > 0) {
+      // Transfer marker: a dark strip while inputs were fetched, and a tick where it began.
+      baseCtx.fillStyle = '#1e293b';
+      baseCtx.fillRect(x0, y + bh * 0.35, Math.max(1, xr - x0), Math.max(1, bh * 0.3));
+      baseCtx.fillRect(x0, y, 1.5, bh);
+    }
+    if (bar.outcome === 'done') {
+      baseCtx.fillStyle = nameColour(bar.nameIndex);
+      baseCtx.fillRect(xr, y, x1 - xr, bh);
+    } else {
+      baseCtx.fillStyle = bar.outcome === 'failed' ? '#fecaca' : '#e2e8f0';
+      baseCtx.fillRect(xr, y, Math.max(3, x1 - xr), bh);
+      baseCtx.strokeStyle = bar.outcome === 'failed' ? '#dc2626' : '#64748b';
+      baseCtx.lineWidth = 2;
+      baseCtx.strokeRect(xr + 1, y + 1, Math.max(3, x1 - xr) - 2, bh - 2);
+    }
+    const workerId = model.lanes[bar.lane]?.workerId;
+    if (workerId) counts[workerId] = (counts[workerId] ?? 0) + 1;
+  }
+
+  function fullRedraw(): void {
+    if (!model) return;
+    layoutRows();
+    resize();
+    const end = now();
+    const start = model.firstT ?? end;
+    if (mode === 'all') {
+      t0 = start;
+      pxPerMs = plotW() / Math.max(50, end - start);
+    } else {
+      pxPerMs = plotW() / windowMs;
+      t0 = Math.max(start, end - windowMs * 0.9);
+    }
+    clearPlot(0, width);
+    counts = {};
+    const left = t0;
+    for (const bar of model.bars) if (bar.end >= left) drawBar(bar);
+    drawnSeq = model.nextSeq;
+    needFull = false;
+    lastFull = performance.now();
+  }
+
+  function drawNew(): void {
+    if (!model || model.bars.length === 0 || drawnSeq >= model.nextSeq) return;
+    const first = model.bars[0]!.seq;
+    for (let i = Math.max(0, drawnSeq - first); i < model.bars.length; i++) drawBar(model.bars[i]!);
+    drawnSeq = model.nextSeq;
+  }
+
+  /** In follow mode, keeps "now" inside the plot by sliding the base canvas's pixels left. */
+  function follow(): void {
+    const x = X(now());
+    if (x <= width - 8) return;
+    const shift = Math.ceil(x - (GUTTER + plotW() * 0.75));
+    if (shift >= plotW()) {
+      needFull = true;
+      return;
+    }
+    baseCtx.save();
+    baseCtx.setTransform(1, 0, 0, 1, 0, 0);
+    const sx = Math.round((GUTTER + shift) * dpr);
+    const dx = Math.round(GUTTER * dpr);
+    const w = base.width - sx;
+    baseCtx.drawImage(base, sx, 0, w, base.height, dx, 0, w, base.height);
+    baseCtx.restore();
+    clearPlot(width - shift, shift);
+    t0 += shift / pxPerMs;
+  }
+
+  function drawOverlay(): void {
+    if (!model) return;
+    overCtx.clearRect(0, 0, width, height);
+    // Gutter: lane labels, worker separators.
+    overCtx.fillStyle = '#ffffff';
+    overCtx.fillRect(0, 0, GUTTER, height);
+    overCtx.font = `${Math.min(11, laneH - 2)}px system-ui, sans-serif`;
+    overCtx.textBaseline = 'middle';
+    rowLabels.forEach((row, i) => {
+      const y = AXIS + i * laneH;
+      if (row.first && i > 0) {
+        overCtx.fillStyle = '#94a3b8';
+        overCtx.fillRect(0, y, width, 1);
+      }
+      if (laneH >= 8 && (row.first || laneH >= 11)) {
+        overCtx.fillStyle = row.first ? '#1b2330' : '#64748b';
+        overCtx.fillText(row.label, 4, y + laneH / 2, GUTTER - 8);
+      }
+    });
+    // Time axis, relative to the job's first event.
+    const origin = model.firstT ?? t0;
+    const spanMs = plotW() / pxPerMs;
+    const step = niceStep(spanMs / 8);
+    overCtx.fillStyle = '#5b6877';
+    overCtx.font = '10px system-ui, sans-serif';
+    overCtx.textBaseline = 'top';
+    for (let t = Math.ceil((t0 - origin) / step) * step; t <= t0 - origin + spanMs; t += step) {
+      const x = X(origin + t);
+      overCtx.fillRect(x, AXIS - 4, 1, 4);
+      overCtx.fillText(`${duration(t).replace(' ', '')}`, x + 2, 2);
+    }
+    // Running tasks grow until they end.
+    const end = now();
+    for (const taskId of model.running) {
+      const task = model.tasks.get(taskId);
+      const row = task ? rowOf[task.lane] : undefined;
+      if (!task || row === undefined || task.dispatchedAt === null) continue;
+      const x0 = Math.max(GUTTER, X(task.dispatchedAt));
+      const x1 = Math.max(x0 + 2, X(end));
+      overCtx.globalAlpha = 0.45;
+      overCtx.fillStyle = nameColour(model.names.get(task.name)?.index ?? 0);
+      overCtx.fillRect(x0, AXIS + row * laneH + 1, x1 - x0, laneH - 2);
+      overCtx.globalAlpha = 1;
+    }
+    if (live) {
+      overCtx.fillStyle = '#a4161a';
+      overCtx.fillRect(Math.min(width - 1, X(end)), AXIS, 1, height - AXIS);
+    }
+  }
+
+  function drawLegend(): void {
+    if (!model) return;
+    drawnNames = model.names.size;
+    render(
+      legend,
+      ...[...model.names.values()].slice(0, 24).map((stats) => h('span', { class: 'key' }, h('i', { style: `background:${nameColour(stats.index)}` }), stats.name)),
+      h('span', { class: 'key' }, h('i', { class: 'key-transfer' }), 'fetching inputs'),
+      h('span', { class: 'key' }, h('i', { class: 'key-failed' }), 'failed'),
+    );
+  }
+
+  function hitTest(x: number, y: number): string | null {
+    if (!model || x < GUTTER || y < AXIS) return null;
+    const row = Math.floor((y - AXIS) / laneH);
+    const t = t0 + (x - GUTTER) / pxPerMs;
+    const slack = 3 / pxPerMs;
+    for (const taskId of model.running) {
+      const task = model.tasks.get(taskId);
+      if (task && rowOf[task.lane] === row && task.dispatchedAt !== null && t >= task.dispatchedAt - slack) return taskId;
+    }
+    let best: Bar | null = null;
+    for (let i = model.bars.length - 1; i >= 0; i--) {
+      const bar = model.bars[i]!;
+      if (rowOf[bar.lane] !== row || t < bar.dispatchedAt - slack || t > bar.end + slack) continue;
+      // Prefer a failed bar where several are within reach.
+      if (!best || (bar.outcome === 'failed' && best.outcome !== 'failed')) best = bar;
+      if (best.outcome === 'failed') break;
+    }
+    return best?.taskId ?? null;
+  }
+
+  function update(): void {
+    if (!model || wrap.clientWidth === 0) return;
+    if (model.names.size !== drawnNames) drawLegend();
+    if (model.laneVersion !== drawnLaneVersion || Math.floor(wrap.clientWidth) !== width) needFull = true;
+    if (mode === 'all' && live && performance.now() - lastFull > LIVE_FULL_REDRAW_MS) needFull = true;
+    if (needFull) fullRedraw();
+    else {
+      if (mode === 'follow' && live) follow();
+      if (needFull) fullRedraw();
+      else drawNew();
+    }
+    drawOverlay();
+  }
+
+  return {
+    show(next, isLive) {
+      model = next;
+      live = isLive;
+      mode = isLive ? 'follow' : 'all';
+      modeSelect.value = isLive ? String(windowMs) : 'all';
+      drawnNames = -1;
+      needFull = true;
+      update();
+    },
+    update,
+    setLive(isLive) {
+      if (live === isLive) return;
+      live = isLive;
+      if (!isLive) {
+        mode = 'all';
+        modeSelect.value = 'all';
+      }
+      needFull = true;
+      update();
+    },
+    drawnBars: () => ({ ...counts }),
+    locate(taskId) {
+      if (!model) return null;
+      for (let i = model.bars.length - 1; i >= 0; i--) {
+        const bar = model.bars[i]!;
+        const row = rowOf[bar.lane];
+        if (bar.taskId !== taskId || row === undefined) continue;
+        const x = (Math.max(GUTTER, X(bar.runStart)) + Math.min(width, Math.max(X(bar.end), X(bar.runStart) + 3))) / 2;
+        return x >= GUTTER && x <= width ? { x, y: AXIS + row * laneH + laneH / 2 } : null;
+      }
+      return null;
+    },
+  };
+}
+
+function niceStep(raw: number): number {
+  const steps = [1, 2, 5, 10, 20, 50, 100, 200, 500, 1_000, 2_000, 5_000, 10_000, 15_000, 30_000, 60_000, 120_000, 300_000, 600_000];
+  return steps.find((step) => step >= raw) ?? 600_000;
+}

@@ -1,0 +1,100 @@
+/**
+ * The workers table: one row per connected worker in `#workers` (`tr[data-peer]`),
+ * and workers that left, greyed, in `#lost-workers` for a minute. Each row:
+ * device (cores, memory, WebGPU adapter real or fallback, measured speeds when
+ * the worker reports `caps.bench`), state, slots in use, tasks done, store
+ * bytes held and spilled, input bytes its tasks fetched and output bytes they
+ * made, and when the coordinator last heard from it. Below: this tab's traffic.
+ */
+import type { TaskEvent } from '@shoal/client';
+import type { Capabilities, Traffic, WorkerSummary } from '@shoal/protocol';
+import { h, render } from '../../dom.ts';
+import { ago, bytes } from '../format.ts';
+
+const LOST_KEPT_MS = 60_000;
+
+interface Seen {
+  summary: WorkerSummary;
+  lostAt: number | null;
+}
+
+export interface WorkersView {
+  /** The connected workers now; the view notices who left. */
+  update(workers: WorkerSummary[], traffic: Traffic | null): void;
+  /** A task event (for bytes in/out per worker). O(1). */
+  noteTask(event: TaskEvent): void;
+  /** A message arrived from `peerId`. O(1). */
+  heard(peerId: string): void;
+}
+
+function device(caps: Capabilities | null): Array<Node | string> {
+  if (!caps) return ['—'];
+  const gpu = caps.gpu ? `${caps.gpu.vendor || 'GPU'} ${caps.gpu.architecture || caps.gpu.device || ''}`.trim() : 'no WebGPU';
+  const parts: Array<Node | string> = [`${caps.cores} cores`, caps.deviceMemoryGiB ? ` · ${caps.deviceMemoryGiB} GiB` : '', ' · ', caps.gpu?.isFallback ? h('span', { class: 'tag', title: 'a software (fallback) adapter' }, `${gpu} (fallback)`) : gpu];
+  const bench = (caps as Capabilities & { bench?: unknown }).bench;
+  if (bench && typeof bench === 'object') {
+    const figures = Object.entries(bench as Record<string, unknown>)
+      .filter(([, value]) => typeof value === 'number' || typeof value === 'string')
+      .map(([key, value]) => `${key} ${typeof value === 'number' ? Number(value.toPrecision(3)) : value}`);
+    if (figures.length) parts.push(h('div', { class: 'muted small' }, `measured: ${figures.join(' · ')}`));
+  }
+  const custom = Object.entries(caps.custom ?? {});
+  if (custom.length) parts.push(h('div', { class: 'muted small' }, `offers ${custom.map(([name, n]) => `${name}:${n}`).join(', ')}`));
+  return parts;
+}
+
+export function createWorkers(body: HTMLElement, lostBody: HTMLElement, count: HTMLElement, trafficLine: HTMLElement): WorkersView {
+  const seen = new Map<string, Seen>();
+  const fetched = new Map<string, number>();
+  const produced = new Map<string, number>();
+  const lastHeard = new Map<string, number>();
+
+  const row = (worker: WorkerSummary, lostAt: number | null, now: number) => {
+    const slots = worker.caps?.slots ?? 0;
+    const state = lostAt !== null ? 'lost' : worker.state === 'busy' ? 'busy' : worker.state === 'idle' ? 'connected' : worker.state;
+    const store = worker.store;
+    const use = h('div', { class: 'slots' }, ...Array.from({ length: Math.min(slots, 32) }, (_, i) => h('i', { class: i < worker.running && lostAt === null ? 'on' : '' })));
+    return h(
+      'tr',
+      lostAt === null ? { 'data-peer': worker.peerId } : { 'data-lost-peer': worker.peerId, class: 'lost' },
+      h('td', {}, h('strong', {}, worker.name ?? '—'), h('div', {}, h('code', { class: 'small' }, worker.peerId))),
+      h('td', {}, ...device(worker.caps)),
+      h('td', {}, h('span', { class: `state ${state}` }, state), lostAt !== null ? h('div', { class: 'muted small' }, `left ${ago(lostAt, now)}`) : null),
+      h('td', {}, use, h('span', { class: 'small' }, `${lostAt === null ? worker.running : 0} / ${slots}`)),
+      h('td', {}, worker.tasksDone),
+      h('td', {}, store ? `${bytes(store.memoryBytes)} / ${bytes(store.spilledBytes)}` : '—', store ? h('div', { class: 'muted small' }, `${store.objects} objects`) : null),
+      h('td', {}, `${bytes(fetched.get(worker.peerId) ?? 0)} / ${bytes(produced.get(worker.peerId) ?? 0)}`),
+      h('td', {}, ago(lastHeard.get(worker.peerId) ?? null, now)),
+    );
+  };
+
+  return {
+    update(workers, traffic) {
+      const now = Date.now();
+      const present = new Set(workers.map((worker) => worker.peerId));
+      for (const worker of workers) seen.set(worker.peerId, { summary: worker, lostAt: null });
+      for (const [peerId, entry] of seen) {
+        if (present.has(peerId)) continue;
+        entry.lostAt ??= now;
+        if (now - entry.lostAt > LOST_KEPT_MS) seen.delete(peerId);
+      }
+      count.textContent = String(workers.length);
+      render(body, ...workers.map((worker) => row(worker, null, now)));
+      const lost = [...seen.values()].filter((entry) => entry.lostAt !== null);
+      render(lostBody, ...lost.map((entry) => row(entry.summary, entry.lostAt, now)));
+      if (workers.length === 0 && lost.length === 0) render(lostBody, h('tr', {}, h('td', { colspan: 8, class: 'muted' }, 'No workers yet: open the join link on any device.')));
+      if (traffic) {
+        trafficLine.textContent =
+          `This tab: control messages ${bytes(traffic.controlBytesIn)} in / ${bytes(traffic.controlBytesOut)} out · ` +
+          `objects served ${traffic.objectsServed} (${bytes(traffic.objectBytesServed)}) · fetched ${traffic.objectsFetched} (${bytes(traffic.objectBytesFetched)})`;
+      }
+    },
+    noteTask(event) {
+      if (event.kind === 'dispatched' && event.fetchBytes > 0) fetched.set(event.workerId, (fetched.get(event.workerId) ?? 0) + event.fetchBytes);
+      else if (event.kind === 'finished' && event.bytes > 0) produced.set(event.workerId, (produced.get(event.workerId) ?? 0) + event.bytes);
+    },
+    heard(peerId) {
+      lastHeard.set(peerId, Date.now());
+    },
+  };
+}

@@ -1,0 +1,40 @@
+import { afterEach, describe, expect, it, vi } from 'vitest';
+import { Watchdog } from './watchdog.ts';
+
+describe('Watchdog', () => {
+  afterEach(() => vi.useRealTimers());
+
+  it('declares a peer lost once it is silent for longer than the timeout, and only once', () => {
+    let now = 0;
+    const lost: Array<[string, number]> = [];
+    const dog = new Watchdog(3000, (peerId, silentMs) => lost.push([peerId, silentMs]), () => now);
+    dog.beat('w1');
+    dog.beat('w2');
+    now = 2000;
+    dog.beat('w2');
+    dog.check();
+    expect(lost).toEqual([]);
+    now = 3001;
+    dog.check();
+    expect(lost).toEqual([['w1', 3001]]);
+    now = 5500;
+    dog.check();
+    expect(lost).toEqual([['w1', 3001], ['w2', 3500]]);
+    dog.check();
+    expect(lost).toHaveLength(2);
+  });
+
+  it('checks on its own timer, and a forgotten peer is never declared lost', () => {
+    vi.useFakeTimers();
+    let now = 0;
+    const lost: string[] = [];
+    const dog = new Watchdog(1000, (peerId) => lost.push(peerId), () => now);
+    dog.beat('w1');
+    dog.beat('w2');
+    dog.forget('w2');
+    now = 1300;
+    vi.advanceTimersByTime(1300);
+    expect(lost).toEqual(['w1']);
+    dog.stop();
+  });
+});

@@ -1,0 +1,51 @@
+/**
+ * Heartbeat watchdog: a worker counts as lost when its data channel closes
+ * (the mesh says so) or when nothing has come from it for `timeoutMs` — a
+ * frozen tab, a suspended laptop, a network path that died without closing
+ * the channel. Workers send `heartbeat` every second (runtime/heartbeat.ts);
+ * any message from a worker counts as a beat, so a busy worker costs nothing
+ * extra. The watchdog checks four times per timeout, so a silent worker is
+ * declared lost between `timeoutMs` and 1.25 × `timeoutMs` after its last
+ * message.
+ */
+
+/** Default silence after which a worker is declared lost. */
+export const HEARTBEAT_TIMEOUT_MS = 3000;
+
+export class Watchdog {
+  private readonly last = new Map<string, number>();
+  private timer: ReturnType<typeof setInterval> | null = null;
+
+  constructor(
+    private readonly timeoutMs: number,
+    private readonly onSilent: (peerId: string, silentMs: number) => void,
+    private readonly now: () => number = () => performance.now(),
+  ) {}
+
+  /** Something arrived from `peerId`: it is alive. Starts watching it if new. */
+  beat(peerId: string): void {
+    this.last.set(peerId, this.now());
+    if (this.timer === null && Number.isFinite(this.timeoutMs)) this.timer = setInterval(() => this.check(), Math.max(50, this.timeoutMs / 4));
+  }
+
+  /** Stops watching `peerId` (it left). */
+  forget(peerId: string): void {
+    this.last.delete(peerId);
+    if (this.last.size === 0) this.stop();
+  }
+
+  stop(): void {
+    if (this.timer !== null) clearInterval(this.timer);
+    this.timer = null;
+  }
+
+  /** Declares every peer silent for longer than the timeout lost (exposed for tests). */
+  check(): void {
+    const now = this.now();
+    for (const [peerId, at] of [...this.last]) {
+      if (now - at <= this.timeoutMs) continue;
+      this.forget(peerId);
+      this.onSilent(peerId, now - at);
+    }
+  }
+}

@@ -1,0 +1,103 @@
+/**
+ * The server's command-line flags, turned into `ServerOptions`. Kept apart
+ * from main.ts so it can be tested without starting anything.
+ */
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import { parseArgs } from 'node:util';
+import { portFromEnv, type ServerOptions } from './options.ts';
+
+export const USAGE = `usage: main.ts [flags]
+  --port N                 port (default $PORT, else 8080; 0 picks a free one)
+  --host H                 interface (default 0.0.0.0)
+  --static-dir DIR         the built apps (default <repo>/dist)
+  --open                   allow joins without a token (roles are then self-declared): trusted networks only
+  --secret S               token secret, 16+ bytes (default $SHOAL_SECRET, else random per process)
+  --token-ttl S            lifetime of room tokens in seconds (default 86400)
+  --room-key K             POST /rooms needs "Authorization: Bearer K" (default $SHOAL_ROOM_KEY, else anyone may create rooms)
+  --allow-origin O         also accept pages from origin O (repeatable, or comma-separated; * for any)
+  --trust-proxy            take client addresses from X-Forwarded-For (behind a reverse proxy)
+  --cert FILE --key FILE   serve HTTPS and WSS with this PEM certificate and key
+  --max-rooms N            (default 1024)
+  --max-peers N            peers per room (default 256)
+  --max-connections N      open WebSockets in all (default 10000)
+  --max-connections-per-ip N  (default 256)
+  --rate N                 messages per second per connection (default 200)
+  --burst N                messages at once per connection (default 2000)
+  --no-metrics             do not serve GET /metrics
+  --quiet                  no JSON log lines on stdout
+  --help`;
+
+export type ParsedServerArgs = { help: true } | { help: false; options: ServerOptions };
+
+export function parseServerArgs(argv: readonly string[], env: NodeJS.ProcessEnv = process.env): ParsedServerArgs {
+  const { values } = parseArgs({
+    args: [...argv],
+    strict: true,
+    options: {
+      port: { type: 'string', short: 'p' },
+      host: { type: 'string' },
+      'static-dir': { type: 'string' },
+      open: { type: 'boolean' },
+      secret: { type: 'string' },
+      'token-ttl': { type: 'string' },
+      'room-key': { type: 'string' },
+      'allow-origin': { type: 'string', multiple: true },
+      'trust-proxy': { type: 'boolean' },
+      cert: { type: 'string' },
+      key: { type: 'string' },
+      'max-rooms': { type: 'string' },
+      'max-peers': { type: 'string' },
+      'max-connections': { type: 'string' },
+      'max-connections-per-ip': { type: 'string' },
+      rate: { type: 'string' },
+      burst: { type: 'string' },
+      'no-metrics': { type: 'boolean' },
+      quiet: { type: 'boolean', short: 'q' },
+      help: { type: 'boolean', short: 'h' },
+    },
+  });
+  if (values.help) return { help: true };
+  if ((values.cert === undefined) !== (values.key === undefined)) throw new RangeError('--cert and --key go together');
+  const port = portFromEnv(values.port ?? env['PORT']);
+  const number = (flag: string, raw: string | undefined): number | undefined => {
+    if (raw === undefined) return undefined;
+    const value = Number(raw);
+    if (raw.trim() === '' || !Number.isFinite(value) || value <= 0) throw new RangeError(`--${flag} expects a positive number, got ${JSON.stringify(raw)}`);
+    return value;
+  };
+  const origins = (values['allow-origin'] ?? []).flatMap((list) => list.split(',')).map((o) => o.trim()).filter(Boolean);
+  const rate = number('rate', values.rate);
+  const burst = number('burst', values.burst);
+  const options: ServerOptions = {
+    ...(port === undefined ? {} : { port }),
+    ...(values.host === undefined ? {} : { host: values.host }),
+    ...(values['static-dir'] === undefined ? {} : { staticDir: path.resolve(values['static-dir']) }),
+    ...(values.open ? { open: true } : {}),
+    ...(values.secret === undefined ? {} : { secret: values.secret }),
+    ...optional('tokenTtlSeconds', number('token-ttl', values['token-ttl'])),
+    ...(values['room-key'] === undefined ? {} : { roomCreationKey: values['room-key'] }),
+    ...(origins.length === 0 ? {} : { allowOrigins: origins }),
+    ...(values['trust-proxy'] ? { trustProxy: true } : {}),
+    ...(values.cert === undefined || values.key === undefined ? {} : { tls: { cert: readFileSync(values.cert), key: readFileSync(values.key) } }),
+    ...optional('maxRooms', number('max-rooms', values['max-rooms'])),
+    ...optional('maxPeersPerRoom', number('max-peers', values['max-peers'])),
+    ...optional('maxConnections', number('max-connections', values['max-connections'])),
+    ...optional('maxConnectionsPerIp', number('max-connections-per-ip', values['max-connections-per-ip'])),
+    ...(rate === undefined && burst === undefined ? {} : { rateLimit: { ...optional('messagesPerSecond', rate), ...optional('messageBurst', burst) } }),
+    ...(values['no-metrics'] ? { metrics: false } : {}),
+    quiet: values.quiet ?? false,
+  };
+  return { help: false, options };
+}
+
+function optional<K extends string>(key: K, value: number | undefined): Partial<Record<K, number>> {
+  return value === undefined ? {} : ({ [key]: value } as Record<K, number>);
+}
+
+/** The banner an open server prints, so nobody runs one by accident. */
+export const OPEN_MODE_WARNING = [
+  '!!! OPEN MODE: joins need no token and roles are self-declared.',
+  '!!! Anyone who can reach this server can join any room, as coordinator too,',
+  '!!! send work to its workers and read their results. Use it only on a trusted network.',
+].join('\n');

@@ -8,6 +8,7 @@
 import { ShoalError } from '@shoal/protocol';
 import {
   acquireDevice,
+  createTaskGpu,
   map,
   mapReference,
   matmul,
@@ -212,6 +213,40 @@ export const ops = {
     return { error, times };
   },
 
+  /**
+   * Runs an example job (ES module source) against a stand-in cluster in
+   * this scope: each remote task is rebuilt from its source (so it must be
+   * self-contained) and called with a context whose `gpu` is createTaskGpu().
+   * Typed arrays in the result come back summarized.
+   */
+  async example({ source }: { source: string }) {
+    const gpu = await sharedDevice({ label: 'shoal.bench' });
+    const url = URL.createObjectURL(new Blob([source], { type: 'text/javascript' }));
+    const job = (await import(/* @vite-ignore */ url)) as { default: (cluster: unknown) => Promise<unknown> };
+    URL.revokeObjectURL(url);
+    const ctx = { gpu: createTaskGpu(gpu), log: () => undefined, progress: () => undefined };
+    const options: unknown[] = [];
+    let tasks = 0;
+    class Ref {
+      constructor(readonly value: Promise<unknown>) {}
+    }
+    const resolve = (arg: unknown): unknown => (arg instanceof Ref ? arg.value : arg);
+    const cluster = {
+      put: (value: unknown) => new Ref(Promise.resolve(value)),
+      get: (refs: Ref | Ref[]) => (Array.isArray(refs) ? Promise.all(refs.map((r) => r.value)) : refs.value),
+      remote(fn: (...args: unknown[]) => unknown, opts?: unknown) {
+        options.push(opts ?? null);
+        const rebuilt = new Function(`return (${fn.toString()});`)() as (...args: unknown[]) => unknown;
+        return (...args: unknown[]) => {
+          tasks++;
+          return new Ref(Promise.all(args.map(resolve)).then((values) => rebuilt(...values, ctx)));
+        };
+      },
+    };
+    const result = await job.default(cluster);
+    return { result: summarize(result), options, tasks };
+  },
+
   /** Times `reps` plain JS i-k-j matmuls of size³; ms each. */
   async cpuMatmul({ size, reps }: { size: number; reps: number }) {
     const a = floats(size * size, 7, -1, 1);
@@ -232,6 +267,19 @@ export const ops = {
     return { ...result, totalMs: performance.now() - started };
   },
 };
+
+/** JSON-able copy of a result: typed arrays become `{ typedArray, length, sum }`. */
+function summarize(value: unknown): unknown {
+  if (ArrayBuffer.isView(value) && !(value instanceof DataView)) {
+    const array = value as unknown as ArrayLike<number>;
+    let sum = 0;
+    for (let i = 0; i < array.length; i++) sum += array[i]!;
+    return { typedArray: value.constructor.name, length: array.length, sum };
+  }
+  if (Array.isArray(value)) return value.map(summarize);
+  if (value !== null && typeof value === 'object') return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, summarize(v)]));
+  return value;
+}
 
 export type GpuOps = typeof ops;
 export type GpuOpName = keyof GpuOps;

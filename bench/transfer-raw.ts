@@ -97,7 +97,8 @@ interface Line {
 async function main(): Promise<void> {
   const outDir = mkdtempSync(join(tmpdir(), 'shoal-bench-transfer-'));
   await buildPage(outDir);
-  const server = await startSignalingServer({ port: 0, host: '127.0.0.1', staticDir: outDir, quiet: true });
+  // The bench page joins without a token: a loopback-only server in open mode.
+  const server = await startSignalingServer({ port: 0, host: '127.0.0.1', staticDir: outDir, quiet: true, open: true });
   const browser = await launchBrowser({ headless: true });
   try {
     const context = await browser.newContext();

@@ -10,9 +10,12 @@
  *   frozen one (main thread busy, channel still open) when its heartbeats
  *   stop (3 s). Both times are measured and printed.
  * - A poison task: the harness closes whatever tab runs the task named
- *   'poison' (standing in for a task that crashes its tab, e.g. by running
- *   it out of memory — a Web Worker cannot close its own tab, and an endless
- *   loop in a Web Worker does not kill the tab). After three tabs died
+ *   'poison', standing in for a task that crashes its tab, e.g. by running
+ *   it out of memory (a Web Worker cannot close its own tab, and an endless
+ *   loop in a Web Worker does not kill the tab). A closing tab says goodbye
+ *   without a handover, which counts like a crash.
+ * - Graceful leave (the leave button): objects only the leaving tab holds are
+ *   copied to other workers first, so nothing is recomputed. After three tabs died
  *   running it, it fails with ERR_TASK_KILLED_WORKERS, and the rest of the
  *   job completes on the tab that is left.
  */
@@ -143,4 +146,40 @@ test('a task whose tab dies each time it runs fails with ERR_TASK_KILLED_WORKERS
   expect(result.error?.code).toBe('ERR_TASK_KILLED_WORKERS');
   expect(result.sum).toBe(Array.from({ length: 60 }, (_, i) => i * i).reduce((a, b) => a + b, 0));
   expect(await workerCount(c)).toBe(1);
+});
+
+test('a worker that leaves hands its only copies over to other workers first, so nothing is recomputed', async () => {
+  const logs: string[] = [];
+  remade = [];
+  const c = (local = await cluster({
+    workers: 3,
+    slotsPerWorker: 1,
+    workerQuery: (i) => `resources=w${i}:1`,
+    onLog: (_source, text) => {
+      if (text.includes('again to remake')) remade.push(text);
+      if (text.includes('handed over')) logs.push(text);
+    },
+  }));
+  const made = await c.runJob(`export default async (cluster) => {
+    const make = cluster.remote((n) => { const a = new Float64Array(n); for (let i = 0; i < n; i++) a[i] = i % 1000; return a; }, { name: 'make', resources: { custom: { w3: 1 } } });
+    globalThis.__kept = [make(1024 * 1024), make(512 * 1024)];
+    await cluster.wait(globalThis.__kept, { numReturns: 2 });
+    return 'made';
+  };`);
+  expect(made).toMatchObject({ ok: true, result: 'made' });
+  const t0 = performance.now();
+  await c.workers[2]!.evaluate(() => window.shoalWorker!.leave());
+  await c.coordinator.waitForFunction(() => window.shoalCoordinator!.workers().length === 2, undefined, { polling: 10, timeout: 15_000 });
+  const leaveMs = performance.now() - t0;
+  const outcome = await c.runJob(`export default async (cluster) => {
+    const sum = cluster.remote((a) => { let s = 0; for (let i = 0; i < a.length; i++) s += a[i]; return [a.length, s]; }, { name: 'sum' });
+    return cluster.get(globalThis.__kept.map((ref) => sum(ref)));
+  };`);
+  expect(outcome.ok, JSON.stringify(outcome)).toBe(true);
+  const expected = (n: number) => [n, Array.from({ length: n }, (_, i) => i % 1000).reduce((a, b) => a + b, 0)];
+  expect((outcome as { result: unknown }).result).toEqual([expected(1024 * 1024), expected(512 * 1024)]);
+  console.log(`[faults] graceful leave with 12 MiB handed over: ${leaveMs.toFixed(0)} ms; ${logs.join('; ')}`);
+  expect(logs.some((line) => line.includes('2 object(s) handed over'))).toBe(true);
+  expect(remade).toEqual([]);
+  await expect.poll(() => c.workers[2]!.evaluate(() => window.shoalWorker!.status().connection)).toBe('left');
 });

@@ -7,6 +7,7 @@
  */
 import { expect, test } from '@playwright/test';
 import { openGpuPage, type GpuPage } from '../bench/gpu-page.ts';
+import { example } from './helpers.ts';
 
 let gpu: GpuPage;
 
@@ -117,6 +118,17 @@ test('device loss: the call in flight and later calls reject with ERR_GPU_LOST; 
   expect(lost.after.code).toBe('ERR_GPU_LOST');
   expect(lost.state.status).toBe('lost');
   expect(lost.reacquiredSum).toBe(6);
+});
+
+test('the GPU examples run against ctx.gpu (a stand-in cluster in the Web Worker)', async () => {
+  const matmul = await value<{ result: Record<string, unknown>; options: unknown[]; tasks: number }>('worker', 'example', { source: example('gpu-matmul.js') });
+  expect(matmul.options).toEqual([{ resources: { gpu: 1 } }]);
+  expect(matmul.tasks).toBe(6);
+  expect(matmul.result).toMatchObject({ M: 768, N: 640, K: 512, tasks: 6, adapters: ['swiftshader'], checked: 64 });
+  expect(matmul.result['relError']).toBeLessThan(1e-3);
+  const mandelbrot = await value<{ result: Record<string, unknown>; tasks: number }>('worker', 'example', { source: example('mandelbrot.js') });
+  expect(mandelbrot.tasks).toBe(12);
+  expect(mandelbrot.result).toMatchObject({ width: 640, height: 480, tiles: 12, rgba: { typedArray: 'Uint8ClampedArray', length: 640 * 480 * 4 } });
 });
 
 test('measureDevice takes under a second and reports both figures', async () => {

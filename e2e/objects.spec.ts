@@ -160,18 +160,20 @@ test('a corrupted chunk is detected by its checksum and fetched again', async ()
   expect(corrupted).toBe(0); // the hook fired
 });
 
-test('when the only holder is gone, get fails with ERR_OBJECT_LOST and the cluster keeps going', async () => {
+test('when the only holder of an object a task put is gone, get fails with ERR_OBJECT_LOST and the cluster keeps going', async () => {
+  // A task's put cannot be recomputed (no lineage); a task's result would be remade instead (see faults.spec.ts).
   const made = await run(`
-    const ref = cluster.remote(() => new Float64Array(1024 * 1024).fill(3), { name: 'orphan', ...${on(3)} })();
-    await cluster.wait([ref]);
-    globalThis.__orphan = ref;
+    const ref = cluster.remote((ctx) => [ctx.put(new Float64Array(1024 * 1024).fill(3))], { name: 'orphan', ...${on(3)} })();
+    const [inner] = await cluster.get(ref);
+    globalThis.__orphan = inner;
+    globalThis.__outer = ref;
     return 'made';`);
   expect(made).toMatchObject({ ok: true, result: 'made' });
   await local.workers[2]!.close();
   await expect.poll(() => local.coordinator.evaluate(() => window.shoalCoordinator!.workers().length)).toBe(2);
   const outcome = await run(`
     try { await cluster.get(globalThis.__orphan); return 'no error'; } catch (e) { return { code: e.code, message: e.message }; }`);
-  expect(outcome).toMatchObject({ ok: true, result: { code: 'ERR_OBJECT_LOST', message: expect.stringMatching(/lost/) } });
+  expect(outcome).toMatchObject({ ok: true, result: { code: 'ERR_OBJECT_LOST', message: expect.stringMatching(/lost.*cannot be recomputed/) } });
   expect(await run(`return cluster.get(cluster.remote((x) => x + 1)(41));`)).toMatchObject({ ok: true, result: 42 });
 });
 

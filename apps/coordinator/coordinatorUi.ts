@@ -72,9 +72,12 @@ export function createCoordinatorUi(): CoordinatorUi {
     dashboard.endLive();
     runner.running(false, `${record.state} in ${outcome.elapsedMs} ms`);
     if (!dashboard.viewing) runner.result(outcome);
-    void saveJobs([record])
-      .then(() => history.refresh())
-      .catch((error) => console.warn(`[shoal] could not save the job's history: ${error instanceof Error ? error.message : String(error)}`));
+    // Saved a moment later, in a task of its own: cloning a big job's events into IndexedDB takes a while.
+    setTimeout(() => {
+      saveJobs([record])
+        .then(() => history.refresh())
+        .catch((error) => console.warn(`[shoal] could not save the job's history: ${error instanceof Error ? error.message : String(error)}`));
+    }, 50);
   }
 
   const logLine = (line: RecordedLog): void => {
@@ -88,7 +91,11 @@ export function createCoordinatorUi(): CoordinatorUi {
     attach(next) {
       coordinator = next;
       jobs = createJobControl(next, { started: onStarted, ended: onEnded });
-      const redraw = throttled(() => workers.update(next.workers(), next.plane.traffic()), 250);
+      const redraw = throttled(() => {
+        const present = next.workers();
+        workers.update(present, next.plane.traffic());
+        dashboard.workersSeen(present);
+      }, 250);
       next.on('workersChanged', redraw);
       // "Last heard" ages even when nothing changes.
       setInterval(redraw, 1_000);

@@ -29,6 +29,8 @@ export interface Dashboard {
   /** A live job starts: a fresh model with lanes for `workers`. Shows it. */
   startLive(jobId: string, workers: WorkerSummary[]): void;
   endLive(): void;
+  /** Workers present now: ones the live job has not seen get their lanes. */
+  workersSeen(workers: WorkerSummary[]): void;
   feed(event: TaskEvent): void;
   log(line: RecordedLog): void;
   /** Rebuilds a recorded job and shows it; returns its outcome for the result view. */
@@ -132,10 +134,18 @@ export function createDashboard(onViewChange: (record: JobRecord | null) => void
       if (timer !== null) clearInterval(timer);
       timer = null;
       if (shown !== live) return;
+      // The final redraws are split over a few tasks, so none blocks the page for long.
       stream.setLive(false);
       progress.setLive(false);
-      dag.setLive(false);
-      tick(true);
+      setTimeout(() => {
+        if (shown !== live) return;
+        logs.update();
+        errors.update();
+        setTimeout(() => shown === live && dag.setLive(false), 0);
+      }, 0);
+    },
+    workersSeen(workers) {
+      for (const worker of workers) if (!live.workerLanes.has(worker.peerId)) live.addWorker(worker.peerId, worker.caps?.slots ?? 1, worker.name);
     },
     feed(event) {
       live.apply(event);
@@ -172,6 +182,7 @@ export function createDashboard(onViewChange: (record: JobRecord | null) => void
         liveJobId,
         running,
         streamBars: stream.drawnBars(),
+        streamRuns: { kept: shown.bars.length, dropped: shown.barsDropped },
         lanes: shown.lanes.length,
         progress: progressRows,
         dag: dag.snapshot(),

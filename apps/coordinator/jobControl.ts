@@ -75,8 +75,22 @@ export function createJobControl(coordinator: Coordinator, hooks: JobHooks): Job
       const outcome = await Promise.race([job, cancelledOutcome]);
       current = null;
       const record = recorder.finish(outcome, cancelled ? 'cancelled' : undefined);
+      if (label === 'job') record.label = labelFromTasks(record);
       hooks.ended(record, outcome);
       return outcome;
     },
   };
+}
+
+/** A name for a job that came without one: its first task names, e.g. "job: square, sum, total, …". */
+function labelFromTasks(record: JobRecord): string {
+  const names = new Set<string>();
+  for (const event of record.events) {
+    if (event.kind !== 'submitted') continue;
+    names.add(event.name);
+    if (names.size > 3) break;
+  }
+  if (names.size === 0) return 'job (no tasks)';
+  const shown = [...names].slice(0, 3).join(', ');
+  return `job: ${shown}${names.size > 3 ? ', …' : ''}`;
 }

@@ -71,6 +71,8 @@ const redraw = throttled(() => void show());
 
 async function main(): Promise<void> {
   byId('leave').addEventListener('click', () => runtime?.leave());
+  // Closing the tab: no time to hand objects over; say goodbye at once, so recovery starts now.
+  addEventListener('pagehide', () => runtime?.leave({ handover: false }));
   if (!room) {
     status = { ...status, connection: 'failed' };
     await show();

@@ -41,6 +41,8 @@ export class Metrics {
   readonly upgradesRefused: Labelled = new Map();
   /** Rooms created through `POST /rooms` or `createRoom()`. */
   roomsCreated = 0;
+  /** Messages whose handling threw (answered ERR_INTERNAL): should stay 0. */
+  internalErrors = 0;
 
   get rejected(): number {
     let total = 0;
@@ -75,6 +77,7 @@ export class Metrics {
     metric('shoal_signaling_drops_total', 'counter', 'Sockets closed by the server, by reason.', this.drops, 'reason');
     metric('shoal_signaling_upgrades_refused_total', 'counter', 'WebSocket upgrades refused, by reason.', this.upgradesRefused, 'reason');
     metric('shoal_signaling_rooms_created_total', 'counter', 'Rooms created (POST /rooms or createRoom).', this.roomsCreated);
+    metric('shoal_signaling_internal_errors_total', 'counter', 'Client messages whose handling failed in the server (a bug).', this.internalErrors);
     metric('process_resident_memory_bytes', 'gauge', 'Resident set size in bytes.', memory.rss);
     metric('nodejs_heap_used_bytes', 'gauge', 'V8 heap in use, in bytes.', memory.heapUsed);
     return `${out.join('\n')}\n`;

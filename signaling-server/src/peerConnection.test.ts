@@ -113,6 +113,7 @@ describe('PeerConnection', () => {
     expect(() => a.connection.onFrame(frame({ type: 'signal', to: 'x', data: {} }), false)).not.toThrow();
     expect(a.socket.sent.at(-1)).toMatchObject({ type: 'error', code: 'ERR_INTERNAL' });
     expect(events).toContainEqual(expect.objectContaining({ event: 'internalError' }));
+    expect(ctx.metrics.internalErrors).toBe(1);
   });
 
   it('ignores frames after close, and close is idempotent', () => {

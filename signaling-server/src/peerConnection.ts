@@ -117,6 +117,7 @@ export class PeerConnection {
       metrics.messagesHandled += 1;
       this.#handle(parsed.value);
     } catch (error) {
+      this.#ctx.metrics.internalErrors += 1;
       this.#ctx.log({ event: 'internalError', where: 'onFrame', ...this.#who(), error: describeError(error) });
       this.send({ type: 'error', code: 'ERR_INTERNAL', message: 'the server failed to handle that message' });
     }

@@ -44,6 +44,8 @@ export interface ServerStats {
   rejections: Record<string, number>;
   /** Sockets the server closed, by reason (`unauthorized`, `rate limit`, `bad messages`, `backpressure`, `heartbeat`, `join timeout`, `shutdown`). */
   drops: Record<string, number>;
+  /** Messages whose handling threw inside the server (answered ERR_INTERNAL); anything but 0 is a bug. */
+  internalErrors: number;
 }
 
 export interface RunningServer {
@@ -203,6 +205,7 @@ export async function startSignalingServer(options: ServerOptions = {}): Promise
     messagesOut: metrics.messagesOut,
     rejections: Object.fromEntries(metrics.rejections),
     drops: Object.fromEntries(metrics.drops),
+    internalErrors: metrics.internalErrors,
   });
 
   return {

@@ -9,7 +9,7 @@
  * Past `maxNodes` the graph is grouped: one node per task name, edges summed
  * between names, edges within a name counted on the node.
  */
-import type { JobModel, TaskState, TaskView } from './jobModel.ts';
+import type { JobModel, TaskState } from './jobModel.ts';
 
 export interface StateCounts {
   queued: number;
@@ -61,7 +61,27 @@ export function groupState(counts: StateCounts): TaskState {
 }
 
 export function buildDag(model: JobModel, maxNodes = 200): DagGraph {
-  return model.tasks.size > maxNodes ? grouped(model) : ungrouped(model);
+  return model.tasks.size > maxNodes ? new GroupedDag(model).build() : ungrouped(model);
+}
+
+/**
+ * Builds the graph again and again as a job grows, cheaply: grouped, it only
+ * reads the tasks submitted since the last build, and takes the counts from
+ * the model's per-name figures, so a build costs O(new tasks + names).
+ */
+export class DagBuilder {
+  private grouped: GroupedDag | null = null;
+
+  constructor(
+    private readonly model: JobModel,
+    private readonly maxNodes = 200,
+  ) {}
+
+  build(): DagGraph {
+    if (this.model.tasks.size <= this.maxNodes) return ungrouped(this.model);
+    this.grouped ??= new GroupedDag(this.model);
+    return this.grouped.build();
+  }
 }
 
 function ungrouped(model: JobModel): DagGraph {
@@ -88,42 +108,63 @@ function ungrouped(model: JobModel): DagGraph {
   return { mode: 'tasks', nodes, edges };
 }
 
-function grouped(model: JobModel): DagGraph {
-  const groups = new Map<string, DagNode>();
-  const edges = new Map<string, DagEdge>();
-  const groupOf = (task: TaskView): DagNode => {
-    const id = groupId(task.name);
-    let node = groups.get(id);
-    if (!node) groups.set(id, (node = { id, label: task.name, kind: 'group', state: 'done', counts: { queued: 0, running: 0, done: 0, failed: 0 }, innerEdges: 0 }));
+class GroupedDag {
+  private readonly groups = new Map<string, DagNode>();
+  private readonly edges = new Map<string, DagEdge>();
+  private seen = 0;
+  private objects = 0;
+
+  constructor(private readonly model: JobModel) {}
+
+  build(): DagGraph {
+    const { model } = this;
+    for (; this.seen < model.order.length; this.seen++) {
+      const task = model.order[this.seen]!;
+      const node = this.groupOf(task.name);
+      for (const dep of new Set(task.deps)) {
+        const producer = model.producerOf(dep);
+        if (producer) {
+          this.link(this.groupOf(producer.name), node, false);
+        } else {
+          let objects = this.groups.get(OBJECTS_GROUP);
+          if (!objects) this.groups.set(OBJECTS_GROUP, (objects = { id: OBJECTS_GROUP, label: 'put objects', kind: 'object', state: 'done', counts: { queued: 0, running: 0, done: 0, failed: 0 }, innerEdges: 0 }));
+          this.objects++;
+          this.link(objects, node, false);
+        }
+      }
+      const parent = task.parentTaskId ? model.tasks.get(task.parentTaskId) : undefined;
+      if (parent) this.link(this.groupOf(parent.name), node, true);
+    }
+    const nodes: DagNode[] = [];
+    for (const node of this.groups.values()) {
+      if (node.kind === 'group') {
+        const stats = model.names.get(node.label);
+        const counts = stats
+          ? { queued: stats.submitted - stats.running - stats.done - stats.failed, running: stats.running, done: stats.done, failed: stats.failed }
+          : { queued: 0, running: 0, done: 0, failed: 0 };
+        nodes.push({ ...node, counts, state: groupState(counts) });
+      } else {
+        nodes.push({ ...node, counts: { queued: 0, running: 0, done: this.objects, failed: 0 } });
+      }
+    }
+    return { mode: 'groups', nodes, edges: [...this.edges.values()].map((edge) => ({ ...edge })) };
+  }
+
+  private groupOf(name: string): DagNode {
+    const id = groupId(name);
+    let node = this.groups.get(id);
+    if (!node) this.groups.set(id, (node = { id, label: name, kind: 'group', state: 'done', counts: { queued: 0, running: 0, done: 0, failed: 0 }, innerEdges: 0 }));
     return node;
-  };
-  const link = (from: DagNode, to: DagNode, spawned: boolean): void => {
+  }
+
+  private link(from: DagNode, to: DagNode, spawned: boolean): void {
     if (from === to) {
       from.innerEdges++;
       return;
     }
     const key = `${from.id}\u0000${to.id}\u0000${spawned}`;
-    const edge = edges.get(key);
+    const edge = this.edges.get(key);
     if (edge) edge.count++;
-    else edges.set(key, { from: from.id, to: to.id, count: 1, spawned });
-  };
-  for (const task of model.tasks.values()) {
-    const node = groupOf(task);
-    node.counts[task.state]++;
-    for (const dep of new Set(task.deps)) {
-      const producer = model.producerOf(dep);
-      if (producer) {
-        link(groupOf(producer), node, false);
-      } else {
-        let objects = groups.get(OBJECTS_GROUP);
-        if (!objects) groups.set(OBJECTS_GROUP, (objects = { id: OBJECTS_GROUP, label: 'put objects', kind: 'object', state: 'done', counts: { queued: 0, running: 0, done: 0, failed: 0 }, innerEdges: 0 }));
-        objects.counts.done++;
-        link(objects, node, false);
-      }
-    }
-    const parent = task.parentTaskId ? model.tasks.get(task.parentTaskId) : undefined;
-    if (parent) link(groupOf(parent), node, true);
+    else this.edges.set(key, { from: from.id, to: to.id, count: 1, spawned });
   }
-  for (const node of groups.values()) if (node.kind === 'group') node.state = groupState(node.counts);
-  return { mode: 'groups', nodes: [...groups.values()], edges: [...edges.values()] };
 }

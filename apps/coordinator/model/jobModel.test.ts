@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { TaskEvent } from '@shoal/client';
-import { buildDag } from './dagModel.ts';
+import { DagBuilder, buildDag } from './dagModel.ts';
 import { JobModel } from './jobModel.ts';
 
 const failure = (taskId: string, name: string, code: string, workerId: string | null, t: number): TaskEvent => ({
@@ -45,34 +45,53 @@ describe('JobModel', () => {
     expect(model.tasks.get('c')!.error!.remoteStack).toContain('shoal-task/load.js:2:9');
   });
 
-  it('gives concurrent runs on one worker separate lanes, and frees them', () => {
+  it('puts overlapping runs of one worker on separate lanes', () => {
     const model = new JobModel();
     model.addWorker('w1', 2, 'one');
     model.addWorker('w2', 1, 'two');
     for (const event of smallJob()) model.apply(event);
     expect(model.lanes.map((lane) => lane.workerId)).toEqual(['w1', 'w1', 'w2']);
+    // a ran 4–12 and c until 14: both on w1, so on its two lanes.
     expect(model.tasks.get('a')!.lane).not.toBe(model.tasks.get('c')!.lane);
-    expect(model.lanes.every((lane) => lane.taskId === null)).toBe(true);
+    expect(model.inflight.get('w1')!.size).toBe(0);
     // Three runs made bars: a and b done, c failed; d never ran.
     expect(model.bars.map((bar) => [bar.taskId, bar.outcome])).toEqual([['a', 'done'], ['c', 'failed'], ['b', 'done']]);
     const b = model.bars.find((bar) => bar.taskId === 'b')!;
     // The run is the worker's 5 ms at the end; before it, the 100-byte fetch.
-    expect([b.dispatchedAt, b.runStart, b.end, b.fetchBytes]).toEqual([13, 15, 20, 100]);
+    expect([b.from, b.runStart, b.end, b.fetchBytes]).toEqual([13, 15, 20, 100]);
     expect(model.workerTallies.get('w2')).toMatchObject({ fetchedBytes: 100, producedBytes: 8, tasks: 1 });
   });
 
-  it('adds a lane when a worker runs more tasks than its slots, and ends a retried run', () => {
+  it('keeps a one-slot worker on one lane when tasks queue there, placing runs where they really ran', () => {
     const model = new JobModel();
     model.addWorker('w1', 1);
-    model.apply({ kind: 'submitted', t: 0, taskId: 'x', name: 'x', deps: [], parentTaskId: null });
-    model.apply({ kind: 'submitted', t: 0, taskId: 'y', name: 'y', deps: [], parentTaskId: null });
-    model.apply({ kind: 'dispatched', t: 1, taskId: 'x', workerId: 'w1', attempt: 1, fetchBytes: 0 });
-    model.apply({ kind: 'dispatched', t: 1, taskId: 'y', workerId: 'w1', attempt: 1, fetchBytes: 0 });
+    for (const id of ['x', 'y', 'z']) {
+      model.apply({ kind: 'submitted', t: 0, taskId: id, name: 'n', deps: [], parentTaskId: null });
+      model.apply({ kind: 'dispatched', t: 1, taskId: id, workerId: 'w1', attempt: 1, fetchBytes: 0 });
+    }
+    expect([...model.inflight.get('w1')!]).toEqual(['x', 'y', 'z']);
+    model.apply({ kind: 'finished', t: 11, taskId: 'x', workerId: 'w1', durationMs: 10, bytes: 1 });
+    model.apply({ kind: 'finished', t: 21, taskId: 'y', workerId: 'w1', durationMs: 10, bytes: 1 });
+    model.apply({ kind: 'finished', t: 31, taskId: 'z', workerId: 'w1', durationMs: 10, bytes: 1 });
+    expect(model.lanes).toHaveLength(1);
+    expect(model.bars.map((bar) => [bar.from, bar.runStart, bar.end])).toEqual([[1, 1, 11], [11, 11, 21], [21, 21, 31]]);
+  });
+
+  it('adds lanes for overlapping runs of a worker whose slots are unknown, and ends a retried run', () => {
+    const model = new JobModel();
+    for (const id of ['x', 'y', 'z']) {
+      model.apply({ kind: 'submitted', t: 0, taskId: id, name: id, deps: [], parentTaskId: null });
+      model.apply({ kind: 'dispatched', t: 1, taskId: id, workerId: 'w1', attempt: 1, fetchBytes: 0 });
+    }
+    model.apply({ kind: 'finished', t: 20, taskId: 'y', workerId: 'w1', durationMs: 19, bytes: 1 });
+    model.apply({ kind: 'finished', t: 25, taskId: 'x', workerId: 'w1', durationMs: 20, bytes: 1 });
     expect(model.lanes).toHaveLength(2);
-    model.apply({ kind: 'dispatched', t: 5, taskId: 'x', workerId: 'w1', attempt: 2, fetchBytes: 0 });
-    expect(model.bars).toEqual([expect.objectContaining({ taskId: 'x', outcome: 'retried', end: 5 })]);
-    expect(model.names.get('x')).toMatchObject({ running: 1 });
-    expect(model.tasks.get('x')!.attempt).toBe(2);
+    // z is sent again (its first run threw, with retryExceptions): that run ends as 'retried'.
+    model.apply({ kind: 'dispatched', t: 30, taskId: 'z', workerId: 'w1', attempt: 2, fetchBytes: 0 });
+    expect(model.bars.map((bar) => [bar.taskId, bar.outcome])).toEqual([['y', 'done'], ['x', 'done'], ['z', 'retried']]);
+    expect(model.names.get('z')).toMatchObject({ running: 1 });
+    expect(model.tasks.get('z')!.attempt).toBe(2);
+    expect([...model.inflight.get('w1')!]).toEqual(['z']);
   });
 
   it('keeps at most maxBars bars, numbered so views can draw only new ones', () => {
@@ -126,5 +145,25 @@ describe('buildDag', () => {
       ['group:map', 'group:reduce', 30],
     ]);
     expect(grouped.nodes.find((node) => node.label === 'map')!.counts.queued).toBe(30);
+  });
+
+  it('builds the grouped graph incrementally, with counts from the model', () => {
+    const model = new JobModel();
+    const builder = new DagBuilder(model, 10);
+    const submit = (from: number, to: number) => {
+      for (let i = from; i < to; i++) model.apply({ kind: 'submitted', t: 0, taskId: `m${i}`, name: i % 2 ? 'odd' : 'even', deps: i > 0 ? [`m${i - 1}`] : ['put-1'], parentTaskId: null });
+    };
+    submit(0, 20);
+    expect(builder.build()).toEqual(buildDag(model, 10));
+    submit(20, 50);
+    model.apply({ kind: 'dispatched', t: 1, taskId: 'm3', workerId: 'w', attempt: 1, fetchBytes: 0 });
+    const grown = builder.build();
+    expect(grown).toEqual(buildDag(model, 10));
+    expect(grown.nodes.find((node) => node.label === 'odd')!.counts).toEqual({ queued: 24, running: 1, done: 0, failed: 0 });
+    expect(grown.edges.map((edge) => [edge.from, edge.to, edge.count])).toEqual([
+      ['objects:put', 'group:even', 1],
+      ['group:even', 'group:odd', 25],
+      ['group:odd', 'group:even', 24],
+    ]);
   });
 });

@@ -7,18 +7,25 @@
  *                                              └─ failed ───▶ failed
  *   (a failed input fails its dependents without a dispatch)
  *
- * Every running task holds a *lane*: one slot of one worker. Lanes are made
- * per worker as they are needed (a worker's `slots` up front when known), so a
- * task lent a blocked task's slot simply gets one more lane. A finished or
- * failed run becomes a *bar* on its lane. Bars are kept in arrival order, at
- * most `maxBars` (the oldest are dropped first, counted in `barsDropped`), and
- * numbered by `seq` so a view can draw only the bars it has not drawn yet.
+ * A *lane* is one task slot of one worker. The coordinator sends a worker
+ * more tasks than it has slots (they queue there), so a dispatch is not a
+ * start: a run is placed when it ends, at `end - durationMs` (the worker's own
+ * measure), on the lane of its worker that fell free last before that. A
+ * worker has `slots` lanes when they are known (`addWorker`); otherwise lanes
+ * are added while runs overlap, up to 16. A finished or failed run becomes a
+ * *bar*. Bars are kept in arrival order, at most `maxBars` (the oldest are
+ * dropped first, counted in `barsDropped`), and numbered by `seq` so a view
+ * can draw only the bars it has not drawn yet. Tasks sent to a worker and not
+ * yet back are its `inflight` set, in the order they were sent.
  *
  * `apply` is O(1) per event: the coordinator calls it for every task step.
  */
 import type { RecordedLog, TaskEvent } from '@shoal/client';
 
 export type TaskState = 'queued' | 'running' | 'done' | 'failed';
+/** Runs measured on the worker but timed on the coordinator may seem to overlap by this much on one slot. */
+const LANE_SLACK_MS = 3;
+const MAX_UNKNOWN_LANES = 16;
 type FailedEvent = Extract<TaskEvent, { kind: 'failed' }>;
 
 export interface TaskView {
@@ -39,7 +46,7 @@ export interface TaskView {
   bytes: number | null;
   error: FailedEvent['error'] | null;
   args: string | null;
-  /** The lane it runs on, or ran on last; -1 if it never ran. */
+  /** The lane its last run was drawn on; -1 until a run ended. */
   lane: number;
 }
 
@@ -47,8 +54,8 @@ export interface Lane {
   workerId: string;
   /** 0-based slot within its worker. */
   slot: number;
-  /** The task on it now, if any. */
-  taskId: string | null;
+  /** When its last run ended (0 before any). */
+  lastEnd: number;
 }
 
 export interface Bar {
@@ -56,8 +63,9 @@ export interface Bar {
   taskId: string;
   nameIndex: number;
   lane: number;
-  dispatchedAt: number;
-  /** When the run began: `end - durationMs` for finished runs, else the dispatch. */
+  /** When it could start on its lane: the later of its dispatch and the lane's previous run's end. Before `runStart` it fetched inputs or waited. */
+  from: number;
+  /** When the run began: `end - durationMs` for finished runs; for others, `from`. */
   runStart: number;
   end: number;
   fetchBytes: number;
@@ -95,6 +103,8 @@ export interface JobModelOptions {
 
 export class JobModel {
   readonly tasks = new Map<string, TaskView>();
+  /** The tasks in the order they were submitted. */
+  readonly order: TaskView[] = [];
   readonly names = new Map<string, NameStats>();
   readonly lanes: Lane[] = [];
   readonly workerLanes = new Map<string, number[]>();
@@ -102,6 +112,10 @@ export class JobModel {
   /** Worker display names, when known (recorded or live). */
   readonly workerNames = new Map<string, string>();
   readonly running = new Set<string>();
+  /** Tasks sent to each worker and not back yet, in the order they were sent. */
+  readonly inflight = new Map<string, Set<string>>();
+  /** Slots per worker, where known: its lanes are capped there. */
+  private readonly slots = new Map<string, number>();
   readonly failures: TaskView[] = [];
   readonly logs: RecordedLog[] = [];
   bars: Bar[] = [];
@@ -128,6 +142,7 @@ export class JobModel {
   /** Makes `slots` lanes for a worker up front, so its rows exist before its first task. */
   addWorker(workerId: string, slots: number, name?: string | null): void {
     if (name) this.workerNames.set(workerId, name);
+    this.slots.set(workerId, Math.max(1, slots));
     const lanes = this.lanesOf(workerId);
     while (lanes.length < slots) this.addLane(workerId, lanes);
   }
@@ -206,7 +221,7 @@ export class JobModel {
 
   private submitted(event: Extract<TaskEvent, { kind: 'submitted' }>): void {
     this.structure++;
-    this.tasks.set(event.taskId, {
+    const task: TaskView = {
       id: event.taskId,
       name: event.name,
       deps: event.deps,
@@ -223,7 +238,9 @@ export class JobModel {
       error: null,
       args: null,
       lane: -1,
-    });
+    };
+    this.tasks.set(event.taskId, task);
+    this.order.push(task);
     this.statsOf(event.name).submitted++;
   }
 
@@ -233,7 +250,7 @@ export class JobModel {
     const stats = this.statsOf(task.name);
     if (task.state === 'running') {
       // A retry (the run threw with retryExceptions, or its worker went away): end that run's bar.
-      this.endRun(task, task.dispatchedAt ?? event.t, event.t, 'retried');
+      this.endRun(task, null, event.t, 'retried');
       stats.running--;
     }
     task.state = 'running';
@@ -241,8 +258,10 @@ export class JobModel {
     task.attempt = event.attempt;
     task.dispatchedAt = event.t;
     task.fetchBytes = event.fetchBytes;
-    task.lane = this.takeLane(event.workerId, task.id);
     this.running.add(task.id);
+    let inflight = this.inflight.get(event.workerId);
+    if (!inflight) this.inflight.set(event.workerId, (inflight = new Set()));
+    inflight.add(task.id);
     stats.running++;
     const tally = this.tallyOf(event.workerId, event.t);
     tally.fetchedBytes += event.fetchBytes;
@@ -266,7 +285,7 @@ export class JobModel {
     const tally = this.tallyOf(event.workerId, event.t);
     tally.producedBytes += event.bytes;
     tally.tasks++;
-    this.endRun(task, Math.max(task.dispatchedAt ?? event.t, event.t - event.durationMs), event.t, 'done');
+    this.endRun(task, event.t - event.durationMs, event.t, 'done');
   }
 
   private failed(event: FailedEvent): void {
@@ -275,7 +294,7 @@ export class JobModel {
     const stats = this.statsOf(task.name);
     if (task.state === 'running') {
       stats.running--;
-      this.endRun(task, task.dispatchedAt ?? event.t, event.t, 'failed');
+      this.endRun(task, null, event.t, 'failed');
     }
     stats.failed++;
     task.state = 'failed';
@@ -286,19 +305,28 @@ export class JobModel {
     this.failures.push(task);
   }
 
-  private endRun(task: TaskView, runStart: number, end: number, outcome: Bar['outcome']): void {
+  /** Ends a task's run and draws it as a bar; `runStart` null when unmeasured. */
+  private endRun(task: TaskView, runStart: number | null, end: number, outcome: Bar['outcome']): void {
     task.endedAt = end;
     this.running.delete(task.id);
-    const lane = this.lanes[task.lane];
-    if (lane && lane.taskId === task.id) lane.taskId = null;
-    if (task.lane < 0) return;
+    const workerId = task.workerId;
+    if (workerId === null || task.dispatchedAt === null) return;
+    this.inflight.get(workerId)?.delete(task.id);
+    const dispatched = task.dispatchedAt;
+    const lanes = this.lanesOf(workerId);
+    const start = Math.max(dispatched, runStart ?? Math.min(...lanes.map((index) => this.lanes[index]!.lastEnd), end));
+    const laneIndex = this.pickLane(workerId, lanes, start);
+    const lane = this.lanes[laneIndex]!;
+    const from = Math.min(start, Math.max(dispatched, lane.lastEnd));
+    lane.lastEnd = Math.max(lane.lastEnd, end);
+    task.lane = laneIndex;
     this.bars.push({
       seq: this.nextSeq++,
       taskId: task.id,
       nameIndex: this.statsOf(task.name).index,
-      lane: task.lane,
-      dispatchedAt: task.dispatchedAt ?? runStart,
-      runStart,
+      lane: laneIndex,
+      from,
+      runStart: start,
       end,
       fetchBytes: task.fetchBytes,
       outcome,
@@ -310,22 +338,26 @@ export class JobModel {
     }
   }
 
-  private takeLane(workerId: string, taskId: string): number {
-    const lanes = this.lanesOf(workerId);
+  /**
+   * The lane for a run starting at `start`: of the lanes free by then (within
+   * a little clock slack), the one freed last; else a new lane while the
+   * worker has fewer than its slots (16 when unknown); else the one freed first.
+   */
+  private pickLane(workerId: string, lanes: number[], start: number): number {
+    let best = -1;
+    let earliest = -1;
     for (const index of lanes) {
-      const lane = this.lanes[index]!;
-      if (lane.taskId === null) {
-        lane.taskId = taskId;
-        return index;
-      }
+      const lastEnd = this.lanes[index]!.lastEnd;
+      if (lastEnd <= start + LANE_SLACK_MS && (best < 0 || lastEnd > this.lanes[best]!.lastEnd)) best = index;
+      if (earliest < 0 || lastEnd < this.lanes[earliest]!.lastEnd) earliest = index;
     }
-    const index = this.addLane(workerId, lanes);
-    this.lanes[index]!.taskId = taskId;
-    return index;
+    if (best >= 0) return best;
+    if (lanes.length < (this.slots.get(workerId) ?? MAX_UNKNOWN_LANES)) return this.addLane(workerId, lanes);
+    return earliest;
   }
 
   private addLane(workerId: string, lanes: number[]): number {
-    this.lanes.push({ workerId, slot: lanes.length, taskId: null });
+    this.lanes.push({ workerId, slot: lanes.length, lastEnd: 0 });
     lanes.push(this.lanes.length - 1);
     this.laneVersion++;
     return this.lanes.length - 1;

@@ -10,11 +10,27 @@
 import { Graph, layout } from '@dagrejs/dagre';
 import { h, render } from '../../dom.ts';
 import { STATE_COLOURS } from '../format.ts';
-import { buildDag, type DagGraph, type DagNode } from '../model/dagModel.ts';
+import { DagBuilder, type DagGraph, type DagNode } from '../model/dagModel.ts';
 import type { JobModel } from '../model/jobModel.ts';
 
 const SVG = 'http://www.w3.org/2000/svg';
 const RELAYOUT_MS = 1_500;
+/** The box's height in CSS px (.dag svg's max-height). */
+const MAX_HEIGHT = 496;
+
+type Laid = Graph<{ rankdir: string; nodesep: number; ranksep: number; marginx: number; marginy: number; width?: number; height?: number }, { width: number; height: number; x?: number; y?: number }, { points?: Array<{ x: number; y: number }> }>;
+
+/** Runs dagre over the graph's nodes (sized for their labels) and edges. */
+function layOut(graph: DagGraph, rankdir: 'LR' | 'TB'): Laid {
+  const grouped = graph.mode === 'groups';
+  const g: Laid = new Graph({ multigraph: false });
+  g.setGraph({ rankdir, nodesep: grouped ? 18 : 6, ranksep: grouped ? 60 : 30, marginx: 8, marginy: 8 });
+  g.setDefaultEdgeLabel(() => ({}));
+  for (const node of graph.nodes) g.setNode(node.id, { width: grouped ? 170 : Math.min(150, Math.max(56, 14 + node.label.length * 6.5)), height: grouped ? 46 : 22 });
+  for (const edge of graph.edges) if (edge.from !== edge.to) g.setEdge(edge.from, edge.to, {});
+  layout(g);
+  return g;
+}
 
 export type DagSelection = { kind: 'task'; taskId: string } | { kind: 'group'; name: string };
 
@@ -34,8 +50,9 @@ function s<K extends keyof SVGElementTagNameMap>(tag: K, attrs: Record<string, s
   return element;
 }
 
+/** What the layout depends on: grouped edges' counts are drawn as labels, so they count too. */
 function shape(graph: DagGraph): string {
-  return `${graph.mode}|${graph.nodes.length}|${graph.edges.length}`;
+  return `${graph.mode}|${graph.nodes.length}|${graph.edges.length}|${graph.mode === 'groups' ? graph.edges.reduce((sum, edge) => sum + edge.count, 0) : 0}`;
 }
 
 export function createDag(root: HTMLElement, onSelect: (selection: DagSelection) => void): DagView {
@@ -46,6 +63,7 @@ export function createDag(root: HTMLElement, onSelect: (selection: DagSelection)
   fit.addEventListener('change', () => canvas.classList.toggle('natural', !fit.checked));
 
   let model: JobModel | null = null;
+  let builder: DagBuilder | null = null;
   let live = false;
   let laidOut = '';
   let lastLayout = 0;
@@ -63,14 +81,18 @@ export function createDag(root: HTMLElement, onSelect: (selection: DagSelection)
       info.textContent = '';
       return;
     }
-    const g = new Graph<{ rankdir: string; nodesep: number; ranksep: number; marginx: number; marginy: number }, { width: number; height: number; x?: number; y?: number }, { points?: Array<{ x: number; y: number }> }>({ multigraph: false });
     const grouped = next.mode === 'groups';
-    g.setGraph({ rankdir: 'LR', nodesep: grouped ? 18 : 6, ranksep: grouped ? 60 : 36, marginx: 8, marginy: 8 });
-    g.setDefaultEdgeLabel(() => ({}));
-    for (const node of next.nodes) g.setNode(node.id, { width: grouped ? 170 : Math.min(150, Math.max(56, 14 + node.label.length * 6.5)), height: grouped ? 46 : 22 });
-    for (const edge of next.edges) if (edge.from !== edge.to) g.setEdge(edge.from, edge.to, {});
-    layout(g);
-    const size = g.graph() as { width?: number; height?: number };
+    // Left to right suits most jobs (fan-outs stack up); a long chain fits the box better top to bottom.
+    let g = layOut(next, 'LR');
+    const fits = (graph: typeof g) => {
+      const size = graph.graph();
+      return Math.min(1, (canvas.clientWidth || 700) / (size.width ?? 1), MAX_HEIGHT / (size.height ?? 1));
+    };
+    if (fits(g) < 0.6) {
+      const tall = layOut(next, 'TB');
+      if (fits(tall) > fits(g)) g = tall;
+    }
+    const size = g.graph();
     const width = Math.ceil(size.width ?? 100);
     const height = Math.ceil(size.height ?? 100);
     const svg = s('svg', { viewBox: `0 0 ${width} ${height}`, width, height, role: 'img', 'aria-label': `task graph: ${next.nodes.length} ${grouped ? 'groups' : 'nodes'}` });
@@ -154,9 +176,9 @@ export function createDag(root: HTMLElement, onSelect: (selection: DagSelection)
   }
 
   function update(force = false): void {
-    if (!model) return;
+    if (!model || !builder) return;
     if (!force && live && performance.now() - lastLayout < 500) return;
-    const next = buildDag(model);
+    const next = builder.build();
     if (shape(next) !== laidOut && (force || !live || performance.now() - lastLayout >= RELAYOUT_MS)) draw(next);
     else colour(next);
   }
@@ -164,6 +186,7 @@ export function createDag(root: HTMLElement, onSelect: (selection: DagSelection)
   return {
     show(next, isLive) {
       model = next;
+      builder = new DagBuilder(next);
       live = isLive;
       laidOut = '';
       highlighted = null;
@@ -182,7 +205,8 @@ export function createDag(root: HTMLElement, onSelect: (selection: DagSelection)
 function countsText(node: DagNode): string {
   const { done, failed, running, queued } = node.counts;
   if (node.kind === 'object') return `${done} object${done === 1 ? '' : 's'}`;
-  const parts = [`${done + failed + running + queued} tasks`, `${done} done`];
+  const total = done + failed + running + queued;
+  const parts = [`${total} task${total === 1 ? '' : 's'}`, `${done} done`];
   if (running) parts.push(`${running} running`);
   if (queued) parts.push(`${queued} queued`);
   if (failed) parts.push(`${failed} failed`);

@@ -35,8 +35,8 @@ export function createErrors(root: HTMLElement, onSelect: (taskId: string) => vo
       'article',
       { class: 'error', id: `error-${task.id}`, 'data-task': task.id },
       h(
-        'header',
-        {},
+        'div',
+        { class: 'error-head' },
         h('a', { href: '#', onclick: (event: Event) => (event.preventDefault(), onSelect(task.id)) }, `${task.name} ${task.id}`),
         h('span', { class: 'muted' }, ` on ${worker} · attempt ${task.attempt || '—'} · `),
         h('code', { class: 'bad' }, error.code),

@@ -30,7 +30,7 @@ function isTable(value: unknown): value is Array<Record<string, unknown>> {
 
 function cell(value: unknown): string {
   if (value === null || value === undefined) return '';
-  if (typeof value === 'number') return Number.isInteger(value) ? String(value) : value.toPrecision(6);
+  if (typeof value === 'number') return Number.isInteger(value) ? String(value) : String(Number(value.toPrecision(6)));
   if (typeof value === 'string') return value;
   return json(value, 200);
 }
@@ -75,7 +75,7 @@ export function showResult(target: HTMLElement, outcome: JobOutcome | null, note
     return render(target, h('pre', { class: 'bad' }, `${code}: ${message}${remote?.stack ? `\n\nRemote stack:\n${remote.stack}` : ''}`));
   }
   const value = outcome.result;
-  const caption = h('p', { class: 'muted' }, `done in ${outcome.elapsedMs} ms${note ? ` · ${note}` : ''}`);
+  const caption = note ? h('p', { class: 'muted' }, note) : null;
   if (isImage(value)) return render(target, image(value), caption);
   if (typeof value === 'string' && /^data:image\/(png|jpeg|gif|webp);base64,/.test(value)) return render(target, h('img', { src: value, class: 'result-image', alt: 'the job’s result' }), caption);
   if (isTable(value)) return render(target, table(value), caption);

@@ -45,7 +45,7 @@ export function createStream(root: HTMLElement, onSelect: (taskId: string) => vo
   const wrap = h('div', { class: 'stream-wrap' }, base, overlay);
   const legend = h('div', { class: 'legend' });
   const modeSelect = h('select', { 'aria-label': 'Time range' });
-  render(modeSelect, ...WINDOWS.map((ms) => h('option', { value: String(ms) }, `last ${duration(ms)}`)), h('option', { value: 'all' }, 'whole job'));
+  render(modeSelect, ...WINDOWS.map((ms) => h('option', { value: String(ms) }, `last ${ms < 60_000 ? `${ms / 1000} s` : `${ms / 60_000} min`}`)), h('option', { value: 'all' }, 'whole job'));
   modeSelect.value = '10000';
   render(root, h('div', { class: 'row stream-tools' }, legend, h('label', { class: 'muted' }, 'Show ', modeSelect)), wrap);
 
@@ -67,6 +67,8 @@ export function createStream(root: HTMLElement, onSelect: (taskId: string) => vo
   let needFull = true;
   let lastFull = 0;
   let counts: Record<string, number> = {};
+  /** Running tasks as drawn on the overlay, for clicks. */
+  let placed: Array<{ taskId: string; row: number; x0: number }> = [];
   const baseCtx = base.getContext('2d')!;
   const overCtx = overlay.getContext('2d')!;
 
@@ -109,7 +111,7 @@ export function createStream(root: HTMLElement, onSelect: (taskId: string) => vo
         rowLabels.push({ label: slot === 0 ? `${name} · ${slot}` : `· ${slot}`, first: slot === 0 });
       });
     }
-    laneH = Math.max(4, Math.min(16, Math.floor(MAX_PLOT_HEIGHT / Math.max(1, rowLabels.length))));
+    laneH = Math.max(4, Math.min(22, Math.floor(MAX_PLOT_HEIGHT / Math.max(1, rowLabels.length))));
     const wanted = AXIS + Math.max(1, rowLabels.length) * laneH + 2;
     if (wanted !== height) {
       height = wanted;
@@ -141,10 +143,10 @@ export function createStream(root: HTMLElement, onSelect: (taskId: string) => vo
   function drawBar(bar: Bar): void {
     const row = rowOf[bar.lane];
     if (row === undefined || !model) return;
-    const x0 = X(bar.dispatchedAt);
+    const x0 = X(bar.from);
     const xr = X(bar.runStart);
     const x1 = Math.max(X(bar.end), xr + 1);
-    if (x1 < GUTTER || x0 > width) return;
+    if (x1 < GUTTER - 1 || x0 > width + 1) return;
     const y = AXIS + row * laneH + 1;
     const bh = laneH - 2;
     if (bar.fetchBytes > 0) {
@@ -175,7 +177,8 @@ export function createStream(root: HTMLElement, onSelect: (taskId: string) => vo
     const start = model.firstT ?? end;
     if (mode === 'all') {
       t0 = start;
-      pxPerMs = plotW() / Math.max(50, end - start);
+      // A few pixels spare on the right, so the last runs are not on the edge.
+      pxPerMs = (plotW() - 6) / Math.max(50, end - start);
     } else {
       pxPerMs = plotW() / windowMs;
       t0 = Math.max(start, end - windowMs * 0.9);
@@ -222,7 +225,7 @@ export function createStream(root: HTMLElement, onSelect: (taskId: string) => vo
     // Gutter: lane labels, worker separators.
     overCtx.fillStyle = '#ffffff';
     overCtx.fillRect(0, 0, GUTTER, height);
-    overCtx.font = `${Math.min(11, laneH - 2)}px system-ui, sans-serif`;
+    overCtx.font = `${Math.min(12, laneH - 2)}px system-ui, sans-serif`;
     overCtx.textBaseline = 'middle';
     rowLabels.forEach((row, i) => {
       const y = AXIS + i * laneH;
@@ -245,20 +248,38 @@ export function createStream(root: HTMLElement, onSelect: (taskId: string) => vo
     for (let t = Math.ceil((t0 - origin) / step) * step; t <= t0 - origin + spanMs; t += step) {
       const x = X(origin + t);
       overCtx.fillRect(x, AXIS - 4, 1, 4);
-      overCtx.fillText(`${duration(t).replace(' ', '')}`, x + 2, 2);
+      const label = tickLabel(t, step);
+      if (x + 2 + overCtx.measureText(label).width <= width) overCtx.fillText(label, x + 2, 2);
     }
-    // Running tasks grow until they end.
+    // Running tasks grow until they end. A worker's in-flight tasks run in the order
+    // they were sent: the first ones take its lanes (freed first first); the rest wait there.
     const end = now();
-    for (const taskId of model.running) {
-      const task = model.tasks.get(taskId);
-      const row = task ? rowOf[task.lane] : undefined;
-      if (!task || row === undefined || task.dispatchedAt === null) continue;
-      const x0 = Math.max(GUTTER, X(task.dispatchedAt));
-      const x1 = Math.max(x0 + 2, X(end));
-      overCtx.globalAlpha = 0.45;
-      overCtx.fillStyle = nameColour(model.names.get(task.name)?.index ?? 0);
-      overCtx.fillRect(x0, AXIS + row * laneH + 1, x1 - x0, laneH - 2);
-      overCtx.globalAlpha = 1;
+    placed = [];
+    overCtx.font = '10px system-ui, sans-serif';
+    overCtx.textBaseline = 'middle';
+    for (const [workerId, inflight] of model.inflight) {
+      if (inflight.size === 0) continue;
+      const lanes = [...(model.workerLanes.get(workerId) ?? [])].sort((a, b) => model!.lanes[a]!.lastEnd - model!.lanes[b]!.lastEnd);
+      let i = 0;
+      for (const taskId of inflight) {
+        const lane = lanes[i++];
+        const task = model.tasks.get(taskId);
+        const row = lane === undefined ? undefined : rowOf[lane];
+        if (lane === undefined || row === undefined || !task || task.dispatchedAt === null) break;
+        const x0 = Math.max(GUTTER, X(Math.max(task.dispatchedAt, model.lanes[lane]!.lastEnd)));
+        const x1 = Math.max(x0 + 2, X(end));
+        overCtx.globalAlpha = 0.45;
+        overCtx.fillStyle = nameColour(model.names.get(task.name)?.index ?? 0);
+        overCtx.fillRect(x0, AXIS + row * laneH + 1, x1 - x0, laneH - 2);
+        overCtx.globalAlpha = 1;
+        placed.push({ taskId, row, x0 });
+      }
+      const waiting = inflight.size - lanes.length;
+      const firstRow = lanes.length ? Math.min(...lanes.map((lane) => rowOf[lane] ?? 0)) : -1;
+      if (waiting > 0 && firstRow >= 0) {
+        overCtx.fillStyle = '#64748b';
+        overCtx.fillText(`+${waiting}`, GUTTER - 26, AXIS + firstRow * laneH + laneH / 2, 24);
+      }
     }
     if (live) {
       overCtx.fillStyle = '#a4161a';
@@ -282,14 +303,11 @@ export function createStream(root: HTMLElement, onSelect: (taskId: string) => vo
     const row = Math.floor((y - AXIS) / laneH);
     const t = t0 + (x - GUTTER) / pxPerMs;
     const slack = 3 / pxPerMs;
-    for (const taskId of model.running) {
-      const task = model.tasks.get(taskId);
-      if (task && rowOf[task.lane] === row && task.dispatchedAt !== null && t >= task.dispatchedAt - slack) return taskId;
-    }
+    for (const run of placed) if (run.row === row && x >= run.x0 - 3) return run.taskId;
     let best: Bar | null = null;
     for (let i = model.bars.length - 1; i >= 0; i--) {
       const bar = model.bars[i]!;
-      if (rowOf[bar.lane] !== row || t < bar.dispatchedAt - slack || t > bar.end + slack) continue;
+      if (rowOf[bar.lane] !== row || t < bar.from - slack || t > bar.end + slack) continue;
       // Prefer a failed bar where several are within reach.
       if (!best || (bar.outcome === 'failed' && best.outcome !== 'failed')) best = bar;
       if (best.outcome === 'failed') break;
@@ -345,6 +363,14 @@ export function createStream(root: HTMLElement, onSelect: (taskId: string) => vo
       return null;
     },
   };
+}
+
+/** "0", "250 ms", "1.5 s", "2 min": as short as the step allows. */
+function tickLabel(ms: number, step: number): string {
+  if (ms === 0) return '0';
+  if (step < 1000) return `${Math.round(ms)} ms`;
+  if (step < 60_000) return `${Number((ms / 1000).toFixed(step % 1000 ? 1 : 0))} s`;
+  return `${Number((ms / 60_000).toFixed(1))} min`;
 }
 
 function niceStep(raw: number): number {

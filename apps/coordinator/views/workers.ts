@@ -12,6 +12,8 @@ import { h, render } from '../../dom.ts';
 import { ago, bytes } from '../format.ts';
 
 const LOST_KEPT_MS = 60_000;
+/** How to show the figures a worker's benchmark reports (`caps.bench`); others show as key and value. */
+const BENCH_LABELS: Record<string, [string, string]> = { cpuMflops: ['CPU', 'Mflop/s'], gflops: ['GPU', 'GFLOP/s'] };
 
 interface Seen {
   summary: WorkerSummary;
@@ -34,8 +36,12 @@ function device(caps: Capabilities | null): Array<Node | string> {
   const bench = (caps as Capabilities & { bench?: unknown }).bench;
   if (bench && typeof bench === 'object') {
     const figures = Object.entries(bench as Record<string, unknown>)
-      .filter(([, value]) => typeof value === 'number' || typeof value === 'string')
-      .map(([key, value]) => `${key} ${typeof value === 'number' ? Number(value.toPrecision(3)) : value}`);
+      .filter(([, value]) => typeof value === 'number')
+      .map(([key, value]) => {
+        const known = BENCH_LABELS[key];
+        const figure = Number((value as number).toPrecision(3));
+        return known ? `${known[0]} ${figure} ${known[1]}` : `${key} ${figure}`;
+      });
     if (figures.length) parts.push(h('div', { class: 'muted small' }, `measured: ${figures.join(' · ')}`));
   }
   const custom = Object.entries(caps.custom ?? {});

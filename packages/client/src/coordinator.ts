@@ -39,6 +39,7 @@ import { resolveArgs, wireRefIds } from './argsCodec.ts';
 import { CoordinatorObjects, type MemoryReport } from './coordinatorObjects.ts';
 import { Holders } from './holders.ts';
 import { offeredResources, resourcesOf, sizeOf } from './sizes.ts';
+import { handoverFor, type Handover } from './handover.ts';
 import { TaskLineage } from './lineage.ts';
 import { HEARTBEAT_TIMEOUT_MS, Watchdog } from './watchdog.ts';
 import { handleWorkerMessage } from './workerMessages.ts';
@@ -103,6 +104,8 @@ export class Coordinator extends Emitter<CoordinatorEvents> {
   /** Finished tasks' entries, kept as lineage to remake lost outputs (lineage.ts). */
   readonly lineage = new TaskLineage();
   private readonly watchdog: Watchdog;
+  /** Workers that said `leaving`, while their objects are copied off them (handover.ts). */
+  readonly handover: Handover;
   private readonly workersById = new Map<string, WorkerEntry>();
   private readonly functions = new Map<string, { name: string; source: string }>();
   /** Names of failed tasks, which their dependents' errors cite. */
@@ -113,8 +116,6 @@ export class Coordinator extends Emitter<CoordinatorEvents> {
   rejected = 0;
   /** Unfinished tasks that asked for a GPU (for `gpu: 'prefer'`). */
   private readonly gpuTasks = new Set<string>();
-  /** Finished tasks run again to remake lost objects (lineage reconstruction). */
-  remade = 0;
   /** The coordinator's object store, and fetching and releasing objects held by workers. */
   readonly plane: CoordinatorObjects;
 
@@ -124,6 +125,7 @@ export class Coordinator extends Emitter<CoordinatorEvents> {
   ) {
     super();
     this.watchdog = new Watchdog(options.heartbeatTimeoutMs ?? HEARTBEAT_TIMEOUT_MS, (peerId) => this.workerGone(peerId, 'silent'));
+    this.handover = handoverFor(this);
     this.plane = new CoordinatorObjects(mesh, this.objects, (objectId, size) => this.apply({ type: 'objectStored', objectId, size, workerId: null }));
     mesh.on('peerOpen', (peer) => {
       if (peer.role === 'worker') {
@@ -213,7 +215,8 @@ export class Coordinator extends Emitter<CoordinatorEvents> {
   /** Refs inside a stored value keep their objects alive as long as the value lives. */
   /** @internal */
   holdContained(objectId: string, refs: Iterable<string>): void {
-    for (const id of refs) this.holders.holdForParent(id, objectId);
+    // Keyed apart from task ids: an output's id is its task's id when numReturns is 1, and the task's own holds go when it ends.
+    for (const id of refs) this.holders.holdForParent(id, `object:${objectId}`);
   }
 
   /** `free()`: the value goes once queued consumers are done; get() fails from now on. */
@@ -300,20 +303,14 @@ export class Coordinator extends Emitter<CoordinatorEvents> {
         if (located?.kind === 'stored') for (const holder of located.locations) holders.add(holder);
         this.plane.release(command.objectId, holders);
         this.objects.drop(command.objectId);
-        return this.holders.releaseChildren(command.objectId);
+        return this.holders.releaseChildren(`object:${command.objectId}`);
       }
       case 'objectLost': {
         const message = this.scheduler.objects.get(command.objectId)?.error?.message ?? `object ${command.objectId} was lost: every worker that held a copy left`;
         return this.objects.lose(command.objectId, new ShoalError('ERR_OBJECT_LOST', message));
       }
-      case 'reconstructTask': {
-        const task = this.lineage.revive(command.taskId, command.outputs, this.objects);
-        if (!task) return;
-        this.tasks.set(command.taskId, task);
-        this.remade += 1;
-        console.info(`[shoal] running ${task.name} (${command.taskId}) again to remake ${command.outputs.length} lost object(s)`);
-        return;
-      }
+      case 'reconstructTask':
+        return this.lineage.revive(command.taskId, command.outputs, this.objects, this.tasks);
       case 'dropLineage':
         return this.lineage.drop(command.taskId);
       case 'taskInfeasible': {
@@ -328,7 +325,7 @@ export class Coordinator extends Emitter<CoordinatorEvents> {
   private runTask(taskId: string, workerId: string, attempt: number): void {
     const task = this.tasks.get(taskId);
     const worker = this.workersById.get(workerId);
-    if (!task || !worker) return;
+    if (!task || !worker || this.handover.isDraining(workerId)) return; // a draining worker's runs are retried when it goes
     try {
       if (!worker.defined.has(task.fnId)) {
         const fn = this.functions.get(task.fnId)!;
@@ -406,7 +403,10 @@ export class Coordinator extends Emitter<CoordinatorEvents> {
 
   private receive(from: PeerInfo, message: ControlMessage): void {
     const worker = this.workersById.get(from.peerId);
-    if (!worker) return this.refuse(from, `'${message.type}' from a peer that is not a worker`);
+    if (!worker) {
+      if (message.type === 'leaving' || message.type === 'heartbeat') return; // a worker already dropped, saying goodbye
+      return this.refuse(from, `'${message.type}' from a peer that is not a worker`);
+    }
     this.watchdog.beat(from.peerId);
     handleWorkerMessage(this, worker, message);
   }
@@ -417,13 +417,15 @@ export class Coordinator extends Emitter<CoordinatorEvents> {
   }
 
   /** @internal */
-  workerGone(peerId: string, reason: WorkerLossReason): void {
+  /** `graceful`: it left after a handover, so its runs' retries do not count it as killed (scheduler `killedWorkersLimit`). */
+  workerGone(peerId: string, reason: WorkerLossReason, graceful = false): void {
     if (!this.workersById.delete(peerId)) return;
     this.watchdog.forget(peerId);
+    this.handover.forget(peerId);
     this.plane.peerLeft(peerId);
     // The scheduler decides what its last copies mean: remade from lineage (reconstructTask) or lost (objectLost).
     this.objects.dropLocation(peerId);
-    this.apply({ type: 'workerLost', workerId: peerId });
+    this.apply({ type: 'workerLost', workerId: peerId, graceful });
     this.emit('workerLost', peerId, reason);
     this.emit('workersChanged');
   }

@@ -3,7 +3,7 @@ import type { Capabilities } from '@shoal/protocol';
 import { decodeResult, encodeResult, exportHistory, importHistory, recordJob, type RecordableCoordinator } from './history.ts';
 import type { TaskEvent } from './taskEvents.ts';
 
-const caps: Capabilities = { cores: 4, slots: 2, deviceMemoryGiB: 8, gpu: null, userAgent: 'test', custom: {} };
+const caps = { cores: 4, slots: 2, deviceMemoryGiB: 8, gpu: null, userAgent: 'test', custom: {}, bench: null } as Capabilities;
 
 /** Just enough of a Coordinator: handlers by event name, and a worker list. */
 function fakeCoordinator() {

@@ -17,20 +17,24 @@ import type { ObjectTable } from './objectTable.ts';
 
 export class TaskLineage {
   private readonly finished = new Map<string, TaskEntry>();
+  /** Finished tasks run again so far. */
+  remade = 0;
 
   /** A task finished: keep its entry until the scheduler drops its lineage. */
   keep(taskId: string, task: TaskEntry): void {
     this.finished.set(taskId, task);
   }
 
-  /** The scheduler runs `taskId` again to remake `outputs`: answers its entry (back among live tasks), or null if unknown. */
-  revive(taskId: string, outputs: readonly string[], objects: ObjectTable): TaskEntry | null {
+  /** The scheduler runs `taskId` again to remake `outputs`: its entry goes back among the live `tasks`, and the outputs are pending again. */
+  revive(taskId: string, outputs: readonly string[], objects: ObjectTable, tasks: Map<string, TaskEntry>): void {
     const task = this.finished.get(taskId);
-    if (!task) return null;
+    if (!task) return;
     this.finished.delete(taskId);
     task.progress = null;
     for (const output of outputs) objects.remake(output, taskId);
-    return task;
+    tasks.set(taskId, task);
+    this.remade += 1;
+    console.info(`[shoal] running ${task.name} (${taskId}) again to remake ${outputs.length} lost object(s)`);
   }
 
   drop(taskId: string): void {

@@ -26,14 +26,28 @@ describe('Watchdog', () => {
 
   it('checks on its own timer, and a forgotten peer is never declared lost', () => {
     vi.useFakeTimers();
-    let now = 0;
     const lost: string[] = [];
-    const dog = new Watchdog(1000, (peerId) => lost.push(peerId), () => now);
+    const dog = new Watchdog(1000, (peerId) => lost.push(peerId), () => Date.now());
     dog.beat('w1');
     dog.beat('w2');
     dog.forget('w2');
-    now = 1300;
     vi.advanceTimersByTime(1300);
+    expect(lost).toEqual(['w1']);
+    dog.stop();
+  });
+
+  it("does not blame peers for its own thread's stall", () => {
+    vi.useFakeTimers();
+    const lost: string[] = [];
+    const dog = new Watchdog(1000, (peerId) => lost.push(peerId), () => Date.now());
+    dog.beat('w1');
+    vi.advanceTimersByTime(250); // on time
+    vi.setSystemTime(Date.now() + 4500); // the thread was stuck: the next tick runs 4.5 s late
+    vi.advanceTimersByTime(250);
+    expect(lost).toEqual([]);
+    vi.advanceTimersByTime(500);
+    expect(lost).toEqual([]);
+    vi.advanceTimersByTime(1000); // silent for a full timeout after the stall
     expect(lost).toEqual(['w1']);
     dog.stop();
   });

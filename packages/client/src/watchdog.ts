@@ -6,7 +6,9 @@
  * any message from a worker counts as a beat, so a busy worker costs nothing
  * extra. The watchdog checks four times per timeout, so a silent worker is
  * declared lost between `timeoutMs` and 1.25 × `timeoutMs` after its last
- * message.
+ * message. If the coordinator's own thread stalled (a check ran more than
+ * half a timeout late), silence proves nothing: every peer gets a fresh
+ * timeout instead of all being declared lost at once.
  */
 
 /** Default silence after which a worker is declared lost. */
@@ -15,6 +17,7 @@ export const HEARTBEAT_TIMEOUT_MS = 3000;
 export class Watchdog {
   private readonly last = new Map<string, number>();
   private timer: ReturnType<typeof setInterval> | null = null;
+  private lastTick = 0;
 
   constructor(
     private readonly timeoutMs: number,
@@ -25,7 +28,10 @@ export class Watchdog {
   /** Something arrived from `peerId`: it is alive. Starts watching it if new. */
   beat(peerId: string): void {
     this.last.set(peerId, this.now());
-    if (this.timer === null && Number.isFinite(this.timeoutMs)) this.timer = setInterval(() => this.check(), Math.max(50, this.timeoutMs / 4));
+    if (this.timer === null && Number.isFinite(this.timeoutMs)) {
+      this.lastTick = this.now();
+      this.timer = setInterval(() => this.tick(), this.intervalMs());
+    }
   }
 
   /** Stops watching `peerId` (it left). */
@@ -37,6 +43,22 @@ export class Watchdog {
   stop(): void {
     if (this.timer !== null) clearInterval(this.timer);
     this.timer = null;
+  }
+
+  private intervalMs(): number {
+    return Math.max(50, this.timeoutMs / 4);
+  }
+
+  /** The timer's check: skipped (every peer gets a fresh timeout) if this thread itself stalled. */
+  private tick(): void {
+    const now = this.now();
+    const late = now - this.lastTick - this.intervalMs();
+    this.lastTick = now;
+    if (late > this.timeoutMs / 2) {
+      for (const peerId of this.last.keys()) this.last.set(peerId, now);
+      return;
+    }
+    this.check();
   }
 
   /** Declares every peer silent for longer than the timeout lost (exposed for tests). */

@@ -3,7 +3,7 @@
  * the metadata of outputs that stayed in the worker's store), logs, progress,
  * blocking, nested cluster calls, object copies and store figures.
  */
-import { FETCH_FAILED_PREFIX, type ControlMessage } from '@shoal/protocol';
+import { FETCH_FAILED_PREFIX, LEAVE_WITH_HANDOVER, type ControlMessage } from '@shoal/protocol';
 import { taskInfo, type FailureKind } from '@shoal/scheduler';
 import { wireRefIds } from './argsCodec.ts';
 import type { Coordinator, WorkerEntry } from './coordinator.ts';
@@ -47,7 +47,8 @@ const from = worker.info;
     }
     case 'objectCopied':
       coordinator.objects.addLocation(message.objectId, from.peerId);
-      return coordinator.apply({ type: 'objectStored', objectId: message.objectId, size: message.size, workerId: from.peerId });
+      coordinator.apply({ type: 'objectStored', objectId: message.objectId, size: message.size, workerId: from.peerId });
+      return coordinator.handover.copied(message.objectId);
     case 'benchmark':
       if (!worker.caps) return coordinator.refuse(from, 'a benchmark before hello');
       worker.caps.bench = { gflops: message.gflops, cpuMflops: message.cpuMflops };
@@ -58,6 +59,8 @@ const from = worker.info;
     case 'heartbeat':
       return; // the coordinator noted it (any message counts as a beat)
     case 'leaving':
+      // With a handover it is dropped once its objects are copied off it (handover.ts); otherwise it is going now.
+      if (message.reason === LEAVE_WITH_HANDOVER) return coordinator.handover.start(from.peerId);
       return coordinator.workerGone(from.peerId, 'left');
     default:
       return coordinator.refuse(from, `'${message.type}' is not a worker's message`);

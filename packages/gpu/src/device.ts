@@ -231,21 +231,24 @@ export async function acquireDevice(options: AcquireDeviceOptions = {}): Promise
   return new GpuDevice(device, readAdapterInfo(adapter), { label, poolBytes: options.poolBytes });
 }
 
-let shared: Promise<GpuDevice> | null = null;
+let shared: { promise: Promise<GpuDevice>; device: GpuDevice | null } | null = null;
 
 /**
  * One device per page or Web Worker, made on first use and made again after
  * it is lost: what a worker's task context should hand to its tasks.
+ * Concurrent first calls share one request; a failed request is not kept.
  */
-export async function sharedDevice(options: AcquireDeviceOptions = {}): Promise<GpuDevice> {
-  if (shared) {
-    const current = await shared.catch(() => null);
-    if (current && !current.isLost) return current;
-  }
-  const attempt = acquireDevice(options);
-  shared = attempt;
-  attempt.catch(() => {
-    if (shared === attempt) shared = null;
-  });
-  return attempt;
+export function sharedDevice(options: AcquireDeviceOptions = {}): Promise<GpuDevice> {
+  if (shared && !shared.device?.isLost) return shared.promise;
+  const entry: { promise: Promise<GpuDevice>; device: GpuDevice | null } = { promise: acquireDevice(options), device: null };
+  shared = entry;
+  entry.promise.then(
+    (device) => {
+      entry.device = device;
+    },
+    () => {
+      if (shared === entry) shared = null;
+    },
+  );
+  return entry.promise;
 }

@@ -34,5 +34,7 @@ export {
   maxRelativeError,
   scaledError,
 } from './kernels/reference.ts';
+export { createTaskGpu } from './taskGpu.ts';
+export type { TaskGpu } from './taskGpu.ts';
 export { measureDevice } from './measure.ts';
 export type { DeviceMeasurement, MeasureOptions } from './measure.ts';

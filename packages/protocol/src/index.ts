@@ -18,6 +18,7 @@ export {
   controlMessageSchema,
   MAX_DATA_CHANNEL_MESSAGE,
   MAX_SIGNALING_MESSAGE,
+  LEAVE_WITH_HANDOVER,
 } from './wire.ts';
 export type {
   Role,

@@ -62,6 +62,8 @@ export interface DashboardSnapshot {
   running: boolean;
   /** Bars drawn on the task stream canvas since its last full redraw, per worker id. */
   streamBars: Record<string, number>;
+  /** Runs the task stream keeps (the newest, at most its cap), and runs it has dropped. */
+  streamRuns: { kept: number; dropped: number };
   /** Rows (worker slots) in the task stream. */
   lanes: number;
   /** Per task name. */

@@ -204,10 +204,17 @@ export const controlMessageSchema = z.discriminatedUnion('type', [
   /** Fetch an object from `from` and keep a copy (a broadcast; `from` may still be receiving it). */
   z.object({ type: z.literal('replicate'), objectId: id, size: z.number().int().min(0), from: id }),
   // ── either way ──
-  /** A clean goodbye (the volunteer pressed "leave", or the job ended). */
+  /**
+   * A clean goodbye (the volunteer pressed "leave", or the job ended). A
+   * worker whose reason is `LEAVE_WITH_HANDOVER` stays a while so the
+   * coordinator can copy its objects off it, and goes when told `leaving` back.
+   */
   z.object({ type: z.literal('leaving'), reason: shortText }),
 ]);
 export type ControlMessage = z.infer<typeof controlMessageSchema>;
+
+/** The `leaving` reason of a worker that waits for its objects to be handed over (client/src/handover.ts). */
+export const LEAVE_WITH_HANDOVER = 'handover';
 export type ControlMessageType = ControlMessage['type'];
 
 /** Chromium's largest data channel message. */

@@ -4,7 +4,7 @@
  * and relays its tasks' own cluster calls (nested submit/get/wait/put) to the
  * coordinator. Only the room's coordinator may send work; anything else is refused.
  */
-import { FETCH_FAILED_PREFIX, ShoalError, randomId, toRemoteError, type Capabilities, type ControlMessage, type PeerInfo, type Traffic, type WorkerPageStatus } from '@shoal/protocol';
+import { FETCH_FAILED_PREFIX, LEAVE_WITH_HANDOVER, ShoalError, randomId, toRemoteError, type Capabilities, type ControlMessage, type PeerInfo, type Traffic, type WorkerPageStatus } from '@shoal/protocol';
 import { ByteLinks, Mesh } from '@shoal/transport';
 import { detectCapabilities } from './capabilities.ts';
 import { Heartbeat } from './heartbeat.ts';
@@ -37,6 +37,9 @@ export interface WorkerRuntimeOptions {
 
 type RunTask = Extract<ControlMessage, { type: 'runTask' }>;
 
+/** Longest a leaving tab waits for the coordinator to copy its objects off it before it closes anyway. */
+const LEAVE_GRACE_MS = 5000;
+
 export class WorkerRuntime {
   private readonly functions = new Map<string, { name: string; source: string }>();
   private readonly current = new Map<string, string>();
@@ -45,6 +48,8 @@ export class WorkerRuntime {
   private readonly requests = new Map<string, (reply: HostReply) => void>();
   private readonly pool: WorkerPool;
   private readonly heartbeat = new Heartbeat();
+  /** Set while leaving, until the coordinator has taken this tab's objects (see `leave`). */
+  private leaveTimer: ReturnType<typeof setTimeout> | null = null;
   private readonly links: ByteLinks;
   readonly objects: WorkerObjects;
   private coordinator: PeerInfo | null = null;
@@ -133,8 +138,25 @@ export class WorkerRuntime {
     return { ...this.links.controlTraffic(), objectsServed: served, objectBytesServed: servedBytes, objectsFetched: fetches, objectBytesFetched: fetchedBytes, bulkPaths: Object.fromEntries(this.links.paths) };
   }
 
-  /** Leaves the room for good: tells the peers, stops the Web Workers. */
-  leave(): void {
+  /**
+   * Leaves the room for good. It stops taking work at once (running tasks
+   * are stopped and retried elsewhere) and tells the coordinator, which
+   * copies the objects only this tab holds to other workers — this tab
+   * keeps serving them meanwhile — and says `leaving` back when done
+   * (client/src/handover.ts); then, or after `LEAVE_GRACE_MS`, it closes.
+   */
+  leave(options: { handover?: boolean } = {}): void {
+    if (this.connection === 'left' || this.leaveTimer !== null) return;
+    this.pool.terminate();
+    const coordinator = this.coordinator;
+    // Without a handover (the tab is closing), the goodbye that closing sends is all there is.
+    if (options.handover === false || !coordinator || !this.mesh.isOpen(coordinator.peerId)) return this.close();
+    this.send(coordinator.peerId, { type: 'leaving', reason: LEAVE_WITH_HANDOVER });
+    this.leaveTimer = setTimeout(() => this.close(), LEAVE_GRACE_MS);
+  }
+
+  private close(): void {
+    if (this.leaveTimer !== null) clearTimeout(this.leaveTimer);
     this.connection = 'left';
     this.heartbeat.stop();
     this.mesh.close('the volunteer left');
@@ -143,7 +165,12 @@ export class WorkerRuntime {
   }
 
   private receive(from: PeerInfo, message: ControlMessage): void {
-    if (message.type === 'leaving') return;
+    if (message.type === 'leaving') {
+      // The coordinator has taken this tab's objects: it may go now.
+      if (this.leaveTimer !== null && from.peerId === this.coordinator?.peerId) this.close();
+      return;
+    }
+    if (this.leaveTimer !== null && message.type === 'runTask') return; // leaving: it is retried elsewhere
     if (from.peerId !== this.coordinator?.peerId) return this.refuse(from, message);
     switch (message.type) {
       case 'defineFn':
@@ -204,6 +231,7 @@ export class WorkerRuntime {
       },
     });
     this.current.delete(taskId);
+    if (this.leaveTimer !== null || this.connection === 'left') return; // stopped by leaving: the coordinator retries it elsewhere
     this.tasksRun += 1;
     if (outcome.result.ok && outcome.result.stored && outcome.buffers) {
       const outputId = (index: number) => (message.numReturns === 1 ? taskId : `${taskId}.${index}`);

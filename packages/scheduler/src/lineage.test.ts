@@ -118,6 +118,12 @@ describe('poison tasks: ERR_TASK_KILLED_WORKERS', () => {
       config: { killedWorkersLimit: 1 },
     },
     {
+      name: 'a worker that left gracefully does not count as killed by the task',
+      events: [ev.join('w1'), ev.submit('p', { maxRetries: 10 }), ev.left('w1'), ev.join('w2'), ev.lost('w2'), ev.join('w3'), ev.lost('w3'), ev.join('w4')],
+      want: [[], ['run p@w1#1'], [], ['run p@w2#2'], [], ['run p@w3#3'], [], ['run p@w4#4']],
+      config: {},
+    },
+    {
       name: 'fewer retries than the limit still end in ERR_WORKER_LOST',
       events: [ev.join('w1'), ev.submit('p', { maxRetries: 0 }), ev.lost('w1')],
       want: [[], ['run p@w1#1'], ['fail p:ERR_WORKER_LOST']],
@@ -125,5 +131,22 @@ describe('poison tasks: ERR_TASK_KILLED_WORKERS', () => {
     },
   ])('$name', ({ events, want, config }) => {
     expect(run(events, config)).toEqual(want);
+  });
+});
+
+describe('lineage: a long lost chain', () => {
+  it('is remade without overflowing the stack (20,000 links, only the last held)', () => {
+    const { state, send } = scheduler();
+    send(ev.join('w1'));
+    const n = 20_000;
+    for (let i = 0; i < n; i++) {
+      send(ev.submit(`t${i}`, i === 0 ? {} : { deps: [`t${i - 1}.0`] }));
+      if (i > 0) send(ev.release(`t${i - 1}.0`));
+      send(ev.finish(`t${i}`, 'w1'));
+    }
+    const out = send(ev.lost('w1'));
+    expect(out.filter((line) => line.startsWith('remake '))).toHaveLength(n);
+    expect(out[0]).toBe('remake t0:t0.0');
+    expect(objectInfo(state, `t${n - 1}.0`)?.state).toBe('pending');
   });
 });

@@ -33,7 +33,7 @@
 import type { ObjectId } from '@shoal/protocol';
 import { addWaiter, remaking } from './objects.ts';
 import { dequeue } from './queue.ts';
-import type { ObjectRecord, SchedulerState } from './state.ts';
+import type { Lineage, ObjectRecord, SchedulerState } from './state.ts';
 import { admit } from './tasks.ts';
 import type { SchedulerCommand } from './types.ts';
 
@@ -53,25 +53,49 @@ export function remake(state: SchedulerState, objects: readonly ObjectRecord[], 
 /**
  * Makes `object` pending again by running its producer again (inputs first).
  * Answers false if it cannot: no lineage, its rebuilds are spent, or an
- * input cannot be had. Depth-first over the ancestry (recursion depth is the
- * number of generations lost at once).
+ * input cannot be had (then nothing above that input runs again; inputs
+ * already remade stay so). Depth-first over the ancestry with an explicit
+ * stack, so a long lost chain cannot overflow the call stack; a lineage
+ * runs when its last input is settled (post-order), so inputs are admitted
+ * before their consumers.
  */
 function rebuild(state: SchedulerState, object: ObjectRecord, pending: Set<ObjectRecord>, out: SchedulerCommand[]): boolean {
+  const first = begin(state, object, pending);
+  if (first !== 'go') return first === 'done';
+  const stack: Array<{ lineage: Lineage; next: number }> = [{ lineage: object.lineage!, next: 0 }];
+  let failed = false;
+  while (stack.length > 0) {
+    const frame = stack[stack.length - 1]!;
+    const inputs = frame.lineage.inputs;
+    if (!failed && frame.next < inputs.length) {
+      const input = inputs[frame.next++]!;
+      if (input.state === 'pending' || (input.state === 'ready' && !gone(input))) continue;
+      const verdict = gone(input) ? begin(state, input, pending) : 'fail';
+      if (verdict === 'go') stack.push({ lineage: input.lineage!, next: 0 });
+      else if (verdict === 'fail') failed = true;
+      continue;
+    }
+    stack.pop();
+    if (!failed) rerun(state, frame.lineage, pending, out);
+  }
+  return !failed;
+}
+
+/** Whether `object` (gone) is remade already ('done': its producer runs again now), cannot be ('fail'), or needs its producer run ('go'). */
+function begin(state: SchedulerState, object: ObjectRecord, pending: Set<ObjectRecord>): 'done' | 'fail' | 'go' {
   const lineage = object.lineage;
-  if (lineage === null) return false;
-  const taskId = lineage.spec.taskId;
-  if (state.tasks.has(taskId)) {
+  if (lineage === null) return 'fail';
+  if (state.tasks.has(lineage.spec.taskId)) {
     // Already running again (for another of its outputs): it will make this one too.
     remaking(object);
     pending.add(object);
-    return true;
+    return 'done';
   }
-  if (lineage.rebuilds >= lineage.spec.maxRetries) return false;
-  for (const input of lineage.inputs) {
-    if (input.state === 'pending' || (input.state === 'ready' && !gone(input))) continue;
-    if (gone(input) && rebuild(state, input, pending, out)) continue;
-    return false;
-  }
+  return lineage.rebuilds >= lineage.spec.maxRetries ? 'fail' : 'go';
+}
+
+/** Runs a lineage again (its inputs are ready or pending): its gone outputs are pending again, and the task is admitted over the same records. */
+function rerun(state: SchedulerState, lineage: Lineage, pending: Set<ObjectRecord>, out: SchedulerCommand[]): void {
   lineage.rebuilds += 1;
   const outputs: ObjectId[] = [];
   for (const output of lineage.outputs) {
@@ -80,9 +104,8 @@ function rebuild(state: SchedulerState, object: ObjectRecord, pending: Set<Objec
     pending.add(output);
     outputs.push(output.objectId);
   }
-  out.push({ type: 'reconstructTask', taskId, outputs });
+  out.push({ type: 'reconstructTask', taskId: lineage.spec.taskId, outputs });
   admit(state, lineage.spec, lineage.inputs, lineage.outputs, out);
-  return true;
 }
 
 /** Its value is nowhere: lost, evicted, or ready with its last copy just gone (not yet marked lost). */

@@ -28,10 +28,14 @@
  *            the worker replies. Retried: a lost worker's run while
  *            attempts ≤ maxRetries, and an exception or timeout too with
  *            retryExceptions — unless an input was lost meanwhile.
- *   objects  ObjectId → ObjectRecord {state, held, consumers, producer, size,
- *            locations, waiters, root, error}
- *            state: pending ──▶ ready (size, locations) ──▶ lost (every copy gone)
+ *   objects  ObjectId → ObjectRecord {state, held, consumers, producer, lineage,
+ *            dependents, size, locations, waiters, root, error}
+ *            state: pending ──▶ ready (size, locations) ──▶ lost (every copy gone, no way to remake it)
  *                      └──▶ failed (root task, error)      ready again ◀──┘ (a copy stored)
+ *            A ready object whose last copy goes and whose producer's
+ *            `lineage` is kept goes back to pending instead: the producer
+ *            runs again (lineage.ts). 'evicted': released, but its record is
+ *            kept (no value) while a kept lineage names it (`dependents`).
  *            `locations`: every copy (worker ids, null for the coordinator),
  *            non-empty exactly while ready; `objectStored` adds one,
  *            `objectDropped` and `workerLost` take them away (copies.ts).

@@ -68,7 +68,7 @@ export function step(state: SchedulerState, event: SchedulerEvent): SchedulerCom
     case 'workerLost': {
       const worker = state.workers.get(event.workerId);
       if (!worker) return out;
-      lose(state, worker, out);
+      lose(state, worker, event.graceful === true, out);
       break;
     }
   }
@@ -83,7 +83,7 @@ export function step(state: SchedulerState, event: SchedulerEvent): SchedulerCom
  * fail; then tasks that needed a lost object fail (copies.ts). O(tasks +
  * objects) (no per-worker index is kept: a loss is rare, placements are not).
  */
-function lose(state: SchedulerState, worker: WorkerRecord, out: SchedulerCommand[]): void {
+function lose(state: SchedulerState, worker: WorkerRecord, graceful: boolean, out: SchedulerCommand[]): void {
   const gone = forgetLocation(state, worker.workerId);
   removeWorker(state, worker);
   leftWorker(state, worker, out);
@@ -92,7 +92,7 @@ function lose(state: SchedulerState, worker: WorkerRecord, out: SchedulerCommand
   if (worker.assigned > 0) for (const task of state.tasks.values()) if (task.worker === worker) runs.push(task);
   // Remade (lineage.ts) before its runs are retried, so a retry waits for inputs being remade.
   const lost = copiesLost(state, gone, worker.workerId, out);
-  for (const task of runs) runLost(state, task, worker.workerId, out);
+  for (const task of runs) runLost(state, task, worker.workerId, graceful, out);
   failConsumers(state, lost, out);
 }
 

@@ -122,12 +122,17 @@ export function runFailed(state: SchedulerState, task: TaskRecord, error: Remote
   else fail(state, task, error, null, out);
 }
 
-/** Its worker was lost (already removed): retried if retries allow, else fails with ERR_WORKER_LOST. */
-export function runLost(state: SchedulerState, task: TaskRecord, workerId: WorkerId, out: SchedulerCommand[]): void {
+/**
+ * Its worker was lost (already removed): retried if retries allow, else fails
+ * with ERR_WORKER_LOST — or, the `killedWorkersLimit`-th time its worker died
+ * while running it (a worker that left `graceful`ly does not count), with
+ * ERR_TASK_KILLED_WORKERS.
+ */
+export function runLost(state: SchedulerState, task: TaskRecord, workerId: WorkerId, graceful: boolean, out: SchedulerCommand[]): void {
   task.worker = null;
   task.blocked = false;
   if (task.state === 'failed') return forget(state, task); // a cancelled run
-  task.killed += 1;
+  if (!graceful) task.killed += 1;
   if (task.killed >= state.config.killedWorkersLimit) {
     const limit = state.config.killedWorkersLimit;
     const message = `the task's worker was lost while running it ${limit} times (last: ${workerId}); it is not retried again, in case it is what kills them`;

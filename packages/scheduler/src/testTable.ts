@@ -74,6 +74,7 @@ export const ev = {
   drop: (objectId: string, workerId: string | null): SchedulerEvent => ({ type: 'objectDropped', objectId, workerId }),
   release: (objectId: string): SchedulerEvent => ({ type: 'objectReleased', objectId }),
   lost: (workerId: string): SchedulerEvent => ({ type: 'workerLost', workerId }),
+  left: (workerId: string): SchedulerEvent => ({ type: 'workerLost', workerId, graceful: true }),
 };
 
 export function show(command: SchedulerCommand): string {

@@ -61,7 +61,8 @@ export type SchedulerEvent =
   /** A holder let go of an object (`free`, or its last ref was garbage-collected). */
   | { type: 'objectReleased'; objectId: ObjectId }
   | { type: 'workerJoined'; workerId: WorkerId; resources: Resources }
-  | { type: 'workerLost'; workerId: WorkerId };
+  /** `graceful`: it left on purpose (after handing its objects over): its runs are retried without counting toward `killedWorkersLimit`. */
+  | { type: 'workerLost'; workerId: WorkerId; graceful?: boolean };
 
 /** One input of a `runTask`: where its copies are, so the worker can fetch it from a peer. */
 export interface TaskInput {

@@ -1,12 +1,12 @@
 /**
  * `scan(gpu, array)`: exclusive prefix sum of a u32, i32 or f32 array
  * (out[0] = 0, out[i] = in[0] + ... + in[i-1]), work-efficient and
- * multi-level: scan.wgsl scans 2048-element blocks (8 elements a
- * thread) and writes each block's
- * total; the totals are scanned the same way (recursively, until one block
- * is left), then scanAdd.wgsl adds each block's offset back, level by
- * level. All passes go in one submission. u32/i32 results are exact (they
- * wrap mod 2^32, as `reference.ts` does); f32 ones are rounded per addition.
+ * multi-level: scan.wgsl scans 2048-element blocks (8 elements a thread)
+ * and writes each block's total; the totals are scanned the same way
+ * (recursively, until one block is left), then scanAdd.wgsl adds each
+ * block's offset back, level by level. All passes go in one submission.
+ * u32/i32 results are exact (they wrap mod 2^32, as `scanReference` does);
+ * f32 ones are rounded per addition.
  */
 import { toGpuArray, viewArray, type GpuArray, type KernelInput, type ScalarType } from '../arrays.ts';
 import type { GpuDevice } from '../device.ts';

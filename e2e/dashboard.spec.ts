@@ -5,7 +5,9 @@
  * comes back from history after a reload, and through export and import.
  * Screenshots of each view go to the test's output folder.
  */
-import { readFileSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { expect, test, type Page, type TestInfo } from '@playwright/test';
 import type { DashboardSnapshot } from '@shoal/protocol';
 import { cluster, job } from './helpers.ts';
@@ -298,14 +300,16 @@ test('export then import round-trips a job', async ({}, testInfo) => {
   const before = await snapshot();
   const download = page.waitForEvent('download');
   await page.locator('#history-export').click();
-  const file = testInfo.outputPath('history.json');
+  // Not under test-results: another Playwright run may clear that folder meanwhile.
+  const folder = mkdtempSync(join(tmpdir(), 'shoal-history-'));
+  const file = join(folder, 'history.json');
   await (await download).saveAs(file);
   const exported = JSON.parse(readFileSync(file, 'utf8')) as { format: string; jobs: Array<{ id: string; events: unknown[] }> };
   expect(exported.format).toBe('shoal-history');
   const mine = exported.jobs.find((record) => record.id === jobId)!;
   expect(mine.events.length).toBe(3 * 527);
   // Only this job goes back in, after it is deleted here.
-  const single = testInfo.outputPath('one-job.json');
+  const single = join(folder, 'one-job.json');
   writeFileSync(single, JSON.stringify({ ...exported, jobs: [mine] }));
   await page.locator(`#history-list tr[data-job="${jobId}"] button.delete`).click();
   await expect(page.locator(`#history-list tr[data-job="${jobId}"]`)).toHaveCount(0);

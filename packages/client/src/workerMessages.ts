@@ -19,7 +19,7 @@ const from = worker.info;
     case 'hello':
       if (worker.caps) return coordinator.refuse(from, 'a second hello');
       worker.caps = message.caps;
-      coordinator.apply({ type: 'workerJoined', workerId: from.peerId, resources: offeredResources(message.caps) });
+      coordinator.apply({ type: 'workerJoined', workerId: from.peerId, resources: offeredResources(message.caps), gpuFallback: message.caps.gpu?.isFallback === true });
       coordinator.notify('workersChanged');
       return;
     case 'taskDone':
@@ -89,7 +89,8 @@ function taskDone(coordinator: Coordinator, worker: WorkerEntry, message: Extrac
       setTimeout(() => coordinator.apply(event), FETCH_FAILURE_GRACE_MS);
       return;
     }
-    const kind: FailureKind = result.error.code === 'ERR_TIMEOUT' ? 'timeout' : result.error.code === 'ERR_CANCELLED' ? 'cancelled' : 'exception';
+    const code = result.error.code;
+    const kind: FailureKind = code === 'ERR_TIMEOUT' ? 'timeout' : code === 'ERR_CANCELLED' ? 'cancelled' : code === 'ERR_GPU_LOST' ? 'device' : 'exception';
     coordinator.apply({ type: 'taskFailed', taskId, workerId, error: { ...result.error, workerId }, kind });
     return;
   }

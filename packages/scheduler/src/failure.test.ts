@@ -5,6 +5,7 @@ import { step } from './step.ts';
 import { boom, ev, run, scheduler } from './testTable.ts';
 
 const timeout = { name: 'ShoalError', message: 'task timed out', code: 'ERR_TIMEOUT' as const };
+const gpuLost = { name: 'ShoalError', message: 'the GPU device was lost', code: 'ERR_GPU_LOST' as const };
 
 describe('failure and retries', () => {
   it.each([
@@ -33,6 +34,16 @@ describe('failure and retries', () => {
       name: 'a timeout is retried like an exception',
       events: [ev.join('w1'), ev.submit('a', { maxRetries: 1, retryExceptions: true }), ev.fail('a', 'w1', 'timeout', timeout), ev.fail('a', 'w1', 'timeout', timeout)],
       want: [[], ['run a@w1#1'], ['run a@w1#2'], ['fail a:ERR_TIMEOUT']],
+    },
+    {
+      name: 'a lost GPU device is retried without retryExceptions, while attempts ≤ maxRetries',
+      events: [
+        ev.join('w1'),
+        ev.submit('a', { maxRetries: 1 }),
+        ev.fail('a', 'w1', 'device', gpuLost),
+        ev.fail('a', 'w1', 'device', gpuLost),
+      ],
+      want: [[], ['run a@w1#1'], ['run a@w1#2'], ['fail a:ERR_GPU_LOST']],
     },
     {
       name: 'a timeout without retryExceptions fails with its error',

@@ -10,6 +10,17 @@ describe('placement: resources', () => {
       want: [[], [], ['run g@gpu1#1'], ['run c@cpu1#1']],
     },
     {
+      name: 'gpu tasks go to a real GPU before a software (fallback) adapter, which takes them when the real one is busy',
+      events: [
+        { ...ev.join('swift', { cpu: 4, gpu: 1 }), gpuFallback: true },
+        ev.join('real', { cpu: 4, gpu: 1 }),
+        ev.submit('g1', { resources: { gpu: 1 } }),
+        ev.submit('g2', { resources: { gpu: 1 } }),
+        ev.submit('g3', { resources: { gpu: 1 } }),
+      ],
+      want: [[], [], ['run g1@real#1'], ['run g2@swift#1'], []],
+    },
+    {
       name: 'one gpu runs one gpu task at a time; the next waits for it',
       events: [
         ev.join('w1', { cpu: 4, gpu: 1 }),

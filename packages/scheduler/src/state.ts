@@ -204,6 +204,8 @@ export interface WorkerRecord extends Usage, HeapItem {
   /** Join order: breaks ties between equally loaded workers. */
   readonly joinSeq: number;
   readonly offer: Offer;
+  /** Its GPU is a software adapter: GPU tasks prefer other workers. */
+  readonly gpuFallback: boolean;
   /** `cpuInFlight / offer.cpu` (0 for a worker that offers no cpu): its key in `byLoad`. */
   load: number;
   /**

@@ -60,7 +60,7 @@ export function step(state: SchedulerState, event: SchedulerEvent): SchedulerCom
       dropHandle(state, event.objectId, out);
       break;
     case 'workerJoined': {
-      const worker = addWorker(state, event.workerId, event.resources);
+      const worker = addWorker(state, event.workerId, event.resources, event.gpuFallback === true);
       if (!worker) return out;
       joinedWorker(state, worker, out);
       break;

@@ -117,7 +117,7 @@ export function runFailed(state: SchedulerState, task: TaskRecord, error: Remote
     task.attempts -= 1; // not the task's fault
     return requeue(state, task, out);
   }
-  const retryable = (kind === 'exception' || kind === 'timeout') && task.spec.retryExceptions === true;
+  const retryable = kind === 'device' || ((kind === 'exception' || kind === 'timeout') && task.spec.retryExceptions === true);
   if (retryable && task.attempts <= task.spec.maxRetries) requeue(state, task, out);
   else fail(state, task, error, null, out);
 }

@@ -33,12 +33,13 @@ export interface TaskSpec {
 }
 
 /**
- * Why a run of a task failed, as the worker saw it. 'fetch': it could not
+ * Why a run of a task failed, as the worker saw it. 'device': its GPU device
+ * was lost (ERR_GPU_LOST), not the task's fault: retried like a lost worker. 'fetch': it could not
  * fetch its inputs (a holder left mid-transfer): retried, or it waits if an
  * input is being remade, without counting against `maxRetries` (at most
  * `FETCH_RETRIES` times).
  */
-export type FailureKind = 'exception' | 'timeout' | 'cancelled' | 'fetch';
+export type FailureKind = 'exception' | 'timeout' | 'cancelled' | 'fetch' | 'device';
 
 export type SchedulerEvent =
   | { type: 'taskSubmitted'; task: TaskSpec }
@@ -60,7 +61,8 @@ export type SchedulerEvent =
   | { type: 'objectDropped'; objectId: ObjectId; workerId: WorkerId | null }
   /** A holder let go of an object (`free`, or its last ref was garbage-collected). */
   | { type: 'objectReleased'; objectId: ObjectId }
-  | { type: 'workerJoined'; workerId: WorkerId; resources: Resources }
+  /** `gpuFallback`: its GPU is a software adapter (SwiftShader): GPU tasks go to real GPUs first. */
+  | { type: 'workerJoined'; workerId: WorkerId; resources: Resources; gpuFallback?: boolean }
   /** `graceful`: it left on purpose (after handing its objects over): its runs are retried without counting toward `killedWorkersLimit`. */
   | { type: 'workerLost'; workerId: WorkerId; graceful?: boolean };
 

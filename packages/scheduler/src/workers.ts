@@ -22,12 +22,13 @@ import type { Resources, WorkerId } from './types.ts';
 const EPSILON = 1e-9;
 
 /** Records a worker that joined; null if one with that id is already present. */
-export function addWorker(state: SchedulerState, workerId: WorkerId, resources: Resources): WorkerRecord | null {
+export function addWorker(state: SchedulerState, workerId: WorkerId, resources: Resources, gpuFallback = false): WorkerRecord | null {
   if (state.workers.has(workerId)) return null;
   const worker: WorkerRecord = {
     workerId,
     joinSeq: state.nextJoinSeq++,
     offer: toOffer(resources),
+    gpuFallback,
     load: 0,
     cpuInFlight: 0,
     gpuUsed: 0,
@@ -86,6 +87,7 @@ export function findWorker(state: SchedulerState, shape: ShapeRecord): WorkerRec
     shape.cpuBound = false;
     return null;
   }
+  if (shape.demand.gpu > 0) return findGpuWorker(state, shape);
   const cpu = shape.demand.cpu;
   const bound = cpu > 0 ? shape.group.depth - cpu / state.maxCpu + EPSILON : Number.POSITIVE_INFINITY;
   if (byLoad.firstKey(0) > bound) {
@@ -115,4 +117,30 @@ export function findWorker(state: SchedulerState, shape: ShapeRecord): WorkerRec
   }
   if (best === null) shape.cpuBound = cpuBound;
   return best;
+}
+
+/**
+ * For GPU tasks: a worker with a real GPU before one with a software adapter
+ * (SwiftShader counts as a GPU for correctness, but is slow), then the least
+ * loaded, then the earliest join. GPU workers are few, so this scans them all.
+ */
+function findGpuWorker(state: SchedulerState, shape: ShapeRecord): WorkerRecord | null {
+  let best: WorkerRecord | null = null;
+  let cpuBound = false;
+  for (const worker of state.byLoad.items) {
+    if (worker.offer.gpu < shape.demand.gpu) continue;
+    if (!fits(shape, worker)) {
+      if (!cpuBound && fitsDeeper(shape, worker)) cpuBound = true;
+      continue;
+    }
+    if (best === null || betterGpuWorker(worker, best)) best = worker;
+  }
+  if (best === null) shape.cpuBound = cpuBound;
+  return best;
+}
+
+function betterGpuWorker(a: WorkerRecord, b: WorkerRecord): boolean {
+  if (a.gpuFallback !== b.gpuFallback) return !a.gpuFallback;
+  if (a.load !== b.load) return a.load < b.load;
+  return a.joinSeq < b.joinSeq;
 }

@@ -91,15 +91,22 @@ export function createCoordinatorUi(): CoordinatorUi {
     attach(next) {
       coordinator = next;
       jobs = createJobControl(next, { started: onStarted, ended: onEnded });
+      // Workers that said they are leaving are drained first (client/src/handover.ts).
+      const handover = (next as { handover?: { isDraining?(peerId: string): boolean } }).handover;
+      const draining = (peerId: string) => handover?.isDraining?.(peerId) ?? false;
       const redraw = throttled(() => {
         const present = next.workers();
-        workers.update(present, next.plane.traffic());
+        workers.update(present, next.plane.traffic(), draining);
         dashboard.workersSeen(present);
       }, 250);
       next.on('workersChanged', redraw);
       // "Last heard" ages even when nothing changes.
       setInterval(redraw, 1_000);
       next.mesh.on('message', (from) => workers.heard(from.peerId));
+      next.on('workerLost', (peerId, reason) => {
+        workers.noteLost(peerId, reason);
+        redraw();
+      });
       next.on('task', (event) => {
         dashboard.feed(event);
         workers.noteTask(event);

@@ -2,7 +2,8 @@
  * The workers table: one row per connected worker in `#workers` (`tr[data-peer]`),
  * and workers that left, greyed, in `#lost-workers` for a minute. Each row:
  * device (cores, memory, WebGPU adapter real or fallback, measured speeds when
- * the worker reports `caps.bench`), state, slots in use, tasks done, store
+ * the worker reports `caps.bench`), state (connected, busy, draining: handing
+ * its objects over before it leaves; lost, with the reason), slots in use, tasks done, store
  * bytes held and spilled, input bytes its tasks fetched and output bytes they
  * made, and when the coordinator last heard from it. Below: this tab's traffic.
  */
@@ -21,8 +22,10 @@ interface Seen {
 }
 
 export interface WorkersView {
-  /** The connected workers now; the view notices who left. */
-  update(workers: WorkerSummary[], traffic: Traffic | null): void;
+  /** The connected workers now (`draining`: those handing their objects over before they go); the view notices who left. */
+  update(workers: WorkerSummary[], traffic: Traffic | null, draining?: (peerId: string) => boolean): void;
+  /** Why a worker was lost (closed, silent, left, unreachable). */
+  noteLost(peerId: string, reason: string): void;
   /** A task event (for bytes in/out per worker). O(1). */
   noteTask(event: TaskEvent): void;
   /** A message arrived from `peerId`. O(1). */
@@ -54,10 +57,12 @@ export function createWorkers(body: HTMLElement, lostBody: HTMLElement, count: H
   const fetched = new Map<string, number>();
   const produced = new Map<string, number>();
   const lastHeard = new Map<string, number>();
+  const lostReasons = new Map<string, string>();
 
-  const row = (worker: WorkerSummary, lostAt: number | null, now: number) => {
+  const row = (worker: WorkerSummary, lostAt: number | null, now: number, draining = false) => {
     const slots = worker.caps?.slots ?? 0;
-    const state = lostAt !== null ? 'lost' : worker.state === 'busy' ? 'busy' : worker.state === 'idle' ? 'connected' : worker.state;
+    const state = lostAt !== null ? 'lost' : draining ? 'draining' : worker.state === 'busy' ? 'busy' : worker.state === 'idle' ? 'connected' : worker.state;
+    const reason = lostAt !== null ? lostReasons.get(worker.peerId) : undefined;
     const store = worker.store;
     const use = h('div', { class: 'slots' }, ...Array.from({ length: Math.min(slots, 32) }, (_, i) => h('i', { class: i < worker.running && lostAt === null ? 'on' : '' })));
     return h(
@@ -65,7 +70,7 @@ export function createWorkers(body: HTMLElement, lostBody: HTMLElement, count: H
       lostAt === null ? { 'data-peer': worker.peerId } : { 'data-lost-peer': worker.peerId, class: 'lost' },
       h('td', {}, h('strong', {}, worker.name ?? '—'), h('div', {}, h('code', { class: 'small' }, worker.peerId))),
       h('td', {}, ...device(worker.caps)),
-      h('td', {}, h('span', { class: `state ${state}` }, state), lostAt !== null ? h('div', { class: 'muted small' }, `left ${ago(lostAt, now)}`) : null),
+      h('td', {}, h('span', { class: `state ${state}` }, state), lostAt !== null ? h('div', { class: 'muted small' }, `${reason ? `${reason}, ` : ''}left ${ago(lostAt, now)}`) : null),
       h('td', {}, use, h('span', { class: 'small' }, `${lostAt === null ? worker.running : 0} / ${slots}`)),
       h('td', {}, worker.tasksDone),
       h('td', {}, store ? `${bytes(store.memoryBytes)} / ${bytes(store.spilledBytes)}` : '—', store ? h('div', { class: 'muted small' }, `${store.objects} objects`) : null),
@@ -75,17 +80,20 @@ export function createWorkers(body: HTMLElement, lostBody: HTMLElement, count: H
   };
 
   return {
-    update(workers, traffic) {
+    update(workers, traffic, draining) {
       const now = Date.now();
       const present = new Set(workers.map((worker) => worker.peerId));
       for (const worker of workers) seen.set(worker.peerId, { summary: worker, lostAt: null });
       for (const [peerId, entry] of seen) {
         if (present.has(peerId)) continue;
         entry.lostAt ??= now;
-        if (now - entry.lostAt > LOST_KEPT_MS) seen.delete(peerId);
+        if (now - entry.lostAt > LOST_KEPT_MS) {
+          seen.delete(peerId);
+          lostReasons.delete(peerId);
+        }
       }
       count.textContent = String(workers.length);
-      render(body, ...workers.map((worker) => row(worker, null, now)));
+      render(body, ...workers.map((worker) => row(worker, null, now, draining?.(worker.peerId) ?? false)));
       const lost = [...seen.values()].filter((entry) => entry.lostAt !== null);
       render(lostBody, ...lost.map((entry) => row(entry.summary, entry.lostAt, now)));
       if (workers.length === 0 && lost.length === 0) render(lostBody, h('tr', {}, h('td', { colspan: 8, class: 'muted' }, 'No workers yet: open the join link on any device.')));
@@ -98,6 +106,9 @@ export function createWorkers(body: HTMLElement, lostBody: HTMLElement, count: H
     noteTask(event) {
       if (event.kind === 'dispatched' && event.fetchBytes > 0) fetched.set(event.workerId, (fetched.get(event.workerId) ?? 0) + event.fetchBytes);
       else if (event.kind === 'finished' && event.bytes > 0) produced.set(event.workerId, (produced.get(event.workerId) ?? 0) + event.bytes);
+    },
+    noteLost(peerId, reason) {
+      lostReasons.set(peerId, reason);
     },
     heard(peerId) {
       lastHeard.set(peerId, Date.now());

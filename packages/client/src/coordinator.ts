@@ -14,7 +14,6 @@ import {
   ShoalError,
   hashSource,
   randomId,
-  type Capabilities,
   type ControlMessage,
   type FetchSpec,
   type PeerInfo,
@@ -43,58 +42,12 @@ import { handoverFor, type Handover } from './handover.ts';
 import { TaskLineage } from './lineage.ts';
 import { HEARTBEAT_TIMEOUT_MS, Watchdog } from './watchdog.ts';
 import { handleWorkerMessage } from './workerMessages.ts';
-import { summarize, type TaskEvent } from './taskEvents.ts';
+import { summarize } from './taskEvents.ts';
 import { ObjectTable, waitForSettled } from './objectTable.ts';
 import { taskError, taskStatusOf, type TaskStatus } from './taskStatus.ts';
 
-export interface WorkerEntry {
-  info: PeerInfo;
-  caps: Capabilities | null;
-  tasksDone: number;
-  /** Functions this worker has been sent. */
-  defined: Set<string>;
-}
-
-export interface TaskEntry {
-  fnId: string;
-  name: string;
-  /** Wire-form arguments (refs as {"$shoalRef": id}), kept for retries. */
-  args: unknown[];
-  outputs: string[];
-  timeoutMs: number | null;
-  parentTaskId: string | null;
-  infeasible: string | null;
-  progress: number | null;
-}
-
-export interface TaskLog {
-  taskId: string;
-  taskName: string;
-  workerId: string;
-  level: 'log' | 'info' | 'warn' | 'error';
-  text: string;
-}
-
-export interface CoordinatorOptions {
-  /** A worker silent this long (no heartbeat, no message) is declared lost (watchdog.ts). Default 3000; Infinity turns it off. */
-  heartbeatTimeoutMs?: number;
-}
-
-/** Why a worker was declared lost: its channel closed, it fell silent (heartbeats stopped), it said it was leaving, or it could not be reached. */
-export type WorkerLossReason = 'closed' | 'silent' | 'left' | 'unreachable';
-
-export type CoordinatorEvents = {
-  workersChanged: [];
-  /** A worker was declared lost (its runs are retried, its objects remade or lost). */
-  workerLost: [peerId: string, reason: WorkerLossReason];
-  taskLog: [log: TaskLog];
-  taskEnded: [taskId: string, ok: boolean];
-  taskInfeasible: [taskId: string, name: string, reason: string];
-  taskProgress: [taskId: string, fraction: number];
-  rejected: [from: PeerInfo, reason: string];
-  /** Every step of every task (see taskEvents.ts). */
-  task: [event: TaskEvent];
-};
+export type { WorkerEntry, TaskEntry, TaskLog, CoordinatorOptions, WorkerLossReason, CoordinatorEvents } from './coordinatorTypes.ts';
+import type { WorkerEntry, TaskEntry, CoordinatorOptions, WorkerLossReason, CoordinatorEvents } from './coordinatorTypes.ts';
 
 export class Coordinator extends Emitter<CoordinatorEvents> {
   readonly objects = new ObjectTable();

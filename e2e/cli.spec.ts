@@ -1,5 +1,8 @@
 /** The `shoal` command line, run as a user would: a child process. */
 import { spawn } from 'node:child_process';
+import { mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { expect, test } from '@playwright/test';
 import { REPO } from './helpers.ts';
 
@@ -36,6 +39,17 @@ test('npx shoal run examples/pi.js --workers 2 --json prints π to two decimals'
   expect(run.last, run.stderr).toMatchObject({ ok: true });
   expect(Math.abs((run.last['result'] as number) - Math.PI)).toBeLessThan(0.005);
   expect(run.code).toBe(0);
+});
+
+test('shoal run --record writes the job history the dashboard can import', async () => {
+  const file = join(mkdtempSync(join(tmpdir(), 'shoal-record-')), 'run.json');
+  const run = await shoal(['run', 'examples/pi.js', '--workers', '2', '--json', '--record', file]);
+  expect(run.last, run.stderr).toMatchObject({ ok: true });
+  const history = JSON.parse(readFileSync(file, 'utf8')) as { format: string; jobs: Array<{ state: string; events: Array<{ kind: string }> }> };
+  expect(history.format).toBe('shoal-history');
+  expect(history.jobs).toHaveLength(1);
+  expect(history.jobs[0]!.state).toBe('done');
+  expect(history.jobs[0]!.events.filter((event) => event.kind === 'finished').length).toBeGreaterThan(0);
 });
 
 test('a job whose task throws prints ok:false with the remote message and exits non-zero', async () => {

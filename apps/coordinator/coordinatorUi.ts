@@ -22,6 +22,8 @@ export interface CoordinatorUi {
   run(source: string, label?: string): Promise<JobOutcome>;
   snapshot(): DashboardSnapshot;
   barAt(taskId: string): { x: number; y: number } | null;
+  /** The last finished job's record, or null. */
+  lastRecord(): JobRecord | null;
 }
 
 export function createCoordinatorUi(): CoordinatorUi {
@@ -29,6 +31,7 @@ export function createCoordinatorUi(): CoordinatorUi {
   let jobs: JobControl | null = null;
   let attached: (coordinator: Coordinator) => void = () => undefined;
   let lastOutcome: JobOutcome | null = null;
+  let lastRecord: JobRecord | null = null;
   const whenAttached = new Promise<Coordinator>((resolve) => (attached = resolve));
 
   const viewingBar = byId('viewing');
@@ -69,6 +72,7 @@ export function createCoordinatorUi(): CoordinatorUi {
 
   function onEnded(record: JobRecord, outcome: JobOutcome): void {
     lastOutcome = outcome;
+    lastRecord = record;
     dashboard.endLive();
     runner.running(false, `${record.state} in ${outcome.elapsedMs} ms`);
     if (!dashboard.viewing) runner.result(outcome);
@@ -121,5 +125,6 @@ export function createCoordinatorUi(): CoordinatorUi {
     run,
     snapshot: () => ({ ...dashboard.snapshot(), historyJobs: history.count() }),
     barAt: (taskId) => dashboard.barAt(taskId),
+    lastRecord: () => lastRecord,
   };
 }

@@ -5,7 +5,7 @@
  */
 import QRCode from 'qrcode';
 import { ShoalError, randomId, type CoordinatorPageApi, type JobOutcome } from '@shoal/protocol';
-import { Coordinator } from '@shoal/client';
+import { Coordinator, exportHistory } from '@shoal/client';
 import { Mesh, signalingUrlFor } from '@shoal/transport';
 import { byId } from '../dom.ts';
 import { createCoordinatorUi } from './coordinatorUi.ts';
@@ -37,6 +37,10 @@ const ready = new Promise<Coordinator>((resolve) => {
     traffic: () => coordinator?.plane.traffic() ?? { controlBytesIn: 0, controlBytesOut: 0, objectsServed: 0, objectBytesServed: 0, objectsFetched: 0, objectBytesFetched: 0, bulkPaths: {} },
     dashboard: () => ui.snapshot(),
     dashboardBarAt: (taskId) => ui.barAt(taskId),
+    lastJobRecord: () => {
+      const record = ui.lastRecord();
+      return record ? exportHistory([record]) : null;
+    },
   };
   window.shoalCoordinator = api;
   void start(resolve);

@@ -21,6 +21,7 @@ export const RUN_FLAGS = {
   timeout: { type: 'number', min: 1, value: 'S', description: 'give up after S seconds with ERR_TIMEOUT (default 300)' },
   json: { type: 'boolean', description: 'print one JSON line {"ok":...} as the last line of stdout' },
   verbose: { type: 'boolean', description: "forward the pages' console output to stderr" },
+  record: { type: 'string', value: 'FILE', description: "write the job's history (task events, timings, logs, outcome) to FILE, the same JSON file the dashboard exports and imports" },
   chaos: { type: 'string', value: 'PLAN', description: 'fault injection: kill-worker@S[,S...] closes one random worker tab S seconds after the job starts' },
 } as const satisfies FlagSpecs;
 
@@ -58,7 +59,7 @@ export const COMMANDS: readonly CommandInfo[] = [
   },
   {
     name: 'run',
-    usage: 'shoal run <job.js|job.mjs|job.ts> [--workers N] [--json] [--timeout S] [--slots N] [--port N] [--verbose] [--chaos kill-worker@S,...]',
+    usage: 'shoal run <job.js|job.mjs|job.ts> [--workers N] [--json] [--timeout S] [--slots N] [--port N] [--verbose] [--chaos kill-worker@S,...] [--record out.json]',
     summary: 'run a job on a local headless cluster and print its result',
     details: [
       'A job is an ES module whose default export is `async (cluster) => result`.',

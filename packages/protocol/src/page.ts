@@ -47,6 +47,8 @@ export interface CoordinatorPageApi {
   runJob(source: string): Promise<JobOutcome>;
   /** What this tab has sent and received so far. */
   traffic(): Traffic;
+  /** The last finished job's history as the dashboard exports it (one JSON file), or null. */
+  lastJobRecord?(): string | null;
   /** What the dashboard shows now (for tests; the coordinator page's dashboard provides it). */
   dashboard?(): DashboardSnapshot;
   /** Where a task's bar is on the task stream canvas (CSS px inside it), if in view. */

@@ -1,5 +1,5 @@
 /** `shoal run <job>`: bundle a job, start a local cluster, run it, print the result. */
-import { existsSync, statSync } from 'node:fs';
+import { existsSync, statSync, writeFileSync } from 'node:fs';
 import { extname, join, resolve } from 'node:path';
 import { inspect } from 'node:util';
 import { ShoalError, isShoalError, type ErrorCode, type JobOutcome, type RemoteError } from '@shoal/protocol';
@@ -83,7 +83,9 @@ export async function runCommand(args: ParsedArgs<typeof RUN_FLAGS>, io: Io): Pr
     progress(`cluster ready in ${formatMs(cluster.timings.totalMs)} (${describeTimings(cluster.timings)}; ${cluster.slotsPerWorker} slot${cluster.slotsPerWorker === 1 ? '' : 's'} per worker)`);
     progress('running the job');
     if (chaos) stopChaos = startChaos(cluster, chaos, progress);
-    return cluster.runJob(bundle.code);
+    const result = await cluster.runJob(bundle.code);
+    if (flags.record !== undefined) await writeRecord(cluster, resolve(flags.record), progress);
+    return result;
   };
 
   let outcome: JobOutcome;
@@ -172,4 +174,12 @@ function indent(text: string): string {
     .split('\n')
     .map((line) => `    ${line}`)
     .join('\n');
+}
+
+/** `--record FILE`: the coordinator page's record of the job, as the dashboard exports it. */
+async function writeRecord(cluster: LocalCluster, file: string, progress: (line: string) => void): Promise<void> {
+  const text = await cluster.coordinator.evaluate(() => window.shoalCoordinator?.lastJobRecord?.() ?? null);
+  if (text === null) return progress('no job record to write (the page keeps none)');
+  writeFileSync(file, text);
+  progress(`wrote the job's history to ${file}`);
 }

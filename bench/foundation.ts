@@ -52,7 +52,7 @@ try {
     `cold start phases (in process): server ${ms(t.serverMs)}, browser ${ms(t.browserMs)}, coordinator tab ${ms(t.coordinatorMs)}, ` +
       `worker tabs ${ms(t.workerTabsMs)}, workers ready ${ms(t.workersReadyMs)}, first task ${ms(firstTask)}; total ${ms(t.totalMs + firstTask)}`,
   );
-  const rt = await local.runJob(readFileSync(`${root}/bench/jobs/roundtrip.js`, 'utf8'));
+  const rt = await local.runJob(readFileSync(`${root}/bench/jobs/tasks-roundtrip.js`, 'utf8'));
   if (!rt.ok) throw new Error(JSON.stringify(rt.error));
   const r = rt.result as { medianMs: number; p95Ms: number; minMs: number; samples: number };
   console.log(`one-task round trip (${r.samples} sequential): median ${ms(r.medianMs)}, p95 ${ms(r.p95Ms)}, min ${ms(r.minMs)}`);

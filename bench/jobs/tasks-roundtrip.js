@@ -1,5 +1,5 @@
 // One-task round trip: submit a trivial task and wait for its result, one at a
-// time (30 warm-up, then 300 timed). Used by bench/tasks.ts.
+// time (30 warm-up, then 300 timed). Used by bench/tasks.ts and bench/foundation.ts.
 export default async (cluster) => {
   const inc = cluster.remote((x) => x + 1, { name: 'inc' });
   const WARMUP = 30;
@@ -14,5 +14,5 @@ export default async (cluster) => {
   }
   times.sort((a, b) => a - b);
   const at = (q) => times[Math.min(times.length - 1, Math.floor(q * times.length))];
-  return { samples: SAMPLES, medianMs: at(0.5), p90Ms: at(0.9), minMs: times[0], maxMs: times[times.length - 1] };
+  return { samples: SAMPLES, medianMs: at(0.5), p90Ms: at(0.9), p95Ms: at(0.95), minMs: times[0], maxMs: times[times.length - 1] };
 };

@@ -2,9 +2,9 @@
  * The public API a job receives (and, through the task context, every task):
  * remote, get, put, wait, free, cancel, status, workers.
  */
-import { REF_KEY, ShoalError, findNonJsonable, validateOptions, type RemoteOptions, type WorkerSummary } from '@shoal/protocol';
+import { REF_KEY, ShoalError, validateOptions, type RemoteOptions, type WorkerSummary } from '@shoal/protocol';
 import * as arrow from 'apache-arrow';
-import { INLINE_MAX_BYTES } from '@shoal/objects';
+import { packValue } from '@shoal/objects';
 import { decodeForJob, encodeRefs } from './argsCodec.ts';
 import type { MemoryReport } from './coordinatorObjects.ts';
 import type { Coordinator } from './coordinator.ts';
@@ -135,10 +135,10 @@ export function createCluster(coordinator: Coordinator): Cluster {
     const implicit: string[] = [];
     try {
       wireArgs = args.map((arg) => {
-        const wire = encodeRefs(arg);
-        if (findNonJsonable(wire) === null && (typeof wire !== 'object' || wire === null || JSON.stringify(wire).length <= INLINE_MAX_BYTES)) return wire;
+        const packed = packValue(encodeRefs(arg));
+        if (packed.inline) return packed.value;
         const id = coordinator.newId();
-        coordinator.put(id, wire);
+        coordinator.putPacked(id, packed);
         implicit.push(id);
         return { [REF_KEY]: id };
       });

@@ -36,6 +36,7 @@ import {
 import { Emitter, type Mesh } from '@shoal/transport';
 import { resolveArgs, wireRefIds } from './argsCodec.ts';
 import { CoordinatorObjects, type MemoryReport } from './coordinatorObjects.ts';
+import { packValue, type Packed } from '@shoal/objects';
 import { Holders } from './holders.ts';
 import { offeredResources, resourcesOf, sizeOf } from './sizes.ts';
 import { handoverFor, type Handover } from './handover.ts';
@@ -145,17 +146,22 @@ export class Coordinator extends Emitter<CoordinatorEvents> {
    * Throws ERR_NOT_SERIALIZABLE for what cannot be stored.
    */
   put(objectId: string, wireValue: unknown, broadcast = false): void {
-    const packed = this.plane.put(objectId, wireValue);
+    this.putPacked(objectId, packValue(wireValue), broadcast);
+  }
+
+  /** `put` for a value already packed (@shoal/objects' packValue decided how it travels). */
+  putPacked(objectId: string, packed: Packed, broadcast = false): void {
     if (packed.inline) {
       this.objects.resolve(objectId, packed.value);
       this.holdContained(objectId, wireRefIds(packed.value));
       this.apply({ type: 'objectStored', objectId, size: sizeOf(packed.value), workerId: null });
       return;
     }
-    this.objects.resolveStored(objectId, packed.size, this.mesh.peerId);
-    this.holdContained(objectId, packed.refs);
-    this.apply({ type: 'objectStored', objectId, size: packed.size, workerId: null });
-    if (broadcast) this.plane.broadcast(objectId, packed.size, this.workers().map((worker) => worker.peerId));
+    const { size, refs } = this.plane.keep(objectId, packed);
+    this.objects.resolveStored(objectId, size, this.mesh.peerId);
+    this.holdContained(objectId, refs);
+    this.apply({ type: 'objectStored', objectId, size, workerId: null });
+    if (broadcast) this.plane.broadcast(objectId, size, this.workers().map((worker) => worker.peerId));
   }
 
   /** An object a task put that stayed in its worker's store. */

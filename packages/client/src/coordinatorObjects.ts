@@ -9,7 +9,7 @@
  * - collects the workers' store figures for `cluster.memory()`.
  */
 import { ShoalError, type FetchSpec, type StoreStats, type Traffic } from '@shoal/protocol';
-import { ObjectPlane, ObjectStore, OpfsSpill, decodeValue, defaultCapacityBytes, packValue } from '@shoal/objects';
+import { ObjectPlane, ObjectStore, OpfsSpill, decodeValue, defaultCapacityBytes, type Packed } from '@shoal/objects';
 import { ByteLinks, type Mesh } from '@shoal/transport';
 import type { Located, ObjectTable } from './objectTable.ts';
 
@@ -55,15 +55,10 @@ export class CoordinatorObjects {
     return this.mesh.peerId;
   }
 
-  /**
-   * Stores a value the job put (refs already in wire form): inline if small,
-   * else encoded into this tab's store. Returns what to record.
-   */
-  put(objectId: string, wireValue: unknown): { inline: true; value: unknown } | { inline: false; size: number; refs: string[] } {
-    const packed = packValue(wireValue);
-    if (packed.inline) return packed;
+  /** Keeps a value too big or binary to travel inline in this tab's store; returns what to record. */
+  keep(objectId: string, packed: Extract<Packed, { inline: false }>): { size: number; refs: string[] } {
     void this.plane.put(objectId, packed.buffer);
-    return { inline: false, size: packed.buffer.byteLength, refs: packed.refs };
+    return { size: packed.buffer.byteLength, refs: packed.refs };
   }
 
   /** A stored object's value for the job: fetched from a holder if this tab has no copy. */

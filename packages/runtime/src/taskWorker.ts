@@ -9,7 +9,7 @@ import { createContext } from './context.ts';
 import { compileFunction, executeTask, type TaskFunction } from './execute.ts';
 import type { RunOutcome, TaskHost } from './host.ts';
 import { unpackValue } from './values.ts';
-import { createTaskGpu, type TaskGpu } from './gpuContext.ts';
+import { createLazyTaskGpu, type TaskGpu } from './gpuContext.ts';
 
 export interface RunRequest {
   taskId: string;
@@ -81,7 +81,7 @@ const api = {
    * `gpuInfo`: the worker's adapter, or null when it offers no GPU (then ctx.gpu is null).
    */
   init(target: TaskHost, worker: string, prefix: string, gpuInfo: GpuInfo | null): void {
-    gpu = gpuInfo ? createTaskGpu(gpuInfo, `shoal.${prefix}gpu`) : null;
+    gpu = gpuInfo ? createLazyTaskGpu(gpuInfo, `shoal.${prefix}gpu`) : null;
     host = target;
     workerId = worker;
     idPrefix = prefix;

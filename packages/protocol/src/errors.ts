@@ -31,6 +31,12 @@ export const ERROR_CODES = [
   'ERR_UNAUTHORIZED',
   'ERR_TOKEN_EXPIRED',
   'ERR_RATE_LIMITED',
+  'ERR_TOKEN_REVOKED',
+  'ERR_ACTOR_DIED',
+  'ERR_ACTOR_KILLED',
+  'ERR_TASK_RUNAWAY',
+  'ERR_TASK_MEMORY',
+  'ERR_VERIFY_MISMATCH',
 ] as const;
 
 export type ErrorCode = (typeof ERROR_CODES)[number];

@@ -15,7 +15,7 @@ export default defineConfig({
   define: { global: 'globalThis', 'process.env.NODE_DEBUG': 'false' },
   resolve: { alias: { process: 'process/browser' } },
   build: {
-    outDir: fileURLToPath(new URL('./dist', import.meta.url)),
+    outDir: process.env['SHOAL_DIST'] || fileURLToPath(new URL('./dist', import.meta.url)),
     emptyOutDir: true,
     target: 'es2022',
     sourcemap: true,

@@ -9,9 +9,14 @@ export function repoRoot(): string {
   return fileURLToPath(new URL('../../../', import.meta.url)).replace(/[\\/]$/, '');
 }
 
-/** Where `npm run build` puts the pages, and where the server serves them from. */
+/**
+ * Where `npm run build` puts the pages, and where the server serves them from:
+ * `<root>/dist`, or `$SHOAL_DIST` (so two checkouts' builds, or parallel
+ * developers' e2e runs, need not share one folder).
+ */
 export function distDir(root: string = repoRoot()): string {
-  return join(root, 'dist');
+  const override = process.env['SHOAL_DIST'];
+  return override ? override : join(root, 'dist');
 }
 
 export interface EnsureAppsBuiltResult {

@@ -5,6 +5,7 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
+import { iceFromFlags, mergeIce, parseIceJson, type IceOptions } from './ice.ts';
 import { portFromEnv, type ServerOptions } from './options.ts';
 
 export const USAGE = `usage: main.ts [flags]
@@ -18,6 +19,13 @@ export const USAGE = `usage: main.ts [flags]
   --allow-origin O         also accept pages from origin O (repeatable, or comma-separated; * for any)
   --trust-proxy            take client addresses from X-Forwarded-For (behind a reverse proxy)
   --cert FILE --key FILE   serve HTTPS and WSS with this PEM certificate and key
+  --ice URL                a STUN server for the pages, e.g. stun:stun.example.com:3478 (repeatable, or comma-separated)
+  --turn URL               a TURN server, e.g. turn:turn.example.com:3478?transport=udp (repeatable); needs
+                           --turn-secret S (coturn use-auth-secret: credentials minted per join; default $SHOAL_TURN_SECRET)
+                           or --turn-user U --turn-credential C (fixed credentials, given to every peer)
+  --turn-ttl S             lifetime of minted TURN credentials (default 86400)
+  --ice-config FILE        JSON: [RTCIceServer...] or {"iceServers":[...],"turnSecret":{"urls":[...],"secret":"…","ttlSeconds":N}}
+                           (also $SHOAL_ICE_SERVERS, JSON). Default: no STUN/TURN, host candidates only
   --max-rooms N            (default 1024)
   --max-peers N            peers per room (default 256)
   --max-connections N      open WebSockets in all (default 10000)
@@ -46,6 +54,13 @@ export function parseServerArgs(argv: readonly string[], env: NodeJS.ProcessEnv 
       'trust-proxy': { type: 'boolean' },
       cert: { type: 'string' },
       key: { type: 'string' },
+      ice: { type: 'string', multiple: true },
+      turn: { type: 'string', multiple: true },
+      'turn-user': { type: 'string' },
+      'turn-credential': { type: 'string' },
+      'turn-secret': { type: 'string' },
+      'turn-ttl': { type: 'string' },
+      'ice-config': { type: 'string' },
       'max-rooms': { type: 'string' },
       'max-peers': { type: 'string' },
       'max-connections': { type: 'string' },
@@ -67,6 +82,7 @@ export function parseServerArgs(argv: readonly string[], env: NodeJS.ProcessEnv 
     return value;
   };
   const origins = (values['allow-origin'] ?? []).flatMap((list) => list.split(',')).map((o) => o.trim()).filter(Boolean);
+  const ice = iceOptions(values, env, number('turn-ttl', values['turn-ttl']));
   const rate = number('rate', values.rate);
   const burst = number('burst', values.burst);
   const options: ServerOptions = {
@@ -85,10 +101,25 @@ export function parseServerArgs(argv: readonly string[], env: NodeJS.ProcessEnv 
     ...optional('maxConnections', number('max-connections', values['max-connections'])),
     ...optional('maxConnectionsPerIp', number('max-connections-per-ip', values['max-connections-per-ip'])),
     ...(rate === undefined && burst === undefined ? {} : { rateLimit: { ...optional('messagesPerSecond', rate), ...optional('messageBurst', burst) } }),
+    ...(ice === undefined ? {} : { ice }),
     ...(values['no-metrics'] ? { metrics: false } : {}),
     quiet: values.quiet ?? false,
   };
   return { help: false, options };
+}
+
+/** The ICE flags and `--ice-config` as `IceOptions` (`SHOAL_ICE_SERVERS` is read by the server itself). */
+function iceOptions(
+  values: { ice?: string[] | undefined; turn?: string[] | undefined; 'turn-user'?: string | undefined; 'turn-credential'?: string | undefined; 'turn-secret'?: string | undefined; 'ice-config'?: string | undefined },
+  env: NodeJS.ProcessEnv,
+  turnTtlSeconds: number | undefined,
+): IceOptions | undefined {
+  const fixed = values['turn-user'] !== undefined || values['turn-credential'] !== undefined;
+  const turnSecret = values['turn-secret'] ?? (fixed || !values.turn ? undefined : env['SHOAL_TURN_SECRET'] || undefined);
+  const fromFlags = iceFromFlags({ ice: values.ice, turn: values.turn, turnUser: values['turn-user'], turnCredential: values['turn-credential'], turnSecret, turnTtlSeconds });
+  const file = values['ice-config'];
+  const fromFile = file === undefined ? undefined : parseIceJson(readFileSync(file, 'utf8'), `--ice-config ${file}`);
+  return mergeIce(fromFile, fromFlags);
 }
 
 function optional<K extends string>(key: K, value: number | undefined): Partial<Record<K, number>> {

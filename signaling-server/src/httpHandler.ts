@@ -1,11 +1,13 @@
 /**
- * Plain HTTP: `/healthz`, `/metrics`, `POST /rooms`, and the built apps as
+ * Plain HTTP: `/healthz`, `/metrics`, `POST /rooms`, `POST /rooms/<room>/revoke`,
+ * and the built apps as
  * static files. WebSocket upgrades are handled separately (see server.ts).
  * Logs carry request paths without their query strings: page links carry
  * join tokens there.
  */
 import type { IncomingMessage, RequestListener, ServerResponse } from 'node:http';
 import { describeError, type LogSink } from './log.ts';
+import { revokeHandler, revokePathRoom, type RevokeContext } from './revokeEndpoint.ts';
 import { createRoomHandler, sendJson, type RoomCreation } from './roomsEndpoint.ts';
 import { sendText, serveStatic } from './staticFiles.ts';
 
@@ -15,6 +17,7 @@ export interface HttpContext {
   /** The Prometheus page, or null when `/metrics` is turned off. */
   metrics: (() => string) | null;
   rooms: RoomCreation;
+  revoke: RevokeContext;
   log: LogSink;
 }
 
@@ -36,6 +39,11 @@ async function handle(ctx: HttpContext, req: IncomingMessage, res: ServerRespons
   if (requestPath === ROOMS_PATH) {
     if (req.method !== 'POST') return sendText(res, 405, 'method not allowed: POST /rooms creates a room\n', { Allow: 'POST' });
     return createRoomHandler(ctx.rooms, req, res);
+  }
+  const revokeRoom = revokePathRoom(requestPath);
+  if (revokeRoom !== null) {
+    if (req.method !== 'POST') return sendText(res, 405, 'method not allowed: POST /rooms/<room>/revoke revokes a worker token\n', { Allow: 'POST' });
+    return revokeHandler(ctx.revoke, revokeRoom, req, res);
   }
   if (req.method !== 'GET' && req.method !== 'HEAD') return sendText(res, 405, 'method not allowed\n', { Allow: 'GET, HEAD' });
   if (requestPath === '/healthz') return sendJson(res, 200, { ok: true, ...ctx.health() });

@@ -9,3 +9,6 @@ export { DEFAULT_RATE_LIMIT } from './rateLimit.ts';
 export type { RateLimitOptions } from './rateLimit.ts';
 export { jsonLinesTo } from './log.ts';
 export type { LogSink } from './log.ts';
+export { iceFromFlags, mergeIce, parseIceJson, mintTurnCredential, iceServersFor, resolveIce, DEFAULT_TURN_TTL_SECONDS } from './ice.ts';
+export type { IceOptions, IceServer, TurnSecretOptions, ResolvedIce } from './ice.ts';
+export type { RevokeResult } from './revokeEndpoint.ts';

@@ -1,6 +1,7 @@
 /** The server's options, their defaults, and their validation. The table in README.md lists them. */
 import { fileURLToPath } from 'node:url';
 import { normalizeOrigin } from './admission.ts';
+import { resolveIce, type IceOptions, type ResolvedIce } from './ice.ts';
 import { defaultLogSink, quietLogSink, safeLog, type LogSink } from './log.ts';
 import { resolveRateLimit, type RateLimitOptions, type ResolvedRateLimit } from './rateLimit.ts';
 import { DEFAULT_TOKEN_TTL_SECONDS, secretFrom } from './tokens.ts';
@@ -47,6 +48,15 @@ export interface ServerOptions {
   trustProxy?: boolean;
   /** PEM certificate and key: serve HTTPS and WSS. Default: plain HTTP. */
   tls?: { cert: string | Buffer; key: string | Buffer };
+  /**
+   * STUN/TURN servers handed to every peer in its `welcome` (TURN credentials
+   * minted per join with `turnSecret`); see ice.ts. Default none (host
+   * candidates only); the SHOAL_ICE_SERVERS (JSON) and SHOAL_TURN_SECRET
+   * environment variables add to it.
+   */
+  ice?: IceOptions;
+  /** Revoked tokens remembered at once (each until it expires). Default 100 000. */
+  maxRevocations?: number;
   /** Serve `GET /metrics`. Default true. */
   metrics?: boolean;
   /** Structured log sink. Default: JSON lines to stdout, unless `quiet`. */
@@ -75,6 +85,8 @@ export interface ResolvedOptions {
   allowOrigins: string[];
   trustProxy: boolean;
   tls: { cert: string | Buffer; key: string | Buffer } | undefined;
+  ice: ResolvedIce;
+  maxRevocations: number;
   metrics: boolean;
   log: LogSink;
 }
@@ -111,6 +123,8 @@ export function resolveOptions(options: ServerOptions = {}, env: NodeJS.ProcessE
     allowOrigins: (options.allowOrigins ?? []).map((origin) => (origin === '*' ? origin : normalizeOrigin(origin))),
     trustProxy: options.trustProxy ?? false,
     tls: options.tls,
+    ice: resolveIce(options.ice, env),
+    maxRevocations: positiveInteger('maxRevocations', options.maxRevocations ?? 100_000),
     metrics: options.metrics ?? true,
     log: safeLog(options.log ?? (options.quiet ? quietLogSink : defaultLogSink)),
   };

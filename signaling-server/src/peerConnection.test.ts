@@ -39,6 +39,7 @@ function setup(overrides: Partial<PeerContext> = {}) {
     metrics: new Metrics(),
     log: (e) => events.push(e),
     authorize: () => null,
+    iceServers: () => [],
     rateLimit: { ...DEFAULT_RATE_LIMIT },
     maxBufferedBytes: 1000,
     maxBadMessages: 3,

@@ -8,6 +8,7 @@
  *   lobby ──join (token ok)──▶ joined ──leave──▶ lobby
  *     │                          │
  *     └── close / bad token / join timeout / heartbeat miss / backpressure /
+ *         token revoked (evict) /
  *         too many bad or rate-limited messages / shutdown ──▶ gone
  *
  * The role a peer is announced with (welcome, peerJoined) is the one its token
@@ -21,6 +22,7 @@ import {
   MAX_SIGNALING_MESSAGE,
   parseSignalingClientMessage,
   type ErrorCode,
+  type IceServer,
   type PeerInfo,
   type Role,
   type SignalingClientMessage,
@@ -48,6 +50,8 @@ export interface PeerContext {
   log: LogSink;
   /** Checks a join's token; null when the server is open and the join has none (the role is then taken as asked). */
   authorize(room: string, role: Role, token: string | undefined): TokenCheck | null;
+  /** The STUN/TURN servers for a peer that just joined (TURN credentials minted for it); empty: none configured. */
+  iceServers(peerId: string): IceServer[];
   rateLimit: ResolvedRateLimit;
   /** Drop a socket (close 1013) rather than queue past this many bytes. */
   maxBufferedBytes: number;
@@ -61,7 +65,7 @@ export interface PeerContext {
 
 export type PeerState =
   | { phase: 'lobby' }
-  | { phase: 'joined'; room: string; peer: PeerInfo }
+  | { phase: 'joined'; room: string; peer: PeerInfo; token: string | undefined }
   | { phase: 'gone'; reason: string };
 
 /** WebSocket close codes this file sends. */
@@ -162,6 +166,20 @@ export class PeerConnection {
     }
   }
 
+  /** The token this peer joined with, while joined (revocation looks peers up by it). */
+  get joinToken(): string | undefined {
+    return this.#state.phase === 'joined' ? this.#state.token : undefined;
+  }
+
+  /** Its token was revoked: say so (ERR_TOKEN_REVOKED), tell the room it left, and close (1008). */
+  evict(message: string): void {
+    if (this.#state.phase !== 'joined') return;
+    this.#ctx.log({ event: 'dropped', ...this.#who(), reason: 'revoked' });
+    Metrics.count(this.#ctx.metrics.rejections, 'ERR_TOKEN_REVOKED');
+    this.send({ type: 'error', code: 'ERR_TOKEN_REVOKED', message });
+    this.#drop('revoked', () => this.#socket.close(CLOSE_POLICY_VIOLATION, closeReason(`ERR_TOKEN_REVOKED: ${message}`)));
+  }
+
   /** Server shutdown: say so, then close. Does not tell the room (everyone is going). */
   shutdown(message: string): void {
     if (this.#state.phase === 'gone') return;
@@ -231,10 +249,11 @@ export class PeerConnection {
     const outcome = this.#ctx.rooms.join(room, role, name, this);
     if (!outcome.ok) return this.#reject('ERR_ROOM_FULL', outcome.message);
     const peer = outcome.self.info;
-    this.#state = { phase: 'joined', room, peer };
+    this.#state = { phase: 'joined', room, peer, token };
     Metrics.count(this.#ctx.metrics.joins, role);
     this.#ctx.log({ event: 'join', room, peerId: peer.peerId, role, name, peers: outcome.others.length + 1, authenticated: check !== null });
-    this.send({ type: 'welcome', peerId: peer.peerId, room, peers: outcome.others.map((m) => m.info) });
+    const iceServers = this.#ctx.iceServers(peer.peerId);
+    this.send({ type: 'welcome', peerId: peer.peerId, room, peers: outcome.others.map((m) => m.info), ...(iceServers.length === 0 ? {} : { iceServers }) });
     for (const other of outcome.others) other.handle.send({ type: 'peerJoined', peer });
   }
 

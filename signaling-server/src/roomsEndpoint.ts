@@ -74,7 +74,7 @@ export function bearerMatches(header: string | undefined, key: string): boolean 
 }
 
 /** The body as text, or null past `limit` bytes. */
-function readBody(req: IncomingMessage, limit: number): Promise<string | null> {
+export function readBody(req: IncomingMessage, limit: number): Promise<string | null> {
   const declared = Number(req.headers['content-length']);
   if (Number.isFinite(declared) && declared > limit) {
     req.resume();

@@ -1,6 +1,6 @@
 /**
  * The signaling server: one HTTP(S) server for `/healthz`, `/metrics`,
- * `POST /rooms` and the built apps, and a `ws` endpoint at `/ws` on the same
+ * `POST /rooms`, `POST /rooms/<room>/revoke` and the built apps, and a `ws` endpoint at `/ws` on the same
  * port for rooms and SDP/ICE relay. No task data passes through here.
  *
  * A join needs a token for its room and role (tokens.ts) unless the server is
@@ -22,7 +22,10 @@ import { Metrics } from './metrics.ts';
 import { resolveOptions, type ServerOptions } from './options.ts';
 import { PeerConnection, type PeerContext } from './peerConnection.ts';
 import { Rooms } from './rooms.ts';
-import { TokenIssuer, type RoomGrant } from './tokens.ts';
+import { describeIce, iceServersFor } from './ice.ts';
+import { Revocations } from './revocations.ts';
+import type { RevokeResult } from './revokeEndpoint.ts';
+import { TokenIssuer, type RoomGrant, type TokenCheck } from './tokens.ts';
 
 type Server = HttpServer | HttpsServer;
 
@@ -63,6 +66,13 @@ export interface RunningServer {
   createRoom(options?: { room?: string; ttlSeconds?: number }): RoomGrant;
   /** One token for `room` and `role`; `expiresAt` (ms) overrides `ttlSeconds` (tests mint expired ones this way). */
   mintToken(room: string, role: Role, options?: { ttlSeconds?: number; expiresAt?: number }): string;
+  /**
+   * Revokes a worker token of `room` (what `POST /rooms/<room>/revoke` does
+   * once the coordinator token checks out): later joins with it get
+   * ERR_TOKEN_REVOKED, and with `disconnect` (default true) peers joined with
+   * it are closed. Answers with a replacement worker token.
+   */
+  revokeToken(room: string, token: string, options?: { disconnect?: boolean }): RevokeResult;
 }
 
 /** How long close() lets sockets finish their close handshake before terminating them. */
@@ -77,6 +87,15 @@ export async function startSignalingServer(options: ServerOptions = {}): Promise
   const metrics = new Metrics();
   const issuer = new TokenIssuer(config.secret, config.tokenTtlSeconds);
   const counter = new ConnectionCounter(config);
+  const revocations = new Revocations(config.maxRevocations);
+  /** A token check that also refuses revoked tokens (after the signature, room, role and expiry). */
+  const verify = (token: string | undefined, room: string, role: Role): TokenCheck => {
+    const check = issuer.verify(token, room, role);
+    if (check.ok && revocations.has(token!)) {
+      return { ok: false, code: 'ERR_TOKEN_REVOKED', reason: 'revoked', message: `this ${role} token was revoked by the room's coordinator; ask for a new link` };
+    }
+    return check;
+  };
   const connections = new Set<PeerConnection>();
   const sockets = new Set<WebSocket>();
   let phase: 'running' | 'closing' = 'running';
@@ -85,7 +104,8 @@ export async function startSignalingServer(options: ServerOptions = {}): Promise
     rooms,
     metrics,
     log,
-    authorize: (room, role, token) => (token === undefined && config.open ? null : issuer.verify(token, room, role)),
+    authorize: (room, role, token) => (token === undefined && config.open ? null : verify(token, room, role)),
+    iceServers: (peerId) => iceServersFor(config.ice, `shoal-${peerId}`),
     rateLimit: config.rateLimit,
     maxBufferedBytes: config.maxBufferedBytes,
     maxBadMessages: config.maxBadMessages,
@@ -99,6 +119,37 @@ export async function startSignalingServer(options: ServerOptions = {}): Promise
     log({ event: 'roomCreated', room: grant.room, expiresAt: grant.expiresAt });
     return grant;
   };
+  const revokeToken = (room: string, token: string, options: { disconnect?: boolean } = {}): RevokeResult => {
+    const now = Date.now();
+    const check = issuer.verify(token, room, 'worker', now);
+    if (!check.ok && check.reason !== 'expired') {
+      return { ok: false, status: 400, code: 'ERR_BAD_MESSAGE', message: `token is not a worker token of room ${room} from this server (${check.message})` };
+    }
+    let revoked = false;
+    let disconnected = 0;
+    if (check.ok) {
+      if (!revocations.revoke(token, check.claims.expiresAt, now)) {
+        return { ok: false, status: 503, code: 'ERR_ROOM_FULL', message: 'the server cannot remember more revoked tokens now; try again later' };
+      }
+      revoked = true;
+      if (options.disconnect ?? true) {
+        for (const member of rooms.members(room)) {
+          if (member.handle.joinToken !== token) continue;
+          member.handle.evict('the token this tab joined with was revoked by the room\'s coordinator');
+          disconnected += 1;
+        }
+      }
+    }
+    // The replacement must differ from the revoked token: tokens are a function of (room, role, expiry second).
+    let expiresAt = now + issuer.ttlSeconds * 1000;
+    let workerToken = issuer.mint(room, 'worker', { expiresAt });
+    if (revocations.has(workerToken)) {
+      expiresAt -= 1000;
+      workerToken = issuer.mint(room, 'worker', { expiresAt });
+    }
+    log({ event: 'revoked', room, role: 'worker', revoked, disconnected });
+    return { ok: true, room, revoked, disconnected, workerToken, expiresAt: new Date(Math.floor(expiresAt / 1000) * 1000).toISOString() };
+  };
   const renderMetrics = (): string => metrics.render({ connections: counter.total, rooms: rooms.roomCount, peers: rooms.peerCount });
 
   const handler = createRequestHandler({
@@ -106,6 +157,7 @@ export async function startSignalingServer(options: ServerOptions = {}): Promise
     health: () => ({ rooms: rooms.roomCount, peers: rooms.peerCount }),
     metrics: config.metrics ? renderMetrics : null,
     rooms: { key: config.roomCreationKey, maxTtlSeconds: config.tokenTtlSeconds, create: (ttlSeconds) => createRoom({ ttlSeconds }) },
+    revoke: { authorizeCoordinator: (room, token) => verify(token, room, 'coordinator'), revoke: revokeToken },
     log,
   });
   const httpServer: Server = config.tls ? createHttpsServer({ cert: config.tls.cert, key: config.tls.key }, handler) : createServer(handler);
@@ -173,6 +225,7 @@ export async function startSignalingServer(options: ServerOptions = {}): Promise
     open: config.open,
     allowOrigins: config.allowOrigins,
     roomCreation: config.roomCreationKey === undefined ? 'anyone' : 'key',
+    ice: describeIce(config.ice),
   });
   if (config.open) {
     log({ event: 'warning', message: 'OPEN MODE: joins need no token and roles are self-declared; anyone who can reach this server can join any room, as coordinator too' });
@@ -217,6 +270,7 @@ export async function startSignalingServer(options: ServerOptions = {}): Promise
     metrics: renderMetrics,
     createRoom,
     mintToken: (room, role, mintOptions = {}) => issuer.mint(room, role, mintOptions),
+    revokeToken,
   };
 }
 

@@ -36,11 +36,11 @@ export interface TokenClaims {
 }
 
 /** Why a join was refused; also the `reason` label in metrics. */
-export type TokenRefusal = 'missing' | 'malformed' | 'signature' | 'room' | 'role' | 'expired';
+export type TokenRefusal = 'missing' | 'malformed' | 'signature' | 'room' | 'role' | 'expired' | 'revoked';
 
 export type TokenCheck =
   | { ok: true; claims: TokenClaims }
-  | { ok: false; code: Extract<ErrorCode, 'ERR_UNAUTHORIZED' | 'ERR_TOKEN_EXPIRED'>; reason: TokenRefusal; message: string };
+  | { ok: false; code: Extract<ErrorCode, 'ERR_UNAUTHORIZED' | 'ERR_TOKEN_EXPIRED' | 'ERR_TOKEN_REVOKED'>; reason: TokenRefusal; message: string };
 
 /** What creating a room hands out (`POST /rooms`, `RunningServer.createRoom`). */
 export interface RoomGrant {
@@ -147,6 +147,6 @@ function mac(secret: Uint8Array, body: string): Buffer {
   return createHmac('sha256', secret).update(body, 'utf8').digest();
 }
 
-function refuse(reason: Exclude<TokenRefusal, 'expired'>, message: string): TokenCheck {
+function refuse(reason: Exclude<TokenRefusal, 'expired' | 'revoked'>, message: string): TokenCheck {
   return { ok: false, code: 'ERR_UNAUTHORIZED', reason, message };
 }

@@ -33,6 +33,13 @@ export const START_FLAGS = {
   'token-ttl': { type: 'number', min: 1, value: 'S', description: 'how long the printed links can be used to join, in seconds (default 86400)' },
   'allow-origin': { type: 'string', value: 'O', description: 'also accept pages served from origin O (comma-separated; * for any)' },
   open: { type: 'boolean', description: 'let tabs join without a token (roles self-declared): trusted networks only' },
+  ice: { type: 'string', value: 'URLS', description: 'STUN servers for the pages, comma-separated, e.g. stun:stun.example.com:3478 (default: none, host candidates only)' },
+  turn: { type: 'string', value: 'URLS', description: 'TURN servers, comma-separated, e.g. turn:turn.example.com:3478; with --turn-secret or --turn-user/--turn-credential' },
+  'turn-secret': { type: 'string', value: 'S', description: "coturn's static-auth-secret: mint TURN credentials per page load (default $SHOAL_TURN_SECRET)" },
+  'turn-ttl': { type: 'number', min: 60, value: 'S', description: 'lifetime of minted TURN credentials in seconds (default 86400)' },
+  'turn-user': { type: 'string', value: 'U', description: 'a fixed TURN username (with --turn-credential), given to every page' },
+  'turn-credential': { type: 'string', value: 'C', description: 'the fixed TURN password for --turn-user' },
+  'ice-config': { type: 'string', value: 'FILE', description: 'JSON: [RTCIceServer...] or {"iceServers":[...],"turnSecret":{"urls":[...],"secret":"..."}} (also $SHOAL_ICE_SERVERS)' },
 } as const satisfies FlagSpecs;
 
 export const WORKER_FLAGS = {
@@ -46,13 +53,14 @@ export const WORKER_FLAGS = {
 export const COMMANDS: readonly CommandInfo[] = [
   {
     name: 'start',
-    usage: 'shoal start [--port N] [--host H] [--cert FILE --key FILE] [--token-ttl S] [--allow-origin O] [--open]',
+    usage: 'shoal start [--port N] [--host H] [--cert FILE --key FILE] [--token-ttl S] [--allow-origin O] [--open] [--ice URLS] [--turn URLS --turn-secret S] [--ice-config FILE]',
     summary: 'start the signaling server and print the coordinator and worker links',
     details: [
       'Builds the apps first if dist/ is missing. Runs until Ctrl-C.',
       'The links carry join tokens for a new room: anyone with the worker link can join as a worker,',
       'and anyone with the coordinator link can run code on those workers, so share only the worker link.',
       'SHOAL_SECRET=<16+ bytes> keeps tokens valid across restarts (default: a random secret per run).',
+      'The pages get the ICE servers (--ice, --turn, --ice-config) from the server when they join: see docs/deploy.md.',
     ],
     flags: START_FLAGS,
     maxPositionals: 0,

@@ -17,8 +17,11 @@ export interface MeshOptions {
   name?: string | undefined;
   /** The room's join token for this role (see `JoinOptions.token`). */
   token?: string | undefined;
-  /** STUN/TURN servers; none are needed on one machine or a LAN. */
-  iceServers?: RTCIceServer[];
+  /**
+   * STUN/TURN servers; none are needed on one machine or a LAN. When absent,
+   * the ones in the server's welcome are used (see signaling-server `ice`).
+   */
+  iceServers?: RTCIceServer[] | undefined;
   /** Which peers to connect to; all of them by default. */
   connectTo?: (peer: PeerInfo) => boolean;
 }
@@ -45,6 +48,8 @@ export class Mesh extends Emitter<MeshEvents> {
     readonly self: PeerInfo,
     private readonly signaling: SignalingClient,
     private readonly options: MeshOptions,
+    /** What every RTCPeerConnection of this mesh is given: `options.iceServers`, else the welcome's. */
+    readonly iceServers: RTCIceServer[],
   ) {
     super();
   }
@@ -53,7 +58,7 @@ export class Mesh extends Emitter<MeshEvents> {
   static async join(options: MeshOptions): Promise<Mesh> {
     const { client, welcome } = await SignalingClient.join(options);
     const self: PeerInfo = { peerId: welcome.peerId, role: options.role, name: options.name };
-    const mesh = new Mesh(self, client, options);
+    const mesh = new Mesh(self, client, options, options.iceServers ?? welcome.iceServers);
     client.on('peerJoined', (peer) => {
       if (mesh.wants(peer)) mesh.link(peer, false);
     });
@@ -135,7 +140,7 @@ export class Mesh extends Emitter<MeshEvents> {
 
   private link(info: PeerInfo, initiator: boolean): PeerLink {
     this.links.get(info.peerId)?.close('replaced');
-    const link = new PeerLink(info, { initiator, iceServers: this.options.iceServers ?? [] });
+    const link = new PeerLink(info, { initiator, iceServers: this.iceServers });
     this.links.set(info.peerId, link);
     link.on('signal', (data) => this.signaling.sendSignal(info.peerId, data));
     link.on('open', () => this.emit('peerOpen', info));

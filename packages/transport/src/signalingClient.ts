@@ -4,11 +4,13 @@
  *
  * A join carries the room's token (from the link the page was opened with);
  * the server refuses a missing, wrong or expired one with ERR_UNAUTHORIZED or
- * ERR_TOKEN_EXPIRED, which `join` rejects with.
+ * ERR_TOKEN_EXPIRED (or ERR_TOKEN_REVOKED), which `join` rejects with. The
+ * welcome also carries the ICE servers the server is configured with.
  */
 import {
   ShoalError,
   parseSignalingServerMessage,
+  type IceServer,
   type PeerInfo,
   type Role,
   type SignalingClientMessage,
@@ -47,6 +49,8 @@ export interface Welcome {
   peerId: string;
   room: string;
   peers: PeerInfo[];
+  /** STUN/TURN servers the server is configured with (TURN credentials minted for this join); empty: host candidates only. */
+  iceServers: IceServer[];
 }
 
 export class SignalingClient extends Emitter<SignalingEvents> {
@@ -76,7 +80,7 @@ export class SignalingClient extends Emitter<SignalingEvents> {
           case 'welcome':
             welcomed = true;
             client.state = { kind: 'joined', peerId: msg.peerId, room: msg.room };
-            resolve({ client, welcome: { peerId: msg.peerId, room: msg.room, peers: msg.peers } });
+            resolve({ client, welcome: { peerId: msg.peerId, room: msg.room, peers: msg.peers, iceServers: msg.iceServers ?? [] } });
             return;
           case 'peerJoined':
             return client.emit('peerJoined', msg.peer);

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { startBanner } from './start.ts';
+import { iceOptions, startBanner } from './start.ts';
 
 const grant = {
   room: 'k3x9qf2mwa',
@@ -28,5 +28,19 @@ describe('startBanner', () => {
     expect(text).not.toContain('joinBase');
     expect(text).not.toContain('WebGPU needs');
     expect(text).toContain('WARNING: --open');
+  });
+});
+
+describe('shoal start ICE flags', () => {
+  const args = (flags: Record<string, string | number>) => ({ flags, positionals: [], help: false });
+  it('turn --ice, --turn with --turn-secret or $SHOAL_TURN_SECRET, into server options; none by default', () => {
+    expect(iceOptions(args({}), {})).toBeUndefined();
+    expect(iceOptions(args({ ice: 'stun:a:3478,stun:b:3478' }), {})).toEqual({ servers: [{ urls: ['stun:a:3478', 'stun:b:3478'] }] });
+    const secret = '0123456789abcdef0123';
+    expect(iceOptions(args({ turn: 'turn:t:3478', 'turn-ttl': 600 }), { SHOAL_TURN_SECRET: secret })).toEqual({ turnSecret: { urls: ['turn:t:3478'], secret, ttlSeconds: 600 } });
+    expect(iceOptions(args({ turn: 'turn:t:3478', 'turn-user': 'u', 'turn-credential': 'c' }), { SHOAL_TURN_SECRET: secret })).toEqual({ servers: [{ urls: ['turn:t:3478'], username: 'u', credential: 'c' }] });
+  });
+  it('answers a usage error for a TURN server without credentials', () => {
+    expect(() => iceOptions(args({ turn: 'turn:t:3478' }), {})).toThrow(/needs a username and a credential/);
   });
 });

@@ -2,7 +2,7 @@
 import { readFileSync } from 'node:fs';
 import { ShoalError } from '@shoal/protocol';
 import { ensureAppsBuilt } from '@shoal/launcher';
-import { jsonLinesTo, startSignalingServer, type RoomGrant, type ServerOptions } from '@shoal/signaling-server';
+import { iceFromFlags, jsonLinesTo, mergeIce, parseIceJson, startSignalingServer, type IceOptions, type RoomGrant, type ServerOptions } from '@shoal/signaling-server';
 import { UsageError, type ParsedArgs } from '../args.ts';
 import type { START_FLAGS } from '../commands.ts';
 import { formatMs, type Io } from '../io.ts';
@@ -71,7 +71,7 @@ export function startBanner(grant: RoomGrant, where: { port: number; scheme: str
   return lines.join('\n');
 }
 
-function serverOptions(args: ParsedArgs<typeof START_FLAGS>): Pick<ServerOptions, 'tls' | 'tokenTtlSeconds' | 'allowOrigins' | 'open'> {
+function serverOptions(args: ParsedArgs<typeof START_FLAGS>): Pick<ServerOptions, 'tls' | 'tokenTtlSeconds' | 'allowOrigins' | 'open' | 'ice'> {
   const { flags } = args;
   if ((flags.cert === undefined) !== (flags.key === undefined)) throw new UsageError('--cert and --key go together', 'start');
   const read = (flag: string, file: string): Buffer => {
@@ -82,12 +82,36 @@ function serverOptions(args: ParsedArgs<typeof START_FLAGS>): Pick<ServerOptions
     }
   };
   const origins = (flags['allow-origin'] ?? '').split(',').map((o) => o.trim()).filter(Boolean);
+  const ice = iceOptions(args);
   return {
     ...(flags.cert === undefined || flags.key === undefined ? {} : { tls: { cert: read('cert', flags.cert), key: read('key', flags.key) } }),
     ...(flags['token-ttl'] === undefined ? {} : { tokenTtlSeconds: flags['token-ttl'] }),
     ...(origins.length === 0 ? {} : { allowOrigins: origins }),
     ...(flags.open ? { open: true } : {}),
+    ...(ice === undefined ? {} : { ice }),
   };
+}
+
+/** `--ice`, `--turn` (+ `--turn-secret` or `--turn-user/--turn-credential`), `--ice-config`; the server adds $SHOAL_ICE_SERVERS. */
+export function iceOptions(args: ParsedArgs<typeof START_FLAGS>, env: NodeJS.ProcessEnv = process.env): IceOptions | undefined {
+  const { flags } = args;
+  const fixed = flags['turn-user'] !== undefined || flags['turn-credential'] !== undefined;
+  const turnSecret = flags['turn-secret'] ?? (fixed || flags.turn === undefined ? undefined : env['SHOAL_TURN_SECRET'] || undefined);
+  try {
+    const fromFlags = iceFromFlags({
+      ice: flags.ice === undefined ? [] : [flags.ice],
+      turn: flags.turn === undefined ? [] : [flags.turn],
+      turnUser: flags['turn-user'],
+      turnCredential: flags['turn-credential'],
+      turnSecret,
+      turnTtlSeconds: flags['turn-ttl'],
+    });
+    const file = flags['ice-config'];
+    const fromFile = file === undefined ? undefined : parseIceJson(readFileSync(file, 'utf8'), `--ice-config ${file}`);
+    return mergeIce(fromFile, fromFlags);
+  } catch (error) {
+    throw new UsageError((error as Error).message, 'start');
+  }
 }
 
 function portFromEnv(): number | undefined {

@@ -1,13 +1,18 @@
 /** The worker page: thin wiring of WorkerRuntime to the DOM. */
 import type { WorkerPageStatus } from '@shoal/protocol';
-import { WorkerRuntime, detectCapabilities } from '@shoal/runtime';
+import { DEFAULT_TASK_MEMORY_MIB, DEFAULT_TASK_SECONDS, WorkerRuntime, detectCapabilities, testHooksFrom } from '@shoal/runtime';
 import { signalingUrlFor } from '@shoal/transport';
 import { byId, h, render, throttled } from '../dom.ts';
 
 const params = new URLSearchParams(location.search);
 const room = params.get('room');
 const slotsParam = Number(params.get('slots'));
-const slots = Number.isInteger(slotsParam) && slotsParam > 0 ? slotsParam : null;
+/** `cores=2`: use at most 2 cores (task slots); changed live with the page's "Use N of M cores" input. */
+const coresParam = Number(params.get('cores'));
+const slots = capSlots(Number.isInteger(slotsParam) && slotsParam > 0 ? slotsParam : null, Number.isInteger(coresParam) && coresParam > 0 ? coresParam : null);
+/** Runaway caps: `taskSeconds=600` (longest a task may run) and `taskMemory=1024` (MiB of buffers per task Web Worker); `0` turns one off. */
+const taskSeconds = capParam('taskSeconds', DEFAULT_TASK_SECONDS);
+const taskMemoryMiB = capParam('taskMemory', DEFAULT_TASK_MEMORY_MIB);
 const name = params.get('name') ?? undefined;
 /** The join token from the link (once it worked, kept per room so a reload or a bare `?room=` link in this browser rejoins). */
 const tokenKey = `shoal.token.worker.${room}`;
@@ -26,7 +31,20 @@ const custom = Object.fromEntries(
     .map(([key, amount]) => [key!, Number(amount)]),
 );
 
-let status: WorkerPageStatus = { peerId: null, connection: 'joining', coordinator: 'none', tasksRun: 0, currentTask: null, store: null, traffic: null };
+let status: WorkerPageStatus = {
+  peerId: null,
+  connection: 'joining',
+  coordinator: 'none',
+  tasksRun: 0,
+  currentTask: null,
+  store: null,
+  traffic: null,
+  paused: false,
+  coreCap: slots ?? 1,
+  job: null,
+  taskSeconds: taskSeconds ?? 0,
+  taskMemoryMiB: taskMemoryMiB ?? 0,
+};
 let runtime: WorkerRuntime | null = null;
 /** `gpu=0` keeps this tab's GPU out of the cluster (tests use it for a worker without WebGPU). */
 const useGpu = params.get('gpu') !== '0';
@@ -35,6 +53,9 @@ const capsPromise = detectCapabilities(slots, custom, useGpu);
 window.shoalWorker = {
   status: () => status,
   leave: () => runtime?.leave(),
+  pause: () => runtime?.setPaused(true),
+  resume: () => runtime?.setPaused(false),
+  setCores: (cores) => runtime?.setCores(cores) ?? status.coreCap,
 };
 
 const CONNECTION_TEXT: Record<WorkerPageStatus['connection'], string> = {
@@ -50,13 +71,17 @@ async function show(): Promise<void> {
   connection.textContent = status.connection === 'connected' && status.coordinator !== 'open' ? 'Connected, waiting for the coordinator…' : CONNECTION_TEXT[status.connection];
   connection.className = `big ${status.connection === 'connected' ? 'ok' : status.connection === 'joining' ? '' : 'bad'}`;
   byId<HTMLButtonElement>('leave').disabled = status.connection !== 'connected';
+  showControls(caps.cores);
   const gpu = caps.gpu ? `${caps.gpu.vendor} ${caps.gpu.architecture}${caps.gpu.isFallback ? ' (fallback)' : ''}` : 'none';
   const rows: Array<[string, string]> = [
     ['Peer id', status.peerId ?? '—'],
     ['Coordinator', status.coordinator],
     ['Tasks run', String(status.tasksRun)],
     ['Running now', status.currentTask ?? 'nothing'],
-    ['Cores / task slots', `${caps.cores} / ${caps.slots}`],
+    ['Cores / task slots', `${caps.cores} / ${status.coreCap}`],
+    ['Job', status.job ? status.job.name : 'none'],
+    ['Job code hash', status.job ? status.job.codeHash : '—'],
+    ['Task caps', capsText()],
     ['Memory', caps.deviceMemoryGiB ? `${caps.deviceMemoryGiB} GiB` : 'unknown'],
     ['WebGPU', gpu],
     ['Other resources', Object.entries(caps.custom).map(([key, amount]) => `${key}: ${amount}`).join(', ') || 'none'],
@@ -65,12 +90,51 @@ async function show(): Promise<void> {
   render(byId('status'), ...rows.map(([key, value]) => h('tr', {}, h('th', {}, key), h('td', { 'data-key': key }, value))));
 }
 
+/** The pause button, the core cap input and the job line. */
+function showControls(cores: number): void {
+  const pause = byId<HTMLButtonElement>('pause');
+  pause.textContent = status.paused ? 'Resume' : 'Pause';
+  pause.disabled = status.connection !== 'connected';
+  const input = byId<HTMLInputElement>('cores');
+  input.max = String(Math.max(cores, status.coreCap));
+  if (document.activeElement !== input) input.value = String(status.coreCap);
+  byId('cores-total').textContent = String(cores);
+  byId('caps').textContent = `Each task may run ${capsText()}.`;
+  const job = byId('job');
+  job.textContent = status.job ? `Running job “${status.job.name}”, code hash ${status.job.codeHash.slice(0, 16)}…` : 'No job is running.';
+  job.title = status.job?.codeHash ?? '';
+}
+
+function capsText(): string {
+  const time = status.taskSeconds > 0 ? `at most ${status.taskSeconds} s` : 'with no time cap';
+  const memory = status.taskMemoryMiB > 0 ? `${status.taskMemoryMiB} MiB of buffers` : 'no memory cap';
+  return `${time} and use ${memory}`;
+}
+
+/** The slots to start with: `slots`, capped by `cores`. */
+function capSlots(slots: number | null, cores: number | null): number | null {
+  if (cores === null) return slots;
+  return slots === null ? cores : Math.min(slots, cores);
+}
+
+/** A cap from the link: a number ≥ 0 (0: none, null), or the default. */
+function capParam(name: string, fallback: number): number | null {
+  const value = params.get(name);
+  if (value === null || value === '' || !Number.isFinite(Number(value)) || Number(value) < 0) return fallback;
+  return Number(value) === 0 ? null : Number(value);
+}
+
 const mib = (bytes: number) => `${(bytes / 2 ** 20).toFixed(1)} MiB`;
 
 const redraw = throttled(() => void show());
 
 async function main(): Promise<void> {
   byId('leave').addEventListener('click', () => runtime?.leave());
+  byId('pause').addEventListener('click', () => runtime?.setPaused(!status.paused));
+  byId<HTMLInputElement>('cores').addEventListener('change', (event) => {
+    const input = event.target as HTMLInputElement;
+    input.value = String(runtime?.setCores(Number(input.value)) ?? status.coreCap);
+  });
   // Closing the tab: no time to hand objects over; say goodbye at once, so recovery starts now.
   addEventListener('pagehide', () => runtime?.leave({ handover: false }));
   if (!room) {
@@ -92,6 +156,9 @@ async function main(): Promise<void> {
       colocated,
       gpu: useGpu,
       bench: params.get('bench') !== '0',
+      taskSeconds,
+      taskMemoryMiB,
+      testHooks: testHooksFrom(params), // `throttle=<ms>`, `corruptResults=1`: for tests only
       onChange: (next) => {
         status = next;
         redraw();

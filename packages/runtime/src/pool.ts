@@ -8,6 +8,13 @@
  *   Web Worker is terminated and replaced. A forced cancel does the same.
  *   Other tasks caught in a terminated Web Worker are queued again, not lost.
  * - Functions are defined once per Web Worker, before their first run.
+ * - Runaway caps (the volunteer's, `PoolLimits`; README.md "Runaway caps"):
+ *   a Web Worker whose unblocked tasks make no progress for `taskMs` (a task
+ *   runs that long), or whose binary memory passes `memoryBytes`
+ *   (memoryGuard.ts), is terminated: its one running task fails with
+ *   ERR_TASK_RUNAWAY or ERR_TASK_MEMORY. If several could be to blame, all
+ *   are queued again to run alone, so the next stop names the right one.
+ * - `resize` changes how many tasks may be active at once (the core cap).
  */
 import { proxy, transfer, wrap, type Remote } from 'comlink';
 import type { ErrorCode, GpuInfo, TaskResult } from '@shoal/protocol';
@@ -41,12 +48,22 @@ export interface PoolOutcome {
 }
 
 /** The page's side of the host, minus what the pool handles itself. */
-export type PoolHost = Omit<TaskHost, 'done' | 'setBlocked'> & { blocked(taskId: string, blocked: boolean): void };
+export type PoolHost = Omit<TaskHost, 'done' | 'setBlocked' | 'memoryExceeded'> & { blocked(taskId: string, blocked: boolean): void };
+
+/** The volunteer's runaway caps; null or absent: no cap. */
+export interface PoolLimits {
+  /** Longest a task may run (wall time, while not blocked in ctx.get/wait), in ms. */
+  taskMs?: number | null;
+  /** Most binary memory (ArrayBuffers, typed arrays) live in one Web Worker, in bytes. */
+  memoryBytes?: number | null;
+}
 
 interface Entry {
   task: PoolTask;
   settle: (outcome: PoolOutcome) => void;
   timer?: ReturnType<typeof setTimeout>;
+  /** Caught in a runaway Web Worker with others: runs alone from now on, so a cap names the right task. */
+  alone?: boolean;
 }
 
 interface Slot {
@@ -58,6 +75,8 @@ interface Slot {
   blocked: Set<string>;
   /** Runs a task with a timeout, which must be alone in its Web Worker. */
   exclusive: boolean;
+  /** The runaway clock: fires `limits.taskMs` after the slot last made progress with unblocked tasks. */
+  clock?: ReturnType<typeof setTimeout>;
 }
 
 const MAX_BATCH = 64;
@@ -69,11 +88,13 @@ export class WorkerPool {
   private closed = false;
 
   constructor(
-    readonly size: number,
+    /** Tasks active at once (see `resize`). */
+    public size: number,
     private readonly workerId: string,
     private readonly host: PoolHost,
     /** The worker's GPU adapter, or null: tasks then get `ctx.gpu === null`. */
     private readonly gpuInfo: GpuInfo | null = null,
+    private readonly limits: PoolLimits = {},
   ) {
     this.slots.push(this.spawn());
   }
@@ -117,6 +138,39 @@ export class WorkerPool {
     for (const entry of this.queue.splice(0)) entry.settle(failure('ERR_CANCELLED', 'the worker is shutting down', this.workerId));
   }
 
+  /** Sets how many tasks may be active at once; running ones go on, idle Web Workers beyond it close. */
+  resize(size: number): void {
+    this.size = Math.max(1, Math.floor(size));
+    for (const slot of [...this.slots]) {
+      if (this.slots.length <= this.size) break;
+      if (slot.tasks.size > 0) continue;
+      this.slots.splice(this.slots.indexOf(slot), 1);
+      slot.worker.terminate();
+    }
+    this.pump();
+  }
+
+  /** (Re)starts a slot's runaway clock while it has unblocked tasks; stops it otherwise. */
+  private arm(slot: Slot): void {
+    clearTimeout(slot.clock);
+    slot.clock = undefined;
+    const capMs = this.limits.taskMs;
+    if (capMs === null || capMs === undefined || slot.tasks.size === slot.blocked.size || !this.slots.includes(slot)) return;
+    slot.clock = setTimeout(() => this.overCap(slot, 'ERR_TASK_RUNAWAY', runawayMessage(capMs)), capMs);
+  }
+
+  /**
+   * A cap was hit in `slot`: with one unblocked task it is to blame and fails
+   * with `code`; with several, all run again alone (see the header).
+   */
+  private overCap(slot: Slot, code: 'ERR_TASK_RUNAWAY' | 'ERR_TASK_MEMORY', message: string): void {
+    if (!this.slots.includes(slot)) return;
+    const running = [...slot.tasks.keys()].filter((id) => !slot.blocked.has(id));
+    if (running.length === 1) return this.kill(slot, running[0]!, failure(code, message, this.workerId));
+    for (const entry of slot.tasks.values()) entry.alone = true;
+    this.kill(slot, '', failure(code, message, this.workerId));
+  }
+
   private pump(): void {
     while (!this.closed && this.queue.length > 0) {
       const free = this.size - this.active;
@@ -124,12 +178,12 @@ export class WorkerPool {
       let slot = this.slots.find((candidate) => !candidate.exclusive && candidate.tasks.size === candidate.blocked.size);
       if (!slot) this.slots.push((slot = this.spawn()));
       const batch: Entry[] = [];
-      if (this.queue[0]!.task.timeoutMs !== null) {
+      if (runsAlone(this.queue[0]!)) {
         batch.push(this.queue.shift()!);
         slot.exclusive = true;
       } else {
         const take = Math.min(MAX_BATCH, Math.ceil(this.queue.length / free));
-        while (batch.length < take && this.queue.length > 0 && this.queue[0]!.task.timeoutMs === null) batch.push(this.queue.shift()!);
+        while (batch.length < take && this.queue.length > 0 && !runsAlone(this.queue[0]!)) batch.push(this.queue.shift()!);
       }
       this.dispatch(slot, batch);
     }
@@ -154,6 +208,7 @@ export class WorkerPool {
       requests.push({ taskId: task.taskId, fnId: task.fnId, args: task.args, blobs, attempt: task.attempt, numReturns: task.numReturns });
       if (blobs) transfers.push(...Object.values(blobs));
     }
+    this.arm(slot);
     slot.remote.run(transfers.length === 0 ? requests : transfer(requests, transfers)).catch((error: unknown) => {
       // The arguments could not be cloned, or the Web Worker died.
       const message = error instanceof Error ? error.message : String(error);
@@ -171,6 +226,7 @@ export class WorkerPool {
       entry.settle({ result: outcome.result, durationMs: outcome.durationMs, ...(outcome.buffers ? { buffers: outcome.buffers } : {}) });
     }
     if (slot.tasks.size === 0) slot.exclusive = false;
+    this.arm(slot);
     this.pump();
   }
 
@@ -180,12 +236,16 @@ export class WorkerPool {
     if (index < 0) return;
     this.slots.splice(index, 1);
     slot.worker.terminate();
+    clearTimeout(slot.clock);
     for (const [id, entry] of slot.tasks) {
       clearTimeout(entry.timer);
       if (slot.blocked.has(id)) this.host.blocked(id, false);
       if (id === taskId) entry.settle(outcome);
       else this.queue.unshift(entry);
     }
+    // Replies the dead Web Worker had already posted must find nothing to settle.
+    slot.tasks.clear();
+    slot.blocked.clear();
     if (this.slots.length === 0 && !this.closed) this.slots.push(this.spawn());
     this.pump();
   }
@@ -198,15 +258,17 @@ export class WorkerPool {
     const host: TaskHost = {
       ...this.host,
       done: (outcomes) => this.finish(slot, outcomes),
+      memoryExceeded: (liveBytes) => this.overCap(slot, 'ERR_TASK_MEMORY', memoryMessage(this.limits.memoryBytes ?? 0, liveBytes)),
       setBlocked: (taskId, blocked) => {
         if (!slot.tasks.has(taskId) || slot.blocked.has(taskId) === blocked) return;
         if (blocked) slot.blocked.add(taskId);
         else slot.blocked.delete(taskId);
+        this.arm(slot);
         this.host.blocked(taskId, blocked);
         this.pump();
       },
     };
-    void remote.init(proxy(host), this.workerId, `${this.workerId}.${index}.`, this.gpuInfo);
+    void remote.init(proxy(host), this.workerId, `${this.workerId}.${index}.`, this.gpuInfo, this.limits.memoryBytes ?? null);
     worker.addEventListener('error', (event) => {
       // An uncaught error in a task's callback: the Web Worker lives on.
       const only = slot.tasks.size === 1 ? [...slot.tasks.keys()][0]! : '';
@@ -214,6 +276,20 @@ export class WorkerPool {
     });
     return slot;
   }
+}
+
+/** A task with a timeout, or one caught in a runaway Web Worker with others, runs alone in its Web Worker. */
+function runsAlone(entry: Entry): boolean {
+  return entry.task.timeoutMs !== null || entry.alone === true;
+}
+
+function runawayMessage(capMs: number): string {
+  return `the task ran for more than this worker's cap of ${capMs / 1000} s per task, so its Web Worker was terminated (the cap stops runaway code on volunteers' machines, whether or not the task sets a timeout). Make the task shorter (split it into smaller tasks), or run it on workers whose join link sets a higher taskSeconds=<seconds>`;
+}
+
+function memoryMessage(capBytes: number, liveBytes: number): string {
+  const mib = (bytes: number) => `${Math.round(bytes / 2 ** 20)} MiB`;
+  return `the task allocated more binary memory (ArrayBuffers, typed arrays: ${mib(liveBytes)} live) than this worker's cap of ${mib(capBytes)}, so its Web Worker was terminated. Use less memory per task (smaller partitions), or run it on workers whose join link sets a higher taskMemory=<MiB>`;
 }
 
 function failure(code: ErrorCode, message: string, workerId: string): PoolOutcome {

@@ -10,7 +10,7 @@
  * the next job may start even if the cancelled job's code never returns.
  */
 import { createCluster, recordJob, runJob, type Coordinator, type JobRecord } from '@shoal/client';
-import type { JobOutcome } from '@shoal/protocol';
+import { hashSource, type JobOutcome } from '@shoal/protocol';
 
 export interface JobHooks {
   /** A job starts; `record` fills as it runs. */
@@ -67,6 +67,8 @@ export function createJobControl(coordinator: Coordinator, hooks: JobHooks): Job
         };
       });
       hooks.started(recorder.record);
+      // Worker pages show their volunteers what runs: its name and a hash of its code.
+      coordinator.setJob({ name: label.slice(0, 256), codeHash: await codeHash(source) });
       const job = runJob(createCluster(coordinator), source);
       void job.finally(() => {
         sweep?.stop();
@@ -74,12 +76,22 @@ export function createJobControl(coordinator: Coordinator, hooks: JobHooks): Job
       });
       const outcome = await Promise.race([job, cancelledOutcome]);
       current = null;
+      coordinator.actors.killAll(); // a job's actors end with it (as Ray's non-detached actors do)
+      coordinator.setJob(null);
       const record = recorder.finish(outcome, cancelled ? 'cancelled' : undefined);
       if (label === 'job') record.label = labelFromTasks(record);
       hooks.ended(record, outcome);
       return outcome;
     },
   };
+}
+
+/** The SHA-256 of a job's source, hex; outside a secure context (no crypto.subtle) a 53-bit hash, marked as such. */
+export async function codeHash(source: string): Promise<string> {
+  const subtle = globalThis.crypto?.subtle;
+  if (!subtle) return `cyrb53:${hashSource(source)}`;
+  const digest = await subtle.digest('SHA-256', new TextEncoder().encode(source));
+  return [...new Uint8Array(digest)].map((byte) => byte.toString(16).padStart(2, '0')).join('');
 }
 
 /** A name for a job that came without one: its first task names, e.g. "job: square, sum, total, …". */

@@ -33,10 +33,11 @@ const ready = new Promise<Coordinator>((resolve) => {
     peerId: () => coordinator?.mesh.peerId ?? null,
     workers: () => coordinator?.workers() ?? [],
     waitForWorkers: async (count, timeoutMs) => (await ready).waitForWorkers(count, timeoutMs),
-    runJob: async (source) => runFromSource(await ready, source),
+    runJob: async (source, label) => runFromSource(await ready, source, label),
     traffic: () => coordinator?.plane.traffic() ?? { controlBytesIn: 0, controlBytesOut: 0, objectsServed: 0, objectBytesServed: 0, objectsFetched: 0, objectBytesFetched: 0, bulkPaths: {} },
     dashboard: () => ui.snapshot(),
     dashboardBarAt: (taskId) => ui.barAt(taskId),
+    actorLog: () => [...(coordinator?.actors.log ?? [])],
     lastJobRecord: () => {
       const record = ui.lastRecord();
       return record ? exportHistory([record]) : null;
@@ -74,8 +75,8 @@ function setConnection(text: string, kind: 'ok' | 'bad'): void {
 }
 
 /** Runs a job through the dashboard: one at a time, recorded in the history, cancellable. */
-function runFromSource(_coordinator: Coordinator, source: string): Promise<JobOutcome> {
-  return ui.run(source);
+function runFromSource(_coordinator: Coordinator, source: string, label?: string): Promise<JobOutcome> {
+  return ui.run(source, label);
 }
 
 /** localStorage, or undefined where the browser refuses it (some privacy modes throw). */

@@ -2,7 +2,8 @@
  * The public API a job receives (and, through the task context, every task):
  * remote, get, put, wait, free, cancel, status, workers.
  */
-import { REF_KEY, ShoalError, validateOptions, type RemoteOptions, type WorkerSummary } from '@shoal/protocol';
+import { ACTOR_KEY, REF_KEY, ShoalError, actorProxy, decodeRefs, validateActorOptions, validateOptions, wireActorId, type ActorOptions, type RemoteOptions, type WorkerSummary } from '@shoal/protocol';
+import { classSource, type ActorHandle } from './actorHandle.ts';
 import * as arrow from 'apache-arrow';
 import { packValue } from '@shoal/objects';
 import { decodeForJob, encodeRefs } from './argsCodec.ts';
@@ -111,6 +112,30 @@ export interface Cluster {
 
   /** The workers that are connected now. */
   workers(): WorkerSummary[];
+
+  /**
+   * Creates an actor: an instance of `cls` (constructed with `options.args`)
+   * on one worker, in a Web Worker of its own. Returns its handle at once;
+   * `handle.method(...args)` returns a ref, and calls from one caller run in
+   * the order made. Handles can be passed to tasks and other actors. The
+   * class ships as source, so it must be self-contained, as task functions
+   * are. Methods get the task context as their last argument.
+   *
+   * A restarted actor (its worker was lost; up to `maxRestarts`, default 3)
+   * starts from its constructor again: its state is lost, unless the class
+   * defines `checkpoint()` (its value is kept after every call) and
+   * `restore(state)`. Calls running at the loss fail with ERR_ACTOR_DIED
+   * (or run again, up to `maxTaskRetries`); later calls go to the new instance.
+   * @throws ShoalError ERR_BAD_FUNCTION if `cls` is not a class, ERR_BAD_OPTION
+   *   for a bad option or a name already taken.
+   */
+  actor<T extends object>(cls: new (...args: never[]) => T, options?: ActorOptions): ActorHandle<T>;
+
+  /** The live actor named `name`. @throws ShoalError ERR_BAD_OPTION if there is none. */
+  getActor<T extends object = Record<string, never>>(name: string): ActorHandle<T>;
+
+  /** Kills an actor: its Web Worker is terminated, and calls not yet finished fail with ERR_ACTOR_KILLED. */
+  kill(handle: ActorHandle<object>): void;
 }
 
 function checkRefs(target: unknown, what: string): ObjectRef[] {
@@ -127,10 +152,22 @@ export function createCluster(coordinator: Coordinator): Cluster {
     coordinator.holders.track(id, ref);
     return ref;
   };
-  const decode = (value: unknown) => decodeForJob(value, (id) => handle(id, 'ref'));
+  const actorHandle = (actorId: string): ActorHandle => {
+    const className = coordinator.actors.className(actorId);
+    return actorProxy(actorId, (method, args) => withArgs(`${className}.${method}`, args, (wireArgs) => {
+      const callId = coordinator.newId();
+      coordinator.actors.call(actorId, method, wireArgs, callId);
+      return handle(callId, `${className}.${method}`);
+    })) as unknown as ActorHandle;
+  };
+  const decode = (value: unknown) => decodeRefs(decodeForJob(value, (id) => handle(id, 'ref')), actorHandle, ACTOR_KEY);
 
-  const submit = (fnId: string, name: string, args: unknown[], options: RemoteOptions): ObjectRef | ObjectRef[] => {
-    // Arguments too big or binary to travel inline are put first and passed as refs (as Ray does).
+  /**
+   * Packs call arguments for the wire and runs `use` with them. Arguments too
+   * big or binary to travel inline are put first and passed as refs (as Ray
+   * does); nothing else holds such a put, so it lives as long as the call needs it.
+   */
+  const withArgs = <R>(name: string, args: unknown[], use: (wireArgs: unknown[]) => R): R => {
     let wireArgs: unknown[];
     const implicit: string[] = [];
     try {
@@ -146,12 +183,16 @@ export function createCluster(coordinator: Coordinator): Cluster {
       if (error instanceof ShoalError) throw new ShoalError(error.code, `cannot call '${name}': ${error.message}`);
       throw error;
     }
-    const outputs = coordinator.submit(coordinator.newId(), fnId, name, wireArgs, options);
-    // Nothing else holds an implicit put: it lives as long as the task needs it.
+    const result = use(wireArgs);
     for (const id of implicit) coordinator.apply({ type: 'objectReleased', objectId: id });
-    const refs = outputs.map((id) => handle(id, name));
-    return (options.numReturns ?? 1) === 1 ? refs[0]! : refs;
+    return result;
   };
+
+  const submit = (fnId: string, name: string, args: unknown[], options: RemoteOptions): ObjectRef | ObjectRef[] =>
+    withArgs(name, args, (wireArgs) => {
+      const refs = coordinator.submit(coordinator.newId(), fnId, name, wireArgs, options).map((id) => handle(id, name));
+      return (options.numReturns ?? 1) === 1 ? refs[0]! : refs;
+    });
 
   return {
     remote<F extends AnyFunction>(fn: F, options?: RemoteOptions): RemoteFunction<F> {
@@ -195,5 +236,21 @@ export function createCluster(coordinator: Coordinator): Cluster {
     },
     status: (ref) => coordinator.taskStatus(checkRefs(ref, 'status')[0]!.id),
     workers: () => coordinator.workers(),
+    actor<T extends object>(cls: new (...args: never[]) => T, options?: ActorOptions): ActorHandle<T> {
+      const { name, source } = classSource(cls);
+      const valid = validateActorOptions(options);
+      const actorId = withArgs(`${name} constructor`, valid.args ?? [], (wireArgs) => coordinator.actors.create(name, source, wireArgs, valid));
+      return actorHandle(actorId) as unknown as ActorHandle<T>;
+    },
+    getActor<T extends object>(name: string): ActorHandle<T> {
+      const actorId = typeof name === 'string' ? coordinator.actors.byName(name) : null;
+      if (actorId === null) throw new ShoalError('ERR_BAD_OPTION', `no live actor is named '${String(name)}'`);
+      return actorHandle(actorId) as unknown as ActorHandle<T>;
+    },
+    kill(target) {
+      const actorId = wireActorId(target === null || typeof target !== 'object' ? null : { [ACTOR_KEY]: (target as { actorId?: unknown }).actorId });
+      if (actorId === null || !coordinator.actors.has(actorId)) throw new ShoalError('ERR_BAD_OPTION', 'cluster.kill() takes an actor handle');
+      coordinator.actors.kill(actorId);
+    },
   };
 }

@@ -35,6 +35,7 @@ import {
 } from '@shoal/scheduler';
 import { Emitter, type Mesh } from '@shoal/transport';
 import { resolveArgs, wireRefIds } from './argsCodec.ts';
+import { Actors } from './actors.ts';
 import { CoordinatorObjects, type MemoryReport } from './coordinatorObjects.ts';
 import { packValue, type Packed } from '@shoal/objects';
 import { Holders } from './holders.ts';
@@ -44,6 +45,8 @@ import { TaskLineage } from './lineage.ts';
 import { HEARTBEAT_TIMEOUT_MS, Watchdog } from './watchdog.ts';
 import { handleWorkerMessage } from './workerMessages.ts';
 import { summarize } from './taskEvents.ts';
+import { Speculation } from './speculation.ts';
+import { Verifier } from './verify.ts';
 import { ObjectTable, waitForSettled } from './objectTable.ts';
 import { taskError, taskStatusOf, type TaskStatus } from './taskStatus.ts';
 
@@ -68,10 +71,20 @@ export class Coordinator extends Emitter<CoordinatorEvents> {
   private counter = 0;
   /** Control messages refused (malformed, or not allowed from that peer). */
   rejected = 0;
+  /** The job running now, for worker pages (`setJob`); undefined before the first. */
+  private job: { name: string; codeHash: string } | null | undefined = undefined;
   /** Unfinished tasks that asked for a GPU (for `gpu: 'prefer'`). */
   private readonly gpuTasks = new Set<string>();
   /** The coordinator's object store, and fetching and releasing objects held by workers. */
   readonly plane: CoordinatorObjects;
+  /** Finds straggling runs of speculative tasks (speculation.ts). */
+  readonly speculation: Speculation = new Speculation(this);
+  /** Compares the results of `verify` tasks' runs (verify.ts). */
+  readonly verifier: Verifier = new Verifier(this);
+  /** Whether tasks that do not say get speculative execution (`CoordinatorOptions.speculation`). */
+  speculationDefault = false;
+  /** Live actors and their calls (actors.ts). */
+  readonly actors: Actors = new Actors(this);
 
   constructor(
     readonly mesh: Mesh,
@@ -80,6 +93,7 @@ export class Coordinator extends Emitter<CoordinatorEvents> {
     super();
     this.watchdog = new Watchdog(options.heartbeatTimeoutMs ?? HEARTBEAT_TIMEOUT_MS, (peerId) => this.workerGone(peerId, 'silent'));
     this.handover = handoverFor(this);
+    this.speculationDefault = options.speculation ?? false;
     this.plane = new CoordinatorObjects(mesh, this.objects, (objectId, size) => this.apply({ type: 'objectStored', objectId, size, workerId: null }));
     mesh.on('peerOpen', (peer) => {
       if (peer.role === 'worker') {
@@ -112,18 +126,22 @@ export class Coordinator extends Emitter<CoordinatorEvents> {
    * Submits a task whose arguments are already in wire form. Returns its output
    * ids. Throws ERR_OBJECT_LOST for a ref this cluster does not know.
    */
-  submit(taskId: string, fnId: string, name: string, wireArgs: unknown[], options: RemoteOptions, parentTaskId: string | null = null): string[] {
+  submit(taskId: string, fnId: string, name: string, wireArgs: unknown[], options: RemoteOptions, parentTaskId: string | null = null, actor: { actorId: string; killedWorkersLimit: number } | null = null): string[] {
     const deps = [...wireRefIds(wireArgs)];
     for (const dep of deps) {
       if (!this.objects.has(dep)) throw new ShoalError('ERR_OBJECT_LOST', `cannot call '${name}': an argument refers to object ${dep}, which this cluster does not know (freed, or from another cluster)`);
     }
     const numReturns = options.numReturns ?? DEFAULT_OPTIONS.numReturns;
     const outputs = numReturns === 1 ? [taskId] : Array.from({ length: numReturns }, (_, i) => `${taskId}.${i}`);
-    this.tasks.set(taskId, { fnId, name, args: wireArgs, outputs, timeoutMs: options.timeout ?? null, parentTaskId, infeasible: null, progress: null });
+    this.tasks.set(taskId, { fnId, name, args: wireArgs, outputs, timeoutMs: options.timeout ?? null, parentTaskId, infeasible: null, progress: null, ...(actor ? { actorId: actor.actorId } : {}) });
     for (const output of outputs) this.objects.pending(output, taskId);
     this.emit('task', { kind: 'submitted', t: Date.now(), taskId, name, deps, parentTaskId });
     const resources = resourcesOf(options, () => this.gpuWorkerCount() > this.gpuTasks.size);
     if (resources.gpu > 0) this.gpuTasks.add(taskId);
+    const verify = options.verify ?? 1;
+    const speculative = verify === 1 && (options.speculation ?? this.speculationDefault);
+    if (speculative) this.speculation.track(taskId, fnId);
+    this.verifier.track(taskId, verify);
     this.apply({
       type: 'taskSubmitted',
       task: {
@@ -135,6 +153,9 @@ export class Coordinator extends Emitter<CoordinatorEvents> {
         priority: options.priority ?? DEFAULT_OPTIONS.priority,
         maxRetries: options.maxRetries ?? DEFAULT_OPTIONS.maxRetries,
         retryExceptions: options.retryExceptions ?? DEFAULT_OPTIONS.retryExceptions,
+        ...(speculative ? { speculative } : {}),
+        ...(verify > 1 ? { verify } : {}),
+        ...(actor ? { killedWorkersLimit: actor.killedWorkersLimit } : {}),
       },
     });
     return outputs;
@@ -207,7 +228,7 @@ export class Coordinator extends Emitter<CoordinatorEvents> {
       if (!worker.caps) continue;
       const running = workerLoad(this.scheduler, worker.info.peerId)?.assigned ?? 0;
       const store = this.plane.workerStats.get(worker.info.peerId) ?? null;
-      summaries.push({ peerId: worker.info.peerId, name: worker.info.name, state: running > 0 ? 'busy' : 'idle', caps: worker.caps, running, tasksDone: worker.tasksDone, store });
+      summaries.push({ peerId: worker.info.peerId, name: worker.info.name, state: running > 0 ? 'busy' : 'idle', caps: worker.caps, running, tasksDone: worker.tasksDone, store, paused: worker.paused === true });
     }
     return summaries;
   }
@@ -240,6 +261,20 @@ export class Coordinator extends Emitter<CoordinatorEvents> {
   }
 
   /** Sends a message to a worker if it is still connected. */
+  /**
+   * The job running now (null: none), for worker pages to show their
+   * volunteers: sent to every worker now, and to each that joins while it runs.
+   */
+  setJob(job: { name: string; codeHash: string } | null): void {
+    this.job = job;
+    for (const worker of this.workersById.values()) if (worker.caps) this.sendJobInfo(worker.info.peerId);
+  }
+
+  /** Tells one worker which job runs (nothing while none has run). */
+  sendJobInfo(workerId: string): void {
+    if (this.job !== undefined) this.sendTo(workerId, { type: 'jobInfo', job: this.job });
+  }
+
   sendTo(workerId: string, message: ControlMessage): void {
     if (this.mesh.isOpen(workerId)) this.mesh.send(workerId, message);
   }
@@ -291,6 +326,10 @@ export class Coordinator extends Emitter<CoordinatorEvents> {
         this.mesh.send(workerId, { type: 'defineFn', fnId: task.fnId, name: fn.name, source: fn.source });
         worker.defined.add(task.fnId);
       }
+      if (task.actorId) {
+        this.actors.place(task.actorId, taskId, workerId, attempt, task.fnId);
+        return this.emit('task', { kind: 'dispatched', t: Date.now(), taskId, workerId, attempt, fetchBytes: 0 });
+      }
       const { args, fetch } = this.argsFor(task.args, workerId);
       this.mesh.send(workerId, {
         type: 'runTask',
@@ -337,6 +376,7 @@ export class Coordinator extends Emitter<CoordinatorEvents> {
     const task = this.tasks.get(taskId);
     if (!task) return;
     this.failedNames.set(taskId, task.name);
+    if (task.actorId) this.actors.ended(task.actorId, error);
     const shoalError = taskError(task.name, error, upstream === null ? null : this.failedNames.get(upstream) ?? upstream, taskId);
     for (const output of task.outputs) this.objects.reject(output, shoalError);
     this.emit('task', {
@@ -384,6 +424,7 @@ export class Coordinator extends Emitter<CoordinatorEvents> {
     this.plane.peerLeft(peerId);
     // The scheduler decides what its last copies mean: remade from lineage (reconstructTask) or lost (objectLost).
     this.objects.dropLocation(peerId);
+    this.actors.workerLost(peerId);
     this.apply({ type: 'workerLost', workerId: peerId, graceful });
     this.emit('workerLost', peerId, reason);
     this.emit('workersChanged');

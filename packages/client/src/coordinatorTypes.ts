@@ -1,5 +1,6 @@
 /** The coordinator's records and events: what coordinator.ts and its helpers share. */
 import type { Capabilities, PeerInfo } from '@shoal/protocol';
+import type { ActorEvent } from './actors.ts';
 import type { TaskEvent } from './taskEvents.ts';
 
 export interface WorkerEntry {
@@ -8,6 +9,8 @@ export interface WorkerEntry {
   tasksDone: number;
   /** Functions this worker has been sent. */
   defined: Set<string>;
+  /** Its volunteer paused it (an `availability` message). */
+  paused?: boolean;
 }
 
 export interface TaskEntry {
@@ -20,6 +23,8 @@ export interface TaskEntry {
   parentTaskId: string | null;
   infeasible: string | null;
   progress: number | null;
+  /** Set on an actor's task (which holds its place until the actor dies; actors.ts). */
+  actorId?: string;
 }
 
 export interface TaskLog {
@@ -33,6 +38,8 @@ export interface TaskLog {
 export interface CoordinatorOptions {
   /** A worker silent this long (no heartbeat, no message) is declared lost (watchdog.ts). Default 3000; Infinity turns it off. */
   heartbeatTimeoutMs?: number;
+  /** Speculative execution for tasks that do not set the `speculation` option (speculation.ts). Default false. */
+  speculation?: boolean;
 }
 
 /** Why a worker was declared lost: its channel closed, it fell silent (heartbeats stopped), it said it was leaving, or it could not be reached. */
@@ -49,4 +56,6 @@ export type CoordinatorEvents = {
   rejected: [from: PeerInfo, reason: string];
   /** Every step of every task (see taskEvents.ts). */
   task: [event: TaskEvent];
+  /** An actor started, is restarting, or died (actors.ts). */
+  actor: [event: ActorEvent];
 };

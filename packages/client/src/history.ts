@@ -291,7 +291,7 @@ function checkRecord(job: unknown, index: number, bad: (why: string) => never): 
   if (typeof record.startedAt !== 'number') bad(`${where} has no startedAt`);
   if (!['running', 'done', 'failed', 'cancelled'].includes(record.state as string)) bad(`${where} has state ${JSON.stringify(record.state)}`);
   for (const key of ['events', 'logs', 'workers'] as const) if (!Array.isArray(record[key])) bad(`${where}: "${key}" is not an array`);
-  const kinds = new Set(['submitted', 'dispatched', 'finished', 'failed']);
+  const kinds = new Set(['submitted', 'dispatched', 'speculated', 'finished', 'failed']);
   record.events!.forEach((event, i) => {
     const e = event as Partial<TaskEvent> | null;
     if (!e || !kinds.has(e.kind as string) || typeof e.taskId !== 'string' || typeof e.t !== 'number') bad(`${where}: event ${i} is not a task event`);

@@ -7,6 +7,12 @@ export type TaskEvent =
   | { kind: 'submitted'; t: number; taskId: string; name: string; deps: string[]; parentTaskId: string | null }
   /** Sent to a worker (again on a retry: `attempt` > 1). `fetchBytes`: stored inputs it must fetch first. */
   | { kind: 'dispatched'; t: number; taskId: string; workerId: string; attempt: number; fetchBytes: number }
+  /**
+   * A straggling run got a copy on `workerId` (speculation.ts): it had run
+   * `elapsedMs` on `original`, against a median of `medianMs` for its finished
+   * peers. The first to finish wins (its `finished` event names it).
+   */
+  | { kind: 'speculated'; t: number; taskId: string; workerId: string; original: string; elapsedMs: number; medianMs: number }
   /** `durationMs` is the run as the worker measured it; `bytes` the outputs' sizes. */
   | { kind: 'finished'; t: number; taskId: string; workerId: string; durationMs: number; bytes: number }
   | {

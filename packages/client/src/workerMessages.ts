@@ -4,7 +4,7 @@
  * blocking, nested cluster calls, object copies and store figures.
  */
 import { FETCH_FAILED_PREFIX, LEAVE_WITH_HANDOVER, type ControlMessage } from '@shoal/protocol';
-import { taskInfo, type FailureKind } from '@shoal/scheduler';
+import { runsOf, type FailureKind } from '@shoal/scheduler';
 import { wireRefIds } from './argsCodec.ts';
 import type { Coordinator, WorkerEntry } from './coordinator.ts';
 import { handleNested, type NestedMessage } from './nested.ts';
@@ -20,8 +20,16 @@ const from = worker.info;
       if (worker.caps) return coordinator.refuse(from, 'a second hello');
       worker.caps = message.caps;
       coordinator.apply({ type: 'workerJoined', workerId: from.peerId, resources: offeredResources(message.caps), gpuFallback: message.caps.gpu?.isFallback === true });
+      coordinator.sendJobInfo(from.peerId);
       coordinator.notify('workersChanged');
       return;
+    case 'availability':
+      // The volunteer paused, resumed or capped the cores of this worker (apps/worker): the scheduler follows.
+      if (!worker.caps) return coordinator.refuse(from, 'availability before hello');
+      worker.caps.slots = message.slots;
+      worker.paused = message.paused;
+      coordinator.apply({ type: 'workerUpdated', workerId: from.peerId, resources: offeredResources(worker.caps), paused: message.paused });
+      return coordinator.notify('workersChanged');
     case 'taskDone':
       return taskDone(coordinator, worker, message);
     case 'taskLog': {
@@ -44,6 +52,16 @@ const from = worker.info;
     case 'nestedCancel': {
       const problem = handleNested(coordinator, from.peerId, message as NestedMessage);
       return problem ? coordinator.refuse(from, problem) : undefined;
+    }
+    case 'actorStarted':
+      return coordinator.actors.started(from.peerId, message);
+    case 'actorResult':
+      worker.tasksDone += 1;
+      return coordinator.actors.result(from.peerId, message);
+    case 'nestedActorCall': {
+      if (!message.callId.startsWith(`${from.peerId}.`) || coordinator.objects.has(message.callId)) return coordinator.refuse(from, `call id ${message.callId} is not this worker's to mint`);
+      coordinator.actors.call(message.actorId, message.method, message.args, message.callId);
+      return coordinator.holders.holdForParent(message.callId, message.parentTaskId);
     }
     case 'objectCopied':
       coordinator.objects.addLocation(message.objectId, from.peerId);
@@ -71,7 +89,9 @@ function taskDone(coordinator: Coordinator, worker: WorkerEntry, message: Extrac
   const { taskId, result } = message;
   const workerId = worker.info.peerId;
   const task = coordinator.tasks.get(taskId);
-  if (!task || taskInfo(coordinator.scheduler, taskId)?.workerId !== workerId) {
+  // A task may run on several workers at once (speculation, verify: scheduler runs.ts); `verifier` keeps all but the last verify result.
+  if (task && coordinator.verifier.taskDone(workerId, message)) return;
+  if (!task || !runsOf(coordinator.scheduler, taskId).includes(workerId)) {
     // A late reply (the task was cancelled, or retried elsewhere): it frees the worker's slot,
     // and whatever it stored there is not needed.
     if (result.ok && result.stored) {

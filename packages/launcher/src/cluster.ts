@@ -6,7 +6,7 @@
 import { availableParallelism } from 'node:os';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { ROOM_PATTERN, ShoalError, randomId, type JobOutcome } from '@shoal/protocol';
-import { startSignalingServer, type RunningServer } from '@shoal/signaling-server';
+import { startSignalingServer, type RunningServer, type ServerOptions } from '@shoal/signaling-server';
 import { distDir } from './build-apps.ts';
 import { launchBrowser } from './launch.ts';
 import { RecentErrors, openPage, waitForCoordinator, waitForWorkerCount, waitForWorkerPage, watchPage, type PageLogger } from './pages.ts';
@@ -37,6 +37,8 @@ export interface LocalClusterOptions {
    * `(i) => \`resources=w${i}:1&store=64\`` (see the worker page's parameters).
    */
   workerQuery?: (index: number) => string;
+  /** More signaling server options, e.g. `{ice: {servers: [...]}}` (port, host and staticDir come from above). */
+  serverOptions?: Omit<ServerOptions, 'port' | 'host' | 'staticDir'>;
 }
 
 /** Milliseconds spent in each startup phase; `totalMs` is the cold start. */
@@ -64,8 +66,8 @@ export interface LocalCluster {
   readonly room: string;
   readonly slotsPerWorker: number;
   readonly timings: ClusterTimings;
-  /** Runs an ES module job (already bundled) in the coordinator tab. Never rejects. */
-  runJob(source: string): Promise<JobOutcome>;
+  /** Runs an ES module job (already bundled) in the coordinator tab; `label` names it (worker pages show it). Never rejects. */
+  runJob(source: string, label?: string): Promise<JobOutcome>;
   /** Opens one more worker tab and resolves once it is connected to the coordinator. */
   addWorker(): Promise<Page>;
   /** Closes the browser and the server. Safe to call more than once. */
@@ -126,7 +128,7 @@ export async function startLocalCluster(options: LocalClusterOptions = {}): Prom
 
   try {
     checkAborted();
-    const runningServer = await startSignalingServer({ port: options.port ?? 0, host: options.host ?? '127.0.0.1', staticDir: distDir(), quiet: true });
+    const runningServer = await startSignalingServer({ quiet: true, ...options.serverOptions, port: options.port ?? 0, host: options.host ?? '127.0.0.1', staticDir: distDir() });
     server = runningServer;
     const serverMs = lap();
     checkAborted();
@@ -183,11 +185,11 @@ export async function startLocalCluster(options: LocalClusterOptions = {}): Prom
       room,
       slotsPerWorker: slots,
       timings,
-      runJob: async (source) => {
+      runJob: async (source, label) => {
         const jobStarted = performance.now();
         if (closeRequested) return { ok: false, error: { code: 'ERR_CANCELLED', message: 'the cluster is closed' }, elapsedMs: 0 };
         try {
-          return await coordinator.evaluate((src) => window.shoalCoordinator!.runJob(src), source);
+          return await coordinator.evaluate(([src, name]) => window.shoalCoordinator!.runJob(src, name), [source, label] as const);
         } catch (cause) {
           const message = cause instanceof Error ? cause.message : String(cause);
           const code = closeRequested ? 'ERR_CANCELLED' : 'ERR_INTERNAL';

@@ -6,6 +6,7 @@ export {
   roleSchema,
   remoteErrorSchema,
   peerInfoSchema,
+  iceServerSchema,
   signalingClientMessageSchema,
   signalingServerMessageSchema,
   gpuInfoSchema,
@@ -23,6 +24,7 @@ export {
 export type {
   Role,
   PeerInfo,
+  IceServer,
   SignalingClientMessage,
   SignalingServerMessage,
   GpuInfo,
@@ -45,3 +47,5 @@ export { hashSource } from './hash.ts';
 export { validateOptions, OPTION_NAMES, DEFAULT_OPTIONS } from './options.ts';
 export type { RemoteOptions, ResourceRequest } from './options.ts';
 export { BULK_WIRE_VERSION, BULK_MAGIC_0, BULK_MAGIC_1, BULK_CHUNK_HEADER_BYTES, BULK_PUSH_BIT, BULK_MAX_ID_BYTES, BULK_KIND, BULK_RESULT, encodeBulkFrame, encodeBulkChunk, writeBulkChunk, decodeBulkFrame, type BulkFrame, type DecodedBulkFrame, type BulkResultStatus } from './bulkWire.ts';
+export { ACTOR_KEY, DEFAULT_ACTOR_OPTIONS, actorProxy, validateActorOptions, wireActorId } from './actors.ts';
+export type { ActorOptions } from './actors.ts';

@@ -35,6 +35,18 @@ export interface RemoteOptions {
   priority?: number;
   /** The task returns an array of this many values, each its own ref. Default 1. */
   numReturns?: number;
+  /**
+   * Speculative execution (Spark-style): once most of this function's tasks
+   * are done, a run far slower than their median gets a copy on another
+   * worker, and the first result wins. Default false (or the coordinator's
+   * default, `CoordinatorOptions.speculation`).
+   */
+  speculation?: boolean;
+  /**
+   * Run the task on this many distinct workers and accept the result only if
+   * they all agree; otherwise it fails with ERR_VERIFY_MISMATCH. Default 1.
+   */
+  verify?: number;
 }
 
 interface OptionRule {
@@ -44,7 +56,7 @@ interface OptionRule {
 
 const nonNegative = (v: unknown) => typeof v === 'number' && Number.isFinite(v) && v >= 0;
 
-function validResources(value: unknown): boolean {
+export function validResources(value: unknown): boolean {
   if (value === null || typeof value !== 'object' || Array.isArray(value)) return false;
   for (const [key, amount] of Object.entries(value)) {
     if (key === 'custom') {
@@ -69,6 +81,8 @@ const RULES: Record<keyof RemoteOptions, OptionRule> = {
   timeout: { describe: 'a positive number of milliseconds', valid: (v) => typeof v === 'number' && Number.isFinite(v) && v > 0 },
   priority: { describe: 'a finite number', valid: (v) => typeof v === 'number' && Number.isFinite(v) },
   numReturns: { describe: 'an integer from 1 to 1000', valid: (v) => Number.isInteger(v) && (v as number) >= 1 && (v as number) <= 1000 },
+  speculation: { describe: 'a boolean', valid: (v) => typeof v === 'boolean' },
+  verify: { describe: 'an integer from 1 to 16 (the distinct workers that must agree)', valid: (v) => Number.isInteger(v) && (v as number) >= 1 && (v as number) <= 16 },
 };
 
 export const OPTION_NAMES = Object.keys(RULES) as Array<keyof RemoteOptions>;

@@ -22,6 +22,8 @@ export interface WorkerSummary {
   tasksDone: number;
   /** Its object store's figures, as last reported (null until the first report). */
   store: StoreStats | null;
+  /** Its volunteer paused it: it takes no new tasks. */
+  paused?: boolean;
 }
 
 /** Bytes a tab moved: control messages, and objects served to and fetched from peers. */
@@ -43,12 +45,14 @@ export interface CoordinatorPageApi {
   workers(): WorkerSummary[];
   /** Resolves when at least `count` workers are ready; rejects with ERR_TIMEOUT. */
   waitForWorkers(count: number, timeoutMs: number): Promise<void>;
-  /** Imports `source` (an ES module) and runs its default export with the cluster. */
-  runJob(source: string): Promise<JobOutcome>;
+  /** Imports `source` (an ES module) and runs its default export with the cluster; `label` names it (on worker pages too). */
+  runJob(source: string, label?: string): Promise<JobOutcome>;
   /** What this tab has sent and received so far. */
   traffic(): Traffic;
   /** The last finished job's history as the dashboard exports it (one JSON file), or null. */
   lastJobRecord?(): string | null;
+  /** Every actor's life so far, in order: created (pending), alive, restarting, dead. */
+  actorLog?(): Array<{ t: number; actorId: string; className: string; state: 'pending' | 'alive' | 'restarting' | 'dead'; workerId: string | null; reason?: string }>;
   /** What the dashboard shows now (for tests; the coordinator page's dashboard provides it). */
   dashboard?(): DashboardSnapshot;
   /** Where a task's bar is on the task stream canvas (CSS px inside it), if in view. */
@@ -85,11 +89,25 @@ export interface WorkerPageStatus {
   currentTask: string | null;
   store: StoreStats | null;
   traffic: Traffic | null;
+  /** The volunteer paused this worker: the coordinator sends it no new tasks. */
+  paused: boolean;
+  /** Task slots (Web Workers) in use now: the volunteer's core cap. */
+  coreCap: number;
+  /** The job the coordinator runs now (its name and its source's SHA-256), or null. */
+  job: { name: string; codeHash: string } | null;
+  /** Runaway caps: a task running longer, or holding more binary memory, is stopped (its Web Worker terminated). */
+  taskSeconds: number;
+  taskMemoryMiB: number;
 }
 
 export interface WorkerPageApi {
   status(): WorkerPageStatus;
   leave(): void;
+  /** Takes no new tasks (running ones finish) until `resume`. */
+  pause(): void;
+  resume(): void;
+  /** Uses `cores` task slots from now on (clamped to 1 … the device's cores); answers the cap set. */
+  setCores(cores: number): number;
 }
 
 declare global {

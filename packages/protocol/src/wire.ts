@@ -27,13 +27,25 @@ export const remoteErrorSchema = z.object({
 // ─── signaling: browser ⇄ server ──────────────────────────────────────────
 export const peerInfoSchema = z.object({ peerId: id, role: roleSchema, name: shortText.optional() });
 export type PeerInfo = z.infer<typeof peerInfoSchema>;
+/**
+ * A STUN/TURN server, as `RTCIceServer` takes it. The signaling server puts the
+ * ones it is configured with into `welcome` (TURN credentials minted per join;
+ * signaling-server/src/ice.ts); absent or empty means host candidates only.
+ */
+export const iceServerSchema = z.object({
+  urls: z.union([z.string().max(512), z.array(z.string().max(512)).min(1).max(16)]),
+  username: z.string().max(512).optional(),
+  credential: z.string().max(512).optional(),
+});
+export type IceServer = z.infer<typeof iceServerSchema>;
 
 /** SDP and ICE payloads are opaque to the server; it only checks their size. */
 const signalData = z.record(z.string(), z.unknown());
 /**
  * A join token, minted by the server for one room, one role and an expiry
  * (format: signaling-server/src/tokens.ts). Opaque to browsers. The server
- * refuses a join without a valid one (ERR_UNAUTHORIZED, ERR_TOKEN_EXPIRED)
+ * refuses a join without a valid one (ERR_UNAUTHORIZED, ERR_TOKEN_EXPIRED,
+ * ERR_TOKEN_REVOKED)
  * unless it runs with `--open`; the role it grants is the one peers are told.
  */
 const MAX_JOIN_TOKEN_LENGTH = 512;
@@ -52,7 +64,7 @@ export const signalingClientMessageSchema = z.discriminatedUnion('type', [
 export type SignalingClientMessage = z.infer<typeof signalingClientMessageSchema>;
 
 export const signalingServerMessageSchema = z.discriminatedUnion('type', [
-  z.object({ type: z.literal('welcome'), peerId: id, room: z.string(), peers: z.array(peerInfoSchema) }),
+  z.object({ type: z.literal('welcome'), peerId: id, room: z.string(), peers: z.array(peerInfoSchema), iceServers: z.array(iceServerSchema).max(16).optional() }),
   z.object({ type: z.literal('peerJoined'), peer: peerInfoSchema }),
   z.object({ type: z.literal('peerLeft'), peerId: id }),
   z.object({ type: z.literal('signal'), from: id, data: signalData }),
@@ -93,6 +105,8 @@ export const storedOutputSchema = z.object({
   size: z.number().int().min(0),
   /** Ids of refs inside the value (they stay alive while it does). */
   refs: z.array(z.string().min(1).max(128)).max(100_000),
+  /** xxHash32 of its encoded bytes, for `verify` (results of distinct workers are compared by it). */
+  checksum: z.number().int().min(0).max(0xffffffff).optional(),
 });
 export type StoredOutput = z.infer<typeof storedOutputSchema>;
 
@@ -118,6 +132,8 @@ export const wireTaskOptionsSchema = z.object({
   timeout: z.number().positive().optional(),
   priority: z.number().optional(),
   numReturns: z.number().int().min(1).max(1000).optional(),
+  speculation: z.boolean().optional(),
+  verify: z.number().int().min(1).max(16).optional(),
 });
 export type WireTaskOptions = z.infer<typeof wireTaskOptionsSchema>;
 
@@ -171,10 +187,18 @@ export const controlMessageSchema = z.discriminatedUnion('type', [
   z.object({ type: z.literal('benchmark'), gflops: z.number().min(0).nullable(), cpuMflops: z.number().min(0) }),
   /** This worker's object store figures; sent when they change, at most twice a second. */
   z.object({ type: z.literal('storeStats'), stats: storeStatsSchema }),
+  /** The volunteer paused or resumed this worker, or capped its cores: `slots` replaces `caps.slots`; paused, it gets no new tasks. */
+  z.object({ type: z.literal('availability'), paused: z.boolean(), slots: z.number().int().min(1).max(4096) }),
   z.object({ type: z.literal('nestedGet'), requestId: id, parentTaskId: id, ids, timeoutMs }),
   z.object({ type: z.literal('nestedWait'), requestId: id, parentTaskId: id, ids, numReturns: z.number().int().min(0), timeoutMs }),
   z.object({ type: z.literal('nestedFree'), ids }),
   z.object({ type: z.literal('nestedCancel'), objectId: id, force: z.boolean() }),
+  /** A running task (or actor call) calls an actor: `callId` (minted by this worker) is the result's object id. */
+  z.object({ type: z.literal('nestedActorCall'), parentTaskId: id, callId: id, actorId: id, method: shortText, args: z.array(z.unknown()) }),
+  /** The actor `createActor` asked for is constructed (and restored), or `error` says why not. */
+  z.object({ type: z.literal('actorStarted'), actorId: id, taskId: id, error: remoteErrorSchema.optional() }),
+  /** An actor call's result (as a task's); `checkpoint`: the actor's `checkpoint()` after it, when the class has one. */
+  z.object({ type: z.literal('actorResult'), actorId: id, callId: id, result: taskResultSchema, durationMs: z.number().min(0), checkpoint: z.unknown().optional() }),
   // ── coordinator → worker ──
   /** A function's source, sent once per worker before its first use. `fnId` is a hash of the source. */
   z.object({ type: z.literal('defineFn'), fnId: id, name: shortText, source: z.string().max(1024 * 1024) }),
@@ -194,6 +218,26 @@ export const controlMessageSchema = z.discriminatedUnion('type', [
     timeoutMs: z.number().positive().nullable(),
   }),
   z.object({ type: z.literal('cancelTask'), taskId: id, force: z.boolean() }),
+  /** The job now running (sent when it starts, and on hello while one runs), or null once none does: the worker page shows it. `codeHash`: SHA-256 of its source, hex. */
+  z.object({ type: z.literal('jobInfo'), job: z.object({ name: shortText, codeHash: shortText }).nullable() }),
+  /**
+   * Construct an actor (its class is `fnId`, sent by defineFn) in a Web Worker
+   * of its own. `taskId` is the scheduler's task that holds its place and
+   * resources; cancelling it (`cancelTask`) kills the actor. `restore`: the
+   * last checkpoint, given to the instance's `restore()` after construction.
+   */
+  z.object({
+    type: z.literal('createActor'),
+    actorId: id,
+    taskId: id,
+    fnId: id,
+    args: z.array(z.unknown()),
+    fetch: z.array(fetchSpecSchema).max(100_000).optional(),
+    maxConcurrency: z.number().int().min(1).max(1000),
+    restore: z.unknown().optional(),
+  }),
+  /** Call `method` on a live actor; calls run in the order sent (up to maxConcurrency at once). */
+  z.object({ type: z.literal('actorCall'), actorId: id, callId: id, method: shortText, args: z.array(z.unknown()), fetch: z.array(fetchSpecSchema).max(100_000).optional() }),
   /**
    * The answer to a nestedGet (`value`: the values, in order, with stored
    * objects as `{"$shoalFetch": id}` listed in `fetch`) or nestedWait (`value`: the ready ids).

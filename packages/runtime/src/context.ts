@@ -6,7 +6,7 @@
  */
 import * as arrow from 'apache-arrow';
 import { transfer } from 'comlink';
-import { ShoalError, hashSource, validateOptions, type RemoteError, type RemoteOptions } from '@shoal/protocol';
+import { ShoalError, actorProxy, hashSource, validateOptions, type RemoteError, type RemoteOptions } from '@shoal/protocol';
 import type { HostReply, TaskHost } from './host.ts';
 import { formatLogArgs } from './execute.ts';
 import { TaskRef, encodeRefs, refIds } from './taskRef.ts';
@@ -48,9 +48,17 @@ export interface ContextInit {
   setBlocked: (blocked: boolean) => void;
 }
 
-function unwrap(reply: HostReply): unknown {
-  if (reply.ok) return unpackValue(reply.value, reply.blobs);
+function unwrap(reply: HostReply, actor?: (actorId: string) => unknown): unknown {
+  if (reply.ok) return unpackValue(reply.value, reply.blobs, actor);
   throw remoteToError(reply.error);
+}
+
+/** An actor handle bound to a task context: its calls are the task's nested calls. Key of a hidden ctx property. */
+export const BIND_ACTOR: unique symbol = Symbol('shoal.bindActor');
+
+/** Makes the actor handles in a task's arguments call through `ctx`. */
+export function actorBinder(ctx: TaskContext): (actorId: string) => unknown {
+  return (ctx as TaskContext & { [BIND_ACTOR]: (actorId: string) => unknown })[BIND_ACTOR];
 }
 
 function remoteToError(error: RemoteError): ShoalError {
@@ -77,7 +85,20 @@ export function createContext(init: ContextInit): TaskContext {
     }
     return new TaskRef(id);
   };
-  return {
+  const packArgs = (args: unknown[]) =>
+    args.map((arg) => {
+      // Arguments too big or binary to travel inline are put first and passed as refs (as Ray does).
+      const packed = packValue(encodeRefs(arg));
+      return packed.inline ? packed.value : { $shoalRef: putPacked(packed).id };
+    });
+  const bindActor = (actorId: string): unknown =>
+    actorProxy(actorId, (method, args) => {
+      const id = init.mintId();
+      host.actorCall(taskId, id, actorId, method, packArgs(args));
+      return new TaskRef(id);
+    });
+  const ctx: TaskContext & { [BIND_ACTOR]: (actorId: string) => unknown } = {
+    [BIND_ACTOR]: bindActor,
     taskId,
     workerId: init.workerId,
     attempt: init.attempt,
@@ -100,12 +121,7 @@ export function createContext(init: ContextInit): TaskContext {
       const numReturns = valid.numReturns ?? 1;
       return (...args: unknown[]) => {
         const id = init.mintId();
-        // Arguments too big or binary to travel inline are put first and passed as refs (as Ray does).
-        const wireArgs = args.map((arg) => {
-          const packed = packValue(encodeRefs(arg));
-          return packed.inline ? packed.value : { $shoalRef: putPacked(packed).id };
-        });
-        host.submit(taskId, id, fnId, name, source, wireArgs, { ...valid, name });
+        host.submit(taskId, id, fnId, name, source, packArgs(args), { ...valid, name });
         if (numReturns === 1) return new TaskRef(id);
         return Array.from({ length: numReturns }, (_, i) => new TaskRef(`${id}.${i}`));
       };
@@ -113,7 +129,7 @@ export function createContext(init: ContextInit): TaskContext {
     get(target, options = {}) {
       const ids = refIds(target, 'ctx.get()');
       return blocking(async () => {
-        const values = unwrap(await host.get(taskId, ids, options.timeout ?? null)) as unknown[];
+        const values = unwrap(await host.get(taskId, ids, options.timeout ?? null), bindActor) as unknown[];
         return Array.isArray(target) ? values : values[0];
       });
     },
@@ -128,4 +144,5 @@ export function createContext(init: ContextInit): TaskContext {
     free: (refs) => host.free(refIds(refs, 'ctx.free()')),
     cancel: (ref, options = {}) => host.cancel(refIds(ref, 'ctx.cancel()')[0]!, options.force ?? false),
   };
+  return ctx;
 }

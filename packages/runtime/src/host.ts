@@ -46,4 +46,8 @@ export interface TaskHost {
   wait(parentTaskId: string, ids: string[], numReturns: number, timeoutMs: number | null): Promise<HostReply>;
   free(ids: string[]): void;
   cancel(objectId: string, force: boolean): void;
+  /** The Web Worker's binary memory passed the volunteer's cap (memoryGuard.ts): the pool terminates it. */
+  memoryExceeded?(liveBytes: number): void;
+  /** Calls a method of an actor whose handle the task holds; the result will be object `callId`. */
+  actorCall(parentTaskId: string, callId: string, actorId: string, method: string, args: unknown[]): void;
 }

@@ -1,4 +1,4 @@
-export { WorkerRuntime } from './workerRuntime.ts';
+export { WorkerRuntime, DEFAULT_TASK_SECONDS, DEFAULT_TASK_MEMORY_MIB } from './workerRuntime.ts';
 export type { WorkerRuntimeOptions } from './workerRuntime.ts';
 export { WorkerPool } from './pool.ts';
 export type { PoolTask, PoolOutcome, PoolHost } from './pool.ts';
@@ -9,3 +9,5 @@ export type { TaskContext, ContextInit } from './context.ts';
 export { TaskRef, encodeRefs, decodeArgs } from './taskRef.ts';
 export type { TaskHost, RunOutcome, HostReply, LogLevel } from './host.ts';
 export { detectCapabilities, detectGpu } from './capabilities.ts';
+export { testHooksFrom } from './testHooks.ts';
+export type { TestHooks } from './testHooks.ts';

@@ -5,11 +5,13 @@
  */
 import { expose, transfer } from 'comlink';
 import type { GpuInfo, RemoteError } from '@shoal/protocol';
-import { createContext } from './context.ts';
+import { actorBinder, createContext } from './context.ts';
+import { ActorInstances, type ActorCallResult } from './actorInstance.ts';
 import { compileFunction, executeTask, type TaskFunction } from './execute.ts';
 import type { RunOutcome, TaskHost } from './host.ts';
 import { unpackValue } from './values.ts';
 import { createLazyTaskGpu, type TaskGpu } from './gpuContext.ts';
+import { installMemoryGuard } from './memoryGuard.ts';
 
 export interface RunRequest {
   taskId: string;
@@ -22,12 +24,16 @@ export interface RunRequest {
 }
 
 const functions = new Map<string, TaskFunction | RemoteError>();
+/** The actor this Web Worker hosts, if it was started for one (actorHost.ts). */
+const actors = new ActorInstances();
 const controllers = new Map<string, AbortController>();
 let host: TaskHost | null = null;
 let workerId = '';
 let idPrefix = '';
 let counter = 0;
 let gpu: TaskGpu | null = null;
+/** The memory guard, if the volunteer set a cap, and that cap in bytes. */
+let guard: { live(): number; cap: number } | null = null;
 
 async function runOne(request: RunRequest, target: TaskHost, onBlocked: () => void): Promise<RunOutcome> {
   const started = performance.now();
@@ -54,7 +60,7 @@ async function runOne(request: RunRequest, target: TaskHost, onBlocked: () => vo
   try {
     let args: unknown[];
     try {
-      args = unpackValue(request.args, request.blobs) as unknown[];
+      args = unpackValue(request.args, request.blobs, actorBinder(ctx)) as unknown[];
     } catch (thrown) {
       const error: RemoteError = { name: 'ShoalError', code: 'ERR_OBJECT_LOST', message: `could not decode the task's inputs: ${thrown instanceof Error ? thrown.message : String(thrown)}`, workerId };
       return { taskId: request.taskId, result: { ok: false, error }, durationMs: 0 };
@@ -79,8 +85,12 @@ const api = {
   /**
    * `prefix` makes ids minted here cluster-unique: `<worker peer id>.<slot>.<n>`.
    * `gpuInfo`: the worker's adapter, or null when it offers no GPU (then ctx.gpu is null).
+   * `memoryBytes`: the volunteer's cap on binary memory in this Web Worker (memoryGuard.ts), or null.
    */
-  init(target: TaskHost, worker: string, prefix: string, gpuInfo: GpuInfo | null): void {
+  init(target: TaskHost, worker: string, prefix: string, gpuInfo: GpuInfo | null, memoryBytes: number | null = null): void {
+    if (memoryBytes !== null && guard === null) {
+      guard = { ...installMemoryGuard(memoryBytes, (bytes) => void target.memoryExceeded?.(bytes)), cap: memoryBytes };
+    }
     gpu = gpuInfo ? createLazyTaskGpu(gpuInfo, `shoal.${prefix}gpu`) : null;
     host = target;
     workerId = worker;
@@ -102,6 +112,8 @@ const api = {
     let outbox: RunOutcome[] = [];
     let lastFlush = performance.now();
     for (const request of requests) {
+      // Past half the memory cap, yield a macrotask first: buffers earlier tasks dropped come off the count only then.
+      if (guard !== null && guard.live() > guard.cap / 2) await new Promise((resolve) => setTimeout(resolve, 0));
       let blocked!: () => void;
       const whenBlocked = new Promise<null>((resolve) => (blocked = () => resolve(null)));
       const running = runOne(request, target, blocked);
@@ -118,6 +130,37 @@ const api = {
       }
     }
     if (outbox.length > 0) send(target, outbox);
+  },
+  /** Builds an actor here (this Web Worker is its own); answers the error, or null. */
+  async createActor(request: { actorId: string; className: string; source: string; args: unknown[]; blobs?: Record<string, ArrayBuffer>; maxConcurrency: number; restore: { value: unknown } | null }): Promise<RemoteError | null> {
+    const target = host;
+    if (!target) throw new Error('actor worker used before init');
+    // Handles given to the constructor (kept for later calls) call as the actor itself: their results are held while it lives.
+    const ctx = createContext({ taskId: request.actorId, workerId, attempt: 1, signal: new AbortController().signal, host: target, mintId: () => `${idPrefix}${++counter}`, gpu, setBlocked: () => {} });
+    let args: unknown[];
+    try {
+      args = unpackValue(request.args, request.blobs, actorBinder(ctx)) as unknown[];
+    } catch (thrown) {
+      return { name: 'ShoalError', code: 'ERR_OBJECT_LOST', message: `could not decode the actor's constructor arguments: ${thrown instanceof Error ? thrown.message : String(thrown)}`, workerId };
+    }
+    return actors.create(request.actorId, request.className, request.source, args, request.maxConcurrency, request.restore, workerId);
+  },
+  /** Runs one call on this Web Worker's actor; stored outputs' buffers move back by transfer. */
+  async callActor(request: { actorId: string; callId: string; method: string; args: unknown[]; blobs?: Record<string, ArrayBuffer> }): Promise<ActorCallResult & { durationMs: number }> {
+    const target = host;
+    if (!target) throw new Error('actor worker used before init');
+    const started = performance.now();
+    // An actor's Web Worker is its own: it lends no slot while a call waits.
+    const ctx = createContext({ taskId: request.callId, workerId, attempt: 1, signal: new AbortController().signal, host: target, mintId: () => `${idPrefix}${++counter}`, gpu, setBlocked: () => {} });
+    let args: unknown[];
+    try {
+      args = unpackValue(request.args, request.blobs, actorBinder(ctx)) as unknown[];
+    } catch (thrown) {
+      const error: RemoteError = { name: 'ShoalError', code: 'ERR_OBJECT_LOST', message: `could not decode the call's inputs: ${thrown instanceof Error ? thrown.message : String(thrown)}`, workerId };
+      return { ok: false, error, durationMs: 0 };
+    }
+    const outcome = { ...(await actors.call(request.actorId, request.method, args, ctx)), durationMs: performance.now() - started };
+    return outcome.buffers ? transfer(outcome, outcome.buffers) : outcome;
   },
   /** Aborts a task's `ctx.signal` (a cooperative cancel). */
   abort(taskId: string): void {

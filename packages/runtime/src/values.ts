@@ -11,8 +11,8 @@
  * fetched buffers; `unpackValue` decodes each buffer once and puts the value
  * in place. Refs become TaskRefs.
  */
-import { FETCH_KEY, ShoalError, decodeRefs, type StoredOutput } from '@shoal/protocol';
-import { decodeValue, packValue } from '@shoal/objects';
+import { ACTOR_KEY, FETCH_KEY, ShoalError, decodeRefs, type StoredOutput } from '@shoal/protocol';
+import { checksum, decodeValue, packValue } from '@shoal/objects';
 import { TaskRef } from './taskRef.ts';
 
 export interface PackedOutputs {
@@ -33,7 +33,8 @@ export function packOutputs(value: unknown, numReturns: number): PackedOutputs {
     const packed = packValue(output);
     if (packed.inline) return void inline.push(packed.value);
     inline.push(null);
-    stored.push({ index, size: packed.buffer.byteLength, refs: packed.refs });
+    // The checksum (off the page's thread, here in the Web Worker) lets `verify` compare stored results across workers.
+    stored.push({ index, size: packed.buffer.byteLength, refs: packed.refs, checksum: checksum(new Uint8Array(packed.buffer)) });
     buffers.push(packed.buffer);
   });
   return { value: numReturns === 1 ? inline[0] : inline, stored, buffers };
@@ -41,10 +42,12 @@ export function packOutputs(value: unknown, numReturns: number): PackedOutputs {
 
 /**
  * A value from the page (arguments, or a nested get's reply) as the task sees
- * it: wire refs become TaskRefs, fetch markers become the decoded objects.
+ * it: wire refs become TaskRefs, fetch markers become the decoded objects,
+ * and, given `actor`, actor handles become `actor(id)`.
  */
-export function unpackValue(value: unknown, blobs: Readonly<Record<string, ArrayBuffer>> = {}): unknown {
-  const withRefs = decodeRefs(value, (id) => new TaskRef(id));
+export function unpackValue(value: unknown, blobs: Readonly<Record<string, ArrayBuffer>> = {}, actor?: (actorId: string) => unknown): unknown {
+  const withActors = actor ? decodeRefs(value, actor, ACTOR_KEY) : value;
+  const withRefs = decodeRefs(withActors, (id) => new TaskRef(id));
   const decoded = new Map<string, unknown>();
   return decodeRefs(
     withRefs,

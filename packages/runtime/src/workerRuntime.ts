@@ -10,8 +10,10 @@ import { detectCapabilities } from './capabilities.ts';
 import { Heartbeat } from './heartbeat.ts';
 import type { HostReply } from './host.ts';
 import { WorkerPool, type PoolHost } from './pool.ts';
+import { ActorHost } from './actorHost.ts';
 import { WorkerObjects } from './workerObjects.ts';
 import { measureSpeed, type DeviceSpeed } from './deviceBench.ts';
+import { corrupt, delay, type TestHooks } from './testHooks.ts';
 
 export interface WorkerRuntimeOptions {
   /** ws(s):// URL of the signaling server. */
@@ -30,12 +32,22 @@ export interface WorkerRuntimeOptions {
   gpu?: boolean;
   /** Reach tabs of this browser through the in-browser channel. Default true; false forces WebRTC. */
   colocated?: boolean;
+  /** STUN/TURN servers; default: the ones the signaling server sends in its welcome (none: host candidates only). */
   iceServers?: RTCIceServer[];
   /** Called whenever the status changes (for the page to re-render). */
   onChange?: (status: WorkerPageStatus) => void;
+  /** Runaway caps (pool.ts): longest a task may run, in s (default 600), and most binary memory per Web Worker, in MiB (default 1024); null: no cap. */
+  taskSeconds?: number | null;
+  taskMemoryMiB?: number | null;
+  /** Test hooks: a slow or lying worker (testHooks.ts). */
+  testHooks?: TestHooks;
 }
 
 type RunTask = Extract<ControlMessage, { type: 'runTask' }>;
+
+/** The runaway caps' defaults (README.md "Runaway caps"): a task may run 10 minutes and hold 1 GiB of buffers. */
+export const DEFAULT_TASK_SECONDS = 600;
+export const DEFAULT_TASK_MEMORY_MIB = 1024;
 
 /** Longest a leaving tab waits for the coordinator to copy its objects off it before it closes anyway. */
 const LEAVE_GRACE_MS = 5000;
@@ -47,6 +59,8 @@ export class WorkerRuntime {
   private readonly sentSources = new Set<string>();
   private readonly requests = new Map<string, (reply: HostReply) => void>();
   private readonly pool: WorkerPool;
+  /** Actors living on this worker, each in a Web Worker of its own. */
+  private readonly actors: ActorHost;
   private readonly heartbeat = new Heartbeat();
   /** Set while leaving, until the coordinator has taken this tab's objects (see `leave`). */
   private leaveTimer: ReturnType<typeof setTimeout> | null = null;
@@ -60,12 +74,21 @@ export class WorkerRuntime {
   /** Messages refused because they were malformed or came from a peer that may not send them. */
   rejected = 0;
 
+  /** Paused by the volunteer: the coordinator places no new tasks here (`pause`). */
+  private paused = false;
+  /** The job the coordinator runs now (`jobInfo`). */
+  private job: WorkerPageStatus['job'] = null;
+
   private constructor(
     private readonly mesh: Mesh,
-    caps: Capabilities,
+    private readonly caps: Capabilities,
     private readonly options: WorkerRuntimeOptions,
   ) {
-    this.pool = new WorkerPool(caps.slots, mesh.peerId, this.poolHost(), caps.gpu);
+    const taskSeconds = options.taskSeconds === undefined ? DEFAULT_TASK_SECONDS : options.taskSeconds;
+    const taskMemoryMiB = options.taskMemoryMiB === undefined ? DEFAULT_TASK_MEMORY_MIB : options.taskMemoryMiB;
+    const limits = { taskMs: taskSeconds === null ? null : taskSeconds * 1000, memoryBytes: taskMemoryMiB === null ? null : taskMemoryMiB * 2 ** 20 };
+    this.pool = new WorkerPool(caps.slots, mesh.peerId, this.poolHost(), caps.gpu, limits);
+    this.actors = new ActorHost(mesh.peerId, this.poolHost(), caps.gpu, (fetch) => this.objects.inputs(fetch));
     this.objects = new WorkerObjects({
       peerId: mesh.peerId,
       capacityBytes: options.storeBytes ?? null,
@@ -81,7 +104,7 @@ export class WorkerRuntime {
 
   static async start(options: WorkerRuntimeOptions): Promise<WorkerRuntime> {
     const caps = await detectCapabilities(options.slots ?? null, options.custom ?? {}, options.gpu ?? true);
-    const mesh = await Mesh.join({ url: options.url, room: options.room, role: 'worker', name: options.name, iceServers: options.iceServers ?? [] });
+    const mesh = await Mesh.join({ url: options.url, room: options.room, role: 'worker', name: options.name, iceServers: options.iceServers });
     const runtime = new WorkerRuntime(mesh, caps, options);
     for (const view of mesh.peers()) if (view.info.role === 'coordinator') runtime.coordinatorState = 'connecting';
     mesh.on('peerOpen', (peer) => {
@@ -90,6 +113,7 @@ export class WorkerRuntime {
       runtime.coordinatorState = 'open';
       runtime.sentSources.clear();
       mesh.send(peer.peerId, { type: 'hello', caps });
+      if (runtime.paused) mesh.send(peer.peerId, { type: 'availability', paused: true, slots: caps.slots });
       mesh.send(peer.peerId, { type: 'storeStats', stats: runtime.objects.stats() });
       if (options.bench !== false) {
         runtime.speed ??= measureSpeed(caps.gpu !== null);
@@ -115,6 +139,7 @@ export class WorkerRuntime {
       if (runtime.connection !== 'left') runtime.connection = 'failed';
       runtime.heartbeat.stop();
       runtime.pool.terminate();
+      runtime.actors.terminate();
       runtime.changed();
     });
     runtime.changed();
@@ -130,7 +155,36 @@ export class WorkerRuntime {
       currentTask: this.current.size === 0 ? null : [...new Set(this.current.values())].join(', '),
       store: this.objects.stats(),
       traffic: this.traffic(),
+      paused: this.paused,
+      coreCap: this.caps.slots,
+      job: this.job,
+      taskSeconds: this.options.taskSeconds === undefined ? DEFAULT_TASK_SECONDS : (this.options.taskSeconds ?? 0),
+      taskMemoryMiB: this.options.taskMemoryMiB === undefined ? DEFAULT_TASK_MEMORY_MIB : (this.options.taskMemoryMiB ?? 0),
     };
+  }
+
+  /**
+   * Pauses (true) or resumes (false): paused, the coordinator sends no new
+   * tasks (running ones, and any already on their way, finish).
+   */
+  setPaused(paused: boolean): void {
+    this.paused = paused;
+    this.announce();
+  }
+
+  /** Uses `cores` task slots from now on (1 … the device's cores, or the slots it started with if more); answers the cap set. */
+  setCores(cores: number): number {
+    const most = Math.max(this.caps.cores, this.pool.size, this.caps.slots);
+    this.caps.slots = Math.max(1, Math.min(most, Math.floor(cores) || 1));
+    this.pool.resize(this.caps.slots);
+    this.announce();
+    return this.caps.slots;
+  }
+
+  /** Tells the coordinator what this worker offers now (the scheduler follows), and re-renders. */
+  private announce(): void {
+    if (this.coordinator) this.send(this.coordinator.peerId, { type: 'availability', paused: this.paused, slots: this.caps.slots });
+    this.changed();
   }
 
   traffic(): Traffic {
@@ -147,7 +201,7 @@ export class WorkerRuntime {
    */
   leave(options: { handover?: boolean } = {}): void {
     if (this.connection === 'left' || this.leaveTimer !== null) return;
-    this.pool.terminate();
+    this.pool.terminate(); // actors serve calls until the tab goes: the coordinator restarts them elsewhere then
     const coordinator = this.coordinator;
     // Without a handover (the tab is closing), the goodbye that closing sends is all there is.
     if (options.handover === false || !coordinator || !this.mesh.isOpen(coordinator.peerId)) return this.close();
@@ -161,6 +215,7 @@ export class WorkerRuntime {
     this.heartbeat.stop();
     this.mesh.close('the volunteer left');
     this.pool.terminate();
+    this.actors.terminate();
     this.changed();
   }
 
@@ -173,13 +228,26 @@ export class WorkerRuntime {
     if (this.leaveTimer !== null && message.type === 'runTask') return; // leaving: it is retried elsewhere
     if (from.peerId !== this.coordinator?.peerId) return this.refuse(from, message);
     switch (message.type) {
+      case 'jobInfo':
+        this.job = message.job;
+        return this.changed();
       case 'defineFn':
         this.functions.set(message.fnId, { name: message.name, source: message.source });
         return;
       case 'runTask':
         return void this.run(from.peerId, message);
-      case 'cancelTask':
-        return this.pool.cancel(message.taskId, message.force);
+      case 'cancelTask': {
+        // An actor's placement task cancelled: the actor is killed.
+        const actorId = this.actors.actorOfTask(message.taskId);
+        if (actorId === null) return this.pool.cancel(message.taskId, message.force);
+        this.actors.kill(actorId);
+        const error = { name: 'ShoalError', code: 'ERR_CANCELLED' as const, message: 'the actor was killed', workerId: this.mesh.peerId };
+        return this.send(from.peerId, { type: 'taskDone', taskId: message.taskId, result: { ok: false, error }, durationMs: 0 });
+      }
+      case 'createActor':
+        return void this.createActor(from.peerId, message);
+      case 'actorCall':
+        return void this.callActor(from.peerId, message);
       case 'nestedReply': {
         const resolve = this.requests.get(message.requestId);
         this.requests.delete(message.requestId);
@@ -215,6 +283,8 @@ export class WorkerRuntime {
       const failure = { ...remote, message: `${FETCH_FAILED_PREFIX} ${taskId}: ${remote.message}` };
       return this.send(coordinatorId, { type: 'taskDone', taskId, result: { ok: false, error: failure }, durationMs: 0 });
     }
+    const hooks = this.options.testHooks;
+    if (hooks?.delayMs) await delay(hooks.delayMs);
     const outcome = await this.pool.run({
       taskId,
       fnId: message.fnId,
@@ -237,7 +307,28 @@ export class WorkerRuntime {
       const outputId = (index: number) => (message.numReturns === 1 ? taskId : `${taskId}.${index}`);
       void this.objects.keepOutputs(outputId, outcome.result.stored, outcome.buffers);
     }
-    this.send(coordinatorId, { type: 'taskDone', taskId, result: outcome.result, durationMs: outcome.durationMs });
+    const result = hooks?.corruptResults ? corrupt(outcome.result) : outcome.result;
+    this.send(coordinatorId, { type: 'taskDone', taskId, result, durationMs: outcome.durationMs });
+    this.changed();
+  }
+
+  private async createActor(coordinatorId: string, message: Extract<ControlMessage, { type: 'createActor' }>): Promise<void> {
+    const cls = this.functions.get(message.fnId);
+    const missing = { name: 'ShoalError', code: 'ERR_BAD_MESSAGE' as const, message: `createActor ${message.actorId} names class ${message.fnId}, which was never defined` };
+    const error = cls ? await this.actors.create(message, cls.name, cls.source) : missing;
+    this.send(coordinatorId, { type: 'actorStarted', actorId: message.actorId, taskId: message.taskId, ...(error ? { error } : {}) });
+    this.changed();
+  }
+
+  private async callActor(coordinatorId: string, message: Extract<ControlMessage, { type: 'actorCall' }>): Promise<void> {
+    this.current.set(message.callId, message.method);
+    this.changed();
+    const outcome = await this.actors.call(message);
+    this.current.delete(message.callId);
+    this.tasksRun += 1;
+    if (outcome.result.ok && outcome.result.stored && outcome.buffers) void this.objects.keepOutputs(() => message.callId, outcome.result.stored, outcome.buffers);
+    const checkpoint = outcome.checkpoint === undefined ? {} : { checkpoint: outcome.checkpoint };
+    this.send(coordinatorId, { type: 'actorResult', actorId: message.actorId, callId: message.callId, result: outcome.result, durationMs: outcome.durationMs, ...checkpoint });
     this.changed();
   }
 
@@ -271,6 +362,7 @@ export class WorkerRuntime {
       wait: (parentTaskId, ids, numReturns, timeoutMs) => request((requestId) => ({ type: 'nestedWait', requestId, parentTaskId, ids, numReturns, timeoutMs })),
       free: (ids) => toCoordinator({ type: 'nestedFree', ids }),
       cancel: (objectId, force) => toCoordinator({ type: 'nestedCancel', objectId, force }),
+      actorCall: (parentTaskId, callId, actorId, method, args) => toCoordinator({ type: 'nestedActorCall', parentTaskId, callId, actorId, method, args }),
     };
   }
 

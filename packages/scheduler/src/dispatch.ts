@@ -21,8 +21,10 @@ import { chooseHolder, pushAffinity } from './locality.ts';
 import { taskBefore } from './order.ts';
 import { dequeue, park, queueInShape } from './queue.ts';
 import type { SchedulerState, TaskRecord } from './state.ts';
+import { addRun } from './runs.ts';
 import { assign } from './tasks.ts';
 import type { SchedulerCommand } from './types.ts';
+import { verifyWorkers } from './verify.ts';
 import { findWorker, fits } from './workers.ts';
 
 const NONE: TaskRecord[] = [];
@@ -51,8 +53,14 @@ export function dispatch(state: SchedulerState, out: SchedulerCommand[]): void {
       continue;
     }
     const task = shape.tasks.items[0]!;
+    const others = verifyWorkers(state, task, worker, out); // a verify task's other runs (verify.ts)
+    if (others === null) {
+      park(state, shape);
+      continue;
+    }
     dequeue(state, task);
     assign(state, task, worker, out);
+    for (const other of others) addRun(state, task, other, out);
   }
 }
 

@@ -1,6 +1,9 @@
 export { step } from './step.ts';
 export { createState, DEFAULT_CONFIG } from './state.ts';
 export type { SchedulerState } from './state.ts';
+export { runsOf } from './runs.ts';
+export { findStragglers, median, DEFAULT_SPECULATION } from './speculation.ts';
+export type { SpeculationPolicy, GroupTimes } from './speculation.ts';
 export { taskInfo, explainPending, schedulerStats, workerLoad, objectInfo } from './queries.ts';
 export type {
   WorkerId,

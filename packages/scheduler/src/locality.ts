@@ -60,7 +60,7 @@ export interface HolderChoice {
 /** Whether a ready task's inputs are large enough to be placed by locality (step 1 of the rule). */
 export function wantsLocality(state: SchedulerState, task: TaskRecord): boolean {
   const inputs = task.inputs;
-  if (inputs.length === 0) return false;
+  if (inputs.length === 0 || (task.spec.verify ?? 1) > 1) return false; // verify tasks run on several workers (verify.ts)
   let total = 0;
   for (let i = 0; i < inputs.length; i++) total += inputs[i]!.size;
   return total >= state.config.localityMinBytes;
@@ -112,7 +112,7 @@ export function chooseHolder(state: SchedulerState, task: TaskRecord): HolderCho
   for (let i = 0; i < holders.length; i++) {
     const worker = holders[i]!;
     const bytes = holdings[i]!;
-    if (bytes < localityMinBytes || !fitsTotals(shape.demand, worker.offer)) continue;
+    if (bytes < localityMinBytes || worker.paused || !fitsTotals(shape.demand, worker.offer)) continue;
     const now = fits(shape, worker);
     const cost = (now ? 0 : waitMs(shape, worker)) + transferMs(total - bytes, transferBytesPerMs);
     if (best === null ? cost <= bestCost : better(cost, now, bytes, worker, bestCost, bestNow, bestBytes, best)) {

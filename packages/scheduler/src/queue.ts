@@ -135,6 +135,21 @@ export function leftWorker(state: SchedulerState, worker: WorkerRecord, out: Sch
   }
 }
 
+/**
+ * After a present worker's offer changed (workers.ts `updateWorker`):
+ * feasibility is recomputed, shapes that just became infeasible are
+ * reported, and if it may take more work (`more`) the parked shapes it fits wake.
+ */
+export function changedWorker(state: SchedulerState, worker: WorkerRecord, more: boolean, out: SchedulerCommand[]): void {
+  for (const shape of state.shapes.values()) {
+    shape.reason = null;
+    const was = shape.feasible;
+    shape.feasible = feasible(state, shape.demand);
+    if (was && !shape.feasible) report(state, shape, shape.tasks.items, out);
+  }
+  if (more) wake(state, worker);
+}
+
 /** Why a ready task of this shape is not running; null if nothing stops it but busy workers. */
 export function stuckReason(state: SchedulerState, shape: ShapeRecord): string | null {
   if (state.workers.size === 0) return 'no workers';

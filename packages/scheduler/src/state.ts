@@ -143,6 +143,12 @@ export interface TaskRecord extends HeapItem {
   queue: ReadyQueue | null;
   /** While in a worker's affinity heap: that worker (`heapIndex` is its place there). */
   affinity: WorkerRecord | null;
+  /**
+   * Extra runs besides `worker` (runs.ts): a speculative copy, or the other
+   * runs of a `verify` task. Each counts in its worker's `assigned` and
+   * usage (never blocked). Absent or empty for most tasks.
+   */
+  others?: WorkerRecord[];
 }
 
 /**
@@ -203,7 +209,10 @@ export interface WorkerRecord extends Usage, HeapItem {
   readonly workerId: WorkerId;
   /** Join order: breaks ties between equally loaded workers. */
   readonly joinSeq: number;
-  readonly offer: Offer;
+  /** What it offers; replaced by `workerUpdated` (workers.ts `updateWorker`). */
+  offer: Offer;
+  /** Paused by its volunteer: nothing new is placed on it (its runs go on). */
+  paused: boolean;
   /** Its GPU is a software adapter: GPU tasks prefer other workers. */
   readonly gpuFallback: boolean;
   /** `cpuInFlight / offer.cpu` (0 for a worker that offers no cpu): its key in `byLoad`. */

@@ -11,42 +11,52 @@
 import type { TaskId } from '@shoal/protocol';
 import { copiesLost, copyDropped, copyStored, failConsumers } from './copies.ts';
 import { dispatch } from './dispatch.ts';
+import { externalFailed, externalPending } from './external.ts';
 import { rehome } from './locality.ts';
+import { cancelOthers, failedRun, finishedRun, lostRuns, runsOn } from './runs.ts';
+import { speculate } from './speculation.ts';
+import { verifyGroup } from './verify.ts';
 import { dropHandle, forgetLocation } from './objects.ts';
-import { joinedWorker, leftWorker } from './queue.ts';
+import { changedWorker, joinedWorker, leftWorker, wake } from './queue.ts';
 import type { SchedulerState, TaskRecord, WorkerRecord } from './state.ts';
 import { cancel, finish, runFailed, runLost, setBlocked, submit } from './tasks.ts';
 import type { SchedulerCommand, SchedulerEvent, WorkerId } from './types.ts';
-import { addWorker, removeWorker } from './workers.ts';
+import { addWorker, removeWorker, updateWorker } from './workers.ts';
 
 export function step(state: SchedulerState, event: SchedulerEvent): SchedulerCommand[] {
   const out: SchedulerCommand[] = [];
   switch (event.type) {
     case 'taskSubmitted':
-      submit(state, event.task, out);
+      submit(state, verifyGroup(event.task), out);
       break;
     case 'taskFinished': {
       const task = owned(state, event.taskId, event.workerId);
-      if (!task) return out;
+      if (!task || finishedRun(state, task, event.workerId, out)) break;
       finish(state, task, event.sizes, event.durationMs, out);
       break;
     }
     case 'taskFailed': {
       const task = owned(state, event.taskId, event.workerId);
-      if (!task) return out;
+      if (!task || failedRun(state, task, event.workerId, event.kind, out)) break;
       runFailed(state, task, event.error, event.kind, out);
       break;
     }
     case 'taskBlocked':
     case 'taskUnblocked': {
       const task = owned(state, event.taskId, event.workerId);
-      if (!task) return out;
+      if (!task || task.worker!.workerId !== event.workerId) return out; // extra runs never block
       setBlocked(state, task, event.type === 'taskBlocked');
+      break;
+    }
+    case 'taskStraggling': {
+      const task = state.tasks.get(event.taskId);
+      if (task) speculate(state, task, out);
       break;
     }
     case 'taskCancelled': {
       const task = state.tasks.get(event.taskId);
       if (!task) return out;
+      if (task.state === 'running') cancelOthers(state, task, event.force, out);
       cancel(state, task, event.force, out);
       break;
     }
@@ -56,6 +66,12 @@ export function step(state: SchedulerState, event: SchedulerEvent): SchedulerCom
     case 'objectDropped':
       copyDropped(state, event.objectId, event.workerId, out);
       break;
+    case 'objectPending':
+      externalPending(state, event.objectId);
+      break;
+    case 'objectFailed':
+      externalFailed(state, event.objectId, event.error, out);
+      break;
     case 'objectReleased':
       dropHandle(state, event.objectId, out);
       break;
@@ -63,6 +79,15 @@ export function step(state: SchedulerState, event: SchedulerEvent): SchedulerCom
       const worker = addWorker(state, event.workerId, event.resources, event.gpuFallback === true);
       if (!worker) return out;
       joinedWorker(state, worker, out);
+      break;
+    }
+    case 'workerUpdated': {
+      const worker = state.workers.get(event.workerId);
+      if (!worker) return out;
+      const more = updateWorker(state, worker, event.resources, event.paused);
+      if (worker.paused) rehome(state, worker, null); // tasks waiting for it by locality look elsewhere
+      if (event.resources !== undefined) changedWorker(state, worker, more, out);
+      else if (more) wake(state, worker);
       break;
     }
     case 'workerLost': {
@@ -88,8 +113,7 @@ function lose(state: SchedulerState, worker: WorkerRecord, graceful: boolean, ou
   removeWorker(state, worker);
   leftWorker(state, worker, out);
   rehome(state, worker, null);
-  const runs: TaskRecord[] = [];
-  if (worker.assigned > 0) for (const task of state.tasks.values()) if (task.worker === worker) runs.push(task);
+  const runs = lostRuns(state, worker, out); // extra runs (runs.ts) settled; these are retried or fail
   // Remade (lineage.ts) before its runs are retried, so a retry waits for inputs being remade.
   const lost = copiesLost(state, gone, worker.workerId, out);
   for (const task of runs) runLost(state, task, worker.workerId, graceful, out);
@@ -99,5 +123,5 @@ function lose(state: SchedulerState, worker: WorkerRecord, graceful: boolean, ou
 /** The task, if `workerId` runs it now (or ran it, for a cancelled run not yet answered for). */
 function owned(state: SchedulerState, taskId: TaskId, workerId: WorkerId): TaskRecord | null {
   const task = state.tasks.get(taskId);
-  return task && task.worker !== null && task.worker.workerId === workerId ? task : null;
+  return task && task.worker !== null && runsOn(task, workerId) ? task : null;
 }

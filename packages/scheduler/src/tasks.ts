@@ -133,8 +133,8 @@ export function runLost(state: SchedulerState, task: TaskRecord, workerId: Worke
   task.blocked = false;
   if (task.state === 'failed') return forget(state, task); // a cancelled run
   if (!graceful) task.killed += 1;
-  if (task.killed >= state.config.killedWorkersLimit) {
-    const limit = state.config.killedWorkersLimit;
+  const limit = task.spec.killedWorkersLimit ?? state.config.killedWorkersLimit;
+  if (task.killed >= limit) {
     const message = `the task's worker was lost while running it ${limit} times (last: ${workerId}); it is not retried again, in case it is what kills them`;
     return fail(state, task, { name: 'ShoalError', code: 'ERR_TASK_KILLED_WORKERS', message, workerId }, null, out);
   }

@@ -30,6 +30,18 @@ export interface TaskSpec {
   maxRetries: number;
   /** Whether an exception (not only a lost worker) is retried. */
   retryExceptions: boolean;
+  /** Overrides the config's `killedWorkersLimit` for this task (an actor's: its `maxRestarts` decides). */
+  killedWorkersLimit?: number;
+  /**
+   * The driver may launch a copy of a straggling run on another worker
+   * (`taskStraggling`; speculation.ts). Default false.
+   */
+  speculative?: boolean;
+  /**
+   * Run it on this many distinct workers at once; it finishes when all have
+   * (the driver compares their results; verify.ts). Default 1.
+   */
+  verify?: number;
 }
 
 /**
@@ -49,6 +61,11 @@ export type SchedulerEvent =
   /** The task waits inside `ctx.get`/`ctx.wait`: its slot is lent out until it resumes. */
   | { type: 'taskBlocked'; taskId: TaskId; workerId: WorkerId }
   | { type: 'taskUnblocked'; taskId: TaskId; workerId: WorkerId }
+  /**
+   * The driver judged the task's run a straggler (speculation.ts): a copy is
+   * started on another worker with room now, if any; the first to finish wins.
+   */
+  | { type: 'taskStraggling'; taskId: TaskId }
   /** The user cancelled the task (`cluster.cancel`). */
   | { type: 'taskCancelled'; taskId: TaskId; force: boolean }
   /**
@@ -59,10 +76,19 @@ export type SchedulerEvent =
   | { type: 'objectStored'; objectId: ObjectId; size: number; workerId: WorkerId | null }
   /** A holder no longer has its copy (evicted, or the fetch into it was undone); the last copy gone means the object is lost. */
   | { type: 'objectDropped'; objectId: ObjectId; workerId: WorkerId | null }
+  /** An object no task here makes (an actor call's result) will be stored or fail later (external.ts). */
+  | { type: 'objectPending'; objectId: ObjectId }
+  | { type: 'objectFailed'; objectId: ObjectId; error: RemoteError }
   /** A holder let go of an object (`free`, or its last ref was garbage-collected). */
   | { type: 'objectReleased'; objectId: ObjectId }
   /** `gpuFallback`: its GPU is a software adapter (SwiftShader): GPU tasks go to real GPUs first. */
   | { type: 'workerJoined'; workerId: WorkerId; resources: Resources; gpuFallback?: boolean }
+  /**
+   * A present worker changed what it offers: `resources` replaces its offer
+   * (the volunteer capped its cores), and `paused` stops (true) or resumes
+   * (false) new placements on it; its running tasks carry on either way.
+   */
+  | { type: 'workerUpdated'; workerId: WorkerId; resources?: Resources; paused?: boolean }
   /** `graceful`: it left on purpose (after handing its objects over): its runs are retried without counting toward `killedWorkersLimit`. */
   | { type: 'workerLost'; workerId: WorkerId; graceful?: boolean };
 

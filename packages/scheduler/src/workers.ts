@@ -14,7 +14,7 @@
  * up (queue.ts).
  */
 import { placeWorker } from './order.ts';
-import { fitsNow, fitsOther, toOffer, use, type Demand } from './resources.ts';
+import { fitsNow, fitsOther, toOffer, use, type Demand, type Offer } from './resources.ts';
 import type { SchedulerState, ShapeRecord, WorkerRecord } from './state.ts';
 import type { Resources, WorkerId } from './types.ts';
 
@@ -28,6 +28,7 @@ export function addWorker(state: SchedulerState, workerId: WorkerId, resources: 
     workerId,
     joinSeq: state.nextJoinSeq++,
     offer: toOffer(resources),
+    paused: false,
     gpuFallback,
     load: 0,
     cpuInFlight: 0,
@@ -56,6 +57,33 @@ export function removeWorker(state: SchedulerState, worker: WorkerRecord): void 
   }
 }
 
+/**
+ * Applies a `workerUpdated`: a new offer (its load and `state.maxCpu`
+ * follow; tasks already placed stay, even if they now exceed it) and the
+ * paused flag. Answers whether it may take more work than before (resumed,
+ * or offers more), for the caller to wake parked shapes.
+ */
+export function updateWorker(state: SchedulerState, worker: WorkerRecord, resources: Resources | undefined, paused: boolean | undefined): boolean {
+  const before = worker.offer;
+  const wasPaused = worker.paused;
+  if (paused !== undefined) worker.paused = paused;
+  if (resources !== undefined) {
+    worker.offer = toOffer(resources);
+    worker.load = worker.offer.cpu > 0 ? worker.cpuInFlight / worker.offer.cpu : 0;
+    placeWorker(state.byLoad, worker);
+    state.maxCpu = 0;
+    for (const other of state.workers.values()) state.maxCpu = Math.max(state.maxCpu, other.offer.cpu);
+  }
+  if (worker.paused) return false;
+  return wasPaused || grew(before, worker.offer);
+}
+
+function grew(before: Offer, after: Offer): boolean {
+  if (after.cpu > before.cpu || after.gpu > before.gpu || after.memory > before.memory) return true;
+  for (const [name, value] of after.custom) if (value > (before.custom.get(name) ?? 0)) return true;
+  return false;
+}
+
 /** Counts a task's demand against its worker (`sign` 1) or stops counting it (-1). */
 export function occupy(state: SchedulerState, worker: WorkerRecord, demand: Demand, sign: 1 | -1): void {
   use(worker, demand, sign);
@@ -63,14 +91,14 @@ export function occupy(state: SchedulerState, worker: WorkerRecord, demand: Dema
   placeWorker(state.byLoad, worker);
 }
 
-/** Whether a task of `shape` fits `worker` now. */
+/** Whether a task of `shape` fits `worker` now (never while it is paused). */
 export function fits(shape: ShapeRecord, worker: WorkerRecord): boolean {
-  return fitsNow(shape.demand, shape.group.depth, worker.offer, worker);
+  return !worker.paused && fitsNow(shape.demand, shape.group.depth, worker.offer, worker);
 }
 
 /** Whether a task of `shape` would fit `worker` now with a deep enough pipeline: only the cpu bound stops it, if anything. */
 export function fitsDeeper(shape: ShapeRecord, worker: WorkerRecord): boolean {
-  return shape.demand.cpu <= worker.offer.cpu && fitsOther(shape.demand, worker.offer, worker);
+  return !worker.paused && shape.demand.cpu <= worker.offer.cpu && fitsOther(shape.demand, worker.offer, worker);
 }
 
 /**

@@ -1,6 +1,6 @@
 /** `shoal run <job>`: bundle a job, start a local cluster, run it, print the result. */
 import { existsSync, statSync, writeFileSync } from 'node:fs';
-import { extname, join, resolve } from 'node:path';
+import { basename, extname, join, resolve } from 'node:path';
 import { inspect } from 'node:util';
 import { ShoalError, isShoalError, type ErrorCode, type JobOutcome, type RemoteError } from '@shoal/protocol';
 import type { ClusterTimings, LocalCluster } from '@shoal/launcher';
@@ -83,7 +83,7 @@ export async function runCommand(args: ParsedArgs<typeof RUN_FLAGS>, io: Io): Pr
     progress(`cluster ready in ${formatMs(cluster.timings.totalMs)} (${describeTimings(cluster.timings)}; ${cluster.slotsPerWorker} slot${cluster.slotsPerWorker === 1 ? '' : 's'} per worker)`);
     progress('running the job');
     if (chaos) stopChaos = startChaos(cluster, chaos, progress);
-    const result = await cluster.runJob(bundle.code);
+    const result = await cluster.runJob(bundle.code, basename(jobPath));
     if (flags.record !== undefined) await writeRecord(cluster, resolve(flags.record), progress);
     return result;
   };

@@ -38,9 +38,11 @@ async function lastEvents(c: Local): Promise<Event[]> {
   return (JSON.parse(text) as { jobs: Array<{ events: Event[] }> }).jobs.at(-1)!.events;
 }
 
+/** 30 short tasks; with speculation on, it is turned on for the whole job (`setDefaults`), the per-job switch. */
 const spin = (speculation: boolean) =>
   job(`
-  const spin = cluster.remote((i) => { const end = Date.now() + 20; let x = 0; while (Date.now() < end) x++; return i * i; }, { speculation: ${speculation} });
+  if (${speculation}) cluster.setDefaults({ speculation: true });
+  const spin = cluster.remote((i) => { const end = Date.now() + 20; let x = 0; while (Date.now() < end) x++; return i * i; });
   const refs = Array.from({ length: 30 }, (_, i) => spin(i));
   const values = await cluster.get(refs);
   return values.every((v, i) => v === i * i) ? values.length : 'wrong: ' + JSON.stringify(values);

@@ -136,6 +136,15 @@ export interface Cluster {
 
   /** Kills an actor: its Web Worker is terminated, and calls not yet finished fail with ERR_ACTOR_KILLED. */
   kill(handle: ActorHandle<object>): void;
+
+  /**
+   * Options for every task this job submits from now on that does not set
+   * them itself, e.g. `cluster.setDefaults({speculation: true, maxRetries: 5})`
+   * turns on speculative execution for the whole job. Tasks submitted by
+   * tasks keep their own options. Replaces earlier defaults.
+   * @throws ShoalError ERR_BAD_OPTION for an unknown or ill-typed option, or numReturns (which shapes each call's result).
+   */
+  setDefaults(options: RemoteOptions): void;
 }
 
 function checkRefs(target: unknown, what: string): ObjectRef[] {
@@ -188,9 +197,10 @@ export function createCluster(coordinator: Coordinator): Cluster {
     return result;
   };
 
+  let defaults: RemoteOptions = {};
   const submit = (fnId: string, name: string, args: unknown[], options: RemoteOptions): ObjectRef | ObjectRef[] =>
     withArgs(name, args, (wireArgs) => {
-      const refs = coordinator.submit(coordinator.newId(), fnId, name, wireArgs, options).map((id) => handle(id, name));
+      const refs = coordinator.submit(coordinator.newId(), fnId, name, wireArgs, { ...defaults, ...options }).map((id) => handle(id, name));
       return (options.numReturns ?? 1) === 1 ? refs[0]! : refs;
     });
 
@@ -241,6 +251,11 @@ export function createCluster(coordinator: Coordinator): Cluster {
       const valid = validateActorOptions(options);
       const actorId = withArgs(`${name} constructor`, valid.args ?? [], (wireArgs) => coordinator.actors.create(name, source, wireArgs, valid));
       return actorHandle(actorId) as unknown as ActorHandle<T>;
+    },
+    setDefaults(options: RemoteOptions): void {
+      const valid = validateOptions(options);
+      if (valid.numReturns !== undefined) throw new ShoalError('ERR_BAD_OPTION', 'numReturns cannot be a default: it shapes what each call returns; set it per function');
+      defaults = { ...valid };
     },
     getActor<T extends object>(name: string): ActorHandle<T> {
       const actorId = typeof name === 'string' ? coordinator.actors.byName(name) : null;

@@ -379,6 +379,12 @@ export class Coordinator extends Emitter<CoordinatorEvents> {
     if (task.actorId) this.actors.ended(task.actorId, error);
     const shoalError = taskError(task.name, error, upstream === null ? null : this.failedNames.get(upstream) ?? upstream, taskId);
     for (const output of task.outputs) this.objects.reject(output, shoalError);
+    const killedActor = task.actorId !== undefined && error.code === 'ERR_CANCELLED';
+    if (killedActor) {
+      // An actor killed (by the job, or as its job ended) is its normal end, not an error for the dashboard.
+      this.emit('task', { kind: 'finished', t: Date.now(), taskId, workerId: taskInfo(this.scheduler, taskId)?.workerId ?? '', durationMs: 0, bytes: 0 });
+      return this.finishTask(taskId, task, false);
+    }
     this.emit('task', {
       kind: 'failed',
       t: Date.now(),

@@ -78,7 +78,11 @@ const from = worker.info;
       return; // the coordinator noted it (any message counts as a beat)
     case 'leaving':
       // With a handover it is dropped once its objects are copied off it (handover.ts); otherwise it is going now.
-      if (message.reason === LEAVE_WITH_HANDOVER) return coordinator.handover.start(from.peerId);
+      if (message.reason === LEAVE_WITH_HANDOVER) {
+        // Paused while it drains: nothing new is placed there during the handover.
+        coordinator.apply({ type: 'workerUpdated', workerId: from.peerId, paused: true });
+        return coordinator.handover.start(from.peerId);
+      }
       return coordinator.workerGone(from.peerId, 'left');
     default:
       return coordinator.refuse(from, `'${message.type}' is not a worker's message`);

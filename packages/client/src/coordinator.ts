@@ -29,7 +29,6 @@ import {
   workerLoad,
   type FailureKind,
   type Resources,
-  type SchedulerCommand,
   type SchedulerEvent,
   type SchedulerState,
 } from '@shoal/scheduler';
@@ -44,6 +43,7 @@ import { handoverFor, type Handover } from './handover.ts';
 import { TaskLineage } from './lineage.ts';
 import { HEARTBEAT_TIMEOUT_MS, Watchdog } from './watchdog.ts';
 import { handleWorkerMessage } from './workerMessages.ts';
+import { executeCommand } from './commands.ts';
 import { summarize } from './taskEvents.ts';
 import { Speculation } from './speculation.ts';
 import { Verifier } from './verify.ts';
@@ -280,43 +280,11 @@ export class Coordinator extends Emitter<CoordinatorEvents> {
   }
 
   apply(event: SchedulerEvent): void {
-    for (const command of step(this.scheduler, event)) this.execute(command);
+    for (const command of step(this.scheduler, event)) executeCommand(this, command);
   }
 
-  private execute(command: SchedulerCommand): void {
-    switch (command.type) {
-      case 'runTask':
-        return this.runTask(command.taskId, command.workerId, command.attempt);
-      case 'failTask':
-        return this.failTask(command.taskId, command.error, command.upstream);
-      case 'cancelTask':
-        return this.sendTo(command.workerId, { type: 'cancelTask', taskId: command.taskId, force: command.force });
-      case 'releaseObject': {
-        const located = this.objects.isSettled(command.objectId) ? this.located(command.objectId) : null;
-        const holders = new Set<string | null>(command.locations);
-        if (located?.kind === 'stored') for (const holder of located.locations) holders.add(holder);
-        this.plane.release(command.objectId, holders);
-        this.objects.drop(command.objectId);
-        return this.holders.releaseChildren(`object:${command.objectId}`);
-      }
-      case 'objectLost': {
-        const message = this.scheduler.objects.get(command.objectId)?.error?.message ?? `object ${command.objectId} was lost: every worker that held a copy left`;
-        return this.objects.lose(command.objectId, new ShoalError('ERR_OBJECT_LOST', message));
-      }
-      case 'reconstructTask':
-        return this.lineage.revive(command.taskId, command.outputs, this.objects, this.tasks);
-      case 'dropLineage':
-        return this.lineage.drop(command.taskId);
-      case 'taskInfeasible': {
-        const task = this.tasks.get(command.taskId);
-        if (!task) return;
-        task.infeasible = command.reason;
-        return this.emit('taskInfeasible', command.taskId, task.name, command.reason);
-      }
-    }
-  }
-
-  private runTask(taskId: string, workerId: string, attempt: number): void {
+  /** @internal Sends a task (or an actor's start) to the worker the scheduler chose. */
+  runTask(taskId: string, workerId: string, attempt: number): void {
     const task = this.tasks.get(taskId);
     const worker = this.workersById.get(workerId);
     if (!task || !worker || this.handover.isDraining(workerId)) return; // a draining worker's runs are retried when it goes
@@ -364,15 +332,8 @@ export class Coordinator extends Emitter<CoordinatorEvents> {
     return { args, fetch: [...fetch.values()] };
   }
 
-  private located(objectId: string) {
-    try {
-      return this.objects.value(objectId);
-    } catch {
-      return null;
-    }
-  }
-
-  private failTask(taskId: string, error: RemoteError, upstream: string | null): void {
+  /** @internal */
+  failTask(taskId: string, error: RemoteError, upstream: string | null): void {
     const task = this.tasks.get(taskId);
     if (!task) return;
     this.failedNames.set(taskId, task.name);

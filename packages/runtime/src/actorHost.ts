@@ -59,11 +59,15 @@ export class ActorHost {
     this.actors.set(message.actorId, hosted);
     const host: TaskHost = { ...this.host, done: () => {}, setBlocked: () => {} };
     void remote.init(proxy(host), this.workerId, `${this.workerId}.a${index}.`, this.gpuInfo);
+    // A Web Worker whose script fails to load answers nothing: its error event ends the start instead of a hang.
+    const failedToLoad = new Promise<RemoteError>((resolve) => {
+      worker.addEventListener('error', (event) => resolve({ name: 'ShoalError', code: 'ERR_ACTOR_DIED', message: `the actor's Web Worker failed: ${event.message || 'its script did not load'}`, workerId: this.workerId }), { once: true });
+    });
     try {
       const make = await this.fetchInputs(message.fetch);
       const blobs = make?.();
       const request = { actorId: message.actorId, className, source, args: message.args, maxConcurrency: message.maxConcurrency, restore: 'restore' in message ? { value: message.restore } : null, ...(blobs ? { blobs } : {}) };
-      const error = await remote.createActor(blobs ? transfer(request, Object.values(blobs)) : request);
+      const error = await Promise.race([remote.createActor(blobs ? transfer(request, Object.values(blobs)) : request), failedToLoad]);
       if (error) this.kill(message.actorId);
       return error;
     } catch (thrown) {

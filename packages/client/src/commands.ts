@@ -1,0 +1,47 @@
+/** Carrying out the scheduler's commands (coordinator.ts feeds it events; this does what comes back). */
+import { ShoalError } from '@shoal/protocol';
+import type { SchedulerCommand } from '@shoal/scheduler';
+import type { Coordinator } from './coordinator.ts';
+import type { Located } from './objectTable.ts';
+
+export function executeCommand(coordinator: Coordinator, command: SchedulerCommand): void {
+  switch (command.type) {
+    case 'runTask':
+      return coordinator.runTask(command.taskId, command.workerId, command.attempt);
+    case 'failTask':
+      return coordinator.failTask(command.taskId, command.error, command.upstream);
+    case 'cancelTask':
+      return coordinator.sendTo(command.workerId, { type: 'cancelTask', taskId: command.taskId, force: command.force });
+    case 'releaseObject': {
+      // Every holder drops it: those the scheduler knows, and stored copies the object table knows.
+      const located = coordinator.objects.isSettled(command.objectId) ? locatedOrNull(coordinator, command.objectId) : null;
+      const holders = new Set<string | null>(command.locations);
+      if (located?.kind === 'stored') for (const holder of located.locations) holders.add(holder);
+      coordinator.plane.release(command.objectId, holders);
+      coordinator.objects.drop(command.objectId);
+      return coordinator.holders.releaseChildren(`object:${command.objectId}`);
+    }
+    case 'objectLost': {
+      const message = coordinator.scheduler.objects.get(command.objectId)?.error?.message ?? `object ${command.objectId} was lost: every worker that held a copy left`;
+      return coordinator.objects.lose(command.objectId, new ShoalError('ERR_OBJECT_LOST', message));
+    }
+    case 'reconstructTask':
+      return coordinator.lineage.revive(command.taskId, command.outputs, coordinator.objects, coordinator.tasks);
+    case 'dropLineage':
+      return coordinator.lineage.drop(command.taskId);
+    case 'taskInfeasible': {
+      const task = coordinator.tasks.get(command.taskId);
+      if (!task) return;
+      task.infeasible = command.reason;
+      return coordinator.notify('taskInfeasible', command.taskId, task.name, command.reason);
+    }
+  }
+}
+
+function locatedOrNull(coordinator: Coordinator, objectId: string): Located | null {
+  try {
+    return coordinator.objects.value(objectId);
+  } catch {
+    return null;
+  }
+}

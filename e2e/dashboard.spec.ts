@@ -220,12 +220,61 @@ test('a worker that leaves stays listed for a while, greyed, as lost', async ({}
   const extra = await local.addWorker();
   await expect(page.locator('#workers tr')).toHaveCount(4);
   const peerId = await extra.evaluate(() => window.shoalWorker!.status().peerId);
+  // Its volunteer pauses it: the row says so.
+  await extra.evaluate(() => window.shoalWorker!.pause());
+  await expect(page.locator(`#workers tr[data-peer="${peerId}"] .state`)).toHaveText('paused');
   await extra.close();
   await expect(page.locator('#workers tr')).toHaveCount(3);
   const lost = page.locator(`#lost-workers tr.lost[data-lost-peer="${peerId}"]`);
   await expect(lost).toContainText('lost');
   await expect(lost).toContainText(/left (just now|[\d.]+ (ms|s) ago)/);
   await shoot(page, testInfo, 'workers-section', 'workers-lost');
+});
+
+test('actors show in the actors view while the job holds them: class, name, state, worker, calls', async ({}, testInfo) => {
+  const page = local.coordinator;
+  type Flags = { __actorsReady?: boolean; __actorsGo?: boolean };
+  // The job runs in this page, so it waits on a flag the test sets there.
+  const running = local.runJob(
+    job(`
+    class Counter { constructor(n) { this.n = n; } add(k) { this.n += k; return this.n; } }
+    class Store { constructor() { this.m = {}; } set(k, v) { this.m[k] = v; return true; } }
+    const counter = cluster.actor(Counter, { args: [0], name: 'tally' });
+    const store = cluster.actor(Store);
+    await cluster.get([counter.add(1), counter.add(2), counter.add(3), store.set('a', 1)]);
+    cluster.kill(store);
+    globalThis.__actorsReady = true;
+    while (!globalThis.__actorsGo) await new Promise((resolve) => setTimeout(resolve, 50));
+    const n = await cluster.get(counter.add(4));
+    cluster.kill(counter);
+    return n;`),
+  );
+  await page.waitForFunction(() => (globalThis as Flags).__actorsReady === true);
+  const brief = async () =>
+    (await snapshot()).actors
+      .map(({ className, name, state, restarts, callsDone, running, queued }) => ({ className, name, state, restarts, callsDone, running, queued }))
+      .sort((a, b) => a.className.localeCompare(b.className));
+  await expect
+    .poll(brief)
+    .toEqual([
+      { className: 'Counter', name: 'tally', state: 'alive', restarts: 0, callsDone: 3, running: 0, queued: 0 },
+      { className: 'Store', name: null, state: 'dead', restarts: 0, callsDone: 1, running: 0, queued: 0 },
+    ]);
+  const rows = (await snapshot()).actors;
+  const workers = await page.evaluate(() => window.shoalCoordinator!.workers());
+  const counter = rows.find((row) => row.className === 'Counter')!;
+  expect(counter.workerId).not.toBeNull();
+  expect(counter.workerName).toBe(workers.find((worker) => worker.peerId === counter.workerId)?.name ?? null);
+  expect(rows.find((row) => row.className === 'Store')!.death).toMatch(/killed/);
+  await expect(page.locator('#actors tr[data-state="alive"]')).toContainText('Counter');
+  await expect(page.locator('#actors tr[data-state="alive"]')).toContainText('tally');
+  await expect(page.locator('#actors tr[data-state="dead"]')).toContainText('Store');
+  await expect(page.locator('#actors tr[data-state="dead"]')).toContainText('killed');
+  await expect(page.locator('#actor-count')).toHaveText('1');
+  await shoot(page, testInfo, 'actors-section', 'actors');
+  await page.evaluate(() => ((globalThis as Flags).__actorsGo = true));
+  expect(await running).toMatchObject({ ok: true, result: 10 });
+  await expect.poll(async () => (await snapshot()).actors.filter((row) => row.state !== 'dead').length).toBe(0);
 });
 
 test('10,000 trivial tasks: long tasks in the coordinator tab are measured and reported', async ({}, testInfo) => {

@@ -1,6 +1,7 @@
 /**
- * Wires a Coordinator to the dashboard's views: the workers table, the job
- * runner (with recording and cancel), the live dashboard, and history.
+ * Wires a Coordinator to the dashboard's views: the workers table, the
+ * actors table, the job runner (with recording and cancel), the live
+ * dashboard, and history.
  * main.ts creates it before joining the room and attaches the Coordinator
  * once it exists.
  */
@@ -11,6 +12,7 @@ import { createDashboard } from './dashboard.ts';
 import { EXAMPLES } from './examples.ts';
 import { saveJobs } from './historyStore.ts';
 import { createJobControl, type JobControl } from './jobControl.ts';
+import { createActors } from './views/actors.ts';
 import { createHistory } from './views/history.ts';
 import { lineOf } from './views/logs.ts';
 import { createRunner } from './views/runner.ts';
@@ -40,6 +42,9 @@ export function createCoordinatorUi(): CoordinatorUi {
     if (record) byId('viewing-text').textContent = `Viewing a recorded job: ${record.label}, ${new Date(record.startedAt).toLocaleString()} (${record.state}).`;
   });
   const workers = createWorkers(byId('workers'), byId('lost-workers'), byId('worker-count'), byId('traffic'));
+  const actors = createActors(byId('actors'), byId('actor-count'));
+  /** Every worker's name seen so far, so actors on a worker that left still show it. */
+  const workerNames = new Map<string, string>();
   const runner = createRunner({
     run: (source, label) => void run(source, label),
     cancel: () => jobs?.cancel(),
@@ -56,6 +61,7 @@ export function createCoordinatorUi(): CoordinatorUi {
     if (dashboard.viewing) runner.setSource(dashboard.viewing.source);
   });
   workers.update([], null);
+  actors.update([], () => null);
 
   const labelFor = (source: string): string => EXAMPLES.find((example) => example.source === source)?.name ?? 'job';
 
@@ -100,12 +106,21 @@ export function createCoordinatorUi(): CoordinatorUi {
       const draining = (peerId: string) => handover?.isDraining?.(peerId) ?? false;
       const redraw = throttled(() => {
         const present = next.workers();
+        for (const worker of present) if (worker.name) workerNames.set(worker.peerId, worker.name);
         workers.update(present, next.plane.traffic(), draining);
         dashboard.workersSeen(present);
       }, 250);
       next.on('workersChanged', redraw);
-      // "Last heard" ages even when nothing changes.
-      setInterval(redraw, 1_000);
+      // Actors: on each step of their lives, and (their call counts) on task events while any lives; at most every 250 ms.
+      let actorsLive = false;
+      const redrawActors = throttled(() => {
+        const rows = next.actors.snapshot();
+        actorsLive = rows.some((row) => row.state !== 'dead');
+        actors.update(rows, (peerId) => workerNames.get(peerId) ?? null);
+      }, 250);
+      next.on('actor', redrawActors);
+      // "Last heard" ages even when nothing changes; call counts settle without an event.
+      setInterval(() => (redraw(), redrawActors()), 1_000);
       next.mesh.on('message', (from) => workers.heard(from.peerId));
       next.on('workerLost', (peerId, reason) => {
         workers.noteLost(peerId, reason);
@@ -114,6 +129,7 @@ export function createCoordinatorUi(): CoordinatorUi {
       next.on('task', (event) => {
         dashboard.feed(event);
         workers.noteTask(event);
+        if (actorsLive) redrawActors();
       });
       next.on('taskLog', (log: TaskLog) => logLine({ t: Date.now(), ...log }));
       next.on('taskInfeasible', (taskId, taskName, reason) =>
@@ -123,7 +139,7 @@ export function createCoordinatorUi(): CoordinatorUi {
       attached(next);
     },
     run,
-    snapshot: () => ({ ...dashboard.snapshot(), historyJobs: history.count() }),
+    snapshot: () => ({ ...dashboard.snapshot(), historyJobs: history.count(), actors: actors.rows() }),
     barAt: (taskId) => dashboard.barAt(taskId),
     lastRecord: () => lastRecord,
   };

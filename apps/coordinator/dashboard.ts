@@ -39,7 +39,7 @@ export interface Dashboard {
   select(taskId: string): void;
   /** Where a task's bar is on the stream canvas (CSS px inside it), if drawn. */
   barAt(taskId: string): { x: number; y: number } | null;
-  snapshot(): Omit<DashboardSnapshot, 'historyJobs'>;
+  snapshot(): Omit<DashboardSnapshot, 'historyJobs' | 'actors'>;
   readonly viewing: JobRecord | null;
 }
 

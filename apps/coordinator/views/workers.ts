@@ -2,8 +2,10 @@
  * The workers table: one row per connected worker in `#workers` (`tr[data-peer]`),
  * and workers that left, greyed, in `#lost-workers` for a minute. Each row:
  * device (cores, memory, WebGPU adapter real or fallback, measured speeds when
- * the worker reports `caps.bench`), state (connected, busy, draining: handing
- * its objects over before it leaves; lost, with the reason), slots in use, tasks done, store
+ * the worker reports `caps.bench`), state (connected, busy, paused: its
+ * volunteer paused it, so it gets no new tasks; draining: handing its objects
+ * over before it leaves; lost, with the reason), slots in use (`caps.slots`
+ * is the volunteer's core cap and may change live), tasks done, store
  * bytes held and spilled, input bytes its tasks fetched and output bytes they
  * made, and when the coordinator last heard from it. Below: this tab's traffic.
  */
@@ -61,7 +63,8 @@ export function createWorkers(body: HTMLElement, lostBody: HTMLElement, count: H
 
   const row = (worker: WorkerSummary, lostAt: number | null, now: number, draining = false) => {
     const slots = worker.caps?.slots ?? 0;
-    const state = lostAt !== null ? 'lost' : draining ? 'draining' : worker.state === 'busy' ? 'busy' : worker.state === 'idle' ? 'connected' : worker.state;
+    const state = lostAt !== null ? 'lost' : draining ? 'draining' : worker.paused ? 'paused' : worker.state === 'busy' ? 'busy' : worker.state === 'idle' ? 'connected' : worker.state;
+    const cores = worker.caps?.cores ?? 0;
     const reason = lostAt !== null ? lostReasons.get(worker.peerId) : undefined;
     const store = worker.store;
     const use = h('div', { class: 'slots' }, ...Array.from({ length: Math.min(slots, 32) }, (_, i) => h('i', { class: i < worker.running && lostAt === null ? 'on' : '' })));
@@ -70,8 +73,20 @@ export function createWorkers(body: HTMLElement, lostBody: HTMLElement, count: H
       lostAt === null ? { 'data-peer': worker.peerId } : { 'data-lost-peer': worker.peerId, class: 'lost' },
       h('td', {}, h('strong', {}, worker.name ?? '—'), h('div', {}, h('code', { class: 'small' }, worker.peerId))),
       h('td', {}, ...device(worker.caps)),
-      h('td', {}, h('span', { class: `state ${state}` }, state), lostAt !== null ? h('div', { class: 'muted small' }, `${reason ? `${reason}, ` : ''}left ${ago(lostAt, now)}`) : null),
-      h('td', {}, use, h('span', { class: 'small' }, `${lostAt === null ? worker.running : 0} / ${slots}`)),
+      h(
+        'td',
+        {},
+        h('span', { class: `state ${state}` }, state),
+        lostAt !== null ? h('div', { class: 'muted small' }, `${reason ? `${reason}, ` : ''}left ${ago(lostAt, now)}`) : null,
+        state === 'paused' ? h('div', { class: 'muted small' }, worker.running > 0 ? `gets no new tasks; finishing ${worker.running}` : 'gets no new tasks') : null,
+      ),
+      h(
+        'td',
+        {},
+        use,
+        h('span', { class: 'small' }, `${lostAt === null ? worker.running : 0} / ${slots}`),
+        slots > 0 && slots < cores ? h('div', { class: 'muted small', title: "its volunteer's core cap" }, `capped at ${slots} of ${cores} cores`) : null,
+      ),
       h('td', {}, worker.tasksDone),
       h('td', {}, store ? `${bytes(store.memoryBytes)} / ${bytes(store.spilledBytes)}` : '—', store ? h('div', { class: 'muted small' }, `${store.objects} objects`) : null),
       h('td', {}, `${bytes(fetched.get(worker.peerId) ?? 0)} / ${bytes(produced.get(worker.peerId) ?? 0)}`),

@@ -55,6 +55,25 @@ interface ActorEntry {
   checkpoint: { value: unknown } | null;
   death: ShoalError | null;
   draining: boolean;
+  /** Calls answered so far (successes and failures). */
+  callsDone: number;
+}
+
+/** One actor as the dashboard lists it (`Actors.snapshot`). */
+export interface ActorRow {
+  actorId: string;
+  className: string;
+  name: string | null;
+  state: ActorState;
+  workerId: string | null;
+  /** Starts so far: 1, plus one per restart. */
+  starts: number;
+  /** Calls waiting to be sent, and sent but not answered. */
+  queued: number;
+  running: number;
+  callsDone: number;
+  /** Why it died (dead actors only). */
+  death: string | null;
 }
 
 /** One step of an actor's life, for the event log and tests. */
@@ -66,6 +85,9 @@ export interface ActorEvent {
   workerId: string | null;
   reason?: string;
 }
+
+/** Dead actors kept for the dashboard (and for clear errors on late calls); older ones are forgotten. */
+const KEEP_DEAD = 100;
 
 type ActorResult = Extract<ControlMessage, { type: 'actorResult' }>;
 
@@ -100,6 +122,7 @@ export class Actors {
       checkpoint: null,
       death: null,
       draining: false,
+      callsDone: 0,
     });
     if (name !== null) this.names.set(name, actorId);
     // By default an actor holds no task slot: it runs in a Web Worker of its own (Ray holds 0 CPUs for a live actor too).
@@ -183,6 +206,7 @@ export class Actors {
       return;
     }
     entry.running.delete(call.callId);
+    entry.callsDone += 1;
     if (message.checkpoint !== undefined) entry.checkpoint = { value: message.checkpoint };
     const { result } = message;
     if (!result.ok) return this.fail(entry, call, taskError(`${entry.className}.${call.method}`, { ...result.error, workerId }, null, call.callId), workerId);
@@ -242,6 +266,23 @@ export class Actors {
     this.coordinator.apply({ type: 'taskCancelled', taskId: actorId, force: true });
   }
 
+  /** Every actor, live ones first, for the dashboard. */
+  snapshot(): ActorRow[] {
+    const rows = [...this.actors.values()].map((entry) => ({
+      actorId: entry.actorId,
+      className: entry.className,
+      name: entry.name,
+      state: entry.state,
+      workerId: entry.workerId,
+      starts: entry.starts,
+      queued: entry.queue.length,
+      running: entry.running.size,
+      callsDone: entry.callsDone,
+      death: entry.death?.message ?? null,
+    }));
+    return [...rows.filter((row) => row.state !== 'dead'), ...rows.filter((row) => row.state === 'dead')];
+  }
+
   /** Kills every live actor (a job ended). */
   killAll(): void {
     for (const actorId of [...this.actors.keys()]) this.kill(actorId);
@@ -257,6 +298,7 @@ export class Actors {
     entry.queue = [];
     for (const call of calls) this.fail(entry, call, death);
     this.record(entry, 'dead', death.message);
+    this.prune();
   }
 
   /** Sends queued calls in order while the actor is alive; the head call waits for its inputs. */
@@ -309,6 +351,7 @@ export class Actors {
   private fail(entry: ActorEntry | null, call: Call, error: ShoalError, workerId: string | null = null): void {
     const coordinator = this.coordinator;
     const name = `${entry?.className ?? 'actor'}.${call.method}`;
+    if (entry) entry.callsDone += 1;
     coordinator.failedNames.set(call.callId, name);
     coordinator.objects.reject(call.callId, error);
     coordinator.holders.releaseChildren(call.callId);
@@ -322,6 +365,18 @@ export class Actors {
       args: summarize(call.args),
     });
     coordinator.apply({ type: 'objectFailed', objectId: call.callId, error: { ...error.toRemote(), stack: undefined } });
+  }
+
+  /** Keeps at most `KEEP_DEAD` dead actors (the newest), so a long session's list stays bounded. */
+  private prune(): void {
+    let dead = 0;
+    for (const entry of this.actors.values()) if (entry.state === 'dead') dead += 1;
+    for (const [actorId, entry] of this.actors) {
+      if (dead <= KEEP_DEAD) return;
+      if (entry.state !== 'dead') continue;
+      this.actors.delete(actorId);
+      dead -= 1;
+    }
   }
 
   private record(entry: ActorEntry, state: ActorState, reason?: string): void {

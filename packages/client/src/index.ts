@@ -12,3 +12,6 @@ export type { RemoteFunction, AnyFunction } from './remoteFunction.ts';
 export { runJob, importJob } from './job.ts';
 export { recordJob, exportHistory, importHistory, encodeResult, decodeResult, HISTORY_VERSION } from './history.ts';
 export type { JobRecord, JobRecorder, JobState, HistoryFile, RecordedWorker, RecordedLog, RecordedOutcome, RecordOptions, RecordableCoordinator } from './history.ts';
+export type { ActorRow, ActorEvent, ActorState } from './actors.ts';
+export type { ActorHandle } from './actorHandle.ts';
+export type { ActorOptions } from '@shoal/protocol';

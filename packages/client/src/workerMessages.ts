@@ -135,6 +135,8 @@ function taskDone(coordinator: Coordinator, worker: WorkerEntry, message: Extrac
   });
   coordinator.notify('task', { kind: 'finished', t: Date.now(), taskId, workerId, durationMs: message.durationMs, bytes: sizes.reduce((sum, size) => sum + size, 0) });
   coordinator.finishTask(taskId, task, true);
-  coordinator.apply({ type: 'taskFinished', taskId, workerId, sizes, durationMs: message.durationMs });
+  // Small outputs came inline and stay here: a lost worker does not lose them (nor need them remade).
+  const inline = task.outputs.map((_, i) => !stored.has(i));
+  coordinator.apply({ type: 'taskFinished', taskId, workerId, sizes, durationMs: message.durationMs, inline });
   coordinator.notify('workersChanged');
 }

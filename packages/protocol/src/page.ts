@@ -79,6 +79,22 @@ export interface DashboardSnapshot {
   errors: number;
   /** Jobs listed in the history view. */
   historyJobs: number;
+  /** Rows of the actors view, as drawn: live actors first, then the newest dead ones. */
+  actors: Array<{
+    actorId: string;
+    className: string;
+    name: string | null;
+    state: 'pending' | 'alive' | 'restarting' | 'dead';
+    workerId: string | null;
+    /** The worker's name, where the dashboard knows it. */
+    workerName: string | null;
+    restarts: number;
+    callsDone: number;
+    running: number;
+    queued: number;
+    /** Why it died (dead actors only). */
+    death: string | null;
+  }>;
 }
 
 export interface WorkerPageStatus {

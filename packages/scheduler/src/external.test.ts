@@ -44,3 +44,19 @@ describe('external objects (actor call results)', () => {
     expect(runs).toEqual(['run actor@w2#2', 'run actor@w3#3', 'run actor@w4#4', 'run actor@w5#5']);
   });
 });
+
+describe('inline outputs live on the coordinator', () => {
+  it('a finished task whose output came inline is not remade when its worker is lost', () => {
+    const { state, send } = scheduler();
+    send(ev.join('w1'), ev.join('w2'), ev.submit('a'), { type: 'taskFinished', taskId: 'a', workerId: 'w1', sizes: [8], durationMs: 100, inline: [true] });
+    expect(objectInfo(state, 'a.0')?.locations).toEqual([null]);
+    expect(send(ev.lost('w1'))).toEqual([]);
+    expect(objectInfo(state, 'a.0')?.state).toBe('ready');
+  });
+
+  it('without the flag, the output is on the worker and is remade from lineage', () => {
+    const { send } = scheduler();
+    send(ev.join('w1'), ev.join('w2'), ev.submit('a'), ev.finish('a', 'w1'), ev.submit('b', { deps: ['a.0'] }));
+    expect(send(ev.lost('w1'))).toContain('remake a:a.0');
+  });
+});

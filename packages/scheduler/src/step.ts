@@ -32,7 +32,7 @@ export function step(state: SchedulerState, event: SchedulerEvent): SchedulerCom
     case 'taskFinished': {
       const task = owned(state, event.taskId, event.workerId);
       if (!task || finishedRun(state, task, event.workerId, out)) break;
-      finish(state, task, event.sizes, event.durationMs, out);
+      finish(state, task, event.sizes, event.durationMs, out, event.inline);
       break;
     }
     case 'taskFailed': {

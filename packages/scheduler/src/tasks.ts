@@ -90,7 +90,7 @@ function toInput(object: ObjectRecord): TaskInput {
 }
 
 /** The owner finished the run: outputs become ready there, dependents are released. */
-export function finish(state: SchedulerState, task: TaskRecord, sizes: readonly number[], durationMs: number, out: SchedulerCommand[]): void {
+export function finish(state: SchedulerState, task: TaskRecord, sizes: readonly number[], durationMs: number, out: SchedulerCommand[], inline?: readonly boolean[]): void {
   const workerId = task.worker!.workerId;
   unassign(state, task);
   if (task.state === 'failed') return forget(state, task); // a cancelled run, answered
@@ -103,7 +103,7 @@ export function finish(state: SchedulerState, task: TaskRecord, sizes: readonly 
   const outputs = task.outputs;
   for (let i = 0; i < outputs.length; i++) {
     const output = outputs[i]!;
-    wakeWaiters(state, readyObject(output, sizes[i] ?? 0, workerId), out);
+    wakeWaiters(state, readyObject(output, sizes[i] ?? 0, inline?.[i] === true ? null : workerId), out);
     releaseIfUnneeded(state, output, out);
   }
   for (const input of task.inputs) dropConsumer(state, input, out);

@@ -56,7 +56,12 @@ export type FailureKind = 'exception' | 'timeout' | 'cancelled' | 'fetch' | 'dev
 export type SchedulerEvent =
   | { type: 'taskSubmitted'; task: TaskSpec }
   /** `sizes[i]` is the encoded size of output i, in bytes; `durationMs` is the run's time on the worker. */
-  | { type: 'taskFinished'; taskId: TaskId; workerId: WorkerId; sizes: number[]; durationMs: number }
+  /**
+   * `inline[i]`: output i is a small value the coordinator keeps (it came
+   * inline with the result), so its copy is on the coordinator, and losing
+   * the worker does not lose it. Missing: every output stayed on the worker.
+   */
+  | { type: 'taskFinished'; taskId: TaskId; workerId: WorkerId; sizes: number[]; durationMs: number; inline?: readonly boolean[] }
   | { type: 'taskFailed'; taskId: TaskId; workerId: WorkerId; error: RemoteError; kind: FailureKind }
   /** The task waits inside `ctx.get`/`ctx.wait`: its slot is lent out until it resumes. */
   | { type: 'taskBlocked'; taskId: TaskId; workerId: WorkerId }

@@ -1,0 +1,33 @@
+// Actor calls from inside a task: one task takes the counter actor's handle as
+// an argument and makes 100 sequential `ctx.get(handle.add(1))` calls. ms per
+// call = the task's own timing of those calls / 100 (performance.now() in the
+// task's Web Worker); the job's submit -> result wall time is returned beside
+// it. A 10-call task warms up first. Used by bench/actors.ts.
+export default async (cluster) => {
+  class Counter {
+    constructor(start) { this.n = start; }
+    add(k) { this.n += k; return this.n; }
+  }
+  const counter = cluster.actor(Counter, { args: [0] });
+  const fanIn = cluster.remote(
+    async (handle, calls, ctx) => {
+      const t0 = performance.now();
+      let last = null;
+      for (let i = 0; i < calls; i++) last = await ctx.get(handle.add(1));
+      return { last, innerMs: performance.now() - t0 };
+    },
+    { name: 'fan-in' },
+  );
+  const WARMUP = 10;
+  const CALLS = 100;
+
+  const warm = await cluster.get(fanIn(counter, WARMUP));
+  if (warm.last !== WARMUP) throw new Error(`warm-up task ended at ${warm.last}, expected ${WARMUP}`);
+
+  const t0 = performance.now();
+  const out = await cluster.get(fanIn(counter, CALLS));
+  const wallMs = performance.now() - t0;
+  if (out.last !== WARMUP + CALLS) throw new Error(`task ended at ${out.last}, expected ${WARMUP + CALLS}`);
+  cluster.kill(counter);
+  return { calls: CALLS, wallMs, innerMs: out.innerMs, msPerCall: out.innerMs / CALLS, finalValue: out.last };
+};

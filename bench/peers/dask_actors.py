@@ -17,13 +17,12 @@ run on a fresh counter actor (`client.submit(Counter, actor=True)`).
 Prints one JSON line per workload on stdout (logs go to stderr). Needs
 Debian's python3-distributed; run with /usr/bin/python3.
 """
-import argparse
 import json
 import statistics
 import sys
 import time
 
-from dask.distributed import Client, LocalCluster
+from dask_common import local_client, median_run
 
 
 class Counter:
@@ -94,23 +93,8 @@ def fanin(client, calls=100, warmup=10):
             "finalValue": out["last"]}
 
 
-def median_run(runs, key):
-    """The run whose `key` is the median (the upper one for an even count)."""
-    return sorted(runs, key=lambda r: r[key])[len(runs) // 2]
-
-
 def main():
-    parser = argparse.ArgumentParser()
-    parser.add_argument("--runs", type=int, default=3)
-    runs = parser.parse_args().runs
-
-    cluster = LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None)
-    client = Client(cluster)
-    try:
-        import dask
-        import distributed
-
-        meta = {"dask": dask.__version__, "distributed": distributed.__version__, "python": sys.version.split()[0]}
+    with local_client() as (client, runs, meta):
 
         rs = [roundtrip(client) for _ in range(runs)]
         print(json.dumps({"system": "dask", "workload": "actor-roundtrip",
@@ -129,9 +113,6 @@ def main():
         m = median_run(rs, "msPerCall")
         print(json.dumps({"system": "dask", "workload": "actor-fanin", "msPerCall": m["msPerCall"],
                           "runs": [r["msPerCall"] for r in rs], "median": m, **meta}), flush=True)
-    finally:
-        client.close()
-        cluster.close()
 
 
 if __name__ == "__main__":

@@ -14,13 +14,12 @@ thread each, started once; each workload runs --runs times (default 3).
 Prints one JSON line per workload on stdout (logs go to stderr). Needs
 Debian's python3-distributed; run with /usr/bin/python3.
 """
-import argparse
 import json
 import statistics
 import sys
 import time
 
-from dask.distributed import Client, LocalCluster
+from dask_common import local_client, median_run
 
 
 def inc(x):
@@ -69,23 +68,8 @@ def chain(client, links=1_000, warmup=50):
     return {"links": links, "wallMs": wall_ms, "submitMs": submit_ms, "msPerLink": wall_ms / links}
 
 
-def median_run(runs, key):
-    """The run whose `key` is the median (the upper one for an even count)."""
-    return sorted(runs, key=lambda r: r[key])[len(runs) // 2]
-
-
 def main():
-    parser = argparse.ArgumentParser()
-    parser.add_argument("--runs", type=int, default=3)
-    runs = parser.parse_args().runs
-
-    cluster = LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None)
-    client = Client(cluster)
-    try:
-        import dask
-        import distributed
-
-        meta = {"dask": dask.__version__, "distributed": distributed.__version__, "python": sys.version.split()[0]}
+    with local_client() as (client, runs, meta):
 
         rs = [trivial(client) for _ in range(runs)]
         m = median_run(rs, "tasksPerSec")
@@ -103,9 +87,6 @@ def main():
         m = median_run(rs, "msPerLink")
         print(json.dumps({"system": "dask", "workload": "chain-1000", "msPerLink": m["msPerLink"],
                           "runs": [r["msPerLink"] for r in rs], "median": m, **meta}), flush=True)
-    finally:
-        client.close()
-        cluster.close()
 
 
 if __name__ == "__main__":

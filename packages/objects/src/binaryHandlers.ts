@@ -34,7 +34,8 @@ interface TypedArrayClass {
   readonly BYTES_PER_ELEMENT: number;
 }
 
-const KINDS = [
+/** Every typed array class name (those a platform lacks, e.g. Float16Array, are skipped where used). */
+export const TYPED_ARRAY_NAMES = [
   'Int8Array',
   'Uint8Array',
   'Uint8ClampedArray',
@@ -51,7 +52,7 @@ const KINDS = [
 
 /** The typed array classes this platform has, by name. */
 const CLASSES = new Map<string, TypedArrayClass>();
-for (const kind of KINDS) {
+for (const kind of TYPED_ARRAY_NAMES) {
   const ctor = (globalThis as Record<string, unknown>)[kind];
   if (typeof ctor === 'function') CLASSES.set(kind, ctor as TypedArrayClass);
 }

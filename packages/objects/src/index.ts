@@ -9,6 +9,7 @@ export { registerCodecHandler, codecHandlerNames } from './handlers.ts';
 export type { CodecHandler, EncodedParts } from './handlers.ts';
 export { BLOB_MAGIC, BLOB_VERSION, HEADER_BYTES } from './blob.ts';
 export { checksum } from './checksum.ts';
+export { TYPED_ARRAY_NAMES } from './binaryHandlers.ts';
 export { packValue, INLINE_MAX_BYTES } from './pack.ts';
 export type { Packed } from './pack.ts';
 export { ObjectStore } from './store.ts';

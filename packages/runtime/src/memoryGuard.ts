@@ -27,23 +27,12 @@
  * it kept them.
  */
 
+import { TYPED_ARRAY_NAMES } from '@shoal/objects';
+
 /** Buffers smaller than this are not counted (nor registered): cheap small arrays stay cheap. */
 const MIN_COUNTED = 1024;
 
-const TYPED_ARRAYS = [
-  'Int8Array',
-  'Uint8Array',
-  'Uint8ClampedArray',
-  'Int16Array',
-  'Uint16Array',
-  'Int32Array',
-  'Uint32Array',
-  'Float16Array',
-  'Float32Array',
-  'Float64Array',
-  'BigInt64Array',
-  'BigUint64Array',
-] as const;
+const TYPED_ARRAYS = TYPED_ARRAY_NAMES;
 
 type Constructor = new (...args: unknown[]) => object;
 

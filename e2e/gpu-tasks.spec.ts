@@ -32,7 +32,7 @@ test('workers report their GPU (or none) and their measured speed', async () => 
     .toEqual(
       expect.arrayContaining([
         { peerId: noGpu, gpu: null, bench: { gflops: null, cpuMflops: expect.any(Number) } },
-        { peerId: withGpu, gpu: true, bench: { gflops: expect.any(Number), cpuMflops: expect.any(Number) } },
+        { peerId: withGpu, gpu: true, bench: { gflops: null, cpuMflops: expect.any(Number) } }, // SwiftShader: a software adapter is not measured
       ]),
     );
 });

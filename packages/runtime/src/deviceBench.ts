@@ -2,7 +2,8 @@
  * A worker's speed, measured once when it joins: a short matmul on its GPU
  * (if it offers one) and a short JS matmul on the CPU, well under a second
  * even on SwiftShader. The coordinator shows the figures in the worker list.
- * `?bench=0` in the join link skips it.
+ * `?bench=0` in the join link skips it; a software adapter is not measured
+ * (workerRuntime.ts says why).
  */
 import { matmulIkj, measureDevice, sharedDevice } from '@shoal/gpu';
 

@@ -116,7 +116,10 @@ export class WorkerRuntime {
       if (runtime.paused) mesh.send(peer.peerId, { type: 'availability', paused: true, slots: caps.slots });
       mesh.send(peer.peerId, { type: 'storeStats', stats: runtime.objects.stats() });
       if (options.bench !== false) {
-        runtime.speed ??= measureSpeed(caps.gpu !== null);
+        // Not on a software adapter (SwiftShader): a tab that has used WebGPU there costs the
+        // browser's GPU process 0.5–6 s to tear down when it closes, freezing every tab of that
+        // browser meanwhile (the coordinator's included), and its figure is the CPU's anyway.
+        runtime.speed ??= measureSpeed(caps.gpu !== null && !caps.gpu.isFallback);
         void runtime.speed.then((speed) => {
           if (runtime.coordinator?.peerId === peer.peerId) runtime.send(peer.peerId, { type: 'benchmark', ...speed });
         });

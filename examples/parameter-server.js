@@ -1,5 +1,5 @@
 // A parameter server that survives lost workers: one actor holds a model's
-// weights; 120 tasks each compute an update (deterministic, from its shard
+// weights; 200 tasks each compute an update (deterministic, from its shard
 // number) and push it to the actor through the handle they were given. Run
 // it with `shoal run examples/parameter-server.js --workers 4 --chaos
 // kill-worker@2,4` to see it through tabs closing mid-run:
@@ -13,9 +13,9 @@
 //   a task run twice, or a push retried after its reply was lost, counts once.
 //
 // The result is exact whatever fails: the weights are the sum of all updates.
-const SHARDS = 120;
+const SHARDS = 200;
 const DIM = 64;
-const WORK_MS = 60; // busy time per task, so the run lasts long enough to lose a worker in it
+const WORK_MS = 100; // busy time per task: about 5 s on 4 tabs, long enough to lose two workers in it
 
 class ParameterServer {
   constructor(dim) {

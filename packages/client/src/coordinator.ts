@@ -308,6 +308,7 @@ export class Coordinator extends Emitter<CoordinatorEvents> {
         attempt,
         numReturns: task.outputs.length,
         timeoutMs: task.timeoutMs,
+        ...(this.verifier.wants(taskId) ? { checksum: true as const } : {}),
       });
       this.emit('task', { kind: 'dispatched', t: Date.now(), taskId, workerId, attempt, fetchBytes: fetch.reduce((sum, spec) => sum + spec.size, 0) });
     } catch (thrown) {

@@ -40,6 +40,11 @@ export class Verifier {
     });
   }
 
+  /** Whether `taskId` is a verify task (its runs report checksums of their stored outputs). */
+  wants(taskId: string): boolean {
+    return this.wanted.has(taskId);
+  }
+
   /** A task submitted with `verify: n` (n > 1). */
   track(taskId: string, n: number): void {
     if (n > 1) this.wanted.set(taskId, n);

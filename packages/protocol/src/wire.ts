@@ -216,6 +216,8 @@ export const controlMessageSchema = z.discriminatedUnion('type', [
     attempt: z.number().int().min(1),
     numReturns: z.number().int().min(1),
     timeoutMs: z.number().positive().nullable(),
+    /** Report an xxHash32 of each stored output (a `verify` task's runs are compared by it). */
+    checksum: z.literal(true).optional(),
   }),
   z.object({ type: z.literal('cancelTask'), taskId: id, force: z.boolean() }),
   /** The job now running (sent when it starts, and on hello while one runs), or null once none does: the worker page shows it. `codeHash`: SHA-256 of its source, hex. */

@@ -49,7 +49,7 @@ export type ExecutedTask = TaskResult & { buffers?: ArrayBuffer[] };
  * their wire form), checked, with numReturns > 1, to be an array of that many
  * values, and packed: small JSON inline, the rest as buffers for the store.
  */
-export async function executeTask(fn: TaskFunction, args: unknown[], ctx: ExecutionContext, numReturns = 1): Promise<ExecutedTask> {
+export async function executeTask(fn: TaskFunction, args: unknown[], ctx: ExecutionContext, numReturns = 1, checksum = false): Promise<ExecutedTask> {
   const fail = (message: string, code: RemoteError['code'] = 'ERR_NOT_SERIALIZABLE'): TaskResult => ({
     ok: false,
     error: { name: 'ShoalError', code, message, workerId: ctx.workerId },
@@ -62,7 +62,7 @@ export async function executeTask(fn: TaskFunction, args: unknown[], ctx: Execut
     }
     let packed;
     try {
-      packed = packOutputs(value, numReturns);
+      packed = packOutputs(value, numReturns, checksum);
     } catch (thrown) {
       if (thrown instanceof ShoalError) return fail(`task returned a value that cannot be sent: ${thrown.message}`, thrown.code);
       throw thrown;

@@ -36,6 +36,8 @@ export interface PoolTask {
   attempt: number;
   numReturns: number;
   timeoutMs: number | null;
+  /** Report an xxHash32 of each stored output (for `verify`). */
+  checksum?: boolean;
   /** Called when a Web Worker is handed the task. */
   onStart?: () => void;
 }
@@ -205,7 +207,7 @@ export class WorkerPool {
       }
       task.onStart?.();
       const blobs = task.blobs?.();
-      requests.push({ taskId: task.taskId, fnId: task.fnId, args: task.args, blobs, attempt: task.attempt, numReturns: task.numReturns });
+      requests.push({ taskId: task.taskId, fnId: task.fnId, args: task.args, blobs, attempt: task.attempt, numReturns: task.numReturns, checksum: task.checksum ?? false });
       if (blobs) transfers.push(...Object.values(blobs));
     }
     this.arm(slot);

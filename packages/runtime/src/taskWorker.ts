@@ -21,6 +21,8 @@ export interface RunRequest {
   blobs?: Record<string, ArrayBuffer>;
   attempt: number;
   numReturns: number;
+  /** Report an xxHash32 of each stored output (for `verify`). */
+  checksum: boolean;
 }
 
 const functions = new Map<string, TaskFunction | RemoteError>();
@@ -65,7 +67,7 @@ async function runOne(request: RunRequest, target: TaskHost, onBlocked: () => vo
       const error: RemoteError = { name: 'ShoalError', code: 'ERR_OBJECT_LOST', message: `could not decode the task's inputs: ${thrown instanceof Error ? thrown.message : String(thrown)}`, workerId };
       return { taskId: request.taskId, result: { ok: false, error }, durationMs: 0 };
     }
-    const { buffers, ...result } = await executeTask(fn, args, ctx, request.numReturns);
+    const { buffers, ...result } = await executeTask(fn, args, ctx, request.numReturns, request.checksum);
     if (controller.signal.aborted && !result.ok) {
       result.error = { ...result.error, code: 'ERR_CANCELLED' };
     }

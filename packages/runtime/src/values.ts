@@ -24,7 +24,7 @@ export interface PackedOutputs {
 }
 
 /** Packs a task's return value (already checked to be an array of `numReturns` when > 1). */
-export function packOutputs(value: unknown, numReturns: number): PackedOutputs {
+export function packOutputs(value: unknown, numReturns: number, withChecksum = false): PackedOutputs {
   const outputs = numReturns === 1 ? [value] : (value as unknown[]);
   const inline: unknown[] = [];
   const stored: StoredOutput[] = [];
@@ -33,8 +33,8 @@ export function packOutputs(value: unknown, numReturns: number): PackedOutputs {
     const packed = packValue(output);
     if (packed.inline) return void inline.push(packed.value);
     inline.push(null);
-    // The checksum (off the page's thread, here in the Web Worker) lets `verify` compare stored results across workers.
-    stored.push({ index, size: packed.buffer.byteLength, refs: packed.refs, checksum: checksum(new Uint8Array(packed.buffer)) });
+    // The checksum (off the page's thread, here in the Web Worker) lets `verify` compare stored results across workers; only verify tasks pay for it.
+    stored.push({ index, size: packed.buffer.byteLength, refs: packed.refs, ...(withChecksum ? { checksum: checksum(new Uint8Array(packed.buffer)) } : {}) });
     buffers.push(packed.buffer);
   });
   return { value: numReturns === 1 ? inline[0] : inline, stored, buffers };

@@ -297,6 +297,7 @@ export class WorkerRuntime {
       ...(blobs ? { blobs } : {}),
       attempt: message.attempt,
       numReturns: message.numReturns,
+      checksum: message.checksum === true,
       timeoutMs: message.timeoutMs,
       onStart: () => {
         this.current.set(taskId, fn.name);

@@ -22,7 +22,6 @@
  *   --no-dask   Shoal only
  *   --build     rebuild the pages (vite build) first
  */
-import { join } from 'node:path';
 import { startLocalCluster, type LocalCluster } from '@shoal/launcher';
 import { RUNS, formatMs, formatRate, median, medianRun, openBench, printComparison, reportFailures, runBench, runJobFile as runJob } from './common.ts';
 

@@ -187,8 +187,9 @@ export class Actors {
     coordinator.objects.pending(callId, null);
     coordinator.apply({ type: 'objectPending', objectId: callId });
     const name = `${entry?.className ?? 'actor'}.${method}`;
-    coordinator.notify('task', { kind: 'submitted', t: Date.now(), taskId: callId, name, deps: [...wireRefIds(wireArgs)], parentTaskId: null });
-    const call: Call = { callId, method, args: wireArgs, deps: [...wireRefIds(wireArgs)], retries: 0 };
+    const deps = [...wireRefIds(wireArgs)];
+    coordinator.notify('task', { kind: 'submitted', t: Date.now(), taskId: callId, name, deps, parentTaskId: null });
+    const call: Call = { callId, method, args: wireArgs, deps, retries: 0 };
     if (!entry) return this.fail(null, call, new ShoalError('ERR_ACTOR_DIED', `actor ${actorId} is unknown to this cluster (killed long ago, or from another cluster)`));
     if (entry.state === 'dead') return this.fail(entry, call, entry.death!);
     entry.queue.push(call);
@@ -206,10 +207,10 @@ export class Actors {
       return;
     }
     entry.running.delete(call.callId);
-    entry.callsDone += 1;
     if (message.checkpoint !== undefined) entry.checkpoint = { value: message.checkpoint };
     const { result } = message;
-    if (!result.ok) return this.fail(entry, call, taskError(`${entry.className}.${call.method}`, { ...result.error, workerId }, null, call.callId), workerId);
+    if (!result.ok) return this.fail(entry, call, taskError(`${entry.className}.${call.method}`, { ...result.error, workerId }, null, call.callId), workerId); // fail() counts it
+    entry.callsDone += 1;
     const kept = result.stored?.[0];
     let size: number;
     if (kept) {

@@ -11,6 +11,7 @@
  */
 import { createCluster, recordJob, runJob, type Coordinator, type JobRecord } from '@shoal/client';
 import { hashSource, type JobOutcome } from '@shoal/protocol';
+import { withCollections } from './collections.ts';
 
 export interface JobHooks {
   /** A job starts; `record` fills as it runs. */
@@ -69,7 +70,7 @@ export function createJobControl(coordinator: Coordinator, hooks: JobHooks): Job
       hooks.started(recorder.record);
       // Worker pages show their volunteers what runs: its name and a hash of its code.
       coordinator.setJob({ name: label.slice(0, 256), codeHash: await codeHash(source) });
-      const job = runJob(createCluster(coordinator), source);
+      const job = runJob(withCollections(createCluster(coordinator), coordinator), source);
       void job.finally(() => {
         sweep?.stop();
         if (sweeping === sweep) sweeping = null;

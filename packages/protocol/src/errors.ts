@@ -37,6 +37,14 @@ export const ERROR_CODES = [
   'ERR_TASK_RUNAWAY',
   'ERR_TASK_MEMORY',
   'ERR_VERIFY_MISMATCH',
+  'ERR_COLUMN_NOT_FOUND',
+  'ERR_TYPE_MISMATCH',
+  'ERR_SQL_SYNTAX',
+  'ERR_READ_FAILED',
+  'ERR_ENGINE',
+  'ERR_PATH_EXISTS',
+  'ERR_BAD_PATH',
+  'ERR_SHAPE_MISMATCH',
 ] as const;
 
 export type ErrorCode = (typeof ERROR_CODES)[number];

@@ -9,6 +9,7 @@ import { Coordinator, exportHistory } from '@shoal/client';
 import { Mesh, signalingUrlFor } from '@shoal/transport';
 import { byId } from '../dom.ts';
 import { createCoordinatorUi } from './coordinatorUi.ts';
+import { TaskProgressFeed } from './model/taskProgress.ts';
 
 const params = new URLSearchParams(location.search);
 let room = params.get('room');
@@ -27,6 +28,8 @@ const joinUrl = `${joinBase.replace(/\/$/, '')}/worker.html?room=${encodeURIComp
 
 /** The dashboard's views exist from the start; the Coordinator is attached once the room is joined. */
 const ui = createCoordinatorUi();
+/** Task counts per name for `shoal run`'s progress bars. */
+const taskProgress = new TaskProgressFeed();
 let coordinator: Coordinator | null = null;
 const ready = new Promise<Coordinator>((resolve) => {
   const api: CoordinatorPageApi = {
@@ -37,6 +40,7 @@ const ready = new Promise<Coordinator>((resolve) => {
     traffic: () => coordinator?.plane.traffic() ?? { controlBytesIn: 0, controlBytesOut: 0, objectsServed: 0, objectBytesServed: 0, objectsFetched: 0, objectBytesFetched: 0, bulkPaths: {} },
     dashboard: () => ui.snapshot(),
     dashboardBarAt: (taskId) => ui.barAt(taskId),
+    taskProgress: (since) => taskProgress.since(since),
     actorLog: () => [...(coordinator?.actors.log ?? [])],
     lastJobRecord: () => {
       const record = ui.lastRecord();
@@ -58,6 +62,7 @@ async function start(resolve: (coordinator: Coordinator) => void): Promise<void>
     const mesh = await Mesh.join({ url: signalingUrlFor(location), room: room!, role: 'coordinator', name: 'coordinator', token });
     if (token) storage()?.setItem(tokenKey, token);
     coordinator = new Coordinator(mesh);
+    coordinator.on('task', (event) => taskProgress.apply(event));
     ui.attach(coordinator);
     coordinator.on('rejected', (from, reason) => console.warn(`[shoal] refused a message from ${from.peerId}: ${reason}`));
     mesh.on('closed', (reason) => setConnection(`disconnected: ${reason}`, 'bad'));

@@ -53,10 +53,30 @@ export interface CoordinatorPageApi {
   lastJobRecord?(): string | null;
   /** Every actor's life so far, in order: created (pending), alive, restarting, dead. */
   actorLog?(): Array<{ t: number; actorId: string; className: string; state: 'pending' | 'alive' | 'restarting' | 'dead'; workerId: string | null; reason?: string }>;
+  /**
+   * Task counts per name that changed after `since` (0: all), as totals since
+   * the page loaded, with the `seq` to pass next time. `shoal run` polls it
+   * for its progress bars.
+   */
+  taskProgress?(since: number): TaskProgressUpdate;
   /** What the dashboard shows now (for tests; the coordinator page's dashboard provides it). */
   dashboard?(): DashboardSnapshot;
   /** Where a task's bar is on the task stream canvas (CSS px inside it), if in view. */
   dashboardBarAt?(taskId: string): { x: number; y: number } | null;
+}
+
+/** One task name's counts: tasks submitted, finished and failed (for good: retries are not failures). */
+export interface TaskNameCounts {
+  name: string;
+  submitted: number;
+  done: number;
+  failed: number;
+}
+
+/** `taskProgress(since)`'s answer: the names whose counts changed after `since`. */
+export interface TaskProgressUpdate {
+  seq: number;
+  names: TaskNameCounts[];
 }
 
 /** The coordinator dashboard's state, as plain data. */

@@ -1,3 +1,4 @@
+import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { parseServerArgs } from './args.ts';
 
@@ -22,6 +23,11 @@ describe('parseServerArgs', () => {
         quiet: true,
       },
     });
+  });
+
+  it('takes the data folder (made absolute) and the upload cap', () => {
+    const parsed = parseServerArgs(['--data', 'some/dir', '--max-upload', '1024'], {});
+    expect(parsed).toEqual({ help: false, options: { dataDir: path.resolve('some/dir'), maxUploadBytes: 1024, quiet: false } });
   });
 
   it('asks for help, and refuses bad values and unknown flags', () => {

@@ -32,6 +32,8 @@ export const USAGE = `usage: main.ts [flags]
   --max-connections-per-ip N  (default 256)
   --rate N                 messages per second per connection (default 200)
   --burst N                messages at once per connection (default 2000)
+  --data DIR               the data folder served under /data/* to holders of data grants (default ./data)
+  --max-upload N           largest file one PUT /data/files/… may upload, in bytes (default 2 GiB)
   --no-metrics             do not serve GET /metrics
   --quiet                  no JSON log lines on stdout
   --help`;
@@ -67,6 +69,8 @@ export function parseServerArgs(argv: readonly string[], env: NodeJS.ProcessEnv 
       'max-connections-per-ip': { type: 'string' },
       rate: { type: 'string' },
       burst: { type: 'string' },
+      data: { type: 'string' },
+      'max-upload': { type: 'string' },
       'no-metrics': { type: 'boolean' },
       quiet: { type: 'boolean', short: 'q' },
       help: { type: 'boolean', short: 'h' },
@@ -102,6 +106,8 @@ export function parseServerArgs(argv: readonly string[], env: NodeJS.ProcessEnv 
     ...optional('maxConnectionsPerIp', number('max-connections-per-ip', values['max-connections-per-ip'])),
     ...(rate === undefined && burst === undefined ? {} : { rateLimit: { ...optional('messagesPerSecond', rate), ...optional('messageBurst', burst) } }),
     ...(ice === undefined ? {} : { ice }),
+    ...(values.data === undefined ? {} : { dataDir: path.resolve(values.data) }),
+    ...optional('maxUploadBytes', number('max-upload', values['max-upload'])),
     ...(values['no-metrics'] ? { metrics: false } : {}),
     quiet: values.quiet ?? false,
   };

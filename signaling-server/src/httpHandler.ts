@@ -1,11 +1,12 @@
 /**
  * Plain HTTP: `/healthz`, `/metrics`, `POST /rooms`, `POST /rooms/<room>/revoke`,
- * and the built apps as
+ * the data folder (`/data/*`, dataEndpoint.ts), and the built apps as
  * static files. WebSocket upgrades are handled separately (see server.ts).
  * Logs carry request paths without their query strings: page links carry
  * join tokens there.
  */
 import type { IncomingMessage, RequestListener, ServerResponse } from 'node:http';
+import { dataHandler, isDataRequest, type DataContext } from './dataEndpoint.ts';
 import { describeError, type LogSink } from './log.ts';
 import { revokeHandler, revokePathRoom, type RevokeContext } from './revokeEndpoint.ts';
 import { createRoomHandler, sendJson, type RoomCreation } from './roomsEndpoint.ts';
@@ -18,6 +19,7 @@ export interface HttpContext {
   metrics: (() => string) | null;
   rooms: RoomCreation;
   revoke: RevokeContext;
+  data: DataContext;
   log: LogSink;
 }
 
@@ -45,6 +47,7 @@ async function handle(ctx: HttpContext, req: IncomingMessage, res: ServerRespons
     if (req.method !== 'POST') return sendText(res, 405, 'method not allowed: POST /rooms/<room>/revoke revokes a worker token\n', { Allow: 'POST' });
     return revokeHandler(ctx.revoke, revokeRoom, req, res);
   }
+  if (isDataRequest(requestPath)) return dataHandler(ctx.data, requestPath, req, res);
   if (req.method !== 'GET' && req.method !== 'HEAD') return sendText(res, 405, 'method not allowed\n', { Allow: 'GET, HEAD' });
   if (requestPath === '/healthz') return sendJson(res, 200, { ok: true, ...ctx.health() });
   if (requestPath === '/metrics' && ctx.metrics !== null) {

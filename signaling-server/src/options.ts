@@ -1,4 +1,5 @@
 /** The server's options, their defaults, and their validation. The table in README.md lists them. */
+import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { normalizeOrigin } from './admission.ts';
 import { resolveIce, type IceOptions, type ResolvedIce } from './ice.ts';
@@ -59,6 +60,14 @@ export interface ServerOptions {
   maxRevocations?: number;
   /** Serve `GET /metrics`. Default true. */
   metrics?: boolean;
+  /**
+   * The data folder served under `/data/*` to holders of data grants
+   * (dataEndpoint.ts). Default `./data` in the working directory; it need not
+   * exist (reads then find nothing; the first write creates it).
+   */
+  dataDir?: string;
+  /** Largest file one `PUT /data/files/…` may upload, in bytes. Default 2 GiB. */
+  maxUploadBytes?: number;
   /** Structured log sink. Default: JSON lines to stdout, unless `quiet`. */
   log?: (event: Record<string, unknown>) => void;
   /** Silences the default log sink (a `log` you pass is always used). */
@@ -88,10 +97,14 @@ export interface ResolvedOptions {
   ice: ResolvedIce;
   maxRevocations: number;
   metrics: boolean;
+  dataDir: string;
+  maxUploadBytes: number;
   log: LogSink;
 }
 
 export const DEFAULT_PORT = 8080;
+export const DEFAULT_DATA_DIR = 'data';
+export const DEFAULT_MAX_UPLOAD_BYTES = 2 * 1024 ** 3;
 /** signaling-server/src → <repo root>/dist */
 export const DEFAULT_STATIC_DIR = fileURLToPath(new URL('../../dist', import.meta.url));
 
@@ -126,6 +139,8 @@ export function resolveOptions(options: ServerOptions = {}, env: NodeJS.ProcessE
     ice: resolveIce(options.ice, env),
     maxRevocations: positiveInteger('maxRevocations', options.maxRevocations ?? 100_000),
     metrics: options.metrics ?? true,
+    dataDir: path.resolve(options.dataDir ?? DEFAULT_DATA_DIR),
+    maxUploadBytes: positiveInteger('maxUploadBytes', options.maxUploadBytes ?? DEFAULT_MAX_UPLOAD_BYTES),
     log: safeLog(options.log ?? (options.quiet ? quietLogSink : defaultLogSink)),
   };
 }

@@ -16,6 +16,8 @@ import type { Duplex } from 'node:stream';
 import { MAX_SIGNALING_MESSAGE, type Role } from '@shoal/protocol';
 import { WebSocketServer, type WebSocket } from 'ws';
 import { ConnectionCounter } from './admission.ts';
+import { DataFolder } from './dataFolder.ts';
+import { GrantSigner } from './dataGrants.ts';
 import { createRequestHandler, pathOf, WS_PATH } from './httpHandler.ts';
 import { describeError, type LogSink } from './log.ts';
 import { Metrics } from './metrics.ts';
@@ -57,6 +59,8 @@ export interface RunningServer {
   url: string;
   /** Whether joins without a token are allowed. */
   readonly open: boolean;
+  /** The data folder served under `/data/*` (absolute; it may not exist yet). */
+  readonly dataDir: string;
   /** Sends `shutdown` to every peer, closes every socket and the HTTP server. Resolves within about a second. */
   close(): Promise<void>;
   stats(): ServerStats;
@@ -158,6 +162,16 @@ export async function startSignalingServer(options: ServerOptions = {}): Promise
     metrics: config.metrics ? renderMetrics : null,
     rooms: { key: config.roomCreationKey, maxTtlSeconds: config.tokenTtlSeconds, create: (ttlSeconds) => createRoom({ ttlSeconds }) },
     revoke: { authorizeCoordinator: (room, token) => verify(token, room, 'coordinator'), revoke: revokeToken },
+    data: {
+      folder: new DataFolder(config.dataDir),
+      grants: new GrantSigner(config.secret),
+      maxUploadBytes: config.maxUploadBytes,
+      maxTtlSeconds: config.tokenTtlSeconds,
+      allowOrigins: config.allowOrigins,
+      open: config.open,
+      verifyToken: verify,
+      log,
+    },
     log,
   });
   const httpServer: Server = config.tls ? createHttpsServer({ cert: config.tls.cert, key: config.tls.key }, handler) : createServer(handler);
@@ -221,6 +235,7 @@ export async function startSignalingServer(options: ServerOptions = {}): Promise
     host: config.host,
     port,
     staticDir: config.staticDir,
+    dataDir: config.dataDir,
     tls: config.tls !== undefined,
     open: config.open,
     allowOrigins: config.allowOrigins,
@@ -265,6 +280,7 @@ export async function startSignalingServer(options: ServerOptions = {}): Promise
     port,
     url,
     open: config.open,
+    dataDir: config.dataDir,
     close,
     stats,
     metrics: renderMetrics,

@@ -1,0 +1,106 @@
+/**
+ * DataFrames and SQL: Shoal (N worker tabs × 1 slot, default 2) against
+ * dask.dataframe on LocalCluster(2 processes × 1 thread), on the same CSV:
+ * h2oai/db-benchmark's groupby table G1_1e7_1e2_0_0 (10M rows, K = 100).
+ *
+ *   npm run bench:dataframe     (or: npx tsx bench/dataframe.ts [flags])
+ *
+ * Workloads (see bench/README.md and bench/dataframe/queries.ts):
+ *   load      the CSV read into the workers' memory (Shoal: read.csv →
+ *             repartition → cache → count; Dask: read_csv → persist), timed apart
+ *   q1..q10   db-benchmark's groupby questions, on the loaded data; each
+ *             answer comes back to the driver
+ *   sort      every row ordered by v3, kept on the workers
+ *   join      G1 (10M) ⋈ J1 (100k unique id6 keys, 90 % matching) on id6, inner;
+ *             only the count and two sums come back
+ *
+ * Flags:
+ *   --rows N         rows of the G1 table (default 1e7; 1e6 for a quick run)
+ *   --tabs 1,2,4     worker tab counts for the Shoal side, one cluster each (default 2)
+ *   --partitions P   partitions of the cached table (default: the tab count)
+ *   --runs R         timed runs per workload, median reported (default 3)
+ *   --only q1,sort   only these workloads (the loads always run)
+ *   --skip-dask      Shoal only (also --no-dask)    --skip-shoal  Dask only
+ *   --data DIR       bench data folder (default /tmp/shoal-bench-data); the
+ *                    CSVs go to DIR/h2o/ and are reused while rows and seed match
+ *   --build          rebuild the pages (vite build) first
+ *
+ * Prints one JSON line per (system, tabs, workload), then the table, the
+ * result check (row counts and column sums must agree with Dask's, else a
+ * loud MISMATCH and exit status 1) and the goals line.
+ */
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { RUNS, buildPages, checkDist, flag } from './common.ts';
+import { daskAvailable, runDask } from './dataframe/dask.ts';
+import { ensureBenchData, prettyRows } from './dataframe/datagen.ts';
+import { checkResults, printGoals, printTable, type Sides } from './dataframe/report.ts';
+import { runShoal, type SideResult } from './dataframe/shoal.ts';
+
+const argv = process.argv.slice(2);
+function option(name: string): string | undefined {
+  const at = argv.indexOf(name);
+  return at >= 0 ? argv[at + 1] : undefined;
+}
+function usage(message: string): never {
+  console.error(message);
+  process.exit(2);
+}
+
+const rows = Number(option('--rows') ?? 1e7);
+if (!Number.isInteger(rows) || rows < 100) usage(`--rows takes a whole number ≥ 100 (1e6 works), got ${option('--rows')}`);
+const tabCounts = (option('--tabs') ?? '2').split(',').map(Number);
+if (tabCounts.some((n) => !Number.isInteger(n) || n < 1)) usage(`--tabs takes whole numbers ≥ 1, comma-separated, got ${option('--tabs')}`);
+const partitionsFlag = option('--partitions');
+if (partitionsFlag !== undefined && !(Number.isInteger(Number(partitionsFlag)) && Number(partitionsFlag) >= 1)) usage(`--partitions takes a whole number ≥ 1, got ${partitionsFlag}`);
+const only = (option('--only') ?? '').split(',').filter(Boolean);
+const dataDir = option('--data') ?? join(tmpdir(), 'shoal-bench-data');
+const skipDask = flag('--skip-dask') || flag('--no-dask');
+const skipShoal = flag('--skip-shoal');
+
+console.log(
+  `Shoal DataFrame bench: db-benchmark G1_${prettyRows(rows)}_1e2_0_0, ${RUNS} run(s) per workload, median reported; ` +
+    `Shoal ${tabCounts.join(', ')} worker tab(s) × 1 slot, Dask LocalCluster 2 processes × 1 thread\n`,
+);
+if (!skipShoal) {
+  if (flag('--build')) await buildPages();
+  else checkDist();
+}
+
+const data = ensureBenchData(dataDir, rows);
+console.log(`data: ${data.dir}/${data.groupby} (${data.rows.toLocaleString('en-US')} rows) and ${data.join} (${data.joinRows.toLocaleString('en-US')} rows), ${(data.bytes / 1e6).toFixed(0)} MB\n`);
+
+const failures: string[] = [];
+const printLine = (line: Record<string, unknown>): void => console.log(JSON.stringify(line));
+const noteErrors = (label: string, side: SideResult): void => {
+  for (const [workload, error] of Object.entries(side.errors)) {
+    failures.push(`${label} ${workload}: ${error}`);
+    printLine({ system: label.split(' ')[0]!.toLowerCase(), workload, error });
+  }
+};
+
+const sides: Sides = { shoal: [] };
+if (!skipShoal) {
+  for (const tabs of tabCounts) {
+    const partitions = partitionsFlag !== undefined ? Number(partitionsFlag) : tabs;
+    console.log(`Shoal, ${tabs} worker tab(s), ${partitions} partition(s) ...`);
+    const t0 = performance.now();
+    const side = await runShoal({ data, tabs, partitions, runs: RUNS, only, log: (l) => console.log(l) });
+    for (const [workload, figures] of Object.entries(side.workloads)) printLine({ system: 'shoal', tabs, workload, ...figures });
+    noteErrors(`Shoal ${tabs} tabs`, side);
+    console.log(`  (${((performance.now() - t0) / 1000).toFixed(0)} s with cluster start and close)\n`);
+    sides.shoal.push([tabs, side]);
+  }
+}
+if (!skipDask && daskAvailable()) {
+  console.log('Dask, LocalCluster(2, 1) ...');
+  const dask = await runDask({ data, runs: RUNS, only, onLine: printLine });
+  noteErrors('Dask', dask);
+  sides.dask = dask;
+}
+
+printTable(sides);
+const mismatches = checkResults(sides);
+printGoals(sides);
+if (failures.length > 0) console.log(`\nfailed:\n${failures.map((f) => `  ${f}`).join('\n')}`);
+if (failures.length > 0 || mismatches.length > 0) process.exitCode = 1;

@@ -1,0 +1,139 @@
+// The Shoal side of bench/dataframe.ts, run as one job on a local cluster.
+// bench/dataframe.ts prepends `const PARAMS = {...};` (see bench/dataframe/shoal.ts):
+//   groupby, join   CSV paths inside the server's --data folder
+//   partitions      x is repartitioned to this many partitions before cache()
+//   runs            timed runs per workload
+//   only            workload ids to run (empty: all)
+//   questions       [{id, sql: [text, fallback...], chk: [column...]}]
+//   joinSql, joinChk
+// Everything is timed here with performance.now(), in the coordinator tab, on
+// data already cached on the workers; the load is timed separately. Each
+// question's answer comes back to the coordinator (toArrow(), or collect()
+// where toArrow is missing), as Dask's `.compute()` brings a pandas frame home.
+// A workload that fails records its error and the others still run.
+/* global PARAMS */
+export default async (cluster) => {
+  const P = PARAMS;
+  const wanted = (id) => P.only.length === 0 || P.only.includes(id);
+  const out = { workloads: {}, errors: {} };
+  const time = async (fn) => {
+    const t0 = performance.now();
+    const value = await fn();
+    return [value, performance.now() - t0];
+  };
+  const upperMedian = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+  const message = (e) => (e && typeof e === 'object' && 'code' in e ? `${e.code}: ${e.message}` : e instanceof Error ? e.message : String(e));
+  const num = (v) => (v === null || v === undefined ? NaN : typeof v === 'bigint' ? Number(v) : Number(v));
+
+  // An answer, materialized on the coordinator: an Arrow Table if the API has toArrow, else rows.
+  const materialize = async (df) => (typeof df.toArrow === 'function' ? { via: 'toArrow', value: await df.toArrow() } : { via: 'collect', value: await df.collect() });
+  const rowCount = (v) => (Array.isArray(v) ? v.length : v.numRows);
+  const columnSum = (v, name) => {
+    let sum = 0;
+    if (Array.isArray(v)) {
+      for (const row of v) if (row[name] !== null && row[name] !== undefined) sum += num(row[name]);
+      return sum;
+    }
+    const column = v.getChild(name);
+    if (!column) return NaN;
+    for (const x of column) if (x !== null && x !== undefined) sum += num(x);
+    return sum;
+  };
+
+  // Runs `sql` texts in order until one works; answers which one and its timing.
+  const runSql = async (texts) => {
+    const failed = [];
+    for (const [i, text] of texts.entries()) {
+      try {
+        const [answer, ms] = await time(async () => materialize(cluster.sql(text)));
+        return { sqlVariant: i, answer, ms, failed };
+      } catch (e) {
+        failed.push(`sql[${i}]: ${message(e)}`);
+      }
+    }
+    throw new Error(failed.join(' | '));
+  };
+
+  // ---- load (once)
+  const x = cluster.read.csv(P.groupby, { header: true }).repartition(P.partitions).cache();
+  const [rows, loadMs] = await time(() => x.count());
+  out.workloads.load = { ms: loadMs, runs: [loadMs], outRows: Number(rows), partitions: P.partitions };
+  x.createOrReplaceTempView('x');
+  const y = cluster.read.csv(P.join, { header: true }).cache();
+  const [joinRows, loadJoinMs] = await time(() => y.count());
+  out.workloads.loadJoin = { ms: loadJoinMs, runs: [loadJoinMs], outRows: Number(joinRows) };
+  y.createOrReplaceTempView('y');
+
+  // ---- q1..q10
+  for (const q of P.questions) {
+    if (!wanted(q.id)) continue;
+    try {
+      const runs = [];
+      let last;
+      for (let r = 0; r < P.runs; r++) {
+        last = await runSql(q.sql);
+        runs.push(last.ms);
+      }
+      const v = last.answer.value;
+      out.workloads[q.id] = {
+        ms: upperMedian(runs),
+        runs,
+        outRows: rowCount(v),
+        chk: q.chk.map((c) => columnSum(v, c)),
+        via: last.answer.via,
+        sql: q.sql[last.sqlVariant],
+        ...(last.failed.length > 0 ? { fallbackFrom: last.failed } : {}),
+      };
+    } catch (e) {
+      out.errors[q.id] = message(e);
+    }
+  }
+
+  // ---- sort: every row by v3, kept on the workers (cache + count); chk: the count and the first three v3.
+  if (wanted('sort')) {
+    try {
+      const runs = [];
+      let chk;
+      let outRows;
+      for (let r = 0; r < P.runs; r++) {
+        const sorted = x.orderBy('v3').cache();
+        const [n, ms] = await time(() => sorted.count());
+        runs.push(ms);
+        outRows = Number(n);
+        const head = await sorted.take(3);
+        chk = head.map((row) => num(row.v3));
+        await sorted.unpersist?.();
+      }
+      out.workloads.sort = { ms: upperMedian(runs), runs, outRows, chk };
+    } catch (e) {
+      out.errors.sort = message(e);
+    }
+  }
+
+  // ---- join: x ⋈ y on id6 (inner); only the count and sums come home.
+  if (wanted('join')) {
+    try {
+      const runs = [];
+      let last;
+      for (let r = 0; r < P.runs; r++) {
+        last = await runSql(P.joinSql);
+        runs.push(last.ms);
+      }
+      const v = last.answer.value;
+      out.workloads.join = {
+        ms: upperMedian(runs),
+        runs,
+        outRows: rowCount(v),
+        chk: P.joinChk.map((c) => columnSum(v, c)),
+        via: last.answer.via,
+        sql: P.joinSql[last.sqlVariant],
+      };
+    } catch (e) {
+      out.errors.join = message(e);
+    }
+  }
+
+  await x.unpersist?.();
+  await y.unpersist?.();
+  return out;
+};

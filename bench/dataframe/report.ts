@@ -1,0 +1,108 @@
+/**
+ * The table of bench/dataframe.ts (Shoal per tab count, Dask, ratio), the
+ * result check between the systems, and the goals line.
+ */
+import type { Figures, SideResult } from './shoal.ts';
+import { WORKLOADS } from './queries.ts';
+
+export interface Sides {
+  /** Shoal's results by tab count, in the order run. */
+  shoal: [tabs: number, result: SideResult][];
+  dask?: SideResult;
+}
+
+const formatMs = (x: number | undefined): string =>
+  x === undefined ? '—' : x >= 1000 ? `${(x / 1000).toFixed(2)} s` : `${x.toFixed(x < 10 ? 1 : 0)} ms`;
+
+/** The Shoal run the ratio is taken against: 2 tabs if that ran, else the first. */
+export function ratioTabs(sides: Sides): number | undefined {
+  return sides.shoal.find(([tabs]) => tabs === 2)?.[0] ?? sides.shoal[0]?.[0];
+}
+
+const cell = (side: SideResult | undefined, id: string): string =>
+  side === undefined ? '—' : side.workloads[id] ? formatMs(side.workloads[id]!.ms) : side.errors[id] || side.errors.job ? 'failed' : '—';
+
+export function printTable(sides: Sides): void {
+  const at = ratioTabs(sides);
+  const base = sides.shoal.find(([tabs]) => tabs === at)?.[1];
+  const header = [
+    'workload',
+    ...sides.shoal.map(([tabs]) => `Shoal ${tabs} tab${tabs === 1 ? '' : 's'}`),
+    'Dask 2×1',
+    `Dask/Shoal${sides.shoal.length > 1 && at !== undefined ? ` (${at} tabs)` : ''}`,
+  ];
+  const rows = WORKLOADS.map(({ id, title }) => {
+    const s = base?.workloads[id]?.ms;
+    const d = sides.dask?.workloads[id]?.ms;
+    const ratio = s === undefined || d === undefined ? '—' : `${(d / s).toFixed(d / s < 10 ? 2 : 1)}×`;
+    return [`${id.padEnd(8)} ${title}`, ...sides.shoal.map(([, side]) => cell(side, id)), cell(sides.dask, id), ratio];
+  });
+  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)) + 2);
+  const line = (cells: string[]): string => cells.map((c, i) => (i === 0 ? c.padEnd(widths[i]!) : c.padStart(widths[i]! - 2).padEnd(widths[i]!))).join('');
+  console.log(`\n${line(header)}`);
+  for (const r of rows) console.log(line(r));
+  console.log('(the median run of each; ratio > 1: Shoal faster)');
+}
+
+const close = (a: number, b: number): boolean => (Number.isNaN(a) && Number.isNaN(b)) || Math.abs(a - b) <= 1e-6 * Math.max(1, Math.abs(a), Math.abs(b));
+
+/** How two systems' answers to one workload differ, or undefined if they agree. */
+export function difference(a: Figures, b: Figures): string | undefined {
+  const problems: string[] = [];
+  if (a.outRows !== undefined && b.outRows !== undefined && a.outRows !== b.outRows) problems.push(`rows ${a.outRows} vs ${b.outRows}`);
+  if (a.chk && b.chk) {
+    if (a.chk.length !== b.chk.length || a.chk.some((x, i) => !close(x, b.chk![i]!))) problems.push(`chk [${a.chk.join(', ')}] vs [${b.chk.join(', ')}]`);
+  }
+  return problems.length > 0 ? problems.join('; ') : undefined;
+}
+
+/**
+ * Compares every Shoal run with Dask (or, without Dask, with the first Shoal
+ * run); prints each mismatch loudly. Answers the mismatch lines.
+ */
+export function checkResults(sides: Sides): string[] {
+  const reference = sides.dask ? { name: 'Dask', side: sides.dask } : sides.shoal[0] ? { name: `Shoal ${sides.shoal[0][0]} tabs`, side: sides.shoal[0][1] } : undefined;
+  if (!reference) return [];
+  const mismatches: string[] = [];
+  let compared = 0;
+  for (const [tabs, side] of sides.shoal) {
+    if (side === reference.side) continue;
+    for (const { id } of WORKLOADS) {
+      const a = side.workloads[id];
+      const b = reference.side.workloads[id];
+      if (!a || !b) continue;
+      compared++;
+      const diff = difference(a, b);
+      if (diff) mismatches.push(`${id}: Shoal ${tabs} tabs vs ${reference.name}: ${diff}`);
+    }
+  }
+  if (mismatches.length > 0) {
+    console.log(`\n!!!!!!!! RESULT MISMATCH (${mismatches.length}) !!!!!!!!`);
+    for (const m of mismatches) console.log(`!!! ${m}`);
+  } else if (compared > 0) {
+    console.log(`\nresults agree: ${compared} answer(s) checked against ${reference.name} (row counts and column sums, relative tolerance 1e-6)`);
+  }
+  return mismatches;
+}
+
+/** The goals line: every query faster than Dask, the sort at least 2× faster. */
+export function printGoals(sides: Sides): void {
+  const at = ratioTabs(sides);
+  const base = sides.shoal.find(([tabs]) => tabs === at)?.[1];
+  if (!base || !sides.dask) return;
+  const queries = WORKLOADS.filter(({ id }) => !id.startsWith('load'));
+  const missed: string[] = [];
+  let unknown = 0;
+  for (const { id } of queries) {
+    const s = base.workloads[id]?.ms;
+    const d = sides.dask.workloads[id]?.ms;
+    if (s === undefined || d === undefined) unknown++;
+    else if (d / s <= 1) missed.push(`${id} ${(d / s).toFixed(2)}×`);
+  }
+  const sortRatio = base.workloads.sort && sides.dask.workloads.sort ? sides.dask.workloads.sort.ms / base.workloads.sort.ms : undefined;
+  console.log(`\ngoals (Shoal ${at} tabs vs Dask): every query faster than Dask; the sort ≥ 2× faster`);
+  console.log(
+    `       every query: ${missed.length === 0 && unknown === 0 ? 'met' : `missed${missed.length > 0 ? ` (${missed.join(', ')})` : ''}${unknown > 0 ? ` (${unknown} without both figures)` : ''}`}; ` +
+      `sort ≥ 2×: ${sortRatio === undefined ? 'n/a' : `${sortRatio >= 2 ? 'met' : 'missed'} (${sortRatio.toFixed(2)}×)`}`,
+  );
+}

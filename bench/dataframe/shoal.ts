@@ -1,0 +1,90 @@
+/**
+ * The Shoal side of bench/dataframe.ts: one local cluster per tab count
+ * (N worker tabs × 1 slot, the server's data folder = the bench data), one job
+ * (bench/dataframe/job.js) that loads, caches and times every workload.
+ */
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { startLocalCluster, type LocalClusterOptions } from '@shoal/launcher';
+import { root } from '../common.ts';
+import type { BenchData } from './datagen.ts';
+import { JOIN_CHK, JOIN_SQL, QUESTIONS } from './queries.ts';
+
+/** One workload's figures, from either system. */
+export interface Figures {
+  ms: number;
+  runs: number[];
+  outRows?: number;
+  chk?: number[];
+  /** Shoal: how the answer came home (`toArrow` or `collect`), and the SQL that ran. */
+  via?: string;
+  sql?: string;
+  fallbackFrom?: string[];
+  partitions?: number;
+}
+
+export interface SideResult {
+  workloads: Record<string, Figures>;
+  /** Workload id (or `job`, when the whole job failed) → error text. */
+  errors: Record<string, string>;
+}
+
+export interface ShoalRunOptions {
+  data: BenchData;
+  tabs: number;
+  partitions: number;
+  runs: number;
+  only: readonly string[];
+  /** Page console lines worth showing (errors), as they come. */
+  log?: (line: string) => void;
+}
+
+/** The job's source: PARAMS, then bench/dataframe/job.js. */
+export function jobSource(options: ShoalRunOptions): string {
+  const params = {
+    groupby: options.data.groupby,
+    join: options.data.join,
+    partitions: options.partitions,
+    runs: options.runs,
+    only: options.only,
+    questions: QUESTIONS.map(({ id, sql, chk }) => ({ id, sql, chk })),
+    joinSql: JOIN_SQL,
+    joinChk: JOIN_CHK,
+  };
+  return `const PARAMS = ${JSON.stringify(params)};\n${readFileSync(join(root, 'bench', 'dataframe', 'job.js'), 'utf8')}`;
+}
+
+/**
+ * Starts a cluster of `tabs` worker tabs serving `data.dir`, runs the job,
+ * closes the cluster. Never throws: a failure to start or a failed job is
+ * reported under `errors.job`.
+ */
+export async function runShoal(options: ShoalRunOptions): Promise<SideResult> {
+  // `dataDir` is the launcher's data-folder option (`shoal start --data DIR`); written against it
+  // ahead of the launcher: the intersection keeps this compiling whether or not the option exists yet.
+  const clusterOptions: LocalClusterOptions & { dataDir?: string } = {
+    workers: options.tabs,
+    slotsPerWorker: 1,
+    dataDir: options.data.dir,
+    readyTimeoutMs: 120_000,
+    onLog: (source, text) => {
+      if (/^(error|warning|pageerror|crash)/i.test(text)) options.log?.(`  [${source}] ${text.slice(0, 400)}`);
+    },
+  };
+  let cluster;
+  try {
+    cluster = await startLocalCluster(clusterOptions);
+  } catch (error) {
+    return { workloads: {}, errors: { job: `cluster start failed: ${error instanceof Error ? error.message : String(error)}` } };
+  }
+  try {
+    const outcome = await cluster.runJob(jobSource(options), `bench:dataframe ${options.tabs} tabs`);
+    if (!outcome.ok) {
+      const e = outcome.error;
+      return { workloads: {}, errors: { job: `${e.code}: ${e.message}${e.remote ? ` (remote: ${JSON.stringify(e.remote)})` : ''}` } };
+    }
+    return outcome.result as SideResult;
+  } finally {
+    await cluster.close();
+  }
+}

@@ -1,0 +1,38 @@
+/**
+ * The data endpoints' answers as `ShoalError`s. The server answers errors as
+ * `{"error": {"code", "message"}}`; anything else (a proxy's page, a network
+ * failure) becomes `fallback` with what is known.
+ */
+import { ShoalError, isErrorCode, type ErrorCode } from '@shoal/protocol';
+
+/** The ShoalError for a failed response; `what` says what was being done ("reading events/a.parquet"). */
+export async function errorFromResponse(response: Response, what: string, fallback: ErrorCode): Promise<ShoalError> {
+  let code: ErrorCode = fallback;
+  let detail = `HTTP ${response.status}${response.statusText ? ` ${response.statusText}` : ''}`;
+  try {
+    const body = (await response.json()) as { error?: { code?: unknown; message?: unknown } };
+    if (isErrorCode(body.error?.code)) code = body.error.code;
+    if (typeof body.error?.message === 'string') detail = body.error.message.replace(/^ERR_[A-Z_]+: /, '');
+  } catch {
+    // Not our JSON: keep the status line.
+  }
+  return new ShoalError(code, `${what}: ${detail}`);
+}
+
+/** `fetch`, with a network failure turned into a ShoalError that says what was being done. */
+export async function fetchOrFail(fetchFn: typeof fetch, url: string, init: RequestInit, what: string, code: ErrorCode): Promise<Response> {
+  try {
+    return await fetchFn(url, init);
+  } catch (cause) {
+    throw new ShoalError(code, `${what}: ${cause instanceof Error ? cause.message : String(cause)}`, { cause });
+  }
+}
+
+/** A data path as a URL path: each segment percent-encoded, `/` kept. */
+export function encodeDataPath(dataPath: string): string {
+  return dataPath
+    .split('/')
+    .filter((segment) => segment !== '')
+    .map(encodeURIComponent)
+    .join('/');
+}

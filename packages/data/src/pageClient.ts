@@ -1,0 +1,42 @@
+/**
+ * The data client of a Shoal page. The server that serves the pages also
+ * serves the data folder, so the base URL is the page's own origin; the join
+ * token is the page's `token` query parameter (what `shoal start`, `shoal run`
+ * and `POST /rooms` put in the coordinator link), else the token the
+ * coordinator page kept for its room in localStorage
+ * (`shoal.token.coordinator.<room>`, see apps/coordinator/main.ts).
+ */
+import { createDataClient, type DataClient } from './dataClient.ts';
+
+export interface PageLocation {
+  origin: string;
+  search: string;
+}
+
+/**
+ * A data client for the page at `where` (default: `location`). Without a
+ * token (an open-mode server) it names the page's `room` instead.
+ */
+export function dataClientForPage(where: PageLocation = globalThis.location, storage: Pick<Storage, 'getItem'> | undefined = localStorageOrUndefined()): DataClient {
+  const params = new URLSearchParams(where.search);
+  const room = params.get('room') ?? undefined;
+  const stored = room === undefined ? null : safeGet(storage, `shoal.token.coordinator.${room}`);
+  const token = params.get('token') ?? stored ?? undefined;
+  return createDataClient({ baseUrl: where.origin, token, room });
+}
+
+function localStorageOrUndefined(): Storage | undefined {
+  try {
+    return globalThis.localStorage;
+  } catch {
+    return undefined; // some privacy modes throw on access
+  }
+}
+
+function safeGet(storage: Pick<Storage, 'getItem'> | undefined, key: string): string | null {
+  try {
+    return storage?.getItem(key) ?? null;
+  } catch {
+    return null;
+  }
+}

@@ -31,6 +31,7 @@
  */
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { ensureAppsBuilt } from '@shoal/launcher';
 import { RUNS, buildPages, checkDist, flag } from './common.ts';
 import { daskAvailable, runDask } from './dataframe/dask.ts';
 import { ensureBenchData, prettyRows } from './dataframe/datagen.ts';
@@ -64,6 +65,7 @@ console.log(
 );
 if (!skipShoal) {
   if (flag('--build')) await buildPages();
+  else if ((await ensureAppsBuilt()).built) console.log('built the pages (none were there)\n');
   else checkDist();
 }
 

@@ -10,6 +10,7 @@
  * the next job may start even if the cancelled job's code never returns.
  */
 import { createCluster, recordJob, runJob, type Coordinator, type JobRecord } from '@shoal/client';
+import { dataClientForPage } from '@shoal/data';
 import { hashSource, type JobOutcome } from '@shoal/protocol';
 import { withCollections } from './collections.ts';
 
@@ -70,7 +71,9 @@ export function createJobControl(coordinator: Coordinator, hooks: JobHooks): Job
       hooks.started(recorder.record);
       // Worker pages show their volunteers what runs: its name and a hash of its code.
       coordinator.setJob({ name: label.slice(0, 256), codeHash: await codeHash(source) });
-      const job = runJob(withCollections(createCluster(coordinator), coordinator), source);
+      // `cluster.dataClient`: the server's data folder with this page's token (@shoal/data), for jobs and collections.
+      const cluster = Object.assign(createCluster(coordinator), { dataClient: dataClientForPage() });
+      const job = runJob(withCollections(cluster, coordinator), source);
       void job.finally(() => {
         sweep?.stop();
         if (sweeping === sweep) sweeping = null;

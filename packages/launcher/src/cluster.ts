@@ -37,6 +37,8 @@ export interface LocalClusterOptions {
    * `(i) => \`resources=w${i}:1&store=64\`` (see the worker page's parameters).
    */
   workerQuery?: (index: number) => string;
+  /** The data folder the server serves under `/data/*` (see docs/data.md). Default: the server's, `./data` in the working directory. */
+  dataDir?: string;
   /** More signaling server options, e.g. `{ice: {servers: [...]}}` (port, host and staticDir come from above). */
   serverOptions?: Omit<ServerOptions, 'port' | 'host' | 'staticDir'>;
 }
@@ -128,7 +130,8 @@ export async function startLocalCluster(options: LocalClusterOptions = {}): Prom
 
   try {
     checkAborted();
-    const runningServer = await startSignalingServer({ quiet: true, ...options.serverOptions, port: options.port ?? 0, host: options.host ?? '127.0.0.1', staticDir: distDir() });
+    const dataDir = options.dataDir === undefined ? {} : { dataDir: options.dataDir };
+    const runningServer = await startSignalingServer({ quiet: true, ...options.serverOptions, ...dataDir, port: options.port ?? 0, host: options.host ?? '127.0.0.1', staticDir: distDir() });
     server = runningServer;
     const serverMs = lap();
     checkAborted();

@@ -23,6 +23,7 @@ export const RUN_FLAGS = {
   verbose: { type: 'boolean', description: "forward the pages' console output to stderr" },
   record: { type: 'string', value: 'FILE', description: "write the job's history (task events, timings, logs, outcome) to FILE, the same JSON file the dashboard exports and imports" },
   chaos: { type: 'string', value: 'PLAN', description: 'fault injection: kill-worker@S[,S...] closes one random worker tab S seconds after the job starts' },
+  data: { type: 'string', value: 'DIR', description: "the data folder the job reads and writes (cluster.dataClient, DataFrames; default ./data): see docs/data.md" },
 } as const satisfies FlagSpecs;
 
 export const START_FLAGS = {
@@ -40,6 +41,7 @@ export const START_FLAGS = {
   'turn-user': { type: 'string', value: 'U', description: 'a fixed TURN username (with --turn-credential), given to every page' },
   'turn-credential': { type: 'string', value: 'C', description: 'the fixed TURN password for --turn-user' },
   'ice-config': { type: 'string', value: 'FILE', description: 'JSON: [RTCIceServer...] or {"iceServers":[...],"turnSecret":{"urls":[...],"secret":"..."}} (also $SHOAL_ICE_SERVERS)' },
+  data: { type: 'string', value: 'DIR', description: "the data folder served to the room's tabs through grants (default ./data; created on the first write): see docs/data.md" },
 } as const satisfies FlagSpecs;
 
 export const WORKER_FLAGS = {
@@ -53,7 +55,7 @@ export const WORKER_FLAGS = {
 export const COMMANDS: readonly CommandInfo[] = [
   {
     name: 'start',
-    usage: 'shoal start [--port N] [--host H] [--cert FILE --key FILE] [--token-ttl S] [--allow-origin O] [--open] [--ice URLS] [--turn URLS --turn-secret S] [--ice-config FILE]',
+    usage: 'shoal start [--port N] [--host H] [--cert FILE --key FILE] [--token-ttl S] [--allow-origin O] [--open] [--ice URLS] [--turn URLS --turn-secret S] [--ice-config FILE] [--data DIR]',
     summary: 'start the signaling server and print the coordinator and worker links',
     details: [
       'Builds the apps first if dist/ is missing. Runs until Ctrl-C.',
@@ -67,7 +69,7 @@ export const COMMANDS: readonly CommandInfo[] = [
   },
   {
     name: 'run',
-    usage: 'shoal run <job.js|job.mjs|job.ts> [--workers N] [--json] [--timeout S] [--slots N] [--port N] [--verbose] [--chaos kill-worker@S,...] [--record out.json]',
+    usage: 'shoal run <job.js|job.mjs|job.ts> [--workers N] [--json] [--timeout S] [--slots N] [--port N] [--verbose] [--chaos kill-worker@S,...] [--record out.json] [--data DIR]',
     summary: 'run a job on a local headless cluster and print its result',
     details: [
       'A job is an ES module whose default export is `async (cluster) => result`.',

@@ -78,6 +78,7 @@ export async function runCommand(args: ParsedArgs<typeof RUN_FLAGS>, io: Io): Pr
       signal: controller.signal,
       handleSignals: false, // This command handles SIGINT/SIGTERM and always closes the cluster.
       ...(flags.slots === undefined ? {} : { slotsPerWorker: flags.slots }),
+      ...(flags.data === undefined ? {} : { dataDir: resolve(flags.data) }),
       ...(verbose ? { onLog: (source: string, text: string) => io.stderr(`[${source}] ${text}\n`) } : {}),
     });
     progress(`cluster ready in ${formatMs(cluster.timings.totalMs)} (${describeTimings(cluster.timings)}; ${cluster.slotsPerWorker} slot${cluster.slotsPerWorker === 1 ? '' : 's'} per worker)`);

@@ -1,5 +1,6 @@
 /** `shoal start`: serve the apps and the signaling endpoint until Ctrl-C, and print tokenized links for a new room. */
 import { readFileSync } from 'node:fs';
+import { resolve } from 'node:path';
 import { ShoalError } from '@shoal/protocol';
 import { ensureAppsBuilt } from '@shoal/launcher';
 import { iceFromFlags, jsonLinesTo, mergeIce, parseIceJson, startSignalingServer, type IceOptions, type RoomGrant, type ServerOptions } from '@shoal/signaling-server';
@@ -38,6 +39,7 @@ export async function startCommand(args: ParsedArgs<typeof START_FLAGS>, io: Io)
   const joinHost = lan ?? 'localhost';
   const scheme = options.tls ? 'https' : 'http';
   io.stdout(`${startBanner(grant, { port: server.port, scheme, joinHost, lan, open: server.open })}\n`);
+  io.stderr(`shoal: data folder ${server.dataDir} (jobs read and write it through grants; --data DIR picks another)\n`);
 
   const signal = await waitForStopSignal();
   io.stderr(`shoal: ${signal}: closing the server\n`);
@@ -71,7 +73,7 @@ export function startBanner(grant: RoomGrant, where: { port: number; scheme: str
   return lines.join('\n');
 }
 
-function serverOptions(args: ParsedArgs<typeof START_FLAGS>): Pick<ServerOptions, 'tls' | 'tokenTtlSeconds' | 'allowOrigins' | 'open' | 'ice'> {
+function serverOptions(args: ParsedArgs<typeof START_FLAGS>): Pick<ServerOptions, 'tls' | 'tokenTtlSeconds' | 'allowOrigins' | 'open' | 'ice' | 'dataDir'> {
   const { flags } = args;
   if ((flags.cert === undefined) !== (flags.key === undefined)) throw new UsageError('--cert and --key go together', 'start');
   const read = (flag: string, file: string): Buffer => {
@@ -89,6 +91,7 @@ function serverOptions(args: ParsedArgs<typeof START_FLAGS>): Pick<ServerOptions
     ...(origins.length === 0 ? {} : { allowOrigins: origins }),
     ...(flags.open ? { open: true } : {}),
     ...(ice === undefined ? {} : { ice }),
+    ...(flags.data === undefined ? {} : { dataDir: resolve(flags.data) }),
   };
 }
 

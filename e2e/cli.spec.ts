@@ -69,3 +69,22 @@ test('usage errors exit 2 and say what is wrong', async () => {
   expect(badFlag.code).toBe(2);
   expect(badFlag.stderr).toContain('--workers');
 });
+
+test('shoal run --progress draws a bar per task name on stderr, even when it is no terminal', async () => {
+  const run = await shoal(['run', 'e2e/fixtures/two-stages.js', '--workers', '2', '--progress']);
+  expect(run.code, run.stderr).toBe(0);
+  expect(run.stdout.trim()).toBe('168'); // Σ i² + i for i < 8
+  // The final rows: the total, then one per name in the order they were first seen.
+  const rows = run.stderr.split('\n').filter((line) => /^(total|square|add)\s/.test(line));
+  expect(rows.slice(-3).map((line) => line.split(/\s+/)[0]), run.stderr).toEqual(['total', 'square', 'add']);
+  expect(rows.at(-3)).toContain('16/16');
+  expect(rows.at(-2)).toContain('8/8');
+  expect(rows.at(-1)).toContain('8/8');
+  expect(run.stderr).not.toContain('\x1b['); // no cursor movement off a terminal
+});
+
+test('shoal run --json (stderr no terminal) keeps stderr free of progress bars', async () => {
+  const run = await shoal(['run', 'e2e/fixtures/two-stages.js', '--workers', '2', '--json']);
+  expect(run.last, run.stderr).toMatchObject({ ok: true, result: 168 });
+  expect(run.stderr).not.toMatch(/square|8\/8|█/);
+});

@@ -21,6 +21,8 @@ export const RUN_FLAGS = {
   timeout: { type: 'number', min: 1, value: 'S', description: 'give up after S seconds with ERR_TIMEOUT (default 300)' },
   json: { type: 'boolean', description: 'print one JSON line {"ok":...} as the last line of stdout' },
   verbose: { type: 'boolean', description: "forward the pages' console output to stderr" },
+  progress: { type: 'boolean', description: 'live progress bars per task name on stderr even when it is no terminal or with --json (default: on a terminal without --json)' },
+  'no-progress': { type: 'boolean', description: 'no progress bars' },
   record: { type: 'string', value: 'FILE', description: "write the job's history (task events, timings, logs, outcome) to FILE, the same JSON file the dashboard exports and imports" },
   chaos: { type: 'string', value: 'PLAN', description: 'fault injection: kill-worker@S[,S...] closes one random worker tab S seconds after the job starts' },
   data: { type: 'string', value: 'DIR', description: "the data folder the job reads and writes (cluster.dataClient, DataFrames; default ./data): see docs/data.md" },
@@ -69,7 +71,7 @@ export const COMMANDS: readonly CommandInfo[] = [
   },
   {
     name: 'run',
-    usage: 'shoal run <job.js|job.mjs|job.ts> [--workers N] [--json] [--timeout S] [--slots N] [--port N] [--verbose] [--chaos kill-worker@S,...] [--record out.json] [--data DIR]',
+    usage: 'shoal run <job.js|job.mjs|job.ts> [--workers N] [--json] [--timeout S] [--slots N] [--port N] [--verbose] [--progress|--no-progress] [--chaos kill-worker@S,...] [--record out.json] [--data DIR]',
     summary: 'run a job on a local headless cluster and print its result',
     details: [
       'A job is an ES module whose default export is `async (cluster) => result`.',

@@ -44,8 +44,12 @@ describe('formatView', () => {
 
   it('cuts long names with an ellipsis', () => {
     const long = 'x'.repeat(80);
-    const lines = formatView({ total: row('total', 0, 1), rows: [row(long, 0, 1)], summary: null }, 200);
+    const lines = formatView({ total: row('total', 0, 2), rows: [row(long, 0, 1), row('short', 0, 1)], summary: null }, 200);
     expect(lines[1]).toMatch(/^x{35}… /);
+  });
+  it('leaves the total out when one name says it all', () => {
+    expect(formatView({ total: row('total', 3, 4), rows: [row('throwDarts', 3, 4)], summary: null }, 80)).toEqual(['throwDarts  [███████████████████████░░░░░░░]  3/4  1.2s']);
+    expect(formatView({ total: row('total', 3, 8), rows: [row('a', 3, 4)], summary: { finishedNames: 0, finishedTasks: 0, waitingNames: 1, waitingSubmitted: 4, waitingDone: 0, failed: 0 } }, 80)).toHaveLength(3);
   });
 });
 

@@ -16,9 +16,10 @@ const LABEL_MIN = 16;
 const BAR_MIN = 10;
 const BAR_MAX = 30;
 
-/** Every line of `view`, each at most `columns - 1` characters wide; the bars share one width. */
+/** Every line of `view`, each at most `columns - 1` characters wide; the bars share one width. No total row for a single name. */
 export function formatView(view: ProgressView, columns: number): string[] {
-  const rows = [view.total, ...view.rows];
+  // One name and nothing left out: its row says all the total would.
+  const rows = view.rows.length === 1 && view.summary === null ? view.rows : [view.total, ...view.rows];
   const width = Math.max(20, columns - 1);
   const tails = rows.map(tail);
   const countWidth = Math.max(...rows.map((r) => counts(r).length));

@@ -30,3 +30,13 @@ describe('jsonLine', () => {
     expect(JSON.parse(jsonLine({ ok: true, result: circular, elapsedMs: 0 }, 0)).error.code).toBe('ERR_NOT_SERIALIZABLE');
   });
 });
+
+describe('shoal run --progress / --no-progress', () => {
+  it('both at once is a usage error (exit 2) that names them', async () => {
+    const { runCli } = await import('../cli.ts');
+    let stderr = '';
+    const status = await runCli(['run', 'examples/pi.js', '--progress', '--no-progress'], { stdout: () => undefined, stderr: (text) => (stderr += text) });
+    expect(status).toBe(2);
+    expect(stderr).toContain('--progress and --no-progress');
+  });
+});

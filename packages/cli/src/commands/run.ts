@@ -8,6 +8,7 @@ import { UsageError, type ParsedArgs } from '../args.ts';
 import { parseChaos, startChaos } from '../chaos.ts';
 import type { RUN_FLAGS } from '../commands.ts';
 import { formatMs, type Io } from '../io.ts';
+import { progressMode, startProgress, type ProgressDisplay } from '../progress.ts';
 import { onStopSignal, signalExitCode, type StopSignal } from '../signals.ts';
 
 const JOB_EXTENSIONS = ['.js', '.mjs', '.ts', '.mts'];
@@ -28,6 +29,8 @@ export async function runCommand(args: ParsedArgs<typeof RUN_FLAGS>, io: Io): Pr
     throw new UsageError(`a job must be a ${JOB_EXTENSIONS.join(', ')} file, got ${jobArg}`, 'run', 'ERR_BAD_JOB');
   }
 
+  if (flags.progress === true && flags['no-progress'] === true) throw new UsageError('--progress and --no-progress contradict each other: give one', 'run');
+
   const json = flags.json === true;
   const verbose = flags.verbose === true;
   const timeoutS = flags.timeout ?? DEFAULT_TIMEOUT_S;
@@ -36,9 +39,18 @@ export async function runCommand(args: ParsedArgs<typeof RUN_FLAGS>, io: Io): Pr
   let stopChaos = (): void => undefined;
   const started = performance.now();
   const controller = new AbortController();
+  // Live bars per task name while the job runs (progress.ts); other stderr lines go above them.
+  const terminal = io.stderrTerminal?.() ?? null;
+  const barsMode = progressMode({ progress: flags.progress, noProgress: flags['no-progress'], json }, terminal !== null);
+  let bars: ProgressDisplay | null = null;
+  const stderr = (text: string): void => (bars === null ? io.stderr(text) : bars.log(text));
+  const stopBars = async (): Promise<void> => {
+    await bars?.stop();
+    bars = null;
+  };
   const progress = (line: string): void => {
     // After a timeout or a signal, the abandoned work's progress is noise.
-    if ((!json || verbose) && !controller.signal.aborted) io.stderr(`shoal: ${line}\n`);
+    if ((!json || verbose) && !controller.signal.aborted) stderr(`shoal: ${line}\n`);
   };
 
   let stoppedBy: StopSignal | undefined;
@@ -79,12 +91,18 @@ export async function runCommand(args: ParsedArgs<typeof RUN_FLAGS>, io: Io): Pr
       handleSignals: false, // This command handles SIGINT/SIGTERM and always closes the cluster.
       ...(flags.slots === undefined ? {} : { slotsPerWorker: flags.slots }),
       ...(flags.data === undefined ? {} : { dataDir: resolve(flags.data) }),
-      ...(verbose ? { onLog: (source: string, text: string) => io.stderr(`[${source}] ${text}\n`) } : {}),
+      ...(verbose ? { onLog: (source: string, text: string) => stderr(`[${source}] ${text}\n`) } : {}),
     });
     progress(`cluster ready in ${formatMs(cluster.timings.totalMs)} (${describeTimings(cluster.timings)}; ${cluster.slotsPerWorker} slot${cluster.slotsPerWorker === 1 ? '' : 's'} per worker)`);
     progress('running the job');
     if (chaos) stopChaos = startChaos(cluster, chaos, progress);
+    if (barsMode !== 'off') {
+      const page = cluster.coordinator;
+      const poll = (since: number) => page.evaluate((s) => window.shoalCoordinator?.taskProgress?.(s) ?? null, since);
+      bars = startProgress({ mode: barsMode, columns: terminal?.columns ?? 80, write: io.stderr, poll });
+    }
     const result = await cluster.runJob(bundle.code, basename(jobPath));
+    await stopBars();
     if (flags.record !== undefined) await writeRecord(cluster, resolve(flags.record), progress);
     return result;
   };
@@ -100,6 +118,7 @@ export async function runCommand(args: ParsedArgs<typeof RUN_FLAGS>, io: Io): Pr
     clearTimeout(timer);
     stopChaos();
     stopListening();
+    await stopBars();
     await cluster?.close();
     // An abort during startup makes startLocalCluster close what it started; wait for that too.
     if (controller.signal.aborted) await running.catch(() => undefined);

@@ -93,6 +93,9 @@ describe('createDataClient', () => {
     await expect(coordinator.grantWrite('events')).rejects.toMatchObject({ code: 'ERR_PATH_EXISTS', message: expect.stringMatching(/events already exists/) });
     await expect(worker.grantWrite('out/w', 'overwrite')).rejects.toMatchObject({ code: 'ERR_UNAUTHORIZED', message: expect.stringMatching(/only the coordinator/) });
     await expect(coordinator.list('../*')).rejects.toMatchObject({ code: 'ERR_BAD_PATH' });
+    // URLs would resolve `..` before the request leaves, so the client refuses such paths itself.
+    expect(() => coordinator.fileUrl('events/../../secret', 'g')).toThrow(/not a data path/);
+    await expect(coordinator.readBytes('../secret')).rejects.toMatchObject({ code: 'ERR_BAD_PATH' });
     await expect(coordinator.readBytes('events/missing.parquet')).rejects.toMatchObject({ code: 'ERR_READ_FAILED', message: expect.stringMatching(/events\/missing\.parquet/) });
     await expect(coordinator.parquetMetadata('events/missing.parquet')).rejects.toMatchObject({ code: 'ERR_READ_FAILED', message: expect.stringMatching(/events\/missing\.parquet/) });
     await expect(coordinator.parquetMetadata('events/notes.csv')).rejects.toMatchObject({ code: 'ERR_READ_FAILED', message: expect.stringMatching(/notes\.csv.*PAR1/) });

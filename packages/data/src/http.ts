@@ -28,11 +28,19 @@ export async function fetchOrFail(fetchFn: typeof fetch, url: string, init: Requ
   }
 }
 
-/** A data path as a URL path: each segment percent-encoded, `/` kept. */
+/**
+ * A data path as a URL path: each segment percent-encoded, `/` kept. Refuses
+ * (ERR_BAD_PATH) what the server would refuse but a URL would silently
+ * rewrite: `..` segments (browsers resolve them, encoded or not, before the
+ * request leaves), absolute paths, NUL and backslashes.
+ */
 export function encodeDataPath(dataPath: string): string {
-  return dataPath
-    .split('/')
-    .filter((segment) => segment !== '')
+  const segments = dataPath.split('/');
+  if (dataPath.startsWith('/') || dataPath.includes('\0') || dataPath.includes('\\') || segments.includes('..')) {
+    throw new ShoalError('ERR_BAD_PATH', `${JSON.stringify(dataPath)} is not a data path: it is relative to the data folder, /-separated, without .. segments`);
+  }
+  return segments
+    .filter((segment) => segment !== '' && segment !== '.')
     .map(encodeURIComponent)
     .join('/');
 }

@@ -1,1 +1,12 @@
-export {};
+export { arrayApi, clusterBackend, localArrays, localBackend } from './api.ts';
+export { arrayNamespace } from './create.ts';
+export type { ArrayApi, CreateOptions, RandomOptions } from './create.ts';
+export { ShoalArray, elementwise } from './array.ts';
+export type { Backend, Computed, NestedArray, Operand, ReduceOptions } from './array.ts';
+export { DTYPES, promote, promoteScalar } from './dtype.ts';
+export type { DType, TypedArrayOf } from './dtype.ts';
+export { planGraph } from './plan.ts';
+export type { TaskGraph, TaskSpec } from './plan.ts';
+export { runLocal, submitGraph } from './execute.ts';
+export { uniformAt, normalAt, randomKeys } from './random.ts';
+export type { ArrayNode } from './graph.ts';

@@ -1,0 +1,39 @@
+/**
+ * `cluster.array`: the namespace over a cluster (tasks through the ordinary
+ * remote/get API), and `localArrays()`, the same over this process (tests, and
+ * small arrays without a cluster).
+ */
+import type { Cluster, ObjectRef } from '@shoal/client';
+import type { Backend } from './array.ts';
+import { arrayNamespace, type ArrayApi } from './create.ts';
+import { runLocal, submitGraph } from './execute.ts';
+
+export function clusterBackend(cluster: Cluster): Backend {
+  return {
+    put: (block) => cluster.put(block),
+    run: async (graph) => (await cluster.get(submitGraph(cluster, graph))) as ArrayLike<number>[],
+    persist: async (graph) => {
+      const refs = submitGraph(cluster, graph);
+      await cluster.get(refs.filter((r, i) => refs.indexOf(r) === i) as ObjectRef[]);
+      return refs;
+    },
+  };
+}
+
+export function localBackend(): Backend {
+  return {
+    put: (block) => block,
+    run: async (graph) => runLocal(graph) as ArrayLike<number>[],
+    persist: async (graph) => runLocal(graph),
+  };
+}
+
+/** What a job's `cluster` gains: `cluster.array`. */
+export function arrayApi(cluster: Cluster): { array: ArrayApi } {
+  return { array: arrayNamespace(clusterBackend(cluster)) };
+}
+
+/** The array API evaluated in this process (no cluster). */
+export function localArrays(): ArrayApi {
+  return arrayNamespace(localBackend());
+}

@@ -1,0 +1,73 @@
+/**
+ * Running a planned task graph through the ordinary task API: each kernel
+ * becomes a remote function (cached per cluster by its source, so each ships
+ * to a worker once), each task one call, with `{$dep}` markers replaced by the
+ * refs of the calls before it. Also `runLocal`, the same graph evaluated in
+ * this process, which the unit tests use as the reference executor.
+ */
+import type { Cluster, ObjectRef } from '@shoal/client';
+import { combinePartials } from './combine.ts';
+import { assembleBlock, matmulBlock } from './kernels.ts';
+import { FIXED, type TaskGraph } from './plan.ts';
+
+/** The fixed kernels' sources, by id. */
+export const FIXED_SOURCES: Record<string, string> = {
+  [FIXED.combine]: combinePartials.toString(),
+  [FIXED.assemble]: assembleBlock.toString(),
+  [FIXED.matmul]: matmulBlock.toString(),
+};
+
+type Fn = (...args: unknown[]) => unknown;
+const compiled = new Map<string, Fn>();
+
+/** A function whose `toString()` is exactly `source` (so it can ship as a task). */
+export function compileKernel(source: string): Fn {
+  let fn = compiled.get(source);
+  if (!fn) {
+    fn = new Function(`return (${source});`)() as Fn;
+    compiled.set(source, fn);
+  }
+  return fn;
+}
+
+function resolveArgs(value: unknown, lookup: (marker: { $dep?: string; $ext?: number }) => unknown): unknown {
+  if (Array.isArray(value)) return value.map((v) => resolveArgs(v, lookup));
+  if (value !== null && typeof value === 'object' && !ArrayBuffer.isView(value)) {
+    const obj = value as Record<string, unknown>;
+    if ('$dep' in obj || '$ext' in obj) return lookup(obj as { $dep?: string; $ext?: number });
+    return Object.fromEntries(Object.entries(obj).map(([k, v]) => [k, resolveArgs(v, lookup)]));
+  }
+  return value;
+}
+
+const remotes = new WeakMap<Cluster, Map<string, (...args: unknown[]) => ObjectRef>>();
+
+/** Submits every task; answers the output blocks' refs (in C order over the grid). Nothing waits here. */
+export function submitGraph(cluster: Cluster, graph: TaskGraph, options: { gpu?: boolean } = {}): ObjectRef[] {
+  let cache = remotes.get(cluster);
+  if (!cache) remotes.set(cluster, (cache = new Map()));
+  const refs = new Map<string, ObjectRef>();
+  const lookup = (m: { $dep?: string; $ext?: number }) => (m.$dep !== undefined ? refs.get(m.$dep)! : graph.externals[m.$ext!]);
+  for (const task of graph.tasks) {
+    const source = graph.kernels[task.kernel]!;
+    const cacheKey = `${task.name}\n${source}`;
+    let fn = cache.get(cacheKey);
+    if (!fn) {
+      fn = cluster.remote(compileKernel(source), { name: task.name, ...(options.gpu ? { resources: { gpu: 'prefer' } } : {}) }) as unknown as (...args: unknown[]) => ObjectRef;
+      cache.set(cacheKey, fn);
+    }
+    refs.set(task.key, fn(...(resolveArgs(task.args, lookup) as unknown[])));
+  }
+  return graph.outputs.map((o) => lookup(o) as ObjectRef);
+}
+
+/** Evaluates the graph here, in order (externals are the block values themselves). */
+export function runLocal(graph: TaskGraph): unknown[] {
+  const values = new Map<string, unknown>();
+  const lookup = (m: { $dep?: string; $ext?: number }) => (m.$dep !== undefined ? values.get(m.$dep) : graph.externals[m.$ext!]);
+  for (const task of graph.tasks) {
+    const fn = compileKernel(graph.kernels[task.kernel]!);
+    values.set(task.key, fn(...(resolveArgs(task.args, lookup) as unknown[])));
+  }
+  return graph.outputs.map(lookup);
+}

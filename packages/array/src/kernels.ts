@@ -1,0 +1,76 @@
+/**
+ * The fixed (not generated) block kernels: copying pieces of blocks into a
+ * new block (rechunk, slicing, concatenate) and the blocked matrix product.
+ * Each ships as source text, so each uses nothing from outside its body.
+ */
+
+/** One input block's contribution to an output block: `count` elements per axis, read from `src` with `step`, written at `dst`. */
+export interface Piece {
+  data: ArrayLike<number>;
+  /** The input block's shape. */
+  shape: number[];
+  src: number[];
+  step: number[];
+  dst: number[];
+  count: number[];
+}
+
+export function assembleBlock(ext: number[], ctor: string, pieces: Piece[]): ArrayLike<number> {
+  const Ctor = { Float64Array, Float32Array, Int32Array, Uint8Array }[ctor as 'Float64Array']!;
+  const n = ext.length;
+  const out = new Ctor(ext.reduce((a, b) => a * b, 1));
+  const outStrides = new Array<number>(n);
+  for (let d = n - 1, s = 1; d >= 0; d--) { outStrides[d] = s; s *= ext[d]!; }
+  for (const piece of pieces) {
+    const inStrides = new Array<number>(n);
+    for (let d = n - 1, s = 1; d >= 0; d--) { inStrides[d] = s; s *= piece.shape[d]!; }
+    const total = piece.count.reduce((a, b) => a * b, 1);
+    if (total === 0) continue;
+    if (n === 0) { out[0] = piece.data[0]!; continue; }
+    const c = new Array<number>(n).fill(0);
+    const last = n - 1;
+    const inStep = piece.step[last]! * inStrides[last]!;
+    const rows = total / piece.count[last]!;
+    for (let r = 0; r < rows; r++) {
+      let src = 0, dst = 0;
+      for (let d = 0; d < last; d++) {
+        src += (piece.src[d]! + c[d]! * piece.step[d]!) * inStrides[d]!;
+        dst += (piece.dst[d]! + c[d]!) * outStrides[d]!;
+      }
+      src += piece.src[last]! * inStrides[last]!;
+      dst += piece.dst[last]!;
+      const len = piece.count[last]!;
+      for (let k = 0; k < len; k++, src += inStep) out[dst + k] = piece.data[src]!;
+      for (let d = last - 1; d >= 0; d--) { if (++c[d]! < piece.count[d]!) break; c[d] = 0; }
+    }
+  }
+  return out;
+}
+
+/**
+ * C (M×N) = Σ_k A_k (M×Kk) · B_k (Kk×N): one output block from a row of A's
+ * blocks and a column of B's. i-k-j order over 64-row panels: the inner loop
+ * runs along a row of B and a row of C, which the JIT keeps tight.
+ */
+export function matmulBlock(as: ArrayLike<number>[], bs: ArrayLike<number>[], M: number, N: number, ks: number[], ctor: string): ArrayLike<number> {
+  const Ctor = { Float64Array, Float32Array }[ctor as 'Float64Array']!;
+  const c = new Ctor(M * N);
+  for (let blk = 0; blk < as.length; blk++) {
+    const a = as[blk]!, b = bs[blk]!, K = ks[blk]!;
+    for (let i0 = 0; i0 < M; i0 += 64) {
+      const i1 = Math.min(M, i0 + 64);
+      for (let k0 = 0; k0 < K; k0 += 256) {
+        const k1 = Math.min(K, k0 + 256);
+        for (let i = i0; i < i1; i++) {
+          const crow = i * N;
+          for (let k = k0; k < k1; k++) {
+            const aik = a[i * K + k]!;
+            const brow = k * N;
+            for (let j = 0; j < N; j++) c[crow + j] += aik * b[brow + j]!;
+          }
+        }
+      }
+    }
+  }
+  return c;
+}

@@ -1,0 +1,73 @@
+/**
+ * Counter-based random numbers: the value at global flat index i depends only
+ * on (seed, i), so any chunking and any number of workers give the same array.
+ *
+ * The 64-bit index (as two 32-bit halves) goes through a 4-round Feistel
+ * network keyed by the seed, with MurmurHash3's 32-bit finalizer as the round
+ * function: a bijection on 64 bits (no two indices share an output), cheap in
+ * JS's 32-bit integer ops. The two output words make a 53-bit uniform double
+ * in [0, 1), as NumPy's random() gives; normal() uses Box-Muller on the same
+ * two words (32-bit uniforms). This is not NumPy's stream: the same seed gives
+ * different numbers than NumPy or Dask.
+ *
+ * RANDOM_SOURCE is pasted into generated kernels (tasks must be
+ * self-contained); the exported functions evaluate the same text, so tests and
+ * kernels can never disagree.
+ */
+export const RANDOM_SOURCE = `
+function rfmix(h) {
+  h ^= h >>> 16; h = Math.imul(h, 0x85ebca6b); h ^= h >>> 13; h = Math.imul(h, 0xc2b2ae35); return h ^ (h >>> 16);
+}
+function rkeys(seed) {
+  const lo = seed >>> 0, hi = Math.floor(seed / 4294967296) >>> 0;
+  const k0 = rfmix(lo ^ 0x9e3779b9), k1 = rfmix(hi ^ k0 ^ 0x7f4a7c15), k2 = rfmix(k1 ^ 0x94d049bb), k3 = rfmix(k2 ^ 0xbf58476d);
+  return [k0, k1, k2, k3];
+}
+function runiform(k, i) {
+  let x = i >>> 0, y = (i * 2.3283064365386963e-10) >>> 0;
+  y ^= rfmix(x + k[0]); x ^= rfmix(y + k[1]); y ^= rfmix(x + k[2]); x ^= rfmix(y + k[3]);
+  return ((x >>> 5) * 67108864 + (y >>> 6)) * 1.1102230246251565e-16;
+}
+function rnormal(k, i) {
+  let x = i >>> 0, y = (i * 2.3283064365386963e-10) >>> 0;
+  y ^= rfmix(x + k[0]); x ^= rfmix(y + k[1]); y ^= rfmix(x + k[2]); x ^= rfmix(y + k[3]);
+  const u1 = ((x >>> 0) + 0.5) * 2.3283064365386963e-10, u2 = (y >>> 0) * 2.3283064365386963e-10;
+  return Math.sqrt(-2 * Math.log(u1)) * Math.cos(6.283185307179586 * u2);
+}`;
+
+type Keys = readonly number[];
+const compiled = new Function(`${RANDOM_SOURCE}\nreturn { rkeys, runiform, rnormal };`)() as {
+  rkeys(seed: number): Keys;
+  runiform(keys: Keys, index: number): number;
+  rnormal(keys: Keys, index: number): number;
+};
+
+/** The round keys for a seed (a whole number 0 ≤ seed < 2^53). */
+export const randomKeys = compiled.rkeys;
+/** The uniform [0, 1) value at a global flat index. */
+export const uniformAt = compiled.runiform;
+/** The standard normal value at a global flat index. */
+export const normalAt = compiled.rnormal;
+
+/**
+ * The same generator specialized to one seed (round keys as literals, the
+ * round function inlined): what kernels call in their inner loop.
+ */
+export function specializedSource(name: string, dist: 'uniform' | 'normal', seed: number): string {
+  const k = randomKeys(seed).map((v) => `0x${(v >>> 0).toString(16)}`);
+  const round = (into: string, from: string, key: string) =>
+    `h = (${from} + ${key}) | 0; h ^= h >>> 16; h = Math.imul(h, 0x85ebca6b); h ^= h >>> 13; h = Math.imul(h, 0xc2b2ae35); ${into} ^= h ^ (h >>> 16);`;
+  const out = dist === 'uniform'
+    ? 'return ((x >>> 5) * 67108864 + (y >>> 6)) * 1.1102230246251565e-16;'
+    : 'return Math.sqrt(-2 * Math.log(((x >>> 0) + 0.5) * 2.3283064365386963e-10)) * Math.cos(6.283185307179586 * ((y >>> 0) * 2.3283064365386963e-10));';
+  return [
+    `function ${name}(i) {`,
+    '  let x = i >>> 0, y = (i * 2.3283064365386963e-10) >>> 0, h = 0;',
+    `  ${round('y', 'x', k[0]!)}`,
+    `  ${round('x', 'y', k[1]!)}`,
+    `  ${round('y', 'x', k[2]!)}`,
+    `  ${round('x', 'y', k[3]!)}`,
+    `  ${out}`,
+    '}',
+  ].join('\n');
+}

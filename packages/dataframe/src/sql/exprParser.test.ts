@@ -1,0 +1,130 @@
+import { describe, expect, it } from 'vitest';
+import type { Expr } from '../expr.ts';
+import { parseExpression } from './parser.ts';
+import { agg, as, b, c, cast, desc, asc, fn, l, not } from './testUtil.ts';
+
+const cases: [string, Expr][] = [
+  // literals
+  ['42', l(42)],
+  ['3.25', l(3.25)],
+  ['.5', l(0.5)],
+  ['1e3', l(1000)],
+  ['2.5E-2', l(0.025)],
+  ['-7', l(-7)],
+  ["'it''s'", l("it's")],
+  ["''", l('')],
+  ['TRUE', l(true)],
+  ['false', l(false)],
+  ['NULL', l(null)],
+  ["DATE '2024-01-01'", cast(l('2024-01-01'), 'date')],
+  ["timestamp '2024-01-01 10:00:00'", cast(l('2024-01-01 10:00:00'), 'timestamp')],
+  // names
+  ['price', c('price')],
+  ['t.price', c('price', 't')],
+  ['"odd name"', c('odd name')],
+  ['`odd``name`', c('odd`name')],
+  ['"t"."x y"', c('x y', 't')],
+  ['t.*', { kind: 'star', table: 't' }],
+  ['date', c('date')],
+  // arithmetic and precedence
+  ['a + b * c', b('+', c('a'), b('*', c('b'), c('c')))],
+  ['(a + b) * c', b('*', b('+', c('a'), c('b')), c('c'))],
+  ['a - b - c', b('-', b('-', c('a'), c('b')), c('c'))],
+  ['a / b % c', b('%', b('/', c('a'), c('b')), c('c'))],
+  ['-a * b', b('*', { kind: 'unary', op: 'neg', arg: c('a') }, c('b'))],
+  ['- (1)', { kind: 'unary', op: 'neg', arg: l(1) }],
+  ['+a', c('a')],
+  ["a || 'x' || b", fn('concat', fn('concat', c('a'), l('x')), c('b'))],
+  ['a + 1 > b * 2', b('>', b('+', c('a'), l(1)), b('*', c('b'), l(2)))],
+  // comparisons
+  ['a = 1', b('=', c('a'), l(1))],
+  ['a == 1', b('=', c('a'), l(1))],
+  ['a <> 1', b('!=', c('a'), l(1))],
+  ['a != 1', b('!=', c('a'), l(1))],
+  ['a < 1', b('<', c('a'), l(1))],
+  ['a <= 1', b('<=', c('a'), l(1))],
+  ['a > 1', b('>', c('a'), l(1))],
+  ['a >= 1', b('>=', c('a'), l(1))],
+  // boolean precedence: NOT > AND > OR
+  ['a OR b AND c', b('or', c('a'), b('and', c('b'), c('c')))],
+  ['a AND b OR c', b('or', b('and', c('a'), c('b')), c('c'))],
+  ['NOT a AND b', b('and', not(c('a')), c('b'))],
+  ['NOT a = 1', not(b('=', c('a'), l(1)))],
+  ['NOT NOT a', not(not(c('a')))],
+  ['(a OR b) AND c', b('and', b('or', c('a'), c('b')), c('c'))],
+  ["price > 100 AND category = 'electronics'", b('and', b('>', c('price'), l(100)), b('=', c('category'), l('electronics')))],
+  // predicates
+  ['a IS NULL', { kind: 'unary', op: 'isNull', arg: c('a') }],
+  ['a IS NOT NULL', { kind: 'unary', op: 'isNotNull', arg: c('a') }],
+  ['a + 1 IS NULL', { kind: 'unary', op: 'isNull', arg: b('+', c('a'), l(1)) }],
+  ["a IN (1, 2, 'x')", { kind: 'in', arg: c('a'), values: [l(1), l(2), l('x')] }],
+  ['a NOT IN (1)', { kind: 'in', arg: c('a'), values: [l(1)], negated: true }],
+  ['a BETWEEN 1 AND 2', { kind: 'between', arg: c('a'), low: l(1), high: l(2) }],
+  ['a NOT BETWEEN 1 AND b + 1', { kind: 'between', arg: c('a'), low: l(1), high: b('+', c('b'), l(1)), negated: true }],
+  ['a BETWEEN 1 AND 2 AND b', b('and', { kind: 'between', arg: c('a'), low: l(1), high: l(2) }, c('b'))],
+  ["name LIKE 'a%'", { kind: 'like', arg: c('name'), pattern: 'a%' }],
+  ["name NOT LIKE '_b'", { kind: 'like', arg: c('name'), pattern: '_b', negated: true }],
+  ["NOT name LIKE 'a%' OR x", b('or', not({ kind: 'like', arg: c('name'), pattern: 'a%' }), c('x'))],
+  // CASE and CAST
+  ["CASE WHEN a > 1 THEN 'big' WHEN a > 0 THEN 'small' ELSE 'none' END", { kind: 'case', whens: [{ when: b('>', c('a'), l(1)), then: l('big') }, { when: b('>', c('a'), l(0)), then: l('small') }], otherwise: l('none') }],
+  ['CASE WHEN a THEN 1 END', { kind: 'case', whens: [{ when: c('a'), then: l(1) }], otherwise: null }],
+  ["CASE k WHEN 1 THEN 'one' ELSE 'many' END", { kind: 'case', whens: [{ when: b('=', c('k'), l(1)), then: l('one') }], otherwise: l('many') }],
+  ['CAST(a AS INT)', cast(c('a'), 'int')],
+  ['cast(a as integer)', cast(c('a'), 'int')],
+  ['CAST(a AS BIGINT)', cast(c('a'), 'bigint')],
+  ['CAST(a AS DOUBLE)', cast(c('a'), 'double')],
+  ['CAST(a AS FLOAT)', cast(c('a'), 'float')],
+  ['CAST(a AS REAL)', cast(c('a'), 'float')],
+  ['CAST(a AS VARCHAR(20))', cast(c('a'), 'string')],
+  ['CAST(a AS STRING)', cast(c('a'), 'string')],
+  ['CAST(a AS TEXT)', cast(c('a'), 'string')],
+  ['CAST(a AS BOOLEAN)', cast(c('a'), 'boolean')],
+  ['CAST(a AS DATE)', cast(c('a'), 'date')],
+  ['CAST(a AS TIMESTAMP)', cast(c('a'), 'timestamp')],
+  ['CAST(a AS DECIMAL(10, 2))', cast(c('a'), 'double')],
+  ['CAST(a + 1 AS STRING) = \'2\'', b('=', cast(b('+', c('a'), l(1)), 'string'), l('2'))],
+  // scalar functions
+  ['upper(name)', fn('upper', c('name'))],
+  ['UPPER(Name)', fn('upper', c('Name'))],
+  ['substr(name, 1, 3)', fn('substr', c('name'), l(1), l(3))],
+  ['now()', fn('now')],
+  ['left(name, 2)', fn('left', c('name'), l(2))],
+  ['coalesce(a, b, 0)', fn('coalesce', c('a'), c('b'), l(0))],
+  ['EXTRACT(YEAR FROM d)', fn('year', c('d'))],
+  // aggregates
+  ['sum(price)', agg('sum', c('price'))],
+  ['avg(price)', agg('avg', c('price'))],
+  ['mean(price)', agg('avg', c('price'))],
+  ['count(*)', agg('count', null)],
+  ['COUNT(x)', agg('count', c('x'))],
+  ['count(DISTINCT x)', agg('countDistinct', c('x'))],
+  ['sum(DISTINCT x)', agg('sum', c('x'), { distinct: true })],
+  ['min(a)', agg('min', c('a'))],
+  ['max(a)', agg('max', c('a'))],
+  ['stddev(a)', agg('stddev', c('a'))],
+  ['stddev_samp(a)', agg('stddev', c('a'))],
+  ['variance(a)', agg('variance', c('a'))],
+  ['var_samp(a)', agg('variance', c('a'))],
+  ['first(a)', agg('first', c('a'))],
+  ['median(a)', agg('median', c('a'))],
+  ['corr(a, b)', agg('corr', c('a'), { args: [c('b')] })],
+  ['avg(price) * 2', b('*', agg('avg', c('price')), l(2))],
+  // windows
+  ['row_number() OVER (PARTITION BY a ORDER BY b DESC)', { kind: 'window', fn: fn('row_number'), partitionBy: [c('a')], orderBy: [desc(c('b'))] }],
+  ['rank() OVER (ORDER BY b ASC NULLS LAST, c)', { kind: 'window', fn: fn('rank'), partitionBy: [], orderBy: [asc(c('b'), false), asc(c('c'))] }],
+  ['dense_rank() over (order by b desc nulls first)', { kind: 'window', fn: fn('dense_rank'), partitionBy: [], orderBy: [desc(c('b'), true)] }],
+  ['sum(x) OVER (PARTITION BY g, h)', { kind: 'window', fn: agg('sum', c('x')), partitionBy: [c('g'), c('h')], orderBy: [] }],
+  ['count(*) OVER ()', { kind: 'window', fn: agg('count', null), partitionBy: [], orderBy: [] }],
+  // aliases
+  ['price * 2 AS p2', as(b('*', c('price'), l(2)), 'p2')],
+  ['upper(name) n', as(fn('upper', c('name')), 'n')],
+  ['a AS "my col"', as(c('a'), 'my col')],
+  // comments and whitespace
+  ['a /* note */ + -- rest\n b', b('+', c('a'), c('b'))],
+];
+
+describe('parseExpression', () => {
+  it.each(cases)('%s', (text, expected) => {
+    expect(parseExpression(text)).toEqual(expected);
+  });
+});

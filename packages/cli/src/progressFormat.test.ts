@@ -24,7 +24,7 @@ describe('formatView', () => {
     expect(formatView(view, 100)).toEqual([
       'total                      [██████████████████░░░░░░░░░░░░]  12/20  3.1s  eta 2.0s',
       'q1 stage 1/3: scan         [██████████████████████████████]    8/8  1.2s',
-      'q1 stage 2/3: shuffle-agg  [█████████████░░░░░░░░░░░░░░░░░]   4/12  ✗ 1  1.2s  eta 2.0s',
+      'q1 stage 2/3: shuffle-agg  [██████████▓▓▓░░░░░░░░░░░░░░░░░]   4/12  ✗ 1  1.2s  eta 2.0s',
       '… 3 more finished (24 tasks), 2 more waiting (0/16)',
     ]);
   });
@@ -37,8 +37,8 @@ describe('formatView', () => {
       const bars = lines.slice(0, 3).map((line) => [line.indexOf('['), line.indexOf(']')].join());
       expect(new Set(bars).size, lines.join('\n')).toBe(1);
     }
-    expect(formatView(view, 70)[2]).toMatch(/^q1 stage 2\/3: shuffle-agg  \[█+░+\]   4\/12/);
-    expect(formatView(view, 60)[2]).toMatch(/^q1 stage 2\/3: shu… {2}\[█{4}░+\]/);
+    expect(formatView(view, 70)[2]).toMatch(/^q1 stage 2\/3: shuffle-agg  \[█+▓░+\]   4\/12  ✗ 1  1.2s  eta 2.0s$/);
+    expect(formatView(view, 60)[2]).toBe('q1 stage 2/3: sh…  [███▓░░░░░░]   4/12  ✗ 1  1.2s  eta 2.0s');
     expect(formatView(view, 40)[0]).toBe('total             12/20  3.1s  eta 2.0s');
   });
 

@@ -5,7 +5,7 @@
  * ```
  * total                      [██████████░░░░░░░░░░]  12/20  3.1s  eta 2.0s
  * q1 stage 1/3: scan         [████████████████████]    8/8  1.2s
- * q1 stage 2/3: shuffle-agg  [████░░░░░░░░░░░░░░░░]    4/8  ✗ 1  1.9s  eta 2.0s
+ * q1 stage 2/3: shuffle-agg  [███▓░░░░░░░░░░░░░░░░]    4/8  ✗ 1  1.9s  eta 2.0s
  * … 3 more finished (24 tasks), 2 more waiting (0/16)
  * ```
  */
@@ -25,7 +25,7 @@ export function formatView(view: ProgressView, columns: number): string[] {
   const countWidth = Math.max(...rows.map((r) => counts(r).length));
   const tailWidth = Math.max(...tails.map((t) => t.length));
   // Room for the bar: shrink the name column (down to LABEL_MIN) before giving the bar up.
-  const fixed = countWidth + tailWidth + 7; // two-space gaps and the brackets
+  const fixed = countWidth + tailWidth + 8; // three two-space gaps and the brackets
   let labelWidth = Math.min(LABEL_MAX, Math.max(...rows.map((r) => r.label.length)));
   if (width - fixed - labelWidth < BAR_MIN) labelWidth = Math.max(Math.min(labelWidth, LABEL_MIN), width - fixed - BAR_MIN);
   const barWidth = Math.min(BAR_MAX, width - fixed - labelWidth);
@@ -47,10 +47,12 @@ function counts(row: ProgressRow): string {
   return `${row.done}/${row.submitted}`;
 }
 
+/** Done tasks as █, failed ones as ▓, the rest ░. */
 function bar(row: ProgressRow, width: number): string {
-  const fraction = row.submitted === 0 ? 0 : Math.min(1, (row.done + row.failed) / row.submitted);
-  const full = Math.round(fraction * width);
-  return '█'.repeat(full) + '░'.repeat(width - full);
+  if (row.submitted === 0) return '░'.repeat(width);
+  const ended = Math.min(width, Math.round((Math.min(row.submitted, row.done + row.failed) / row.submitted) * width));
+  const failed = row.failed === 0 ? 0 : Math.min(ended, Math.max(1, Math.round((row.failed / row.submitted) * width)));
+  return '█'.repeat(ended - failed) + '▓'.repeat(failed) + '░'.repeat(width - ended);
 }
 
 function formatSummary(s: ProgressSummary): string {

@@ -21,6 +21,8 @@
  *   --runs R         timed runs per workload, median reported (default 3)
  *   --only q1,sort   only these workloads (the loads always run)
  *   --skip-dask      Shoal only (also --no-dask)    --skip-shoal  Dask only
+ *   --native         also run the same job on native DuckDB, one thread, in
+ *                    this process (a yardstick; bench/dataframe/native.ts)
  *   --data DIR       bench data folder (default /tmp/shoal-bench-data); the
  *                    CSVs go to DIR/h2o/ and are reused while rows and seed match
  *   --build          rebuild the pages (vite build) first
@@ -35,6 +37,7 @@ import { ensureAppsBuilt } from '@shoal/launcher';
 import { RUNS, buildPages, checkDist, flag } from './common.ts';
 import { daskAvailable, runDask } from './dataframe/dask.ts';
 import { ensureBenchData, prettyRows } from './dataframe/datagen.ts';
+import { runNative } from './dataframe/native.ts';
 import { checkResults, printGoals, printTable, type Sides } from './dataframe/report.ts';
 import { runShoal, type SideResult } from './dataframe/shoal.ts';
 
@@ -93,6 +96,13 @@ if (!skipShoal) {
     console.log(`  (${((performance.now() - t0) / 1000).toFixed(0)} s with cluster start and close)\n`);
     sides.shoal.push([tabs, side]);
   }
+}
+if (flag('--native')) {
+  console.log('native DuckDB, 1 thread ...');
+  const native = await runNative({ data, partitions: 1, runs: RUNS, only });
+  for (const [workload, figures] of Object.entries(native.workloads)) printLine({ system: 'native-duckdb', workload, ...figures });
+  noteErrors('native-duckdb', native);
+  sides.native = native;
 }
 if (!skipDask && daskAvailable()) {
   console.log('Dask, LocalCluster(2, 1) ...');

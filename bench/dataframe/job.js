@@ -58,11 +58,11 @@ export default async (cluster) => {
   const x = cluster.read.csv(P.groupby, { header: true }).repartition(P.partitions).cache();
   const [rows, loadMs] = await time(() => x.count());
   out.workloads.load = { ms: loadMs, runs: [loadMs], outRows: Number(rows), partitions: P.partitions };
-  x.createOrReplaceTempView('x');
+  await x.createOrReplaceTempView('x'); // await: harmless if it returns nothing
   const y = cluster.read.csv(P.join, { header: true }).cache();
   const [joinRows, loadJoinMs] = await time(() => y.count());
   out.workloads.loadJoin = { ms: loadJoinMs, runs: [loadJoinMs], outRows: Number(joinRows) };
-  y.createOrReplaceTempView('y');
+  await y.createOrReplaceTempView('y');
 
   // ---- q1..q10
   for (const q of P.questions) {

@@ -9,6 +9,8 @@ export interface Sides {
   /** Shoal's results by tab count, in the order run. */
   shoal: [tabs: number, result: SideResult][];
   dask?: SideResult;
+  /** `--native`: the same job on native DuckDB, one thread (a yardstick, see native.ts). */
+  native?: SideResult;
 }
 
 const formatMs = (x: number | undefined): string =>
@@ -29,13 +31,15 @@ export function printTable(sides: Sides): void {
     'workload',
     ...sides.shoal.map(([tabs]) => `Shoal ${tabs} tab${tabs === 1 ? '' : 's'}`),
     'Dask 2×1',
+    ...(sides.native ? ['DuckDB 1 thr'] : []),
     `Dask/Shoal${sides.shoal.length > 1 && at !== undefined ? ` (${at} tabs)` : ''}`,
   ];
   const rows = WORKLOADS.map(({ id, title }) => {
     const s = base?.workloads[id]?.ms;
     const d = sides.dask?.workloads[id]?.ms;
     const ratio = s === undefined || d === undefined ? '—' : `${(d / s).toFixed(d / s < 10 ? 2 : 1)}×`;
-    return [`${id.padEnd(8)} ${title}`, ...sides.shoal.map(([, side]) => cell(side, id)), cell(sides.dask, id), ratio];
+    const native = sides.native ? [cell(sides.native, id)] : [];
+    return [`${id.padEnd(8)} ${title}`, ...sides.shoal.map(([, side]) => cell(side, id)), cell(sides.dask, id), ...native, ratio];
   });
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)) + 2);
   const line = (cells: string[]): string => cells.map((c, i) => (i === 0 ? c.padEnd(widths[i]!) : c.padStart(widths[i]! - 2).padEnd(widths[i]!))).join('');
@@ -65,7 +69,9 @@ export function checkResults(sides: Sides): string[] {
   if (!reference) return [];
   const mismatches: string[] = [];
   let compared = 0;
-  for (const [tabs, side] of sides.shoal) {
+  const others: [string, SideResult][] = sides.shoal.map(([tabs, side]) => [`Shoal ${tabs} tabs`, side]);
+  if (sides.native) others.push(['native DuckDB', sides.native]);
+  for (const [name, side] of others) {
     if (side === reference.side) continue;
     for (const { id } of WORKLOADS) {
       const a = side.workloads[id];
@@ -73,7 +79,7 @@ export function checkResults(sides: Sides): string[] {
       if (!a || !b) continue;
       compared++;
       const diff = difference(a, b);
-      if (diff) mismatches.push(`${id}: Shoal ${tabs} tabs vs ${reference.name}: ${diff}`);
+      if (diff) mismatches.push(`${id}: ${name} vs ${reference.name}: ${diff}`);
     }
   }
   if (mismatches.length > 0) {

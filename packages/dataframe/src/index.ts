@@ -1,1 +1,22 @@
-export {};
+/** @shoal/dataframe: Spark's and Dask's table API on Arrow partitions, planned into ordinary Shoal tasks. */
+export { dataFrameApi } from './api.ts';
+export type { DataFrameApi, ReadOptions } from './api.ts';
+export { DataFrame, joinType } from './dataframe.ts';
+export { GroupedData } from './groupedData.ts';
+export { DataFrameWriter } from './writer.ts';
+export { Column, SortColumn, functions } from './column.ts';
+export { Session } from './session.ts';
+export type { QueryRecord, SessionCluster, SessionHooks, Prepared } from './session.ts';
+export type { StageReport } from './executor.ts';
+export { analyze, schemaOf } from './analyze.ts';
+export { optimize, RULES } from './optimizer.ts';
+export { physicalPlan, joinKeys } from './physical.ts';
+export { compileStage } from './compileStage.ts';
+export { dataframeStage } from './stageTask.ts';
+export type { TaskSpec, TaskOutput, TaskStats } from './stageTask.ts';
+export { explainString, treeString, physicalString } from './explain.ts';
+export { DEFAULT_CONF } from './stages.ts';
+export type { DataFrameConf, PhysicalPlan, Stage, StageOutput, StageRead } from './stages.ts';
+export type { Expr, DataType, SortKey } from './expr.ts';
+export type { Plan, Schema, Field, Source, JoinType } from './plan.ts';
+export { parseSql, parseExpression, sqlToPlan } from './sql/index.ts';

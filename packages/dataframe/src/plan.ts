@@ -52,7 +52,13 @@ export type Source =
   | { readonly kind: 'range'; readonly start: number; readonly end: number; readonly step: number; readonly partitions: number }
   | { readonly kind: 'parquet'; readonly files: readonly DataFile[] }
   | { readonly kind: 'csv'; readonly files: readonly DataFile[]; readonly options: CsvOptions }
-  | { readonly kind: 'json'; readonly files: readonly DataFile[] };
+  | { readonly kind: 'json'; readonly files: readonly DataFile[] }
+  /** Physical plans only: the blocks another stage wrote, read through an exchange. */
+  | { readonly kind: 'stage'; readonly stage: number }
+  /** A file source not yet listed (its schema is known once the session resolves it, before anything runs). */
+  | { readonly kind: 'pending'; readonly id: number; readonly what: string }
+  /** A cached DataFrame: computed at the first action that needs it, then read from its kept blocks. */
+  | { readonly kind: 'cached'; readonly id: number };
 
 export type Plan =
   | {

@@ -1,0 +1,173 @@
+/**
+ * compileStage: a stage whose inputs are done becomes its task list (see
+ * tasks.ts for the adaptive rules). Pure and table-tested.
+ */
+import type { Plan } from './plan.ts';
+import { planSql, schemaDdl } from './sqlgen.ts';
+import type { TaskSpec } from './stageTask.ts';
+import type { Stage, StageRead } from './stages.ts';
+import { scanLeaf, scanPartitions, taskOutput, type CompileContext, type CompiledStage, type CompiledTask, type StageResult } from './tasks.ts';
+
+/** Which blocks of each read one task takes: read index → ref ids. */
+type Pick = ReadonlyMap<number, readonly string[]>;
+
+interface Shape {
+  /** Per task: the scan partition it reads (or null) and its blocks per read. */
+  readonly tasks: { scan: number | null; picks: Pick }[];
+  readonly notes: string[];
+}
+
+const sum = (xs: readonly number[]): number => xs.reduce((a, b) => a + b, 0);
+function median(xs: readonly number[]): number {
+  const s = [...xs].sort((a, b) => a - b);
+  return s.length ? s[Math.floor(s.length / 2)]! : 0;
+}
+const kb = (n: number): string => (n >= 1 << 20 ? `${(n / (1 << 20)).toFixed(1)} MiB` : `${(n / 1024).toFixed(1)} KiB`);
+
+/** All blocks of a result, task by task. */
+const allBlocks = (r: StageResult): string[] => r.tasks.flatMap((t) => t.blocks);
+/** Block `j` of every task. */
+const column = (r: StageResult, j: number): string[] => r.tasks.map((t) => t.blocks[j]!).filter((b) => b !== undefined);
+const columnBytes = (r: StageResult, j: number): number => sum(r.tasks.map((t) => t.bytes[j] ?? 0));
+
+function shape(stage: Stage, ctx: CompileContext): Shape {
+  const res = (read: StageRead): StageResult => ctx.results.get(read.stage)!;
+  const alls = stage.reads.map((r, i) => [r, i] as const).filter(([r]) => r.mode === 'all');
+  const withAlls = (picks: Map<number, readonly string[]>): Pick => {
+    for (const [r, i] of alls) picks.set(i, allBlocks(res(r)));
+    return picks;
+  };
+  const notes: string[] = [];
+  if (stage.scan) {
+    const n = scanPartitions(stage.scan);
+    return { tasks: Array.from({ length: n }, (_, i) => ({ scan: i, picks: withAlls(new Map()) })), notes };
+  }
+  const concat = stage.reads.map((r, i) => [r, i] as const).filter(([r]) => r.mode === 'concat');
+  if (concat.length) {
+    const tasks = concat.flatMap(([r, i]) =>
+      res(r).tasks.map((t) => {
+        const picks = new Map<number, readonly string[]>(concat.map(([, k]) => [k, []]));
+        picks.set(i, t.blocks);
+        return { scan: null, picks: withAlls(picks) };
+      }),
+    );
+    return { tasks, notes };
+  }
+  const pointwise = stage.reads.findIndex((r) => r.mode === 'pointwise');
+  if (pointwise >= 0) {
+    return { tasks: res(stage.reads[pointwise]!).tasks.map((t) => ({ scan: null, picks: withAlls(new Map([[pointwise, t.blocks]])) })), notes };
+  }
+  const shuffles = stage.reads.map((r, i) => [r, i] as const).filter(([r]) => r.mode === 'shuffle');
+  if (shuffles.length === 0) return { tasks: [{ scan: null, picks: withAlls(new Map()) }], notes };
+
+  const { conf } = ctx;
+  const parts = Math.max(...shuffles.map(([r]) => Math.max(0, ...res(r).tasks.map((t) => t.blocks.length))));
+  const sizes = shuffles.map(([r]) => Array.from({ length: parts }, (_, j) => columnBytes(res(r), j)));
+
+  // Broadcast switch: a join side that turned out small is read whole; the other side stays where it lies.
+  if (conf.adaptive && stage.join && conf.autoBroadcastJoinThreshold >= 0 && shuffles.length === 2) {
+    const [lt, rt] = [sum(sizes[0]!), sum(sizes[1]!)];
+    const how = stage.join.how;
+    const right = ['inner', 'left', 'semi', 'anti'].includes(how) && rt <= conf.autoBroadcastJoinThreshold && (rt <= lt || !['inner', 'right'].includes(how));
+    const left = !right && ['inner', 'right'].includes(how) && lt <= conf.autoBroadcastJoinThreshold;
+    if (right || left) {
+      const [bigI, smallI] = right ? [shuffles[0]![1], shuffles[1]![1]] : [shuffles[1]![1], shuffles[0]![1]];
+      const big = res(stage.reads[bigI]!);
+      const small = allBlocks(res(stage.reads[smallI]!));
+      notes.push(`switched to a broadcast join: the ${right ? 'right' : 'left'} side is ${kb(right ? rt : lt)}; the other side is read where it lies (${big.tasks.length} tasks)`);
+      return { tasks: big.tasks.map((t) => ({ scan: null, picks: withAlls(new Map([[bigI, t.blocks], [smallI, small]])) })), notes };
+    }
+  }
+
+  // Coalesce adjacent small partitions (not for a user's repartition), keeping skewed ones apart.
+  const total = sizes.map((s) => s.slice()).reduce((acc, s) => acc.map((v, j) => v + s[j]!), new Array<number>(parts).fill(0));
+  const splittable = stage.join ? [['inner', 'left', 'semi', 'anti'].includes(stage.join.how), ['inner', 'right'].includes(stage.join.how)] : [false, false];
+  const skewed = (j: number): number => {
+    if (!conf.adaptive || !stage.join) return -1;
+    for (const side of [0, 1]) {
+      const s = sizes[side]!;
+      if (splittable[side] && s[j]! > conf.skewedPartitionFactor * median(s) && s[j]! > 2 * conf.advisoryPartitionBytes) return side;
+    }
+    return -1;
+  };
+  const groups: number[][] = [];
+  let current: number[] = [];
+  let bytes = 0;
+  for (let j = 0; j < parts; j++) {
+    const lone = !conf.adaptive || stage.fixedPartitions || skewed(j) >= 0;
+    if (current.length && (lone || bytes + total[j]! > conf.advisoryPartitionBytes)) {
+      groups.push(current);
+      current = [];
+      bytes = 0;
+    }
+    current.push(j);
+    bytes += total[j]!;
+    if (lone) {
+      groups.push(current);
+      current = [];
+      bytes = 0;
+    }
+  }
+  if (current.length) groups.push(current);
+  if (groups.length < parts) notes.push(`coalesced ${parts} shuffle partitions into ${groups.length} (advisory ${kb(conf.advisoryPartitionBytes)})`);
+
+  const tasks: Shape['tasks'] = [];
+  for (const g of groups) {
+    const side = g.length === 1 ? skewed(g[0]!) : -1;
+    if (side < 0) {
+      const picks = new Map<number, readonly string[]>(shuffles.map(([r, i]) => [i, g.flatMap((j) => column(res(r), j))]));
+      tasks.push({ scan: null, picks: withAlls(picks) });
+      continue;
+    }
+    // Skew: split the skewed side's map outputs into pieces of about the advisory size.
+    const j = g[0]!;
+    const [sr, si] = shuffles[side]!;
+    const [or, oi] = shuffles[1 - side]!;
+    const mapTasks = res(sr).tasks;
+    const pieces: string[][] = [];
+    let piece: string[] = [];
+    let pieceBytes = 0;
+    for (const t of mapTasks) {
+      const b = t.blocks[j];
+      if (b === undefined) continue;
+      if (piece.length && pieceBytes + (t.bytes[j] ?? 0) > conf.advisoryPartitionBytes) {
+        pieces.push(piece);
+        piece = [];
+        pieceBytes = 0;
+      }
+      piece.push(b);
+      pieceBytes += t.bytes[j] ?? 0;
+    }
+    if (piece.length) pieces.push(piece);
+    notes.push(`skewed partition ${j} (${kb(sizes[side]![j]!)}, median ${kb(median(sizes[side]!))}) split into ${pieces.length} tasks`);
+    const other = column(res(or), j);
+    for (const p of pieces) tasks.push({ scan: null, picks: withAlls(new Map([[si, p], [oi, other]])) });
+  }
+  return { tasks, notes };
+}
+
+export function compileStage(stage: Stage, ctx: CompileContext): CompiledStage {
+  const { tasks, notes } = shape(stage, ctx);
+  const compiled: CompiledTask[] = tasks.map((t, index) => {
+    const tables: TaskSpec['tables'][number][] = [];
+    const inputs: string[] = [];
+    const files: { name: string; url: string }[] = [];
+    let reading: string | undefined;
+    stage.reads.forEach((r, i) => {
+      const blocks = t.picks.get(i) ?? [];
+      tables.push({ name: `s${r.stage}`, ddl: schemaDdl(ctx.stages[r.stage]!.schema), count: blocks.length });
+      inputs.push(...blocks);
+    });
+    const leaf = (node: Extract<Plan, { kind: 'source' }>): string => {
+      if (node.source.kind === 'stage') return `"s${node.source.stage}"`;
+      const scanned = scanLeaf(node, t.scan ?? 0, ctx, files, tables, inputs);
+      reading = scanned.reading;
+      return scanned.from;
+    };
+    const sql = stage.kind === 'sql' ? planSql(stage.plan, leaf) : '';
+    const { out, blocks } = taskOutput(stage, ctx, index);
+    const spec: TaskSpec = { kind: stage.kind, tables, files, sql, out, ...(stage.fn ? { fn: stage.fn } : {}), ...(reading ? { reading } : {}) };
+    return { spec, inputs, numReturns: out.kind === 'write' ? 1 : blocks + 1 };
+  });
+  return { tasks: compiled, notes };
+}

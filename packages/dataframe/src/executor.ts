@@ -1,0 +1,148 @@
+/**
+ * The thin layer that touches the cluster: runs a physical plan's stages as
+ * ordinary tasks through `remote`/`get`, stage by stage (a stage starts when
+ * every stage it reads is done, independent stages run side by side), and
+ * reports each stage's progress, rows, bytes and adaptive decisions.
+ *
+ * Only ref handles and per-block stats pass through here; the blocks move
+ * between workers peer to peer.
+ */
+import { ShoalError, isShoalError } from '@shoal/protocol';
+import { compileStage } from './compileStage.ts';
+import { dataframeStage } from './stageTask.ts';
+import type { TaskStats } from './stageTask.ts';
+import type { DataFrameConf, PhysicalPlan, Stage } from './stages.ts';
+import type { StageResult } from './tasks.ts';
+
+/** The part of the job's cluster the executor uses. */
+export interface ExecCluster {
+  remote(fn: (...args: any[]) => unknown, options?: Record<string, unknown>): (...args: unknown[]) => unknown;
+  get(refs: readonly unknown[]): Promise<unknown[]>;
+  put(value: unknown): unknown;
+  free(refs: readonly unknown[]): void;
+}
+
+export interface StageReport {
+  readonly query: number;
+  readonly stage: number;
+  readonly name: string;
+  state: 'waiting' | 'running' | 'done' | 'failed';
+  tasks: number;
+  tasksDone: number;
+  rowsOut: number;
+  bytesOut: number;
+  /** Bytes this stage's tasks read from other stages (exchange traffic). */
+  bytesIn: number;
+  ms: number;
+  notes: string[];
+  error?: string;
+}
+
+export interface ExecHooks {
+  onStage?(report: StageReport): void;
+}
+
+export interface ExecOptions {
+  readonly conf: DataFrameConf;
+  readonly query: number;
+  readonly fileUrl: (path: string) => string;
+  readonly writeUrl?: (partIndex: number) => string;
+  readonly hooks?: ExecHooks;
+  /** Refs of the blocks that sources of kind 'blocks' name (created data, cached results). */
+  readonly blockRefs: ReadonlyMap<string, unknown>;
+}
+
+export interface Execution {
+  /** The root stage's result (block ref ids per task, in partition order). */
+  readonly result: StageResult;
+  /** Ref handles by id (the root's blocks; freeing them is the caller's). */
+  readonly refs: ReadonlyMap<string, unknown>;
+  readonly reports: readonly StageReport[];
+}
+
+const refId = (ref: unknown): string => (ref as { id: string }).id;
+
+function taskError(error: unknown, stage: Stage, task: number): unknown {
+  if (!isShoalError(error)) return error;
+  const remote = error.remote;
+  const message = remote?.message ?? error.message;
+  const where = `(stage ${stage.id} "${stage.name}", partition ${task})`;
+  const read = /ERR_READ_FAILED: (.*)/s.exec(message);
+  if (read) return new ShoalError('ERR_READ_FAILED', `${read[1]} ${where}`, { cause: error });
+  if (remote?.code === 'ERR_ENGINE' || error.code === 'ERR_ENGINE') return new ShoalError('ERR_ENGINE', `${message} ${where}`, { cause: error });
+  if (error.code === 'ERR_TASK_FAILED') return new ShoalError('ERR_TASK_FAILED', `${message} ${where}`, { cause: error, ...(remote ? { remote } : {}) });
+  return error;
+}
+
+export async function execute(plan: PhysicalPlan, cluster: ExecCluster, options: ExecOptions): Promise<Execution> {
+  const { stages } = plan;
+  const results = new Map<number, StageResult>();
+  const refs = new Map<string, unknown>(options.blockRefs);
+  const reports = stages.map((s): StageReport => ({ query: options.query, stage: s.id, name: s.name, state: 'waiting', tasks: 0, tasksDone: 0, rowsOut: 0, bytesOut: 0, bytesIn: 0, ms: 0, notes: [] }));
+  const emit = (r: StageReport): void => options.hooks?.onStage?.({ ...r, notes: [...r.notes] });
+  const consumers = new Map<number, number>();
+  for (const s of stages) for (const r of s.reads) consumers.set(r.stage, (consumers.get(r.stage) ?? 0) + 1);
+  const runs = new Map<number, Promise<void>>();
+
+  const run = (stage: Stage): Promise<void> => {
+    const existing = runs.get(stage.id);
+    if (existing) return existing;
+    const promise = (async () => {
+      await Promise.all(stage.reads.map((r) => run(stages[r.stage]!)));
+      const report = reports[stage.id]!;
+      const started = performance.now();
+      const compiled = compileStage(stage, { conf: options.conf, results, stages, fileUrl: options.fileUrl, ...(options.writeUrl ? { writeUrl: options.writeUrl } : {}) });
+      report.state = 'running';
+      report.tasks = compiled.tasks.length;
+      report.notes.push(...compiled.notes);
+      for (const r of stage.reads) report.bytesIn += (results.get(r.stage)?.tasks ?? []).reduce((s, t) => s + t.bytes.reduce((a, b) => a + b, 0), 0);
+      emit(report);
+      const name = `q${options.query} s${stage.id}: ${stage.name}`;
+      const fn = cluster.remote(dataframeStage, { name, maxRetries: 3 });
+      const submitted = compiled.tasks.map((t) => {
+        const call = t.numReturns === 1 ? fn : (cluster.remote(dataframeStage, { name, maxRetries: 3, numReturns: t.numReturns }) as typeof fn);
+        const out = call(t.spec, t.inputs.map((id) => refs.get(id)));
+        return Array.isArray(out) ? out : [out];
+      });
+      const tasks: { blocks: string[]; rows: number[]; bytes: number[]; sample?: unknown[] }[] = [];
+      await Promise.all(
+        submitted.map(async (outs, i) => {
+          let stats: TaskStats;
+          try {
+            [stats] = (await cluster.get([outs[outs.length - 1]])) as [TaskStats];
+          } catch (error) {
+            report.state = 'failed';
+            report.error = error instanceof Error ? error.message : String(error);
+            emit(report);
+            throw taskError(error, stage, i);
+          }
+          const blocks = compiled.tasks[i]!.numReturns === 1 ? [] : outs.slice(0, -1);
+          for (const b of blocks) refs.set(refId(b), b);
+          tasks[i] = { blocks: blocks.map(refId), rows: stats.rows, bytes: stats.bytes, ...(stats.sample ? { sample: stats.sample } : {}) };
+          report.tasksDone++;
+          report.rowsOut += stats.rows.reduce((a, b) => a + b, 0);
+          report.bytesOut += stats.bytes.reduce((a, b) => a + b, 0);
+          emit(report);
+        }),
+      );
+      results.set(stage.id, { tasks });
+      report.state = 'done';
+      report.ms = Math.round(performance.now() - started);
+      emit(report);
+      // Upstream blocks nobody else reads are released now.
+      for (const r of stage.reads) {
+        const left = (consumers.get(r.stage) ?? 1) - 1;
+        consumers.set(r.stage, left);
+        if (left === 0) {
+          const ids = results.get(r.stage)!.tasks.flatMap((t) => t.blocks);
+          cluster.free(ids.map((id) => refs.get(id)).filter(Boolean));
+          ids.forEach((id) => refs.delete(id));
+        }
+      }
+    })();
+    runs.set(stage.id, promise);
+    return promise;
+  };
+  await run(stages[plan.root]!);
+  return { result: results.get(plan.root)!, refs, reports };
+}

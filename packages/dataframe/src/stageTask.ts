@@ -1,0 +1,108 @@
+/**
+ * The one task function every DataFrame stage runs, on a worker, as an
+ * ordinary Shoal task. It ships as source text, so it is self-contained: all
+ * it knows comes from its spec (made by tasks.ts) and its input blocks (Arrow
+ * IPC streams, already fetched peer to peer by the runtime).
+ *
+ * It loads the inputs into the worker's engine (ctx.engine(), DuckDB-WASM),
+ * runs the stage's SQL once, and writes the output as the spec says: one
+ * block, `n` blocks split by a partition expression, a block plus a sample
+ * of the sort key, or a file uploaded to the data folder. The last returned
+ * value is the task's stats (rows and bytes per block), which come back
+ * inline, so adaptive execution can plan the next stage without moving data.
+ */
+
+/** What one task of a stage does (plain data; travels in the task's arguments). */
+export interface TaskSpec {
+  readonly kind: 'sql' | 'js';
+  /** Input tables in argument order: `count` blocks each; `ddl` makes it when there are none. */
+  readonly tables: readonly { readonly name: string; readonly ddl: string; readonly count: number }[];
+  /** Remote files the SQL reads, registered by name. */
+  readonly files: readonly { readonly name: string; readonly url: string }[];
+  readonly sql: string;
+  readonly out: TaskOutput;
+  /** mapPartitions' function source (kind 'js'). */
+  readonly fn?: string;
+  /** For ERR_READ_FAILED messages: what this task reads. */
+  readonly reading?: string;
+}
+
+export type TaskOutput =
+  | { readonly kind: 'single' }
+  /** `expr` gives each row's partition, 0 ≤ p < n. */
+  | { readonly kind: 'split'; readonly expr: string; readonly n: number }
+  | { readonly kind: 'sample'; readonly column: string; readonly size: number }
+  | { readonly kind: 'write'; readonly format: 'parquet' | 'csv'; readonly url: string };
+
+export interface TaskStats {
+  rows: number[];
+  bytes: number[];
+  sample?: unknown[];
+  ms: number;
+}
+
+/** The task function (self-contained: it is shipped as source). Returns `[...blocks, stats]`. */
+export async function dataframeStage(spec: TaskSpec, inputs: Uint8Array[], ctx: { engine: () => Promise<any>; arrow: any; workerId: string }): Promise<unknown> {
+  const started = performance.now();
+  const rowsOf = (ipc: Uint8Array): number => {
+    const table = ctx.arrow.tableFromIPC(ipc);
+    return table.numRows as number;
+  };
+  if (spec.kind === 'js') {
+    const tables = inputs.map((b) => ctx.arrow.tableFromIPC(b));
+    const batches = tables.flatMap((t: any) => t.batches);
+    const input = tables.length ? new ctx.arrow.Table(tables[0].schema, batches) : new ctx.arrow.Table();
+    const fn = new Function(`return (${spec.fn});`)();
+    const out = await fn(input, ctx);
+    if (!out || typeof out.numRows !== 'number') throw new TypeError(`mapPartitions: the function must return an Arrow Table (ctx.arrow), got ${out === null ? 'null' : typeof out}`);
+    const ipc = ctx.arrow.tableToIPC(out, 'stream') as Uint8Array;
+    return [ipc, { rows: [out.numRows], bytes: [ipc.byteLength], ms: performance.now() - started }];
+  }
+  const engine = await ctx.engine();
+  let at = 0;
+  for (const t of spec.tables) {
+    const blocks = inputs.slice(at, at + t.count).filter((b) => b && b.byteLength > 0);
+    at += t.count;
+    if (blocks.length) engine.load(t.name, blocks);
+    else engine.exec(`CREATE OR REPLACE TEMP TABLE "${t.name}" (${t.ddl})`);
+  }
+  for (const f of spec.files) engine.registerUrl(f.name, f.url);
+  const out = spec.out;
+  try {
+    if (out.kind === 'single') {
+      const block = engine.query(spec.sql) as Uint8Array;
+      return [block, { rows: [rowsOf(block)], bytes: [block.byteLength], ms: performance.now() - started }];
+    }
+    if (out.kind === 'write') {
+      const bytes = engine.write(spec.sql, out.format) as Uint8Array;
+      const res = await fetch(out.url, { method: 'PUT', body: bytes as unknown as BodyInit });
+      if (!res.ok) throw new Error(`upload of ${out.url.replace(/\?.*/, '')} failed: ${res.status} ${await res.text()}`);
+      return { rows: [], bytes: [bytes.byteLength], ms: performance.now() - started };
+    }
+    engine.exec(`CREATE OR REPLACE TEMP TABLE "__out" AS ${spec.sql}`);
+    if (out.kind === 'sample') {
+      const block = engine.query('SELECT * FROM "__out"') as Uint8Array;
+      const sampled = ctx.arrow.tableFromIPC(engine.query(`SELECT "${out.column}" AS k FROM "__out" USING SAMPLE ${out.size} ROWS`));
+      const values = sampled.getChild('k').toArray();
+      const sample = Array.from(values, (v: unknown) => (typeof v === 'bigint' ? Number(v) : v));
+      return [block, { rows: [rowsOf(block)], bytes: [block.byteLength], sample, ms: performance.now() - started }];
+    }
+    engine.exec(`CREATE OR REPLACE TEMP TABLE "__parts" AS SELECT *, CAST(${out.expr} AS INTEGER) AS "__p" FROM "__out"`);
+    const blocks: Uint8Array[] = [];
+    const rows: number[] = [];
+    for (let p = 0; p < out.n; p++) {
+      const block = engine.query(`SELECT * EXCLUDE ("__p") FROM "__parts" WHERE "__p" = ${p}`) as Uint8Array;
+      blocks.push(block);
+      rows.push(rowsOf(block));
+    }
+    return [...blocks, { rows, bytes: blocks.map((b) => b.byteLength), ms: performance.now() - started }];
+  } catch (error) {
+    const message = error instanceof Error ? error.message : String(error);
+    if (spec.reading && /(IO Error|HTTP|read_|No files found|Invalid Input|Parquet|CSV|JSON)/i.test(message)) {
+      const failure = new Error(`ERR_READ_FAILED: cannot read ${spec.reading}: ${message}`);
+      failure.name = 'ReadFailed';
+      throw failure;
+    }
+    throw error;
+  }
+}

@@ -1,0 +1,169 @@
+/**
+ * From a stage to its tasks, once its inputs are done: pure (the stage, its
+ * upstream stages' results and the conf in; task specs and the adaptive
+ * decisions out). Adaptive execution lives here (Spark's AQE), because only
+ * now are the real sizes known:
+ * - coalesce: adjacent small shuffle partitions merge up to the advisory size;
+ * - skew: a join partition far over the median is split by map output, each
+ *   piece joined with the whole matching partition of the other side;
+ * - broadcast switch: a shuffled join whose side turned out under the
+ *   threshold reads the big side where it lies (Spark's local shuffle
+ *   reader) and the small side whole.
+ */
+import { ShoalError } from '@shoal/protocol';
+import type { Literal, SortKey } from './expr.ts';
+import type { DataFile, Plan, Source } from './plan.ts';
+export type { Plan };
+import { DUCKDB_TYPE, literalSql, quoteIdent, quoteString, schemaDdl } from './sqlgen.ts';
+import type { TaskOutput, TaskSpec } from './stageTask.ts';
+import type { DataFrameConf, Stage, StageOutput } from './stages.ts';
+
+/** What a finished stage left: per task, its block refs and their sizes. */
+export interface StageResult {
+  readonly tasks: readonly { readonly blocks: readonly string[]; readonly rows: readonly number[]; readonly bytes: readonly number[]; readonly sample?: readonly unknown[] }[];
+}
+
+export interface CompiledTask {
+  readonly spec: TaskSpec;
+  /** Ref ids of the input blocks, in the order `spec.tables` counts them. */
+  readonly inputs: readonly string[];
+  readonly numReturns: number;
+}
+
+export interface CompiledStage {
+  readonly tasks: readonly CompiledTask[];
+  /** What adaptive execution decided, for explain() and the dashboard. */
+  readonly notes: readonly string[];
+}
+
+export interface CompileContext {
+  readonly conf: DataFrameConf;
+  readonly results: ReadonlyMap<number, StageResult>;
+  readonly stages: readonly Stage[];
+  /** A URL any worker can read a data-folder file from (with a read grant). */
+  readonly fileUrl: (path: string) => string;
+  /** Where a write task uploads its part file. */
+  readonly writeUrl?: (partIndex: number) => string;
+}
+
+const SAMPLE_PER_TASK = 64;
+
+/** A scan's partitions: what each task reads. */
+export function scanPartitions(source: Source): number {
+  switch (source.kind) {
+    case 'blocks':
+      return source.blocks.length;
+    case 'range':
+      return source.partitions;
+    case 'parquet':
+    case 'csv':
+    case 'json':
+      return source.files.length;
+    case 'stage':
+    case 'pending':
+    case 'cached':
+      throw new ShoalError('ERR_INTERNAL', `a ${source.kind} source is not a scan`);
+  }
+}
+
+function columnsSpec(schema: readonly { name: string; type: keyof typeof DUCKDB_TYPE }[]): string {
+  return `{${schema.map((f) => `${quoteString(f.name)}: ${quoteString(DUCKDB_TYPE[f.type])}`).join(', ')}}`;
+}
+
+/** The FROM item a scan leaf reads for partition `i`, and the files it registers. */
+export function scanLeaf(leaf: Extract<Plan, { kind: 'source' }>, i: number, ctx: CompileContext, files: { name: string; url: string }[], tables: TaskSpec['tables'][number][], inputs: string[]): { from: string; reading: string } {
+  const s = leaf.source;
+  const file = (f: DataFile): string => {
+    const name = `f${files.length}_${f.path.split('/').pop()!.replace(/[^A-Za-z0-9_.-]/g, '_')}`;
+    files.push({ name, url: ctx.fileUrl(f.path) });
+    return quoteString(name);
+  };
+  switch (s.kind) {
+    case 'blocks':
+      tables.push({ name: 'src', ddl: schemaDdl(leaf.schema), count: 1 });
+      inputs.push(s.blocks[i]!);
+      return { from: '"src"', reading: `block ${i}` };
+    case 'range': {
+      const count = Math.max(0, Math.ceil((s.end - s.start) / s.step));
+      const per = Math.ceil(count / s.partitions);
+      const a = s.start + Math.min(count, i * per) * s.step;
+      const b = s.start + Math.min(count, (i + 1) * per) * s.step;
+      return { from: `(SELECT range AS "id" FROM range(${a}, ${b}, ${s.step}))`, reading: `range part ${i}` };
+    }
+    case 'parquet': {
+      const f = s.files[i]!;
+      return { from: `read_parquet(${file(f)})`, reading: `${f.path} (partition ${i})` };
+    }
+    case 'csv': {
+      const f = s.files[i]!;
+      return { from: `read_csv(${file(f)}, header=${s.options.header}, delim=${quoteString(s.options.delimiter)}, columns=${columnsSpec(leaf.schema)}, auto_detect=false)`, reading: `${f.path} (partition ${i})` };
+    }
+    case 'json': {
+      const f = s.files[i]!;
+      return { from: `read_json(${file(f)}, format='newline_delimited', columns=${columnsSpec(leaf.schema)})`, reading: `${f.path} (partition ${i})` };
+    }
+    case 'stage':
+      return { from: `"s${s.stage}"`, reading: `stage ${s.stage}` };
+    case 'pending':
+    case 'cached':
+      throw new ShoalError('ERR_INTERNAL', 'an unresolved source reached the planner');
+  }
+}
+
+/** Key columns as hashed for an exchange: numbers as DOUBLE, so both sides of a join agree whatever their integer width. */
+export function hashExpr(keys: readonly string[], stage: Stage, n: number): string {
+  const cols = keys.map((k) => {
+    const f = stage.schema.find((x) => x.name === k);
+    const numeric = f && ['int', 'bigint', 'float', 'double'].includes(f.type);
+    return numeric ? `CAST(${quoteIdent(k)} AS DOUBLE)` : quoteIdent(k);
+  });
+  return `hash(${cols.join(', ')}) % ${n}`;
+}
+
+/** Range bounds from the upstream samples: `n - 1` cut points in the key's order. */
+export function rangeBounds(samples: readonly unknown[], n: number, key: SortKey): Literal[] {
+  const values = samples.filter((v) => v !== null && v !== undefined) as (number | string | boolean)[];
+  values.sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
+  const bounds: Literal[] = [];
+  for (let i = 1; i < n; i++) {
+    const v = values[Math.floor((i * values.length) / n)];
+    if (v !== undefined && (bounds.length === 0 || bounds[bounds.length - 1] !== v)) bounds.push(v);
+  }
+  return key.ascending ? bounds : bounds;
+}
+
+/** The partition expression of a range exchange: nulls to the end the sort puts them. */
+function rangeExpr(column: string, bounds: readonly Literal[], key: SortKey, n: number): string {
+  const c = quoteIdent(column);
+  const parts = bounds.length + 1;
+  const arms = bounds.map((b, i) => `WHEN ${c} < ${literalSql(b)} THEN ${i}`).join(' ');
+  const asc = `(CASE ${arms} ELSE ${parts - 1} END)`;
+  const ordered = key.ascending ? asc : `(${parts - 1} - ${asc})`;
+  const nulls = key.nullsFirst ? 0 : n - 1;
+  void n;
+  return `(CASE WHEN ${c} IS NULL THEN ${Math.min(nulls, parts - 1)} ELSE ${ordered} END)`;
+}
+
+export function taskOutput(stage: Stage, ctx: CompileContext, partIndex: number): { out: TaskOutput; blocks: number } {
+  const o: StageOutput = stage.output;
+  switch (o.kind) {
+    case 'single':
+      return { out: { kind: 'single' }, blocks: 1 };
+    case 'hash':
+      return { out: { kind: 'split', expr: hashExpr(o.keys, stage, o.n), n: o.n }, blocks: o.n };
+    case 'roundRobin':
+      return { out: { kind: 'split', expr: `(row_number() OVER () + ${partIndex}) % ${o.n}`, n: o.n }, blocks: o.n };
+    case 'sample':
+      return { out: { kind: 'sample', column: (o.key.expr as { name: string }).name, size: SAMPLE_PER_TASK }, blocks: 1 };
+    case 'range': {
+      const upstream = ctx.results.get(stage.reads[0]!.stage)!;
+      const samples = upstream.tasks.flatMap((t) => t.sample ?? []);
+      const bounds = rangeBounds(samples, o.n, o.key);
+      return { out: { kind: 'split', expr: rangeExpr((o.key.expr as { name: string }).name, bounds, o.key, bounds.length + 1), n: bounds.length + 1 }, blocks: bounds.length + 1 };
+    }
+    case 'write':
+      if (!ctx.writeUrl) throw new ShoalError('ERR_INTERNAL', 'a write stage needs writeUrl');
+      return { out: { kind: 'write', format: o.format, url: ctx.writeUrl(partIndex) }, blocks: 0 };
+  }
+}
+

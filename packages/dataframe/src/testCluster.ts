@@ -1,0 +1,84 @@
+/**
+ * For unit tests only (Node): a cluster that runs each task in this process,
+ * with the real engine (DuckDB-WASM's Node build) and the real task function,
+ * so a whole query runs without browsers. Refs are `{id}` objects.
+ */
+import * as arrow from 'apache-arrow';
+import { loadNodeEngine } from '@shoal/engine/node';
+import { ShoalError } from '@shoal/protocol';
+import type { SessionCluster } from './session.ts';
+
+interface Ref {
+  id: string;
+}
+
+export interface LocalCluster extends SessionCluster {
+  /** Tasks run so far, by name. */
+  readonly ran: string[];
+  /** Objects held now. */
+  readonly held: () => number;
+}
+
+export function localCluster(slots = 2): LocalCluster {
+  const values = new Map<string, Promise<unknown>>();
+  let next = 0;
+  const ran: string[] = [];
+  const engine = loadNodeEngine();
+  const resolve = async (v: unknown): Promise<unknown> => {
+    if (Array.isArray(v)) return Promise.all(v.map(resolve));
+    if (v && typeof v === 'object' && 'id' in v && values.has((v as Ref).id)) return values.get((v as Ref).id);
+    return v;
+  };
+  const settle = (p: Promise<unknown>): Promise<unknown> => {
+    p.catch(() => undefined);
+    return p;
+  };
+  return {
+    ran,
+    held: () => values.size,
+    slots: () => slots,
+    put(value) {
+      const id = `put${++next}`;
+      values.set(id, Promise.resolve(value));
+      return { id };
+    },
+    remote(fn, options = {}) {
+      const numReturns = (options['numReturns'] as number | undefined) ?? 1;
+      return (...args: unknown[]) => {
+        const id = `t${++next}`;
+        const result = settle(
+          (async () => {
+            const resolved = await Promise.all(args.map(resolve));
+            ran.push(String(options['name'] ?? 'task'));
+            const e = await engine;
+            try {
+              return await fn(...resolved, { engine: async () => e, arrow, workerId: 'local' });
+            } catch (error) {
+              const remote = { name: (error as Error).name, message: (error as Error).message, ...((error as { code?: string }).code ? { code: (error as { code: 'ERR_ENGINE' }).code } : {}) };
+              throw new ShoalError('ERR_TASK_FAILED', remote.message, { remote });
+            }
+          })(),
+        );
+        if (numReturns === 1) {
+          values.set(id, result);
+          return { id };
+        }
+        return Array.from({ length: numReturns }, (_, i) => {
+          const rid = `${id}.${i}`;
+          values.set(rid, settle(result.then((r) => (r as unknown[])[i])));
+          return { id: rid };
+        });
+      };
+    },
+    async get(refs) {
+      return Promise.all(refs.map((r) => {
+        const v = values.get((r as Ref).id);
+        if (!v) throw new ShoalError('ERR_OBJECT_LOST', `object ${(r as Ref).id} was freed`);
+        return v;
+      }));
+    },
+    free(refs) {
+      for (const r of refs) if (r) values.delete((r as Ref).id);
+    },
+  };
+}

@@ -108,7 +108,7 @@ export function printGoals(sides: Sides): void {
   const sortRatio = base.workloads.sort && sides.dask.workloads.sort ? sides.dask.workloads.sort.ms / base.workloads.sort.ms : undefined;
   console.log(`\ngoals (Shoal ${at} tabs vs Dask): every query faster than Dask; the sort ≥ 2× faster`);
   console.log(
-    `       every query: ${missed.length === 0 && unknown === 0 ? 'met' : `missed${missed.length > 0 ? ` (${missed.join(', ')})` : ''}${unknown > 0 ? ` (${unknown} without both figures)` : ''}`}; ` +
+    `       every query: ${unknown === queries.length ? 'n/a' : missed.length === 0 && unknown === 0 ? 'met' : `missed${missed.length > 0 ? ` (${missed.join(', ')})` : ''}${unknown > 0 ? ` (${unknown} without both figures)` : ''}`}; ` +
       `sort ≥ 2×: ${sortRatio === undefined ? 'n/a' : `${sortRatio >= 2 ? 'met' : 'missed'} (${sortRatio.toFixed(2)}×)`}`,
   );
 }

@@ -124,7 +124,8 @@ export class Cursor {
     const prev = token === this.peek() && this.index > 0 ? this.tokens[this.index - 1]! : undefined;
     const meant = prev && prev.type === 'word' && !RESERVED.has(prev.value) ? misspelled(prev.value) : undefined;
     if (prev && meant) throw this.error(`expected ${meant}, found '${prev.text}'`, prev.start);
-    throw this.error(`expected ${what}, found ${describe(token)}`, token.start);
+    const hint = token.type === 'word' && !RESERVED.has(token.value) ? misspelled(token.value) : undefined;
+    throw this.error(`expected ${what}, found ${describe(token)}${hint ? ` (did you mean ${hint}?)` : ''}`, token.start);
   }
 
   fail(message: string, token: Token = this.peek()): never {

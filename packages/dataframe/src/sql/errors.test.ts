@@ -41,6 +41,7 @@ const sqlCases: [string, string, number, number][] = [
   ['SELECT x.y.z FROM t', 'SQL syntax error at line 1, column 11: names with three parts (db.table.column) are not supported\n  SELECT x.y.z FROM t\n            ^', 1, 11],
   ['SELECT a FROM t ILIKE', 'SQL syntax error at line 1, column 17: expected end of query, found \'ILIKE\'\n  SELECT a FROM t ILIKE\n                  ^', 1, 17],
   ["SELECT a FROM t WHERE a RLIKE 'x'", 'SQL syntax error at line 1, column 25: RLIKE is not supported (use LIKE, or lower(x) LIKE for case-insensitive matching)\n  SELECT a FROM t WHERE a RLIKE \'x\'\n                          ^', 1, 25],
+  ['SELECT a FROM t ORDER BY a LIMT 4', "SQL syntax error at line 1, column 28: expected end of query, found 'LIMT' (did you mean LIMIT?)\n  SELECT a FROM t ORDER BY a LIMT 4\n                             ^", 1, 28],
   ['SELECT a FROM t CROSS u', "SQL syntax error at line 1, column 23: expected JOIN after CROSS, found 'u'\n  SELECT a FROM t CROSS u\n                        ^", 1, 23],
 ];
 

@@ -164,6 +164,15 @@ describe('sqlToPlan: window functions', () => {
     );
   });
 
+  it('SELECT * next to a window becomes each FROM item\'s t.* (the window columns are not repeated)', () => {
+    const w: Expr = { kind: 'window', fn: fn('rank'), partitionBy: [], orderBy: [asc(c('price'))] };
+    expect(plan('SELECT *, rank() OVER (ORDER BY price) AS r FROM sales s JOIN items USING (id)')).toEqual(
+      project({ kind: 'window', input: join(scan('sales', 's'), scan('items'), 'inner', null, ['id']), exprs: [as(w, 'r')] }, { kind: 'star', table: 's' }, { kind: 'star', table: 'items' }, c('r')),
+    );
+    const e = thrown(() => plan('SELECT *, rank() OVER (ORDER BY price) AS r FROM (SELECT * FROM sales)'));
+    expect(e.message).toContain('SELECT * with window functions needs a name for every FROM item');
+  });
+
   it('runs after aggregation, over the groups', () => {
     const w: Expr = { kind: 'window', fn: fn('rank'), partitionBy: [], orderBy: [desc(c('sum(qty)'))] };
     expect(plan('SELECT brand, rank() OVER (ORDER BY sum(qty) DESC) AS r FROM sales GROUP BY brand')).toEqual(

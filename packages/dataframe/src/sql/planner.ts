@@ -107,7 +107,22 @@ function planSelect(scope: Scope, sel: SqlSelect, orderBy: readonly SortKey[]): 
   }
   const where = conjoin(rest);
   if (where) plan = { kind: 'filter', input: plan, predicate: where };
-  return planSelectBody(scope, plan, sel, orderBy);
+  return planSelectBody(scope, plan, sel, orderBy, sel.from ? fromNames(sel.from) : []);
+}
+
+/** The names that qualify each FROM item's columns, in order; null if some item has none. */
+function fromNames(f: SqlFrom): string[] | null {
+  switch (f.kind) {
+    case 'table':
+      return [f.alias ?? f.name];
+    case 'subquery':
+      return f.alias === null ? null : [f.alias];
+    case 'join': {
+      const left = fromNames(f.left);
+      const right = fromNames(f.right);
+      return left && right ? [...left, ...right] : null;
+    }
+  }
 }
 
 /** FROM, with the WHERE conjuncts that become comma joins' conditions taken out of `where`. */

@@ -77,8 +77,12 @@ function resolveGroupKey(scope: Scope, items: readonly Expr[], aliases: Map<stri
   return g;
 }
 
-/** Plans SELECT's aggregation, windows, projection, DISTINCT and ORDER BY over `input` (FROM and WHERE, planned). */
-export function planSelectBody(scope: Scope, input: Plan, sel: SqlSelect, orderBy: readonly SortKey[]): Plan {
+/**
+ * Plans SELECT's aggregation, windows, projection, DISTINCT and ORDER BY over
+ * `input` (FROM and WHERE, planned). `fromNames` are the FROM items' names in
+ * order (null when one has none, e.g. a subquery without an alias).
+ */
+export function planSelectBody(scope: Scope, input: Plan, sel: SqlSelect, orderBy: readonly SortKey[], fromNames: readonly string[] | null): Plan {
   const items = sel.items;
   const aliases = aliasesOf(items);
   items.forEach((it) => checkNoNestedAggregates(scope, it));
@@ -132,12 +136,19 @@ export function planSelectBody(scope: Scope, input: Plan, sel: SqlSelect, orderB
   }
 
   // Output names as Spark gives them: an alias, a column's name, else the expression's text as written.
-  const exprs = projected.map((p, i): Expr => {
+  let exprs = projected.map((p, i): Expr => {
     const orig = items[i]!;
     if (orig.kind === 'star' || orig.kind === 'alias') return p.kind === 'alias' && p.arg.kind === 'col' && p.arg.name === p.name ? p.arg : p;
     const name = exprName(orig);
     return exprName(p) === name ? p : { kind: 'alias', arg: p, name };
   });
+
+  // A window node's columns are unqualified, so `*` over it would repeat them: `*` becomes each FROM item's `t.*`.
+  if (wins.length > 0) {
+    const star = exprs.find((e) => e.kind === 'star' && e.table === undefined);
+    if (star && fromNames === null) throw planError(scope, star, 'SELECT * with window functions needs a name for every FROM item; alias the subquery, or write t.*');
+    exprs = exprs.flatMap((e) => (e.kind === 'star' && e.table === undefined ? fromNames!.map((table): Expr => ({ kind: 'star', table })) : [e]));
+  }
 
   // ORDER BY: after the project when every key is a select output (or passes through an unqualified *).
   const passThroughStar = !aggregating && items.some((it) => it.kind === 'star' && it.table === undefined);

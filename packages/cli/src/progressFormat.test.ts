@@ -25,7 +25,7 @@ describe('formatView', () => {
       'total                      [██████████████████░░░░░░░░░░░░]  12/20  3.1s  eta 2.0s',
       'q1 stage 1/3: scan         [██████████████████████████████]    8/8  1.2s',
       'q1 stage 2/3: shuffle-agg  [██████████▓▓▓░░░░░░░░░░░░░░░░░]   4/12  ✗ 1  1.2s  eta 2.0s',
-      '… 3 more finished (24 tasks), 2 more waiting (0/16)',
+      '… 3 more finished (24 tasks), 2 more unfinished (0/16)',
     ]);
   });
 

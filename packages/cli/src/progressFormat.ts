@@ -6,7 +6,7 @@
  * total                      [██████████░░░░░░░░░░]  12/20  3.1s  eta 2.0s
  * q1 stage 1/3: scan         [████████████████████]    8/8  1.2s
  * q1 stage 2/3: shuffle-agg  [███▓░░░░░░░░░░░░░░░░]    4/8  ✗ 1  1.9s  eta 2.0s
- * … 3 more finished (24 tasks), 2 more waiting (0/16)
+ * … 3 more finished (24 tasks), 2 more unfinished (0/16)
  * ```
  */
 import type { ProgressRow, ProgressSummary, ProgressView } from './progressModel.ts';
@@ -58,7 +58,7 @@ function bar(row: ProgressRow, width: number): string {
 function formatSummary(s: ProgressSummary): string {
   const parts: string[] = [];
   if (s.finishedNames > 0) parts.push(`${s.finishedNames} more finished (${s.finishedTasks} task${s.finishedTasks === 1 ? '' : 's'})`);
-  if (s.waitingNames > 0) parts.push(`${s.waitingNames} more waiting (${s.waitingDone}/${s.waitingSubmitted})`);
+  if (s.waitingNames > 0) parts.push(`${s.waitingNames} more unfinished (${s.waitingDone}/${s.waitingSubmitted})`);
   if (s.failed > 0) parts.push(`✗ ${s.failed} failed among them`);
   return `… ${parts.join(', ')}`;
 }

@@ -231,3 +231,20 @@ describe('errors come at graph-building time', () => {
     ['bad splitEvery', () => da.zeros([3]).sum({ splitEvery: 1 })],
   ])('%s → ERR_BAD_OPTION', (_n, fn) => expect(code(fn)![0]).toBe('ERR_BAD_OPTION'));
 });
+
+describe('reshape', () => {
+  it.each([
+    [[35], undefined],
+    [[5, 7], undefined],
+    [[5, -1], [2, 3]],
+    [[1, 35, 1], undefined],
+  ] as const)('%j (chunks %j) keeps C order', async (shape, chunks) => {
+    const x = aOf([3, 2]).reshape([...shape], chunks ? { chunks: [...chunks] } : {});
+    const got = await data(x);
+    expect(got.data).toEqual(A.data);
+    expect(got.shape).toEqual(shape.map((n) => (n === -1 ? 7 : n)));
+  });
+  it('refuses a shape of another size', () => {
+    expect(() => aOf([3, 2]).reshape([6, 6])).toThrow(/cannot reshape an array of shape \(7, 5\)/);
+  });
+});

@@ -170,6 +170,21 @@ export class ShoalArray {
     return this.wrap({ kind: 'expand', id: newId(), input: picked, from: keep, shape: keep.map((d) => shape[d]!), chunks: keep.map((d) => chunks[d]!), dtype: this.dtype });
   }
 
+  /**
+   * The same elements (C order) under another shape; one entry may be -1.
+   * Each output block gathers from the input blocks its elements come from;
+   * `chunks` sets the output blocks (default: about the input's block size).
+   */
+  reshape(shapeIn: number[], options: { chunks?: ChunksOption } = {}): ShoalArray {
+    checkKeys(options, ['chunks'], 'reshape');
+    const known = shapeIn.filter((n) => n !== -1);
+    const shape = shapeIn.length - known.length > 1 ? shapeIn : shapeIn.map((n) => (n === -1 ? (size(known) === 0 ? 0 : this.size / size(known)) : n));
+    if (!shape.every((n) => Number.isSafeInteger(n) && n >= 0) || size(shape) !== this.size) throw new ShoalError('ERR_SHAPE_MISMATCH', `reshape: cannot reshape an array of shape ${fmt(this.node.shape)} into shape ${fmt(shapeIn)}`);
+    const target = Math.max(1, size(this.node.chunks.map((c) => Math.max(0, ...c))));
+    const chunks = options.chunks !== undefined ? normalizeChunks(options.chunks, shape, 'reshape') : reshapeChunks(shape, target);
+    return this.wrap({ kind: 'reshape', id: newId(), shape, chunks, dtype: this.dtype, input: this.node });
+  }
+
   /** A new axis of size 1 at `axis` (NumPy's expand_dims). */
   expandDims(axis: number): ShoalArray {
     const n = this.ndim + 1;
@@ -249,6 +264,18 @@ function assemble(node: ArrayNode, blocks: ArrayLike<number>[]): TypedArrayOf {
     }
   });
   return out;
+}
+
+/** Blocks of about `target` elements: whole trailing axes first, then a slice of the next. */
+function reshapeChunks(shape: number[], target: number): number[][] {
+  const block = shape.map(() => 1);
+  let room = target;
+  for (let d = shape.length - 1; d >= 0; d--) {
+    block[d] = Math.max(1, Math.min(shape[d]!, Math.floor(room)));
+    room /= Math.max(1, shape[d]!);
+    if (room < 1) break;
+  }
+  return normalizeChunks(block.map((b) => Math.max(1, b)), shape, 'reshape');
 }
 
 export function checkKeys(options: object, valid: string[], where: string): void {

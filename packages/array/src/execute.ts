@@ -7,7 +7,7 @@
  */
 import type { Cluster, ObjectRef } from '@shoal/client';
 import { combinePartials } from './combine.ts';
-import { assembleBlock, matmulBlock } from './kernels.ts';
+import { assembleBlock, matmulBlock, reshapeBlock } from './kernels.ts';
 import { FIXED, type TaskGraph } from './plan.ts';
 
 /** The fixed kernels' sources, by id. */
@@ -15,6 +15,7 @@ export const FIXED_SOURCES: Record<string, string> = {
   [FIXED.combine]: combinePartials.toString(),
   [FIXED.assemble]: assembleBlock.toString(),
   [FIXED.matmul]: matmulBlock.toString(),
+  [FIXED.reshape]: reshapeBlock.toString(),
 };
 
 type Fn = (...args: unknown[]) => unknown;

@@ -44,6 +44,8 @@ export type MatmulNode = Base & { kind: 'matmul'; a: ArrayNode; b: ArrayNode };
 export type AssembleNode = Base & { kind: 'assemble'; what: 'rechunk' | 'slice' | 'concatenate'; inputs: readonly ArrayNode[]; axis: number; start: readonly number[]; step: readonly number[] };
 /** Adds (or removes) size-1 axes: the blocks' data is unchanged. `from[d]` is the input axis of output axis d, or -1 for a new axis. */
 export type ExpandNode = Base & { kind: 'expand'; input: ArrayNode; from: readonly number[] };
+/** The same elements in C order under another shape. */
+export type ReshapeNode = Base & { kind: 'reshape'; input: ArrayNode };
 export type MapBlocksNode = Base & { kind: 'mapBlocks'; source: string; inputs: readonly ArrayNode[] };
 
 export type ArrayNode =
@@ -59,7 +61,8 @@ export type ArrayNode =
   | MatmulNode
   | AssembleNode
   | ExpandNode
-  | MapBlocksNode;
+  | MapBlocksNode
+  | ReshapeNode;
 
 export const FUSIBLE = new Set<ArrayNode['kind']>(['random', 'fill', 'arange', 'eye', 'fromFunction', 'map', 'transpose']);
 
@@ -73,7 +76,7 @@ export function newId(): number {
 export function children(node: ArrayNode): ArrayNode[] {
   switch (node.kind) {
     case 'map': return node.args.filter((a): a is ArrayNode => typeof a !== 'number');
-    case 'transpose': case 'reduce': case 'expand': return [node.input];
+    case 'transpose': case 'reduce': case 'expand': case 'reshape': return [node.input];
     case 'matmul': return [node.a, node.b];
     case 'assemble': case 'mapBlocks': return [...node.inputs];
     default: return [];

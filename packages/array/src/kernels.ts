@@ -74,3 +74,30 @@ export function matmulBlock(as: ArrayLike<number>[], bs: ArrayLike<number>[], M:
   }
   return c;
 }
+
+/**
+ * One block of a reshape: each output element's C-order flat index is the
+ * same in the input; it is read from whichever input piece holds it.
+ * `pieces` carry their block's global start `lo` and extent `ext` in the input.
+ */
+export function reshapeBlock(outShape: number[], lo: number[], ext: number[], inShape: number[], ctor: string, pieces: { data: ArrayLike<number>; lo: number[]; ext: number[] }[]): ArrayLike<number> {
+  const Ctor = { Float64Array, Float32Array, Int32Array, Uint8Array }[ctor as 'Float64Array']!;
+  const n = outShape.length, m = inShape.length;
+  const total = ext.reduce((a, b) => a * b, 1);
+  const out = new Ctor(total);
+  const outStrides = new Array<number>(n);
+  for (let d = n - 1, s = 1; d >= 0; d--) { outStrides[d] = s; s *= outShape[d]!; }
+  const coords = new Array<number>(m);
+  let last = pieces[0];
+  for (let e = 0; e < total; e++) {
+    let rem = e, flat = 0;
+    for (let d = n - 1; d >= 0; d--) { const c = rem % ext[d]!; rem = Math.floor(rem / ext[d]!); flat += (lo[d]! + c) * outStrides[d]!; }
+    for (let d = m - 1; d >= 0; d--) { coords[d] = flat % inShape[d]!; flat = Math.floor(flat / inShape[d]!); }
+    const inside = (p: { lo: number[]; ext: number[] }) => coords.every((c, d) => c >= p.lo[d]! && c < p.lo[d]! + p.ext[d]!);
+    if (!last || !inside(last)) last = pieces.find(inside)!;
+    let at = 0;
+    for (let d = 0; d < m; d++) at = at * last!.ext[d]! + (coords[d]! - last!.lo[d]!);
+    out[e] = last!.data[at]!;
+  }
+  return out;
+}

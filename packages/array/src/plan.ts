@@ -46,7 +46,7 @@ export interface TaskGraph {
 }
 
 /** Kernel ids for the fixed kernels (their sources are added by the caller, see execute.ts). */
-export const FIXED = { combine: 'combine', assemble: 'assemble', matmul: 'matmul' } as const;
+export const FIXED = { combine: 'combine', assemble: 'assemble', matmul: 'matmul', reshape: 'reshape' } as const;
 
 export function hashSource(source: string): string {
   let h1 = 0x811c9dc5, h2 = 0x9e3779b9;
@@ -154,6 +154,21 @@ export function planGraph(root: ArrayNode, fixedSources: Record<string, string>)
         const bs = Array.from({ length: kBlocks }, (_, k) => block(bAligned, [k, idx[1]!]));
         const M = node.chunks[0]![idx[0]!]!, N = node.chunks[1]![idx[1]!]!;
         return addTask(`matmul:${node.id}:${idxKey(idx)}`, FIXED.matmul, 'matmul', [as, bs, M, N, a.chunks[1]!, ctorName(node.dtype)]);
+      }
+      case 'reshape': {
+        // Input blocks whose C-order flat range meets this block's (a superset of those it reads).
+        const input = node.input;
+        const lo = idx.map((b, d) => offsets(node.chunks[d]!)[b]!);
+        const ext = idx.map((b, d) => node.chunks[d]![b]!);
+        const flat = (shape: readonly number[], c: number[]) => c.reduce((s, x, d) => s * shape[d]! + x, 0);
+        const first = flat(node.shape, lo), last = flat(node.shape, lo.map((l, d) => l + ext[d]! - 1));
+        const pieces = gridIndices(gridShape(input.chunks)).flatMap((bIdx) => {
+          const blo = bIdx.map((b, d) => offsets(input.chunks[d]!)[b]!);
+          const bext = bIdx.map((b, d) => input.chunks[d]![b]!);
+          const bFirst = flat(input.shape, blo), bLast = flat(input.shape, blo.map((l, d) => l + bext[d]! - 1));
+          return bLast < first || bFirst > last ? [] : [{ data: block(input, bIdx), lo: blo, ext: bext }];
+        });
+        return addTask(`reshape:${node.id}:${idxKey(idx)}`, FIXED.reshape, 'reshape', [node.shape, lo, ext, input.shape, ctorName(node.dtype), pieces]);
       }
       case 'mapBlocks': {
         const kernel = `k${hashSource(node.source)}`;

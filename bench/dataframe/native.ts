@@ -2,7 +2,7 @@
  * `--native`: the same job (bench/dataframe/job.js, the same SQL) run in this
  * Node process against native DuckDB (@duckdb/node-api) with one thread,
  * through a small stand-in for the job's `cluster` (read.csv, cache, count,
- * orderBy, take, createOrReplaceTempView, sql, collect). It is a yardstick,
+ * orderBy, take, createOrReplaceTempView, sql, toArrow). It is a yardstick,
  * not a competitor: what one core of the engine does with no distribution,
  * no WASM and no transfer, so the gap to Shoal's figure is the price of those.
  * It also checks the job and its SQL without a browser.
@@ -51,6 +51,25 @@ class NativeFrame {
   async collect(): Promise<Record<string, unknown>[]> {
     await this.#materialize();
     return (await this.db.runAndReadAll(this.#source())).getRowObjectsJS();
+  }
+  /**
+   * Not an Arrow table: the answer stays in DuckDB (`CREATE TABLE ans AS ...`, as db-benchmark's
+   * DuckDB script keeps it), and what comes back is its row count and, per numeric column, a
+   * one-value "column" holding the column's sum: all the job reads of it (numRows, getChild).
+   */
+  async toArrow(): Promise<{ numRows: number; getChild(name: string): number[] | null }> {
+    await this.#materialize();
+    const name = `answer_${tables++}`;
+    await this.db.run(`CREATE TABLE ${name} AS ${this.#source()}`);
+    try {
+      const columns = (await this.db.runAndReadAll(`DESCRIBE ${name}`)).getRowObjectsJS();
+      const numeric = columns.filter((c) => /INT|DOUBLE|FLOAT|DECIMAL|REAL/i.test(String(c.column_type))).map((c) => String(c.column_name));
+      const select = [`count(*) AS "#rows"`, ...numeric.map((c) => `sum("${c}")::DOUBLE AS "${c}"`)].join(', ');
+      const sums = (await this.db.runAndReadAll(`SELECT ${select} FROM ${name}`)).getRowObjectsJS()[0]!;
+      return { numRows: Number(sums['#rows']), getChild: (column) => (column in sums && column !== '#rows' ? [Number(sums[column])] : null) };
+    } finally {
+      await this.db.run(`DROP TABLE ${name}`);
+    }
   }
   async take(n: number): Promise<Record<string, unknown>[]> {
     await this.#materialize();

@@ -25,6 +25,7 @@ const cases: [string, Expr][] = [
   ['`odd``name`', c('odd`name')],
   ['"t"."x y"', c('x y', 't')],
   ['t.*', { kind: 'star', table: 't' }],
+  ['*', { kind: 'star' }],
   ['date', c('date')],
   // arithmetic and precedence
   ['a + b * c', b('+', c('a'), b('*', c('b'), c('c')))],

@@ -27,10 +27,10 @@ export function parseSql(text: string): SqlStatement {
   return { ...query, text };
 }
 
-/** Parses one expression, optionally aliased (`price * 2 AS p2`). */
+/** Parses one expression, optionally aliased (`price * 2 AS p2`), or `*` / `t.*` (as `selectExpr('*')` takes). */
 export function parseExpression(text: string): Expr {
   const c = new Cursor(text);
-  const expr = parseAliased(c);
+  const expr = parseSelectItem(c);
   if (c.peek().type !== 'eof') c.expected('end of expression');
   return expr;
 }

@@ -169,6 +169,13 @@ describe('sqlToPlan: window functions', () => {
     expect(plan('SELECT *, rank() OVER (ORDER BY price) AS r FROM sales s JOIN items USING (id)')).toEqual(
       project({ kind: 'window', input: join(scan('sales', 's'), scan('items'), 'inner', null, ['id']), exprs: [as(w, 'r')] }, { kind: 'star', table: 's' }, { kind: 'star', table: 'items' }, c('r')),
     );
+    // An ORDER BY before the project still finds its item after * became two entries.
+    expect(plan('SELECT *, rank() OVER (ORDER BY price) AS r FROM sales s JOIN items USING (id) ORDER BY qty * 2, r')).toEqual(
+      project(
+        sort({ kind: 'window', input: join(scan('sales', 's'), scan('items'), 'inner', null, ['id']), exprs: [as(w, 'r')] }, asc(b('*', c('qty'), l(2))), asc(c('r'))),
+        { kind: 'star', table: 's' }, { kind: 'star', table: 'items' }, c('r'),
+      ),
+    );
     const e = thrown(() => plan('SELECT *, rank() OVER (ORDER BY price) AS r FROM (SELECT * FROM sales)'));
     expect(e.message).toContain('SELECT * with window functions needs a name for every FROM item');
   });
@@ -225,6 +232,7 @@ describe('sqlToPlan: errors', () => {
     ['SELECT * FROM sales CROSS JOIN items', 'ERR_SQL_SYNTAX', 'SQL error at line 1, column 21: CROSS JOIN is not supported; join with ON or USING\n  SELECT * FROM sales CROSS JOIN items\n                      ^'],
     ['SELECT * FROM sales s, items i WHERE id = 1', 'ERR_SQL_SYNTAX', 'SQL error at line 1, column 22: nothing in WHERE relates s to i (cross joins are not supported): write JOIN ... ON, or a WHERE condition over qualified columns such as s.id = i.id\n  SELECT * FROM sales s, items i WHERE id = 1\n                       ^'],
     ['SELECT * FROM sales JOIN items ON count(*) > 1', 'ERR_SQL_SYNTAX', 'SQL error at line 1, column 35: aggregate functions are not allowed in JOIN ... ON\n  SELECT * FROM sales JOIN items ON count(*) > 1\n                                    ^'],
+    ['SELECT rank() OVER (ORDER BY a) AS r FROM sales GROUP BY a HAVING r > 1', 'ERR_SQL_SYNTAX', 'SQL error at line 1, column 8: window functions are not allowed in HAVING; compute them in a subquery\'s SELECT first\n  SELECT rank() OVER (ORDER BY a) AS r FROM sales GROUP BY a HAVING r > 1\n         ^'],
     ['SELECT *', 'ERR_SQL_SYNTAX', 'SQL error at line 1, column 8: SELECT * needs a FROM clause\n  SELECT *\n         ^'],
     ['SELECT id FROM sales UNION ALL SELECT * FROM items ORDER BY 2', 'ERR_SQL_SYNTAX', 'SQL error at line 1, column 61: ORDER BY position 2 is not in the select list (it has 1 item)\n  SELECT id FROM sales UNION ALL SELECT * FROM items ORDER BY 2\n                                                              ^'],
   ];

@@ -106,6 +106,7 @@ export function planSelectBody(scope: Scope, input: Plan, sel: SqlSelect, orderB
     if (star) throw planError(scope, star, 'SELECT * cannot be used with GROUP BY or aggregate functions; list the columns');
     // HAVING may use select aliases (`HAVING n > 1` for `count(*) AS n`).
     const having = sel.having && substituteAliases(sel.having, aliases, groupKeys);
+    checkClause(scope, having, 'HAVING', true);
     const agg = buildAggregate(groupKeys, [...items, ...(having ? [having] : []), ...orderExprs]);
     plan = { kind: 'aggregate', input: plan, groupBy: agg.groupBy, aggs: agg.aggs };
     const outputs = new Set([...agg.groupBy, ...agg.aggs].map(exprName));
@@ -136,7 +137,7 @@ export function planSelectBody(scope: Scope, input: Plan, sel: SqlSelect, orderB
   }
 
   // Output names as Spark gives them: an alias, a column's name, else the expression's text as written.
-  let exprs = projected.map((p, i): Expr => {
+  const exprs = projected.map((p, i): Expr => {
     const orig = items[i]!;
     if (orig.kind === 'star' || orig.kind === 'alias') return p.kind === 'alias' && p.arg.kind === 'col' && p.arg.name === p.name ? p.arg : p;
     const name = exprName(orig);
@@ -144,10 +145,11 @@ export function planSelectBody(scope: Scope, input: Plan, sel: SqlSelect, orderB
   });
 
   // A window node's columns are unqualified, so `*` over it would repeat them: `*` becomes each FROM item's `t.*`.
+  let output = exprs;
   if (wins.length > 0) {
     const star = exprs.find((e) => e.kind === 'star' && e.table === undefined);
     if (star && fromNames === null) throw planError(scope, star, 'SELECT * with window functions needs a name for every FROM item; alias the subquery, or write t.*');
-    exprs = exprs.flatMap((e) => (e.kind === 'star' && e.table === undefined ? fromNames!.map((table): Expr => ({ kind: 'star', table })) : [e]));
+    output = exprs.flatMap((e) => (e.kind === 'star' && e.table === undefined ? fromNames!.map((table): Expr => ({ kind: 'star', table })) : [e]));
   }
 
   // ORDER BY: after the project when every key is a select output (or passes through an unqualified *).
@@ -162,7 +164,7 @@ export function planSelectBody(scope: Scope, input: Plan, sel: SqlSelect, orderB
     const keys = targets.map((t, i) => ({ ...orderBy[i]!, expr: 'item' in t ? unalias(exprs[t.item]!) : rewrite(t.expr) }));
     plan = { kind: 'sort', input: plan, keys };
   }
-  plan = { kind: 'project', input: plan, exprs };
+  plan = { kind: 'project', input: plan, exprs: output };
   if (sel.distinct) plan = { kind: 'distinct', input: plan, subset: null };
   if (orderBy.length > 0 && after) plan = { kind: 'sort', input: plan, keys: keysAfter() };
   return plan;

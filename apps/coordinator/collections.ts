@@ -4,6 +4,9 @@
  * tasks. This is the one place that attaches them to the job's cluster.
  */
 import type { Cluster, Coordinator } from '@shoal/client';
+import type { DataClient } from '@shoal/data';
+import { dataFrameApi, type SessionCluster } from '@shoal/dataframe';
+import { queryLog } from './queries.ts';
 import { arrayApi } from '@shoal/array';
 
 /** The job's cluster with every collection attached (each collection adds its own properties). */
@@ -11,5 +14,17 @@ export function withCollections(cluster: Cluster, _coordinator: Coordinator): Cl
   const extended = cluster as Cluster & Record<string, unknown>;
   // One line per collection, e.g. `Object.assign(extended, arrayApi(cluster));`
   Object.assign(extended, arrayApi(cluster));
+  Object.assign(extended, dataFrameApi(dataFrameCluster(cluster), (cluster as { dataClient?: DataClient }).dataClient, { onQuery: (record) => queryLog.update(record) }));
   return extended;
+}
+
+/** The narrow part of the cluster a DataFrame session uses. */
+function dataFrameCluster(cluster: Cluster): SessionCluster {
+  return {
+    remote: (fn, options) => cluster.remote(fn, options as never) as (...args: unknown[]) => unknown,
+    get: (refs) => cluster.get(refs as never) as Promise<unknown[]>,
+    put: (value) => cluster.put(value),
+    free: (refs) => cluster.free(refs as never),
+    slots: () => cluster.workers().reduce((sum, w) => sum + (w.caps?.slots ?? 1), 0),
+  };
 }

@@ -20,6 +20,7 @@
  *   --partitions P   partitions of the cached table (default: the tab count)
  *   --runs R         timed runs per workload, median reported (default 3)
  *   --only q1,sort   only these workloads (the loads always run)
+ *   --timeout S      a Shoal or native run of one workload that takes longer fails (default 600)
  *   --skip-dask      Shoal only (also --no-dask)    --skip-shoal  Dask only
  *   --native         also run the same job on native DuckDB, one thread, in
  *                    this process (a yardstick; bench/dataframe/native.ts)
@@ -58,6 +59,8 @@ if (tabCounts.some((n) => !Number.isInteger(n) || n < 1)) usage(`--tabs takes wh
 const partitionsFlag = option('--partitions');
 if (partitionsFlag !== undefined && !(Number.isInteger(Number(partitionsFlag)) && Number(partitionsFlag) >= 1)) usage(`--partitions takes a whole number ≥ 1, got ${partitionsFlag}`);
 const only = (option('--only') ?? '').split(',').filter(Boolean);
+const timeoutS = Number(option('--timeout') ?? 600);
+if (!(timeoutS > 0)) usage(`--timeout takes seconds > 0, got ${option('--timeout')}`);
 const dataDir = option('--data') ?? join(tmpdir(), 'shoal-bench-data');
 const skipDask = flag('--skip-dask') || flag('--no-dask');
 const skipShoal = flag('--skip-shoal');
@@ -90,7 +93,7 @@ if (!skipShoal) {
     const partitions = partitionsFlag !== undefined ? Number(partitionsFlag) : tabs;
     console.log(`Shoal, ${tabs} worker tab(s), ${partitions} partition(s) ...`);
     const t0 = performance.now();
-    const side = await runShoal({ data, tabs, partitions, runs: RUNS, only, log: (l) => console.log(l) });
+    const side = await runShoal({ data, tabs, partitions, runs: RUNS, only, timeoutMs: timeoutS * 1000, log: (l) => console.log(l) });
     for (const [workload, figures] of Object.entries(side.workloads)) printLine({ system: 'shoal', tabs, workload, ...figures });
     noteErrors(`Shoal ${tabs} tabs`, side);
     console.log(`  (${((performance.now() - t0) / 1000).toFixed(0)} s with cluster start and close)\n`);
@@ -99,7 +102,7 @@ if (!skipShoal) {
 }
 if (flag('--native')) {
   console.log('native DuckDB, 1 thread ...');
-  const native = await runNative({ data, partitions: 1, runs: RUNS, only });
+  const native = await runNative({ data, partitions: 1, runs: RUNS, only, timeoutMs: timeoutS * 1000 });
   for (const [workload, figures] of Object.entries(native.workloads)) printLine({ system: 'native-duckdb', workload, ...figures });
   noteErrors('native-duckdb', native);
   sides.native = native;

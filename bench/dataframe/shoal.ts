@@ -21,6 +21,8 @@ export interface Figures {
   sql?: string;
   fallbackFrom?: string[];
   partitions?: number;
+  /** Shoal's sort: the take(3) after the timed count. */
+  headMs?: number;
 }
 
 export interface SideResult {
@@ -35,6 +37,8 @@ export interface ShoalRunOptions {
   partitions: number;
   runs: number;
   only: readonly string[];
+  /** A run of one workload that takes longer fails (default 600 s). */
+  timeoutMs?: number;
   /** Page console lines worth showing (errors), as they come. */
   log?: (line: string) => void;
 }
@@ -46,6 +50,7 @@ export function jobSource(options: ShoalRunOptions): string {
     join: options.data.join,
     partitions: options.partitions,
     runs: options.runs,
+    timeoutMs: options.timeoutMs ?? 600_000,
     only: options.only,
     questions: QUESTIONS.map(({ id, sql, chk }) => ({ id, sql, chk })),
     joinSql: JOIN_SQL,

@@ -245,11 +245,22 @@ function preflight(cors: Record<string, string>, req: IncomingMessage, res: Serv
   res.writeHead(204, {
     ...cors,
     'Access-Control-Allow-Methods': 'GET, HEAD, PUT, POST, OPTIONS',
-    'Access-Control-Allow-Headers': 'Range, If-None-Match, If-Range, Content-Type, Authorization',
+    // DuckDB-WASM's XHRs add headers of their own (X-user-agent…): allow what the browser asks for, Range among them.
+    'Access-Control-Allow-Headers': allowedHeaders(req.headers['access-control-request-headers']),
     'Access-Control-Max-Age': '600',
     'Content-Length': '0',
   });
   res.end();
+}
+
+const BASE_ALLOWED_HEADERS = ['Range', 'If-None-Match', 'If-Range', 'Content-Type', 'Authorization'];
+
+/** The base list plus the header names the preflight asks for (tokens only). */
+function allowedHeaders(requested: string | undefined): string {
+  const asked = (requested ?? '').split(',').map((name) => name.trim()).filter((name) => /^[A-Za-z0-9-]{1,64}$/.test(name));
+  const names = new Map<string, string>();
+  for (const name of [...BASE_ALLOWED_HEADERS, ...asked]) if (!names.has(name.toLowerCase())) names.set(name.toLowerCase(), name);
+  return [...names.values()].join(', ');
 }
 
 /** Answers `{error: {code, message}}`; the code is the message's `ERR_…:` prefix. */

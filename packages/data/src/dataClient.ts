@@ -90,7 +90,7 @@ export function createDataClient(options: DataClientOptions): DataClient {
     const headers: Record<string, string> = { 'Content-Type': 'application/json' };
     if (options.token) headers['Authorization'] = `Bearer ${options.token}`;
     const payload = options.token || options.room === undefined ? body : { ...body, room: options.room };
-    const response = await fetchOrFail(fetchFn, `${baseUrl}/data/grant`, { method: 'POST', headers, body: JSON.stringify(payload) }, what, 'ERR_UNAUTHORIZED');
+    const response = await fetchOrFail(fetchFn, `${baseUrl}/data/grant`, { method: 'POST', headers, body: JSON.stringify(payload) }, what, 'ERR_READ_FAILED');
     if (!response.ok) throw await errorFromResponse(response, what, 'ERR_UNAUTHORIZED');
     return (await response.json()) as Record<string, string>;
   };

@@ -25,7 +25,7 @@ import type { Plan } from '../plan.ts';
 import type { SqlFrom, SqlQuery, SqlSelect, SqlSetExpr } from './ast.ts';
 import { qualifiersOf } from './exprUtils.ts';
 import { checkClause, lookupTable, planError, type Catalog, type Scope } from './scope.ts';
-import { outputName, planSelectBody } from './select.ts';
+import { ordinal, outputName, planSelectBody } from './select.ts';
 
 /** `SELECT 1 + 1` (no FROM) reads one row; this is it (a one-row range, column `id`). */
 export const ONE_ROW: Plan = {
@@ -82,10 +82,7 @@ function setOrderKey(scope: Scope, body: SqlSetExpr, key: SortKey): SortKey {
   const e = key.expr;
   if (e.kind === 'lit' && typeof e.value === 'number' && Number.isInteger(e.value)) {
     const items = firstItems(body);
-    const item = items[e.value - 1];
-    if (!item) throw planError(scope, e, `ORDER BY position ${e.value} is not in the select list (it has ${items.length} item${items.length === 1 ? '' : 's'})`);
-    const name = outputName(item);
-    if (name === null) throw planError(scope, e, `ORDER BY position ${e.value} refers to '*'; name the column instead`);
+    const name = outputName(items[ordinal(scope, items, e as { kind: 'lit'; value: number }, 'ORDER BY')]!)!;
     return { ...key, expr: { kind: 'col', name } };
   }
   checkClause(scope, e, 'ORDER BY of a UNION');

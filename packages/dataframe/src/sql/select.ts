@@ -38,10 +38,11 @@ export function outputName(item: Expr): string | null {
 const isOrdinal = (e: Expr): e is { kind: 'lit'; value: number } => e.kind === 'lit' && typeof e.value === 'number' && Number.isInteger(e.value);
 
 /** The index of the item a 1-based ordinal names, checked. */
-function ordinal(scope: Scope, items: readonly Expr[], e: { kind: 'lit'; value: number }, clause: string): number {
+export function ordinal(scope: Scope, items: readonly Expr[], e: { kind: 'lit'; value: number }, clause: string): number {
   const k = e.value;
   if (k < 1 || k > items.length) throw planError(scope, e, `${clause} position ${k} is not in the select list (it has ${items.length} item${items.length === 1 ? '' : 's'})`);
   if (items[k - 1]!.kind === 'star') throw planError(scope, e, `${clause} position ${k} refers to '*'; name the column instead`);
+  if (items.slice(0, k - 1).some((it) => it.kind === 'star')) throw planError(scope, e, `${clause} position ${k} comes after a '*' in the select list, so it cannot be resolved without the schema; name the column instead`);
   return k - 1;
 }
 

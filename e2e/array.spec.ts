@@ -10,11 +10,13 @@ import { cluster, job } from './helpers.ts';
 import { broadcast, close, fromFn, reduceRef, REDUCERS, type Dense } from '../packages/array/src/testRefs.ts';
 
 let local: Awaited<ReturnType<typeof cluster>>;
+/** Tasks the coordinator ran again to remake objects lost with a closed tab. */
+let remade = 0;
 
 test.describe.configure({ mode: 'serial' });
 test.setTimeout(60_000);
 test.beforeAll(async () => {
-  local = await cluster({ workers: 3, slotsPerWorker: 1 });
+  local = await cluster({ workers: 3, slotsPerWorker: 1, onLog: (_source, text) => void (text.includes('again to remake') && remade++) });
 });
 test.afterAll(async () => {
   await local?.close();
@@ -121,8 +123,10 @@ test('a worker tab closed mid-compute: the result is still exact', async () => {
   const before = await local.coordinator.evaluate(() => window.shoalCoordinator!.workers().reduce((s, w) => s + w.tasksDone, 0));
   const running = run(body);
   await local.coordinator.waitForFunction((n) => window.shoalCoordinator!.workers().reduce((s, w) => s + w.tasksDone, 0) >= n, before + 100, { polling: 20, timeout: 30_000 });
+  const remadeBefore = remade;
   await local.workers[1]!.close();
   const faulted = await running;
+  expect(remade).toBeGreaterThan(remadeBefore);
   expect(faulted['y']!.data).toEqual(reference['y']!.data);
   expect(faulted['m']!.data).toEqual(reference['m']!.data);
   expect(local.pageErrors).toEqual([]);

@@ -13,8 +13,10 @@ export function clusterBackend(cluster: Cluster): Backend {
     put: (block) => cluster.put(block),
     run: async (graph) => (await cluster.get(submitGraph(cluster, graph))) as ArrayLike<number>[],
     persist: async (graph) => {
+      // Waits for the blocks without fetching them here: they stay on the workers (and are remade from lineage if a worker is lost).
       const refs = submitGraph(cluster, graph);
-      await cluster.get(refs.filter((r, i) => refs.indexOf(r) === i) as ObjectRef[]);
+      const distinct = refs.filter((r, i) => refs.indexOf(r) === i) as ObjectRef[];
+      await cluster.wait(distinct, { numReturns: distinct.length });
       return refs;
     },
   };

@@ -13,7 +13,7 @@ import { optimize } from './optimizer.ts';
 import { physicalPlan } from './physical.ts';
 import { transformUp, type Plan, type Schema } from './plan.ts';
 import { resolveSource, type PendingSource } from './sources.ts';
-import { DEFAULT_CONF, type DataFrameConf, type PhysicalPlan } from './stages.ts';
+import { DEFAULT_CONF, type DataFrameConf, type PhysicalPlan, type StageRead } from './stages.ts';
 
 /** What the session needs of the job's cluster. */
 export interface SessionCluster extends ExecCluster {
@@ -30,6 +30,18 @@ export interface QueryRecord {
   state: 'running' | 'done' | 'failed';
   error?: { code: string; message: string; stage?: number };
   ms: number;
+  /** The physical plan's stage graph as data (which stage reads which, and how), for the Queries view. */
+  graph?: QueryGraph;
+}
+
+/** A physical plan's stages and their reads (stage ids index `stages`). */
+export interface QueryGraph {
+  readonly root: number;
+  readonly stages: readonly { readonly id: number; readonly name: string; readonly reads: readonly StageRead[]; readonly output: string }[];
+}
+
+function graphOf(physical: PhysicalPlan): QueryGraph {
+  return { root: physical.root, stages: physical.stages.map((s) => ({ id: s.id, name: s.name, reads: s.reads.map((r) => ({ stage: r.stage, mode: r.mode })), output: s.output.kind })) };
 }
 
 export interface SessionHooks {
@@ -52,6 +64,8 @@ export class Session {
   private readonly pending = new Map<number, PendingSource>();
   private readonly resolved = new Map<number, Promise<Plan>>();
   private queries = 0;
+  /** Every action run, oldest first (what ran, e.g. 'collect' or 'cache'). */
+  readonly history: { id: number; action: string; stages: number; tasks: number }[] = [];
   private readonly caches = new Map<number, { plan: Plan; kept: Promise<Plan> | null }>();
 
   constructor(
@@ -149,9 +163,8 @@ export class Session {
     const started = performance.now();
     const id = ++this.queries;
     let prepared = await this.prepare(plan);
-    const record: QueryRecord = { id, action, explain: this.explain(prepared), stages: [], state: 'running', ms: 0 };
+    const record: QueryRecord = { id, action, explain: this.explain(prepared), stages: [], state: 'running', ms: 0, graph: graphOf(prepared.physical) };
     const publish = (): void => this.hooks.onQuery?.({ ...record, stages: record.stages.map((s) => ({ ...s })) });
-    publish();
     const data = this.data;
     let writeUrl: ((part: number) => string) | undefined;
     let writeGrant = '';
@@ -161,10 +174,12 @@ export class Session {
       const root = prepared.physical.stages[prepared.physical.root]!;
       const stages = prepared.physical.stages.map((s) => (s.id === root.id ? { ...s, output: { kind: 'write' as const, format: write.format, dir: write.dir } } : s));
       prepared = { ...prepared, physical: { ...prepared.physical, stages } };
+      record.graph = graphOf(prepared.physical);
       const ext = write.format === 'parquet' ? 'parquet' : 'csv';
       const stamp = Date.now().toString(36);
       writeUrl = (part) => data.fileUrl(`${write.dir}/part-${String(part).padStart(5, '0')}-${stamp}.${ext}`, writeGrant);
     }
+    publish();
     const readGrant = data && planReadsFiles(prepared.optimized) ? await data.readGrant() : '';
     try {
       const execution = await execute(prepared.physical, this.cluster, {
@@ -181,6 +196,7 @@ export class Session {
         },
       });
       if (write && data) await data.putFile(`${write.dir}/_SUCCESS`, new Uint8Array(0), writeGrant);
+      this.history.push({ id, action, stages: execution.reports.length, tasks: execution.reports.reduce((n, r) => n + r.tasks, 0) });
       record.state = 'done';
       record.ms = Math.round(performance.now() - started);
       publish();

@@ -69,8 +69,12 @@ export function exprSql(e: Expr, schema: Schema): string {
       return `(${r(e.arg)} ${e.negated ? 'NOT ' : ''}LIKE ${quoteString(e.pattern)})`;
     case 'case':
       return `(CASE ${e.whens.map((w) => `WHEN ${r(w.when)} THEN ${r(w.then)}`).join(' ')}${e.otherwise ? ` ELSE ${r(e.otherwise)}` : ''} END)`;
-    case 'cast':
-      return `CAST(${r(e.arg)} AS ${DUCKDB_TYPE[e.to]})`;
+    case 'cast': {
+      // Spark truncates a fractional number cast to an integer; DuckDB would round it.
+      const from = typeOf(e.arg, schema);
+      const truncate = (e.to === 'int' || e.to === 'bigint') && (from === 'double' || from === 'float');
+      return `CAST(${truncate ? `trunc(${r(e.arg)})` : r(e.arg)} AS ${DUCKDB_TYPE[e.to]})`;
+    }
     case 'call': {
       const args = e.args.map(r);
       if (e.fn === 'to_date') return `CAST(${args[0]} AS DATE)`;

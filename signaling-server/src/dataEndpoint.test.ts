@@ -241,6 +241,36 @@ describe('PUT /data/files', () => {
   });
 });
 
+describe('open mode', () => {
+  it('gives grants without a token to a request that names its room', async () => {
+    await start({ open: true });
+    const answer = await grant({ read: true, write: { dir: 'out/open', mode: 'overwrite' }, room: 'openroom' }, null);
+    expect(answer.status).toBe(200);
+    expect(answer.body['write']).toMatch(/^shoalg1\.openroom\.w\./);
+    expect((await grant({ read: true }, null)).body.error!.message).toMatch(/name the room/);
+  });
+});
+
+describe('chunked uploads', () => {
+  it('cuts off an upload without Content-Length past the cap, leaving no temp file', async () => {
+    await start({ maxUploadBytes: 1000 });
+    const w = (await grant({ write: { dir: 'out', mode: 'overwrite' } })).body['write']!;
+    const { port } = new URL(server.url);
+    await new Promise<void>((resolve) => {
+      const req = request({ host: '127.0.0.1', port, path: `/data/files/out/big.bin?grant=${encodeURIComponent(w)}`, method: 'PUT', headers: { 'Transfer-Encoding': 'chunked' } }, (res) => {
+        res.resume();
+        res.on('end', resolve);
+      });
+      req.on('error', () => resolve()); // the server may reset the upload instead of answering
+      const chunk = Buffer.alloc(400);
+      for (let i = 0; i < 5; i++) req.write(chunk);
+      req.end();
+    });
+    await new Promise((r) => setTimeout(r, 100));
+    expect(await readdir(path.join(dataDir, 'out'))).toEqual([]);
+  });
+});
+
 describe('CORS', () => {
   it('answers preflights and exposes Content-Range to allowed origins only', async () => {
     await start({ allowOrigins: ['https://app.example'] });

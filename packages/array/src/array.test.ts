@@ -248,3 +248,16 @@ describe('reshape', () => {
     expect(() => aOf([3, 2]).reshape([6, 6])).toThrow(/cannot reshape an array of shape \(7, 5\)/);
   });
 });
+
+describe('matmul kernel', () => {
+  it.each([[9, 11, 6, [5, 6]], [1, 4, 1, [4]], [8, 13, 7, [4, 4, 5]]] as const)('%i×%i · %i×… with inner blocks %j matches the plain triple loop', async (M, K, N, kChunks) => {
+    const a = fromFn([M, K], (i, k) => Math.sin(i * 3 + k));
+    const b = fromFn([K, N], (k, j) => Math.cos(k * 2 - j));
+    const x = da.fromArray(Float64Array.from(a.data), [M, K], { chunks: [[M], [...kChunks]] });
+    const y = da.fromArray(Float64Array.from(b.data), [K, N], { chunks: [[...kChunks], [N]] });
+    const want = fromFn([M, N], (i, j) => Array.from({ length: K }, (_, k) => a.data[i * K + k]! * b.data[k * N + j]!).reduce((s, v) => s + v, 0));
+    expect(close((await data(x.matmul(y))).data, want.data, 1e-12)).toBe(true);
+    const f32 = await data(x.astype('float32').matmul(y.astype('float32')));
+    expect(close(f32.data, want.data, 1e-5)).toBe(true);
+  });
+});

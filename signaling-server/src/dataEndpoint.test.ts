@@ -287,6 +287,20 @@ describe('CORS', () => {
     expect(res.headers.get('access-control-allow-origin')).toBe('https://app.example');
     expect(res.headers.get('access-control-expose-headers')).toMatch(/Content-Range/);
     await res.arrayBuffer();
+    // A page of this server opened at localhost reading URLs built with another address of the same server.
+    const { port } = new URL(server.url);
+    const corsFor = (origin: string, host: string) =>
+      new Promise<string | undefined>((resolve, reject) => {
+        const req = request({ host: '127.0.0.1', port, path: `/data/files/events/a.csv?grant=${encodeURIComponent(g)}`, headers: { Origin: origin, Host: host } }, (res) => {
+          res.resume();
+          resolve(res.headers['access-control-allow-origin'] as string | undefined);
+        });
+        req.on('error', reject);
+        req.end();
+      });
+    expect(await corsFor(`http://localhost:${port}`, `192.0.2.7:${port}`)).toBe(`http://localhost:${port}`);
+    expect(await corsFor(`http://localhost:1`, `192.0.2.7:${port}`)).toBeUndefined();
+    expect(await corsFor(`http://192.0.2.99:${port}`, `192.0.2.7:${port}`)).toBeUndefined();
     const other = await fetch(`${server.url}/data/files/events/a.csv`, { method: 'OPTIONS', headers: { Origin: 'https://evil.example' } });
     expect(other.status).toBe(403);
     expect(other.headers.get('access-control-allow-origin')).toBeNull();

@@ -230,12 +230,29 @@ export function parseGrantRequest(body: string, maxTtlSeconds: number): GrantReq
 
 function corsHeaders(ctx: DataContext, req: IncomingMessage): Record<string, string> {
   const origin = req.headers.origin;
-  if (origin === undefined || !originAllowed(origin, req.headers.host, ctx.allowOrigins)) return { Vary: 'Origin' };
+  if (origin === undefined || !(originAllowed(origin, req.headers.host, ctx.allowOrigins) || loopbackOfSameServer(origin, req.headers.host))) return { Vary: 'Origin' };
   return {
     'Access-Control-Allow-Origin': origin,
     Vary: 'Origin',
     'Access-Control-Expose-Headers': 'Content-Range, Content-Length, Accept-Ranges, ETag, Last-Modified, Content-Type',
   };
+}
+
+/**
+ * A page of this same server opened through a loopback name (localhost,
+ * 127.0.0.1, [::1]) on the same port: a coordinator at localhost reading the
+ * file URLs it built for workers with the LAN address.
+ */
+function loopbackOfSameServer(origin: string, host: string | undefined): boolean {
+  try {
+    const page = new URL(origin);
+    const server = new URL(`http://${host ?? ''}`);
+    const port = (url: URL, fallback: string) => url.port || fallback;
+    const loopback = page.hostname === 'localhost' || page.hostname === '127.0.0.1' || page.hostname === '[::1]';
+    return loopback && port(page, page.protocol === 'https:' ? '443' : '80') === port(server, page.protocol === 'https:' ? '443' : '80');
+  } catch {
+    return false;
+  }
 }
 
 function preflight(cors: Record<string, string>, req: IncomingMessage, res: ServerResponse): void {

@@ -114,5 +114,9 @@ describe('dataClientForPage', () => {
     const stored = { getItem: (key: string) => (key === 'shoal.token.coordinator.pageroom' ? grant.coordinatorToken : null) };
     const fromStorage = dataClientForPage({ origin: server.url, search: '?room=pageroom' }, stored);
     expect(await fromStorage.grantWrite('out/page', 'overwrite')).toMatch(/^shoalg1\.pageroom\.w\./);
+    // Workers on other devices get file URLs with the join link's base; the page's own reads stay on its origin.
+    const lan = dataClientForPage({ origin: server.url, search: `?room=pageroom&token=${encodeURIComponent(grant.coordinatorToken)}&joinBase=${encodeURIComponent('http://192.0.2.7:8080/')}` }, undefined);
+    expect(lan.fileUrl('events/notes.csv', 'g')).toBe('http://192.0.2.7:8080/data/files/events/notes.csv?grant=g');
+    expect(new TextDecoder().decode(await lan.readBytes('events/notes.csv'))).toBe('a,b\n1,2\n');
   });
 });

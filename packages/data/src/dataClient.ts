@@ -33,6 +33,12 @@ export interface DataFileInfo {
 export interface DataClientOptions {
   /** The signaling server's base URL, e.g. `location.origin`. */
   baseUrl: string;
+  /**
+   * The base URL other tabs reach the server at, for `fileUrl` (default
+   * `baseUrl`). A coordinator opened at localhost whose workers join over the
+   * LAN passes the LAN address here (the page's `joinBase`).
+   */
+  publicUrl?: string | undefined;
   /** A join token of the room (the coordinator's, for write grants). */
   token?: string | undefined;
   /** Open-mode servers only: the room, when there is no token. */
@@ -49,6 +55,8 @@ export interface GrantOptions {
 export interface DataClient {
   /** The server's base URL, without a trailing slash. */
   readonly baseUrl: string;
+  /** The base of `fileUrl`s (`publicUrl`, default `baseUrl`). */
+  readonly publicUrl: string;
   /** A fresh read grant for the whole folder. */
   grantRead(options?: GrantOptions): Promise<string>;
   /** A read grant kept by this client, renewed a minute before it expires. */
@@ -83,6 +91,14 @@ export function createDataClient(options: DataClientOptions): DataClient {
     throw new ShoalError('ERR_BAD_OPTION', `baseUrl must be an absolute URL (e.g. location.origin), got ${JSON.stringify(options.baseUrl)}`, { cause });
   }
   const baseUrl = base.href.replace(/\/+$/, '');
+  let publicUrl = baseUrl;
+  if (options.publicUrl !== undefined) {
+    try {
+      publicUrl = new URL(options.publicUrl).href.replace(/\/+$/, '');
+    } catch (cause) {
+      throw new ShoalError('ERR_BAD_OPTION', `publicUrl must be an absolute URL, got ${JSON.stringify(options.publicUrl)}`, { cause });
+    }
+  }
   const fetchFn = options.fetch ?? globalThis.fetch.bind(globalThis);
   let kept: Promise<string> | null = null;
 
@@ -95,10 +111,15 @@ export function createDataClient(options: DataClientOptions): DataClient {
     return (await response.json()) as Record<string, string>;
   };
 
-  const fileUrl = (path: string, grant: string): string => `${baseUrl}/data/files/${encodeDataPath(path)}?grant=${encodeURIComponent(grant)}`;
+  const urlOf = (root: string, path: string, grant: string): string => `${root}/data/files/${encodeDataPath(path)}?grant=${encodeURIComponent(grant)}`;
+  /** For other tabs (and DuckDB-WASM there): the public address. */
+  const fileUrl = (path: string, grant: string): string => urlOf(publicUrl, path, grant);
+  /** For this client's own reads: the address this page reaches the server at. */
+  const ownUrl = (path: string, grant: string): string => urlOf(baseUrl, path, grant);
 
   const client: DataClient = {
     baseUrl,
+    publicUrl,
     async grantRead(grantOptions = {}) {
       return (await requestGrant({ read: true, ...grantOptions }, 'asking for a read grant'))['read']!;
     },
@@ -121,14 +142,14 @@ export function createDataClient(options: DataClientOptions): DataClient {
     },
     fileUrl,
     async readBytes(path, range) {
-      const url = fileUrl(path, await client.readGrant());
+      const url = ownUrl(path, await client.readGrant());
       return readRange(fetchFn, url, path, range);
     },
     putFile(path, bytes, writeGrant) {
-      return putDataFile(fileUrl(path, writeGrant), bytes, { fetch: fetchFn });
+      return putDataFile(ownUrl(path, writeGrant), bytes, { fetch: fetchFn });
     },
     async parquetMetadata(path) {
-      const url = fileUrl(path, await client.readGrant());
+      const url = ownUrl(path, await client.readGrant());
       const what = `reading the Parquet footer of ${path}`;
       const head = await fetchOrFail(fetchFn, url, { method: 'HEAD' }, what, 'ERR_READ_FAILED');
       if (!head.ok) throw await errorFromResponse(await fetchFn(url, { headers: { Range: 'bytes=0-0' } }), what, 'ERR_READ_FAILED');

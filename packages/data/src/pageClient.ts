@@ -4,7 +4,9 @@
  * token is the page's `token` query parameter (what `shoal start`, `shoal run`
  * and `POST /rooms` put in the coordinator link), else the token the
  * coordinator page kept for its room in localStorage
- * (`shoal.token.coordinator.<room>`, see apps/coordinator/main.ts).
+ * (`shoal.token.coordinator.<room>`, see apps/coordinator/main.ts). File URLs
+ * for other tabs use the page's `joinBase` when it has one (what workers on
+ * other devices reach the server at).
  */
 import { createDataClient, type DataClient } from './dataClient.ts';
 
@@ -22,7 +24,9 @@ export function dataClientForPage(where: PageLocation = globalThis.location, sto
   const room = params.get('room') ?? undefined;
   const stored = room === undefined ? null : safeGet(storage, `shoal.token.coordinator.${room}`);
   const token = params.get('token') ?? stored ?? undefined;
-  return createDataClient({ baseUrl: where.origin, token, room });
+  // Worker tabs on other devices reach the server at the join link's base (the CLI passes its LAN address as joinBase).
+  const publicUrl = params.get('joinBase') ?? undefined;
+  return createDataClient({ baseUrl: where.origin, publicUrl, token, room });
 }
 
 function localStorageOrUndefined(): Storage | undefined {

@@ -162,7 +162,7 @@ function analyzeJoin(plan: Extract<Plan, { kind: 'join' }>): Analyzed {
     while (leftNames.has(name) || right.schema.some((g) => g.name === name)) name += '_';
     rename.set(i, name);
   });
-  const renamedRight = right.schema.map((f, i) => (rename.has(i) ? { ...f, name: rename.get(i)! } : f));
+  const renamedRight: Field[] = right.schema.map((f, i) => (rename.has(i) ? { ...f, name: rename.get(i)!, sourceName: f.name } : f));
   const rightPlan: Plan = rename.size === 0 ? right.plan : { kind: 'project', input: right.plan, exprs: right.schema.map((f, i): Expr => (rename.has(i) ? { kind: 'alias', arg: { kind: 'col', name: f.name }, name: rename.get(i)! } : { kind: 'col', name: f.name })) };
   if (plan.using) {
     using = plan.using.map((c) => {
@@ -177,7 +177,7 @@ function analyzeJoin(plan: Extract<Plan, { kind: 'join' }>): Analyzed {
   }
   if (plan.on) {
     // Resolve against both sides at once (qualifiers disambiguate), then map right-side names to their renames.
-    const scope: Schema = [...left.schema, ...renamedRight.map((f, i) => ({ ...f, qualifiers: right.schema[i]!.qualifiers ?? [] }))];
+    const scope: Schema = [...left.schema, ...renamedRight];
     const resolved = transform(plan.on, (x) => {
       if (x.kind !== 'col') return x;
       const { field, index } = findField(scope, x.name, x.table);

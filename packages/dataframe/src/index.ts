@@ -6,7 +6,7 @@ export { GroupedData } from './groupedData.ts';
 export { DataFrameWriter } from './writer.ts';
 export { Column, SortColumn, functions } from './column.ts';
 export { Session } from './session.ts';
-export type { QueryRecord, SessionCluster, SessionHooks, Prepared } from './session.ts';
+export type { QueryGraph, QueryRecord, SessionCluster, SessionHooks, Prepared } from './session.ts';
 export type { StageReport } from './executor.ts';
 export { analyze, schemaOf } from './analyze.ts';
 export { optimize, RULES } from './optimizer.ts';

@@ -18,6 +18,8 @@ export interface Field {
   readonly type: DataType;
   /** SQL qualifiers this column answers to (table names and aliases), e.g. `t` in `t.price`. */
   readonly qualifiers?: readonly string[];
+  /** A join renamed this column (`name_right`); `qualifier.sourceName` still finds it. */
+  readonly sourceName?: string;
 }
 
 export type Schema = readonly Field[];

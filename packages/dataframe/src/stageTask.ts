@@ -59,12 +59,18 @@ export async function dataframeStage(spec: TaskSpec, inputs: Uint8Array[], ctx: 
     return [ipc, { rows: [out.numRows], bytes: [ipc.byteLength], ms: performance.now() - started }];
   }
   const engine = await ctx.engine();
+  // Blocks are Arrow IPC; a file-format one (ending in the ARROW1 magic) is rewritten as a stream for the engine's loader.
+  const asStream = (b: Uint8Array): Uint8Array => {
+    const n = b.byteLength;
+    const file = n > 6 && b[n - 6] === 65 && b[n - 5] === 82 && b[n - 4] === 82 && b[n - 3] === 79 && b[n - 2] === 87 && b[n - 1] === 49;
+    return file ? (ctx.arrow.tableToIPC(ctx.arrow.tableFromIPC(b), 'stream') as Uint8Array) : b;
+  };
   let at = 0;
   for (const t of spec.tables) {
-    const blocks = inputs.slice(at, at + t.count).filter((b) => b && b.byteLength > 0);
+    const blocks = inputs.slice(at, at + t.count).filter((b) => b && b.byteLength > 0).map(asStream);
     at += t.count;
     if (blocks.length) engine.load(t.name, blocks);
-    else engine.exec(`CREATE OR REPLACE TEMP TABLE "${t.name}" (${t.ddl})`);
+    else engine.exec(`CREATE OR REPLACE TABLE "${t.name}" (${t.ddl})`);
   }
   for (const f of spec.files) engine.registerUrl(f.name, f.url);
   const out = spec.out;
@@ -79,7 +85,7 @@ export async function dataframeStage(spec: TaskSpec, inputs: Uint8Array[], ctx: 
       if (!res.ok) throw new Error(`upload of ${out.url.replace(/\?.*/, '')} failed: ${res.status} ${await res.text()}`);
       return { rows: [], bytes: [bytes.byteLength], ms: performance.now() - started };
     }
-    engine.exec(`CREATE OR REPLACE TEMP TABLE "__out" AS ${spec.sql}`);
+    engine.exec(`CREATE OR REPLACE TABLE "__out" AS ${spec.sql}`);
     if (out.kind === 'sample') {
       const block = engine.query('SELECT * FROM "__out"') as Uint8Array;
       const sampled = ctx.arrow.tableFromIPC(engine.query(`SELECT "${out.column}" AS k FROM "__out" USING SAMPLE ${out.size} ROWS`));
@@ -87,7 +93,7 @@ export async function dataframeStage(spec: TaskSpec, inputs: Uint8Array[], ctx: 
       const sample = Array.from(values, (v: unknown) => (typeof v === 'bigint' ? Number(v) : v));
       return [block, { rows: [rowsOf(block)], bytes: [block.byteLength], sample, ms: performance.now() - started }];
     }
-    engine.exec(`CREATE OR REPLACE TEMP TABLE "__parts" AS SELECT *, CAST(${out.expr} AS INTEGER) AS "__p" FROM "__out"`);
+    engine.exec(`CREATE OR REPLACE TABLE "__parts" AS SELECT *, CAST(${out.expr} AS INTEGER) AS "__p" FROM "__out"`);
     const blocks: Uint8Array[] = [];
     const rows: number[] = [];
     for (let p = 0; p < out.n; p++) {

@@ -30,6 +30,7 @@ export function findField(schema: Schema, name: string, table?: string): { field
   const matches: number[] = [];
   schema.forEach((f, i) => {
     if (f.name === name && (table === undefined || (f.qualifiers ?? []).includes(table))) matches.push(i);
+    else if (table !== undefined && f.sourceName === name && (f.qualifiers ?? []).includes(table)) matches.push(i);
   });
   if (matches.length === 0) {
     // Spark resolves case-insensitively as a fallback.

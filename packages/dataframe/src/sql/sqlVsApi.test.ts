@@ -50,6 +50,10 @@ const cases: [string, () => DataFrame, boolean][] = [
     () => salesDf.filter('qty > 3').groupBy('brand').agg({ price: 'max' }),
     false,
   ],
+  ['SELECT s.id, i.label FROM sales s JOIN items i ON s.id = i.id', () => salesDf.join(itemsDf, 'id').select('id', 'label'), false],
+  ['SELECT s.id, i.label FROM sales s, items i WHERE s.id = i.id AND s.qty > 2', () => salesDf.filter('qty > 2').join(itemsDf, 'id').select('id', 'label'), false],
+  ['SELECT id FROM sales WHERE qty = 0 UNION ALL SELECT id FROM items', () => salesDf.filter('qty = 0').select('id').union(itemsDf.select('id')), false],
+  ['SELECT id FROM sales WHERE qty = 0 UNION SELECT id FROM items', () => salesDf.filter('qty = 0').select('id').union(itemsDf.select('id')).distinct(), false],
   ['SELECT x.b FROM (SELECT brand AS b FROM sales WHERE id < 10) x', () => salesDf.filter('id < 10').selectExpr('brand AS b'), false],
 ];
 

@@ -1,20 +1,26 @@
 /**
  * Wires a Coordinator to the dashboard's views: the workers table, the
  * actors table, the job runner (with recording and cancel), the live
- * dashboard, and history.
+ * dashboard, history, the DataFrame queries (queries.ts's log) and the
+ * data file drop.
  * main.ts creates it before joining the room and attaches the Coordinator
  * once it exists.
  */
 import type { Coordinator, JobRecord, RecordedLog, TaskLog } from '@shoal/client';
-import type { DashboardSnapshot, JobOutcome } from '@shoal/protocol';
+import { dataClientForPage } from '@shoal/data';
+import type { QueryRecord } from '@shoal/dataframe';
+import type { DashboardSnapshot, JobOutcome, QueryRecordSummary } from '@shoal/protocol';
 import { byId, throttled } from '../dom.ts';
 import { createDashboard } from './dashboard.ts';
 import { EXAMPLES } from './examples.ts';
 import { saveJobs } from './historyStore.ts';
 import { createJobControl, type JobControl } from './jobControl.ts';
+import { queryLog } from './queries.ts';
 import { createActors } from './views/actors.ts';
+import { createFileDrop } from './views/fileDrop.ts';
 import { createHistory } from './views/history.ts';
 import { lineOf } from './views/logs.ts';
+import { createQueries } from './views/queries.ts';
 import { createRunner } from './views/runner.ts';
 import { createWorkers } from './views/workers.ts';
 
@@ -26,6 +32,10 @@ export interface CoordinatorUi {
   barAt(taskId: string): { x: number; y: number } | null;
   /** The last finished job's record, or null. */
   lastRecord(): JobRecord | null;
+  /** The DataFrame queries listed in the Queries view. */
+  queries(): QueryRecordSummary[];
+  /** Logs a query record as the running job's session would (for tests of the Queries view). */
+  recordQuery(record: QueryRecord): void;
 }
 
 export function createCoordinatorUi(): CoordinatorUi {
@@ -60,6 +70,18 @@ export function createCoordinatorUi(): CoordinatorUi {
   byId('viewing-source').addEventListener('click', () => {
     if (dashboard.viewing) runner.setSource(dashboard.viewing.source);
   });
+  const queries = createQueries(byId('queries-view'), byId('query-count'));
+  queryLog.on((record) => queries.update(record));
+  createFileDrop({
+    zone: document.body,
+    input: byId<HTMLInputElement>('data-file'),
+    status: byId('drop-status'),
+    client: () => dataClientForPage(),
+    setSource: (source) => {
+      runner.setSource(source);
+      byId('run-section').scrollIntoView({ behavior: 'smooth', block: 'start' });
+    },
+  });
   workers.update([], null);
   actors.update([], () => null);
 
@@ -71,6 +93,7 @@ export function createCoordinatorUi(): CoordinatorUi {
   }
 
   function onStarted(record: JobRecord): void {
+    queries.startJob(record.label);
     dashboard.startLive(record.id, coordinator?.workers() ?? []);
     runner.running(true, 'running…');
     runner.result(null, 'running…');
@@ -142,5 +165,7 @@ export function createCoordinatorUi(): CoordinatorUi {
     snapshot: () => ({ ...dashboard.snapshot(), historyJobs: history.count(), actors: actors.rows() }),
     barAt: (taskId) => dashboard.barAt(taskId),
     lastRecord: () => lastRecord,
+    queries: () => queries.list(),
+    recordQuery: (record) => queryLog.update(record),
   };
 }

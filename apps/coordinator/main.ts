@@ -6,6 +6,7 @@
 import QRCode from 'qrcode';
 import { ShoalError, randomId, type CoordinatorPageApi, type JobOutcome } from '@shoal/protocol';
 import { Coordinator, exportHistory } from '@shoal/client';
+import type { QueryRecord } from '@shoal/dataframe';
 import { Mesh, signalingUrlFor } from '@shoal/transport';
 import { byId } from '../dom.ts';
 import { createCoordinatorUi } from './coordinatorUi.ts';
@@ -42,6 +43,8 @@ const ready = new Promise<Coordinator>((resolve) => {
     dashboardBarAt: (taskId) => ui.barAt(taskId),
     taskProgress: (since) => taskProgress.since(since),
     actorLog: () => [...(coordinator?.actors.log ?? [])],
+    queries: () => ui.queries(),
+    recordQuery: (record) => ui.recordQuery(record as QueryRecord),
     lastJobRecord: () => {
       const record = ui.lastRecord();
       return record ? exportHistory([record]) : null;

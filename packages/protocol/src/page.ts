@@ -63,6 +63,44 @@ export interface CoordinatorPageApi {
   dashboard?(): DashboardSnapshot;
   /** Where a task's bar is on the task stream canvas (CSS px inside it), if in view. */
   dashboardBarAt?(taskId: string): { x: number; y: number } | null;
+  /** The DataFrame queries the dashboard's Queries view lists, oldest first. */
+  queries?(): QueryRecordSummary[];
+  /**
+   * Adds (or, same id in the current job, replaces) a query record as if the
+   * running job's DataFrame session had published it (a @shoal/dataframe
+   * `QueryRecord`): for tests of the Queries view.
+   */
+  recordQuery?(record: object): void;
+}
+
+/** One DataFrame action (collect, count, write...) as the Queries view lists it. */
+export interface QueryRecordSummary {
+  /** The job that ran it: its number on this page (1, 2, ...) and its label. */
+  job: number;
+  jobLabel: string;
+  /** The query's id within that job's session (1, 2, ...). */
+  id: number;
+  action: string;
+  state: 'running' | 'done' | 'failed';
+  ms: number;
+  /** Rows the last (root) stage put out: the result's rows. */
+  rowsOut: number;
+  error: { code: string; message: string; stage?: number } | null;
+  stages: Array<{
+    stage: number;
+    name: string;
+    state: 'waiting' | 'running' | 'done' | 'failed';
+    tasks: number;
+    tasksDone: number;
+    rowsOut: number;
+    bytesIn: number;
+    bytesOut: number;
+    ms: number;
+    /** The stages it reads and how (shuffle, all, pointwise, concat). */
+    reads: Array<{ stage: number; mode: string }>;
+    notes: string[];
+    error: string | null;
+  }>;
 }
 
 /** One task name's counts: tasks submitted, finished and failed (for good: retries are not failures). */

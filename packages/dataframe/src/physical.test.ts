@@ -28,6 +28,7 @@ describe('physicalPlan', () => {
     ['a small side is broadcast', { kind: 'join', left: blocks(1e9), right: blocks(100, [{ name: 'id', type: 'bigint' }, { name: 'name', type: 'string' }]), how: 'inner', on: null, using: ['id'] }, ['single (scan)', 'single ← 0:all (scan)']],
     ['two big sides are hash-exchanged', { kind: 'join', left: blocks(1e9), right: blocks(1e9, [{ name: 'id', type: 'bigint' }, { name: 'name', type: 'string' }]), how: 'inner', on: null, using: ['id'] }, ['hash (scan)', 'hash (scan)', 'single ← 0:shuffle,1:shuffle']],
     ['a full join is never broadcast', { kind: 'join', left: blocks(1e9), right: blocks(100, [{ name: 'id', type: 'bigint' }, { name: 'name', type: 'string' }]), how: 'full', on: null, using: ['id'] }, ['hash (scan)', 'hash (scan)', 'single ← 0:shuffle,1:shuffle']],
+    ['orderBy + limit is a top-N: no range exchange', { kind: 'limit', input: { kind: 'sort', input: blocks(100), keys: [{ expr: col('price'), ascending: false, nullsFirst: false }] }, n: 3, offset: 0 }, ['single (scan)', 'single ← 0:all']],
     ['limit: per-partition limit, gather', { kind: 'limit', input: blocks(100), n: 5, offset: 0 }, ['single (scan)', 'single ← 0:all']],
     ['union: its inputs\' tasks', { kind: 'union', inputs: [blocks(100), blocks(100)] }, ['single (scan)', 'single (scan)', 'single ← 0:concat,1:concat']],
     ['repartition by a column', { kind: 'repartition', input: blocks(100), n: 3, keys: [col('brand')] }, ['hash (scan)', 'single ← 0:shuffle']],

@@ -101,6 +101,15 @@ export function physicalPlan(plan: Plan, conf: DataFrameConf): PhysicalPlan {
         return { ...next, plan: { kind: 'sort', input: next.plan, keys: p.keys }, ordering: p.keys };
       }
       case 'limit': {
+        if (p.input.kind === 'sort') {
+          // Top-N: each partition keeps its first n + offset in order, one task merges them.
+          const sort = p.input;
+          const f = walk(sort.input);
+          const local: Plan = { kind: 'limit', input: { kind: 'sort', input: f.plan, keys: sort.keys }, n: p.n + p.offset, offset: 0 };
+          const id = close({ ...f, plan: local, steps: [...f.steps, 'top-n'] }, { kind: 'single' });
+          const next = read(id, 'all', ['top-n'], Math.min(f.bytes, (p.n + p.offset) * 64));
+          return { ...next, plan: { kind: 'limit', input: { kind: 'sort', input: next.plan, keys: sort.keys }, n: p.n, offset: p.offset }, ordering: sort.keys };
+        }
         const f = walk(p.input);
         const local: Plan = f.ordering ? { kind: 'sort', input: f.plan, keys: f.ordering } : f.plan;
         const id = close({ ...f, plan: { kind: 'limit', input: local, n: p.n + p.offset, offset: 0 }, steps: [...f.steps, 'limit'] }, { kind: 'single' });

@@ -22,6 +22,8 @@
  *   --only q1,sort   only these workloads (the loads always run)
  *   --timeout S      a Shoal or native run of one workload that takes longer fails (default 600)
  *   --skip-dask      Shoal only (also --no-dask)    --skip-shoal  Dask only
+ *   --stages         print where each Shoal workload's time goes: its actions'
+ *                    stages from the coordinator's query log (and keep them in the JSON lines)
  *   --native         also run the same job on native DuckDB, one thread, in
  *                    this process (a yardstick; bench/dataframe/native.ts)
  *   --data DIR       bench data folder (default /tmp/shoal-bench-data); the
@@ -39,7 +41,7 @@ import { RUNS, buildPages, checkDist, flag } from './common.ts';
 import { daskAvailable, runDask } from './dataframe/dask.ts';
 import { ensureBenchData, prettyRows } from './dataframe/datagen.ts';
 import { runNative } from './dataframe/native.ts';
-import { checkResults, printGoals, printTable, type Sides } from './dataframe/report.ts';
+import { checkResults, printGoals, printStages, printTable, type Sides } from './dataframe/report.ts';
 import { runShoal, type SideResult } from './dataframe/shoal.ts';
 
 const argv = process.argv.slice(2);
@@ -94,7 +96,7 @@ if (!skipShoal) {
     console.log(`Shoal, ${tabs} worker tab(s), ${partitions} partition(s) ...`);
     const t0 = performance.now();
     const side = await runShoal({ data, tabs, partitions, runs: RUNS, only, timeoutMs: timeoutS * 1000, log: (l) => console.log(l) });
-    for (const [workload, figures] of Object.entries(side.workloads)) printLine({ system: 'shoal', tabs, workload, ...figures });
+    for (const [workload, { queries, ...figures }] of Object.entries(side.workloads)) printLine({ system: 'shoal', tabs, workload, ...figures, ...(flag('--stages') ? { queries } : {}) });
     noteErrors(`Shoal ${tabs} tabs`, side);
     console.log(`  (${((performance.now() - t0) / 1000).toFixed(0)} s with cluster start and close)\n`);
     sides.shoal.push([tabs, side]);
@@ -115,6 +117,7 @@ if (!skipDask && daskAvailable()) {
 }
 
 printTable(sides);
+if (flag('--stages')) for (const [tabs, side] of sides.shoal) printStages(`Shoal ${tabs} tabs`, side);
 const mismatches = checkResults(sides);
 printGoals(sides);
 if (failures.length > 0) console.log(`\nfailed:\n${failures.map((f) => `  ${f}`).join('\n')}`);

@@ -50,6 +50,20 @@ export default async (cluster) => {
     return sum;
   };
 
+  // The coordinator tab's query log (the dashboard's Queries view), when this job runs in that tab:
+  // each workload's last run gets its actions' stages (time, tasks, rows, bytes) as `queries`.
+  const logged = () => globalThis.shoalCoordinator?.queries?.() ?? [];
+  const mark = () => new Set(logged().map((r) => `${r.job}:${r.id}`));
+  const since = (seen) =>
+    logged()
+      .filter((r) => !seen.has(`${r.job}:${r.id}`))
+      .map((r) => ({
+        action: r.action,
+        ms: r.ms,
+        rowsOut: r.rowsOut,
+        stages: r.stages.map((st) => ({ name: st.name, tasks: st.tasks, ms: st.ms, rowsOut: st.rowsOut, bytesIn: st.bytesIn, bytesOut: st.bytesOut, notes: st.notes })),
+      }));
+
   // Runs `sql` texts in order until one works; answers which one and its timing.
   const runSql = async (texts) => {
     const failed = [];
@@ -65,13 +79,15 @@ export default async (cluster) => {
   };
 
   // ---- load (once)
+  let seen = mark();
   const x = cluster.read.csv(P.groupby, { header: true }).repartition(P.partitions).cache();
   const [rows, loadMs] = await time(() => x.count());
-  out.workloads.load = { ms: loadMs, runs: [loadMs], outRows: Number(rows), partitions: P.partitions };
+  out.workloads.load = { ms: loadMs, runs: [loadMs], outRows: Number(rows), partitions: P.partitions, queries: since(seen) };
   await x.createOrReplaceTempView('x'); // await: harmless if it returns nothing
+  seen = mark();
   const y = cluster.read.csv(P.join, { header: true }).cache();
   const [joinRows, loadJoinMs] = await time(() => y.count());
-  out.workloads.loadJoin = { ms: loadJoinMs, runs: [loadJoinMs], outRows: Number(joinRows) };
+  out.workloads.loadJoin = { ms: loadJoinMs, runs: [loadJoinMs], outRows: Number(joinRows), queries: since(seen) };
   await y.createOrReplaceTempView('y');
 
   // ---- q1..q10
@@ -80,12 +96,16 @@ export default async (cluster) => {
     try {
       const runs = [];
       let last;
+      let queries;
       for (let r = 0; r < P.runs; r++) {
+        const seen = mark();
         last = await runSql(q.sql);
         runs.push(last.ms);
+        queries = since(seen);
       }
       const v = last.answer.value;
       out.workloads[q.id] = {
+        queries,
         ms: upperMedian(runs),
         runs,
         outRows: rowCount(v),
@@ -106,7 +126,9 @@ export default async (cluster) => {
       let chk;
       let outRows;
       let headMs;
+      let queries;
       for (let r = 0; r < P.runs; r++) {
+        const seen = mark();
         const sorted = x.orderBy('v3').cache();
         const [n, ms] = await time(() => sorted.count());
         runs.push(ms);
@@ -114,10 +136,11 @@ export default async (cluster) => {
         const [head, ms3] = await time(() => sorted.take(3));
         headMs = ms3;
         chk = head.map((row) => num(row.v3));
+        queries = since(seen);
         await sorted.unpersist?.();
       }
       // headMs: the take(3) after the timed count; large if cache() did not keep the sorted rows.
-      out.workloads.sort = { ms: upperMedian(runs), runs, outRows, chk, headMs };
+      out.workloads.sort = { ms: upperMedian(runs), runs, outRows, chk, headMs, queries };
     } catch (e) {
       out.errors.sort = message(e);
     }
@@ -128,12 +151,16 @@ export default async (cluster) => {
     try {
       const runs = [];
       let last;
+      let queries;
       for (let r = 0; r < P.runs; r++) {
+        const seen = mark();
         last = await runSql(P.joinSql);
         runs.push(last.ms);
+        queries = since(seen);
       }
       const v = last.answer.value;
       out.workloads.join = {
+        queries,
         ms: upperMedian(runs),
         runs,
         outRows: rowCount(v),

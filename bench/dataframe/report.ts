@@ -112,3 +112,22 @@ export function printGoals(sides: Sides): void {
       `sort ≥ 2×: ${sortRatio === undefined ? 'n/a' : `${sortRatio >= 2 ? 'met' : 'missed'} (${sortRatio.toFixed(2)}×)`}`,
   );
 }
+
+const mb = (bytes: number): string => `${(bytes / 1e6).toFixed(bytes < 1e7 ? 1 : 0)} MB`;
+
+/** `--stages`: each workload's actions (last run) and their stages, from the coordinator's query log. */
+export function printStages(label: string, side: SideResult): void {
+  console.log(`\nwhere the time goes, ${label} (last run of each workload; stage times overlap when stages run side by side):`);
+  for (const { id } of WORKLOADS) {
+    const queries = side.workloads[id]?.queries;
+    if (!queries || queries.length === 0) continue;
+    console.log(`  ${id} (${formatMs(side.workloads[id]!.ms)})`);
+    for (const q of queries) {
+      console.log(`    ${q.action} ${formatMs(q.ms)}, ${q.rowsOut.toLocaleString('en-US')} rows`);
+      for (const st of q.stages) {
+        const notes = st.notes.length > 0 ? `  [${st.notes.join('; ')}]` : '';
+        console.log(`      ${st.name.padEnd(40)} ${formatMs(st.ms).padStart(9)}  ${String(st.tasks).padStart(3)} tasks  ${st.rowsOut.toLocaleString('en-US').padStart(11)} rows  in ${mb(st.bytesIn)}  out ${mb(st.bytesOut)}${notes}`);
+      }
+    }
+  }
+}

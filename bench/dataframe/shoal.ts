@@ -10,6 +10,14 @@ import { root } from '../common.ts';
 import type { BenchData } from './datagen.ts';
 import { JOIN_CHK, JOIN_SQL, QUESTIONS } from './queries.ts';
 
+/** One DataFrame action of a Shoal run, from the coordinator tab's query log. */
+export interface QuerySummary {
+  action: string;
+  ms: number;
+  rowsOut: number;
+  stages: { name: string; tasks: number; ms: number; rowsOut: number; bytesIn: number; bytesOut: number; notes: string[] }[];
+}
+
 /** One workload's figures, from either system. */
 export interface Figures {
   ms: number;
@@ -23,6 +31,8 @@ export interface Figures {
   partitions?: number;
   /** Shoal's sort: the take(3) after the timed count. */
   headMs?: number;
+  /** Shoal: the actions of the last run, with their stages. */
+  queries?: QuerySummary[];
 }
 
 export interface SideResult {

@@ -12,7 +12,7 @@
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { expect, test, type Page } from '@playwright/test';
+import { expect, test, type Page, type TestInfo } from '@playwright/test';
 import type { QueryRecordSummary } from '@shoal/protocol';
 import { cluster, job } from './helpers.ts';
 
@@ -31,10 +31,16 @@ test.afterAll(async () => {
   rmSync(dataDir, { recursive: true, force: true });
 });
 
+async function shoot(page: Page, testInfo: TestInfo, section: string, name: string): Promise<void> {
+  const path = testInfo.outputPath(`${name}.png`);
+  await page.locator(`#${section}`).screenshot({ path });
+  await testInfo.attach(name, { path, contentType: 'image/png' });
+}
+
 const queries = (page: Page = local.coordinator): Promise<QueryRecordSummary[]> => page.evaluate(() => window.shoalCoordinator!.queries!());
 const stageItem = (page: Page, stage: number) => page.locator(`#query-stages li.qstage[data-stage="${stage}"]`);
 
-test('a groupBy query lists with its stage tree, every stage done and the right row counts', async () => {
+test('a groupBy query lists with its stage tree, every stage done and the right row counts', async ({}, testInfo) => {
   const page = local.coordinator;
   const outcome = await local.runJob(
     job(`
@@ -83,9 +89,11 @@ test('a groupBy query lists with its stage tree, every stage done and the right 
   await page.locator('#query-explain summary').click();
   await expect(page.locator('#query-explain pre')).toContainText('== Physical Plan ==');
   await expect(page.locator('#query-explain pre')).toContainText('Aggregate keys=[k]');
+  await shoot(page, testInfo, 'queries-section', 'queries-done');
+  await page.locator('#query-explain summary').click();
 });
 
-test('a query whose task throws shows its error code and message, and highlights its stage', async () => {
+test('a query whose task throws shows its error code and message, and highlights its stage', async ({}, testInfo) => {
   const page = local.coordinator;
   const outcome = await local.runJob(
     job(`
@@ -114,6 +122,7 @@ test('a query whose task throws shows its error code and message, and highlights
   await expect(page.locator('#query-stages li.qstage.failed')).toHaveCount(1);
   await expect(page.locator('#query-stages li.qstage.failed')).toHaveAttribute('data-stage', String(stage));
   await expect(stageItem(page, stage).locator('> .qnode .qstage-error')).toContainText('refusing');
+  await shoot(page, testInfo, 'queries-section', 'queries-failed');
   await page.locator('#query-detail .qerror button.link').click();
   await expect(stageItem(page, stage).locator('> .qnode')).toHaveClass(/flash/);
 
@@ -124,7 +133,7 @@ test('a query whose task throws shows its error code and message, and highlights
   await expect(page.locator('#query-detail .qerror')).toBeHidden();
 });
 
-test('a record that changes while on show is redrawn: progress, rows, adaptive notes', async () => {
+test('a record that changes while on show is redrawn: progress, rows, adaptive notes', async ({}, testInfo) => {
   const page = local.coordinator;
   const stage = (id: number, patch: Record<string, unknown>) => ({ query: 7, stage: id, name: id === 0 ? 'scan+partial agg → hash' : 'agg', state: 'waiting', tasks: 0, tasksDone: 0, rowsOut: 0, bytesOut: 0, bytesIn: 0, ms: 0, notes: [], ...patch });
   const record = (stages: unknown[], state = 'running') => ({
@@ -154,6 +163,7 @@ test('a record that changes while on show is redrawn: progress, rows, adaptive n
   await expect(stageItem(page, 0).locator('> .qnode .counters')).toContainText('rows out 1,000');
   await expect(stageItem(page, 1).locator('> .qnode .qnotes')).toContainText('coalesced 8 shuffle partitions into 2');
   await expect(stageItem(page, 1).locator('> .qnode .counters')).toContainText('in 40.0 KiB');
+  await shoot(page, testInfo, 'queries-section', 'queries-live');
 
   await page.evaluate((r) => window.shoalCoordinator!.recordQuery!(r), record([stage(0, { state: 'done', tasks: 4, tasksDone: 4, rowsOut: 1000 }), stage(1, { state: 'done', tasks: 2, tasksDone: 2, rowsOut: 10 })], 'done'));
   await expect(row).toHaveAttribute('data-state', 'done');

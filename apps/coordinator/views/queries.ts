@@ -102,7 +102,7 @@ export function createQueries(root: HTMLElement, counter: HTMLElement | null = n
     render(
       head,
       h('b', {}, `q${record.id} ${record.action}`),
-      ` · job ${entry.job} (${entry.jobLabel}) · `,
+      entry.job === 0 ? ' · outside a job · ' : ` · job ${entry.job} (${entry.jobLabel}) · `,
       h('span', { class: `state ${record.state}` }, record.state),
       record.state === 'running' ? '' : ` in ${duration(record.ms)}`,
       record.state === 'done' ? ` · ${count(rowsOut)} row${rowsOut === 1 ? '' : 's'}` : '',
@@ -137,7 +137,7 @@ export function createQueries(root: HTMLElement, counter: HTMLElement | null = n
       'div',
       { class: 'bar', title: `${done} of ${tasks} tasks done` },
       h('span', { class: 'part done', style: `width:${(100 * done) / total}%` }),
-      h('span', { class: `part ${state === 'failed' ? 'failed' : 'running'}`, style: `width:${state === 'running' || state === 'failed' ? (100 * rest) / total : 0}%` }),
+      h('span', { class: `part ${state === 'failed' ? 'failed' : 'pending'}`, style: `width:${state === 'running' || state === 'failed' ? (100 * rest) / total : 0}%` }),
     );
     const reads = node.children.length ? node.children.map((c) => `${c.id} (${c.mode})`).join(', ') : '';
     const figures = h(

@@ -117,6 +117,7 @@ const mb = (bytes: number): string => `${(bytes / 1e6).toFixed(bytes < 1e7 ? 1 :
 
 /** `--stages`: each workload's actions (last run) and their stages, from the coordinator's query log. */
 export function printStages(label: string, side: SideResult): void {
+  if (!Object.values(side.workloads).some((w) => w.queries && w.queries.length > 0)) return;
   console.log(`\nwhere the time goes, ${label} (last run of each workload; stage times overlap when stages run side by side):`);
   for (const { id } of WORKLOADS) {
     const queries = side.workloads[id]?.queries;

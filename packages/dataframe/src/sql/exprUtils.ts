@@ -103,3 +103,15 @@ export function uniqueName(name: string, taken: ReadonlySet<string>): string {
   while (taken.has(`${name}#${n}`)) n++;
   return `${name}#${n}`;
 }
+
+/** `e` with each column `f` maps replaced; nodes with nothing replaced below them are kept as they were (same objects). */
+export function replaceColumns(e: Expr, f: (c: Extract<Expr, { kind: 'col' }>) => Expr | undefined): Expr {
+  if (e.kind === 'col') return f(e) ?? e;
+  let changed = false;
+  const next = mapChildren(e, (x) => {
+    const y = replaceColumns(x, f);
+    if (y !== x) changed = true;
+    return y;
+  });
+  return changed ? next : e;
+}

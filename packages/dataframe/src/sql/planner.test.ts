@@ -104,6 +104,11 @@ describe('sqlToPlan: the same nodes as the DataFrame API', () => {
       project(sort(aggregate(scan('sales'), [c('brand')], [as(count, 'count(1)')]), desc(c('count(1)'))), c('brand')),
     ],
     ['SELECT * FROM sales ORDER BY price', sort(project(scan('sales'), star), asc(c('price')))],
+    ['SELECT price * 2 AS p FROM sales ORDER BY p + 1 DESC', project(sort(scan('sales'), desc(b('+', b('*', c('price'), l(2)), l(1)))), as(b('*', c('price'), l(2)), 'p'))],
+    [
+      'SELECT brand, sum(qty) AS s FROM sales GROUP BY brand ORDER BY s * 2, brand',
+      project(sort(aggregate(scan('sales'), [c('brand')], [as(agg('sum', c('qty')), 'sum(qty)')]), asc(b('*', c('sum(qty)'), l(2))), asc(c('brand'))), c('brand'), as(c('sum(qty)'), 's')),
+    ],
     // DISTINCT, LIMIT, OFFSET
     ['SELECT DISTINCT brand FROM sales', { kind: 'distinct', input: project(scan('sales'), c('brand')), subset: null }],
     ['SELECT DISTINCT brand FROM sales ORDER BY brand LIMIT 3', { kind: 'limit', n: 3, offset: 0, input: sort({ kind: 'distinct', input: project(scan('sales'), c('brand')), subset: null }, asc(c('brand'))) }],
@@ -178,6 +183,13 @@ describe('sqlToPlan: window functions', () => {
     );
     const e = thrown(() => plan('SELECT *, rank() OVER (ORDER BY price) AS r FROM (SELECT * FROM sales)'));
     expect(e.message).toContain('SELECT * with window functions needs a name for every FROM item');
+  });
+
+  it('an ORDER BY expression over a window alias sorts after the window node, before the project', () => {
+    const w: Expr = { kind: 'window', fn: fn('rank'), partitionBy: [], orderBy: [asc(c('price'))] };
+    expect(plan('SELECT name, rank() OVER (ORDER BY price) AS r FROM sales ORDER BY r * 2 DESC')).toEqual(
+      project(sort({ kind: 'window', input: scan('sales'), exprs: [as(w, 'r')] }, desc(b('*', c('r'), l(2)))), c('name'), c('r')),
+    );
   });
 
   it('runs after aggregation, over the groups', () => {

@@ -15,11 +15,11 @@
  *   any expression over the input (aggregates included). It sorts after the
  *   project when every key is a select output, else before it.
  */
-import { transform, unalias, type Expr, type SortKey } from '../expr.ts';
+import { unalias, type Expr, type SortKey } from '../expr.ts';
 import { exprName } from '../naming.ts';
 import type { Plan } from '../plan.ts';
 import type { SqlSelect } from './ast.ts';
-import { exprEquals, findNode, groupAggregates, mapChildren, uniqueName, windows } from './exprUtils.ts';
+import { exprEquals, findNode, groupAggregates, mapChildren, replaceColumns, uniqueName, windows } from './exprUtils.ts';
 import { checkClause, checkNoNestedAggregates, planError, type Scope } from './scope.ts';
 
 interface Named {
@@ -55,7 +55,7 @@ function aliasesOf(items: readonly Expr[]): Map<string, Expr> {
   return out;
 }
 
-function resolveOrderKey(scope: Scope, items: readonly Expr[], key: SortKey): OrderTarget {
+function resolveOrderKey(scope: Scope, items: readonly Expr[], aliases: Map<string, Expr>, groupKeys: readonly Expr[], key: SortKey): OrderTarget {
   const e = key.expr;
   if (isOrdinal(e)) return { item: ordinal(scope, items, e, 'ORDER BY') };
   if (e.kind === 'col' && e.table === undefined) {
@@ -65,7 +65,11 @@ function resolveOrderKey(scope: Scope, items: readonly Expr[], key: SortKey): Or
     if (i !== -1) return { item: i };
   }
   const same = items.findIndex((it) => it.kind !== 'star' && exprEquals(unalias(it), e));
-  return same === -1 ? { expr: e } : { item: same };
+  if (same !== -1) return { item: same };
+  // An expression over select aliases (`ORDER BY total * 2`) is one over what they stand for;
+  // a window's alias stays a column reference, since the sort runs after the window node.
+  const plain = new Map([...aliases].filter(([, x]) => x.kind !== 'window'));
+  return { expr: substituteAliases(e, plain, groupKeys) };
 }
 
 function resolveGroupKey(scope: Scope, items: readonly Expr[], aliases: Map<string, Expr>, g: Expr): Expr {
@@ -90,7 +94,7 @@ export function planSelectBody(scope: Scope, input: Plan, sel: SqlSelect, orderB
   const groupKeys = sel.groupBy.map((g) => resolveGroupKey(scope, items, aliases, g));
   groupKeys.forEach((g) => checkClause(scope, g, 'GROUP BY'));
   checkClause(scope, sel.having, 'HAVING', true);
-  const targets = orderBy.map((k) => resolveOrderKey(scope, items, k));
+  const targets = orderBy.map((k) => resolveOrderKey(scope, items, aliases, groupKeys, k));
   for (const t of targets) {
     if (!('expr' in t)) continue;
     const w = windows(t.expr)[0];
@@ -183,7 +187,7 @@ function checkGrouped(scope: Scope, e: Expr, outputs: ReadonlySet<string>): void
 /** Unqualified columns naming a select alias become the aliased expression (unless a group key has that name). */
 function substituteAliases(e: Expr, aliases: Map<string, Expr>, groupKeys: readonly Expr[]): Expr {
   const groupNames = new Set(groupKeys.map(exprName));
-  return transform(e, (x) => (x.kind === 'col' && x.table === undefined && aliases.has(x.name) && !groupNames.has(x.name) ? aliases.get(x.name)! : x));
+  return replaceColumns(e, (x) => (x.table === undefined && !groupNames.has(x.name) ? aliases.get(x.name) : undefined));
 }
 
 /**

@@ -25,7 +25,7 @@ export function clusterBackend(cluster: Cluster): Backend {
 export function localBackend(): Backend {
   return {
     put: (block) => block,
-    run: async (graph) => runLocal(graph) as ArrayLike<number>[],
+    run: async (graph) => (await runLocal(graph)) as ArrayLike<number>[],
     persist: async (graph) => runLocal(graph),
   };
 }

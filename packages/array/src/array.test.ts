@@ -261,3 +261,25 @@ describe('matmul kernel', () => {
     expect(close(f32.data, want.data, 1e-5)).toBe(true);
   });
 });
+
+describe('the GPU form of fused regions', () => {
+  it('float32 chains (and whole-block sum/mean/min/max) get a WGSL kernel; float64, int and other reductions do not', () => {
+    const f32 = da.random.random([100, 100], { chunks: 50, dtype: 'float32', seed: 1 });
+    const gpuTasks = (x: ShoalArray) => x.plan().tasks.filter((t) => t.gpu).length;
+    expect(gpuTasks(f32.mul(2).add(1).sqrt())).toBe(4);
+    expect(gpuTasks(f32.mul(2).mean())).toBe(4);
+    expect(gpuTasks(f32.mul(2).sum({ axis: 0 }))).toBe(0);
+    expect(gpuTasks(f32.mul(2).std())).toBe(0);
+    expect(gpuTasks(da.random.random([100, 100], { chunks: 50, seed: 1 }).mul(2))).toBe(0);
+    expect(f32.mul(2).plan({ gpu: 'off' }).tasks.filter((t) => t.gpu)).toHaveLength(0);
+    const wgsl = f32.mul(2).plan().kernels[f32.mul(2).plan().tasks[0]!.kernel]!;
+    expect(wgsl).toContain('@compute @workgroup_size(256)');
+    expect(wgsl).toContain('ctx.gpu');
+  });
+  it('without a GPU the same task runs its JS kernel and gives the CPU result', async () => {
+    const x = da.random.normal([37, 23], { chunks: [10, 7], dtype: 'float32', seed: 4 }).mul(3).add(da.arange(23, { dtype: 'float32' }));
+    expect(await data(x)).toEqual(await data(x.rechunk([37, 23])));
+    const m = (await x.mean().compute()) as number;
+    expect(m).toBeCloseTo(((await x.mean().compute({ gpu: 'off' })) as number), 5);
+  });
+});

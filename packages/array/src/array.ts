@@ -9,7 +9,7 @@ import { allocate, castValue, checkDtype, isFloat, promote, promoteScalar, type 
 import { newId, type ArrayNode, type ReduceOp } from './graph.ts';
 import { OPS } from './ops.ts';
 import { explainGraph } from './explain.ts';
-import { planGraph, rechunkNode, type TaskGraph } from './plan.ts';
+import { planGraph, rechunkNode, type GpuMode, type TaskGraph } from './plan.ts';
 import { broadcastShapes, fmt, gridIndices, gridShape, normalizeAxes, normalizeChunks, offsets, size, stridesOf, type ChunksOption, type Shape } from './shape.ts';
 import { FIXED_SOURCES } from './execute.ts';
 
@@ -43,6 +43,17 @@ export interface Computed {
 }
 
 export type NestedArray = number | NestedArray[];
+
+export interface RunOptions {
+  gpu?: GpuMode;
+}
+
+function gpuMode(options: RunOptions): GpuMode {
+  checkKeys(options, ['gpu'], 'compute');
+  const mode = options.gpu ?? 'auto';
+  if (mode !== 'auto' && mode !== 'force' && mode !== 'off') throw new ShoalError('ERR_BAD_OPTION', `compute: gpu must be 'auto', 'force' or 'off', got ${JSON.stringify(mode)}`);
+  return mode;
+}
 
 export class ShoalArray {
   constructor(readonly node: ArrayNode, readonly backend: Backend) {}
@@ -215,27 +226,32 @@ export class ShoalArray {
 
   // ---- results ----
   /** Plans the graph (pure) without running it. */
-  plan(): TaskGraph { return planGraph(this.node, FIXED_SOURCES); }
+  plan(options: RunOptions = {}): TaskGraph { return planGraph(this.node, FIXED_SOURCES, gpuMode(options)); }
 
   /** The graph before optimization (the logical tree) and after (fused tasks per block). */
-  explain(): string { return explainGraph(this.node, this.plan()); }
+  explain(options: RunOptions = {}): string { return explainGraph(this.node, this.plan(options)); }
 
-  async compute(): Promise<Computed | number> {
-    const blocks = await this.backend.run(this.plan());
+  /**
+   * Runs the graph. `gpu`: 'auto' (default) runs fused float32 chains as WGSL
+   * kernels on workers with a real GPU, 'force' also on software adapters
+   * (SwiftShader: for tests), 'off' keeps everything on the CPU.
+   */
+  async compute(options: RunOptions = {}): Promise<Computed | number> {
+    const blocks = await this.backend.run(this.plan(options));
     const data = assemble(this.node, blocks);
     if (this.ndim === 0) return data[0]!;
     return { data, shape: this.shape, dtype: this.dtype };
   }
 
   /** Runs the graph and keeps the blocks on the workers: the new array reads them from there. */
-  async persist(): Promise<ShoalArray> {
-    const handles = await this.backend.persist(this.plan());
+  async persist(options: RunOptions = {}): Promise<ShoalArray> {
+    const handles = await this.backend.persist(this.plan(options));
     return this.wrap({ kind: 'source', id: newId(), shape: this.node.shape, chunks: this.node.chunks, dtype: this.dtype, blocks: handles, label: 'persisted' });
   }
 
   /** Nested JS arrays (for small results). */
-  async toArray(): Promise<NestedArray> {
-    const computed = await this.compute();
+  async toArray(options: RunOptions = {}): Promise<NestedArray> {
+    const computed = await this.compute(options);
     if (typeof computed === 'number') return computed;
     const nest = (at: number, d: number): NestedArray => (d === computed.shape.length ? computed.data[at]! : Array.from({ length: computed.shape[d]! }, (_, i) => nest(at + i * stridesOf(computed.shape)[d]!, d + 1)));
     return nest(0, 0);

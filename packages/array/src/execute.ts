@@ -44,17 +44,17 @@ function resolveArgs(value: unknown, lookup: (marker: { $dep?: string; $ext?: nu
 const remotes = new WeakMap<Cluster, Map<string, (...args: unknown[]) => ObjectRef>>();
 
 /** Submits every task; answers the output blocks' refs (in C order over the grid). Nothing waits here. */
-export function submitGraph(cluster: Cluster, graph: TaskGraph, options: { gpu?: boolean } = {}): ObjectRef[] {
+export function submitGraph(cluster: Cluster, graph: TaskGraph): ObjectRef[] {
   let cache = remotes.get(cluster);
   if (!cache) remotes.set(cluster, (cache = new Map()));
   const refs = new Map<string, ObjectRef>();
   const lookup = (m: { $dep?: string; $ext?: number }) => (m.$dep !== undefined ? refs.get(m.$dep)! : graph.externals[m.$ext!]);
   for (const task of graph.tasks) {
     const source = graph.kernels[task.kernel]!;
-    const cacheKey = `${task.name}\n${source}`;
+    const cacheKey = `${task.name}\n${task.gpu ? 'gpu' : ''}\n${source}`;
     let fn = cache.get(cacheKey);
     if (!fn) {
-      fn = cluster.remote(compileKernel(source), { name: task.name, ...(options.gpu ? { resources: { gpu: 'prefer' } } : {}) }) as unknown as (...args: unknown[]) => ObjectRef;
+      fn = cluster.remote(compileKernel(source), { name: task.name, ...(task.gpu ? { resources: { gpu: 'prefer' } } : {}) }) as unknown as (...args: unknown[]) => ObjectRef;
       cache.set(cacheKey, fn);
     }
     refs.set(task.key, fn(...(resolveArgs(task.args, lookup) as unknown[])));
@@ -62,13 +62,13 @@ export function submitGraph(cluster: Cluster, graph: TaskGraph, options: { gpu?:
   return graph.outputs.map((o) => lookup(o) as ObjectRef);
 }
 
-/** Evaluates the graph here, in order (externals are the block values themselves). */
-export function runLocal(graph: TaskGraph): unknown[] {
+/** Evaluates the graph here, in order (externals are the block values themselves; `ctx` is what tasks get last, e.g. a `gpu`). */
+export async function runLocal(graph: TaskGraph, ctx: unknown = null): Promise<unknown[]> {
   const values = new Map<string, unknown>();
   const lookup = (m: { $dep?: string; $ext?: number }) => (m.$dep !== undefined ? values.get(m.$dep) : graph.externals[m.$ext!]);
   for (const task of graph.tasks) {
     const fn = compileKernel(graph.kernels[task.kernel]!);
-    values.set(task.key, fn(...(resolveArgs(task.args, lookup) as unknown[])));
+    values.set(task.key, await fn(...(resolveArgs(task.args, lookup) as unknown[]), ctx));
   }
   return graph.outputs.map(lookup);
 }

@@ -37,7 +37,7 @@ export function explainGraph(root: ArrayNode, graph: TaskGraph): string {
   walk(root, 1);
   lines.push(`  unfused: about ${unfused} tasks (one per block per node)`);
   lines.push('== tasks (after fusion and culling) ==');
-  for (const r of graph.regions) lines.push(`  ${r.name}: ${r.tasks} task${r.tasks === 1 ? '' : 's'}, ${r.fused} op${r.fused === 1 ? '' : 's'} fused into one kernel (${r.kernel})`);
+  for (const r of graph.regions) lines.push(`  ${r.name}: ${r.tasks} task${r.tasks === 1 ? '' : 's'}, ${r.fused} op${r.fused === 1 ? '' : 's'} fused into one kernel (${r.kernel}${r.gpu ? ', with a WGSL form for a GPU' : ''})`);
   const other = new Map<string, number>();
   const regionKernels = new Set(graph.regions.map((r) => r.kernel));
   for (const t of graph.tasks) if (!regionKernels.has(t.kernel)) other.set(t.name, (other.get(t.name) ?? 0) + 1);

@@ -18,7 +18,8 @@
  */
 import { ShoalError } from '@shoal/protocol';
 import { ctorName } from './dtype.ts';
-import { buildRegion, partialWidth, type PartialReduction, type Region } from './codegen.ts';
+import { buildRegion, type PartialReduction, type Region } from './codegen.ts';
+import { buildWgsl, gpuKernelSource } from './wgsl.ts';
 import { FUSIBLE, newId, type ArrayNode, type AssembleNode, type ReduceNode } from './graph.ts';
 import { gridIndices, gridShape, offsets, sameChunks, size, stridesOf, type Chunks } from './shape.ts';
 
@@ -31,7 +32,12 @@ export interface TaskSpec {
   /** Shown in the dashboard: the fused ops, e.g. 'random·add·mean'. */
   name: string;
   args: unknown[];
+  /** Placed with `gpu: 'prefer'`: the kernel has a WGSL form it runs where a real GPU is. */
+  gpu?: boolean;
 }
+
+/** Where fused float32 regions may run: 'auto' on a real GPU where one is (else the CPU), 'force' also on software adapters (tests), 'off' never. */
+export type GpuMode = 'auto' | 'force' | 'off';
 
 export interface TaskGraph {
   /** Kernel id → function source (a function expression). */
@@ -42,7 +48,7 @@ export interface TaskGraph {
   /** The output node's blocks in C order over its block grid. */
   outputs: Arg[];
   /** Planning notes for explain(): one line per fused region. */
-  regions: { name: string; kernel: string; tasks: number; fused: number }[];
+  regions: { name: string; kernel: string; tasks: number; fused: number; gpu: boolean }[];
 }
 
 /** Kernel ids for the fixed kernels (their sources are added by the caller, see execute.ts). */
@@ -60,18 +66,18 @@ export function hashSource(source: string): string {
 
 const idxKey = (idx: readonly number[]) => idx.join(',');
 
-export function planGraph(root: ArrayNode, fixedSources: Record<string, string>): TaskGraph {
+export function planGraph(root: ArrayNode, fixedSources: Record<string, string>, gpuMode: GpuMode = 'auto'): TaskGraph {
   const kernels: Record<string, string> = { ...fixedSources };
   const tasks: TaskSpec[] = [];
   const externals: unknown[] = [];
   const extIndex = new Map<unknown, number>();
   const memo = new Map<string, Arg>();
-  const regions = new Map<string, { region: Region; kernel: string; note: TaskGraph['regions'][number] }>();
+  const regions = new Map<string, { region: Region; kernel: string; gpu: boolean; note: TaskGraph['regions'][number] }>();
   const notes: TaskGraph['regions'] = [];
   const rechunked = new Map<string, ArrayNode>();
 
-  const addTask = (key: string, kernel: string, name: string, args: unknown[]): Arg => {
-    tasks.push({ key, kernel, name, args });
+  const addTask = (key: string, kernel: string, name: string, args: unknown[], gpu = false): Arg => {
+    tasks.push(gpu ? { key, kernel, name, args, gpu } : { key, kernel, name, args });
     return { $dep: key };
   };
 
@@ -80,11 +86,14 @@ export function planGraph(root: ArrayNode, fixedSources: Record<string, string>)
     let entry = regions.get(key);
     if (!entry) {
       const region = buildRegion(node, reduction);
-      const kernel = `k${hashSource(region.source)}`;
-      kernels[kernel] = region.source;
-      const note = { name: region.name, kernel, tasks: 0, fused: region.nodes.length + (reduction ? 1 : 0) };
+      const wgsl = gpuMode === 'off' ? null : buildWgsl(node, reduction);
+      const gpu = wgsl !== null && wgsl.leaves === region.leaves.length;
+      const source = gpu ? gpuKernelSource(region.source, wgsl.wgsl, reduction?.op) : region.source;
+      const kernel = `k${hashSource(source)}`;
+      kernels[kernel] = source;
+      const note = { name: region.name, kernel, tasks: 0, fused: region.nodes.length + (reduction ? 1 : 0), gpu };
       notes.push(note);
-      entry = { region, kernel, note };
+      entry = { region, kernel, gpu, note };
       regions.set(key, entry);
     }
     return entry;
@@ -105,7 +114,7 @@ export function planGraph(root: ArrayNode, fixedSources: Record<string, string>)
 
   /** The task for block `idx` of the region rooted at `node` (optionally folding a reduction). */
   const regionTask = (node: ArrayNode, idx: number[], reduction?: PartialReduction): Arg => {
-    const { region, kernel, note } = regionFor(node, reduction);
+    const { region, kernel, gpu, note } = regionFor(node, reduction);
     const off = idx.map((b, d) => offsets(node.chunks[d]!)[b]!);
     const ext = idx.map((b, d) => node.chunks[d]![b]!);
     const ins = region.leaves.map((leaf) => {
@@ -114,7 +123,7 @@ export function planGraph(root: ArrayNode, fixedSources: Record<string, string>)
     });
     note.tasks++;
     const key = `${kernel}:${node.id}:${idxKey(idx)}`;
-    return addTask(key, kernel, region.name, [{ off, ext }, ins]);
+    return addTask(key, kernel, region.name, [gpu && gpuMode === 'force' ? { off, ext, gpu: 'force' } : { off, ext }, ins], gpu);
   };
 
   const block = (node: ArrayNode, idx: number[]): Arg => {

@@ -196,6 +196,24 @@ test('a CSV picked in the file input becomes a DataFrame job in the editor, and 
   expect(local.pageErrors).toEqual([]);
 });
 
+test('a file dropped on the page is uploaded too, and gets the reader of its kind', async () => {
+  const page = local.coordinator;
+  const lines = '{"id":1,"tag":"x"}\n{"id":2,"tag":"y"}\n';
+  const dataTransfer = await page.evaluateHandle((text) => {
+    const transfer = new DataTransfer();
+    transfer.items.add(new File([text], 'events.jsonl', { type: 'application/x-ndjson' }));
+    return transfer;
+  }, lines);
+  await page.dispatchEvent('body', 'dragenter', { dataTransfer });
+  await expect(page.locator('body')).toHaveClass(/dropping/);
+  await page.dispatchEvent('body', 'dragover', { dataTransfer });
+  await page.dispatchEvent('#stream-section', 'drop', { dataTransfer });
+  await expect(page.locator('body')).not.toHaveClass(/dropping/);
+  await expect(page.locator('#drop-status')).toHaveClass(/ok/);
+  await expect(page.locator('#editor .cm-content')).toContainText("cluster.read.json('uploads/events.jsonl')");
+  expect(readFileSync(join(dataDir, 'uploads', 'events.jsonl'), 'utf8')).toBe(lines);
+});
+
 test('a file that is not data, and a server that refuses the upload, get a clear error', async () => {
   const page = local.coordinator;
   const status = page.locator('#drop-status');

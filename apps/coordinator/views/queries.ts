@@ -85,14 +85,21 @@ export function createQueries(root: HTMLElement, counter: HTMLElement | null = n
     const rowsOut = resultRows(record);
     const row = h(
       'tr',
-      { 'data-query': entry.key, 'data-state': record.state, 'data-rows': rowsOut, class: selected ? 'selected' : '', title: 'show its stages' },
-      h('td', { title: entry.jobLabel }, `${entry.job}`),
+      { 'data-query': entry.key, 'data-state': record.state, 'data-rows': rowsOut, class: selected ? 'selected' : '', title: 'show its stages', tabindex: 0 },
+      h('td', { title: entry.jobLabel }, entry.job === 0 ? '—' : `${entry.job}`),
       h('td', {}, `q${record.id} ${record.action}`),
       h('td', {}, h('span', { class: `state ${record.state}` }, record.state)),
       h('td', {}, record.state === 'running' ? '…' : duration(record.ms)),
       h('td', {}, record.state === 'done' ? count(rowsOut) : '—'),
     );
     row.addEventListener('click', () => select(entry.key, true));
+    row.addEventListener('keydown', (event) => {
+      if (event.key === 'Enter' || event.key === ' ') {
+        event.preventDefault();
+        select(entry.key, true);
+        rows.querySelector<HTMLElement>(`tr[data-query="${entry.key}"]`)?.focus();
+      }
+    });
     return row;
   };
 

@@ -43,6 +43,21 @@ const sqlCases: [string, string, number, number][] = [
   ["SELECT a FROM t WHERE a RLIKE 'x'", 'SQL syntax error at line 1, column 25: RLIKE is not supported (use LIKE, or lower(x) LIKE for case-insensitive matching)\n  SELECT a FROM t WHERE a RLIKE \'x\'\n                          ^', 1, 25],
   ['SELECT a FROM t ORDER BY a LIMT 4', "SQL syntax error at line 1, column 28: expected end of query, found 'LIMT' (did you mean LIMIT?)\n  SELECT a FROM t ORDER BY a LIMT 4\n                             ^", 1, 28],
   ['SELECT a FROM t CROSS u', "SQL syntax error at line 1, column 23: expected JOIN after CROSS, found 'u'\n  SELECT a FROM t CROSS u\n                        ^", 1, 23],
+  ["SELECT * FROM VALUES (1)", "SQL syntax error at line 1, column 15: VALUES lists are not supported; use createDataFrame and a temp view\n  SELECT * FROM VALUES (1)\n                ^", 1, 15],
+  ["SELECT * FROM LATERAL x", "SQL syntax error at line 1, column 15: LATERAL is not supported\n  SELECT * FROM LATERAL x\n                ^", 1, 15],
+  ["SELECT * FROM db.t", "SQL syntax error at line 1, column 17: qualified table names (db.table) are not supported; register a temp view\n  SELECT * FROM db.t\n                  ^", 1, 17],
+  ["SELECT * FROM range(10)", "SQL syntax error at line 1, column 20: table functions are not supported\n  SELECT * FROM range(10)\n                     ^", 1, 20],
+  ["SELECT * FROM t AS x(a, b)", "SQL syntax error at line 1, column 21: column aliases on a table (t(a, b)) are not supported\n  SELECT * FROM t AS x(a, b)\n                      ^", 1, 21],
+  ["SELECT a FROM t GROUP BY ROLLUP (a)", "SQL syntax error at line 1, column 26: GROUP BY ROLLUP is not supported\n  SELECT a FROM t GROUP BY ROLLUP (a)\n                           ^", 1, 26],
+  ["WITH RECURSIVE x AS (SELECT 1) SELECT 1", "SQL syntax error at line 1, column 6: WITH RECURSIVE is not supported\n  WITH RECURSIVE x AS (SELECT 1) SELECT 1\n       ^", 1, 6],
+  ["SELECT INTERVAL '1' DAY", "SQL syntax error at line 1, column 8: INTERVAL literals are not supported\n  SELECT INTERVAL '1' DAY\n         ^", 1, 8],
+  ["SELECT a FROM t WHERE a LIKE 'x' ESCAPE '!'", "SQL syntax error at line 1, column 34: LIKE ... ESCAPE is not supported\n  SELECT a FROM t WHERE a LIKE 'x' ESCAPE '!'\n                                   ^", 1, 34],
+  ["SELECT count(DISTINCT a, b) FROM t", "SQL syntax error at line 1, column 8: count() takes one argument, got 2\n  SELECT count(DISTINCT a, b) FROM t\n         ^", 1, 8],
+  ["SELECT rank(a) OVER () FROM t", "SQL syntax error at line 1, column 8: rank() takes no arguments\n  SELECT rank(a) OVER () FROM t\n         ^", 1, 8],
+  ["SELECT a FROM t WHERE a IS NOT 1", "SQL syntax error at line 1, column 32: expected NULL after IS NOT, found '1'\n  SELECT a FROM t WHERE a IS NOT 1\n                                 ^", 1, 32],
+  ["SELECT EXTRACT(1 FROM d) FROM t", "SQL syntax error at line 1, column 16: expected a date part (YEAR, MONTH, DAY, ...), found '1'\n  SELECT EXTRACT(1 FROM d) FROM t\n                 ^", 1, 16],
+  ["SELECT a FROM t UNION ALL", "SQL syntax error at line 1, column 26: expected SELECT, found end of input\n  SELECT a FROM t UNION ALL\n                           ^", 1, 26],
+  ["SELECT t.* AS x FROM t", "SQL syntax error at line 1, column 8: 't.*' cannot have an alias\n  SELECT t.* AS x FROM t\n         ^", 1, 8],
 ];
 
 describe('SQL syntax errors', () => {

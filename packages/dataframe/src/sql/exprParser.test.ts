@@ -83,6 +83,7 @@ const cases: [string, Expr][] = [
   ['CAST(a AS DATE)', cast(c('a'), 'date')],
   ['CAST(a AS TIMESTAMP)', cast(c('a'), 'timestamp')],
   ['CAST(a AS DECIMAL(10, 2))', cast(c('a'), 'double')],
+  ['CAST(a AS DOUBLE PRECISION)', cast(c('a'), 'double')],
   ['CAST(a + 1 AS STRING) = \'2\'', b('=', cast(b('+', c('a'), l(1)), 'string'), l('2'))],
   // scalar functions
   ['upper(name)', fn('upper', c('name'))],

@@ -1,0 +1,81 @@
+import { describe, expect, it } from 'vitest';
+import { compileStage } from './compileStage.ts';
+import type { Schema } from './plan.ts';
+import { DEFAULT_CONF, stageLeaf, type DataFrameConf, type Stage } from './stages.ts';
+import type { StageResult } from './tasks.ts';
+
+const schema: Schema = [{ name: 'k', type: 'bigint' }, { name: 'v', type: 'double' }];
+const MiB = 1 << 20;
+const mapStage = (id: number): Stage => ({ id, name: 'map', kind: 'sql', plan: stageLeaf(99, schema), scan: null, reads: [], output: { kind: 'hash', keys: ['k'], n: 4 }, schema, ordering: null, estimatedBytes: 0 });
+/** A map stage's result: `sizes[t][j]` bytes in block j of task t. */
+const result = (stage: number, sizes: number[][]): StageResult => ({ tasks: sizes.map((row, t) => ({ blocks: row.map((_, j) => `s${stage}t${t}b${j}`), rows: row.map(() => 1), bytes: row })) });
+const joinStage = (how: string, fixed = false): Stage => ({
+  id: 2,
+  name: 'join',
+  kind: 'sql',
+  plan: { kind: 'join', left: stageLeaf(0, schema), right: stageLeaf(1, [{ name: 'k2', type: 'bigint' }]), how: how as 'inner', on: null, using: null },
+  scan: null,
+  reads: [{ stage: 0, mode: 'shuffle' }, { stage: 1, mode: 'shuffle' }],
+  output: { kind: 'single' },
+  schema,
+  ordering: null,
+  estimatedBytes: 0,
+  join: { how, left: 0, right: 1 },
+  ...(fixed ? { fixedPartitions: true } : {}),
+});
+const compile = (stage: Stage, results: [number, StageResult][], conf: Partial<DataFrameConf> = {}) =>
+  compileStage(stage, { conf: { ...DEFAULT_CONF, ...conf }, results: new Map(results), stages: [mapStage(0), mapStage(1), stage], fileUrl: (p) => p });
+
+describe('compileStage: adaptive execution', () => {
+  it('coalesces small shuffle partitions up to the advisory size', () => {
+    const big = 40 * MiB;
+    const left = result(0, [[1, 1, 1, 1], [1, 1, 1, 1]]);
+    const right = result(1, [[big, big, big, big], [big, big, big, big]]);
+    const out = compile(joinStage('full'), [[0, left], [1, right]], { advisoryPartitionBytes: 1024 });
+    expect(out.tasks.length).toBe(4);
+    const small = compile(joinStage('full'), [[0, result(0, [[1, 1, 1, 1]])], [1, result(1, [[1, 1, 1, 1]])]]);
+    expect(small.tasks.length).toBe(1);
+    expect(small.tasks[0]!.inputs).toEqual(['s0t0b0', 's0t0b1', 's0t0b2', 's0t0b3', 's1t0b0', 's1t0b1', 's1t0b2', 's1t0b3']);
+    expect(small.notes[0]).toMatch(/coalesced 4 shuffle partitions into 1/);
+  });
+
+  it('leaves a user repartition alone', () => {
+    const out = compile(joinStage('full', true), [[0, result(0, [[1, 1, 1, 1]])], [1, result(1, [[1, 1, 1, 1]])]]);
+    expect(out.tasks.length).toBe(4);
+  });
+
+  it('switches a shuffled join to a broadcast when a side turns out small', () => {
+    const big = 40 * MiB;
+    const left = result(0, [[big, big, big, big], [big, big, big, big], [big, big, big, big]]);
+    const right = result(1, [[10, 10, 10, 10]]);
+    const out = compile(joinStage('inner'), [[0, left], [1, right]]);
+    expect(out.tasks.length).toBe(3); // one per left map task, read where it lies
+    expect(out.tasks[1]!.inputs).toEqual(['s0t1b0', 's0t1b1', 's0t1b2', 's0t1b3', 's1t0b0', 's1t0b1', 's1t0b2', 's1t0b3']);
+    expect(out.notes[0]).toMatch(/switched to a broadcast join: the right side is/);
+    // A full join cannot broadcast either side.
+    expect(compile(joinStage('full'), [[0, left], [1, right]], { advisoryPartitionBytes: 1024 }).notes.join()).not.toMatch(/broadcast/);
+  });
+
+  it('splits a skewed join partition by map output, each piece joined with the whole other side', () => {
+    const MB = 20 * MiB;
+    // 4 map tasks; partition 2 is 10× the others on the left side.
+    const left = result(0, Array.from({ length: 4 }, () => [MB / 10, MB / 10, MB, MB / 10]));
+    const right = result(1, Array.from({ length: 4 }, () => [MB / 4, MB / 4, MB / 4, MB / 4]));
+    const out = compile(joinStage('inner'), [[0, left], [1, right]], { autoBroadcastJoinThreshold: -1 });
+    const skewNote = out.notes.find((n) => n.startsWith('skewed partition 2'));
+    expect(skewNote).toBeDefined();
+    const pieces = out.tasks.filter((t) => t.inputs.some((i) => i.endsWith('b2') && i.startsWith('s0')));
+    expect(pieces.length).toBeGreaterThan(1);
+    // Every piece reads all of the right side's partition 2; the left side's map outputs are dealt out once each.
+    for (const p of pieces) expect(p.inputs.filter((i) => i.startsWith('s1'))).toEqual(['s1t0b2', 's1t1b2', 's1t2b2', 's1t3b2']);
+    expect(pieces.flatMap((p) => p.inputs.filter((i) => i.startsWith('s0'))).sort()).toEqual(['s0t0b2', 's0t1b2', 's0t2b2', 's0t3b2']);
+  });
+
+  it('does not split the null-padded side of an outer join', () => {
+    const MB = 20 * MiB;
+    const left = result(0, Array.from({ length: 4 }, () => [MB / 10, MB / 10, MB, MB / 10]));
+    const right = result(1, Array.from({ length: 4 }, () => [MB / 4, MB / 4, MB / 4, MB / 4]));
+    const out = compile(joinStage('right'), [[0, left], [1, right]], { autoBroadcastJoinThreshold: -1 });
+    expect(out.notes.some((n) => n.startsWith('skewed'))).toBe(false);
+  });
+});

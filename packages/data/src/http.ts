@@ -19,12 +19,27 @@ export async function errorFromResponse(response: Response, what: string, fallba
   return new ShoalError(code, `${what}: ${detail}`);
 }
 
-/** `fetch`, with a network failure turned into a ShoalError that says what was being done. */
+/**
+ * `fetch`, with a network failure turned into a ShoalError that says what was
+ * being done. Idempotent requests (GET, HEAD, and PUT with a body that can be
+ * sent again: uploads are atomic on the server) are tried once more after a
+ * network failure: a reused keep-alive connection that the server closed
+ * meanwhile fails that way without anything having happened.
+ */
 export async function fetchOrFail(fetchFn: typeof fetch, url: string, init: RequestInit, what: string, code: ErrorCode): Promise<Response> {
+  const method = (init.method ?? 'GET').toUpperCase();
+  const resendable = method === 'GET' || method === 'HEAD' || (method === 'PUT' && !(typeof ReadableStream !== 'undefined' && init.body instanceof ReadableStream));
   try {
     return await fetchFn(url, init);
-  } catch (cause) {
-    throw new ShoalError(code, `${what}: ${cause instanceof Error ? cause.message : String(cause)}`, { cause });
+  } catch (first) {
+    if (resendable) {
+      try {
+        return await fetchFn(url, init);
+      } catch {
+        // Report the first failure.
+      }
+    }
+    throw new ShoalError(code, `${what}: ${first instanceof Error ? first.message : String(first)}`, { cause: first });
   }
 }
 

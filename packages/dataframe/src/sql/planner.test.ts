@@ -60,7 +60,7 @@ describe('sqlToPlan: the same nodes as the DataFrame API', () => {
     ],
     [
       'SELECT s.brand, sum(s.qty) FROM sales s GROUP BY s.brand',
-      project(aggregate(scan('sales', 's'), [c('brand', 's')], [as(agg('sum', c('qty', 's')), 'sum(qty)')]), c('brand'), c('sum(qty)')),
+      project(aggregate(scan('sales', 's'), [as(c('brand', 's'), 'brand')], [as(agg('sum', c('qty', 's')), 'sum(qty)')]), c('brand'), c('sum(qty)')),
     ],
     [
       'SELECT brand AS b, count(*) AS n FROM sales GROUP BY brand HAVING n > 1 AND b <> \'x\'',
@@ -123,7 +123,7 @@ describe('sqlToPlan: the same nodes as the DataFrame API', () => {
     ['SELECT * FROM sales s LEFT ANTI JOIN items i ON s.id = i.id', project(join(scan('sales', 's'), scan('items', 'i'), 'anti', b('=', c('id', 's'), c('id', 'i'))), star)],
     [
       'SELECT s.id FROM sales s, items i WHERE s.id = i.id AND s.price > 1 AND qty = 2',
-      project(filter(join(scan('sales', 's'), scan('items', 'i'), 'inner', b('=', c('id', 's'), c('id', 'i'))), b('and', b('>', c('price', 's'), l(1)), b('=', c('qty'), l(2)))), c('id', 's')),
+      project(filter(join(scan('sales', 's'), scan('items', 'i'), 'inner', b('=', c('id', 's'), c('id', 'i'))), b('and', b('>', c('price', 's'), l(1)), b('=', c('qty'), l(2)))), as(c('id', 's'), 'id')),
     ],
     [
       'SELECT * FROM sales a, items b, sales c WHERE c.x = b.x AND a.id = b.id',
@@ -208,6 +208,15 @@ describe('sqlToPlan: window functions', () => {
 });
 
 describe('sqlToPlan: names', () => {
+  it('after a join, a qualified column is named by its own name (the analyzer may have renamed it name_right) unless that name is taken', () => {
+    const on = b('=', c('id', 'a'), c('id', 'b'));
+    expect(plan('SELECT a.id, b.label FROM sales a JOIN items b ON a.id = b.id')).toEqual(project(join(scan('sales', 'a'), scan('items', 'b'), 'inner', on), as(c('id', 'a'), 'id'), as(c('label', 'b'), 'label')));
+    expect(plan('SELECT a.id, b.id FROM sales a JOIN items b ON a.id = b.id')).toEqual(project(join(scan('sales', 'a'), scan('items', 'b'), 'inner', on), c('id', 'a'), c('id', 'b')));
+    expect(plan('SELECT b.id, count(*) FROM sales a JOIN items b ON a.id = b.id GROUP BY b.id')).toEqual(
+      project(aggregate(join(scan('sales', 'a'), scan('items', 'b'), 'inner', on), [as(c('id', 'b'), 'id')], [as(count, 'count(1)')]), c('id'), c('count(1)')),
+    );
+  });
+
   it('two different aggregates with the same Spark name get distinct internal names and keep their output names', () => {
     const p = plan('SELECT sum(s.qty), sum(i.qty) FROM sales s JOIN items i USING (id)');
     expect(p).toEqual(

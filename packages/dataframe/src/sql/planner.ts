@@ -104,7 +104,7 @@ function planSelect(scope: Scope, sel: SqlSelect, orderBy: readonly SortKey[]): 
   }
   const where = conjoin(rest);
   if (where) plan = { kind: 'filter', input: plan, predicate: where };
-  return planSelectBody(scope, plan, sel, orderBy, sel.from ? fromNames(sel.from) : []);
+  return planSelectBody(scope, plan, sel, orderBy, { names: sel.from ? fromNames(sel.from) : [], joined: sel.from?.kind === 'join' });
 }
 
 /** The names that qualify each FROM item's columns, in order; null if some item has none. */

@@ -82,12 +82,17 @@ function resolveGroupKey(scope: Scope, items: readonly Expr[], aliases: Map<stri
   return g;
 }
 
-/**
- * Plans SELECT's aggregation, windows, projection, DISTINCT and ORDER BY over
- * `input` (FROM and WHERE, planned). `fromNames` are the FROM items' names in
- * order (null when one has none, e.g. a subquery without an alias).
- */
-export function planSelectBody(scope: Scope, input: Plan, sel: SqlSelect, orderBy: readonly SortKey[], fromNames: readonly string[] | null): Plan {
+/** What the SELECT's FROM clause was. */
+export interface FromInfo {
+  /** The FROM items' names in order (null when one has none, e.g. a subquery without an alias). */
+  readonly names: readonly string[] | null;
+  /** True when FROM joins tables (so a right-side column may have been renamed `name_right`). */
+  readonly joined: boolean;
+}
+
+/** Plans SELECT's aggregation, windows, projection, DISTINCT and ORDER BY over `input` (FROM and WHERE, planned). */
+export function planSelectBody(scope: Scope, input: Plan, sel: SqlSelect, orderBy: readonly SortKey[], from: FromInfo): Plan {
+  const { names: fromNames, joined } = from;
   const items = sel.items;
   const aliases = aliasesOf(items);
   items.forEach((it) => checkNoNestedAggregates(scope, it));
@@ -142,10 +147,14 @@ export function planSelectBody(scope: Scope, input: Plan, sel: SqlSelect, orderB
   }
 
   // Output names as Spark gives them: an alias, a column's name, else the expression's text as written.
+  // After a join, `b.brand` may be the renamed `brand_right`: name it `brand`, as Spark does, unless another output is `brand`.
+  const names = items.map(outputName);
   const exprs = projected.map((p, i): Expr => {
     const orig = items[i]!;
     if (orig.kind === 'star' || orig.kind === 'alias') return p.kind === 'alias' && p.arg.kind === 'col' && p.arg.name === p.name ? p.arg : p;
     const name = exprName(orig);
+    const unique = names.filter((n) => n === name).length === 1;
+    if (joined && unique && p.kind === 'col' && p.table !== undefined) return { kind: 'alias', arg: p, name };
     return exprName(p) === name ? p : { kind: 'alias', arg: p, name };
   });
 
@@ -223,7 +232,8 @@ function buildAggregate(groupKeys: readonly Expr[], uses: readonly Expr[]): { gr
     return mapChildren(e, rewrite);
   };
   return {
-    groupBy: groups.map((g) => (g.name === exprName(g.expr) ? g.expr : { kind: 'alias', arg: g.expr, name: g.name })),
+    // A qualified key is aliased to its plain name: after a join, `b.brand` may be the renamed `brand_right`.
+    groupBy: groups.map((g) => (g.name === exprName(g.expr) && !(g.expr.kind === 'col' && g.expr.table !== undefined) ? g.expr : { kind: 'alias', arg: g.expr, name: g.name })),
     aggs: aggs.map((a) => ({ kind: 'alias', arg: a.expr, name: a.name })),
     rewrite,
   };

@@ -51,6 +51,7 @@ const cases: [string, () => DataFrame, boolean][] = [
     false,
   ],
   ['SELECT s.id, i.label FROM sales s JOIN items i ON s.id = i.id', () => salesDf.join(itemsDf, 'id').select('id', 'label'), false],
+  ['SELECT i.id, count(*) AS n FROM sales s JOIN items i ON s.id = i.id GROUP BY i.id', () => salesDf.join(itemsDf, 'id').groupBy('id').agg(F.count('*').alias('n')), false],
   ['SELECT s.id, i.label FROM sales s, items i WHERE s.id = i.id AND s.qty > 2', () => salesDf.filter('qty > 2').join(itemsDf, 'id').select('id', 'label'), false],
   ['SELECT id FROM sales WHERE qty = 0 UNION ALL SELECT id FROM items', () => salesDf.filter('qty = 0').select('id').union(itemsDf.select('id')), false],
   ['SELECT id FROM sales WHERE qty = 0 UNION SELECT id FROM items', () => salesDf.filter('qty = 0').select('id').union(itemsDf.select('id')).distinct(), false],

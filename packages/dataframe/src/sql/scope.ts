@@ -45,13 +45,12 @@ export function checkNoNestedAggregates(scope: Scope, e: Expr): void {
   const visit = (x: Expr, insideAgg: boolean): void => {
     if (x.kind === 'agg') {
       if (insideAgg) throw planError(scope, x, 'aggregate functions cannot be nested');
-      (x.arg ? [x.arg, ...(x.args ?? [])] : (x.args ?? [])).forEach((a) => visit(a, true));
+      children(x).forEach((a) => visit(a, true));
       return;
     }
     if (x.kind === 'window') {
-      const head = x.fn;
-      const headArgs = head.kind === 'agg' ? (head.arg ? [head.arg, ...(head.args ?? [])] : []) : head.kind === 'call' ? head.args : [head];
-      headArgs.forEach((a) => visit(a, false));
+      // The window's own function is not a group aggregate; its arguments may hold one.
+      (x.fn.kind === 'agg' || x.fn.kind === 'call' ? children(x.fn) : [x.fn]).forEach((a) => visit(a, false));
       x.partitionBy.forEach((a) => visit(a, insideAgg));
       x.orderBy.forEach((k) => visit(k.expr, insideAgg));
       return;

@@ -42,6 +42,7 @@ const sqlCases: [string, string, number, number][] = [
   ['SELECT a FROM t ILIKE', 'SQL syntax error at line 1, column 17: expected end of query, found \'ILIKE\'\n  SELECT a FROM t ILIKE\n                  ^', 1, 17],
   ["SELECT a FROM t WHERE a RLIKE 'x'", 'SQL syntax error at line 1, column 25: RLIKE is not supported (use LIKE, or lower(x) LIKE for case-insensitive matching)\n  SELECT a FROM t WHERE a RLIKE \'x\'\n                          ^', 1, 25],
   ['SELECT a FROM t ORDER BY a LIMT 4', "SQL syntax error at line 1, column 28: expected end of query, found 'LIMT' (did you mean LIMIT?)\n  SELECT a FROM t ORDER BY a LIMT 4\n                             ^", 1, 28],
+  ['SELECT * FROM t GROUP BY ALL', 'SQL syntax error at line 1, column 26: GROUP BY ALL cannot be used with SELECT *; list the columns\n  SELECT * FROM t GROUP BY ALL\n                           ^', 1, 26],
   ['SELECT a FROM t CROSS u', "SQL syntax error at line 1, column 23: expected JOIN after CROSS, found 'u'\n  SELECT a FROM t CROSS u\n                        ^", 1, 23],
   ["SELECT * FROM VALUES (1)", "SQL syntax error at line 1, column 15: VALUES lists are not supported; use createDataFrame and a temp view\n  SELECT * FROM VALUES (1)\n                ^", 1, 15],
   ["SELECT * FROM LATERAL x", "SQL syntax error at line 1, column 15: LATERAL is not supported\n  SELECT * FROM LATERAL x\n                ^", 1, 15],

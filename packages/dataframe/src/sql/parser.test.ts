@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import type { Expr, SortKey } from '../expr.ts';
 import type { SqlFrom, SqlJoinType, SqlQuery, SqlSelect, SqlSetExpr } from './ast.ts';
 import { parseSql } from './parser.ts';
-import { agg, as, asc, b, c, desc, l } from './testUtil.ts';
+import { agg, as, asc, b, c, desc, fn, l } from './testUtil.ts';
 
 const sel = (items: Expr[], rest: Partial<SqlSelect> = {}): SqlSelect => ({ kind: 'select', distinct: false, items, from: null, where: null, groupBy: [], having: null, ...rest });
 const q = (body: SqlSetExpr, rest: Partial<SqlQuery> = {}): SqlQuery => ({ kind: 'query', ctes: [], body, orderBy: [], limit: null, offset: 0, ...rest });
@@ -28,6 +28,8 @@ const cases: [string, SqlQuery][] = [
   ['SELECT * FROM t WHERE a > 1 AND b IS NULL', q(from(t('t'), { where: b('and', b('>', c('a'), l(1)), { kind: 'unary', op: 'isNull', arg: c('b') }) }))],
   ['SELECT a, count(*) FROM t GROUP BY a', q(from(t('t'), { groupBy: [c('a')] }, [c('a'), agg('count', null)]))],
   ['SELECT a, b, sum(x) FROM t GROUP BY 1, b HAVING sum(x) > 10', q(from(t('t'), { groupBy: [l(1), c('b')], having: b('>', agg('sum', c('x')), l(10)) }, [c('a'), c('b'), agg('sum', c('x'))]))],
+  ['SELECT a, upper(b) AS u, 1, sum(x), rank() OVER (ORDER BY a) FROM t GROUP BY ALL', q(from(t('t'), { groupBy: [c('a'), fn('upper', c('b'))] }, [c('a'), as(fn('upper', c('b')), 'u'), l(1), agg('sum', c('x')), { kind: 'window', fn: fn('rank'), partitionBy: [], orderBy: [asc(c('a'))] }]))],
+  ['SELECT count(*) FROM t GROUP BY ALL', q(from(t('t'), {}, [agg('count', null)]))],
   ['SELECT a FROM t ORDER BY a', q(from(t('t'), {}, [c('a')]), { orderBy: [asc(c('a'))] })],
   ['SELECT a FROM t ORDER BY a DESC, b ASC, 2 NULLS LAST, d DESC NULLS FIRST', q(from(t('t'), {}, [c('a')]), { orderBy: [desc(c('a')), asc(c('b')), asc(l(2), false), desc(c('d'), true)] })],
   ['SELECT a FROM t LIMIT 10', q(from(t('t'), {}, [c('a')]), { limit: 10 })],

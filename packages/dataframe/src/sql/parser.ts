@@ -7,14 +7,15 @@
  * ```text
  * query   := [WITH name AS (query), ...] set [ORDER BY key, ...] [LIMIT n [OFFSET m]]
  * set     := term (UNION [ALL | DISTINCT] term)*        term := select | (query)
- * select  := SELECT [DISTINCT] item, ... [FROM from, ...] [WHERE e] [GROUP BY e, ...] [HAVING e]
+ * select  := SELECT [DISTINCT] item, ... [FROM from, ...] [WHERE e] [GROUP BY (e, ... | ALL)] [HAVING e]
  * from    := primary (join primary (ON e | USING (name, ...)))*
  * primary := name [[AS] alias] | (query) [[AS] alias] | (from)
  * ```
  */
-import type { Expr, SortKey } from '../expr.ts';
+import { referencedColumns, some, unalias, type Expr, type SortKey } from '../expr.ts';
 import type { SqlFrom, SqlJoinType, SqlQuery, SqlSelect, SqlSetExpr, SqlStatement } from './ast.ts';
 import { Cursor } from './cursor.ts';
+import type { Token } from './lexer.ts';
 import { list, parseAlias, parseAliased, parseExpr, parseSortKey } from './exprParser.ts';
 
 /** Parses one query (a trailing `;` is allowed). */
@@ -108,10 +109,17 @@ function parseSelect(c: Cursor): SqlSelect {
   if (c.acceptWord('GROUP')) {
     c.expectWord('BY');
     if (c.isWord(['ROLLUP', 'CUBE', 'GROUPING']) && c.isPunct('(', 1)) c.fail(`GROUP BY ${c.peek().value} is not supported`);
-    groupBy = list(c, parseExpr);
+    const all = c.peek();
+    groupBy = c.acceptWord('ALL') ? groupByAll(c, items, all) : list(c, parseExpr);
   }
   const having = c.acceptWord('HAVING') ? parseExpr(c) : null;
   return { kind: 'select', distinct, items, from, where, groupBy, having };
+}
+
+/** `GROUP BY ALL` (Spark 3.4): every select item that reads a column and holds no aggregate or window. */
+function groupByAll(c: Cursor, items: readonly Expr[], at: Token): Expr[] {
+  if (items.some((it) => it.kind === 'star')) c.fail('GROUP BY ALL cannot be used with SELECT *; list the columns', at);
+  return items.map(unalias).filter((e) => referencedColumns(e).length > 0 && !some(e, (x) => x.kind === 'agg' || x.kind === 'window'));
 }
 
 function parseSelectItem(c: Cursor): Expr {

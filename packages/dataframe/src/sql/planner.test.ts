@@ -82,6 +82,10 @@ describe('sqlToPlan: the same nodes as the DataFrame API', () => {
       project(aggregate(scan('sales'), [fn('upper', c('brand'))], [as(count, 'count(1)')]), as(c('upper(brand)'), 'u'), c('count(1)')),
     ],
     [
+      'SELECT upper(brand) AS u, count(*) FROM sales GROUP BY ALL',
+      project(aggregate(scan('sales'), [fn('upper', c('brand'))], [as(count, 'count(1)')]), as(c('upper(brand)'), 'u'), c('count(1)')),
+    ],
+    [
       'SELECT upper(brand), count(*) FROM sales GROUP BY upper(brand)',
       project(aggregate(scan('sales'), [fn('upper', c('brand'))], [as(count, 'count(1)')]), c('upper(brand)'), c('count(1)')),
     ],

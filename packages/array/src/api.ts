@@ -11,15 +11,32 @@ import { runLocal, submitGraph } from './execute.ts';
 export function clusterBackend(cluster: Cluster): Backend {
   return {
     put: (block) => cluster.put(block),
-    run: async (graph) => (await cluster.get(submitGraph(cluster, graph))) as ArrayLike<number>[],
+    run: async (graph) => {
+      const values = (await cluster.get(submitGraph(cluster, graph))) as ArrayLike<number>[];
+      keepAlive(graph.externals);
+      return values;
+    },
     persist: async (graph) => {
       // Waits for the blocks without fetching them here: they stay on the workers (and are remade from lineage if a worker is lost).
       const refs = submitGraph(cluster, graph);
       const distinct = refs.filter((r, i) => refs.indexOf(r) === i) as ObjectRef[];
       await cluster.wait(distinct, { numReturns: distinct.length });
+      keepAlive(graph.externals);
       return refs;
     },
   };
+}
+
+/**
+ * Reads the input blocks' refs after the wait, so they stay reachable until
+ * the tasks that read them are done: a ref the job drops is released after
+ * garbage collection, and V8 may collect an async function's locals that
+ * nothing reads after an await (a persisted array's blocks were released
+ * mid-matmul that way: "object … is not available").
+ */
+let kept = 0;
+function keepAlive(refs: readonly unknown[]): void {
+  kept = (kept + refs.length) % 1024;
 }
 
 export function localBackend(): Backend {

@@ -40,6 +40,8 @@ const isOrdinal = (e: Expr): e is { kind: 'lit'; value: number } => e.kind === '
 /** The index of the item a 1-based ordinal names, checked. */
 export function ordinal(scope: Scope, items: readonly Expr[], e: { kind: 'lit'; value: number }, clause: string): number {
   const k = e.value;
+  const star = items.some((it) => it.kind === 'star');
+  if (k > items.length && star) throw planError(scope, e, `${clause} position ${k} cannot be resolved next to a '*' in the select list (it needs the schema); name the column instead`);
   if (k < 1 || k > items.length) throw planError(scope, e, `${clause} position ${k} is not in the select list (it has ${items.length} item${items.length === 1 ? '' : 's'})`);
   if (items[k - 1]!.kind === 'star') throw planError(scope, e, `${clause} position ${k} refers to '*'; name the column instead`);
   if (items.slice(0, k - 1).some((it) => it.kind === 'star')) throw planError(scope, e, `${clause} position ${k} comes after a '*' in the select list, so it cannot be resolved without the schema; name the column instead`);

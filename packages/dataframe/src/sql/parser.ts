@@ -82,7 +82,8 @@ function parseSetExpr(c: Cursor): SqlSetExpr {
   for (;;) {
     if (c.isWord(['INTERSECT', 'EXCEPT', 'MINUS'])) c.fail(`${c.peek().value} is not supported (use a LEFT SEMI JOIN or LEFT ANTI JOIN)`);
     if (!c.acceptWord('UNION')) return left;
-    const all = c.acceptWord('ALL') || (c.acceptWord('DISTINCT') && false);
+    const all = c.acceptWord('ALL');
+    if (!all) c.acceptWord('DISTINCT');
     left = { kind: 'union', all, left, right: parseSetTerm(c) };
   }
 }

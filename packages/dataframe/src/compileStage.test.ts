@@ -79,3 +79,15 @@ describe('compileStage: adaptive execution', () => {
     expect(out.notes.some((n) => n.startsWith('skewed'))).toBe(false);
   });
 });
+
+describe('parquetParts', () => {
+  const group = (firstRow: number, numRows: number) => ({ numRows, firstRow, stats: {} });
+  it('keeps a small whole file as one partition, splits big or pruned ones by row groups', async () => {
+    const { parquetParts, PARQUET_PART_BYTES } = await import('./tasks.ts');
+    expect(parquetParts([{ path: 'a', size: 100, rowGroups: [group(0, 10), group(10, 10)] }]).map((p) => p.rows)).toEqual([null]);
+    // Pruned: only the second and fourth groups are left.
+    expect(parquetParts([{ path: 'a', size: 100, rowGroups: [group(10, 10), group(30, 10)] }]).map((p) => p.rows)).toEqual([[10, 20], [30, 40]]);
+    const big = { path: 'b', size: 4 * PARQUET_PART_BYTES, rowGroups: [group(0, 100), group(100, 100), group(200, 100), group(300, 100)] };
+    expect(parquetParts([big]).map((p) => p.rows)).toEqual([[0, 100], [100, 200], [200, 300], [300, 400]]);
+  });
+});

@@ -10,7 +10,7 @@ import type { WriteMode } from '@shoal/data';
 import { ShoalError } from '@shoal/protocol';
 import { analyze } from './analyze.ts';
 import { Column, SortColumn, colExpr, sortKey, type ColumnLike } from './column.ts';
-import type { Expr } from './expr.ts';
+import { hasWindow, transform, type Expr } from './expr.ts';
 import { GroupedData } from './groupedData.ts';
 import { exprName } from './naming.ts';
 import { JOIN_TYPES, type JoinType, type Plan, type Schema } from './plan.ts';
@@ -59,10 +59,27 @@ export class DataFrame {
 
   // ---- transformations ----
   select(...cols: (ColumnArg | ColumnArg[])[]): DataFrame {
-    return this.next({ kind: 'project', input: this.plan, exprs: cols.flat().map(colExpr) });
+    return this.next(this.project(cols.flat().map(colExpr)));
   }
   selectExpr(...exprs: string[]): DataFrame {
-    return this.next({ kind: 'project', input: this.plan, exprs: exprs.map(parseExpression) });
+    return this.next(this.project(exprs.map(parseExpression)));
+  }
+  /** A projection; window expressions in it are computed by a window node below (their partitions exchanged first). */
+  private project(exprs: Expr[]): Plan {
+    if (!exprs.some(hasWindow)) return { kind: 'project', input: this.plan, exprs };
+    const windows: Expr[] = [];
+    const lifted = exprs.map((e) =>
+      transform(e, (x) => {
+        if (x.kind !== 'window') return x;
+        const name = `__w${windows.length}`;
+        windows.push({ kind: 'alias', arg: x, name });
+        return { kind: 'col', name };
+      }),
+    );
+    const named = exprs.map((e, i): Expr => (lifted[i]!.kind === 'col' && e.kind !== 'col' ? { kind: 'alias', arg: lifted[i]!, name: exprName(e) } : lifted[i]!));
+    const names = this.namesOrNull();
+    const expanded = named.flatMap((e): Expr[] => (e.kind === 'star' && !e.table && names ? names.map((n) => ({ kind: 'col', name: n })) : [e]));
+    return { kind: 'project', input: { kind: 'window', input: this.plan, exprs: windows }, exprs: expanded };
   }
   filter(condition: string | Column): DataFrame {
     return this.next({ kind: 'filter', input: this.plan, predicate: exprArg(condition) });
@@ -73,6 +90,10 @@ export class DataFrame {
   withColumn(name: string, value: Column | string): DataFrame {
     const expr: Expr = { kind: 'alias', arg: exprArg(value), name };
     const names = this.namesOrNull();
+    if (hasWindow(expr)) {
+      const cols: Expr[] = (names ?? []).map((n) => (n === name ? expr : { kind: 'col', name: n }));
+      return this.next(this.project(names ? (names.includes(name) ? cols : [...cols, expr]) : [{ kind: 'star' }, expr]));
+    }
     if (names && names.includes(name)) return this.next({ kind: 'project', input: this.plan, exprs: names.map((n) => (n === name ? expr : { kind: 'col', name: n })) });
     return this.next({ kind: 'project', input: this.plan, exprs: [{ kind: 'star' }, expr] });
   }

@@ -84,35 +84,42 @@ export function exprSql(e: Expr, schema: Schema): string {
       if (['year', 'month', 'day', 'dayofmonth', 'hour', 'minute', 'second', 'dayofyear', 'quarter', 'weekofyear'].includes(e.fn)) return `CAST(${e.fn}(${args[0]}) AS INTEGER)`;
       return `${FN_SQL[e.fn] ?? e.fn}(${args.join(', ')})`;
     }
-    case 'agg': {
-      const out = DUCKDB_TYPE[typeOf(e, schema)];
-      const arg = e.arg === null || e.arg.kind === 'star' ? '*' : r(e.arg);
-      switch (e.fn) {
-        case 'count':
-          return `CAST(count(${e.distinct ? 'DISTINCT ' : ''}${arg}) AS BIGINT)`;
-        case 'countDistinct':
-          return `CAST(count(DISTINCT ${arg}) AS BIGINT)`;
-        case 'stddev':
-          return `stddev_samp(${arg})`;
-        case 'variance':
-          return `var_samp(${arg})`;
-        case 'corr':
-          return `corr(${arg}, ${r(e.args![0]!)})`;
-        case 'first':
-          return `first(${arg})`;
-        default:
-          return `CAST(${e.fn}(${e.distinct ? 'DISTINCT ' : ''}${arg}) AS ${out})`;
-      }
-    }
+    case 'agg':
+      return aggSql(e, schema, '');
     case 'window': {
-      const fn = e.fn.kind === 'call' && ['row_number', 'rank', 'dense_rank'].includes(e.fn.fn) ? `${e.fn.fn}()` : r(e.fn);
       const parts = [
         e.partitionBy.length ? `PARTITION BY ${e.partitionBy.map(r).join(', ')}` : '',
         e.orderBy.length ? `ORDER BY ${e.orderBy.map((k) => sortKeySql(k, schema)).join(', ')}` : '',
       ].filter(Boolean);
-      return `(${fn} OVER (${parts.join(' ')}))`;
+      const over = ` OVER (${parts.join(' ')})`;
+      if (e.fn.kind === 'agg') return `(${aggSql(e.fn, schema, over)})`;
+      const fn = e.fn.kind === 'call' && ['row_number', 'rank', 'dense_rank'].includes(e.fn.fn) ? `${e.fn.fn}()` : r(e.fn);
+      return `(${fn}${over})`;
     }
   }
+}
+
+/** An aggregate call, with `over` (` OVER (...)` or empty) placed inside the result cast. */
+function aggSql(e: Extract<Expr, { kind: 'agg' }>, schema: Schema, over: string): string {
+  const r = (x: Expr): string => exprSql(x, schema);
+  const out = DUCKDB_TYPE[typeOf(e, schema)];
+      const arg = e.arg === null || e.arg.kind === 'star' ? '*' : r(e.arg);
+      switch (e.fn) {
+        case 'count':
+          return `CAST(count(${e.distinct ? 'DISTINCT ' : ''}${arg})${over} AS BIGINT)`;
+        case 'countDistinct':
+          return `CAST(count(DISTINCT ${arg})${over} AS BIGINT)`;
+        case 'stddev':
+          return `stddev_samp(${arg})${over}`;
+        case 'variance':
+          return `var_samp(${arg})${over}`;
+        case 'corr':
+          return `corr(${arg}, ${r(e.args![0]!)})${over}`;
+        case 'first':
+          return `first(${arg})${over}`;
+        default:
+          return `CAST(${e.fn}(${e.distinct ? 'DISTINCT ' : ''}${arg})${over} AS ${out})`;
+      }
 }
 
 /** How a stage's leaves read: the SQL of each scan or exchange read, for this task. */

@@ -31,7 +31,8 @@ export type TaskOutput =
   | { readonly kind: 'single' }
   /** `expr` gives each row's partition, 0 ≤ p < n. */
   | { readonly kind: 'split'; readonly expr: string; readonly n: number }
-  | { readonly kind: 'sample'; readonly column: string; readonly size: number }
+  /** `expr`: the sort key's SQL over the stage's output. */
+  | { readonly kind: 'sample'; readonly expr: string; readonly size: number }
   | { readonly kind: 'write'; readonly format: 'parquet' | 'csv'; readonly url: string };
 
 export interface TaskStats {
@@ -88,7 +89,7 @@ export async function dataframeStage(spec: TaskSpec, inputs: Uint8Array[], ctx: 
     engine.exec(`CREATE OR REPLACE TABLE "__out" AS ${spec.sql}`);
     if (out.kind === 'sample') {
       const block = engine.query('SELECT * FROM "__out"') as Uint8Array;
-      const sampled = ctx.arrow.tableFromIPC(engine.query(`SELECT "${out.column}" AS k FROM "__out" USING SAMPLE ${out.size} ROWS`));
+      const sampled = ctx.arrow.tableFromIPC(engine.query(`SELECT ${out.expr} AS k FROM "__out" USING SAMPLE ${out.size} ROWS`));
       const values = sampled.getChild('k').toArray();
       const sample = Array.from(values, (v: unknown) => (typeof v === 'bigint' ? Number(v) : v));
       return [block, { rows: [rowsOf(block)], bytes: [block.byteLength], sample, ms: performance.now() - started }];

@@ -14,7 +14,7 @@ import { ShoalError } from '@shoal/protocol';
 import type { Literal, SortKey } from './expr.ts';
 import type { DataFile, Plan, Source } from './plan.ts';
 export type { Plan };
-import { DUCKDB_TYPE, literalSql, quoteIdent, quoteString, schemaDdl } from './sqlgen.ts';
+import { DUCKDB_TYPE, exprSql, literalSql, quoteIdent, quoteString, schemaDdl } from './sqlgen.ts';
 import type { TaskOutput, TaskSpec } from './stageTask.ts';
 import type { DataFrameConf, Stage, StageOutput } from './stages.ts';
 
@@ -48,6 +48,38 @@ export interface CompileContext {
 
 const SAMPLE_PER_TASK = 64;
 
+/** Bytes of Parquet a scan task aims to read: bigger files are split by row groups. */
+export const PARQUET_PART_BYTES = 64 * 1024 * 1024;
+
+/**
+ * A Parquet scan's partitions: a file each, or runs of adjacent row groups of
+ * about PARQUET_PART_BYTES for a big file or one whose row groups were pruned
+ * (`rows` is then the half-open row range read).
+ */
+export function parquetParts(files: readonly DataFile[]): { file: DataFile; rows: [number, number] | null }[] {
+  return files.flatMap((f): { file: DataFile; rows: [number, number] | null }[] => {
+    const groups = f.rowGroups ?? [];
+    const total = groups.reduce((n, g) => n + g.numRows, 0);
+    const contiguous = groups.every((g, i) => i === 0 || g.firstRow === groups[i - 1]!.firstRow + groups[i - 1]!.numRows) && (groups[0]?.firstRow ?? 0) === 0;
+    if (groups.length === 0 || (f.size <= PARQUET_PART_BYTES && contiguous)) return [{ file: f, rows: null }];
+    const bytesPerRow = f.size / Math.max(1, total);
+    const parts: { file: DataFile; rows: [number, number] }[] = [];
+    let start = -1;
+    let end = -1;
+    for (const g of groups) {
+      const adjacent = g.firstRow === end;
+      if (start >= 0 && (!adjacent || (end - start + g.numRows) * bytesPerRow > PARQUET_PART_BYTES)) {
+        parts.push({ file: f, rows: [start, end] });
+        start = -1;
+      }
+      if (start < 0) start = g.firstRow;
+      end = g.firstRow + g.numRows;
+    }
+    if (start >= 0) parts.push({ file: f, rows: [start, end] });
+    return parts;
+  });
+}
+
 /** A scan's partitions: what each task reads. */
 export function scanPartitions(source: Source): number {
   switch (source.kind) {
@@ -56,6 +88,7 @@ export function scanPartitions(source: Source): number {
     case 'range':
       return source.partitions;
     case 'parquet':
+      return parquetParts(source.files).length;
     case 'csv':
     case 'json':
       return source.files.length;
@@ -91,8 +124,12 @@ export function scanLeaf(leaf: Extract<Plan, { kind: 'source' }>, i: number, ctx
       return { from: `(SELECT range AS "id" FROM range(${a}, ${b}, ${s.step}))`, reading: `range part ${i}` };
     }
     case 'parquet': {
-      const f = s.files[i]!;
-      return { from: `read_parquet(${file(f)})`, reading: `${f.path} (partition ${i})` };
+      const part = parquetParts(s.files)[i]!;
+      const f = part.file;
+      if (!part.rows) return { from: `read_parquet(${file(f)})`, reading: `${f.path} (partition ${i})` };
+      // Only the row groups this partition covers (DuckDB skips the others by their row numbers).
+      const [a, b] = part.rows;
+      return { from: `(SELECT * EXCLUDE (file_row_number) FROM read_parquet(${file(f)}, file_row_number = true) WHERE file_row_number >= ${a} AND file_row_number < ${b})`, reading: `${f.path} rows ${a}-${b} (partition ${i})` };
     }
     case 'csv': {
       const f = s.files[i]!;
@@ -133,8 +170,8 @@ export function rangeBounds(samples: readonly unknown[], n: number, key: SortKey
 }
 
 /** The partition expression of a range exchange: nulls to the end the sort puts them. */
-function rangeExpr(column: string, bounds: readonly Literal[], key: SortKey, n: number): string {
-  const c = quoteIdent(column);
+function rangeExpr(keySql: string, bounds: readonly Literal[], key: SortKey, n: number): string {
+  const c = `(${keySql})`;
   const parts = bounds.length + 1;
   const arms = bounds.map((b, i) => `WHEN ${c} < ${literalSql(b)} THEN ${i}`).join(' ');
   const asc = `(CASE ${arms} ELSE ${parts - 1} END)`;
@@ -154,12 +191,12 @@ export function taskOutput(stage: Stage, ctx: CompileContext, partIndex: number)
     case 'roundRobin':
       return { out: { kind: 'split', expr: `(row_number() OVER () + ${partIndex}) % ${o.n}`, n: o.n }, blocks: o.n };
     case 'sample':
-      return { out: { kind: 'sample', column: (o.key.expr as { name: string }).name, size: SAMPLE_PER_TASK }, blocks: 1 };
+      return { out: { kind: 'sample', expr: exprSql(o.key.expr, stage.schema), size: SAMPLE_PER_TASK }, blocks: 1 };
     case 'range': {
       const upstream = ctx.results.get(stage.reads[0]!.stage)!;
       const samples = upstream.tasks.flatMap((t) => t.sample ?? []);
       const bounds = rangeBounds(samples, o.n, o.key);
-      return { out: { kind: 'split', expr: rangeExpr((o.key.expr as { name: string }).name, bounds, o.key, bounds.length + 1), n: bounds.length + 1 }, blocks: bounds.length + 1 };
+      return { out: { kind: 'split', expr: rangeExpr(exprSql(o.key.expr, stage.schema), bounds, o.key, bounds.length + 1), n: bounds.length + 1 }, blocks: bounds.length + 1 };
     }
     case 'write':
       if (!ctx.writeUrl) throw new ShoalError('ERR_INTERNAL', 'a write stage needs writeUrl');

@@ -59,7 +59,7 @@ const STRING_FNS = new Set(['lower', 'upper', 'trim', 'ltrim', 'rtrim', 'substr'
 const INT_FNS = new Set(['length', 'year', 'month', 'day', 'dayofmonth', 'hour', 'minute', 'second', 'dayofweek', 'dayofyear', 'quarter', 'weekofyear']);
 const BOOL_FNS = new Set(['contains', 'startswith', 'endswith', 'isnan']);
 const DOUBLE_FNS = new Set(['sqrt', 'exp', 'log', 'ln', 'log10', 'log2', 'pow', 'power', 'sin', 'cos', 'tan']);
-const SAME_FNS = new Set(['abs', 'round', 'floor', 'ceil', 'ceiling', 'coalesce', 'greatest', 'least', 'sign']);
+const SAME_FNS = new Set(['abs', 'round', 'floor', 'ceil', 'ceiling', 'coalesce', 'greatest', 'least', 'sign', 'nullif']);
 /** Scalar functions the engine runs (lower-case). */
 export const SCALAR_FUNCTIONS: ReadonlySet<string> = new Set([...STRING_FNS, ...INT_FNS, ...BOOL_FNS, ...DOUBLE_FNS, ...SAME_FNS, 'to_date', 'date_trunc', 'hash', 'now', 'current_date']);
 

@@ -97,5 +97,6 @@ describe('summarize', () => {
     expect(summary).toMatchObject({ job: 1, jobLabel: 'j', id: 1, action: 'collect', state: 'done', rowsOut: 3, error: null });
     expect(summary.stages.map((s) => [s.stage, s.state, s.reads.length])).toEqual([[0, 'done', 0], [1, 'done', 0], [2, 'done', 2], [3, 'done', 1]]);
     expect(summary.stages[2]!.bytesIn).toBe(300);
+    expect(summary.stages.map((s) => s.rowsIn)).toEqual([0, 0, 20, 10]);
   });
 });

@@ -132,6 +132,7 @@ export function summarize(entry: QueryEntry): QueryRecordSummary {
       state: r?.state ?? 'waiting',
       tasks: r?.tasks ?? 0,
       tasksDone: r?.tasksDone ?? 0,
+      rowsIn: (reads.get(id) ?? []).reduce((sum, read) => sum + (record.stages[read.stage]?.rowsOut ?? 0), 0),
       rowsOut: r?.rowsOut ?? 0,
       bytesIn: r?.bytesIn ?? 0,
       bytesOut: r?.bytesOut ?? 0,

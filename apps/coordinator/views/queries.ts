@@ -4,7 +4,8 @@
  * tree from the root stage down the stages it reads, each edge labelled with
  * how it reads (shuffle, all, pointwise, concat). A stage shows a progress
  * bar (tasks done of its tasks), rows out, bytes read from other stages
- * (exchange bytes) and written, its time and its adaptive decisions. A failed
+ * (exchange bytes) and written, rows in (what the stages it reads put out)
+ * and out, its time and its adaptive decisions. A failed
  * query shows its error code and message and highlights the stage it failed
  * in. The plans (explain()) open in a <details>.
  *
@@ -150,7 +151,9 @@ export function createQueries(root: HTMLElement, counter: HTMLElement | null = n
     const figures = h(
       'div',
       { class: 'counters' },
-      `${done}/${tasks} tasks · rows out ${count(r?.rowsOut ?? 0)} · `,
+      `${done}/${tasks} tasks · `,
+      reads ? `rows in ${count(node.children.reduce((sum, c) => sum + (c.report?.rowsOut ?? 0), 0))} · ` : '',
+      `rows out ${count(r?.rowsOut ?? 0)} · `,
       h('span', { title: reads ? `bytes its tasks read from stages ${reads}` : 'it reads no other stage' }, `in ${reads ? bytes(r?.bytesIn ?? 0) : '—'}`),
       ` · out ${bytes(r?.bytesOut ?? 0)} · ${state === 'done' || state === 'failed' ? duration(r?.ms ?? 0) : state === 'running' ? 'running…' : 'waiting'}`,
     );

@@ -92,7 +92,10 @@ export interface QueryRecordSummary {
     state: 'waiting' | 'running' | 'done' | 'failed';
     tasks: number;
     tasksDone: number;
+    /** Rows the stages it reads put out (0 for a stage that reads none: a scan). */
+    rowsIn: number;
     rowsOut: number;
+    /** Bytes its tasks read from other stages (exchange bytes). */
     bytesIn: number;
     bytesOut: number;
     ms: number;

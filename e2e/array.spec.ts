@@ -82,13 +82,16 @@ test('reductions on each axis, as trees (splitEvery 2), match plain JS', async (
   expectClose(r['keep']!, reduceRef(A, [0], REDUCERS['mean']!, true));
 });
 
-test('matmul of non-square unevenly chunked arrays, transpose, slicing, concatenate, stack, rechunk, mapBlocks', async () => {
+test('matmul of non-square unevenly chunked arrays, transpose, slicing, concatenate, stack, rechunk, reshape, mapBlocks, creation ops, int32 wrap-around', async () => {
   const r = await run(`
     const B = da.fromFunction((i, j) => i - j * 2 + 0.25, [5, 3], { chunks: [3, 2] });
     return {
       mm: await out(A.matmul(B)), t: await out(A.T), sl: await out(A.slice([1, 6, 2], [null, null, -2])),
       cat: await out(da.concatenate([A, A.mul(2)], 1)), st: await out(da.stack([A, A.add(1)], 1)),
       re: await out(A.rechunk([4, 5])), mb: await out(A.mapBlocks((b) => b.map((v) => v * 3))),
+      rs: await out(A.reshape([5, 7], { chunks: [2, 3] })), eye: await out(da.eye(5, { M: 4, k: -1, chunks: 2 })),
+      lin: await out(da.linspace(0, 1, 7, { chunks: 3 }).add(da.arange(7, { chunks: 4 })).add(da.ones([7], { chunks: 5 })).mul(da.full([7], 2, { chunks: 2 })).add(da.zeros([1, 7]))),
+      wrap: await out(da.arange(2147483640, 2147483647, 2, { chunks: 3 }).add(10)),
     };`);
   const B = fromFn([5, 3], (i, j) => i - j * 2 + 0.25);
   expectClose(r['mm']!, fromFn([7, 3], (i, j) => [0, 1, 2, 3, 4].reduce((s, k) => s + A.data[i * 5 + k]! * B.data[k * 3 + j]!, 0)));
@@ -98,6 +101,10 @@ test('matmul of non-square unevenly chunked arrays, transpose, slicing, concaten
   expectClose(r['st']!, fromFn([7, 2, 5], (i, k, j) => A.data[i * 5 + j]! + k));
   expectClose(r['re']!, A);
   expectClose(r['mb']!, broadcast((a) => 3 * a, A));
+  expectClose(r['rs']!, { data: A.data, shape: [5, 7] });
+  expectClose(r['eye']!, fromFn([5, 4], (i, j) => (i - 1 === j ? 1 : 0)));
+  expectClose(r['lin']!, fromFn([1, 7], (_, i) => (i / 6 + i + 1) * 2));
+  expect(r['wrap']!.data).toEqual([2147483640, 2147483642, 2147483644, 2147483646].map((v) => (v + 10) | 0));
 });
 
 test('the same seed gives the same array under two chunkings; the fused mean agrees with the materialized one', async () => {

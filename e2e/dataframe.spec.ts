@@ -158,3 +158,30 @@ test('a worker tab closed mid-shuffle: the result is still exact', async () => {
     expect(r['sum(id)']).toBe(s);
   }
 });
+
+test('a cached DataFrame whose tab is closed is remade, and the answer is the same', async () => {
+  const c = local!;
+  await c.addWorker();
+  await c.coordinator.waitForFunction(() => window.shoalCoordinator!.workers().length >= 2, undefined, { timeout: 30_000 });
+  const ready = c.coordinator.waitForEvent('console', { predicate: (m) => m.text() === 'cached-ready', timeout: 60_000 });
+  const query = c.runJob(
+    job(`
+    const { col } = cluster;
+    const cached = cluster.range(0, 200000, 1, { partitions: 6 }).withColumn('k', col('id').mod(13)).cache();
+    const first = await cached.groupBy('k').agg({ id: 'sum' }).orderBy('k').collect();
+    console.log('cached-ready');
+    while (!globalThis.__continue) await new Promise((r) => setTimeout(r, 50));
+    const second = await cached.groupBy('k').agg({ id: 'sum' }).orderBy('k').collect();
+    return { first, second, caches: cluster.dataFrameSession.history.filter((h) => h.action === 'cache').length };`),
+  );
+  await ready;
+  const pages = c.workers.filter((p) => !p.isClosed());
+  await pages[0]!.close();
+  await c.coordinator.waitForFunction(() => window.shoalCoordinator!.workers().length < 2, undefined, { timeout: 30_000 });
+  await c.coordinator.evaluate(() => ((globalThis as { __continue?: boolean }).__continue = true));
+  const outcome = await query;
+  expect(outcome.ok, JSON.stringify(outcome)).toBe(true);
+  const { first, second } = (outcome as { result: { first: unknown[]; second: unknown[] } }).result;
+  expect(first.length).toBe(13);
+  expect(second).toEqual(first);
+});

@@ -160,6 +160,33 @@ export class Session {
 
   /** Runs an action's plan; the caller frees the result's refs (execution.refs) when done with them. */
   async run(plan: Plan, action: string, write?: { dir: string; format: 'parquet' | 'csv'; mode: WriteMode }): Promise<Execution & { prepared: Prepared }> {
+    try {
+      return await this.runOnce(plan, action, write);
+    } catch (error) {
+      // A cached partition lost with its tab cannot always be remade from lineage (its inputs were
+      // released after the cache was built): remake the caches this plan reads, once, and run again.
+      const code = (error as { code?: string }).code;
+      const lost = code === 'ERR_OBJECT_LOST' || code === 'ERR_DEPENDENCY_FAILED' || code === 'ERR_WORKER_LOST';
+      const caches = this.cachesIn(plan);
+      if (!lost || caches.length === 0) throw error;
+      for (const id of caches) this.forget(id);
+      return this.runOnce(plan, action, write);
+    }
+  }
+
+  private cachesIn(plan: Plan): number[] {
+    const ids: number[] = [];
+    transformUp(plan, (p) => (p.kind === 'source' && p.source.kind === 'cached' && ids.push(p.source.id), p));
+    return ids;
+  }
+
+  /** Drops a cache's kept blocks (without freeing: they are lost already) so the next action remakes it. */
+  private forget(id: number): void {
+    const entry = this.caches.get(id);
+    if (entry) entry.kept = null;
+  }
+
+  private async runOnce(plan: Plan, action: string, write?: { dir: string; format: 'parquet' | 'csv'; mode: WriteMode }): Promise<Execution & { prepared: Prepared }> {
     const started = performance.now();
     const id = ++this.queries;
     let prepared = await this.prepare(plan);

@@ -173,6 +173,10 @@ describe('shape ops', () => {
     expect(got.shape).toEqual([7, 3]);
     expect(close(got.data, expected.data)).toBe(true);
   });
+  it('blockwise over two arrays with different blocks (the second is rechunked to the first)', async () => {
+    const got = await data(da.blockwise((a: Float64Array, b: Float64Array) => a.map((v, i) => v - b[i]!), [aOf([3, 2]), aOf([4, 4]).mul(2)]));
+    expect(close(got.data, A.data.map((v) => -v))).toBe(true);
+  });
   it('mapBlocks runs user code per block', async () => {
     const got = await data(aOf([3, 2]).mapBlocks((b: Float64Array) => b.map((v) => v * 3)));
     expect(close(got.data, A.data.map((v) => v * 3))).toBe(true);

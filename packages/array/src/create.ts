@@ -133,6 +133,16 @@ export function arrayNamespace(backend: Backend) {
     dot: (a: ShoalArray, b: ShoalArray) => a.matmul(b),
     transpose: (a: ShoalArray, axes?: number[]) => a.transpose(axes),
     mapBlocks: (fn: (...args: never[]) => unknown, ...arrays: ShoalArray[]) => arrays[0]!.mapBlocks(fn, arrays.slice(1)),
+    /**
+     * blockwise(fn, arrays, {dtype}): fn gets the matching block of every array
+     * (same shape; the others are rechunked to the first's blocks) and returns
+     * the output block. Dask's general index notation (contracting or adding
+     * axes) is not supported: this is map_blocks over several arrays.
+     */
+    blockwise: (fn: (...args: never[]) => unknown, arrays: ShoalArray[], options: { dtype?: DType } = {}) => {
+      if (!Array.isArray(arrays) || arrays.length === 0) throw new ShoalError('ERR_BAD_OPTION', 'blockwise takes a function and a non-empty list of arrays');
+      return arrays[0]!.mapBlocks(fn, arrays.slice(1), options);
+    },
   };
   for (const op of ['add', 'sub', 'mul', 'div', 'pow', 'mod', 'maximum', 'minimum', 'equal', 'notEqual', 'less', 'lessEqual', 'greater', 'greaterEqual', 'logicalAnd', 'logicalOr', 'logicalXor'] as const) {
     (ns as Record<string, unknown>)[op] = (a: Operand, b: Operand) => elementwise(op, [a, b]);

@@ -1,0 +1,54 @@
+/**
+ * The engine in the browser (a dedicated Web Worker, or a page): DuckDB-WASM's
+ * blocking bundle, fetched on the first call and never before. Both imports are
+ * dynamic, so the ~34 MB `duckdb-eh.wasm` and the DuckDB JS are chunks of their
+ * own that worker.html and coordinator.html do not load until a task calls
+ * `ctx.engine()`. One database per JS realm; concurrent first calls share one load.
+ *
+ * The blocking bundle is not in @duckdb/duckdb-wasm's `exports`; vite.config.ts
+ * aliases its path to the file.
+ */
+import { createEngineDatabase, type BlockingBindings, type EngineDatabase } from './duckEngine.ts';
+import type { Engine, EngineSession } from './engine.ts';
+
+let database: Promise<EngineDatabase> | null = null;
+let shared: Promise<Engine> | null = null;
+let loadMs: number | null = null;
+
+/** This realm's DuckDB (fetched, compiled and opened once). */
+export function loadDatabase(): Promise<EngineDatabase> {
+  database ??= (async () => {
+    const started = performance.now();
+    const [duckdb, wasm] = await Promise.all([
+      import('@duckdb/duckdb-wasm/dist/duckdb-browser-blocking.mjs'),
+      import('@duckdb/duckdb-wasm/dist/duckdb-eh.wasm?url'),
+    ]);
+    // Chromium has WebAssembly exception handling, so the EH build is the one chosen; MVP points at it too (never fetched twice).
+    const bundle = { mainModule: new URL(wasm.default, import.meta.url).href, mainWorker: '' };
+    const bindings = (await duckdb.createDuckDB({ mvp: bundle, eh: bundle }, new duckdb.VoidLogger(), duckdb.BROWSER_RUNTIME)) as BlockingBindings;
+    await bindings.instantiate(() => {});
+    bindings.open({});
+    const db = createEngineDatabase(bindings, { httpProtocol: duckdb.DuckDBDataProtocol.HTTP });
+    loadMs = performance.now() - started;
+    return db;
+  })();
+  database.catch(() => (database = null));
+  return database;
+}
+
+/** This realm's shared engine (one session on its DuckDB, never closed). */
+export function loadEngine(): Promise<Engine> {
+  shared ??= loadDatabase().then((db) => db.session());
+  shared.catch(() => (shared = null));
+  return shared;
+}
+
+/** A session of its own (connection and schema) on this realm's DuckDB: what ctx.engine() gives each task. */
+export async function openEngineSession(): Promise<EngineSession> {
+  return (await loadDatabase()).session();
+}
+
+/** Milliseconds the first load took (fetch, compile, open), or null before it finished. */
+export function engineLoadMs(): number | null {
+  return loadMs;
+}

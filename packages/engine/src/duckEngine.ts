@@ -1,0 +1,242 @@
+/**
+ * The Engine over DuckDB-WASM's blocking bindings: one implementation for the
+ * browser (browserEngine.ts) and Node (nodeEngine.ts), which differ only in how
+ * the bindings are made.
+ *
+ * Scoping: one database per JS realm, shared by the tasks of a Web Worker. Each
+ * session has its own connection and its own schema (`shoal_s<n>`), first on the
+ * connection's search_path, so `load('in0')` and `CREATE TABLE t` land there and
+ * unqualified names resolve there. Two tasks interleaved in one Web Worker (one
+ * blocked in ctx.get) therefore never see or drop each other's tables, and
+ * `reset()` is `DROP SCHEMA ... CASCADE`. Registered files are database-wide
+ * (DuckDB has one file system): each session drops the names it registered.
+ *
+ * Zero-row streams: DuckDB's `insertArrowFromIPCStream` creates no table from a
+ * stream with no record batches (what DuckDB itself writes for an empty
+ * result). `load` then re-encodes the stream's schema with apache-arrow, whose
+ * writer emits one empty batch, which DuckDB does turn into an empty table.
+ */
+import { tableFromIPC, tableToIPC } from 'apache-arrow';
+import { ShoalError } from '@shoal/protocol';
+import type { Engine, EngineSession, FileFormat, WriteOptions } from './engine.ts';
+
+/** The part of DuckDB-WASM's `DuckDBBindings` the engine uses (structural: both bundles' bindings fit). */
+export interface DuckBindings {
+  connect(): { useUnsafe<R>(callback: (bindings: unknown, conn: number) => R): R };
+  disconnect(conn: number): void;
+  runQuery(conn: number, text: string): Uint8Array;
+  insertArrowFromIPCStream(conn: number, buffer: Uint8Array, options?: { name: string; schema?: string; create?: boolean }): void;
+  registerFileURL(name: string, url: string, proto: number, directIO: boolean): void;
+  registerFileBuffer(name: string, buffer: Uint8Array): void;
+  copyFileToBuffer(name: string): Uint8Array;
+  dropFile(name: string): void;
+  getVersion(): string;
+}
+
+/** What the loaders call on fresh bindings before handing them to createEngineDatabase. */
+export type BlockingBindings = DuckBindings & { instantiate(progress: () => void): Promise<unknown>; open(config: object): void };
+
+/** One DuckDB instance; `session()` opens an isolated engine on it. */
+export interface EngineDatabase {
+  /** DuckDB's version, e.g. 'v1.4.3'. */
+  readonly version: string;
+  session(): EngineSession;
+}
+
+export interface DatabaseOptions {
+  /** The bundle's `DuckDBDataProtocol.HTTP`. */
+  httpProtocol: number;
+  /**
+   * Where `write` puts its file before reading it back. In the browser a bare
+   * name is an in-memory file (the default, ''); in Node it would land in the
+   * working directory, so nodeEngine.ts gives a temp folder and a way to remove it.
+   */
+  scratch?: { dir: string; remove(path: string): void };
+}
+
+export function createEngineDatabase(bindings: DuckBindings, options: DatabaseOptions): EngineDatabase {
+  let sessions = 0;
+  let files = 0;
+  const scratch = options.scratch ?? { dir: '', remove: () => {} };
+  const context: SessionContext = { db: bindings, httpProtocol: options.httpProtocol, scratch, mintFile: () => `${scratch.dir}__shoal_out_${++files}` };
+  return {
+    version: bindings.getVersion(),
+    session: () => openSession(context, `shoal_s${++sessions}`),
+  };
+}
+
+interface SessionContext {
+  db: DuckBindings;
+  httpProtocol: number;
+  scratch: { remove(path: string): void };
+  mintFile: () => string;
+}
+
+/** DuckDB's error as ERR_ENGINE. Insert errors come as JSON (`{"exception_type", "exception_message"}`). */
+export function engineError(thrown: unknown): ShoalError {
+  if (thrown instanceof ShoalError) return thrown;
+  let message = thrown instanceof Error ? thrown.message : String(thrown);
+  if (message.startsWith('{')) {
+    try {
+      const parsed = JSON.parse(message) as { exception_type?: string; exception_message?: string };
+      if (parsed.exception_message) message = `${parsed.exception_type ?? 'DuckDB'} Error: ${parsed.exception_message}`;
+    } catch {
+      // not JSON after all: keep the message as it is
+    }
+  }
+  return new ShoalError('ERR_ENGINE', message);
+}
+
+/**
+ * DuckDB-WASM's `runQuery` answers an Arrow IPC *file* (`ARROW1` magic, the
+ * stream, a footer). The file holds the whole stream, EOS included, between the
+ * 8-byte magic and the footer, so the stream is a view of it (no copy).
+ */
+export function fileToStream(file: Uint8Array): Uint8Array {
+  const magic = [0x41, 0x52, 0x52, 0x4f, 0x57, 0x31]; // "ARROW1"
+  const n = file.byteLength;
+  if (n < 18 || magic.some((byte, i) => file[i] !== byte || file[n - 6 + i] !== byte)) return file;
+  const footer = new DataView(file.buffer, file.byteOffset + n - 10, 4).getInt32(0, true);
+  return file.subarray(8, n - 10 - footer);
+}
+
+const quoteId = (name: string): string => `"${name.replaceAll('"', '""')}"`;
+const quoteStr = (text: string): string => `'${text.replaceAll("'", "''")}'`;
+
+function openSession({ db, httpProtocol, scratch, mintFile }: SessionContext, schema: string): EngineSession {
+  const guard = <T>(work: () => T): T => {
+    try {
+      return work();
+    } catch (thrown) {
+      throw engineError(thrown);
+    }
+  };
+  const connect = (): number => guard(() => db.connect().useUnsafe((_, id) => id));
+  let conn = connect();
+  let open = true;
+  const files = new Set<string>();
+  /** Runs `sql`; its result as an IPC stream. */
+  const run = (sql: string): Uint8Array => {
+    if (!open) throw new ShoalError('ERR_ENGINE', 'this engine session is closed (a task engine closes when its task ends)');
+    return fileToStream(guard(() => db.runQuery(conn, sql)));
+  };
+  const S = quoteId(schema);
+  const searchPath = `SET search_path = ${quoteStr(`${schema},main`)}`;
+  run(`CREATE SCHEMA ${S}; ${searchPath}`);
+
+  const tableExists = (name: string): boolean => {
+    const out = tableFromIPC(run(`SELECT 1 FROM duckdb_tables() WHERE schema_name = ${quoteStr(schema)} AND table_name = ${quoteStr(name)}`));
+    return out.numRows > 0;
+  };
+  const insert = (name: string, ipc: Uint8Array, create: boolean): void => {
+    try {
+      db.insertArrowFromIPCStream(conn, ipc, { name, schema, create });
+    } catch (thrown) {
+      reconnect();
+      throw engineError(thrown);
+    }
+  };
+  /**
+   * A stream that fails, or that is not a whole stream, leaves the connection's Arrow reader mid-stream (often
+   * without an error), and the next insert would read on from there: start a fresh connection (the schema and
+   * its tables are the database's, not the connection's).
+   */
+  const reconnect = (): void => {
+    guard(() => db.disconnect(conn));
+    conn = connect();
+    run(searchPath);
+  };
+
+  const engine: EngineSession = {
+    load(name, ipc) {
+      const streams = ipc instanceof Uint8Array ? [ipc] : [...ipc];
+      if (streams.length === 0) throw new ShoalError('ERR_ENGINE', `load('${name}') needs at least one Arrow IPC stream (a zero-row stream gives the table its columns)`);
+      run(`DROP TABLE IF EXISTS ${S}.${quoteId(name)}`);
+      let created = false;
+      for (const stream of streams) {
+        insert(name, stream, !created);
+        // An insert that creates nothing (a stream without batches) leaves `created` false for the next one.
+        if (!created) created = tableExists(name);
+      }
+      if (!created) {
+        reconnect();
+        // Every stream was empty: make the table from the first one's schema (apache-arrow writes one empty batch).
+        const schemaOnly = guard(() => tableToIPC(tableFromIPC(streams[0]!), 'stream'));
+        insert(name, schemaOnly, true);
+        if (!tableExists(name)) throw new ShoalError('ERR_ENGINE', `load('${name}'): DuckDB made no table from a zero-row stream`);
+      }
+    },
+    registerUrl(name, url) {
+      guard(() => db.registerFileURL(name, url, httpProtocol, false));
+      files.add(name);
+    },
+    registerBuffer(name, bytes) {
+      // DuckDB keeps the buffer it is given (and may detach it): give it a copy the caller cannot touch.
+      guard(() => db.registerFileBuffer(name, bytes.slice()));
+      files.add(name);
+    },
+    query: (sql) => run(sql),
+    exec(sql) {
+      run(sql);
+    },
+    queryPartitioned(sql, keys, n) {
+      if (!Number.isInteger(n) || n < 1) throw new ShoalError('ERR_ENGINE', `queryPartitioned needs a whole number of parts >= 1, got ${n}`);
+      if (keys.length === 0) throw new ShoalError('ERR_ENGINE', 'queryPartitioned needs at least one key column');
+      const temp = `${S}.__shoal_parts`;
+      run(`CREATE OR REPLACE TABLE ${temp} AS SELECT *, (hash(${keys.map(quoteId).join(', ')}) % ${n})::INTEGER AS __shoal_p FROM (${sql})`);
+      try {
+        return Array.from({ length: n }, (_, i) => run(`SELECT * EXCLUDE (__shoal_p) FROM ${temp} WHERE __shoal_p = ${i}`));
+      } finally {
+        run(`DROP TABLE IF EXISTS ${temp}`);
+      }
+    },
+    write(sql, format, options = {}) {
+      const copy = copyOptions(format, options);
+      // COPY to a file registered beforehand (the async API's registerEmptyFileBuffer) hangs the blocking
+      // bindings of DuckDB-WASM 1.32 when the buffer is empty, and writes nothing into a non-empty one; a
+      // COPY to a name never registered makes an in-memory file in the browser, which copyFileToBuffer reads.
+      const file = `${mintFile()}.${format}`;
+      try {
+        run(`COPY (${sql}) TO ${quoteStr(file)} (${copy})`);
+        return guard(() => db.copyFileToBuffer(file));
+      } finally {
+        try {
+          db.dropFile(file);
+        } finally {
+          scratch.remove(file);
+        }
+      }
+    },
+    reset() {
+      // The search_path is set again: DuckDB does not find names in a schema dropped and made again under it.
+      run(`DROP SCHEMA IF EXISTS ${S} CASCADE; CREATE SCHEMA ${S}; ${searchPath}`);
+      for (const name of files) guard(() => db.dropFile(name));
+      files.clear();
+    },
+    close() {
+      if (!open) return;
+      try {
+        run(`DROP SCHEMA IF EXISTS ${S} CASCADE`);
+        for (const name of files) guard(() => db.dropFile(name));
+        files.clear();
+      } finally {
+        open = false;
+        guard(() => db.disconnect(conn));
+      }
+    },
+  };
+  return engine;
+}
+
+function copyOptions(format: FileFormat, options: WriteOptions): string {
+  if (format === 'parquet') {
+    const parts = ['FORMAT parquet'];
+    if (options.compression) parts.push(`COMPRESSION ${options.compression}`);
+    if (options.rowGroupSize !== undefined) parts.push(`ROW_GROUP_SIZE ${Math.max(1, Math.floor(options.rowGroupSize))}`);
+    return parts.join(', ');
+  }
+  if (format === 'csv') {
+    return [`FORMAT csv`, `HEADER ${options.header === false ? 'false' : 'true'}`, `DELIMITER ${quoteStr(options.delimiter ?? ',')}`].join(', ');
+  }
+  throw new ShoalError('ERR_ENGINE', `write() takes 'parquet' or 'csv', got '${String(format)}'`);
+}

@@ -1,0 +1,59 @@
+/**
+ * The per-partition engine's interface: what a task sees as `await ctx.engine()`.
+ * Synchronous once loaded (DuckDB-WASM's blocking bindings run in the task's own
+ * Web Worker, so there is no thread to await). Tables travel in and out as Arrow
+ * IPC **stream** bytes, the form Shoal's object plane carries between stages.
+ *
+ *   const e = await ctx.engine();
+ *   e.load('in0', blocks);                 // one block from each map task
+ *   const parts = e.queryPartitioned('SELECT k, sum(v)::BIGINT AS s FROM in0 GROUP BY k', ['k'], 4);
+ *
+ * Errors from DuckDB surface as `ShoalError('ERR_ENGINE', <DuckDB's message>)`.
+ */
+
+/** Options for `write`; each applies to the formats named. */
+export interface WriteOptions {
+  /** Parquet: 'snappy' (DuckDB's default), 'zstd', 'gzip' or 'uncompressed'. */
+  compression?: 'snappy' | 'zstd' | 'gzip' | 'uncompressed';
+  /** Parquet: rows per row group (DuckDB's default 122880). */
+  rowGroupSize?: number;
+  /** CSV: write a header line (default true). */
+  header?: boolean;
+  /** CSV: the field delimiter (default ','). */
+  delimiter?: string;
+}
+
+export type FileFormat = 'parquet' | 'csv';
+
+export interface Engine {
+  /**
+   * Creates or replaces table `name` from one or more Arrow IPC streams (several
+   * are concatenated, in order; they must share a schema). Streams with zero
+   * rows still give the table its columns.
+   */
+  load(name: string, ipc: Uint8Array | readonly Uint8Array[]): void;
+  /** A remote file over HTTP(S), read with Range requests: `read_parquet('name')`, `read_csv('name')`. */
+  registerUrl(name: string, url: string): void;
+  /** An in-memory file: `read_parquet('name')`, `read_csv('name')`. */
+  registerBuffer(name: string, bytes: Uint8Array): void;
+  /** Runs `sql` and returns its result as one Arrow IPC stream. */
+  query(sql: string): Uint8Array;
+  /** Runs `sql` (one or more statements) for its effect. */
+  exec(sql: string): void;
+  /**
+   * Runs `sql` once and splits its rows into `n` Arrow IPC streams by
+   * `hash(keys...) % n`: rows with equal keys land in the same part, every row
+   * in exactly one. Empty parts are streams with the schema and no rows.
+   */
+  queryPartitioned(sql: string, keys: readonly string[], n: number): Uint8Array[];
+  /** The result of `sql` as a file's bytes (COPY ... TO an in-memory file). */
+  write(sql: string, format: FileFormat, options?: WriteOptions): Uint8Array;
+  /** Drops every table, view and file this engine made (its own scope only). */
+  reset(): void;
+}
+
+/** An engine with a scope of its own (a DuckDB connection and schema) that can be closed. */
+export interface EngineSession extends Engine {
+  /** Drops what the session made and closes its connection; later calls throw ERR_ENGINE. */
+  close(): void;
+}

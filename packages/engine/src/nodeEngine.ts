@@ -1,0 +1,43 @@
+/**
+ * The engine in Node (unit tests, benches): DuckDB-WASM's Node blocking bundle
+ * over the same `duckdb-eh.wasm` the browser fetches, behind the same Engine
+ * (duckEngine.ts). Imported as `@shoal/engine/node`; browser code never imports it.
+ */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { createEngineDatabase, type BlockingBindings, type EngineDatabase } from './duckEngine.ts';
+import type { Engine } from './engine.ts';
+
+let database: Promise<EngineDatabase> | null = null;
+let shared: Promise<Engine> | null = null;
+
+/** The process's DuckDB (loaded once; concurrent first calls share the load). */
+export function loadNodeDatabase(): Promise<EngineDatabase> {
+  database ??= (async () => {
+    const require = createRequire(import.meta.url);
+    const duckdb = require('@duckdb/duckdb-wasm/dist/duckdb-node-blocking.cjs') as typeof import('@duckdb/duckdb-wasm/dist/duckdb-node-blocking.cjs').default;
+    const bundle = { mainModule: require.resolve('@duckdb/duckdb-wasm/dist/duckdb-eh.wasm'), mainWorker: require.resolve('@duckdb/duckdb-wasm/dist/duckdb-node-eh.worker.cjs') };
+    const bindings = (await duckdb.createDuckDB({ mvp: bundle, eh: bundle }, new duckdb.VoidLogger(), duckdb.NODE_RUNTIME)) as BlockingBindings;
+    await bindings.instantiate(() => {});
+    bindings.open({});
+    // DuckDB-WASM has Parquet as an extension it fetches on first use; Node has no synchronous HTTP for that, and
+    // the fetch would hang the process: turn autoloading off so Parquet fails with DuckDB's "not in the catalog".
+    const setup = bindings.connect().useUnsafe((_, id) => id);
+    bindings.runQuery(setup, 'SET autoload_known_extensions = false; SET autoinstall_known_extensions = false');
+    bindings.disconnect(setup);
+    const dir = mkdtempSync(join(tmpdir(), 'shoal-engine-'));
+    const remove = (path: string) => rmSync(path, { force: true });
+    return createEngineDatabase(bindings, { httpProtocol: duckdb.DuckDBDataProtocol.HTTP, scratch: { dir: `${dir}/`, remove } });
+  })();
+  database.catch(() => (database = null));
+  return database;
+}
+
+/** The process's shared engine (one session on the process's DuckDB). */
+export function loadNodeEngine(): Promise<Engine> {
+  shared ??= loadNodeDatabase().then((db) => db.session());
+  shared.catch(() => (shared = null));
+  return shared;
+}

@@ -20,6 +20,8 @@
  *   --partitions P   partitions of the cached table (default: the tab count)
  *   --runs R         timed runs per workload, median reported (default 3)
  *   --only q1,sort   only these workloads (the loads always run)
+ *   --task-memory M  the worker tabs' cap on a task's binary memory, MiB (taskMemory=M; 0: none;
+ *                    default the worker page's, 1024)
  *   --timeout S      a Shoal or native run of one workload that takes longer fails (default 600)
  *   --skip-dask      Shoal only (also --no-dask)    --skip-shoal  Dask only
  *   --stages         print where each Shoal workload's time goes: its actions'
@@ -61,6 +63,8 @@ if (tabCounts.some((n) => !Number.isInteger(n) || n < 1)) usage(`--tabs takes wh
 const partitionsFlag = option('--partitions');
 if (partitionsFlag !== undefined && !(Number.isInteger(Number(partitionsFlag)) && Number(partitionsFlag) >= 1)) usage(`--partitions takes a whole number ≥ 1, got ${partitionsFlag}`);
 const only = (option('--only') ?? '').split(',').filter(Boolean);
+const taskMemoryFlag = option('--task-memory');
+if (taskMemoryFlag !== undefined && !(Number.isInteger(Number(taskMemoryFlag)) && Number(taskMemoryFlag) >= 0)) usage(`--task-memory takes MiB ≥ 0, got ${taskMemoryFlag}`);
 const timeoutS = Number(option('--timeout') ?? 600);
 if (!(timeoutS > 0)) usage(`--timeout takes seconds > 0, got ${option('--timeout')}`);
 const dataDir = option('--data') ?? join(tmpdir(), 'shoal-bench-data');
@@ -95,7 +99,8 @@ if (!skipShoal) {
     const partitions = partitionsFlag !== undefined ? Number(partitionsFlag) : tabs;
     console.log(`Shoal, ${tabs} worker tab(s), ${partitions} partition(s) ...`);
     const t0 = performance.now();
-    const side = await runShoal({ data, tabs, partitions, runs: RUNS, only, timeoutMs: timeoutS * 1000, log: (l) => console.log(l) });
+    const taskMemory = taskMemoryFlag !== undefined ? { taskMemoryMiB: Number(taskMemoryFlag) } : {};
+    const side = await runShoal({ data, tabs, partitions, runs: RUNS, only, timeoutMs: timeoutS * 1000, ...taskMemory, log: (l) => console.log(l) });
     for (const [workload, { queries, ...figures }] of Object.entries(side.workloads)) printLine({ system: 'shoal', tabs, workload, ...figures, ...(flag('--stages') ? { queries } : {}) });
     noteErrors(`Shoal ${tabs} tabs`, side);
     console.log(`  (${((performance.now() - t0) / 1000).toFixed(0)} s with cluster start and close)\n`);

@@ -49,6 +49,8 @@ export interface ShoalRunOptions {
   only: readonly string[];
   /** A run of one workload that takes longer fails (default 600 s). */
   timeoutMs?: number;
+  /** The worker tabs' `taskMemory=<MiB>` cap on a task's binary memory (0: none); default the worker page's. */
+  taskMemoryMiB?: number;
   /** Page console lines worth showing (errors), as they come. */
   log?: (line: string) => void;
 }
@@ -82,6 +84,7 @@ export async function runShoal(options: ShoalRunOptions): Promise<SideResult> {
     slotsPerWorker: 1,
     dataDir: options.data.dir,
     readyTimeoutMs: 120_000,
+    ...(options.taskMemoryMiB !== undefined ? { workerQuery: () => `taskMemory=${options.taskMemoryMiB}` } : {}),
     onLog: (source, text) => {
       if (/^(error|warning|pageerror|crash)/i.test(text)) options.log?.(`  [${source}] ${text.slice(0, 400)}`);
     },

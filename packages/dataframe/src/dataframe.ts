@@ -193,7 +193,11 @@ export class DataFrame {
   // ---- actions ----
   /** The result as one Arrow Table. */
   async toArrow(): Promise<arrow.Table> {
-    const run = await this.session.run(this.plan, 'toArrow');
+    return this.arrowFor('toArrow');
+  }
+  /** The result as one Arrow Table, run as the query named `action` (the dashboard's Queries view shows it). */
+  private async arrowFor(action: string): Promise<arrow.Table> {
+    const run = await this.session.run(this.plan, action);
     const ids = run.result.tasks.flatMap((t) => t.blocks);
     const handles = ids.map((id) => run.refs.get(id));
     const blocks = (await this.session.cluster.get(handles)) as Uint8Array[];
@@ -201,17 +205,20 @@ export class DataFrame {
     return blocksToTable(blocks);
   }
   async collect(): Promise<Record<string, unknown>[]> {
-    return tableToRows(await this.toArrow());
+    return tableToRows(await this.arrowFor('collect'));
   }
   async toArray(): Promise<Record<string, unknown>[]> {
     return this.collect();
   }
   async count(): Promise<number> {
-    const rows = await this.next({ kind: 'aggregate', input: this.plan, groupBy: [], aggs: [{ kind: 'alias', arg: { kind: 'agg', fn: 'count', arg: null }, name: 'count' }] }).collect();
+    const rows = await this.next({ kind: 'aggregate', input: this.plan, groupBy: [], aggs: [{ kind: 'alias', arg: { kind: 'agg', fn: 'count', arg: null }, name: 'count' }] }).rowsFor('count');
     return Number(rows[0]?.['count'] ?? 0);
   }
   async head(n = 1): Promise<Record<string, unknown>[]> {
-    return this.limit(n).collect();
+    return this.limit(n).rowsFor(`head(${n})`);
+  }
+  private async rowsFor(action: string): Promise<Record<string, unknown>[]> {
+    return tableToRows(await this.arrowFor(action));
   }
   async take(n: number): Promise<Record<string, unknown>[]> {
     return this.head(n);
@@ -221,7 +228,7 @@ export class DataFrame {
   }
   /** The first `n` rows as a text table (also logged), as Spark's show(). */
   async show(n = 20, truncate: boolean | number = true): Promise<string> {
-    const rows = await this.limit(n + 1).collect();
+    const rows = await this.limit(n + 1).rowsFor(`show(${n})`);
     const names = Session.hasPending(this.plan) ? Object.keys(rows[0] ?? {}) : this.columns;
     const text = formatTable(names, rows.slice(0, n), truncate === true ? 20 : truncate === false ? 0 : truncate, rows.length > n ? n : null);
     console.log(text);

@@ -8,15 +8,24 @@
  * The blocking bundle is not in @duckdb/duckdb-wasm's `exports`; vite.config.ts
  * aliases its path to the file.
  */
-import { createEngineDatabase, type BlockingBindings, type EngineDatabase } from './duckEngine.ts';
+import { ShoalError } from '@shoal/protocol';
+import { DUCKDB_OPEN_CONFIG, createEngineDatabase, type BlockingBindings, type EngineDatabase } from './duckEngine.ts';
 import type { Engine, EngineSession } from './engine.ts';
 
 let database: Promise<EngineDatabase> | null = null;
 let shared: Promise<Engine> | null = null;
 let loadMs: number | null = null;
+/** The database once loaded, to see whether it is broken. */
+let current: EngineDatabase | null = null;
 
 /** This realm's DuckDB (fetched, compiled and opened once). */
+/** An instance that hit a WebAssembly trap is dropped; the next load makes a new one (the wasm comes from the HTTP cache). */
+function dropBroken(): void {
+  if (current?.broken) database = shared = current = null;
+}
+
 export function loadDatabase(): Promise<EngineDatabase> {
+  dropBroken();
   database ??= (async () => {
     const started = performance.now();
     const [duckdb, wasm] = await Promise.all([
@@ -25,11 +34,17 @@ export function loadDatabase(): Promise<EngineDatabase> {
     ]);
     // Chromium has WebAssembly exception handling, so the EH build is the one chosen; MVP points at it too (never fetched twice).
     const bundle = { mainModule: new URL(wasm.default, import.meta.url).href, mainWorker: '' };
-    const bindings = (await duckdb.createDuckDB({ mvp: bundle, eh: bundle }, new duckdb.VoidLogger(), duckdb.BROWSER_RUNTIME)) as BlockingBindings;
-    await bindings.instantiate(() => {});
-    bindings.open({});
-    const db = createEngineDatabase(bindings, { httpProtocol: duckdb.DuckDBDataProtocol.HTTP });
-    loadMs = performance.now() - started;
+    let db: EngineDatabase;
+    try {
+      const bindings = (await duckdb.createDuckDB({ mvp: bundle, eh: bundle }, new duckdb.VoidLogger(), duckdb.BROWSER_RUNTIME)) as BlockingBindings;
+      await bindings.instantiate(() => {});
+      bindings.open(DUCKDB_OPEN_CONFIG);
+      db = createEngineDatabase(bindings, { httpProtocol: duckdb.DuckDBDataProtocol.HTTP });
+    } catch (thrown) {
+      throw new ShoalError('ERR_ENGINE', `could not load DuckDB-WASM from ${bundle.mainModule}: ${thrown instanceof Error ? thrown.message : String(thrown)}`);
+    }
+    loadMs ??= performance.now() - started;
+    current = db;
     return db;
   })();
   database.catch(() => (database = null));
@@ -38,6 +53,7 @@ export function loadDatabase(): Promise<EngineDatabase> {
 
 /** This realm's shared engine (one session on its DuckDB, never closed). */
 export function loadEngine(): Promise<Engine> {
+  dropBroken();
   shared ??= loadDatabase().then((db) => db.session());
   shared.catch(() => (shared = null));
   return shared;

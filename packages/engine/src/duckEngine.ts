@@ -33,6 +33,20 @@ export interface DuckBindings {
   getVersion(): string;
 }
 
+/**
+ * How both loaders open DuckDB:
+ * - `castDecimalToDouble`: DECIMAL and HUGEINT (what `sum` of an integer column gives) come out as Float64.
+ *   apache-arrow reads Decimal128 as its unscaled integer in an object (1.25 as DECIMAL(10,2) reads as "125"),
+ *   which no task wants; Float64 is exact below 2^53 (cast to BIGINT in SQL to keep integers integers).
+ * - `reliableHeadRequests`: a remote file is probed with `HEAD` + `Range: bytes=0-` and then read by Range
+ *   requests; without it DuckDB-WASM downloads the whole file. A server that answers the probe otherwise
+ *   still works, by a full download (`allowFullHTTPReads`).
+ */
+export const DUCKDB_OPEN_CONFIG = {
+  query: { castDecimalToDouble: true },
+  filesystem: { reliableHeadRequests: true, allowFullHTTPReads: true, forceFullHTTPReads: false },
+} as const;
+
 /** What the loaders call on fresh bindings before handing them to createEngineDatabase. */
 export type BlockingBindings = DuckBindings & { instantiate(progress: () => void): Promise<unknown>; open(config: object): void };
 
@@ -40,6 +54,8 @@ export type BlockingBindings = DuckBindings & { instantiate(progress: () => void
 export interface EngineDatabase {
   /** DuckDB's version, e.g. 'v1.4.3'. */
   readonly version: string;
+  /** True once a call ended in a WebAssembly trap; the loaders then make a new instance for the next session. */
+  readonly broken: boolean;
   session(): EngineSession;
 }
 
@@ -54,13 +70,28 @@ export interface DatabaseOptions {
   scratch?: { dir: string; remove(path: string): void };
 }
 
+/**
+ * Wraps opened bindings. Extension autoloading is turned off: DuckDB-WASM keeps
+ * Parquet (and JSON, httpfs...) as extensions it would fetch from DuckDB's
+ * site on first use; in Node that fetch hangs the process (no synchronous
+ * HTTP), and in a Chromium that cannot reach the site it ends in a WebAssembly
+ * trap ("function signature mismatch") that leaves the instance unusable. So
+ * `read_parquet` and `write(.., 'parquet')` fail with DuckDB's "exists in the
+ * parquet extension" (ERR_ENGINE) instead; see README.md.
+ */
 export function createEngineDatabase(bindings: DuckBindings, options: DatabaseOptions): EngineDatabase {
   let sessions = 0;
   let files = 0;
   const scratch = options.scratch ?? { dir: '', remove: () => {} };
-  const context: SessionContext = { db: bindings, httpProtocol: options.httpProtocol, scratch, mintFile: () => `${scratch.dir}__shoal_out_${++files}` };
+  const context: SessionContext = { db: bindings, httpProtocol: options.httpProtocol, scratch, mintFile: () => `${scratch.dir}__shoal_out_${++files}`, broken: false };
+  const setup = bindings.connect().useUnsafe((_, id) => id);
+  bindings.runQuery(setup, 'SET autoload_known_extensions = false; SET autoinstall_known_extensions = false');
+  bindings.disconnect(setup);
   return {
     version: bindings.getVersion(),
+    get broken() {
+      return context.broken;
+    },
     session: () => openSession(context, `shoal_s${++sessions}`),
   };
 }
@@ -70,6 +101,8 @@ interface SessionContext {
   httpProtocol: number;
   scratch: { remove(path: string): void };
   mintFile: () => string;
+  /** Set when a call ended in a WebAssembly trap: the instance's state cannot be trusted after one. */
+  broken: boolean;
 }
 
 /** DuckDB's error as ERR_ENGINE. Insert errors come as JSON (`{"exception_type", "exception_message"}`). */
@@ -103,11 +136,13 @@ export function fileToStream(file: Uint8Array): Uint8Array {
 const quoteId = (name: string): string => `"${name.replaceAll('"', '""')}"`;
 const quoteStr = (text: string): string => `'${text.replaceAll("'", "''")}'`;
 
-function openSession({ db, httpProtocol, scratch, mintFile }: SessionContext, schema: string): EngineSession {
+function openSession(context: SessionContext, schema: string): EngineSession {
+  const { db, httpProtocol, scratch, mintFile } = context;
   const guard = <T>(work: () => T): T => {
     try {
       return work();
     } catch (thrown) {
+      if (thrown instanceof WebAssembly.RuntimeError) context.broken = true;
       throw engineError(thrown);
     }
   };

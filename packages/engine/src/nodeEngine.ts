@@ -7,7 +7,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createEngineDatabase, type BlockingBindings, type EngineDatabase } from './duckEngine.ts';
+import { DUCKDB_OPEN_CONFIG, createEngineDatabase, type BlockingBindings, type EngineDatabase } from './duckEngine.ts';
 import type { Engine } from './engine.ts';
 
 let database: Promise<EngineDatabase> | null = null;
@@ -21,12 +21,7 @@ export function loadNodeDatabase(): Promise<EngineDatabase> {
     const bundle = { mainModule: require.resolve('@duckdb/duckdb-wasm/dist/duckdb-eh.wasm'), mainWorker: require.resolve('@duckdb/duckdb-wasm/dist/duckdb-node-eh.worker.cjs') };
     const bindings = (await duckdb.createDuckDB({ mvp: bundle, eh: bundle }, new duckdb.VoidLogger(), duckdb.NODE_RUNTIME)) as BlockingBindings;
     await bindings.instantiate(() => {});
-    bindings.open({});
-    // DuckDB-WASM has Parquet as an extension it fetches on first use; Node has no synchronous HTTP for that, and
-    // the fetch would hang the process: turn autoloading off so Parquet fails with DuckDB's "not in the catalog".
-    const setup = bindings.connect().useUnsafe((_, id) => id);
-    bindings.runQuery(setup, 'SET autoload_known_extensions = false; SET autoinstall_known_extensions = false');
-    bindings.disconnect(setup);
+    bindings.open(DUCKDB_OPEN_CONFIG);
     const dir = mkdtempSync(join(tmpdir(), 'shoal-engine-'));
     const remove = (path: string) => rmSync(path, { force: true });
     return createEngineDatabase(bindings, { httpProtocol: duckdb.DuckDBDataProtocol.HTTP, scratch: { dir: `${dir}/`, remove } });

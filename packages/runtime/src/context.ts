@@ -13,6 +13,7 @@ import { TaskRef, encodeRefs, refIds } from './taskRef.ts';
 import { packValue, type Packed } from '@shoal/objects';
 import { unpackValue } from './values.ts';
 import type { TaskGpu } from './gpuContext.ts';
+import { openEngineSession, type Engine, type EngineSession } from '@shoal/engine';
 
 export interface TaskContext {
   readonly taskId: string;
@@ -24,6 +25,11 @@ export interface TaskContext {
   readonly arrow: typeof arrow;
   /** WebGPU compute on this worker's GPU, or null if it offers none (see gpuContext.ts). */
   readonly gpu: TaskGpu | null;
+  /**
+   * The vectorized SQL engine (DuckDB-WASM, @shoal/engine), loaded in this Web Worker on first use (~34 MB,
+   * fetched once per Web Worker). Each task gets a scope of its own, dropped when the task ends.
+   */
+  engine(): Promise<Engine>;
   log(...args: unknown[]): void;
   /** Reports progress, a fraction from 0 to 1 (sent at most every 100 ms). */
   progress(fraction: number): void;
@@ -55,6 +61,14 @@ function unwrap(reply: HostReply, actor?: (actorId: string) => unknown): unknown
 
 /** An actor handle bound to a task context: its calls are the task's nested calls. Key of a hidden ctx property. */
 export const BIND_ACTOR: unique symbol = Symbol('shoal.bindActor');
+
+/** Ends what a task's context holds once the task is over (its engine scope). Key of a hidden ctx property. */
+export const RELEASE_CONTEXT: unique symbol = Symbol('shoal.releaseContext');
+
+/** Drops the task's engine tables and files, if it used ctx.engine(). Call when the task has ended. */
+export function releaseContext(ctx: TaskContext): void {
+  (ctx as TaskContext & { [RELEASE_CONTEXT]?: () => void })[RELEASE_CONTEXT]?.();
+}
 
 /** Makes the actor handles in a task's arguments call through `ctx`. */
 export function actorBinder(ctx: TaskContext): (actorId: string) => unknown {
@@ -97,14 +111,20 @@ export function createContext(init: ContextInit): TaskContext {
       host.actorCall(taskId, id, actorId, method, packArgs(args));
       return new TaskRef(id);
     });
-  const ctx: TaskContext & { [BIND_ACTOR]: (actorId: string) => unknown } = {
+  let engine: Promise<EngineSession> | null = null;
+  const ctx: TaskContext & { [BIND_ACTOR]: (actorId: string) => unknown; [RELEASE_CONTEXT]: () => void } = {
     [BIND_ACTOR]: bindActor,
+    [RELEASE_CONTEXT]: () => {
+      engine?.then((session) => session.close()).catch(() => {});
+      engine = null;
+    },
     taskId,
     workerId: init.workerId,
     attempt: init.attempt,
     signal: init.signal,
     arrow,
     gpu: init.gpu,
+    engine: () => (engine ??= openEngineSession()),
     log: (...args) => host.log(taskId, 'log', formatLogArgs(args)),
     progress(fraction) {
       const now = Date.now();

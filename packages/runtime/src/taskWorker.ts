@@ -5,7 +5,7 @@
  */
 import { expose, transfer } from 'comlink';
 import type { GpuInfo, RemoteError } from '@shoal/protocol';
-import { actorBinder, createContext } from './context.ts';
+import { actorBinder, createContext, releaseContext } from './context.ts';
 import { ActorInstances, type ActorCallResult } from './actorInstance.ts';
 import { compileFunction, executeTask, type TaskFunction } from './execute.ts';
 import type { RunOutcome, TaskHost } from './host.ts';
@@ -74,6 +74,7 @@ async function runOne(request: RunRequest, target: TaskHost, onBlocked: () => vo
     return { taskId: request.taskId, result, durationMs: performance.now() - started, ...(buffers ? { buffers } : {}) };
   } finally {
     controllers.delete(request.taskId);
+    releaseContext(ctx);
   }
 }
 
@@ -162,6 +163,7 @@ const api = {
       return { ok: false, error, durationMs: 0 };
     }
     const outcome = { ...(await actors.call(request.actorId, request.method, args, ctx)), durationMs: performance.now() - started };
+    releaseContext(ctx);
     return outcome.buffers ? transfer(outcome, outcome.buffers) : outcome;
   },
   /** Aborts a task's `ctx.signal` (a cooperative cancel). */

@@ -20,7 +20,8 @@ type Local = Awaited<ReturnType<typeof cluster>>;
 let local: Local;
 let dataDir = '';
 
-test.describe.configure({ mode: 'serial' });
+// The first DataFrame task on each tab loads DuckDB-WASM (~34 MB), slow on a busy machine.
+test.describe.configure({ mode: 'serial', timeout: 240_000 });
 test.beforeAll(async () => {
   dataDir = mkdtempSync(join(tmpdir(), 'shoal-e2e-queries-'));
   local = await cluster({ workers: 2, slotsPerWorker: 1, dataDir });
@@ -154,6 +155,7 @@ test('a record that changes while on show is redrawn: progress, rows, adaptive n
   await expect(stageItem(page, 0)).toHaveAttribute('data-tasks-done', '1');
   await expect(stageItem(page, 0).locator('> .qnode .counters')).toContainText('1/4 tasks');
   await expect(stageItem(page, 1)).toHaveAttribute('data-state', 'waiting');
+  await expect(stageItem(page, 1).locator('> .qnode .counters')).toHaveText('waiting for stage 0');
 
   await page.evaluate(
     (r) => window.shoalCoordinator!.recordQuery!(r),
@@ -184,7 +186,7 @@ test('a CSV picked in the file input becomes a DataFrame job in the editor, and 
   await expect(editor).toContainText("cluster.read.csv('uploads/people_list.csv')");
 
   await page.locator('#run').click();
-  await expect(page.locator('#job-state')).toHaveText(/ in \d+ ms$/, { timeout: 60_000 });
+  await expect(page.locator('#job-state')).toHaveText(/ in \d+ ms$/, { timeout: 180_000 });
   expect(await page.locator('#result pre.bad').count(), `the job failed: ${await page.locator('#result').textContent()}`).toBe(0);
   const result = page.locator('#result table');
   await expect(result).toBeVisible();

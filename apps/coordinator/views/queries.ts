@@ -148,15 +148,18 @@ export function createQueries(root: HTMLElement, counter: HTMLElement | null = n
       h('span', { class: `part ${state === 'failed' ? 'failed' : 'pending'}`, style: `width:${state === 'running' || state === 'failed' ? (100 * rest) / total : 0}%` }),
     );
     const reads = node.children.length ? node.children.map((c) => `${c.id} (${c.mode})`).join(', ') : '';
-    const figures = h(
-      'div',
-      { class: 'counters' },
-      `${done}/${tasks} tasks · `,
-      reads ? `rows in ${count(node.children.reduce((sum, c) => sum + (c.report?.rowsOut ?? 0), 0))} · ` : '',
-      `rows out ${count(r?.rowsOut ?? 0)} · `,
-      h('span', { title: reads ? `bytes its tasks read from stages ${reads}` : 'it reads no other stage' }, `in ${reads ? bytes(r?.bytesIn ?? 0) : '—'}`),
-      ` · out ${bytes(r?.bytesOut ?? 0)} · ${state === 'done' || state === 'failed' ? duration(r?.ms ?? 0) : state === 'running' ? 'running…' : 'waiting'}`,
-    );
+    const figures =
+      state === 'waiting'
+        ? h('div', { class: 'counters muted' }, reads ? `waiting for stage${node.children.length > 1 ? 's' : ''} ${node.children.map((c) => c.id).join(', ')}` : 'waiting to start')
+        : h(
+            'div',
+            { class: 'counters' },
+            `${done}/${tasks} tasks · `,
+            reads ? `rows in ${count(node.children.reduce((sum, c) => sum + (c.report?.rowsOut ?? 0), 0))} · ` : '',
+            `rows out ${count(r?.rowsOut ?? 0)} · `,
+            h('span', { title: reads ? `bytes its tasks read from stages ${reads}` : 'it reads no other stage' }, `in ${reads ? bytes(r?.bytesIn ?? 0) : '—'}`),
+            ` · out ${bytes(r?.bytesOut ?? 0)} · ${state === 'running' ? 'running…' : r?.ms ? duration(r.ms) : state}`,
+          );
     const notes = r?.notes.length ? h('ul', { class: 'qnotes small' }, ...r.notes.map((note) => h('li', {}, note))) : null;
     const error = r?.error ? h('div', { class: 'bad small qstage-error' }, r.error) : null;
     return h('li', attrs, h('div', { class: 'qnode' }, title, bar, figures, notes, error), node.children.length ? h('ul', {}, ...node.children.map(stageItem)) : null);

@@ -124,6 +124,10 @@ test('a query whose task throws shows its error code and message, and highlights
   await expect(page.locator('#query-stages li.qstage.failed')).toHaveAttribute('data-stage', String(stage));
   await expect(stageItem(page, stage).locator('> .qnode .qstage-error')).toContainText('refusing');
   await shoot(page, testInfo, 'queries-section', 'queries-failed');
+  // Its tasks (named q<query> s<stage>: <name>) open in the Details view, failed ones listed.
+  await stageItem(page, stage).locator('> .qnode button.qtasks').click();
+  await expect(page.locator('#detail h3')).toContainText(`q1 s${stage}: mapPartitions`);
+  await expect(page.locator('#detail')).toContainText('Failed (');
   await page.locator('#query-detail .qerror button.link').click();
   await expect(stageItem(page, stage).locator('> .qnode')).toHaveClass(/flash/);
 

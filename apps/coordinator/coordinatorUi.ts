@@ -70,7 +70,7 @@ export function createCoordinatorUi(): CoordinatorUi {
   byId('viewing-source').addEventListener('click', () => {
     if (dashboard.viewing) runner.setSource(dashboard.viewing.source);
   });
-  const queries = createQueries(byId('queries-view'), byId('query-count'));
+  const queries = createQueries(byId('queries-view'), byId('query-count'), (name) => dashboard.group(name));
   queryLog.on((record) => queries.update(record));
   createFileDrop({
     zone: document.body,

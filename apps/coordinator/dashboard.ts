@@ -37,6 +37,8 @@ export interface Dashboard {
   openRecord(record: JobRecord): JobOutcome | null;
   backToLive(): void;
   select(taskId: string): void;
+  /** Shows the tasks named `name` in the details view; false if the job on show has none. */
+  group(name: string): boolean;
   /** Where a task's bar is on the stream canvas (CSS px inside it), if drawn. */
   barAt(taskId: string): { x: number; y: number } | null;
   snapshot(): Omit<DashboardSnapshot, 'historyJobs' | 'actors'>;
@@ -169,6 +171,11 @@ export function createDashboard(onViewChange: (record: JobRecord | null) => void
       tick(true);
     },
     select,
+    group(name) {
+      if (!shown.names.has(name)) return false;
+      detail.group(name);
+      return true;
+    },
     barAt(taskId) {
       return stream.locate(taskId);
     },

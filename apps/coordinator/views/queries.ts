@@ -45,7 +45,11 @@ const MODE_HELP: Record<string, string> = {
 
 const count = (n: number): string => n.toLocaleString('en-US');
 
-export function createQueries(root: HTMLElement, counter: HTMLElement | null = null): QueriesView {
+/**
+ * `showTasks(name)` shows a stage's tasks (named `q<query> s<stage>: <stage name>`)
+ * elsewhere on the page; false if the job on show has none.
+ */
+export function createQueries(root: HTMLElement, counter: HTMLElement | null = null, showTasks: (name: string) => boolean = () => false): QueriesView {
   const book = new QueryBook();
   const rows = h('tbody', { id: 'query-list' });
   const empty = h('p', { class: 'muted' }, 'No DataFrame queries yet. Each action (collect, count, show, write…) of a job that uses cluster.createDataFrame, cluster.read or cluster.sql shows here with its stages.');
@@ -121,21 +125,23 @@ export function createQueries(root: HTMLElement, counter: HTMLElement | null = n
       const goTo = failedAt === null ? null : h('button', { class: 'link', onclick: () => flash(failedAt) }, `stage ${failedAt}`);
       render(failure, h('div', { class: 'error-box' }, h('b', { class: 'qerror-code' }, record.error.code), ': ', h('span', { class: 'qerror-message' }, record.error.message), goTo ? h('div', { class: 'small' }, 'failed in ', goTo) : null));
     }
-    render(tree, ...stageTree(record).map(stageItem));
+    render(tree, ...stageTree(record).map((node) => stageItem(node, record.id)));
     if (record.explain !== shownExplain) {
       shownExplain = record.explain;
       planText.textContent = record.explain;
     }
   };
 
-  const stageItem = (node: StageNode): HTMLElement => {
+  const stageItem = (node: StageNode, query: number): HTMLElement => {
     const r = node.report;
     const state = r?.state ?? 'waiting';
     const attrs: Record<string, string | number> = { class: `qstage ${state}${node.failed ? ' failed' : ''}${node.repeat ? ' repeat' : ''}`, 'data-stage': node.id, 'data-state': state, 'data-tasks': r?.tasks ?? 0, 'data-tasks-done': r?.tasksDone ?? 0, 'data-rows-out': r?.rowsOut ?? 0 };
     if (node.mode) attrs['data-mode'] = node.mode;
     const mode = node.mode ? h('span', { class: `qmode tag ${node.mode}`, title: `read by the stage above as ${node.mode}: ${MODE_HELP[node.mode] ?? ''}` }, `${node.mode} ▲`) : null;
     // Stage names already say what they write ("scan+partial agg → hash"); the output kind is in the tooltip.
-    const title = h('div', { class: 'qtitle' }, mode, h('b', {}, `Stage ${node.id}`), ' ', h('span', { title: node.output ? `writes: ${node.output}` : '' }, node.name), ' ', h('span', { class: `state ${state}` }, state));
+    const taskName = `q${query} s${node.id}: ${node.name}`;
+    const tasksLink = state === 'waiting' ? null : h('button', { class: 'link small qtasks', title: `the tasks named "${taskName}" in the Details view (the job on show only)`, onclick: (event) => openTasks(taskName, event.currentTarget as HTMLElement) }, 'tasks');
+    const title = h('div', { class: 'qtitle' }, mode, h('b', {}, `Stage ${node.id}`), ' ', h('span', { title: node.output ? `writes: ${node.output}` : '' }, node.name), ' ', h('span', { class: `state ${state}` }, state), ' ', tasksLink);
     if (node.repeat) return h('li', attrs, h('div', { class: 'qnode' }, title, h('div', { class: 'muted small' }, '(drawn above)')));
     const tasks = r?.tasks ?? 0;
     const done = r?.tasksDone ?? 0;
@@ -162,7 +168,12 @@ export function createQueries(root: HTMLElement, counter: HTMLElement | null = n
           );
     const notes = r?.notes.length ? h('ul', { class: 'qnotes small' }, ...r.notes.map((note) => h('li', {}, note))) : null;
     const error = r?.error ? h('div', { class: 'bad small qstage-error' }, r.error) : null;
-    return h('li', attrs, h('div', { class: 'qnode' }, title, bar, figures, notes, error), node.children.length ? h('ul', {}, ...node.children.map(stageItem)) : null);
+    return h('li', attrs, h('div', { class: 'qnode' }, title, bar, figures, notes, error), node.children.length ? h('ul', {}, ...node.children.map((child) => stageItem(child, query))) : null);
+  };
+
+  const openTasks = (name: string, button: HTMLElement): void => {
+    if (showTasks(name)) document.getElementById('detail-section')?.scrollIntoView({ behavior: 'smooth', block: 'start' });
+    else button.replaceWith(h('span', { class: 'muted small' }, '(its job is not on show)'));
   };
 
   const flash = (stage: number): void => {

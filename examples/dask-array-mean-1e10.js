@@ -6,5 +6,11 @@ export default async function daskArrayMean1e10(cluster) {
   const x = cluster.array.random.random([100000, 100000], { chunks: [10000, 1000], seed: 1 });
   const started = performance.now();
   const mean = await x.mean().compute();
-  return { mean, elements: 1e10, ms: Math.round(performance.now() - started) };
+  const ms = Math.round(performance.now() - started);
+  // What each worker tab's object store holds afterwards, against its capacity.
+  const stores = cluster.memory().slice(1).map((peer) => ({
+    capacityMiB: Math.round(peer.stats.capacityBytes / 2 ** 20),
+    heldMiB: +(peer.stats.memoryBytes / 2 ** 20).toFixed(3),
+  }));
+  return { mean, elements: 1e10, ms, stores };
 }

@@ -152,6 +152,7 @@ export function compileStage(stage: Stage, ctx: CompileContext): CompiledStage {
     const tables: TaskSpec['tables'][number][] = [];
     const inputs: string[] = [];
     const files: { name: string; url: string }[] = [];
+    const fetches: NonNullable<TaskSpec['fetches']>[number][] = [];
     let reading: string | undefined;
     stage.reads.forEach((r, i) => {
       const blocks = t.picks.get(i) ?? [];
@@ -160,13 +161,13 @@ export function compileStage(stage: Stage, ctx: CompileContext): CompiledStage {
     });
     const leaf = (node: Extract<Plan, { kind: 'source' }>): string => {
       if (node.source.kind === 'stage') return `"s${node.source.stage}"`;
-      const scanned = scanLeaf(node, t.scan ?? 0, ctx, files, tables, inputs);
+      const scanned = scanLeaf(node, t.scan ?? 0, ctx, files, tables, inputs, fetches);
       reading = scanned.reading;
       return scanned.from;
     };
     const sql = stage.kind === 'sql' ? planSql(stage.plan, leaf) : '';
     const { out, blocks } = taskOutput(stage, ctx, index);
-    const spec: TaskSpec = { kind: stage.kind, tables, files, sql, out, ...(stage.fn ? { fn: stage.fn } : {}), ...(reading ? { reading } : {}) };
+    const spec: TaskSpec = { kind: stage.kind, tables, files, sql, out, ...(fetches.length ? { fetches } : {}), ...(stage.fn ? { fn: stage.fn } : {}), ...(reading ? { reading } : {}) };
     return { spec, inputs, numReturns: out.kind === 'write' ? 1 : blocks + 1 };
   });
   return { tasks: compiled, notes };

@@ -23,6 +23,8 @@ export interface TaskSpec {
   readonly out: TaskOutput;
   /** mapPartitions' function source (kind 'js'). */
   readonly fn?: string;
+  /** Files fetched whole and decoded in the task: Parquet (rows `range`) loaded as table `name`, NDJSON registered as CSV file `name`. */
+  readonly fetches?: readonly { readonly name: string; readonly url: string; readonly format: 'parquet' | 'json'; readonly range?: { offset: number; limit: number }; readonly columns?: readonly { name: string }[] }[];
   /** For ERR_READ_FAILED messages: what this task reads. */
   readonly reading?: string;
 }
@@ -76,12 +78,49 @@ export async function dataframeStage(spec: TaskSpec, inputs: Uint8Array[], ctx: 
   for (const f of spec.files) engine.registerUrl(f.name, f.url);
   const out = spec.out;
   try {
+    for (const f of spec.fetches ?? []) {
+      let bytes: Uint8Array;
+      try {
+        const res = await fetch(f.url);
+        if (!res.ok) throw new Error(`HTTP ${res.status} ${(await res.text()).slice(0, 200)}`);
+        bytes = new Uint8Array(await res.arrayBuffer());
+      } catch (error) {
+        throw new Error(`ERR_READ_FAILED: cannot read ${spec.reading ?? f.url.replace(/\?.*/, '')}: ${error instanceof Error ? error.message : String(error)}`);
+      }
+      if (f.format === 'parquet') {
+        let ipc: Uint8Array;
+        try {
+          ipc = (await engine.parquet()).read(bytes, f.range);
+        } catch (error) {
+          throw new Error(`ERR_READ_FAILED: cannot read ${spec.reading ?? f.name} as Parquet: ${error instanceof Error ? error.message : String(error)}`);
+        }
+        engine.load(f.name, ipc);
+      } else {
+        // NDJSON (DuckDB's JSON reader is an extension it would download): each line becomes a CSV row the engine types.
+        const cols = f.columns ?? [];
+        const cell = (v: unknown): string => (v === null || v === undefined ? '' : `"${(typeof v === 'object' ? JSON.stringify(v) : String(v)).replaceAll('"', '""')}"`);
+        const lines: string[] = [];
+        let n = 0;
+        for (const line of new TextDecoder().decode(bytes).split('\n')) {
+          n++;
+          if (!line.trim()) continue;
+          let row: Record<string, unknown>;
+          try {
+            row = JSON.parse(line);
+          } catch (error) {
+            throw new Error(`ERR_READ_FAILED: cannot read ${spec.reading ?? f.name}: line ${n} is not JSON (${error instanceof Error ? error.message : String(error)})`);
+          }
+          lines.push(cols.map((c) => cell(row[c.name])).join(','));
+        }
+        engine.registerBuffer(f.name, new TextEncoder().encode(lines.join('\n') + '\n'));
+      }
+    }
     if (out.kind === 'single') {
       const block = engine.query(spec.sql) as Uint8Array;
       return [block, { rows: [rowsOf(block)], bytes: [block.byteLength], ms: performance.now() - started }];
     }
     if (out.kind === 'write') {
-      const bytes = engine.write(spec.sql, out.format) as Uint8Array;
+      const bytes = (out.format === 'parquet' ? (await engine.parquet()).write(engine.query(spec.sql)) : engine.write(spec.sql, out.format)) as Uint8Array;
       const res = await fetch(out.url, { method: 'PUT', body: bytes as unknown as BodyInit });
       if (!res.ok) throw new Error(`upload of ${out.url.replace(/\?.*/, '')} failed: ${res.status} ${await res.text()}`);
       return { rows: [], bytes: [bytes.byteLength], ms: performance.now() - started };
@@ -105,7 +144,8 @@ export async function dataframeStage(spec: TaskSpec, inputs: Uint8Array[], ctx: 
     return [...blocks, { rows, bytes: blocks.map((b) => b.byteLength), ms: performance.now() - started }];
   } catch (error) {
     const message = error instanceof Error ? error.message : String(error);
-    if (spec.reading && /(IO Error|HTTP|read_|No files found|Invalid Input|Parquet|CSV|JSON)/i.test(message)) {
+    if (message.startsWith('ERR_READ_FAILED: ')) throw error;
+    if (spec.reading && /(IO Error|HTTP|read_|No files found|Invalid Input|Conversion Error|Parquet|CSV|JSON)/i.test(message)) {
       const failure = new Error(`ERR_READ_FAILED: cannot read ${spec.reading}: ${message}`);
       failure.name = 'ReadFailed';
       throw failure;

@@ -104,7 +104,7 @@ function columnsSpec(schema: readonly { name: string; type: keyof typeof DUCKDB_
 }
 
 /** The FROM item a scan leaf reads for partition `i`, and the files it registers. */
-export function scanLeaf(leaf: Extract<Plan, { kind: 'source' }>, i: number, ctx: CompileContext, files: { name: string; url: string }[], tables: TaskSpec['tables'][number][], inputs: string[]): { from: string; reading: string } {
+export function scanLeaf(leaf: Extract<Plan, { kind: 'source' }>, i: number, ctx: CompileContext, files: { name: string; url: string }[], tables: TaskSpec['tables'][number][], inputs: string[], fetches: NonNullable<TaskSpec['fetches']>[number][] = []): { from: string; reading: string } {
   const s = leaf.source;
   const file = (f: DataFile): string => {
     const name = `f${files.length}_${f.path.split('/').pop()!.replace(/[^A-Za-z0-9_.-]/g, '_')}`;
@@ -124,12 +124,12 @@ export function scanLeaf(leaf: Extract<Plan, { kind: 'source' }>, i: number, ctx
       return { from: `(SELECT range AS "id" FROM range(${a}, ${b}, ${s.step}))`, reading: `range part ${i}` };
     }
     case 'parquet': {
+      // Decoded in the task by the engine's Parquet codec (only this partition's rows), then scanned as a table.
       const part = parquetParts(s.files)[i]!;
       const f = part.file;
-      if (!part.rows) return { from: `read_parquet(${file(f)})`, reading: `${f.path} (partition ${i})` };
-      // Only the row groups this partition covers (DuckDB skips the others by their row numbers).
-      const [a, b] = part.rows;
-      return { from: `(SELECT * EXCLUDE (file_row_number) FROM read_parquet(${file(f)}, file_row_number = true) WHERE file_row_number >= ${a} AND file_row_number < ${b})`, reading: `${f.path} rows ${a}-${b} (partition ${i})` };
+      const name = `pq${fetches.length}`;
+      fetches.push({ name, url: ctx.fileUrl(f.path), format: 'parquet', ...(part.rows ? { range: { offset: part.rows[0], limit: part.rows[1] - part.rows[0] } } : {}) });
+      return { from: quoteIdent(name), reading: `${f.path}${part.rows ? ` rows ${part.rows[0]}-${part.rows[1]}` : ''} (partition ${i})` };
     }
     case 'csv': {
       const f = s.files[i]!;
@@ -137,7 +137,9 @@ export function scanLeaf(leaf: Extract<Plan, { kind: 'source' }>, i: number, ctx
     }
     case 'json': {
       const f = s.files[i]!;
-      return { from: `read_json(${file(f)}, format='newline_delimited', columns=${columnsSpec(leaf.schema)})`, reading: `${f.path} (partition ${i})` };
+      const name = `js${fetches.length}.csv`;
+      fetches.push({ name, url: ctx.fileUrl(f.path), format: 'json', columns: leaf.schema.map((c) => ({ name: c.name })) });
+      return { from: `read_csv(${quoteString(name)}, header=false, delim=',', quote='"', escape='"', columns=${columnsSpec(leaf.schema)}, auto_detect=false)`, reading: `${f.path} (partition ${i})` };
     }
     case 'stage':
       return { from: `"s${s.stage}"`, reading: `stage ${s.stage}` };

@@ -11,6 +11,7 @@
 import { ShoalError } from '@shoal/protocol';
 import { DUCKDB_OPEN_CONFIG, createEngineDatabase, type BlockingBindings, type EngineDatabase } from './duckEngine.ts';
 import type { Engine, EngineSession } from './engine.ts';
+import { loadParquetCodec } from './parquet.ts';
 
 let database: Promise<EngineDatabase> | null = null;
 let shared: Promise<Engine> | null = null;
@@ -24,7 +25,13 @@ function dropBroken(): void {
   if (current?.broken) database = shared = current = null;
 }
 
-export function loadDatabase(): Promise<EngineDatabase> {
+/** Options for the first load in this realm (later calls share that instance and ignore them). */
+export interface LoadOptions {
+  /** DuckDB's memory_limit in bytes; DuckDB's default (80% of what it sees) if absent. */
+  memoryLimitBytes?: number | null;
+}
+
+export function loadDatabase(options: LoadOptions = {}): Promise<EngineDatabase> {
   dropBroken();
   database ??= (async () => {
     const started = performance.now();
@@ -39,7 +46,7 @@ export function loadDatabase(): Promise<EngineDatabase> {
       const bindings = (await duckdb.createDuckDB({ mvp: bundle, eh: bundle }, new duckdb.VoidLogger(), duckdb.BROWSER_RUNTIME)) as BlockingBindings;
       await bindings.instantiate(() => {});
       bindings.open(DUCKDB_OPEN_CONFIG);
-      db = createEngineDatabase(bindings, { httpProtocol: duckdb.DuckDBDataProtocol.HTTP });
+      db = createEngineDatabase(bindings, { memoryLimitBytes: options.memoryLimitBytes ?? null, httpProtocol: duckdb.DuckDBDataProtocol.HTTP, parquet: loadParquetCodec });
     } catch (thrown) {
       throw new ShoalError('ERR_ENGINE', `could not load DuckDB-WASM from ${bundle.mainModule}: ${thrown instanceof Error ? thrown.message : String(thrown)}`);
     }
@@ -60,8 +67,8 @@ export function loadEngine(): Promise<Engine> {
 }
 
 /** A session of its own (connection and schema) on this realm's DuckDB: what ctx.engine() gives each task. */
-export async function openEngineSession(): Promise<EngineSession> {
-  return (await loadDatabase()).session();
+export async function openEngineSession(options: LoadOptions = {}): Promise<EngineSession> {
+  return (await loadDatabase(options)).session();
 }
 
 /** Milliseconds the first load took (fetch, compile, open), or null before it finished. */

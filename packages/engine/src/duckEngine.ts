@@ -18,6 +18,7 @@
  */
 import { tableFromIPC, tableToIPC } from 'apache-arrow';
 import { ShoalError } from '@shoal/protocol';
+import type { ParquetCodec } from './parquet.ts';
 import type { Engine, EngineSession, FileFormat, WriteOptions } from './engine.ts';
 
 /** The part of DuckDB-WASM's `DuckDBBindings` the engine uses (structural: both bundles' bindings fit). */
@@ -68,6 +69,10 @@ export interface DatabaseOptions {
    * working directory, so nodeEngine.ts gives a temp folder and a way to remove it.
    */
   scratch?: { dir: string; remove(path: string): void };
+  /** DuckDB's `memory_limit` in bytes (ctx.engine() gives the worker's task memory cap); DuckDB's default if absent. */
+  memoryLimitBytes?: number | null;
+  /** The Parquet codec (parquet.ts), loaded on a session's first `parquet()` call. */
+  parquet?: () => Promise<ParquetCodec>;
 }
 
 /**
@@ -83,9 +88,11 @@ export function createEngineDatabase(bindings: DuckBindings, options: DatabaseOp
   let sessions = 0;
   let files = 0;
   const scratch = options.scratch ?? { dir: '', remove: () => {} };
-  const context: SessionContext = { db: bindings, httpProtocol: options.httpProtocol, scratch, mintFile: () => `${scratch.dir}__shoal_out_${++files}`, broken: false };
+  const noParquet = (): Promise<ParquetCodec> => Promise.reject(new ShoalError('ERR_ENGINE', 'this engine was made without a Parquet codec'));
+  const context: SessionContext = { db: bindings, httpProtocol: options.httpProtocol, scratch, mintFile: () => `${scratch.dir}__shoal_out_${++files}`, broken: false, parquet: options.parquet ?? noParquet };
   const setup = bindings.connect().useUnsafe((_, id) => id);
   bindings.runQuery(setup, 'SET autoload_known_extensions = false; SET autoinstall_known_extensions = false');
+  if (options.memoryLimitBytes) bindings.runQuery(setup, `SET memory_limit = '${Math.max(1, Math.floor(options.memoryLimitBytes / 2 ** 20))}MiB'`);
   bindings.disconnect(setup);
   return {
     version: bindings.getVersion(),
@@ -103,6 +110,7 @@ interface SessionContext {
   mintFile: () => string;
   /** Set when a call ended in a WebAssembly trap: the instance's state cannot be trusted after one. */
   broken: boolean;
+  parquet: () => Promise<ParquetCodec>;
 }
 
 /** DuckDB's error as ERR_ENGINE. Insert errors come as JSON (`{"exception_type", "exception_message"}`). */
@@ -183,6 +191,7 @@ function openSession(context: SessionContext, schema: string): EngineSession {
   };
 
   const engine: EngineSession = {
+    parquet: () => context.parquet(),
     load(name, ipc) {
       const streams = ipc instanceof Uint8Array ? [ipc] : [...ipc];
       if (streams.length === 0) throw new ShoalError('ERR_ENGINE', `load('${name}') needs at least one Arrow IPC stream (a zero-row stream gives the table its columns)`);

@@ -10,6 +10,7 @@
  *
  * Errors from DuckDB surface as `ShoalError('ERR_ENGINE', <DuckDB's message>)`.
  */
+import type { ParquetCodec } from './parquet.ts';
 
 /** Options for `write`; each applies to the formats named. */
 export interface WriteOptions {
@@ -50,6 +51,12 @@ export interface Engine {
   write(sql: string, format: FileFormat, options?: WriteOptions): Uint8Array;
   /** Drops every table, view and file this engine made (its own scope only). */
   reset(): void;
+  /**
+   * The Parquet codec (parquet-wasm, loaded on first call): `read(fileBytes, {offset, limit}?)` gives
+   * an IPC stream to `load`, `write(ipc)` a Parquet file. DuckDB-WASM's own Parquet support is an
+   * extension it would download at run time (see parquet.ts).
+   */
+  parquet(): Promise<ParquetCodec>;
 }
 
 /** An engine with a scope of its own (a DuckDB connection and schema) that can be closed. */

@@ -9,6 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DUCKDB_OPEN_CONFIG, createEngineDatabase, type BlockingBindings, type EngineDatabase } from './duckEngine.ts';
 import type { Engine } from './engine.ts';
+import { loadNodeParquetCodec } from './nodeParquet.ts';
 
 let database: Promise<EngineDatabase> | null = null;
 let shared: Promise<Engine> | null = null;
@@ -24,7 +25,7 @@ export function loadNodeDatabase(): Promise<EngineDatabase> {
     bindings.open(DUCKDB_OPEN_CONFIG);
     const dir = mkdtempSync(join(tmpdir(), 'shoal-engine-'));
     const remove = (path: string) => rmSync(path, { force: true });
-    return createEngineDatabase(bindings, { httpProtocol: duckdb.DuckDBDataProtocol.HTTP, scratch: { dir: `${dir}/`, remove } });
+    return createEngineDatabase(bindings, { httpProtocol: duckdb.DuckDBDataProtocol.HTTP, scratch: { dir: `${dir}/`, remove }, parquet: loadNodeParquetCodec });
   })();
   database.catch(() => (database = null));
   return database;

@@ -50,6 +50,8 @@ export interface ContextInit {
   /** Mints a cluster-unique id for a nested task or object. */
   mintId: () => string;
   gpu: TaskGpu | null;
+  /** The worker's task memory cap in bytes, given to DuckDB as its memory_limit when ctx.engine() first loads it. */
+  memoryBytes?: number | null;
   /** Called around get/wait so the page can lend the slot out. */
   setBlocked: (blocked: boolean) => void;
 }
@@ -124,7 +126,7 @@ export function createContext(init: ContextInit): TaskContext {
     signal: init.signal,
     arrow,
     gpu: init.gpu,
-    engine: () => (engine ??= openEngineSession()),
+    engine: () => (engine ??= openEngineSession({ memoryLimitBytes: init.memoryBytes ?? null })),
     log: (...args) => host.log(taskId, 'log', formatLogArgs(args)),
     progress(fraction) {
       const now = Date.now();

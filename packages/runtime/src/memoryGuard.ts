@@ -20,7 +20,8 @@
  * What it does not see (README.md "Runaway caps"): plain JS objects, arrays
  * and strings (the V8 heap: a bomb of those crashes the tab at V8's heap
  * limit, which the coordinator handles as a lost worker), WebAssembly
- * memory, and buffers made natively (structuredClone, fetch, TextEncoder,
+ * memory made with `new WebAssembly.Memory` (views over it are not counted;
+ * ctx.engine() gives DuckDB the cap as its own memory_limit), and buffers made natively (structuredClone, fetch, TextEncoder,
  * transferred in). And collection is only noticed between tasks of the event
  * loop: a synchronous loop that makes and drops more than the cap in short-
  * lived buffers, without ever awaiting a timer or message, is counted as if
@@ -68,8 +69,22 @@ export function installMemoryGuard(capBytes: number, exceeded: (liveBytes: numbe
   const check = (bytes: number): void => {
     if (over || (bytes > 0 && live + bytes > capBytes)) refuse(bytes);
   };
+  // WebAssembly memory is not counted (see the header): a view made over it (Emscripten makes several on every
+  // grow, e.g. DuckDB-WASM for ctx.engine()) would otherwise count the whole memory, once per grow.
+  const memories: WeakRef<WebAssembly.Memory>[] = [];
+  const wasm = scope['WebAssembly'] as typeof WebAssembly | undefined;
+  if (wasm && typeof wasm.Memory === 'function') {
+    wasm.Memory = new Proxy(wasm.Memory, {
+      construct(target, args, newTarget) {
+        const memory = Reflect.construct(target, args, newTarget) as WebAssembly.Memory;
+        memories.push(new WeakRef(memory));
+        return memory;
+      },
+    });
+  }
+  const isWasmMemory = (buffer: ArrayBuffer): boolean => memories.some((ref) => ref.deref()?.buffer === buffer);
   const count = (buffer: unknown): void => {
-    if (!(buffer instanceof NativeArrayBuffer) || buffer.byteLength < MIN_COUNTED || counted.has(buffer)) return;
+    if (!(buffer instanceof NativeArrayBuffer) || buffer.byteLength < MIN_COUNTED || counted.has(buffer) || isWasmMemory(buffer)) return;
     const held = { bytes: buffer.byteLength };
     counted.set(buffer, held);
     registry.register(buffer, held);

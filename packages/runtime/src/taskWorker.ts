@@ -54,6 +54,7 @@ async function runOne(request: RunRequest, target: TaskHost, onBlocked: () => vo
     host: target,
     mintId: () => `${idPrefix}${++counter}`,
     gpu,
+    memoryBytes: guard?.cap ?? null,
     setBlocked: (blocked) => {
       target.setBlocked(request.taskId, blocked);
       if (blocked) onBlocked();
@@ -139,7 +140,7 @@ const api = {
     const target = host;
     if (!target) throw new Error('actor worker used before init');
     // Handles given to the constructor (kept for later calls) call as the actor itself: their results are held while it lives.
-    const ctx = createContext({ taskId: request.actorId, workerId, attempt: 1, signal: new AbortController().signal, host: target, mintId: () => `${idPrefix}${++counter}`, gpu, setBlocked: () => {} });
+    const ctx = createContext({ taskId: request.actorId, workerId, attempt: 1, signal: new AbortController().signal, host: target, mintId: () => `${idPrefix}${++counter}`, gpu, memoryBytes: guard?.cap ?? null, setBlocked: () => {} });
     let args: unknown[];
     try {
       args = unpackValue(request.args, request.blobs, actorBinder(ctx)) as unknown[];
@@ -154,7 +155,7 @@ const api = {
     if (!target) throw new Error('actor worker used before init');
     const started = performance.now();
     // An actor's Web Worker is its own: it lends no slot while a call waits.
-    const ctx = createContext({ taskId: request.callId, workerId, attempt: 1, signal: new AbortController().signal, host: target, mintId: () => `${idPrefix}${++counter}`, gpu, setBlocked: () => {} });
+    const ctx = createContext({ taskId: request.callId, workerId, attempt: 1, signal: new AbortController().signal, host: target, mintId: () => `${idPrefix}${++counter}`, gpu, memoryBytes: guard?.cap ?? null, setBlocked: () => {} });
     let args: unknown[];
     try {
       args = unpackValue(request.args, request.blobs, actorBinder(ctx)) as unknown[];

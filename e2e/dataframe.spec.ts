@@ -26,6 +26,11 @@ test.beforeAll(async () => {
   mkdirSync(join(dataDir, 'bad'));
   writeFileSync(join(dataDir, 'bad', 'broken.parquet'), 'PAR1 this is not a parquet file');
   writeFileSync(join(dataDir, 'bad', 'rows.csv'), `a,b\n${'1,2\n'.repeat(50)}x,oops\n`);
+  mkdirSync(join(dataDir, 'events'));
+  for (const day of [1, 2]) {
+    const lines = Array.from({ length: 50 }, (_, i) => JSON.stringify({ user: `u${i % 7}`, n: i * day, note: i % 10 === 0 ? null : `say "hi", ${i}` }));
+    writeFileSync(join(dataDir, 'events', `day${day}.ndjson`), `${lines.join('\n')}\n`);
+  }
   const db = await DuckDBInstance.create(':memory:');
   const conn = await db.connect();
   await conn.run(`COPY (SELECT i AS id, 'item' || (i % 10) AS name, (i % 13) * 1.5 AS weight FROM range(1000) t(i)) TO '${join(dataDir, 'native', 'items.parquet')}' (FORMAT parquet, ROW_GROUP_SIZE 250)`);
@@ -125,6 +130,7 @@ test('Parquet: written by Shoal and read back; written by native DuckDB and read
   expect(out['backSchema']).toEqual([['id', 'bigint'], ['brand', 'string'], ['category', 'string'], ['price', 'double'], ['qty', 'bigint'], ['day', 'string']]);
   expect(out['again']).toBe('ERR_PATH_EXISTS');
   expect(out['csv']).toBe(10);
+  expect(out['json']).toEqual([{ users: 7, total: 3 * 1225, notes: 90 }]);
   const expected = new Map<string, number>();
   for (let i = 900; i < 1000; i++) expected.set(`item${i % 10}`, (expected.get(`item${i % 10}`) ?? 0) + (i % 13) * 1.5);
   expect(out['native']).toEqual([...expected].sort(([a], [b]) => (a < b ? -1 : 1)).map(([name, w]) => ({ name, 'sum(weight)': w })));

@@ -117,6 +117,7 @@ export const JOBS = {
     r.again = again;
     await df.limit(10).write.mode('append').csv('out/csv');
     r.csv = await cluster.read.csv('out/csv').count();
+    r.json = await cluster.read.json('events/*.ndjson').agg(countDistinct('user').alias('users'), sum('n').alias('total'), count('note').alias('notes')).collect();
     const items = cluster.read.parquet('native/items.parquet');
     r.native = await items.filter(col('id').ge(900)).groupBy('name').agg({ weight: 'sum' }).orderBy('name').collect();
     r.nativeExplain = await items.filter(col('id').ge(900)).groupBy('name').agg({ weight: 'sum' }).explain();

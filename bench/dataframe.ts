@@ -43,7 +43,7 @@ import { RUNS, buildPages, checkDist, flag } from './common.ts';
 import { daskAvailable, runDask } from './dataframe/dask.ts';
 import { ensureBenchData, prettyRows } from './dataframe/datagen.ts';
 import { runNative } from './dataframe/native.ts';
-import { checkResults, printGoals, printStages, printTable, type Sides } from './dataframe/report.ts';
+import { checkResults, printGoals, printStages, printTable, shoalLabel, type Sides } from './dataframe/report.ts';
 import { runShoal, type SideResult } from './dataframe/shoal.ts';
 
 const argv = process.argv.slice(2);
@@ -102,7 +102,7 @@ if (!skipShoal) {
     const taskMemory = taskMemoryFlag !== undefined ? { taskMemoryMiB: Number(taskMemoryFlag) } : {};
     const side = await runShoal({ data, tabs, partitions, runs: RUNS, only, timeoutMs: timeoutS * 1000, ...taskMemory, log: (l) => console.log(l) });
     for (const [workload, { queries, ...figures }] of Object.entries(side.workloads)) printLine({ system: 'shoal', tabs, workload, ...figures, ...(flag('--stages') ? { queries } : {}) });
-    noteErrors(`Shoal ${tabs} tabs`, side);
+    noteErrors(shoalLabel(tabs), side);
     console.log(`  (${((performance.now() - t0) / 1000).toFixed(0)} s with cluster start and close)\n`);
     sides.shoal.push([tabs, side]);
   }
@@ -122,7 +122,7 @@ if (!skipDask && daskAvailable()) {
 }
 
 printTable(sides);
-if (flag('--stages')) for (const [tabs, side] of sides.shoal) printStages(`Shoal ${tabs} tabs`, side);
+if (flag('--stages')) for (const [tabs, side] of sides.shoal) printStages(shoalLabel(tabs), side);
 const mismatches = checkResults(sides);
 printGoals(sides);
 if (failures.length > 0) console.log(`\nfailed:\n${failures.map((f) => `  ${f}`).join('\n')}`);

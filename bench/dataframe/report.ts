@@ -13,6 +13,9 @@ export interface Sides {
   native?: SideResult;
 }
 
+/** `Shoal 1 tab`, `Shoal 2 tabs`. */
+export const shoalLabel = (tabs: number): string => `Shoal ${tabs} tab${tabs === 1 ? '' : 's'}`;
+
 const formatMs = (x: number | undefined): string =>
   x === undefined ? '—' : x >= 1000 ? `${(x / 1000).toFixed(2)} s` : `${x.toFixed(x < 10 ? 1 : 0)} ms`;
 
@@ -29,7 +32,7 @@ export function printTable(sides: Sides): void {
   const base = sides.shoal.find(([tabs]) => tabs === at)?.[1];
   const header = [
     'workload',
-    ...sides.shoal.map(([tabs]) => `Shoal ${tabs} tab${tabs === 1 ? '' : 's'}`),
+    ...sides.shoal.map(([tabs]) => shoalLabel(tabs)),
     'Dask 2×1',
     ...(sides.native ? ['DuckDB 1 thr'] : []),
     `Dask/Shoal${sides.shoal.length > 1 && at !== undefined ? ` (${at} tabs)` : ''}`,
@@ -65,11 +68,11 @@ export function difference(a: Figures, b: Figures): string | undefined {
  * run); prints each mismatch loudly. Answers the mismatch lines.
  */
 export function checkResults(sides: Sides): string[] {
-  const reference = sides.dask ? { name: 'Dask', side: sides.dask } : sides.shoal[0] ? { name: `Shoal ${sides.shoal[0][0]} tabs`, side: sides.shoal[0][1] } : undefined;
+  const reference = sides.dask ? { name: 'Dask', side: sides.dask } : sides.shoal[0] ? { name: shoalLabel(sides.shoal[0][0]), side: sides.shoal[0][1] } : undefined;
   if (!reference) return [];
   const mismatches: string[] = [];
   let compared = 0;
-  const others: [string, SideResult][] = sides.shoal.map(([tabs, side]) => [`Shoal ${tabs} tabs`, side]);
+  const others: [string, SideResult][] = sides.shoal.map(([tabs, side]) => [shoalLabel(tabs), side]);
   if (sides.native) others.push(['native DuckDB', sides.native]);
   for (const [name, side] of others) {
     if (side === reference.side) continue;

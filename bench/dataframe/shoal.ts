@@ -77,9 +77,7 @@ export function jobSource(options: ShoalRunOptions): string {
  * reported under `errors.job`.
  */
 export async function runShoal(options: ShoalRunOptions): Promise<SideResult> {
-  // `dataDir` is the launcher's data-folder option (`shoal start --data DIR`); written against it
-  // ahead of the launcher: the intersection keeps this compiling whether or not the option exists yet.
-  const clusterOptions: LocalClusterOptions & { dataDir?: string } = {
+  const clusterOptions: LocalClusterOptions = {
     workers: options.tabs,
     slotsPerWorker: 1,
     dataDir: options.data.dir,

@@ -54,7 +54,8 @@ test.beforeAll(async () => {
   });
   await new Promise<void>((resolve) => files.listen(0, '127.0.0.1', resolve));
   base = `http://127.0.0.1:${(files.address() as AddressInfo).port}`;
-  local = await cluster({ workers: 2 });
+  // Worker 2 caps task memory at 128 MiB (DuckDB's memory_limit there) and offers `small`, to pin a task to it.
+  local = await cluster({ workers: 2, workerQuery: (i) => (i === 2 ? 'taskMemory=128&resources=small:1' : '') });
 });
 test.afterAll(async () => {
   await local?.close();
@@ -135,7 +136,7 @@ test('a task reads a CSV file over HTTP with Range requests through registerUrl'
   console.log(`CSV over HTTP: ${served.range} Range requests, ${served.full} full GETs`);
 });
 
-test('Parquet fails cleanly: DuckDB-WASM keeps it in an extension, which the engine does not fetch; the engine goes on working', async () => {
+test('read_parquet fails cleanly (DuckDB-WASM keeps Parquet in an extension the engine does not fetch; engine.parquet() is the way), and the engine goes on working', async () => {
   const outcome = await run(`
     const read = cluster.remote(async (url, ctx) => {
       const e = await ctx.engine();
@@ -175,4 +176,27 @@ test('a SQL error fails the task with ERR_ENGINE and DuckDB message; the next ta
   expect(result.error.message).toContain('Catalog Error: Table with name no_such_table does not exist');
   expect(result.left).toEqual([0, 0, 0, 0]);
   expect(local.pageErrors).toEqual([]);
+});
+
+test("DuckDB's memory_limit is the worker's task memory cap: past it a query fails with ERR_ENGINE, and the engine serves on", async () => {
+  const outcome = await run(`
+    const on = { resources: { custom: { small: 1 } } };
+    const big = cluster.remote(async (n, ctx) => {
+      const e = await ctx.engine();
+      e.exec('CREATE TABLE big AS SELECT range AS k, random() AS v FROM range(' + n + ')');
+      return 'made';
+    }, { name: 'big', ...on });
+    const small = cluster.remote(async (ctx) => {
+      const e = await ctx.engine();
+      const limit = ctx.arrow.tableFromIPC(e.query("SELECT current_setting('memory_limit') AS m")).get(0).m;
+      return { limit, n: Number(ctx.arrow.tableFromIPC(e.query('SELECT count(*) AS n FROM range(1000)')).get(0).n) };
+    }, { name: 'small', ...on });
+    let error = null;
+    try { await cluster.get(big(20000000)); } catch (e) { error = { code: e.code, message: e.message }; }
+    return { error, after: await cluster.get(small()) };`);
+  expect(outcome.ok, JSON.stringify(outcome)).toBe(true);
+  const result = (outcome as { result: { error: { code: string; message: string }; after: { limit: string; n: number } } }).result;
+  expect(result.error.code).toBe('ERR_ENGINE');
+  expect(result.error.message).toContain('Out of Memory Error');
+  expect(result.after).toEqual({ limit: '128.0 MiB', n: 1000 });
 });

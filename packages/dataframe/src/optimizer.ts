@@ -6,6 +6,7 @@
 import type { Plan } from './plan.ts';
 import { combineFilters } from './rules/combineFilters.ts';
 import { constantFolding } from './rules/constantFolding.ts';
+import { eliminateSorts } from './rules/eliminateSorts.ts';
 import { pruneColumns } from './rules/pruneColumns.ts';
 import { pruneRowGroups } from './rules/pruneRowGroups.ts';
 import { pushDownLimit } from './rules/pushDownLimit.ts';
@@ -19,6 +20,7 @@ export interface Rule {
 export const RULES: readonly Rule[] = [
   { name: 'constantFolding', apply: constantFolding },
   { name: 'combineFilters', apply: combineFilters },
+  { name: 'eliminateSorts', apply: eliminateSorts },
   { name: 'pushDownPredicates', apply: pushDownPredicates },
   { name: 'pushDownLimit', apply: pushDownLimit },
   { name: 'pruneColumns', apply: pruneColumns },

@@ -65,7 +65,7 @@ export class Session {
   private readonly resolved = new Map<number, Promise<Plan>>();
   private queries = 0;
   /** Every action run, oldest first (what ran, e.g. 'collect' or 'cache'). */
-  readonly history: { id: number; action: string; stages: number; tasks: number }[] = [];
+  readonly history: { id: number; action: string; stages: number; tasks: number; ms: number; detail: { name: string; tasks: number; ms: number; taskMs: number; bytesIn: number; bytesOut: number }[] }[] = [];
   private readonly caches = new Map<number, { plan: Plan; kept: Promise<Plan> | null }>();
 
   constructor(
@@ -223,7 +223,14 @@ export class Session {
         },
       });
       if (write && data) await data.putFile(`${write.dir}/_SUCCESS`, new Uint8Array(0), writeGrant);
-      this.history.push({ id, action, stages: execution.reports.length, tasks: execution.reports.reduce((n, r) => n + r.tasks, 0) });
+      this.history.push({
+        id,
+        action,
+        stages: execution.reports.length,
+        tasks: execution.reports.reduce((n, r) => n + r.tasks, 0),
+        ms: Math.round(performance.now() - started),
+        detail: execution.reports.map((r) => ({ name: r.name, tasks: r.tasks, ms: r.ms, taskMs: r.taskMs, bytesIn: r.bytesIn, bytesOut: r.bytesOut })),
+      });
       record.state = 'done';
       record.ms = Math.round(performance.now() - started);
       publish();

@@ -16,7 +16,7 @@
 export interface TaskSpec {
   readonly kind: 'sql' | 'js';
   /** Input tables in argument order: `count` blocks each; `ddl` makes it when there are none. */
-  readonly tables: readonly { readonly name: string; readonly ddl: string; readonly count: number }[];
+  readonly tables: readonly { readonly name: string; readonly ddl: string; readonly count: number; readonly select?: readonly string[] }[];
   /** Remote files the SQL reads, registered by name. */
   readonly files: readonly { readonly name: string; readonly url: string }[];
   readonly sql: string;
@@ -70,7 +70,9 @@ export async function dataframeStage(spec: TaskSpec, inputs: Uint8Array[], ctx: 
   };
   let at = 0;
   for (const t of spec.tables) {
-    const blocks = inputs.slice(at, at + t.count).filter((b) => b && b.byteLength > 0).map(asStream);
+    let blocks = inputs.slice(at, at + t.count).filter((b) => b && b.byteLength > 0).map(asStream);
+    // Only the columns the stage reads go into the engine (a cached partition holds them all).
+    if (t.select) blocks = blocks.map((b) => ctx.arrow.tableToIPC(ctx.arrow.tableFromIPC(b).select(t.select), 'stream') as Uint8Array);
     at += t.count;
     if (blocks.length) engine.load(t.name, blocks);
     else engine.exec(`CREATE OR REPLACE TABLE "${t.name}" (${t.ddl})`);

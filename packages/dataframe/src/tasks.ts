@@ -113,7 +113,11 @@ export function scanLeaf(leaf: Extract<Plan, { kind: 'source' }>, i: number, ctx
   };
   switch (s.kind) {
     case 'blocks':
-      tables.push({ name: 'src', ddl: schemaDdl(leaf.schema), count: 1 });
+      {
+        const cols = leaf.columns && leaf.columns.length < leaf.schema.length ? leaf.columns : null;
+        const fields = cols ? leaf.schema.filter((f) => cols.includes(f.name)) : leaf.schema;
+        tables.push({ name: 'src', ddl: schemaDdl(fields), count: 1, ...(cols ? { select: fields.map((f) => f.name) } : {}) });
+      }
       inputs.push(s.blocks[i]!);
       return { from: '"src"', reading: `block ${i}` };
     case 'range': {

@@ -3,6 +3,7 @@ import type { Expr } from '../expr.ts';
 import { analyze } from '../analyze.ts';
 import type { Plan, Schema } from '../plan.ts';
 import { combineFilters } from './combineFilters.ts';
+import { eliminateSorts } from './eliminateSorts.ts';
 import { constantFolding, foldExpr } from './constantFolding.ts';
 import { pruneColumns } from './pruneColumns.ts';
 import { groupMayMatch, pruneRowGroups } from './pruneRowGroups.ts';
@@ -131,5 +132,20 @@ describe('pruneRowGroups', () => {
     };
     const out = pruneRowGroups(plan) as Extract<Plan, { kind: 'source' }>;
     expect(out.source.kind === 'parquet' && out.source.files.map((f) => [f.path, f.rowGroups!.length])).toEqual([['a.parquet', 1]]);
+  });
+});
+
+describe('eliminateSorts', () => {
+  const sorted: Plan = { kind: 'sort', input: scan(), keys: [{ expr: col('price'), ascending: true, nullsFirst: true }] };
+  it('drops a sort under an aggregate, keeps one at the top and one under a limit', () => {
+    const agg: Plan = { kind: 'aggregate', input: sorted, groupBy: [], aggs: [{ kind: 'alias', arg: { kind: 'agg', fn: 'count', arg: null }, name: 'count' }] };
+    expect(eliminateSorts(agg)).toEqual({ ...agg, input: scan() });
+    expect(eliminateSorts(sorted)).toEqual(sorted);
+    const limited: Plan = { kind: 'limit', input: sorted, n: 3, offset: 0 };
+    expect(eliminateSorts(limited)).toEqual(limited);
+  });
+  it('keeps only the outer of two sorts', () => {
+    const outer: Plan = { kind: 'sort', input: sorted, keys: [{ expr: col('id'), ascending: false, nullsFirst: false }] };
+    expect(eliminateSorts(outer)).toEqual({ ...outer, input: scan() });
   });
 });

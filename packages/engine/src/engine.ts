@@ -33,9 +33,12 @@ export interface Engine {
    * rows still give the table its columns.
    */
   load(name: string, ipc: Uint8Array | readonly Uint8Array[]): void;
-  /** A remote file over HTTP(S), read with Range requests: `read_parquet('name')`, `read_csv('name')`. */
+  /**
+   * A remote file over HTTP(S), read with Range requests: `read_csv('name')`. (DuckDB's `read_parquet`
+   * needs its parquet extension, which the engine does not fetch: use `parquet()`; README.md.)
+   */
   registerUrl(name: string, url: string): void;
-  /** An in-memory file: `read_parquet('name')`, `read_csv('name')`. */
+  /** An in-memory file (a copy is kept): `read_csv('name')`. */
   registerBuffer(name: string, bytes: Uint8Array): void;
   /** Runs `sql` and returns its result as one Arrow IPC stream. */
   query(sql: string): Uint8Array;
@@ -47,7 +50,7 @@ export interface Engine {
    * in exactly one. Empty parts are streams with the schema and no rows.
    */
   queryPartitioned(sql: string, keys: readonly string[], n: number): Uint8Array[];
-  /** The result of `sql` as a file's bytes (COPY ... TO an in-memory file). */
+  /** The result of `sql` as a file's bytes (COPY ... TO an in-memory file); 'parquet' needs DuckDB's extension (off). */
   write(sql: string, format: FileFormat, options?: WriteOptions): Uint8Array;
   /** Drops every table, view and file this engine made (its own scope only). */
   reset(): void;

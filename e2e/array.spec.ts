@@ -122,7 +122,7 @@ test('the same seed gives the same array under two chunkings; the fused mean agr
 });
 
 // WGSL's own accuracy bounds the agreement: sin and cos are within 2^-11 absolute, exp and log a few ulp.
-test('the GPU path (WGSL on SwiftShader, forced on) agrees with the CPU path within WGSL float32 accuracy', async () => {
+test('the GPU path (WGSL on SwiftShader, forced on) agrees with the CPU path within WGSL float32 accuracy; so does matmul on @shoal/gpu', async () => {
   const r = await run(`
     const x = da.random.uniform(-2, 2, [301, 97], { chunks: [128, 64], seed: 9, dtype: 'float32' });
     const y = da.where(x.greater(-1.5), x.mul(0.5).add(da.arange(97, { dtype: 'float32' }).div(97)).abs().sqrt().sin().exp().maximum(x.T.T.mul(0.1)), 0);
@@ -130,14 +130,21 @@ test('the GPU path (WGSL on SwiftShader, forced on) agrees with the CPU path wit
     const gpuChain = y.explain({ gpu: 'force' });
     const both = async (z) => [await out({ compute: () => z.compute({ gpu: 'force' }) }), await out({ compute: () => z.compute({ gpu: 'off' }) })];
     const [gpu, cpu] = await both(y), [gpuSum, cpuSum] = await both(y.sum()), [gpuMax, cpuMax] = await both(y.max()), [gpuN, cpuN] = await both(n);
-    return { gpu, cpu, gpuSum, cpuSum, gpuMax, cpuMax, gpuN, cpuN, plan: { data: [gpuChain.includes('WGSL') ? 1 : 0], shape: [] } };`);
+    const xa = await x.slice([0, 70]).persist({ gpu: 'off' }), nb = await n.T.slice(null, [0, 45]).persist({ gpu: 'off' });
+    const [gpuMm, cpuMm] = await both(xa.matmul(nb));
+    return { gpu, cpu, gpuSum, cpuSum, gpuMax, cpuMax, gpuN, cpuN, gpuMm, cpuMm, plan: { data: [gpuChain.includes('WGSL') ? 1 : 0], shape: [] } };`);
   expect(r['plan']!.data).toEqual([1]);
   expect(r['gpu']!.shape).toEqual([301, 97]);
   expect(close(r['gpu']!.data, r['cpu']!.data, 2e-3)).toBe(true);
+  expect(r['gpu']!.data, 'the WGSL kernels ran (their rounding differs from the CPU\'s)').not.toEqual(r['cpu']!.data);
   expect(close(r['gpuSum']!.data, r['cpuSum']!.data, 1e-4)).toBe(true);
   expect(close(r['gpuMax']!.data, r['cpuMax']!.data, 2e-3)).toBe(true);
   // normal: Box-Muller's cos, scaled by the radius (up to ~4.5 here)
   expect(close(r['gpuN']!.data, r['cpuN']!.data, 5e-3)).toBe(true);
+  // matmul (70×97 · 97×45, inner blocks 64 + 33) through @shoal/gpu's kernel
+  expect(r['gpuMm']!.shape).toEqual([70, 45]);
+  expect(close(r['gpuMm']!.data, r['cpuMm']!.data, 1e-4)).toBe(true);
+  expect(r['gpuMm']!.data, 'the GPU matmul ran (it sums in float32 tiles)').not.toEqual(r['cpuMm']!.data);
 });
 
 test('a worker tab closed mid-compute: the result is still exact', async () => {

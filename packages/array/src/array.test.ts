@@ -287,3 +287,13 @@ describe('the GPU form of fused regions', () => {
     expect(m).toBeCloseTo(((await x.mean().compute({ gpu: 'off' })) as number), 5);
   });
 });
+
+describe('float32 matmul has a GPU form', () => {
+  it('is placed with gpu: prefer, and without a GPU gives the JS kernel result', async () => {
+    const x = da.random.random([9, 7], { chunks: [4, 3], seed: 1, dtype: 'float32' });
+    const y = da.random.random([7, 5], { chunks: [3, 5], seed: 2, dtype: 'float32' });
+    expect(x.matmul(y).plan().tasks.filter((t) => t.name === 'matmul' && t.gpu)).toHaveLength(3);
+    expect(x.matmul(y).plan({ gpu: 'off' }).tasks.filter((t) => t.gpu)).toHaveLength(0);
+    expect(await data(x.matmul(y))).toEqual(await data(x.matmul(y).rechunk([9, 5])));
+  });
+});

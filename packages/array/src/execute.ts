@@ -16,6 +16,20 @@ export const FIXED_SOURCES: Record<string, string> = {
   [FIXED.assemble]: assembleBlock.toString(),
   [FIXED.matmul]: matmulBlock.toString(),
   [FIXED.reshape]: reshapeBlock.toString(),
+  // float32 products on a GPU: @shoal/gpu's tiled matmul per pair of blocks (through ctx.gpu), summed in float64; the JS kernel elsewhere.
+  [FIXED.matmulGpu]: `async function matmul_gpu(as, bs, M, N, ks, ctor, mode, ctx) {
+  const cpu = (${matmulBlock.toString()});
+  const gpu = ctx && ctx.gpu;
+  if (!gpu || (gpu.info.isFallback && mode !== 'force') || M * N === 0) return cpu(as, bs, M, N, ks, ctor);
+  const f32 = (x) => (x instanceof Float32Array ? x : Float32Array.from(x));
+  const c = new Float64Array(M * N);
+  for (let k = 0; k < as.length; k++) {
+    if (ks[k] === 0) continue;
+    const part = await gpu.matmul(f32(as[k]), f32(bs[k]), M, N, ks[k]);
+    for (let i = 0; i < c.length; i++) c[i] += part[i];
+  }
+  return Float32Array.from(c);
+}`,
 };
 
 type Fn = (...args: unknown[]) => unknown;

@@ -52,7 +52,7 @@ export interface TaskGraph {
 }
 
 /** Kernel ids for the fixed kernels (their sources are added by the caller, see execute.ts). */
-export const FIXED = { combine: 'combine', assemble: 'assemble', matmul: 'matmul', reshape: 'reshape' } as const;
+export const FIXED = { combine: 'combine', assemble: 'assemble', matmul: 'matmul', matmulGpu: 'matmulGpu', reshape: 'reshape' } as const;
 
 export function hashSource(source: string): string {
   let h1 = 0x811c9dc5, h2 = 0x9e3779b9;
@@ -162,7 +162,9 @@ export function planGraph(root: ArrayNode, fixedSources: Record<string, string>,
         const as = Array.from({ length: kBlocks }, (_, k) => block(a, [idx[0]!, k]));
         const bs = Array.from({ length: kBlocks }, (_, k) => block(bAligned, [k, idx[1]!]));
         const M = node.chunks[0]![idx[0]!]!, N = node.chunks[1]![idx[1]!]!;
-        return addTask(`matmul:${node.id}:${idxKey(idx)}`, FIXED.matmul, 'matmul', [as, bs, M, N, a.chunks[1]!, ctorName(node.dtype)]);
+        const args = [as, bs, M, N, a.chunks[1]!, ctorName(node.dtype)];
+        if (node.dtype === 'float32' && gpuMode !== 'off') return addTask(`matmul:${node.id}:${idxKey(idx)}`, FIXED.matmulGpu, 'matmul', [...args, gpuMode], true);
+        return addTask(`matmul:${node.id}:${idxKey(idx)}`, FIXED.matmul, 'matmul', args);
       }
       case 'reshape': {
         // Input blocks whose C-order flat range meets this block's (a superset of those it reads).

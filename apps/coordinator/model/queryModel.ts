@@ -137,6 +137,7 @@ export function summarize(entry: QueryEntry): QueryRecordSummary {
       bytesIn: r?.bytesIn ?? 0,
       bytesOut: r?.bytesOut ?? 0,
       ms: r?.ms ?? 0,
+      taskMs: r?.taskMs ?? 0,
       reads: reads.get(id) ?? [],
       notes: [...(r?.notes ?? [])],
       error: r?.error ?? null,

@@ -165,6 +165,7 @@ export function createQueries(root: HTMLElement, counter: HTMLElement | null = n
             `rows out ${count(r?.rowsOut ?? 0)} · `,
             h('span', { title: reads ? `bytes its tasks read from stages ${reads}` : 'it reads no other stage' }, `in ${reads ? bytes(r?.bytesIn ?? 0) : '—'}`),
             ` · out ${bytes(r?.bytesOut ?? 0)} · ${state === 'running' ? 'running…' : r?.ms ? duration(r.ms) : state}`,
+            r?.taskMs ? h('span', { class: 'muted', title: 'time inside its task functions (engine work), summed over its tasks; the rest of the wall time is scheduling and transfers' }, ` (${duration(r.taskMs)} in tasks)`) : '',
           );
     const notes = r?.notes.length ? h('ul', { class: 'qnotes small' }, ...r.notes.map((note) => h('li', {}, note))) : null;
     const error = r?.error ? h('div', { class: 'bad small qstage-error' }, r.error) : null;

@@ -98,7 +98,9 @@ export interface QueryRecordSummary {
     /** Bytes its tasks read from other stages (exchange bytes). */
     bytesIn: number;
     bytesOut: number;
+    /** Wall time, and the time inside its task functions summed over its tasks. */
     ms: number;
+    taskMs: number;
     /** The stages it reads and how (shuffle, all, pointwise, concat). */
     reads: Array<{ stage: number; mode: string }>;
     notes: string[];

@@ -22,6 +22,7 @@
  *   --only q1,sort   only these workloads (the loads always run)
  *   --task-memory M  the worker tabs' cap on a task's binary memory, MiB (taskMemory=M; 0: none;
  *                    default the worker page's, 1024)
+ *   --page-log FILE  append every page console line (coordinator, workers), timestamped, to FILE
  *   --timeout S      a Shoal or native run of one workload that takes longer fails (default 600)
  *   --skip-dask      Shoal only (also --no-dask)    --skip-shoal  Dask only
  *   --stages         print where each Shoal workload's time goes: its actions'
@@ -36,6 +37,7 @@
  * result check (row counts and column sums must agree with Dask's, else a
  * loud MISMATCH and exit status 1) and the goals line.
  */
+import { appendFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ensureAppsBuilt } from '@shoal/launcher';
@@ -65,6 +67,8 @@ if (partitionsFlag !== undefined && !(Number.isInteger(Number(partitionsFlag)) &
 const only = (option('--only') ?? '').split(',').filter(Boolean);
 const taskMemoryFlag = option('--task-memory');
 if (taskMemoryFlag !== undefined && !(Number.isInteger(Number(taskMemoryFlag)) && Number(taskMemoryFlag) >= 0)) usage(`--task-memory takes MiB ≥ 0, got ${taskMemoryFlag}`);
+const pageLogFile = option('--page-log');
+const pageLog = pageLogFile ? { pageLog: (source: string, text: string) => appendFileSync(pageLogFile, `${new Date().toISOString()} [${source}] ${text}\n`) } : {};
 const timeoutS = Number(option('--timeout') ?? 600);
 if (!(timeoutS > 0)) usage(`--timeout takes seconds > 0, got ${option('--timeout')}`);
 const dataDir = option('--data') ?? join(tmpdir(), 'shoal-bench-data');
@@ -100,7 +104,7 @@ if (!skipShoal) {
     console.log(`Shoal, ${tabs} worker tab(s), ${partitions} partition(s) ...`);
     const t0 = performance.now();
     const taskMemory = taskMemoryFlag !== undefined ? { taskMemoryMiB: Number(taskMemoryFlag) } : {};
-    const side = await runShoal({ data, tabs, partitions, runs: RUNS, only, timeoutMs: timeoutS * 1000, ...taskMemory, log: (l) => console.log(l) });
+    const side = await runShoal({ data, tabs, partitions, runs: RUNS, only, timeoutMs: timeoutS * 1000, ...taskMemory, ...pageLog, log: (l) => console.log(l) });
     for (const [workload, { queries, ...figures }] of Object.entries(side.workloads)) printLine({ system: 'shoal', tabs, workload, ...figures, ...(flag('--stages') ? { queries } : {}) });
     noteErrors(shoalLabel(tabs), side);
     console.log(`  (${((performance.now() - t0) / 1000).toFixed(0)} s with cluster start and close)\n`);

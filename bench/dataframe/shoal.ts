@@ -53,6 +53,8 @@ export interface ShoalRunOptions {
   taskMemoryMiB?: number;
   /** Page console lines worth showing (errors), as they come. */
   log?: (line: string) => void;
+  /** Every page console line, as it comes (`--page-log`). */
+  pageLog?: (source: string, text: string) => void;
 }
 
 /** The job's source: PARAMS, then bench/dataframe/job.js. */
@@ -84,6 +86,7 @@ export async function runShoal(options: ShoalRunOptions): Promise<SideResult> {
     readyTimeoutMs: 120_000,
     ...(options.taskMemoryMiB !== undefined ? { workerQuery: () => `taskMemory=${options.taskMemoryMiB}` } : {}),
     onLog: (source, text) => {
+      options.pageLog?.(source, text);
       if (/^(error|warning|pageerror|crash)/i.test(text)) options.log?.(`  [${source}] ${text.slice(0, 400)}`);
     },
   };

@@ -207,8 +207,8 @@ export class Session {
       writeUrl = (part) => data.fileUrl(`${write.dir}/part-${String(part).padStart(5, '0')}-${stamp}.${ext}`, writeGrant);
     }
     publish();
-    const readGrant = data && planReadsFiles(prepared.optimized) ? await data.readGrant() : '';
     try {
+      const readGrant = data && planReadsFiles(prepared.optimized) ? await data.readGrant() : '';
       const execution = await execute(prepared.physical, this.cluster, {
         conf: this.conf,
         query: id,

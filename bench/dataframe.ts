@@ -17,7 +17,7 @@
  * Flags:
  *   --rows N         rows of the G1 table (default 1e7; 1e6 for a quick run)
  *   --tabs 1,2,4     worker tab counts for the Shoal side, one cluster each (default 2)
- *   --partitions P   partitions of the cached table (default: the tab count)
+ *   --partitions P   repartition the cached table to P (default: the tab count; with --split, none)
  *   --runs R         timed runs per workload, median reported (default 3)
  *   --only q1,sort   only these workloads (the loads always run)
  *   --task-memory M  the worker tabs' cap on a task's binary memory, MiB (taskMemory=M; 0: none;
@@ -29,6 +29,7 @@
  *                    stages from the coordinator's query log (and keep them in the JSON lines)
  *   --native         also run the same job on native DuckDB, one thread, in
  *                    this process (a yardstick; bench/dataframe/native.ts)
+ *   --split N        hand both systems G1 as N CSV files (a glob) instead of one file
  *   --data DIR       bench data folder (default /tmp/shoal-bench-data); the
  *                    CSVs go to DIR/h2o/ and are reused while rows and seed match
  *   --build          rebuild the pages (vite build) first
@@ -43,7 +44,7 @@ import { join } from 'node:path';
 import { ensureAppsBuilt } from '@shoal/launcher';
 import { RUNS, buildPages, checkDist, flag } from './common.ts';
 import { daskAvailable, runDask } from './dataframe/dask.ts';
-import { ensureBenchData, prettyRows } from './dataframe/datagen.ts';
+import { ensureBenchData, prettyRows, splitGroupby } from './dataframe/datagen.ts';
 import { runNative } from './dataframe/native.ts';
 import { checkResults, printGoals, printStages, printTable, shoalLabel, type Sides } from './dataframe/report.ts';
 import { runShoal, type SideResult } from './dataframe/shoal.ts';
@@ -85,7 +86,9 @@ if (!skipShoal) {
   else checkDist();
 }
 
-const data = ensureBenchData(dataDir, rows);
+const split = Number(option('--split') ?? 1);
+if (!Number.isInteger(split) || split < 1) usage(`--split takes a whole number ≥ 1, got ${option('--split')}`);
+const data = splitGroupby(ensureBenchData(dataDir, rows), split);
 console.log(`data: ${data.dir}/${data.groupby} (${data.rows.toLocaleString('en-US')} rows) and ${data.join} (${data.joinRows.toLocaleString('en-US')} rows), ${(data.bytes / 1e6).toFixed(0)} MB\n`);
 
 const failures: string[] = [];
@@ -100,8 +103,9 @@ const noteErrors = (label: string, side: SideResult): void => {
 const sides: Sides = { shoal: [] };
 if (!skipShoal) {
   for (const tabs of tabCounts) {
-    const partitions = partitionsFlag !== undefined ? Number(partitionsFlag) : tabs;
-    console.log(`Shoal, ${tabs} worker tab(s), ${partitions} partition(s) ...`);
+    // With --split the files are the partitions; one file is repartitioned to one partition per tab.
+    const partitions = partitionsFlag !== undefined ? Number(partitionsFlag) : split > 1 ? 0 : tabs;
+    console.log(`Shoal, ${tabs} worker tab(s), ${partitions > 0 ? `${partitions} partition(s)` : `${split} files as read`} ...`);
     const t0 = performance.now();
     const taskMemory = taskMemoryFlag !== undefined ? { taskMemoryMiB: Number(taskMemoryFlag) } : {};
     const side = await runShoal({ data, tabs, partitions, runs: RUNS, only, timeoutMs: timeoutS * 1000, ...taskMemory, ...pageLog, log: (l) => console.log(l) });

@@ -22,7 +22,7 @@
  *   v4        round(runif(0, 100), 6)
  * so `G1 JOIN J1 USING (id6)` (inner) keeps about 90 % of G1's rows.
  */
-import { closeSync, existsSync, mkdirSync, openSync, readFileSync, renameSync, statSync, writeFileSync, writeSync } from 'node:fs';
+import { closeSync, existsSync, mkdirSync, openSync, readFileSync, renameSync, rmSync, statSync, writeFileSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
 
 export const K = 100;
@@ -227,4 +227,44 @@ export function ensureBenchData(dir: string, rows: number, log: (line: string) =
     bytes += size;
   }
   return { dir, groupby, join: joinFile, rows, joinRows, bytes, generatedMs };
+}
+
+/**
+ * The G1 table as `parts` CSV files of about equal size (split at line ends,
+ * each with the header) in `h2o/G1_<N>_1e2_0_0.parts<parts>/`: the same rows,
+ * for a reader that gives each file its own partition. Answers `data` with
+ * `groupby` set to the parts' glob (`.../*.csv`); `parts` 1 answers `data` as is.
+ */
+export function splitGroupby(data: BenchData, parts: number, log: (line: string) => void = console.log): BenchData {
+  if (parts <= 1) return data;
+  const folder = data.groupby.replace(/\.csv$/, `.parts${parts}`);
+  const dir = join(data.dir, folder);
+  const source = join(data.dir, data.groupby);
+  const metaPath = join(dir, '_parts.json');
+  const want = { source: statSync(source).size, parts };
+  if (existsSync(metaPath)) {
+    const meta = JSON.parse(readFileSync(metaPath, 'utf8')) as typeof want;
+    if (meta.source === want.source && meta.parts === want.parts) return { ...data, groupby: `${folder}/*.csv` };
+  }
+  log(`splitting ${source} into ${parts} files ...`);
+  rmSync(dir, { recursive: true, force: true });
+  mkdirSync(dir, { recursive: true });
+  const text = readFileSync(source);
+  const headerEnd = text.indexOf(10) + 1;
+  const header = text.subarray(0, headerEnd);
+  let start = headerEnd;
+  for (let i = 0; i < parts; i++) {
+    const target = i === parts - 1 ? text.length : headerEnd + Math.round(((text.length - headerEnd) * (i + 1)) / parts);
+    const end = i === parts - 1 ? text.length : text.indexOf(10, target - 1) + 1;
+    const fd = openSync(join(dir, `part-${String(i).padStart(5, '0')}.csv`), 'w');
+    try {
+      writeSync(fd, header);
+      writeSync(fd, text, start, end - start);
+    } finally {
+      closeSync(fd);
+    }
+    start = end;
+  }
+  writeFileSync(metaPath, JSON.stringify(want));
+  return { ...data, groupby: `${folder}/*.csv` };
 }

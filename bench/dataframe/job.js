@@ -1,7 +1,7 @@
 // The Shoal side of bench/dataframe.ts, run as one job on a local cluster.
 // bench/dataframe.ts prepends `const PARAMS = {...};` (see bench/dataframe/shoal.ts):
 //   groupby, join   CSV paths inside the server's --data folder
-//   partitions      x is repartitioned to this many partitions before cache()
+//   partitions      x is repartitioned to this many partitions before cache() (0: as read)
 //   runs            timed runs per workload
 //   timeoutMs       a run that takes longer fails
 //   only            workload ids to run (empty: all)
@@ -80,7 +80,8 @@ export default async (cluster) => {
 
   // ---- load (once)
   let seen = mark();
-  const x = cluster.read.csv(P.groupby, { header: true }).repartition(P.partitions).cache();
+  const read = cluster.read.csv(P.groupby, { header: true });
+  const x = (P.partitions > 0 ? read.repartition(P.partitions) : read).cache();
   const [rows, loadMs] = await time(() => x.count());
   out.workloads.load = { ms: loadMs, runs: [loadMs], outRows: Number(rows), partitions: P.partitions, queries: since(seen) };
   await x.createOrReplaceTempView('x'); // await: harmless if it returns nothing

@@ -12,25 +12,45 @@ import { broadcast, close, fromFn, reduceRef, REDUCERS, type Dense } from '../pa
 let local: Awaited<ReturnType<typeof cluster>>;
 /** Tasks the coordinator ran again to remake objects lost with a closed tab. */
 let remade = 0;
+/** The tabs' log lines, shown if a job stalls. */
+const logs: string[] = [];
 
 test.describe.configure({ mode: 'serial' });
 test.setTimeout(60_000);
 test.beforeAll(async () => {
-  local = await cluster({ workers: 3, slotsPerWorker: 1, onLog: (_source, text) => void (text.includes('again to remake') && remade++) });
+  local = await cluster({ workers: 3, slotsPerWorker: 1, onLog: (source, text) => {
+    if (text.includes('again to remake')) remade++;
+    logs.push(`[${source}] ${text}`);
+  } });
 });
 test.afterAll(async () => {
   await local?.close();
 });
 
 type Out = { data: number[]; shape: number[] };
+/** If a job hangs, say what the workers were doing (a hang was seen twice in about a dozen runs of this file, never with logging on). */
+function stalled(ms: number): { promise: Promise<never>; cancel: () => void } {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const promise = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => {
+      void local.coordinator
+        .evaluate(() => JSON.stringify(window.shoalCoordinator!.workers()).slice(0, 4000))
+        .then((workers) => reject(new Error(`the job was still running after ${ms} ms; workers: ${workers}\nlast log lines:\n${logs.slice(-40).join('\n')}`)), reject);
+    }, ms);
+  });
+  promise.catch(() => undefined); // read through the race below
+  return { promise, cancel: () => clearTimeout(timer) };
+}
+
 async function run(body: string): Promise<Record<string, Out>> {
-  const outcome = await local.runJob(job(`
+  const watchdog = stalled(45_000);
+  const outcome = await Promise.race([watchdog.promise, local.runJob(job(`
     const da = cluster.array;
     const out = async (x) => { const r = await x.compute(); return typeof r === 'number' ? { data: [r], shape: [] } : { data: Array.from(r.data), shape: r.shape }; };
     const A = da.fromArray(Float64Array.from({ length: 35 }, (_, f) => ((Math.floor(f / 5) * 13 + (f % 5) * 7) % 11) - 4 + (f % 5) / 8), [7, 5], { chunks: [3, 2] });
     const col = da.fromArray(Float64Array.from({ length: 7 }, (_, i) => i - 3), [7, 1], { chunks: [2, 1] });
     const row = da.fromArray(Float64Array.from({ length: 5 }, (_, j) => j * 0.5 + 1), [5], { chunks: [3] });
-    ${body}`));
+    ${body}`))]).finally(watchdog.cancel);
   expect(outcome.ok, JSON.stringify(outcome)).toBe(true);
   return (outcome as { result: Record<string, Out> }).result;
 }

@@ -16,7 +16,7 @@ import { FIXED_SOURCES } from './execute.ts';
 /** Where planned graphs run: the cluster (api.ts) or this process (tests). */
 export interface Backend {
   /** Stores one block; answers its handle. */
-  put(block: TypedArrayOf): unknown;
+  put(block: TypedArrayOf | number[]): unknown;
   /** Runs the graph and answers the output blocks' values. */
   run(graph: TaskGraph): Promise<ArrayLike<number>[]>;
   /** Runs the graph and answers the output blocks' handles once they exist. */

@@ -106,7 +106,8 @@ export function arrayNamespace(backend: Backend) {
           out.set(data.subarray(at, at + len), w);
           w += len;
         }
-        return backend.put(out);
+        // Small finite blocks go as plain numbers, which travel inline with the task (no fetch).
+        return backend.put(out.length <= 4096 && out.every(Number.isFinite) ? Array.from(out) : out);
       });
       return wrap({ kind: 'source', id: newId(), shape, chunks, dtype: dtype, blocks, label: 'fromArray' });
     },

@@ -11,7 +11,9 @@ export default defineConfig({
   workers: 1,
   fullyParallel: false,
   forbidOnly: true,
-  retries: 0,
+  // One retry in CI only: a rare hang of a fresh cluster's first job (seen under heavy load, root cause not found
+  // yet; see the stop's note) must not sink a run. A real failure fails twice; locally there are no retries.
+  retries: process.env['CI'] ? 1 : 0,
   timeout: 90_000,
   expect: { timeout: 15_000 },
   reporter: [['list']],

@@ -39,7 +39,7 @@ function shape(stage: Stage, ctx: CompileContext): Shape {
   };
   const notes: string[] = [];
   if (stage.scan) {
-    const n = scanPartitions(stage.scan);
+    const n = scanPartitions(stage.scan, ctx.conf.maxPartitionBytes);
     return { tasks: Array.from({ length: n }, (_, i) => ({ scan: i, picks: withAlls(new Map()) })), notes };
   }
   const concat = stage.reads.map((r, i) => [r, i] as const).filter(([r]) => r.mode === 'concat');

@@ -24,7 +24,7 @@ export interface TaskSpec {
   /** mapPartitions' function source (kind 'js'). */
   readonly fn?: string;
   /** Files fetched whole and decoded in the task: Parquet (rows `range`) loaded as table `name`, NDJSON registered as CSV file `name`. */
-  readonly fetches?: readonly { readonly name: string; readonly url: string; readonly format: 'parquet' | 'json'; readonly range?: { offset: number; limit: number }; readonly columns?: readonly { name: string }[] }[];
+  readonly fetches?: readonly { readonly name: string; readonly url: string; readonly format: 'parquet' | 'json' | 'csvRange'; readonly range?: { offset: number; limit: number }; readonly columns?: readonly { name: string }[] }[];
   /** For ERR_READ_FAILED messages: what this task reads. */
   readonly reading?: string;
 }
@@ -87,6 +87,35 @@ export async function dataframeStage(spec: TaskSpec, inputs: Uint8Array[], ctx: 
   const out = spec.out;
   try {
     for (const f of spec.fetches ?? []) {
+      if (f.format === 'csvRange') {
+        // Lines that start in [offset, offset + limit): skip a partial first line, read past the end to finish the last one.
+        const { offset, limit } = f.range!;
+        const bytesOf = async (from: number, to: number): Promise<Uint8Array> => {
+          const res = await fetch(f.url, { headers: { Range: `bytes=${from}-${to - 1}` } });
+          if (res.status === 416) return new Uint8Array(0); // past the end of the file
+          if (!res.ok) throw new Error(`ERR_READ_FAILED: cannot read ${spec.reading ?? f.name}: HTTP ${res.status}`);
+          return new Uint8Array(await res.arrayBuffer());
+        };
+        const start = offset === 0 ? 0 : offset - 1;
+        let buf = await bytesOf(start, offset + limit + (1 << 20));
+        let from = 0;
+        if (offset > 0) {
+          const nl = buf.indexOf(10);
+          from = nl < 0 ? buf.length : nl + 1;
+        }
+        let to = buf.indexOf(10, Math.max(from, offset + limit - start - 1));
+        while (to < 0 && buf.length >= offset + limit + (1 << 20) - start) {
+          const more = await bytesOf(start + buf.length, start + buf.length + (1 << 20));
+          if (more.length === 0) break;
+          const grown = new Uint8Array(buf.length + more.length);
+          grown.set(buf);
+          grown.set(more, buf.length);
+          to = grown.indexOf(10, buf.length);
+          buf = grown;
+        }
+        engine.registerBuffer(f.name, buf.subarray(from, to < 0 ? buf.length : to + 1));
+        continue;
+      }
       let bytes: Uint8Array;
       try {
         const res = await fetch(f.url);

@@ -79,6 +79,8 @@ export interface DataFrameConf {
   advisoryPartitionBytes: number;
   /** A shuffle partition is skewed when over this many times the median and over 2 × advisoryPartitionBytes. Default 5. */
   skewedPartitionFactor: number;
+  /** Files bigger than this are read by several tasks: CSV by byte ranges, Parquet by runs of row groups (maxPartitionBytes). Default 64 MiB. */
+  maxPartitionBytes: number;
 }
 
 export const DEFAULT_CONF: DataFrameConf = {
@@ -87,6 +89,7 @@ export const DEFAULT_CONF: DataFrameConf = {
   adaptive: true,
   advisoryPartitionBytes: 16 * 1024 * 1024,
   skewedPartitionFactor: 5,
+  maxPartitionBytes: 64 * 1024 * 1024,
 };
 
 /** A leaf reading stage `stage`'s output. */

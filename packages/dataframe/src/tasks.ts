@@ -56,19 +56,19 @@ export const PARQUET_PART_BYTES = 64 * 1024 * 1024;
  * about PARQUET_PART_BYTES for a big file or one whose row groups were pruned
  * (`rows` is then the half-open row range read).
  */
-export function parquetParts(files: readonly DataFile[]): { file: DataFile; rows: [number, number] | null }[] {
+export function parquetParts(files: readonly DataFile[], partBytes = PARQUET_PART_BYTES): { file: DataFile; rows: [number, number] | null }[] {
   return files.flatMap((f): { file: DataFile; rows: [number, number] | null }[] => {
     const groups = f.rowGroups ?? [];
     const total = groups.reduce((n, g) => n + g.numRows, 0);
     const contiguous = groups.every((g, i) => i === 0 || g.firstRow === groups[i - 1]!.firstRow + groups[i - 1]!.numRows) && (groups[0]?.firstRow ?? 0) === 0;
-    if (groups.length === 0 || (f.size <= PARQUET_PART_BYTES && contiguous)) return [{ file: f, rows: null }];
+    if (groups.length === 0 || (f.size <= partBytes && contiguous)) return [{ file: f, rows: null }];
     const bytesPerRow = f.size / Math.max(1, total);
     const parts: { file: DataFile; rows: [number, number] }[] = [];
     let start = -1;
     let end = -1;
     for (const g of groups) {
       const adjacent = g.firstRow === end;
-      if (start >= 0 && (!adjacent || (end - start + g.numRows) * bytesPerRow > PARQUET_PART_BYTES)) {
+      if (start >= 0 && (!adjacent || (end - start + g.numRows) * bytesPerRow > partBytes)) {
         parts.push({ file: f, rows: [start, end] });
         start = -1;
       }
@@ -80,16 +80,30 @@ export function parquetParts(files: readonly DataFile[]): { file: DataFile; rows
   });
 }
 
+/** Bytes of CSV a scan task aims to read: bigger files are split at line boundaries (Spark's rule: no newlines inside quoted fields). */
+export const CSV_PART_BYTES = 64 * 1024 * 1024;
+
+/** A CSV scan's partitions: a whole small file, or byte ranges of a big one (`bytes`, half-open; each task keeps the lines that start in its range). */
+export function csvParts(files: readonly DataFile[], partBytes = CSV_PART_BYTES): { file: DataFile; bytes: [number, number] | null }[] {
+  return files.flatMap((f): { file: DataFile; bytes: [number, number] | null }[] => {
+    if (f.size <= partBytes) return [{ file: f, bytes: null }];
+    const n = Math.ceil(f.size / partBytes);
+    const per = Math.ceil(f.size / n);
+    return Array.from({ length: n }, (_, i) => ({ file: f, bytes: [i * per, Math.min(f.size, (i + 1) * per)] as [number, number] }));
+  });
+}
+
 /** A scan's partitions: what each task reads. */
-export function scanPartitions(source: Source): number {
+export function scanPartitions(source: Source, partBytes?: number): number {
   switch (source.kind) {
     case 'blocks':
       return source.blocks.length;
     case 'range':
       return source.partitions;
     case 'parquet':
-      return parquetParts(source.files).length;
+      return parquetParts(source.files, partBytes).length;
     case 'csv':
+      return csvParts(source.files, partBytes).length;
     case 'json':
       return source.files.length;
     case 'stage':
@@ -129,15 +143,22 @@ export function scanLeaf(leaf: Extract<Plan, { kind: 'source' }>, i: number, ctx
     }
     case 'parquet': {
       // Decoded in the task by the engine's Parquet codec (only this partition's rows), then scanned as a table.
-      const part = parquetParts(s.files)[i]!;
+      const part = parquetParts(s.files, ctx.conf.maxPartitionBytes)[i]!;
       const f = part.file;
       const name = `pq${fetches.length}`;
       fetches.push({ name, url: ctx.fileUrl(f.path), format: 'parquet', ...(part.rows ? { range: { offset: part.rows[0], limit: part.rows[1] - part.rows[0] } } : {}) });
       return { from: quoteIdent(name), reading: `${f.path}${part.rows ? ` rows ${part.rows[0]}-${part.rows[1]}` : ''} (partition ${i})` };
     }
     case 'csv': {
-      const f = s.files[i]!;
-      return { from: `read_csv(${file(f)}, header=${s.options.header}, delim=${quoteString(s.options.delimiter)}, columns=${columnsSpec(leaf.schema)}, auto_detect=false)`, reading: `${f.path} (partition ${i})` };
+      const part = csvParts(s.files, ctx.conf.maxPartitionBytes)[i]!;
+      const f = part.file;
+      if (!part.bytes) return { from: `read_csv(${file(f)}, header=${s.options.header}, delim=${quoteString(s.options.delimiter)}, columns=${columnsSpec(leaf.schema)}, auto_detect=false)`, reading: `${f.path} (partition ${i})` };
+      // A byte range of a big file: the task fetches it (whole lines only) and the engine reads it as its own CSV.
+      const [start, end] = part.bytes;
+      const name = `csv${fetches.length}.csv`;
+      fetches.push({ name, url: ctx.fileUrl(f.path), format: 'csvRange', range: { offset: start, limit: end - start } });
+      const header = s.options.header && start === 0;
+      return { from: `read_csv(${quoteString(name)}, header=${header}, delim=${quoteString(s.options.delimiter)}, columns=${columnsSpec(leaf.schema)}, auto_detect=false)`, reading: `${f.path} bytes ${start}-${end} (partition ${i})` };
     }
     case 'json': {
       const f = s.files[i]!;

@@ -91,34 +91,36 @@ export default async (cluster) => {
   out.workloads.loadJoin = { ms: loadJoinMs, runs: [loadJoinMs], outRows: Number(joinRows), queries: since(seen) };
   await y.createOrReplaceTempView('y');
 
-  // ---- q1..q10
-  for (const q of P.questions) {
-    if (!wanted(q.id)) continue;
+  /** Runs one SQL workload `P.runs` times; its record carries the median, each run, the answer's row count and column sums. */
+  const sqlWorkload = async (id, sql, chkCols) => {
     try {
       const runs = [];
       let last;
       let queries;
       for (let r = 0; r < P.runs; r++) {
         const seen = mark();
-        last = await runSql(q.sql);
+        last = await runSql(sql);
         runs.push(last.ms);
         queries = since(seen);
       }
       const v = last.answer.value;
-      out.workloads[q.id] = {
+      out.workloads[id] = {
         queries,
         ms: upperMedian(runs),
         runs,
         outRows: rowCount(v),
-        chk: q.chk.map((c) => columnSum(v, c)),
+        chk: chkCols.map((c) => columnSum(v, c)),
         via: last.answer.via,
-        sql: q.sql[last.sqlVariant],
+        sql: sql[last.sqlVariant],
         ...(last.failed.length > 0 ? { fallbackFrom: last.failed } : {}),
       };
     } catch (e) {
-      out.errors[q.id] = message(e);
+      out.errors[id] = message(e);
     }
-  }
+  };
+
+  // ---- q1..q10
+  for (const q of P.questions) if (wanted(q.id)) await sqlWorkload(q.id, q.sql, q.chk);
 
   // ---- sort: every row by v3, kept on the workers (cache + count); chk: the count and the first three v3.
   if (wanted('sort')) {
@@ -148,31 +150,7 @@ export default async (cluster) => {
   }
 
   // ---- join: x ⋈ y on id6 (inner); only the count and sums come home.
-  if (wanted('join')) {
-    try {
-      const runs = [];
-      let last;
-      let queries;
-      for (let r = 0; r < P.runs; r++) {
-        const seen = mark();
-        last = await runSql(P.joinSql);
-        runs.push(last.ms);
-        queries = since(seen);
-      }
-      const v = last.answer.value;
-      out.workloads.join = {
-        queries,
-        ms: upperMedian(runs),
-        runs,
-        outRows: rowCount(v),
-        chk: P.joinChk.map((c) => columnSum(v, c)),
-        via: last.answer.via,
-        sql: P.joinSql[last.sqlVariant],
-      };
-    } catch (e) {
-      out.errors.join = message(e);
-    }
-  }
+  if (wanted('join')) await sqlWorkload('join', P.joinSql, P.joinChk);
 
   await x.unpersist?.();
   await y.unpersist?.();

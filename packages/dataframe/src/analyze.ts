@@ -168,7 +168,6 @@ function analyzeJoin(plan: Extract<Plan, { kind: 'join' }>): Analyzed {
     using = plan.using.map((c) => {
       const l = findField(left.schema, c).field;
       const r = findField(right.schema, c).field;
-      typeOf({ kind: 'binary', op: '=', left: { kind: 'col', name: l.name }, right: { kind: 'lit', value: null } }, left.schema);
       if (l.type !== r.type && widen(l.type, r.type) === 'string' && l.type !== 'string') {
         throw new ShoalError('ERR_TYPE_MISMATCH', `join key '${c}' is ${l.type} on the left but ${r.type} on the right`);
       }
@@ -188,7 +187,6 @@ function analyzeJoin(plan: Extract<Plan, { kind: 'join' }>): Analyzed {
     if (t !== 'boolean') throw new ShoalError('ERR_TYPE_MISMATCH', `a join condition must be boolean, but ${exprName(plan.on)} is ${t}`);
     on = resolved;
   }
-  void both;
   const semi = plan.how === 'semi' || plan.how === 'anti';
   const rightOut = renamedRight.filter((f) => !(using ?? []).includes(f.name));
   const schema = semi ? left.schema : [...left.schema, ...rightOut];

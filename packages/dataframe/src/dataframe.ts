@@ -9,7 +9,7 @@ import type * as arrow from 'apache-arrow';
 import type { WriteMode } from '@shoal/data';
 import { ShoalError } from '@shoal/protocol';
 import { analyze } from './analyze.ts';
-import { Column, SortColumn, colExpr, sortKey, type ColumnLike } from './column.ts';
+import { Column, SortColumn, colExpr, normalizeType, sortKey, type ColumnLike } from './column.ts';
 import { hasWindow, transform, type Expr } from './expr.ts';
 import { GroupedData } from './groupedData.ts';
 import { exprName } from './naming.ts';
@@ -165,7 +165,7 @@ export class DataFrame {
   /** User code per partition: `fn(table, ctx)` gets an Arrow Table and returns one. Self-contained, as task functions are. */
   mapPartitions(fn: (table: arrow.Table, ctx: unknown) => arrow.Table | Promise<arrow.Table>, schema?: Schema | Record<string, string>): DataFrame {
     if (typeof fn !== 'function') throw new ShoalError('ERR_BAD_FUNCTION', `mapPartitions() takes a function, got ${typeof fn}`);
-    const given: Schema | null = !schema ? null : Array.isArray(schema) ? (schema as Schema) : Object.entries(schema).map(([name, type]) => ({ name, type: new Column({ kind: 'lit', value: null }).cast(type).expr.kind === 'cast' ? (new Column({ kind: 'lit', value: null }).cast(type).expr as { to: Schema[number]['type'] }).to : 'string' }));
+    const given: Schema | null = !schema ? null : Array.isArray(schema) ? (schema as Schema) : Object.entries(schema).map(([name, type]) => ({ name, type: normalizeType(type) }));
     return this.next({ kind: 'mapPartitions', input: this.plan, fn: Function.prototype.toString.call(fn), schema: given });
   }
 

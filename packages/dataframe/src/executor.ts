@@ -100,9 +100,10 @@ export async function execute(plan: PhysicalPlan, cluster: ExecCluster, options:
       for (const r of stage.reads) report.bytesIn += (results.get(r.stage)?.tasks ?? []).reduce((s, t) => s + t.bytes.reduce((a, b) => a + b, 0), 0);
       emit(report);
       const name = `q${options.query} s${stage.id}: ${stage.name}`;
-      const fn = cluster.remote(dataframeStage, { name, maxRetries: 3 });
+      const fns = new Map<number, (...args: unknown[]) => unknown>();
       const submitted = compiled.tasks.map((t) => {
-        const call = t.numReturns === 1 ? fn : (cluster.remote(dataframeStage, { name, maxRetries: 3, numReturns: t.numReturns }) as typeof fn);
+        let call = fns.get(t.numReturns);
+        if (!call) fns.set(t.numReturns, (call = cluster.remote(dataframeStage, { name, maxRetries: 3, ...(t.numReturns === 1 ? {} : { numReturns: t.numReturns }) })));
         const out = call(t.spec, t.inputs.map((id) => refs.get(id)));
         return Array.isArray(out) ? out : [out];
       });

@@ -150,7 +150,7 @@ export function referencedColumns(e: Expr): string[] {
   return [...out];
 }
 
-export const hasAgg = (e: Expr): boolean => some(e, (x) => x.kind === 'agg' && true) && !isWindowOnly(e);
+export const hasAgg = (e: Expr): boolean => some(e, (x) => x.kind === 'agg') && !isWindowOnly(e);
 const isWindowOnly = (e: Expr): boolean => e.kind === 'window';
 export const hasWindow = (e: Expr): boolean => some(e, (x) => x.kind === 'window');
 

@@ -189,8 +189,6 @@ export function physicalPlan(plan: Plan, conf: DataFrameConf): PhysicalPlan {
 
   const top = walk(plan);
   const root = close(top, { kind: 'single' });
-  const rootStage = stages[root]!;
-  if (rootStage.reads.some((r) => r.mode === 'shuffle') && stages.some((s) => s.join && s.id === root)) void 0;
   // Mark join stages for adaptive execution.
   for (const [i, s] of stages.entries()) {
     const shuffles = s.reads.filter((r) => r.mode === 'shuffle');

@@ -6,7 +6,7 @@
  * vectorized pipeline and its data never leaves the engine in between.
  */
 import { ShoalError } from '@shoal/protocol';
-import type { DataType, Expr, Literal, SortKey } from './expr.ts';
+import { transform, type DataType, type Expr, type Literal, type SortKey } from './expr.ts';
 import type { Plan, Schema } from './plan.ts';
 import { schemaOf } from './analyze.ts';
 import { typeOf } from './types.ts';
@@ -45,7 +45,7 @@ export function exprSql(e: Expr, schema: Schema): string {
   const r = (x: Expr): string => exprSql(x, schema);
   switch (e.kind) {
     case 'col':
-      return quoteIdent(e.name);
+      return e.table ? `${e.table}.${quoteIdent(e.name)}` : quoteIdent(e.name);
     case 'star':
       return '*';
     case 'lit':
@@ -179,15 +179,10 @@ function joinSql(plan: Extract<Plan, { kind: 'join' }>, leaf: LeafSql): string {
   const right = schemaOf(plan.right);
   const l = `_l${++counter}`;
   const r = `_r${counter}`;
-  const qualify = (e: Expr): string => {
-    // Names are unique across both sides after analysis, so each column says which side it is on.
-    const leftNames = new Set(left.map((f) => f.name));
-    return exprSql(e, [...left, ...right]).replace(/"((?:[^"]|"")*)"/g, (m, name: string) => {
-      const plain = name.replaceAll('""', '"');
-      if (!left.some((f) => f.name === plain) && !right.some((f) => f.name === plain)) return m;
-      return `${leftNames.has(plain) ? l : r}.${m}`;
-    });
-  };
+  // Names are unique across both sides after analysis, so each column says which side it is on.
+  const leftNames = new Set(left.map((f) => f.name));
+  const sides: Schema = [...left.map((f) => ({ ...f, qualifiers: [l] })), ...right.map((f) => ({ ...f, qualifiers: [r] }))];
+  const qualify = (e: Expr): string => exprSql(transform(e, (x) => (x.kind === 'col' ? { kind: 'col', name: x.name, table: leftNames.has(x.name) ? l : r } : x)), sides);
   const conds: string[] = [];
   for (const k of plan.using ?? []) conds.push(`${l}.${quoteIdent(k)} = ${r}.${quoteIdent(k)}`);
   if (plan.on) conds.push(qualify(plan.on));

@@ -68,15 +68,9 @@ export async function dataframeStage(spec: TaskSpec, inputs: Uint8Array[], ctx: 
     return [ipc, { rows: [out.numRows], bytes: [ipc.byteLength], ms: performance.now() - started }];
   }
   const engine = await ctx.engine();
-  // Blocks are Arrow IPC; a file-format one (ending in the ARROW1 magic) is rewritten as a stream for the engine's loader.
-  const asStream = (b: Uint8Array): Uint8Array => {
-    const n = b.byteLength;
-    const file = n > 6 && b[n - 6] === 65 && b[n - 5] === 82 && b[n - 4] === 82 && b[n - 3] === 79 && b[n - 2] === 87 && b[n - 1] === 49;
-    return file ? (ctx.arrow.tableToIPC(ctx.arrow.tableFromIPC(b), 'stream') as Uint8Array) : b;
-  };
   let at = 0;
   for (const t of spec.tables) {
-    let blocks = inputs.slice(at, at + t.count).filter((b) => b && b.byteLength > 0).map(asStream);
+    let blocks = inputs.slice(at, at + t.count).filter((b) => b && b.byteLength > 0);
     // Only the columns the stage reads go into the engine (a cached partition holds them all).
     if (t.select) blocks = blocks.map((b) => ctx.arrow.tableToIPC(ctx.arrow.tableFromIPC(b).select(t.select), 'stream') as Uint8Array);
     at += t.count;

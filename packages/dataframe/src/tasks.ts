@@ -193,19 +193,17 @@ export function rangeBounds(samples: readonly unknown[], n: number, key: SortKey
     const v = values[Math.floor((i * values.length) / n)];
     if (v !== undefined && (bounds.length === 0 || bounds[bounds.length - 1] !== v)) bounds.push(v);
   }
-  return key.ascending ? bounds : bounds;
+  return bounds;
 }
 
 /** The partition expression of a range exchange: nulls to the end the sort puts them. */
-function rangeExpr(keySql: string, bounds: readonly Literal[], key: SortKey, n: number): string {
+function rangeExpr(keySql: string, bounds: readonly Literal[], key: SortKey): string {
   const c = `(${keySql})`;
   const parts = bounds.length + 1;
   const arms = bounds.map((b, i) => `WHEN ${c} < ${literalSql(b)} THEN ${i}`).join(' ');
   const asc = `(CASE ${arms} ELSE ${parts - 1} END)`;
   const ordered = key.ascending ? asc : `(${parts - 1} - ${asc})`;
-  const nulls = key.nullsFirst ? 0 : n - 1;
-  void n;
-  return `(CASE WHEN ${c} IS NULL THEN ${Math.min(nulls, parts - 1)} ELSE ${ordered} END)`;
+  return `(CASE WHEN ${c} IS NULL THEN ${key.nullsFirst ? 0 : parts - 1} ELSE ${ordered} END)`;
 }
 
 export function taskOutput(stage: Stage, ctx: CompileContext, partIndex: number): { out: TaskOutput; blocks: number } {
@@ -223,7 +221,7 @@ export function taskOutput(stage: Stage, ctx: CompileContext, partIndex: number)
       const upstream = ctx.results.get(stage.reads[0]!.stage)!;
       const samples = upstream.tasks.flatMap((t) => t.sample ?? []);
       const bounds = rangeBounds(samples, o.n, o.key);
-      return { out: { kind: 'split', expr: rangeExpr(exprSql(o.key.expr, stage.schema), bounds, o.key, bounds.length + 1), n: bounds.length + 1 }, blocks: bounds.length + 1 };
+      return { out: { kind: 'split', expr: rangeExpr(exprSql(o.key.expr, stage.schema), bounds, o.key), n: bounds.length + 1 }, blocks: bounds.length + 1 };
     }
     case 'write':
       if (!ctx.writeUrl) throw new ShoalError('ERR_INTERNAL', 'a write stage needs writeUrl');

@@ -201,7 +201,8 @@ function rangeExpr(keySql: string, bounds: readonly Literal[], key: SortKey): st
   const c = `(${keySql})`;
   const parts = bounds.length + 1;
   const arms = bounds.map((b, i) => `WHEN ${c} < ${literalSql(b)} THEN ${i}`).join(' ');
-  const asc = `(CASE ${arms} ELSE ${parts - 1} END)`;
+  // No bounds (no rows were sampled): one partition.
+  const asc = bounds.length ? `(CASE ${arms} ELSE ${parts - 1} END)` : '0';
   const ordered = key.ascending ? asc : `(${parts - 1} - ${asc})`;
   return `(CASE WHEN ${c} IS NULL THEN ${key.nullsFirst ? 0 : parts - 1} ELSE ${ordered} END)`;
 }

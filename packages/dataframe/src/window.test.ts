@@ -27,3 +27,11 @@ describe('window functions and expression sorts (in process)', { timeout: 120_00
     expect(out).toEqual(sums);
   });
 });
+
+describe('sorting nothing', { timeout: 120_000 }, () => {
+  it('orderBy over an empty result gives no rows (no samples, so no range bounds)', async () => {
+    const c = { ...dataFrameApi(localCluster(2), undefined), arrow };
+    const out = await c.createDataFrame(rows, { partitions: 3 }).filter(c.col('v').gt(1000)).orderBy(c.col('v').desc()).collect();
+    expect(out).toEqual([]);
+  });
+});

@@ -21,7 +21,7 @@
  */
 import { DEFAULT_ACTOR_OPTIONS, ShoalError, type ActorOptions, type ControlMessage, type RemoteError } from '@shoal/protocol';
 import { wireRefIds } from './argsCodec.ts';
-import type { Coordinator } from './coordinator.ts';
+import type { ActorEvent, ActorState, EventPort, Records, SchedulerPort, Submitter, WorkerPort } from './coordinatorTypes.ts';
 import { summarize } from './taskEvents.ts';
 import { sizeOf } from './sizes.ts';
 import { taskError } from './taskStatus.ts';
@@ -34,7 +34,10 @@ interface Call {
   retries: number;
 }
 
-export type ActorState = 'pending' | 'alive' | 'restarting' | 'dead';
+export type { ActorEvent, ActorState } from './coordinatorTypes.ts';
+
+/** What actors need of the coordinator. */
+export type ActorsHost = Pick<Submitter, 'registerFunction' | 'newId' | 'submit'> & SchedulerPort & Pick<Records, 'objects' | 'holders' | 'failedNames' | 'plane' | 'holdContained'> & WorkerPort & Pick<EventPort, 'notify'>;
 
 interface ActorEntry {
   actorId: string;
@@ -76,16 +79,6 @@ export interface ActorRow {
   death: string | null;
 }
 
-/** One step of an actor's life, for the event log and tests. */
-export interface ActorEvent {
-  t: number;
-  actorId: string;
-  className: string;
-  state: ActorState;
-  workerId: string | null;
-  reason?: string;
-}
-
 /** Dead actors kept for the dashboard (and for clear errors on late calls); older ones are forgotten. */
 const KEEP_DEAD = 100;
 
@@ -97,7 +90,7 @@ export class Actors {
   /** Every actor's life, in order (bounded). */
   readonly log: ActorEvent[] = [];
 
-  constructor(private readonly coordinator: Coordinator) {}
+  constructor(private readonly coordinator: ActorsHost) {}
 
   /** Creates an actor from a class's source; answers its id at once (it starts when the scheduler places it). */
   create(className: string, source: string, wireArgs: unknown[], options: ActorOptions): string {

@@ -1,10 +1,21 @@
 /** Carrying out the scheduler's commands (coordinator.ts feeds it events; this does what comes back). */
 import { ShoalError } from '@shoal/protocol';
+import type { RemoteError } from '@shoal/protocol';
 import type { SchedulerCommand } from '@shoal/scheduler';
-import type { Coordinator } from './coordinator.ts';
+import type { EventPort, Records, SchedulerPort, WorkerPort } from './coordinatorTypes.ts';
+import type { TaskLineage } from './lineage.ts';
 import type { Located } from './objectTable.ts';
 
-export function executeCommand(coordinator: Coordinator, command: SchedulerCommand): void {
+/** What carrying out commands needs: the records, the lineage, and the two commands that start and end a task's run. */
+export interface CommandHost extends Pick<Records, 'tasks' | 'objects' | 'holders' | 'plane'>, Pick<SchedulerPort, 'scheduler'>, Pick<WorkerPort, 'sendTo'>, Pick<EventPort, 'notify'> {
+  readonly lineage: TaskLineage;
+  /** Sends a task (or an actor's start) to the worker the scheduler chose. */
+  runTask(taskId: string, workerId: string, attempt: number): void;
+  /** The task failed for good: its refs reject. `upstream`: the failed input that caused it. */
+  failTask(taskId: string, error: RemoteError, upstream: string | null): void;
+}
+
+export function executeCommand(coordinator: CommandHost, command: SchedulerCommand): void {
   switch (command.type) {
     case 'runTask':
       return coordinator.runTask(command.taskId, command.workerId, command.attempt);
@@ -38,7 +49,7 @@ export function executeCommand(coordinator: Coordinator, command: SchedulerComma
   }
 }
 
-function locatedOrNull(coordinator: Coordinator, objectId: string): Located | null {
+function locatedOrNull(coordinator: CommandHost, objectId: string): Located | null {
   try {
     return coordinator.objects.value(objectId);
   } catch {

@@ -2,11 +2,25 @@
  * The coordinator's driver: it feeds events to the pure scheduler and carries
  * out the commands that come back.
  *
- *   job code ─ submit ─▶ scheduler.step ─ runTask ─▶ mesh.send(worker)
- *   worker ─ taskDone ─▶ object table (settle refs) ─▶ scheduler.step ─ …
+ *   job code ─ submit ─▶ scheduler.step ─ commands.ts ─ runTask ─▶ mesh.send(worker)
+ *   worker ─ workerMessages.ts: taskDone ─▶ object table (settle refs) ─▶ scheduler.step ─ …
  *
  * Tasks' own cluster calls (ctx.remote/get/put/wait) arrive as nested*
  * messages and are handled in nested.ts with the same methods the job uses.
+ *
+ * Helpers take the narrow interface they use (coordinatorTypes.ts, or a
+ * `…Host` type beside them), never this class, so imports point one way.
+ *
+ * The worker list is published as batched diffs (`workersDiff`, with
+ * `workersChanged` beside it for listeners that redraw everything): a
+ * finished task, a store report or a paused worker only marks that worker
+ * changed, and one diff per `WORKERS_DIFF_MS` carries them all.
+ *
+ * A worker declared lost while its link stays open (it fell silent under
+ * load, then spoke again) is re-admitted as a fresh worker: its old runs were
+ * already retried and its objects remade or lost, so late results from those
+ * runs go the late-reply path (ignored by the scheduler, stored copies
+ * released), and what it still held is released on it.
  */
 import {
   DEFAULT_OPTIONS,
@@ -34,26 +48,39 @@ import {
 } from '@shoal/scheduler';
 import { Emitter, type Mesh } from '@shoal/transport';
 import { resolveArgs, wireRefIds } from './argsCodec.ts';
-import { Actors } from './actors.ts';
+import { Actors, type ActorsHost } from './actors.ts';
 import { CoordinatorObjects, type MemoryReport } from './coordinatorObjects.ts';
 import { packValue, type Packed } from '@shoal/objects';
 import { Holders } from './holders.ts';
 import { offeredResources, resourcesOf, sizeOf } from './sizes.ts';
-import { handoverFor, type Handover } from './handover.ts';
+import { Handover } from './handover.ts';
 import { TaskLineage } from './lineage.ts';
 import { HEARTBEAT_TIMEOUT_MS, Watchdog } from './watchdog.ts';
-import { handleWorkerMessage } from './workerMessages.ts';
-import { executeCommand } from './commands.ts';
+import { handleWorkerMessage, type WorkerMessagesHost } from './workerMessages.ts';
+import { executeCommand, type CommandHost } from './commands.ts';
 import { summarize } from './taskEvents.ts';
 import { Speculation } from './speculation.ts';
 import { Verifier } from './verify.ts';
 import { ObjectTable, waitForSettled } from './objectTable.ts';
 import { taskError, taskStatusOf, type TaskStatus } from './taskStatus.ts';
 
-export type { WorkerEntry, TaskEntry, TaskLog, CoordinatorOptions, WorkerLossReason, CoordinatorEvents } from './coordinatorTypes.ts';
+export type { WorkerEntry, TaskEntry, TaskLog, CoordinatorOptions, WorkerLossReason, CoordinatorEvents, WorkersDiff } from './coordinatorTypes.ts';
 import type { WorkerEntry, TaskEntry, CoordinatorOptions, WorkerLossReason, CoordinatorEvents } from './coordinatorTypes.ts';
 
-export class Coordinator extends Emitter<CoordinatorEvents> {
+/** The worker list's changes are gathered this long, then published as one diff. */
+export const WORKERS_DIFF_MS = 100;
+/** How long a worker declared lost (its link still open) is remembered, so it can be re-admitted if it speaks again. */
+export const READMIT_WINDOW_MS = 10 * 60_000;
+
+/** A worker declared lost whose link stayed open: what re-admitting it needs. */
+interface LostWorker {
+  entry: WorkerEntry;
+  /** Ids of the objects it held when declared lost (the coordinator forgot those copies). */
+  held: string[];
+  at: number;
+}
+
+export class Coordinator extends Emitter<CoordinatorEvents> implements ActorsHost, CommandHost, WorkerMessagesHost {
   readonly objects = new ObjectTable();
   readonly scheduler: SchedulerState = createState();
   readonly tasks = new Map<string, TaskEntry>();
@@ -85,6 +112,14 @@ export class Coordinator extends Emitter<CoordinatorEvents> {
   speculationDefault = false;
   /** Live actors and their calls (actors.ts). */
   readonly actors: Actors = new Actors(this);
+  /** Workers whose row in the worker list changed since the last diff, and those that left. */
+  private readonly changedWorkers = new Set<string>();
+  private readonly removedWorkers = new Set<string>();
+  private diffTimer: ReturnType<typeof setTimeout> | null = null;
+  /** Workers declared lost while their link stayed open, by peer id (re-admitted if they speak again). */
+  private readonly lostWorkers = new Map<string, LostWorker>();
+  /** Workers declared lost and re-admitted so far. */
+  readmitted = 0;
 
   constructor(
     readonly mesh: Mesh,
@@ -92,17 +127,30 @@ export class Coordinator extends Emitter<CoordinatorEvents> {
   ) {
     super();
     this.watchdog = new Watchdog(options.heartbeatTimeoutMs ?? HEARTBEAT_TIMEOUT_MS, (peerId) => this.workerGone(peerId, 'silent'));
-    this.handover = handoverFor(this);
+    this.handover = new Handover({
+      scheduler: this.scheduler,
+      workerIds: () => this.workers().map((worker) => worker.peerId).filter((id) => !this.handover.isDraining(id)),
+      replicate: (target, objectId, size, from) => this.sendTo(target, { type: 'replicate', objectId, size, from }),
+      finish: (peerId, handedOver, missed) => {
+        console.info(`[shoal] worker ${peerId} left: ${handedOver} object(s) handed over${missed > 0 ? `, ${missed} not in time` : ''}`);
+        this.sendTo(peerId, { type: 'leaving', reason: 'handover done' });
+        this.workerGone(peerId, 'left', true);
+      },
+    });
     this.speculationDefault = options.speculation ?? false;
     this.plane = new CoordinatorObjects(mesh, this.objects, (objectId, size) => this.apply({ type: 'objectStored', objectId, size, workerId: null }));
     mesh.on('peerOpen', (peer) => {
       if (peer.role === 'worker') {
+        this.lostWorkers.delete(peer.peerId);
         this.workersById.set(peer.peerId, { info: peer, caps: null, tasksDone: 0, defined: new Set() });
         this.watchdog.beat(peer.peerId);
+        this.workerChanged(peer.peerId);
       }
-      this.emit('workersChanged');
     });
-    mesh.on('peerClosed', (peer) => this.workerGone(peer.peerId, 'closed'));
+    mesh.on('peerClosed', (peer) => {
+      this.lostWorkers.delete(peer.peerId);
+      this.workerGone(peer.peerId, 'closed');
+    });
     mesh.on('message', (from, message) => this.receive(from, message));
     mesh.on('badMessage', (from, error) => this.refuse(from, error.message));
   }
@@ -225,12 +273,58 @@ export class Coordinator extends Emitter<CoordinatorEvents> {
   workers(): WorkerSummary[] {
     const summaries: WorkerSummary[] = [];
     for (const worker of this.workersById.values()) {
-      if (!worker.caps) continue;
-      const running = workerLoad(this.scheduler, worker.info.peerId)?.assigned ?? 0;
-      const store = this.plane.workerStats.get(worker.info.peerId) ?? null;
-      summaries.push({ peerId: worker.info.peerId, name: worker.info.name, state: running > 0 ? 'busy' : 'idle', caps: worker.caps, running, tasksDone: worker.tasksDone, store, paused: worker.paused === true });
+      const summary = this.summaryOf(worker);
+      if (summary) summaries.push(summary);
     }
     return summaries;
+  }
+
+  /** How many workers have said hello (O(workers), without building summaries). */
+  workerCount(): number {
+    let count = 0;
+    for (const worker of this.workersById.values()) if (worker.caps) count += 1;
+    return count;
+  }
+
+  private summaryOf(worker: WorkerEntry): WorkerSummary | null {
+    if (!worker.caps) return null;
+    const running = workerLoad(this.scheduler, worker.info.peerId)?.assigned ?? 0;
+    const store = this.plane.workerStats.get(worker.info.peerId) ?? null;
+    return { peerId: worker.info.peerId, name: worker.info.name, state: running > 0 ? 'busy' : 'idle', caps: worker.caps, running, tasksDone: worker.tasksDone, store, paused: worker.paused === true };
+  }
+
+  /**
+   * @internal Something shown in `peerId`'s row of the worker list changed (a
+   * task finished there, it reported its store, it was paused): O(1); one
+   * `workersDiff` (and `workersChanged`) per `WORKERS_DIFF_MS` carries every change.
+   */
+  workerChanged(peerId: string): void {
+    this.changedWorkers.add(peerId);
+    this.diffTimer ??= setTimeout(() => this.flushWorkers(), WORKERS_DIFF_MS);
+  }
+
+  private workerRemoved(peerId: string): void {
+    this.changedWorkers.delete(peerId);
+    this.removedWorkers.add(peerId);
+    this.diffTimer ??= setTimeout(() => this.flushWorkers(), WORKERS_DIFF_MS);
+  }
+
+  /** Publishes the gathered changes now (also what the timer does). */
+  flushWorkers(): void {
+    if (this.diffTimer !== null) clearTimeout(this.diffTimer);
+    this.diffTimer = null;
+    if (this.changedWorkers.size === 0 && this.removedWorkers.size === 0) return;
+    const changed: WorkerSummary[] = [];
+    for (const peerId of this.changedWorkers) {
+      const worker = this.workersById.get(peerId);
+      const summary = worker ? this.summaryOf(worker) : null;
+      if (summary) changed.push(summary);
+    }
+    const removed = [...this.removedWorkers];
+    this.changedWorkers.clear();
+    this.removedWorkers.clear();
+    this.emit('workersDiff', { changed, removed });
+    this.emit('workersChanged');
   }
 
   private gpuWorkerCount(): number {
@@ -245,14 +339,14 @@ export class Coordinator extends Emitter<CoordinatorEvents> {
 
   /** Resolves once `count` workers have said hello. */
   waitForWorkers(count: number, timeoutMs: number): Promise<void> {
-    if (this.workers().length >= count) return Promise.resolve();
+    if (this.workerCount() >= count) return Promise.resolve();
     return new Promise((resolve, reject) => {
       const timer = setTimeout(() => {
         off();
-        reject(new ShoalError('ERR_TIMEOUT', `only ${this.workers().length} of ${count} workers joined within ${timeoutMs} ms`));
+        reject(new ShoalError('ERR_TIMEOUT', `only ${this.workerCount()} of ${count} workers joined within ${timeoutMs} ms`));
       }, timeoutMs);
       const off = this.on('workersChanged', () => {
-        if (this.workers().length < count) return;
+        if (this.workerCount() < count) return;
         clearTimeout(timer);
         off();
         resolve();
@@ -369,13 +463,45 @@ export class Coordinator extends Emitter<CoordinatorEvents> {
   }
 
   private receive(from: PeerInfo, message: ControlMessage): void {
-    const worker = this.workersById.get(from.peerId);
+    let worker = this.workersById.get(from.peerId);
     if (!worker) {
-      if (message.type === 'leaving' || message.type === 'heartbeat') return; // a worker already dropped, saying goodbye
-      return this.refuse(from, `'${message.type}' from a peer that is not a worker`);
+      if (message.type === 'leaving') return; // a worker already dropped, saying goodbye
+      const readmitted = this.readmit(from);
+      if (!readmitted) {
+        if (message.type === 'heartbeat') return;
+        return this.refuse(from, `'${message.type}' from a peer that is not a worker`);
+      }
+      worker = readmitted;
     }
     this.watchdog.beat(from.peerId);
     handleWorkerMessage(this, worker, message);
+  }
+
+  /**
+   * A worker declared lost (silent, or unreachable for a moment) spoke again
+   * over a link that never closed: it is admitted afresh. Its old runs were
+   * retried elsewhere and its objects remade or lost when it was declared
+   * lost; what it still holds is released on it, and results of its old runs
+   * that arrive now are late replies (workerMessages.ts: ignored by the
+   * scheduler, their stored outputs released), so nothing is counted twice.
+   */
+  private readmit(from: PeerInfo): WorkerEntry | null {
+    const lost = this.lostWorkers.get(from.peerId);
+    if (!lost) return null;
+    this.lostWorkers.delete(from.peerId);
+    if (!this.mesh.isOpen(from.peerId) || Date.now() - lost.at > READMIT_WINDOW_MS || !lost.entry.caps) return null;
+    // Functions are sent again (cheap, and the worker may have been reset meanwhile); its paused state and counts are kept.
+    const entry: WorkerEntry = { ...lost.entry, info: from, defined: new Set() };
+    this.workersById.set(from.peerId, entry);
+    this.readmitted += 1;
+    if (lost.held.length > 0) this.sendTo(from.peerId, { type: 'releaseObjects', ids: lost.held });
+    console.info(`[shoal] worker ${from.peerId} spoke again after it was declared lost: re-admitted as a fresh worker`);
+    this.apply({ type: 'workerJoined', workerId: from.peerId, resources: offeredResources(entry.caps!), gpuFallback: entry.caps!.gpu?.isFallback === true });
+    if (entry.paused) this.apply({ type: 'workerUpdated', workerId: from.peerId, paused: true });
+    this.sendJobInfo(from.peerId);
+    this.emit('workerReadmitted', from.peerId);
+    this.workerChanged(from.peerId);
+    return entry;
   }
 
   /** @internal Emits an event (for workerMessages.ts). */
@@ -386,16 +512,21 @@ export class Coordinator extends Emitter<CoordinatorEvents> {
   /** @internal */
   /** `graceful`: it left after a handover, so its runs' retries do not count it as killed (scheduler `killedWorkersLimit`). */
   workerGone(peerId: string, reason: WorkerLossReason, graceful = false): void {
-    if (!this.workersById.delete(peerId)) return;
+    const entry = this.workersById.get(peerId);
+    if (!entry) return;
+    this.workersById.delete(peerId);
     this.watchdog.forget(peerId);
     this.handover.forget(peerId);
     this.plane.peerLeft(peerId);
     // The scheduler decides what its last copies mean: remade from lineage (reconstructTask) or lost (objectLost).
-    this.objects.dropLocation(peerId);
+    const held: string[] = [];
+    this.objects.dropLocation(peerId, held);
+    // Declared lost with its link open (silent, unreachable): it may speak again, and is then re-admitted (readmit).
+    if ((reason === 'silent' || reason === 'unreachable') && this.mesh.isOpen(peerId)) this.lostWorkers.set(peerId, { entry, held, at: Date.now() });
     this.actors.workerLost(peerId);
     this.apply({ type: 'workerLost', workerId: peerId, graceful });
     this.emit('workerLost', peerId, reason);
-    this.emit('workersChanged');
+    this.workerRemoved(peerId);
   }
 
   /** @internal */

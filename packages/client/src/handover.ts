@@ -15,7 +15,6 @@
  * when its channel closes, and its objects are remade.
  */
 import type { SchedulerState } from '@shoal/scheduler';
-import type { Coordinator } from './coordinator.ts';
 
 /** Longest a leaving worker is kept for its objects to be copied off it. */
 export const HANDOVER_DEADLINE_MS = 3000;
@@ -88,19 +87,4 @@ export class Handover {
     this.forget(peerId);
     this.host.finish(peerId, drain.handedOver, drain.pending.size);
   }
-}
-
-/** The coordinator's handover: objects go to its other (not draining) workers; done, the worker is told and dropped, gracefully. */
-export function handoverFor(coordinator: Coordinator): Handover {
-  const handover: Handover = new Handover({
-    scheduler: coordinator.scheduler,
-    workerIds: () => coordinator.workers().map((worker) => worker.peerId).filter((id) => !handover.isDraining(id)),
-    replicate: (target, objectId, size, from) => coordinator.sendTo(target, { type: 'replicate', objectId, size, from }),
-    finish: (peerId, handedOver, missed) => {
-      console.info(`[shoal] worker ${peerId} left: ${handedOver} object(s) handed over${missed > 0 ? `, ${missed} not in time` : ''}`);
-      coordinator.sendTo(peerId, { type: 'leaving', reason: 'handover done' });
-      coordinator.workerGone(peerId, 'left', true);
-    },
-  });
-  return handover;
 }

@@ -12,7 +12,7 @@
  *
  * Failed tasks keep nothing: their outputs are failed for good.
  */
-import type { TaskEntry } from './coordinator.ts';
+import type { TaskEntry } from './coordinatorTypes.ts';
 import type { ObjectTable } from './objectTable.ts';
 
 export class TaskLineage {

@@ -4,12 +4,15 @@
  * one worker cannot collide with (or forge) another's objects.
  */
 import { REF_KEY, ShoalError, toRemoteError, validateOptions, type ControlMessage } from '@shoal/protocol';
-import type { Coordinator } from './coordinator.ts';
+import type { Records, Submitter, WorkerPort } from './coordinatorTypes.ts';
+
+/** What tasks' own cluster calls need of the coordinator. */
+export type NestedHost = Submitter & Pick<Records, 'tasks' | 'objects' | 'holders'> & WorkerPort;
 
 export type NestedMessage = Extract<ControlMessage, { type: 'nestedSubmit' | 'nestedPut' | 'nestedGet' | 'nestedWait' | 'nestedFree' | 'nestedCancel' }>;
 
 /** Handles one nested call; returns a reason if the message is refused. */
-export function handleNested(coordinator: Coordinator, workerId: string, message: NestedMessage): string | null {
+export function handleNested(coordinator: NestedHost, workerId: string, message: NestedMessage): string | null {
   const owns = (id: string) => id.startsWith(`${workerId}.`);
   switch (message.type) {
     case 'nestedSubmit': {

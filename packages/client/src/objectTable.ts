@@ -67,12 +67,13 @@ export class ObjectTable {
     if (settled?.state === 'ready' && settled.value.kind === 'stored') settled.value.locations.add(holder);
   }
 
-  /** A peer left: it holds nothing any more. Returns the ids whose last copy it had. */
-  dropLocation(holder: string): string[] {
+  /** A peer left: it holds nothing any more. Returns the ids whose last copy it had; `held` (if given) gets every id it had a copy of. */
+  dropLocation(holder: string, held?: string[]): string[] {
     const lost: string[] = [];
     for (const [id, entry] of this.entries) {
       const value = entry.settled?.state === 'ready' ? entry.settled.value : null;
       if (value?.kind !== 'stored' || !value.locations.delete(holder)) continue;
+      held?.push(id);
       if (value.locations.size === 0) lost.push(id);
     }
     return lost;

@@ -13,10 +13,13 @@
  * first result wins; the scheduler cancels the other run (runs.ts).
  */
 import { DEFAULT_SPECULATION, findStragglers, median, runsOf, type SpeculationPolicy } from '@shoal/scheduler';
-import type { Coordinator } from './coordinator.ts';
+import type { EventPort, Records, SchedulerPort } from './coordinatorTypes.ts';
 
 /** How often running speculative tasks are checked, in ms. */
 export const CHECK_MS = 50;
+
+/** What speculation needs of the coordinator. */
+export type SpeculationHost = SchedulerPort & Pick<Records, 'tasks'> & EventPort;
 
 interface Tracked {
   group: string;
@@ -38,7 +41,7 @@ export class Speculation {
   private timer: ReturnType<typeof setInterval> | null = null;
 
   constructor(
-    private readonly coordinator: Coordinator,
+    private readonly coordinator: SpeculationHost,
     private readonly policy: SpeculationPolicy = DEFAULT_SPECULATION,
   ) {
     coordinator.on('task', (event) => {

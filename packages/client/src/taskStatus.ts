@@ -1,7 +1,10 @@
 /** What a ref's task is doing, for `cluster.status(ref)` and the dashboard; and task errors as users see them. */
 import { ShoalError, type RemoteError } from '@shoal/protocol';
 import { taskInfo } from '@shoal/scheduler';
-import type { Coordinator } from './coordinator.ts';
+import type { Records, SchedulerPort } from './coordinatorTypes.ts';
+
+/** What a task's status needs of the coordinator. */
+export type StatusHost = Pick<SchedulerPort, 'scheduler'> & Pick<Records, 'objects' | 'tasks' | 'failedNames'> & { explainPending(taskId: string): string | null };
 
 export interface TaskStatus {
   /** `pending`: waiting for inputs or a worker; `running`; `done`; `failed`; `unknown` (not a task's ref, or released). */
@@ -13,7 +16,7 @@ export interface TaskStatus {
   progress: number | null;
 }
 
-export function taskStatusOf(coordinator: Coordinator, objectId: string): TaskStatus {
+export function taskStatusOf(coordinator: StatusHost, objectId: string): TaskStatus {
   const taskId = coordinator.objects.producer(objectId);
   const base: TaskStatus = { state: 'unknown', reason: null, workerId: null, attempts: 0, progress: null };
   if (!taskId) return coordinator.objects.isSettled(objectId) ? { ...base, state: 'done' } : base;

@@ -19,10 +19,13 @@
  */
 import type { ControlMessage, TaskResult } from '@shoal/protocol';
 import { runsOf, taskInfo } from '@shoal/scheduler';
-import type { Coordinator } from './coordinator.ts';
+import type { EventPort, Records, SchedulerPort } from './coordinatorTypes.ts';
 import { summarize } from './taskEvents.ts';
 
 type TaskDone = Extract<ControlMessage, { type: 'taskDone' }>;
+
+/** What verifying needs of the coordinator. */
+export type VerifierHost = SchedulerPort & Pick<Records, 'tasks' | 'plane'> & Pick<EventPort, 'on'>;
 
 interface Seen {
   attempts: number;
@@ -33,7 +36,7 @@ export class Verifier {
   private readonly wanted = new Map<string, number>();
   private readonly seen = new Map<string, Seen>();
 
-  constructor(private readonly coordinator: Coordinator) {
+  constructor(private readonly coordinator: VerifierHost) {
     coordinator.on('taskEnded', (taskId) => {
       this.wanted.delete(taskId);
       this.seen.delete(taskId);

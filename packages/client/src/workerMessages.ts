@@ -3,33 +3,49 @@
  * the metadata of outputs that stayed in the worker's store), logs, progress,
  * blocking, nested cluster calls, object copies and store figures.
  */
-import { FETCH_FAILED_PREFIX, LEAVE_WITH_HANDOVER, type ControlMessage } from '@shoal/protocol';
+import { FETCH_FAILED_PREFIX, LEAVE_WITH_HANDOVER, type ControlMessage, type PeerInfo } from '@shoal/protocol';
 import { runsOf, type FailureKind } from '@shoal/scheduler';
 import { wireRefIds } from './argsCodec.ts';
-import type { Coordinator, WorkerEntry } from './coordinator.ts';
-import { handleNested, type NestedMessage } from './nested.ts';
+import type { Actors } from './actors.ts';
+import type { EventPort, Records, SchedulerPort, TaskEntry, WorkerEntry, WorkerLossReason } from './coordinatorTypes.ts';
+import type { Handover } from './handover.ts';
+import { handleNested, type NestedHost, type NestedMessage } from './nested.ts';
 import { offeredResources, sizeOf } from './sizes.ts';
+import type { Verifier } from './verify.ts';
+
+/** What handling workers' messages needs of the coordinator. */
+export interface WorkerMessagesHost extends NestedHost, SchedulerPort, Pick<Records, 'plane' | 'holdContained'>, Pick<EventPort, 'notify'> {
+  readonly actors: Actors;
+  readonly handover: Handover;
+  readonly verifier: Verifier;
+  /** A task's run succeeded or failed for good: its entry goes (kept as lineage if `ok`). */
+  finishTask(taskId: string, task: TaskEntry, ok: boolean): void;
+  refuse(from: PeerInfo, reason: string): void;
+  sendJobInfo(workerId: string): void;
+  workerGone(peerId: string, reason: WorkerLossReason, graceful?: boolean): void;
+  /** Something shown in the worker list changed for `peerId` (batched into one `workersDiff`). */
+  workerChanged(peerId: string): void;
+}
 
 /** How long a run's failure to fetch its inputs waits before the scheduler hears of it (see taskDone). */
 const FETCH_FAILURE_GRACE_MS = 250;
 
-export function handleWorkerMessage(coordinator: Coordinator, worker: WorkerEntry, message: ControlMessage): void {
-const from = worker.info;
+export function handleWorkerMessage(coordinator: WorkerMessagesHost, worker: WorkerEntry, message: ControlMessage): void {
+  const from = worker.info;
   switch (message.type) {
     case 'hello':
       if (worker.caps) return coordinator.refuse(from, 'a second hello');
       worker.caps = message.caps;
       coordinator.apply({ type: 'workerJoined', workerId: from.peerId, resources: offeredResources(message.caps), gpuFallback: message.caps.gpu?.isFallback === true });
       coordinator.sendJobInfo(from.peerId);
-      coordinator.notify('workersChanged');
-      return;
+      return coordinator.workerChanged(from.peerId);
     case 'availability':
       // The volunteer paused, resumed or capped the cores of this worker (apps/worker): the scheduler follows.
       if (!worker.caps) return coordinator.refuse(from, 'availability before hello');
       worker.caps.slots = message.slots;
       worker.paused = message.paused;
       coordinator.apply({ type: 'workerUpdated', workerId: from.peerId, resources: offeredResources(worker.caps), paused: message.paused });
-      return coordinator.notify('workersChanged');
+      return coordinator.workerChanged(from.peerId);
     case 'taskDone':
       return taskDone(coordinator, worker, message);
     case 'taskLog': {
@@ -57,6 +73,7 @@ const from = worker.info;
       return coordinator.actors.started(from.peerId, message);
     case 'actorResult':
       worker.tasksDone += 1;
+      coordinator.workerChanged(from.peerId);
       return coordinator.actors.result(from.peerId, message);
     case 'nestedActorCall': {
       if (!message.callId.startsWith(`${from.peerId}.`) || coordinator.objects.has(message.callId)) return coordinator.refuse(from, `call id ${message.callId} is not this worker's to mint`);
@@ -70,10 +87,10 @@ const from = worker.info;
     case 'benchmark':
       if (!worker.caps) return coordinator.refuse(from, 'a benchmark before hello');
       worker.caps.bench = { gflops: message.gflops, cpuMflops: message.cpuMflops };
-      return coordinator.notify('workersChanged');
+      return coordinator.workerChanged(from.peerId);
     case 'storeStats':
       coordinator.plane.workerStats.set(from.peerId, message.stats);
-      return coordinator.notify('workersChanged');
+      return coordinator.workerChanged(from.peerId);
     case 'heartbeat':
       return; // the coordinator noted it (any message counts as a beat)
     case 'leaving':
@@ -89,7 +106,7 @@ const from = worker.info;
   }
 }
 
-function taskDone(coordinator: Coordinator, worker: WorkerEntry, message: Extract<ControlMessage, { type: 'taskDone' }>): void {
+function taskDone(coordinator: WorkerMessagesHost, worker: WorkerEntry, message: Extract<ControlMessage, { type: 'taskDone' }>): void {
   const { taskId, result } = message;
   const workerId = worker.info.peerId;
   const task = coordinator.tasks.get(taskId);
@@ -138,5 +155,5 @@ function taskDone(coordinator: Coordinator, worker: WorkerEntry, message: Extrac
   // Small outputs came inline and stay here: a lost worker does not lose them (nor need them remade).
   const inline = task.outputs.map((_, i) => !stored.has(i));
   coordinator.apply({ type: 'taskFinished', taskId, workerId, sizes, durationMs: message.durationMs, inline });
-  coordinator.notify('workersChanged');
+  coordinator.workerChanged(workerId);
 }

@@ -7,25 +7,32 @@
  */
 import type { Cluster, ObjectRef } from '@shoal/client';
 import { combinePartials } from './combine.ts';
-import { assembleBlock, matmulBlock, reshapeBlock } from './kernels.ts';
+import { matmulWasmSource } from './gemm.ts';
+import { assembleBlock, reshapeBlock } from './kernels.ts';
 import { FIXED, type TaskGraph } from './plan.ts';
 
 /** The fixed kernels' sources, by id. */
 export const FIXED_SOURCES: Record<string, string> = {
   [FIXED.combine]: combinePartials.toString(),
   [FIXED.assemble]: assembleBlock.toString(),
-  [FIXED.matmul]: matmulBlock.toString(),
+  // The WASM SIMD kernel (gemm.wat), the JS one where WebAssembly SIMD is missing.
+  [FIXED.matmul]: matmulWasmSource(),
   [FIXED.reshape]: reshapeBlock.toString(),
-  // float32 products on a GPU: @shoal/gpu's tiled matmul per pair of blocks (through ctx.gpu), summed in float64; the JS kernel elsewhere.
-  [FIXED.matmulGpu]: `async function matmul_gpu(as, bs, M, N, ks, ctor, mode, ctx) {
-  const cpu = (${matmulBlock.toString()});
+  // float32 products on a GPU: @shoal/gpu's tiled matmul per pair of blocks (through ctx.gpu), summed in float64; the CPU kernel elsewhere.
+  [FIXED.matmulGpu]: `async function matmul_gpu(as, bs, M, N, ks, ctor, trans, mode, ctx) {
+  const cpu = (${matmulWasmSource()});
   const gpu = ctx && ctx.gpu;
-  if (!gpu || (gpu.info.isFallback && mode !== 'force') || M * N === 0) return cpu(as, bs, M, N, ks, ctor);
-  const f32 = (x) => (x instanceof Float32Array ? x : Float32Array.from(x));
+  if (!gpu || (gpu.info.isFallback && mode !== 'force') || M * N === 0) return cpu(as, bs, M, N, ks, ctor, trans);
+  const f32 = (x, rows, cols, flipped) => {
+    if (!flipped) return x instanceof Float32Array ? x : Float32Array.from(x);
+    const out = new Float32Array(rows * cols); // x holds the cols × rows transpose
+    for (let i = 0; i < rows; i++) for (let j = 0; j < cols; j++) out[i * cols + j] = x[j * rows + i];
+    return out;
+  };
   const c = new Float64Array(M * N);
   for (let k = 0; k < as.length; k++) {
     if (ks[k] === 0) continue;
-    const part = await gpu.matmul(f32(as[k]), f32(bs[k]), M, N, ks[k]);
+    const part = await gpu.matmul(f32(as[k], M, ks[k], trans && trans.a), f32(bs[k], ks[k], N, trans && trans.b), M, N, ks[k]);
     for (let i = 0; i < c.length; i++) c[i] += part[i];
   }
   return Float32Array.from(c);

@@ -157,12 +157,15 @@ export function planGraph(root: ArrayNode, fixedSources: Record<string, string>,
         return assembleTask(node, idx);
       case 'matmul': {
         const { a, b } = node;
+        // An operand that is the transpose of materialized blocks is read as those blocks, transposed by the kernel's packing (no copy task).
+        const flipped = (x: ArrayNode): ArrayNode | null => (x.kind === 'transpose' && x.axes[0] === 1 && !FUSIBLE.has(x.input.kind) ? x.input : null);
         const bAligned = sameChunks(a.chunks[1]!, b.chunks[0]!) ? b : aligned(b, [0, 1], [a.chunks[1]!, b.chunks[1]!]);
+        const ta = flipped(a), tb = bAligned === b ? flipped(b) : null;
         const kBlocks = a.chunks[1]!.length;
-        const as = Array.from({ length: kBlocks }, (_, k) => block(a, [idx[0]!, k]));
-        const bs = Array.from({ length: kBlocks }, (_, k) => block(bAligned, [k, idx[1]!]));
+        const as = Array.from({ length: kBlocks }, (_, k) => (ta ? block(ta, [k, idx[0]!]) : block(a, [idx[0]!, k])));
+        const bs = Array.from({ length: kBlocks }, (_, k) => (tb ? block(tb, [idx[1]!, k]) : block(bAligned, [k, idx[1]!])));
         const M = node.chunks[0]![idx[0]!]!, N = node.chunks[1]![idx[1]!]!;
-        const args = [as, bs, M, N, a.chunks[1]!, ctorName(node.dtype)];
+        const args = [as, bs, M, N, a.chunks[1]!, ctorName(node.dtype), ta || tb ? { a: ta !== null, b: tb !== null } : null];
         if (node.dtype === 'float32' && gpuMode !== 'off') return addTask(`matmul:${node.id}:${idxKey(idx)}`, FIXED.matmulGpu, 'matmul', [...args, gpuMode], true);
         return addTask(`matmul:${node.id}:${idxKey(idx)}`, FIXED.matmul, 'matmul', args);
       }

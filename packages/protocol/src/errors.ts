@@ -45,6 +45,9 @@ export const ERROR_CODES = [
   'ERR_PATH_EXISTS',
   'ERR_BAD_PATH',
   'ERR_SHAPE_MISMATCH',
+  'ERR_GROUP_BROKEN',
+  'ERR_MODEL_LOAD',
+  'ERR_BAD_BATCH',
 ] as const;
 
 export type ErrorCode = (typeof ERROR_CODES)[number];

@@ -1,0 +1,80 @@
+/**
+ * A dataset's logical plan: a tree of small immutable nodes (plain data,
+ * functions as source text). `Dataset` methods each add one node; nothing
+ * runs until a consuming call. `explain` prints the tree, one operator a line.
+ */
+import type { BatchFormat } from './blockLib.ts';
+import type { BlockMeta, TransformStep } from './blockTask.ts';
+
+export type SourceSpec =
+  | { readonly kind: 'range'; readonly n: number; readonly blocks: number }
+  /** Blocks the job put (fromItems, fromArrow, fromDataFrame), with their metas. */
+  | { readonly kind: 'blocks'; readonly refs: readonly unknown[]; readonly metas: readonly BlockMeta[]; readonly name: string }
+  /** Files of the data folder, one block per file; the paths are listed at run time. */
+  | { readonly kind: 'files'; readonly format: 'parquet' | 'csv' | 'json' | 'binary'; readonly paths: readonly string[]; readonly includePaths: boolean };
+
+export type PlanNode =
+  | { readonly op: 'source'; readonly source: SourceSpec }
+  | { readonly op: 'transform'; readonly input: PlanNode; readonly step: TransformStep }
+  | {
+      readonly op: 'pool';
+      readonly input: PlanNode;
+      readonly name: string;
+      readonly cls: string;
+      readonly constructorArgs: readonly unknown[];
+      readonly min: number;
+      readonly max: number;
+      readonly batchSize: number | null;
+      readonly batchFormat: BatchFormat;
+      readonly idleMs: number;
+    }
+  | { readonly op: 'limit'; readonly input: PlanNode; readonly n: number }
+  | { readonly op: 'repartition'; readonly input: PlanNode; readonly n: number }
+  | { readonly op: 'shuffle'; readonly input: PlanNode; readonly seed: number }
+  | { readonly op: 'union'; readonly inputs: readonly PlanNode[] };
+
+/** An operator's display name, e.g. `Map(double)`, `MapBatches(Classifier)`, `ReadParquet`. */
+export function operatorName(node: PlanNode): string {
+  switch (node.op) {
+    case 'source':
+      if (node.source.kind === 'range') return `Range(${node.source.n})`;
+      if (node.source.kind === 'blocks') return node.source.name;
+      return `Read${node.source.format === 'binary' ? 'BinaryFiles' : node.source.format[0]!.toUpperCase() + node.source.format.slice(1)}`;
+    case 'transform': {
+      const kind = { map: 'Map', flatMap: 'FlatMap', filter: 'Filter', batches: 'MapBatches' }[node.step.kind];
+      return `${kind}(${fnName(node.step.fn)})`;
+    }
+    case 'pool':
+      return `MapBatches(${node.name})`;
+    case 'limit':
+      return `Limit(${node.n})`;
+    case 'repartition':
+      return `Repartition(${node.n})`;
+    case 'shuffle':
+      return 'RandomShuffle';
+    case 'union':
+      return `Union(${node.inputs.length})`;
+  }
+}
+
+/** A function's name from its source (`function f`, `async (x) =>` is `<lambda>`). */
+export function fnName(source: string): string {
+  const match = /^\s*(?:async\s+)?(?:function\s*\*?\s*([\w$]+)|class\s+([\w$]+))/.exec(source);
+  return match?.[1] ?? match?.[2] ?? '<lambda>';
+}
+
+/** The operators from the source to `node`, one a line (children indented). */
+export function explain(node: PlanNode, depth = 0): string {
+  const pad = '  '.repeat(depth);
+  const line = `${pad}${operatorName(node)}`;
+  if (node.op === 'source') return line;
+  if (node.op === 'union') return [line, ...node.inputs.map((n) => explain(n, depth + 1))].join('\n');
+  return `${explain(node.input, depth)}\n${line}`;
+}
+
+/** The operators of a plan in pipeline order (sources first), for progress. */
+export function operators(node: PlanNode): PlanNode[] {
+  if (node.op === 'source') return [node];
+  if (node.op === 'union') return [...node.inputs.flatMap(operators), node];
+  return [...operators(node.input), node];
+}

@@ -6,6 +6,7 @@ import { ShoalError } from '@shoal/protocol';
 import { checkDtype, dtypeOfArray, isFloat, promote, type DType, type TypedArrayOf } from './dtype.ts';
 import { newId, type ArrayNode } from './graph.ts';
 import { checkKeys, elementwise, ShoalArray, type Backend, type Operand } from './array.ts';
+import { blockwiseNode } from './blockwise.ts';
 import { checkShape, fmt, gridIndices, gridShape, normalizeAxes, normalizeChunks, offsets, size, stridesOf, type ChunksOption } from './shape.ts';
 
 export interface CreateOptions {
@@ -135,14 +136,15 @@ export function arrayNamespace(backend: Backend) {
     transpose: (a: ShoalArray, axes?: number[]) => a.transpose(axes),
     mapBlocks: (fn: (...args: never[]) => unknown, ...arrays: ShoalArray[]) => arrays[0]!.mapBlocks(fn, arrays.slice(1)),
     /**
-     * blockwise(fn, arrays, {dtype}): fn gets the matching block of every array
-     * (same shape; the others are rechunked to the first's blocks) and returns
-     * the output block. Dask's general index notation (contracting or adding
-     * axes) is not supported: this is map_blocks over several arrays.
+     * Dask's index notation, `blockwise(fn, 'ij', x, 'ik', y, 'kj', {dtype, concatenate, newAxes, adjustChunks})`
+     * (see blockwise.ts), or `blockwise(fn, [x, y, …], {dtype})`: fn gets the
+     * matching block of every array (same shape; the others are rechunked to
+     * the first's blocks), as mapBlocks.
      */
-    blockwise: (fn: (...args: never[]) => unknown, arrays: ShoalArray[], options: { dtype?: DType } = {}) => {
-      if (!Array.isArray(arrays) || arrays.length === 0) throw new ShoalError('ERR_BAD_OPTION', 'blockwise takes a function and a non-empty list of arrays');
-      return arrays[0]!.mapBlocks(fn, arrays.slice(1), options);
+    blockwise: (fn: (...args: never[]) => unknown, arrays: ShoalArray[] | string, ...rest: unknown[]) => {
+      if (typeof arrays === 'string') return wrap(blockwiseNode(fn, arrays, rest, (x) => (x instanceof ShoalArray ? x.node : null)));
+      if (!Array.isArray(arrays) || arrays.length === 0) throw new ShoalError('ERR_BAD_OPTION', 'blockwise takes a function and an output index then (array, index) pairs, or a function and a non-empty list of arrays');
+      return arrays[0]!.mapBlocks(fn, arrays.slice(1), (rest[0] ?? {}) as { dtype?: DType });
     },
   };
   for (const op of ['add', 'sub', 'mul', 'div', 'pow', 'mod', 'maximum', 'minimum', 'equal', 'notEqual', 'less', 'lessEqual', 'greater', 'greaterEqual', 'logicalAnd', 'logicalOr', 'logicalXor'] as const) {

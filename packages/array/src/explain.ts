@@ -18,6 +18,7 @@ function describe(node: ArrayNode): string {
     case 'transpose': return `transpose(${node.axes.join(', ')}) ${base}`;
     case 'assemble': return `${node.what} ${base}`;
     case 'source': return `${node.label} ${base}`;
+    case 'blockwise': return `blockwise(${node.outInd} ← ${node.args.map((a) => ('node' in a ? a.ind : 'value')).join(', ')}${node.concatenate ? ', concatenate' : ''}) ${base}`;
     default: return `${node.kind} ${base}`;
   }
 }

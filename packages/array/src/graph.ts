@@ -11,7 +11,8 @@
  *   broadcasting) and transpose (a permutation of coordinates);
  * - boundaries (their blocks are materialized): source (blocks already in the
  *   cluster: fromArray, persist), reduce, matmul, assemble (rechunk, slicing,
- *   concatenate), mapBlocks, expand (a view adding or removing size-1 axes).
+ *   concatenate), mapBlocks, blockwise, expand (a view adding or removing
+ *   size-1 axes).
  */
 import type { DType } from './dtype.ts';
 import type { Chunks, Shape } from './shape.ts';
@@ -47,6 +48,15 @@ export type ExpandNode = Base & { kind: 'expand'; input: ArrayNode; from: readon
 /** The same elements in C order under another shape. */
 export type ReshapeNode = Base & { kind: 'reshape'; input: ArrayNode };
 export type MapBlocksNode = Base & { kind: 'mapBlocks'; source: string; inputs: readonly ArrayNode[] };
+/** Dask's blockwise with index notation (blockwise.ts): `letterChunks` are the blocks along each letter, which every argument with that letter is rechunked to. */
+export type BlockwiseNode = Base & {
+  kind: 'blockwise';
+  source: string;
+  outInd: string;
+  args: readonly ({ node: ArrayNode; ind: string } | { value: unknown })[];
+  concatenate: boolean;
+  letterChunks: Readonly<Record<string, readonly number[]>>;
+};
 
 export type ArrayNode =
   | RandomNode
@@ -62,6 +72,7 @@ export type ArrayNode =
   | AssembleNode
   | ExpandNode
   | MapBlocksNode
+  | BlockwiseNode
   | ReshapeNode;
 
 export const FUSIBLE = new Set<ArrayNode['kind']>(['random', 'fill', 'arange', 'eye', 'fromFunction', 'map', 'transpose']);
@@ -79,6 +90,7 @@ export function children(node: ArrayNode): ArrayNode[] {
     case 'transpose': case 'reduce': case 'expand': case 'reshape': return [node.input];
     case 'matmul': return [node.a, node.b];
     case 'assemble': case 'mapBlocks': return [...node.inputs];
+    case 'blockwise': return node.args.flatMap((a) => ('node' in a ? [a.node] : []));
     default: return [];
   }
 }

@@ -17,6 +17,7 @@
  * task's result, `{$ext: i}` for `externals[i]` (blocks that exist already).
  */
 import { ShoalError } from '@shoal/protocol';
+import { blockwiseArgs } from './blockwise.ts';
 import { ctorName } from './dtype.ts';
 import { buildRegion, type PartialReduction, type Region } from './codegen.ts';
 import { buildWgsl, gpuKernelSource } from './wgsl.ts';
@@ -100,8 +101,8 @@ export function planGraph(root: ArrayNode, fixedSources: Record<string, string>,
   };
 
   /** A leaf's blocks must line up with the region root's blocks; if not, the leaf is rechunked first. */
-  const aligned = (leaf: ArrayNode, map: number[], rootChunks: Chunks): ArrayNode => {
-    const want = map.map((m, k) => (m < 0 ? [leaf.shape[k]!] : rootChunks[m]!));
+  const aligned = (leaf: ArrayNode, map: number[], rootChunks: Chunks): ArrayNode => alignTo(leaf, map.map((m, k) => (m < 0 ? [leaf.shape[k]!] : rootChunks[m]!)));
+  const alignTo = (leaf: ArrayNode, want: Chunks): ArrayNode => {
     if (want.every((c, k) => sameChunks(c, leaf.chunks[k]!))) return leaf;
     const key = `${leaf.id}|${JSON.stringify(want)}`;
     let node = rechunked.get(key);
@@ -191,6 +192,11 @@ export function planGraph(root: ArrayNode, fixedSources: Record<string, string>,
         const off = idx.map((b, d) => offsets(node.chunks[d]!)[b]!);
         const ext = idx.map((b, d) => node.chunks[d]![b]!);
         return addTask(`${kernel}:${node.id}:${idxKey(idx)}`, kernel, 'mapBlocks', [{ off, ext }, ins]);
+      }
+      case 'blockwise': {
+        const kernel = `k${hashSource(node.source)}`;
+        kernels[kernel] = node.source;
+        return addTask(`${kernel}:${node.id}:${idxKey(idx)}`, kernel, `blockwise ${node.outInd}`, blockwiseArgs(node, idx, block, alignTo));
       }
       default:
         throw new ShoalError('ERR_INTERNAL', `no planner for ${node.kind}`);

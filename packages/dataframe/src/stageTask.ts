@@ -16,7 +16,7 @@
 export interface TaskSpec {
   readonly kind: 'sql' | 'js';
   /** Input tables in argument order: `count` blocks each; `ddl` makes it when there are none. */
-  readonly tables: readonly { readonly name: string; readonly ddl: string; readonly count: number; readonly select?: readonly string[] }[];
+  readonly tables: readonly { readonly name: string; readonly ddl: string; readonly count: number; readonly select?: readonly string[]; readonly keys?: readonly string[] }[];
   /** Remote files the SQL reads, registered by name. */
   readonly files: readonly { readonly name: string; readonly url: string }[];
   readonly sql: string;
@@ -69,8 +69,20 @@ export async function dataframeStage(spec: TaskSpec, inputs: Uint8Array[], ctx: 
   }
   const engine = await ctx.engine();
   let at = 0;
+  const quote = (name: string): string => `"${name.replaceAll('"', '""')}"`;
   for (const t of spec.tables) {
-    let blocks = inputs.slice(at, at + t.count).filter((b) => b && b.byteLength > 0);
+    const given = inputs.slice(at, at + t.count);
+    // Stored blocks named by `keys` stay in this Web Worker's engine as kept tables: loaded by the first task, read in place by later ones.
+    if (t.keys && t.keys.length === given.length && given.every((b) => b && b.byteLength > 0) && typeof engine.keep === 'function') {
+      const kept = t.keys.map((key, j) => engine.keep(key, () => given[j]!, given[j]!.byteLength) as string | null);
+      if (kept.every((name) => name !== null)) {
+        const cols = t.select ? t.select.map(quote).join(', ') : '*';
+        engine.exec(`CREATE OR REPLACE VIEW ${quote(t.name)} AS ${kept.map((name) => `SELECT ${cols} FROM ${name}`).join(' UNION ALL ')}`);
+        at += t.count;
+        continue;
+      }
+    }
+    let blocks = given.filter((b) => b && b.byteLength > 0);
     // Only the columns the stage reads go into the engine (a cached partition holds them all).
     if (t.select) blocks = blocks.map((b) => ctx.arrow.tableToIPC(ctx.arrow.tableFromIPC(b).select(t.select), 'stream') as Uint8Array);
     at += t.count;

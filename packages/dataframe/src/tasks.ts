@@ -130,7 +130,8 @@ export function scanLeaf(leaf: Extract<Plan, { kind: 'source' }>, i: number, ctx
       {
         const cols = leaf.columns && leaf.columns.length < leaf.schema.length ? leaf.columns : null;
         const fields = cols ? leaf.schema.filter((f) => cols.includes(f.name)) : leaf.schema;
-        tables.push({ name: 'src', ddl: schemaDdl(fields), count: 1, ...(cols ? { select: fields.map((f) => f.name) } : {}) });
+        // A stored block never changes: the worker's engine keeps it as a table under its object id (Engine.keep).
+        tables.push({ name: 'src', ddl: schemaDdl(fields), count: 1, keys: [s.blocks[i]!], ...(cols ? { select: fields.map((f) => f.name) } : {}) });
       }
       inputs.push(s.blocks[i]!);
       return { from: '"src"', reading: `block ${i}` };

@@ -5,7 +5,7 @@
  */
 import * as arrow from 'apache-arrow';
 import { loadNodeEngine } from '@shoal/engine/node';
-import { ShoalError } from '@shoal/protocol';
+import { ShoalError, randomId } from '@shoal/protocol';
 import type { SessionCluster } from './session.ts';
 
 interface Ref {
@@ -22,6 +22,8 @@ export interface LocalCluster extends SessionCluster {
 export function localCluster(slots = 2): LocalCluster {
   const values = new Map<string, Promise<unknown>>();
   let next = 0;
+  // Ids unique across clusters, as a coordinator's are: the process's engine keeps tables by object id (Engine.keep).
+  const prefix = randomId(6);
   const ran: string[] = [];
   const engine = loadNodeEngine();
   const resolve = async (v: unknown): Promise<unknown> => {
@@ -38,14 +40,14 @@ export function localCluster(slots = 2): LocalCluster {
     held: () => values.size,
     slots: () => slots,
     put(value) {
-      const id = `put${++next}`;
+      const id = `${prefix}.put${++next}`;
       values.set(id, Promise.resolve(value));
       return { id };
     },
     remote(fn, options = {}) {
       const numReturns = (options['numReturns'] as number | undefined) ?? 1;
       return (...args: unknown[]) => {
-        const id = `t${++next}`;
+        const id = `${prefix}.t${++next}`;
         const result = settle(
           (async () => {
             const resolved = await Promise.all(args.map(resolve));

@@ -193,3 +193,27 @@ describe('errors', () => {
     expect(caught(() => e.load('none', [])).message).toMatch(/at least one/);
   });
 });
+
+describe('kept tables', () => {
+  it('loads once per key, and serves later sessions the same table without calling blocks()', () => {
+    const first = db.session();
+    let calls = 0;
+    const block = ipc({ k: Int32Array.from([1, 2, 3]), v: Float64Array.from([1, 2, 3]) });
+    const name = first.keep('obj-1', () => (calls++, block), block.byteLength)!;
+    expect(name).toMatch(/^main\./);
+    expect(rows(first.query(`SELECT sum(v) AS s FROM ${name}`))).toEqual([{ s: 6 }]);
+    first.close();
+    const second = db.session();
+    expect(second.keep('obj-1', () => (calls++, block), block.byteLength)).toBe(name);
+    expect(calls).toBe(1);
+    expect(rows(second.query(`SELECT count(*)::INTEGER AS n FROM ${name}`))).toEqual([{ n: 3 }]);
+    second.close();
+  });
+
+  it('answers null for what does not fit the budget', () => {
+    const s = db.session();
+    const big = ipc({ k: Int32Array.from({ length: 10 }, (_, i) => i) });
+    expect(s.keep('too-big', () => big, 2 ** 40)).toBeNull();
+    s.close();
+  });
+});

@@ -20,6 +20,7 @@ import { tableFromIPC, tableToIPC } from 'apache-arrow';
 import { ShoalError } from '@shoal/protocol';
 import type { ParquetCodec } from './parquet.ts';
 import type { Engine, EngineSession, FileFormat, WriteOptions } from './engine.ts';
+import { KeptTables } from './keptTables.ts';
 
 /** The part of DuckDB-WASM's `DuckDBBindings` the engine uses (structural: both bundles' bindings fit). */
 export interface DuckBindings {
@@ -73,6 +74,8 @@ export interface DatabaseOptions {
   memoryLimitBytes?: number | null;
   /** The Parquet codec (parquet.ts), loaded on a session's first `parquet()` call. */
   parquet?: () => Promise<ParquetCodec>;
+  /** Bytes of Arrow IPC that kept tables (Engine.keep) may hold; default half the memory limit, or 512 MiB. */
+  keptBytes?: number;
 }
 
 /**
@@ -89,7 +92,7 @@ export function createEngineDatabase(bindings: DuckBindings, options: DatabaseOp
   let files = 0;
   const scratch = options.scratch ?? { dir: '', remove: () => {} };
   const noParquet = (): Promise<ParquetCodec> => Promise.reject(new ShoalError('ERR_ENGINE', 'this engine was made without a Parquet codec'));
-  const context: SessionContext = { db: bindings, httpProtocol: options.httpProtocol, scratch, mintFile: () => `${scratch.dir}__shoal_out_${++files}`, broken: false, parquet: options.parquet ?? noParquet };
+  const context: SessionContext = { db: bindings, httpProtocol: options.httpProtocol, scratch, mintFile: () => `${scratch.dir}__shoal_out_${++files}`, broken: false, parquet: options.parquet ?? noParquet, kept: new KeptTables(options.keptBytes ?? (options.memoryLimitBytes ? options.memoryLimitBytes / 2 : 512 * 2 ** 20)) };
   const setup = bindings.connect().useUnsafe((_, id) => id);
   bindings.runQuery(setup, 'SET autoload_known_extensions = false; SET autoinstall_known_extensions = false');
   if (options.memoryLimitBytes) bindings.runQuery(setup, `SET memory_limit = '${Math.max(1, Math.floor(options.memoryLimitBytes / 2 ** 20))}MiB'`);
@@ -111,6 +114,8 @@ interface SessionContext {
   /** Set when a call ended in a WebAssembly trap: the instance's state cannot be trusted after one. */
   broken: boolean;
   parquet: () => Promise<ParquetCodec>;
+  /** Tables kept across sessions (Engine.keep), in schema `main`. */
+  kept: KeptTables;
 }
 
 /** DuckDB's error as ERR_ENGINE. Insert errors come as JSON (`{"exception_type", "exception_message"}`). */
@@ -167,13 +172,13 @@ function openSession(context: SessionContext, schema: string): EngineSession {
   const searchPath = `SET search_path = ${quoteStr(`${schema},main`)}`;
   run(`CREATE SCHEMA ${S}; ${searchPath}`);
 
-  const tableExists = (name: string): boolean => {
-    const out = tableFromIPC(run(`SELECT 1 FROM duckdb_tables() WHERE schema_name = ${quoteStr(schema)} AND table_name = ${quoteStr(name)}`));
+  const tableExists = (name: string, inSchema = schema): boolean => {
+    const out = tableFromIPC(run(`SELECT 1 FROM duckdb_tables() WHERE schema_name = ${quoteStr(inSchema)} AND table_name = ${quoteStr(name)}`));
     return out.numRows > 0;
   };
-  const insert = (name: string, ipc: Uint8Array, create: boolean): void => {
+  const insert = (name: string, ipc: Uint8Array, create: boolean, inSchema = schema): void => {
     try {
-      db.insertArrowFromIPCStream(conn, ipc, { name, schema, create });
+      db.insertArrowFromIPCStream(conn, ipc, { name, schema: inSchema, create });
     } catch (thrown) {
       reconnect();
       throw engineError(thrown);
@@ -190,8 +195,49 @@ function openSession(context: SessionContext, schema: string): EngineSession {
     run(searchPath);
   };
 
+  /** Kept tables this session uses (pinned until it closes or resets). */
+  const pinned = new Set<string>();
+  const unpinAll = (): void => {
+    for (const key of pinned) context.kept.unpin(key);
+    pinned.clear();
+  };
+
   const engine: EngineSession = {
     parquet: () => context.parquet(),
+    keep(key, blocks, bytes) {
+      const kept = context.kept;
+      const use = (table: string): string => {
+        if (!pinned.has(key)) {
+          pinned.add(key);
+          kept.pin(key);
+        }
+        return `main.${quoteId(table)}`;
+      };
+      const hit = kept.hit(key);
+      if (hit) return use(hit.table);
+      const slot = kept.admit(key, bytes);
+      if (!slot) return null;
+      for (const old of slot.evict) run(`DROP TABLE IF EXISTS main.${quoteId(old.table)}`);
+      try {
+        const given = blocks();
+        let created = false;
+        for (const stream of given instanceof Uint8Array ? [given] : given) {
+          if (stream.byteLength === 0) continue;
+          insert(slot.table, stream, !created, 'main');
+          if (!created) created = tableExists(slot.table, 'main');
+        }
+        if (!created) {
+          // Nothing but empty streams: not worth keeping; the caller loads it as usual.
+          kept.remove(key);
+          return null;
+        }
+      } catch (thrown) {
+        kept.remove(key);
+        run(`DROP TABLE IF EXISTS main.${quoteId(slot.table)}`);
+        throw thrown;
+      }
+      return use(slot.table);
+    },
     load(name, ipc) {
       const streams = ipc instanceof Uint8Array ? [ipc] : [...ipc];
       if (streams.length === 0) throw new ShoalError('ERR_ENGINE', `load('${name}') needs at least one Arrow IPC stream (a zero-row stream gives the table its columns)`);
@@ -256,6 +302,7 @@ function openSession(context: SessionContext, schema: string): EngineSession {
       run(`DROP SCHEMA IF EXISTS ${S} CASCADE; CREATE SCHEMA ${S}; ${searchPath}`);
       for (const name of files) guard(() => db.dropFile(name));
       files.clear();
+      unpinAll();
     },
     close() {
       if (!open) return;
@@ -265,6 +312,7 @@ function openSession(context: SessionContext, schema: string): EngineSession {
         files.clear();
       } finally {
         open = false;
+        unpinAll();
         guard(() => db.disconnect(conn));
       }
     },

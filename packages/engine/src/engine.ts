@@ -40,6 +40,16 @@ export interface Engine {
   registerUrl(name: string, url: string): void;
   /** An in-memory file (a copy is kept): `read_csv('name')`. */
   registerBuffer(name: string, bytes: Uint8Array): void;
+  /**
+   * A table that outlives the task, for data that does not change under `key` (e.g. the id of the
+   * stored object it comes from). The first call in this Web Worker loads `blocks()` (Arrow IPC
+   * streams; called only then) into a table of the Web Worker's database; later calls, from any task's
+   * engine here, answer the same table without loading anything. Returns the table's qualified name
+   * for SQL (`SELECT ... FROM ${name}`), or null when it does not fit the budget for kept tables (then
+   * `load` it as usual). Least recently used tables go first when room is needed, never one that a
+   * running task's engine uses. `bytes`: the size to count against the budget (the streams' length).
+   */
+  keep(key: string, blocks: () => Uint8Array | readonly Uint8Array[], bytes: number): string | null;
   /** Runs `sql` and returns its result as one Arrow IPC stream. */
   query(sql: string): Uint8Array;
   /** Runs `sql` (one or more statements) for its effect. */

@@ -8,13 +8,18 @@ import type { DataClient } from '@shoal/data';
 import { dataFrameApi, type SessionCluster } from '@shoal/dataframe';
 import { queryLog } from './queries.ts';
 import { arrayApi } from '@shoal/array';
+import { dataApi } from '@shoal/datasets';
+import { datasetLog } from './views/datasets.ts';
+import { collectiveApi } from '@shoal/collective';
 
 /** The job's cluster with every collection attached (each collection adds its own properties). */
 export function withCollections(cluster: Cluster, _coordinator: Coordinator): Cluster {
   const extended = cluster as Cluster & Record<string, unknown>;
   // One line per collection, e.g. `Object.assign(extended, arrayApi(cluster));`
   Object.assign(extended, arrayApi(cluster));
+  Object.assign(extended, collectiveApi({ actor: (cls, options) => cluster.actor(cls as never, options as never) }));
   Object.assign(extended, dataFrameApi(dataFrameCluster(cluster), (cluster as { dataClient?: DataClient }).dataClient, { onQuery: (record) => queryLog.update(record) }));
+  Object.assign(extended, dataApi(cluster, { onProgress: (stats) => datasetLog.update(stats) }));
   return extended;
 }
 

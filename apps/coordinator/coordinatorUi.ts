@@ -6,7 +6,7 @@
  * main.ts creates it before joining the room and attaches the Coordinator
  * once it exists.
  */
-import type { Coordinator, JobRecord, RecordedLog, TaskLog } from '@shoal/client';
+import type { Coordinator, JobRecord, RecordedLog, TaskLog, WorkersDiff } from '@shoal/client';
 import { dataClientForPage } from '@shoal/data';
 import type { QueryRecord } from '@shoal/dataframe';
 import type { DashboardSnapshot, JobOutcome, QueryRecordSummary } from '@shoal/protocol';
@@ -21,6 +21,7 @@ import { createFileDrop } from './views/fileDrop.ts';
 import { createHistory } from './views/history.ts';
 import { lineOf } from './views/logs.ts';
 import { createQueries } from './views/queries.ts';
+import { mountDatasetsView } from './views/datasets.ts';
 import { createRunner } from './views/runner.ts';
 import { createWorkers } from './views/workers.ts';
 
@@ -53,6 +54,11 @@ export function createCoordinatorUi(): CoordinatorUi {
   });
   const workers = createWorkers(byId('workers'), byId('lost-workers'), byId('worker-count'), byId('traffic'));
   const actors = createActors(byId('actors'), byId('actor-count'));
+  // A test hook (e2e/coordinator-scale.spec.ts): feed the workers table a diff, e.g. hundreds of made-up workers, and count its rows.
+  (globalThis as { shoalWorkersView?: unknown }).shoalWorkersView = {
+    apply: (diff: WorkersDiff) => (workers.apply(diff), workers.update(null, null)),
+    rendered: () => workers.rendered(),
+  };
   /** Every worker's name seen so far, so actors on a worker that left still show it. */
   const workerNames = new Map<string, string>();
   const runner = createRunner({
@@ -72,6 +78,7 @@ export function createCoordinatorUi(): CoordinatorUi {
   });
   const queries = createQueries(byId('queries-view'), byId('query-count'), (name) => dashboard.group(name));
   queryLog.on((record) => queries.update(record));
+  mountDatasetsView();
   createFileDrop({
     zone: document.body,
     input: byId<HTMLInputElement>('data-file'),
@@ -127,13 +134,18 @@ export function createCoordinatorUi(): CoordinatorUi {
       // Workers that said they are leaving are drained first (client/src/handover.ts).
       const handover = (next as { handover?: { isDraining?(peerId: string): boolean } }).handover;
       const draining = (peerId: string) => handover?.isDraining?.(peerId) ?? false;
-      const redraw = throttled(() => {
-        const present = next.workers();
-        for (const worker of present) if (worker.name) workerNames.set(worker.peerId, worker.name);
-        workers.update(present, next.plane.traffic(), draining);
-        dashboard.workersSeen(present);
-      }, 250);
-      next.on('workersChanged', redraw);
+      // The worker list follows the coordinator's batched diffs: O(changed) each, and a redraw of the rows in view.
+      const redraw = throttled(() => workers.update(null, next.plane.traffic(), draining), 250);
+      next.on('workersDiff', (diff) => {
+        for (const worker of diff.changed) if (worker.name) workerNames.set(worker.peerId, worker.name);
+        workers.apply(diff);
+        dashboard.workersSeen(diff.changed);
+        redraw();
+      });
+      const present = next.workers();
+      for (const worker of present) if (worker.name) workerNames.set(worker.peerId, worker.name);
+      workers.update(present, next.plane.traffic(), draining);
+      dashboard.workersSeen(present);
       // Actors: on each step of their lives, and (their call counts) on task events while any lives; at most every 250 ms.
       let actorsLive = false;
       const redrawActors = throttled(() => {

@@ -100,7 +100,7 @@ interface JobCluster {
   free(refs: any): void;
   actor(cls: any, options?: any): any;
   kill(handle: any): void;
-  workers(): { caps?: { slots?: number } }[];
+  workers(): { caps?: { slots?: number } | null }[];
   readonly arrow: unknown;
 }
 

@@ -37,6 +37,8 @@ export type TaskSpec =
 export interface BlockMeta {
   rows: number;
   bytes: number;
+  /** Milliseconds inside the task (absent for blocks the job put). */
+  ms?: number;
 }
 
 /** The task function's body; `lib` is `blockLib()` (self-contained apart from it). */
@@ -52,7 +54,8 @@ export async function datasetTaskBody(lib: ReturnType<typeof blockLib>, spec: Ta
     return error;
   };
   const compile = (source: string): ((...args: unknown[]) => unknown) => (0, eval)(`(${source})`);
-  const meta = (b: Block): BlockMeta => ({ rows: b.n, bytes: lib.bytes(b) });
+  const began = performance.now();
+  const meta = (b: Block): BlockMeta => ({ rows: b.n, bytes: lib.bytes(b), ms: performance.now() - began });
   const asBlock = (v: unknown): Block => v as Block;
   const fetchBytes = async (url: string, path: string): Promise<Uint8Array> => {
     let response: Response;

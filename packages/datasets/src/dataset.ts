@@ -6,7 +6,7 @@
 import { ShoalError } from '@shoal/protocol';
 import { blockLib, type BatchFormat, type Block } from './blockLib.ts';
 import { datasetTaskFunction, type TransformStep } from './blockTask.ts';
-import { datasetError } from './errors.ts';
+import { datasetError, inputLost } from './errors.ts';
 import type { DataCluster, DataContext, DataFolder } from './cluster.ts';
 import { execute, type Execution } from './executor.ts';
 import { splitBlocks } from './partition.ts';
@@ -171,11 +171,19 @@ export class Dataset {
     this.lastStats = execution.stats;
     const ahead: Promise<Block | null>[] = [];
     const fetchNext = (): Promise<Block | null> =>
-      execution.output.next().then(async (h) => {
-        if (h === null) return null;
-        const [block] = (await this.env.cluster.get([h.ref])) as [Block];
-        h.release();
-        return block;
+      execution.output.next().then(async (first) => {
+        if (first === null) return null;
+        for (let h = first, tries = 0; ; tries++) {
+          try {
+            const [block] = (await this.env.cluster.get([h.ref])) as [Block];
+            h.release();
+            return block;
+          } catch (error) {
+            // A pool actor's result lost with its tab has no lineage: the pool makes it again.
+            if (!h.remake || tries >= 3 || !inputLost(error)) throw datasetError(error);
+            h = await h.remake();
+          }
+        }
       });
     try {
       for (;;) {

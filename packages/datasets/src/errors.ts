@@ -15,6 +15,9 @@ export function datasetError(error: unknown): unknown {
   if (remote?.name === 'ERR_BAD_BATCH' || remote?.name === 'ERR_READ_FAILED') {
     return new ShoalError(remote.name, remote.message ?? 'dataset task failed', { cause: error });
   }
+  // A failed actor call reaches the task that reads its result as a dependency failure naming it in its message.
+  const named = /(ERR_BAD_BATCH|ERR_READ_FAILED): (operator .*|.*)$/s.exec((error as Error)?.message ?? '');
+  if (named) return new ShoalError(named[1] as 'ERR_BAD_BATCH', named[2]!, { cause: error });
   return error;
 }
 

@@ -96,7 +96,10 @@ export function poolRunner(cluster: DataCluster, node: PoolNode, opIndex: number
             cluster.free([blockRef]);
             input.release();
           },
-          remake: () => attempt(input, seq),
+          remake: () => {
+            cluster.free([blockRef]);
+            return attempt(input, seq);
+          },
         };
         return out;
       } catch (error) {
@@ -108,8 +111,10 @@ export function poolRunner(cluster: DataCluster, node: PoolNode, opIndex: number
           wake();
           if (tries < 10) continue;
         }
-        if (inputLost(error) && input.remake && tries < 3) {
-          input = await input.remake();
+        if (inputLost(error) && tries < 10) {
+          // The result was made, then lost with its tab before it was read (an actor's result has no
+          // lineage): run the batch again. If it is the input that keeps being lost, remake that too.
+          if (input.remake && tries >= 1) input = await input.remake();
           wake();
           continue;
         }

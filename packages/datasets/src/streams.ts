@@ -42,6 +42,8 @@ export interface OperatorStats {
   rowsOut: number;
   blocksOut: number;
   bytesOut: number;
+  /** Milliseconds spent inside this operator's tasks (the rest of its wall time is moving blocks and waiting). */
+  taskMs: number;
   /** Tasks (or actor calls) running now. */
   running: number;
   /** Finished outputs waiting for the next operator to take them. */
@@ -53,7 +55,7 @@ export interface OperatorStats {
 }
 
 export function newStats(name: string): OperatorStats {
-  return { name, rowsOut: 0, blocksOut: 0, bytesOut: 0, running: 0, queued: 0, startedAt: null, finishedAt: null };
+  return { name, rowsOut: 0, blocksOut: 0, bytesOut: 0, taskMs: 0, running: 0, queued: 0, startedAt: null, finishedAt: null };
 }
 
 /**
@@ -95,6 +97,7 @@ export function windowedStream<T>(upstream: Pull<T>, window: number, launch: (it
             stats.rowsOut += h.meta.rows;
             stats.blocksOut += 1;
             stats.bytesOut += h.meta.bytes;
+            stats.taskMs += h.meta.ms ?? 0;
             notify();
             return h;
           },

@@ -12,6 +12,11 @@
  * frame and holds what moves: running tasks, the time axis, lane labels and
  * the "now" line. A full redraw happens only when the scale, the lanes or the
  * size change, so 10,000s of tasks stay cheap. Clicking a bar selects its task.
+ *
+ * Many workers: past `GROUP_LANES_AFTER` lanes, a worker's slots share one
+ * row (its runs overlap there); past `MAX_ROWS` workers, several workers
+ * share a row (labelled with the first and how many), so the canvas stays a
+ * few hundred pixels tall for a room of hundreds.
  */
 import { h, render } from '../../dom.ts';
 import { duration, nameColour } from '../format.ts';
@@ -21,6 +26,10 @@ const GUTTER = 92;
 const AXIS = 18;
 const MAX_PLOT_HEIGHT = 360;
 const WINDOWS = [5_000, 10_000, 30_000, 60_000, 300_000];
+/** Past this many lanes (worker slots), each worker gets one row, not one per slot. */
+export const GROUP_LANES_AFTER = 48;
+/** At most this many rows: past it, consecutive workers share a row. */
+export const MAX_ROWS = 96;
 /** In "whole job" mode while live, the scale changes constantly: redraw everything at most this often. */
 const LIVE_FULL_REDRAW_MS = 1_000;
 
@@ -102,15 +111,9 @@ export function createStream(root: HTMLElement, onSelect: (taskId: string) => vo
 
   function layoutRows(): void {
     if (!model) return;
-    rowOf = new Array(model.lanes.length).fill(0);
-    rowLabels = [];
-    for (const [workerId, lanes] of model.workerLanes) {
-      const name = model.workerNames.get(workerId) ?? workerId;
-      lanes.forEach((lane, slot) => {
-        rowOf[lane] = rowLabels.length;
-        rowLabels.push({ label: slot === 0 ? `${name} · ${slot}` : `· ${slot}`, first: slot === 0 });
-      });
-    }
+    const layout = laneRows(model.workerLanes, model.lanes.length, (workerId) => model!.workerNames.get(workerId) ?? workerId);
+    rowOf = layout.rowOf;
+    rowLabels = layout.labels;
     laneH = Math.max(4, Math.min(22, Math.floor(MAX_PLOT_HEIGHT / Math.max(1, rowLabels.length))));
     const wanted = AXIS + Math.max(1, rowLabels.length) * laneH + 2;
     if (wanted !== height) {
@@ -363,6 +366,35 @@ export function createStream(root: HTMLElement, onSelect: (taskId: string) => vo
       return null;
     },
   };
+}
+
+/**
+ * Which canvas row each lane is drawn in, and the rows' labels: one row per
+ * lane (worker slot); past `GROUP_LANES_AFTER` lanes one per worker; past
+ * `MAX_ROWS` workers, `k` consecutive workers per row. Pure, for tests.
+ */
+export function laneRows(workerLanes: ReadonlyMap<string, readonly number[]>, laneCount: number, nameOf: (workerId: string) => string): { rowOf: number[]; labels: Array<{ label: string; first: boolean }> } {
+  const rowOf: number[] = new Array(laneCount).fill(0);
+  const labels: Array<{ label: string; first: boolean }> = [];
+  if (laneCount <= GROUP_LANES_AFTER) {
+    for (const [workerId, lanes] of workerLanes) {
+      const name = nameOf(workerId);
+      lanes.forEach((lane, slot) => {
+        rowOf[lane] = labels.length;
+        labels.push({ label: slot === 0 ? `${name} · ${slot}` : `· ${slot}`, first: slot === 0 });
+      });
+    }
+    return { rowOf, labels };
+  }
+  const perRow = Math.max(1, Math.ceil(workerLanes.size / MAX_ROWS));
+  let i = 0;
+  for (const [workerId, lanes] of workerLanes) {
+    const row = Math.floor(i / perRow);
+    if (i % perRow === 0) labels.push({ label: perRow === 1 ? nameOf(workerId) : `${nameOf(workerId)} +${Math.min(perRow, workerLanes.size - i) - 1}`, first: true });
+    for (const lane of lanes) rowOf[lane] = row;
+    i += 1;
+  }
+  return { rowOf, labels };
 }
 
 /** "0", "250 ms", "1.5 s", "2 min": as short as the step allows. */

@@ -8,11 +8,18 @@
  * is the volunteer's core cap and may change live), tasks done, store
  * bytes held and spilled, input bytes its tasks fetched and output bytes they
  * made, and when the coordinator last heard from it. Below: this tab's traffic.
+ *
+ * The list follows the coordinator's batched diffs (model/workerList.ts).
+ * Past `VIRTUALIZE_AFTER` workers the table scrolls inside a fixed height and
+ * only the rows in view are in the DOM (`#workers` then holds
+ * `tr[data-peer]` for those rows; spacer bodies stand in for the rest), so
+ * hundreds of workers redraw as cheaply as a few.
  */
-import type { TaskEvent } from '@shoal/client';
+import type { TaskEvent, WorkersDiff } from '@shoal/client';
 import type { Capabilities, Traffic, WorkerSummary } from '@shoal/protocol';
 import { h, render } from '../../dom.ts';
 import { ago, bytes } from '../format.ts';
+import { ROW_PX, VIEWPORT_PX, VIRTUALIZE_AFTER, WorkerListModel } from '../model/workerList.ts';
 
 const LOST_KEPT_MS = 60_000;
 /** How to show the figures a worker's benchmark reports (`caps.bench`); others show as key and value. */
@@ -24,8 +31,16 @@ interface Seen {
 }
 
 export interface WorkersView {
-  /** The connected workers now (`draining`: those handing their objects over before they go); the view notices who left. */
-  update(workers: WorkerSummary[], traffic: Traffic | null, draining?: (peerId: string) => boolean): void;
+  /**
+   * Redraws. `workers`: the whole list now (null: keep the list the diffs
+   * built); `draining`: those handing their objects over before they go. The
+   * view notices who left.
+   */
+  update(workers: WorkerSummary[] | null, traffic: Traffic | null, draining?: (peerId: string) => boolean): void;
+  /** One batched change to the list (the coordinator's `workersDiff`). O(changed); drawn at the next update. */
+  apply(diff: WorkersDiff): void;
+  /** The rows in the DOM now, and all the workers (for tests and the page API). */
+  rendered(): { rows: number; workers: number };
   /** Why a worker was lost (closed, silent, left, unreachable). */
   noteLost(peerId: string, reason: string): void;
   /** A task event (for bytes in/out per worker). O(1). */
@@ -60,6 +75,48 @@ export function createWorkers(body: HTMLElement, lostBody: HTMLElement, count: H
   const produced = new Map<string, number>();
   const lastHeard = new Map<string, number>();
   const lostReasons = new Map<string, string>();
+  const model = new WorkerListModel();
+  const scroller = body.closest<HTMLElement>('.scroll-x');
+  const padTop = h('tbody', { class: 'pad', 'aria-hidden': 'true' });
+  const padBottom = h('tbody', { class: 'pad', 'aria-hidden': 'true' });
+  body.before(padTop);
+  body.after(padBottom);
+  let lastDraining: ((peerId: string) => boolean) | undefined;
+  let frame = false;
+  scroller?.addEventListener('scroll', () => {
+    if (frame || model.size <= VIRTUALIZE_AFTER) return;
+    frame = true;
+    requestAnimationFrame(() => {
+      frame = false;
+      drawRows(Date.now());
+    });
+  });
+  const spacer = (target: HTMLElement, px: number) => render(target, ...(px > 0 ? [h('tr', {}, h('td', { colspan: 8, style: `height:${px}px;padding:0;border:0` }))] : []));
+
+  /** The connected workers' rows: all, or (past VIRTUALIZE_AFTER) those in view. */
+  function drawRows(now: number): void {
+    const virtual = model.size > VIRTUALIZE_AFTER;
+    if (scroller) {
+      scroller.style.maxHeight = virtual ? `${VIEWPORT_PX}px` : '';
+      scroller.style.overflowY = virtual ? 'auto' : '';
+    }
+    const view = model.window(scroller?.scrollTop ?? 0, VIEWPORT_PX);
+    const list = model.list();
+    const rows: HTMLElement[] = [];
+    for (let i = view.start; i < view.end; i++) {
+      const element = row(list[i]!, null, now, lastDraining?.(list[i]!.peerId) ?? false);
+      if (virtual) element.style.height = `${ROW_PX}px`;
+      rows.push(element);
+    }
+    render(body, ...rows);
+    spacer(padTop, view.padTop);
+    spacer(padBottom, view.padBottom);
+  }
+
+  const noteRemoved = (peerId: string, now: number) => {
+    const entry = seen.get(peerId);
+    if (entry) entry.lostAt ??= now;
+  };
 
   const row = (worker: WorkerSummary, lostAt: number | null, now: number, draining = false) => {
     const slots = worker.caps?.slots ?? 0;
@@ -95,23 +152,41 @@ export function createWorkers(body: HTMLElement, lostBody: HTMLElement, count: H
   };
 
   return {
+    apply(diff) {
+      const now = Date.now();
+      model.apply(diff);
+      for (const worker of diff.changed) seen.set(worker.peerId, { summary: worker, lostAt: null });
+      for (const peerId of diff.removed) noteRemoved(peerId, now);
+    },
+    rendered: () => ({ rows: body.querySelectorAll('tr[data-peer]').length, workers: model.size }),
     update(workers, traffic, draining) {
       const now = Date.now();
-      const present = new Set(workers.map((worker) => worker.peerId));
-      for (const worker of workers) seen.set(worker.peerId, { summary: worker, lostAt: null });
+      lastDraining = draining;
+      if (workers) {
+        const before = new Set(model.list().map((worker) => worker.peerId));
+        model.replace(workers);
+        for (const worker of workers) {
+          before.delete(worker.peerId);
+          seen.set(worker.peerId, { summary: worker, lostAt: null });
+        }
+        for (const peerId of before) noteRemoved(peerId, now);
+      }
+      const lost: Seen[] = [];
       for (const [peerId, entry] of seen) {
-        if (present.has(peerId)) continue;
-        entry.lostAt ??= now;
+        if (entry.lostAt === null) continue;
+        if (model.has(peerId)) {
+          entry.lostAt = null; // re-admitted
+          continue;
+        }
         if (now - entry.lostAt > LOST_KEPT_MS) {
           seen.delete(peerId);
           lostReasons.delete(peerId);
-        }
+        } else lost.push(entry);
       }
-      count.textContent = String(workers.length);
-      render(body, ...workers.map((worker) => row(worker, null, now, draining?.(worker.peerId) ?? false)));
-      const lost = [...seen.values()].filter((entry) => entry.lostAt !== null);
+      count.textContent = String(model.size);
+      drawRows(now);
       render(lostBody, ...lost.map((entry) => row(entry.summary, entry.lostAt, now)));
-      if (workers.length === 0 && lost.length === 0) render(lostBody, h('tr', {}, h('td', { colspan: 8, class: 'muted' }, 'No workers yet: open the join link on any device.')));
+      if (model.size === 0 && lost.length === 0) render(lostBody, h('tr', {}, h('td', { colspan: 8, class: 'muted' }, 'No workers yet: open the join link on any device.')));
       if (traffic) {
         trafficLine.textContent =
           `This tab: control messages ${bytes(traffic.controlBytesIn)} in / ${bytes(traffic.controlBytesOut)} out · ` +

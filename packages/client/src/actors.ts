@@ -196,7 +196,7 @@ export class Actors {
     const call = entry?.running.get(message.callId);
     if (!entry || !call || entry.workerId !== workerId) {
       // Late (the actor was restarted or killed meanwhile): what it stored is not needed.
-      if (message.result.ok && message.result.stored?.length) coordinator.plane.release(message.callId, [workerId]);
+      if (message.result.ok && message.result.stored?.length && !coordinator.objects.holds(message.callId, workerId)) coordinator.plane.release(message.callId, [workerId]);
       return;
     }
     entry.running.delete(call.callId);

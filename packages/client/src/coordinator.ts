@@ -55,7 +55,7 @@ import { Holders } from './holders.ts';
 import { offeredResources, resourcesOf, sizeOf } from './sizes.ts';
 import { Handover } from './handover.ts';
 import { TaskLineage } from './lineage.ts';
-import { HEARTBEAT_TIMEOUT_MS, Watchdog } from './watchdog.ts';
+import { BULK_PATIENCE, HEARTBEAT_TIMEOUT_MS, Watchdog } from './watchdog.ts';
 import { handleWorkerMessage, type WorkerMessagesHost } from './workerMessages.ts';
 import { executeCommand, type CommandHost } from './commands.ts';
 import { summarize } from './taskEvents.ts';
@@ -120,13 +120,22 @@ export class Coordinator extends Emitter<CoordinatorEvents> implements ActorsHos
   private readonly lostWorkers = new Map<string, LostWorker>();
   /** Workers declared lost and re-admitted so far. */
   readmitted = 0;
+  /** Runs whose inputs are being fetched: the peers moving their bytes (the worker, and the holder it fetches from first). */
+  private readonly transfers = new Map<string, string[]>();
+  /** Per peer, how many such runs involve it: these get `BULK_PATIENCE` from the watchdog. */
+  private readonly inTransfer = new Map<string, number>();
 
   constructor(
     readonly mesh: Mesh,
     options: CoordinatorOptions = {},
   ) {
     super();
-    this.watchdog = new Watchdog(options.heartbeatTimeoutMs ?? HEARTBEAT_TIMEOUT_MS, (peerId) => this.workerGone(peerId, 'silent'));
+    this.watchdog = new Watchdog(
+      options.heartbeatTimeoutMs ?? HEARTBEAT_TIMEOUT_MS,
+      (peerId) => this.workerGone(peerId, 'silent'),
+      undefined,
+      (peerId) => (this.inTransfer.has(peerId) ? BULK_PATIENCE : 1),
+    );
     this.handover = new Handover({
       scheduler: this.scheduler,
       workerIds: () => this.workers().map((worker) => worker.peerId).filter((id) => !this.handover.isDraining(id)),
@@ -393,6 +402,7 @@ export class Coordinator extends Emitter<CoordinatorEvents> implements ActorsHos
         return this.emit('task', { kind: 'dispatched', t: Date.now(), taskId, workerId, attempt, fetchBytes: 0 });
       }
       const { args, fetch } = this.argsFor(task.args, workerId);
+      if (fetch.length > 0 || this.transfers.size > 0) this.noteTransfer(taskId, fetch.length === 0 ? null : [workerId, ...fetch.map((spec) => spec.from[0]!).filter((peer) => peer !== workerId)]);
       this.mesh.send(workerId, {
         type: 'runTask',
         taskId,
@@ -453,8 +463,24 @@ export class Coordinator extends Emitter<CoordinatorEvents> implements ActorsHos
     this.finishTask(taskId, task, false);
   }
 
+  /** A run of `taskId` moves object bytes between `peers` (null: no longer): they get more patience from the watchdog meanwhile. */
+  private noteTransfer(taskId: string, peers: string[] | null): void {
+    for (const peer of this.transfers.get(taskId) ?? []) {
+      const count = (this.inTransfer.get(peer) ?? 1) - 1;
+      if (count > 0) this.inTransfer.set(peer, count);
+      else this.inTransfer.delete(peer);
+    }
+    if (peers === null) {
+      this.transfers.delete(taskId);
+      return;
+    }
+    this.transfers.set(taskId, peers);
+    for (const peer of peers) this.inTransfer.set(peer, (this.inTransfer.get(peer) ?? 0) + 1);
+  }
+
   /** @internal */
   finishTask(taskId: string, task: TaskEntry, ok: boolean): void {
+    if (this.transfers.size > 0) this.noteTransfer(taskId, null);
     this.tasks.delete(taskId);
     this.gpuTasks.delete(taskId);
     if (ok) this.lineage.keep(taskId, task);

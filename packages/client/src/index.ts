@@ -3,7 +3,7 @@ export type { Cluster, GetOptions, PutOptions, WaitOptions } from './cluster.ts'
 export type { MemoryReport } from './coordinatorObjects.ts';
 export type { TaskEvent } from './taskEvents.ts';
 export { Coordinator } from './coordinator.ts';
-export type { CoordinatorEvents, TaskLog, TaskEntry } from './coordinator.ts';
+export type { CoordinatorEvents, TaskLog, TaskEntry, WorkersDiff } from './coordinator.ts';
 export { ObjectRef, isObjectRef } from './objectRef.ts';
 export type { TaskStatus } from './taskStatus.ts';
 export { validateOptions, DEFAULT_OPTIONS } from '@shoal/protocol';

@@ -61,6 +61,12 @@ export class ObjectTable {
     this.settle(id, { state: 'ready', value: { kind: 'stored', size, locations: new Set([holder]) } }, producer);
   }
 
+  /** Whether `holder` holds a copy of a ready stored object, as far as this table knows. */
+  holds(id: string, holder: string): boolean {
+    const settled = this.entries.get(id)?.settled;
+    return settled?.state === 'ready' && settled.value.kind === 'stored' && settled.value.locations.has(holder);
+  }
+
   /** Another peer holds a copy now (it fetched one). */
   addLocation(id: string, holder: string): void {
     const settled = this.entries.get(id)?.settled;

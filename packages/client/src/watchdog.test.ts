@@ -51,4 +51,22 @@ describe('Watchdog', () => {
     expect(lost).toEqual(['w1']);
     dog.stop();
   });
+
+  it('gives a peer in a bulk transfer more patience', () => {
+    let now = 0;
+    const lost: string[] = [];
+    const busy = new Set(['w2']);
+    const dog = new Watchdog(1000, (peerId) => lost.push(peerId), () => now, (peerId) => (busy.has(peerId) ? 3 : 1));
+    dog.beat('w1');
+    dog.beat('w2');
+    now = 1500;
+    dog.check();
+    expect(lost).toEqual(['w1']);
+    now = 2900;
+    dog.check();
+    expect(lost).toEqual(['w1']);
+    now = 3100;
+    dog.check();
+    expect(lost).toEqual(['w1', 'w2']);
+  });
 });

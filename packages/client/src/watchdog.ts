@@ -9,10 +9,19 @@
  * message. If the coordinator's own thread stalled (a check ran more than
  * half a timeout late), silence proves nothing: every peer gets a fresh
  * timeout instead of all being declared lost at once.
+ *
+ * `patience(peerId)` stretches one peer's timeout (a factor ≥ 1): the
+ * coordinator gives `BULK_PATIENCE` to workers it knows are moving object
+ * bytes (fetching a task's inputs, or serving them), whose control messages
+ * may wait behind bulk data. A worker declared lost that was alive after all
+ * is re-admitted when it speaks again (coordinator.ts), so a false alarm
+ * costs retried work, not the worker.
  */
 
 /** Default silence after which a worker is declared lost. */
 export const HEARTBEAT_TIMEOUT_MS = 3000;
+/** How many timeouts a worker known to be in a bulk transfer may stay silent. */
+export const BULK_PATIENCE = 3;
 
 export class Watchdog {
   private readonly last = new Map<string, number>();
@@ -23,6 +32,7 @@ export class Watchdog {
     private readonly timeoutMs: number,
     private readonly onSilent: (peerId: string, silentMs: number) => void,
     private readonly now: () => number = () => performance.now(),
+    private readonly patience: (peerId: string) => number = () => 1,
   ) {}
 
   /** Something arrived from `peerId`: it is alive. Starts watching it if new. */
@@ -66,6 +76,7 @@ export class Watchdog {
     const now = this.now();
     for (const [peerId, at] of [...this.last]) {
       if (now - at <= this.timeoutMs) continue;
+      if (now - at <= this.timeoutMs * Math.max(1, this.patience(peerId))) continue;
       this.forget(peerId);
       this.onSilent(peerId, now - at);
     }

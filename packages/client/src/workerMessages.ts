@@ -114,10 +114,14 @@ function taskDone(coordinator: WorkerMessagesHost, worker: WorkerEntry, message:
   if (task && coordinator.verifier.taskDone(workerId, message)) return;
   if (!task || !runsOf(coordinator.scheduler, taskId).includes(workerId)) {
     // A late reply (the task was cancelled, or retried elsewhere): it frees the worker's slot,
-    // and whatever it stored there is not needed.
+    // and whatever it stored there is not needed, unless that worker's copy is the one counted
+    // (another run of the same task there finished first: a re-admitted worker's old run, say).
     if (result.ok && result.stored) {
       const many = Array.isArray(result.value); // numReturns > 1
-      for (const output of result.stored) coordinator.plane.release(many ? `${taskId}.${output.index}` : taskId, [workerId]);
+      for (const output of result.stored) {
+        const objectId = many ? `${taskId}.${output.index}` : taskId;
+        if (!coordinator.objects.holds(objectId, workerId)) coordinator.plane.release(objectId, [workerId]);
+      }
     }
     if (result.ok) coordinator.apply({ type: 'taskFinished', taskId, workerId, sizes: [], durationMs: message.durationMs });
     else coordinator.apply({ type: 'taskFailed', taskId, workerId, error: result.error, kind: 'cancelled' });

@@ -56,6 +56,7 @@ window.shoalWorker = {
   pause: () => runtime?.setPaused(true),
   resume: () => runtime?.setPaused(false),
   setCores: (cores) => runtime?.setCores(cores) ?? status.coreCap,
+  links: () => runtime?.linkStats() ?? null,
 };
 
 const CONNECTION_TEXT: Record<WorkerPageStatus['connection'], string> = {

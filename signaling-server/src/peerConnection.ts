@@ -11,6 +11,10 @@
  *         token revoked (evict) /
  *         too many bad or rate-limited messages / shutdown ──▶ gone
  *
+ * Only pairs with a coordinator in them are announced to each other
+ * (`announces`): a worker hears of the coordinator, the coordinator of every
+ * worker, so a join costs O(1) messages.
+ *
  * The role a peer is announced with (welcome, peerJoined) is the one its token
  * grants; with `open` and no token it is the one it asked for.
  *
@@ -253,8 +257,9 @@ export class PeerConnection {
     Metrics.count(this.#ctx.metrics.joins, role);
     this.#ctx.log({ event: 'join', room, peerId: peer.peerId, role, name, peers: outcome.others.length + 1, authenticated: check !== null });
     const iceServers = this.#ctx.iceServers(peer.peerId);
-    this.send({ type: 'welcome', peerId: peer.peerId, room, peers: outcome.others.map((m) => m.info), ...(iceServers.length === 0 ? {} : { iceServers }) });
-    for (const other of outcome.others) other.handle.send({ type: 'peerJoined', peer });
+    const told = outcome.others.filter((other) => announces(peer, other.info));
+    this.send({ type: 'welcome', peerId: peer.peerId, room, peers: told.map((m) => m.info), ...(iceServers.length === 0 ? {} : { iceServers }) });
+    for (const other of told) other.handle.send({ type: 'peerJoined', peer });
   }
 
   #signal(to: string, data: Record<string, unknown>): void {
@@ -312,7 +317,7 @@ export class PeerConnection {
     const others = this.#ctx.rooms.leave(state.room, state.peer.peerId);
     this.#ctx.log({ event: 'leave', room: state.room, peerId: state.peer.peerId, role: state.peer.role, reason });
     if (!tellRoom) return;
-    for (const other of others) other.handle.send({ type: 'peerLeft', peerId: state.peer.peerId });
+    for (const other of others) if (announces(state.peer, other.info)) other.handle.send({ type: 'peerLeft', peerId: state.peer.peerId });
   }
 
   #who(): Record<string, unknown> {
@@ -327,6 +332,17 @@ export class PeerConnection {
       this.#ctx.log({ event: 'internalError', where: 'close', ...this.#who(), error: describeError(error) });
     }
   }
+}
+
+/**
+ * Whether two members of a room are told of each other (welcome, peerJoined,
+ * peerLeft): when either is a coordinator. Workers are not told of other
+ * workers, so one worker's join or leave costs O(1) messages, not one to
+ * every member; workers link to each other on demand, signaling by the peer
+ * id the coordinator gave them (see packages/transport/src/mesh.ts).
+ */
+export function announces(a: PeerInfo, b: PeerInfo): boolean {
+  return a.role === 'coordinator' || b.role === 'coordinator';
 }
 
 function frameLength(data: Buffer | ArrayBuffer | Buffer[]): number {

@@ -62,11 +62,12 @@ describe('rooms', () => {
     const c = await joinAs('r1', 'worker');
     await a.client.expect('peerJoined');
     await a.client.expect('peerJoined');
-    await b.client.expect('peerJoined');
 
     b.client.send({ type: 'leave' });
     expect(await a.client.expect('peerLeft')).toEqual({ type: 'peerLeft', peerId: b.peerId });
-    expect(await c.client.expect('peerLeft')).toEqual({ type: 'peerLeft', peerId: b.peerId });
+    // Workers are not told of each other's joins and leaves (O(1) messages per join).
+    expect(b.client.pending()).toEqual([]);
+    expect(c.client.pending()).toEqual([]);
 
     c.client.close();
     expect(await a.client.expect('peerLeft')).toEqual({ type: 'peerLeft', peerId: c.peerId });
@@ -110,6 +111,26 @@ describe('rooms', () => {
   });
 });
 
+describe('announcements', () => {
+  it('tells a worker of the coordinator only, and the coordinator of every worker, so a join costs O(1) messages', async () => {
+    const w1 = await joinAs('r1', 'worker');
+    const coordinator = await joinAs('r1', 'coordinator');
+    expect(coordinator.peers).toEqual([w1.peerId]);
+    expect(await w1.client.expect('peerJoined')).toMatchObject({ peer: { peerId: coordinator.peerId, role: 'coordinator' } });
+    const before = server.stats().messagesOut;
+    const later = [];
+    for (let i = 0; i < 5; i++) later.push(await joinAs('r1', 'worker'));
+    for (const worker of later) expect(worker.peers).toEqual([coordinator.peerId]);
+    for (let i = 0; i < 5; i++) await coordinator.client.expect('peerJoined');
+    // Each join: its welcome and one peerJoined to the coordinator, whatever the room's size.
+    expect(server.stats().messagesOut - before).toBe(10);
+    expect(w1.client.pending()).toEqual([]);
+    // Workers still reach each other by peer id (on-demand links).
+    later[0]!.client.send({ type: 'signal', to: later[4]!.peerId, data: { sdp: 'offer' } });
+    expect(await later[4]!.client.expect('signal')).toEqual({ type: 'signal', from: later[0]!.peerId, data: { sdp: 'offer' } });
+  });
+});
+
 describe('relay', () => {
   it('forwards a signal only to the addressed peer, never across rooms', async () => {
     const a = await joinAs('r1', 'coordinator');
@@ -118,7 +139,6 @@ describe('relay', () => {
     const d = await joinAs('r2', 'worker');
     await a.client.expect('peerJoined');
     await a.client.expect('peerJoined');
-    await b.client.expect('peerJoined');
 
     a.client.send({ type: 'signal', to: b.peerId, data: { sdp: 'offer-for-b' } });
     expect(await b.client.expect('signal')).toEqual({ type: 'signal', from: a.peerId, data: { sdp: 'offer-for-b' } });

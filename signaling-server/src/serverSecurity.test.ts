@@ -80,7 +80,7 @@ describe('join tokens', () => {
     // One token serves any number of workers.
     const second = await join(s.url, grant.room, 'worker', { token: grant.workerToken });
     clients.push(second.client);
-    expect(second.peers).toEqual([coordinator.peerId, worker.peerId]);
+    expect(second.peers).toEqual([coordinator.peerId]); // workers are told of the coordinator only
     expect(coordinator.client.pending()).toEqual([]);
   });
 

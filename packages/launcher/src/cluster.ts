@@ -1,7 +1,9 @@
 /**
  * A whole Shoal cluster on this machine: the signaling server, one Chromium
- * with one context, a coordinator tab and N worker tabs. Used by `shoal run`,
- * the e2e tests and the benchmarks.
+ * (or `browsers` of them, the worker tabs dealt round robin) with one context
+ * each, a coordinator tab and N worker tabs. Used by `shoal run`, the e2e
+ * tests and the benchmarks. Tabs open a few at a time, and the cluster waits
+ * for readiness in proportion to N (spread.ts), reporting progress meanwhile.
  */
 import { availableParallelism } from 'node:os';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
@@ -9,6 +11,7 @@ import { ROOM_PATTERN, ShoalError, randomId, type JobOutcome } from '@shoal/prot
 import { startSignalingServer, type RunningServer, type ServerOptions } from '@shoal/signaling-server';
 import { distDir } from './build-apps.ts';
 import { launchBrowser } from './launch.ts';
+import { OPEN_CONCURRENCY, browserFor, openAll, readyTimeoutFor } from './spread.ts';
 import { RecentErrors, openPage, waitForCoordinator, waitForWorkerCount, waitForWorkerPage, watchPage, type PageLogger } from './pages.ts';
 
 export interface LocalClusterOptions {
@@ -28,8 +31,12 @@ export interface LocalClusterOptions {
   handleSignals?: boolean;
   /** Page console output, uncaught errors and crashes, by tab (`coordinator`, `w1`, ...). */
   onLog?: PageLogger;
-  /** How long the coordinator and the workers each get to become ready. Default 30 s. */
+  /** How long the coordinator and the workers each get to become ready. Default 30 s plus 0.5 s per worker (`readyTimeoutFor`). */
   readyTimeoutMs?: number;
+  /** Chromium processes to spread the worker tabs over (round robin; the coordinator is in the first). Default 1. */
+  browsers?: number;
+  /** Called while the worker tabs join: how many the coordinator sees ready, of how many (about twice a second, and once at the end). */
+  onWorkersReady?: (ready: number, total: number) => void;
   /** Aborting stops startup (closing what was started) or closes the running cluster. */
   signal?: AbortSignal;
   /**
@@ -58,8 +65,12 @@ export interface ClusterTimings {
 
 export interface LocalCluster {
   readonly server: RunningServer;
+  /** The first browser (the coordinator's); `browsers` has them all. */
   readonly browser: Browser;
+  readonly browsers: Browser[];
+  /** The coordinator's context; `contexts[b]` is browser b's. */
   readonly context: BrowserContext;
+  readonly contexts: BrowserContext[];
   readonly coordinator: Page;
   /** Worker tabs, `w1` first; `addWorker()` appends. */
   readonly workers: Page[];
@@ -76,7 +87,6 @@ export interface LocalCluster {
   close(): Promise<void>;
 }
 
-const DEFAULT_READY_TIMEOUT_MS = 30_000;
 const SERVER_CLOSE_GRACE_MS = 5_000;
 
 /**
@@ -94,7 +104,9 @@ export async function startLocalCluster(options: LocalClusterOptions = {}): Prom
   if (!ROOM_PATTERN.test(room)) throw new ShoalError('ERR_BAD_OPTION', `room must match ${ROOM_PATTERN}, got ${JSON.stringify(room)}`);
   const slots = options.slotsPerWorker ?? Math.max(1, Math.floor(availableParallelism() / Math.max(1, workerCount)));
   if (!Number.isInteger(slots) || slots < 1) throw new ShoalError('ERR_BAD_OPTION', `slotsPerWorker must be a whole number ≥ 1, got ${slots}`);
-  const readyTimeoutMs = options.readyTimeoutMs ?? DEFAULT_READY_TIMEOUT_MS;
+  const readyTimeoutMs = options.readyTimeoutMs ?? readyTimeoutFor(workerCount);
+  const browserCount = options.browsers ?? 1;
+  if (!Number.isInteger(browserCount) || browserCount < 1) throw new ShoalError('ERR_BAD_OPTION', `browsers must be a whole number ≥ 1, got ${browserCount}`);
   const { signal, onLog } = options;
   const errors = new RecentErrors();
 
@@ -102,13 +114,13 @@ export async function startLocalCluster(options: LocalClusterOptions = {}): Prom
   // there now and chains after earlier calls, so a resource that finishes
   // starting after an abort is still closed by the catch block below.
   let server: RunningServer | undefined;
-  let browser: Browser | undefined;
+  let browsers: Browser[] = [];
   let closeRequested = false;
   let closed: Promise<void> = Promise.resolve();
   const close = (): Promise<void> => {
     closeRequested = true;
-    const [b, s] = [browser, server];
-    browser = undefined;
+    const [b, s] = [browsers, server];
+    browsers = [];
     server = undefined;
     closed = closed.then(() => closeAll(b, s));
     return closed;
@@ -136,10 +148,16 @@ export async function startLocalCluster(options: LocalClusterOptions = {}): Prom
     const serverMs = lap();
     checkAborted();
 
-    const runningBrowser = await launchBrowser({ headless: options.headless ?? true, handleSignals: options.handleSignals ?? true });
-    browser = runningBrowser;
+    const launching = Array.from({ length: browserCount }, () => launchBrowser({ headless: options.headless ?? true, handleSignals: options.handleSignals ?? true }));
+    const settled = await Promise.allSettled(launching);
+    browsers = settled.flatMap((outcome) => (outcome.status === 'fulfilled' ? [outcome.value] : []));
+    const failed = settled.find((outcome) => outcome.status === 'rejected');
+    if (failed) throw failed.reason;
+    const runningBrowsers = browsers;
+    const runningBrowser = runningBrowsers[0]!;
     checkAborted();
-    const context = await runningBrowser.newContext();
+    const contexts = await Promise.all(runningBrowsers.map((b) => b.newContext()));
+    const context = contexts[0]!;
     const browserMs = lap();
     checkAborted();
 
@@ -159,13 +177,13 @@ export async function startLocalCluster(options: LocalClusterOptions = {}): Prom
       const name = `w${index}`;
       const extra = options.workerQuery?.(index) ?? '';
       const url = `${base}/worker.html?room=${room}&token=${encodeURIComponent(grant.workerToken)}&slots=${slots}&name=${name}${extra ? `&${extra.replace(/^[?&]/, '')}` : ''}`;
-      return openPage(context, url, readyTimeoutMs, (page) => watchPage(page, name, onLog, errors));
+      return openPage(contexts[browserFor(index, contexts.length)]!, url, readyTimeoutMs, (page) => watchPage(page, name, onLog, errors));
     };
-    workers.push(...(await Promise.all(Array.from({ length: workerCount }, (_, i) => openWorker(i + 1)))));
+    workers.push(...(await openAll(workerCount, OPEN_CONCURRENCY, openWorker)));
     const workerTabsMs = lap();
     checkAborted();
 
-    if (workerCount > 0) await waitForWorkerCount(coordinator, workerCount, readyTimeoutMs, errors);
+    if (workerCount > 0) await waitForWorkerCount(coordinator, workerCount, readyTimeoutMs, errors, options.onWorkersReady);
     const workersReadyMs = lap();
     checkAborted();
 
@@ -181,7 +199,9 @@ export async function startLocalCluster(options: LocalClusterOptions = {}): Prom
     return {
       server: runningServer,
       browser: runningBrowser,
+      browsers: runningBrowsers,
       context,
+      contexts,
       coordinator,
       workers,
       url: base,
@@ -223,9 +243,9 @@ export async function startLocalCluster(options: LocalClusterOptions = {}): Prom
   }
 }
 
-/** Closes the browser, then the server; never throws, never hangs on the server. */
-async function closeAll(browser: Browser | undefined, server: RunningServer | undefined): Promise<void> {
-  await browser?.close().catch(() => undefined);
+/** Closes the browsers, then the server; never throws, never hangs on the server. */
+async function closeAll(browsers: Browser[], server: RunningServer | undefined): Promise<void> {
+  await Promise.all(browsers.map((browser) => browser.close().catch(() => undefined)));
   if (server === undefined) return;
   let timer: NodeJS.Timeout | undefined;
   await Promise.race([

@@ -9,6 +9,8 @@ import { ShoalError } from '@shoal/protocol';
 
 export type PageLogger = (source: string, text: string) => void;
 
+const PROGRESS_INTERVAL_MS = 500;
+
 /** The last few errors from any page, to explain a failed startup. */
 export class RecentErrors {
   readonly #lines: string[] = [];
@@ -98,11 +100,28 @@ export async function waitForWorkerPage(page: Page, name: string, timeoutMs: num
   }
 }
 
-/** Asks the coordinator page to wait for `count` ready workers; explains a timeout. */
-export async function waitForWorkerCount(coordinator: Page, count: number, timeoutMs: number, errors: RecentErrors): Promise<void> {
+/**
+ * Asks the coordinator page to wait for `count` ready workers; explains a
+ * timeout. `onProgress` hears how many are ready about twice a second.
+ */
+export async function waitForWorkerCount(coordinator: Page, count: number, timeoutMs: number, errors: RecentErrors, onProgress?: (ready: number, total: number) => void): Promise<void> {
+  let polling = onProgress !== undefined;
+  const poll = async (): Promise<void> => {
+    let last = -1;
+    while (polling) {
+      const ready = await coordinator.evaluate(() => window.shoalCoordinator!.workers().length).catch(() => last);
+      if (ready !== last && polling) onProgress!((last = ready), count);
+      await new Promise((resolve) => setTimeout(resolve, PROGRESS_INTERVAL_MS));
+    }
+  };
+  const progress = poll();
   try {
     await coordinator.evaluate(([n, ms]) => window.shoalCoordinator!.waitForWorkers(n, ms), [count, timeoutMs] as const);
+    polling = false;
+    await progress;
+    onProgress?.(count, count);
   } catch (cause) {
+    polling = false;
     const ready = await coordinator.evaluate(() => window.shoalCoordinator!.workers().length).catch(() => '?');
     throw new ShoalError('ERR_NO_WORKERS', `only ${ready} of ${count} worker tabs became ready within ${timeoutMs} ms${errors.describe()}`, {
       cause,

@@ -187,6 +187,18 @@ export interface WorkerPageApi {
   resume(): void;
   /** Uses `cores` task slots from now on (clamped to 1 … the device's cores); answers the cap set. */
   setCores(cores: number): number;
+  /** This tab's peer links: on-demand ones against the cap, pinned ones (to the coordinator); null before it joins. */
+  links?(): PageLinkStats | null;
+}
+
+/** What `WorkerPageApi.links` answers (the transport's LinkStats). */
+export interface PageLinkStats {
+  cap: number;
+  onDemand: number;
+  pinned: number;
+  maxOnDemand: number;
+  opened: number;
+  retired: number;
 }
 
 declare global {

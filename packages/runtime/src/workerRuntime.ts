@@ -5,7 +5,7 @@
  * coordinator. Only the room's coordinator may send work; anything else is refused.
  */
 import { FETCH_FAILED_PREFIX, LEAVE_WITH_HANDOVER, ShoalError, randomId, toRemoteError, type Capabilities, type ControlMessage, type PeerInfo, type Traffic, type WorkerPageStatus } from '@shoal/protocol';
-import { ByteLinks, Mesh } from '@shoal/transport';
+import { ByteLinks, Mesh, type LinkStats } from '@shoal/transport';
 import { detectCapabilities } from './capabilities.ts';
 import { Heartbeat } from './heartbeat.ts';
 import type { HostReply } from './host.ts';
@@ -127,7 +127,8 @@ export class WorkerRuntime {
       runtime.heartbeat.start(() => runtime.send(peer.peerId, { type: 'heartbeat' }));
       runtime.changed();
     });
-    mesh.on('peerClosed', (peer) => {
+    mesh.on('peerClosed', (peer, _reason, retired) => {
+      if (retired) return; // an idle on-demand link closed to stay within the cap; the peer is still there
       if (peer.peerId !== runtime.coordinator?.peerId) return;
       runtime.coordinator = null;
       runtime.coordinatorState = 'none';
@@ -182,6 +183,11 @@ export class WorkerRuntime {
     this.pool.resize(this.caps.slots);
     this.announce();
     return this.caps.slots;
+  }
+
+  /** This tab's peer links (on demand, against the cap; pinned to the coordinator). */
+  linkStats(): LinkStats {
+    return this.mesh.linkStats();
   }
 
   /** Tells the coordinator what this worker offers now (the scheduler follows), and re-renders. */

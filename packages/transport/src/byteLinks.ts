@@ -3,7 +3,8 @@
  * made as soon as the peer's link opens, so peers can fetch from this tab
  * even if it never fetches from them; `serve` answers their fetches.
  *
- * A peer in the same browser (same origin and profile: the local cluster, or
+ * A peer with no link yet gets one on demand (`mesh.link`), unless it is in
+ * this browser. A peer in the same browser (same origin and profile: the local cluster, or
  * `shoal worker --tabs N`) is reached through a MessagePort brokered by a
  * SharedWorker (colocated.ts), which hands whole buffers over instead of
  * chunking them through WebRTC. Otherwise the link's bulk data channels are
@@ -15,7 +16,6 @@
  * the counter goes down by one, so e2e tests can check that corrupted
  * transfers are detected and fetched again.
  */
-import { ShoalError } from '@shoal/protocol';
 import type { BulkChannel } from './bulkChannel.ts';
 import { BulkEndpoint, type ServeFn } from './bulkEndpoint.ts';
 import { Colocated } from './colocated.ts';
@@ -40,6 +40,8 @@ export class ByteLinks {
   private readonly colocated: Colocated | null;
   /** Which kind of path each peer's endpoint uses. */
   readonly paths = new Map<string, 'colocated' | 'webrtc'>();
+  /** Endpoints made so far, by peer: the mesh keeps links with transfers in flight (`isBusy`). */
+  private readonly settled = new Map<string, BulkEndpoint>();
 
   constructor(
     private readonly mesh: Mesh,
@@ -58,11 +60,16 @@ export class ByteLinks {
     mesh.on('peerOpen', (peer) => void this.open(peer.peerId).catch(() => undefined));
     mesh.on('peerClosed', (peer) => this.drop(peer.peerId));
     mesh.on('closed', () => this.colocated?.close());
+    mesh.isBusy = (peerId) => {
+      const stats = this.settled.get(peerId)?.stats();
+      return stats !== undefined && stats.activeIn + stats.activeOut > 0;
+    };
     for (const view of mesh.peers()) if (view.state === 'open') void this.open(view.info.peerId).catch(() => undefined);
   }
 
   /** The endpoint to `peerId`, once its bulk channels are open. Rejects with ERR_UNKNOWN_PEER if it is not connected. */
   fetcher(peerId: string): Promise<BulkEndpoint> {
+    this.mesh.touch(peerId);
     return this.endpoints.get(peerId) ?? this.open(peerId);
   }
 
@@ -74,12 +81,13 @@ export class ByteLinks {
   private open(peerId: string): Promise<BulkEndpoint> {
     const existing = this.endpoints.get(peerId);
     if (existing) return existing;
-    const link = this.mesh.linkTo(peerId);
-    if (!link || link.state.kind !== 'open') return Promise.reject(new ShoalError('ERR_UNKNOWN_PEER', `no open connection to peer ${peerId}`));
+    // A peer in this browser needs no WebRTC link; any other gets one on demand (mesh.link).
     const endpoint = (async () => {
       const port = await this.colocated?.connect(peerId);
       this.paths.set(peerId, port ? 'colocated' : 'webrtc');
-      return this.endpoint(peerId, port ? [port] : await link.bulk());
+      const made = this.endpoint(peerId, port ? [port] : await (await this.mesh.link(peerId)).bulk());
+      this.settled.set(peerId, made);
+      return made;
     })();
     this.endpoints.set(peerId, endpoint);
     endpoint.catch(() => {
@@ -94,6 +102,7 @@ export class ByteLinks {
 
   private drop(peerId: string): void {
     const endpoint = this.endpoints.get(peerId);
+    this.settled.delete(peerId);
     this.endpoints.delete(peerId);
     this.paths.delete(peerId);
     void endpoint?.then((open) => open.close('the peer left')).catch(() => undefined);

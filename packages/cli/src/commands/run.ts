@@ -90,6 +90,10 @@ export async function runCommand(args: ParsedArgs<typeof RUN_FLAGS>, io: Io): Pr
       signal: controller.signal,
       handleSignals: false, // This command handles SIGINT/SIGTERM and always closes the cluster.
       ...(flags.slots === undefined ? {} : { slotsPerWorker: flags.slots }),
+      ...(flags.browsers === undefined ? {} : { browsers: flags.browsers }),
+      onWorkersReady: (ready: number, total: number) => {
+        if (ready < total) progress(`workers ready: ${ready} of ${total}`);
+      },
       ...(flags.data === undefined ? {} : { dataDir: resolve(flags.data) }),
       ...(verbose ? { onLog: (source: string, text: string) => stderr(`[${source}] ${text}\n`) } : {}),
     });

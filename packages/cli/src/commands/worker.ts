@@ -8,7 +8,6 @@ import type { Io } from '../io.ts';
 import { onStopSignal } from '../signals.ts';
 
 const STATUS_INTERVAL_MS = 5_000;
-const OPEN_TIMEOUT_MS = 30_000;
 const LEAVE_GRACE_MS = 2_000;
 
 interface Tab {
@@ -28,24 +27,29 @@ export async function workerCommand(args: ParsedArgs<typeof WORKER_FLAGS>, io: I
   const verbose = flags.verbose === true;
   const log = verbose ? (source: string, text: string) => io.stderr(`[${source}] ${text}\n`) : undefined;
   // Loaded only now, so usage errors come back without importing Playwright.
-  const { RecentErrors, launchBrowser, openPage, watchPage } = await import('@shoal/launcher');
+  const { RecentErrors, launchBrowser, openPage, watchPage, browserFor, openAll, readyTimeoutFor, OPEN_CONCURRENCY } = await import('@shoal/launcher');
+  const browserCount = Math.min(flags.browsers ?? 1, count);
+  const timeoutMs = readyTimeoutFor(count);
 
-  const browser = await launchBrowser({ headless: flags.headed !== true, handleSignals: false });
+  // Several Chromium processes: their tabs reach each other over WebRTC, as tabs on other machines would.
+  const launched = await Promise.allSettled(Array.from({ length: browserCount }, () => launchBrowser({ headless: flags.headed !== true, handleSignals: false })));
+  const browsers = launched.flatMap((outcome) => (outcome.status === 'fulfilled' ? [outcome.value] : []));
   let interval: NodeJS.Timeout | undefined;
   try {
-    const context = await browser.newContext();
+    const failed = launched.find((outcome) => outcome.status === 'rejected');
+    if (failed) throw failed.reason;
+    const contexts = await Promise.all(browsers.map((browser) => browser.newContext()));
     const errors = new RecentErrors();
-    const tabs: Tab[] = await Promise.all(
-      Array.from({ length: count }, async (_, i): Promise<Tab> => {
-        const url = tabUrl(base, i + 1, count, flags.slots);
-        const name = url.searchParams.get('name')!;
-        const page = await openPage(context, url.href, OPEN_TIMEOUT_MS, (p) => watchPage(p, name, log, errors));
-        return { name, page };
-      }),
-    );
-    const refused = (await Promise.all(tabs.map((tab) => joinFailure(tab, OPEN_TIMEOUT_MS)))).filter((line) => line !== null);
+    const tabs: Tab[] = await openAll(count, OPEN_CONCURRENCY, async (index): Promise<Tab> => {
+      const url = tabUrl(base, index, count, flags.slots);
+      const name = url.searchParams.get('name')!;
+      const page = await openPage(contexts[browserFor(index, contexts.length)]!, url.href, timeoutMs, (p) => watchPage(p, name, log, errors));
+      return { name, page };
+    });
+    const refused = (await Promise.all(tabs.map((tab) => joinFailure(tab, timeoutMs)))).filter((line) => line !== null);
     if (refused.length > 0) throw new ShoalError('ERR_NOT_JOINED', `the worker tabs could not join: ${refused.join('; ')}`);
-    io.stderr(`shoal: ${count} worker tab${count === 1 ? '' : 's'} joined at ${base.origin}${base.pathname}; press Ctrl-C to leave\n`);
+    const spread = browserCount > 1 ? ` in ${browserCount} browsers` : '';
+    io.stderr(`shoal: ${count} worker tab${count === 1 ? '' : 's'}${spread} joined at ${base.origin}${base.pathname}; press Ctrl-C to leave\n`);
 
     if (verbose) {
       interval = setInterval(() => void printStatuses(tabs, io), STATUS_INTERVAL_MS);
@@ -53,10 +57,12 @@ export async function workerCommand(args: ParsedArgs<typeof WORKER_FLAGS>, io: I
 
     const outcome = await new Promise<'signal' | 'disconnected'>((resolve) => {
       const stopListening = onStopSignal(() => resolve('signal'));
-      browser.once('disconnected', () => {
-        stopListening();
-        resolve('disconnected');
-      });
+      for (const browser of browsers) {
+        browser.once('disconnected', () => {
+          stopListening();
+          resolve('disconnected');
+        });
+      }
     });
     if (outcome === 'disconnected') {
       io.stderr('shoal: the browser closed unexpectedly\n');
@@ -70,7 +76,7 @@ export async function workerCommand(args: ParsedArgs<typeof WORKER_FLAGS>, io: I
     return 0;
   } finally {
     clearInterval(interval);
-    await browser.close().catch(() => undefined);
+    await Promise.all(browsers.map((browser) => browser.close().catch(() => undefined)));
   }
 }
 

@@ -1,14 +1,24 @@
 /**
  * The page that bench/transfer-raw.ts drives (two tabs of it in one room).
  * It links to the other tab with 7 bulk channels, split into lane sets of 1,
- * 2 and 4 (one BulkEndpoint per set, made the same way on both sides), plus
- * one plain negotiated RTCDataChannel for the raw baseline, and joins the
- * co-located broker. Everything it measures is exposed on `window.shoalBench`;
+ * 2 and 4 (one BulkEndpoint per set, made the same way on both sides); they
+ * live where PeerLink puts them (its own RTCPeerConnection for bulk, by
+ * default). For comparison it also makes one bulk channel of its own on the
+ * link's main connection (`shared`: bulk and control in one SCTP
+ * association, PeerLink's old layout), plus one plain negotiated
+ * RTCDataChannel there for the raw baseline, and joins the co-located broker. Everything it measures is exposed on `window.shoalBench`;
  * timing uses performance.now() in the receiving tab.
  */
-import { BulkEndpoint, Colocated, PeerLink, SignalingClient, bulkChecksum, signalingUrlFor, type BulkChannel, type BulkStats } from '@shoal/transport';
+import { BulkEndpoint, Colocated, DataChannelBulk, PeerLink, SignalingClient, bulkChecksum, signalingUrlFor, type BulkChannel, type BulkStats } from '@shoal/transport';
 
 export type LaneCount = 1 | 2 | 4;
+/** A lane set: 1, 2 or 4 of PeerLink's bulk channels, or 'shared', one channel on the link's main connection. */
+export type Lanes = LaneCount | 'shared';
+/** Round trips (ms) of small messages while idle or during a fetch: on the raw channel and on the link's control channel. */
+export interface PingResult {
+  raw: number[];
+  control: number[];
+}
 export interface TransferResult {
   bytes: number;
   ms: number;
@@ -21,15 +31,16 @@ export interface BenchTransferApi {
   /** Sends `bytes` to the other tab over the raw channel; the time until its receipt comes back. */
   raw(bytes: number): Promise<TransferResult>;
   /** Fetches a `size`-byte object from the other tab over `lanes` bulk channels. */
-  fetch(lanes: LaneCount, size: number): Promise<TransferResult & { stats: BulkStats }>;
+  fetch(lanes: Lanes, size: number): Promise<TransferResult & { stats: BulkStats }>;
   /** The same over the co-located MessagePort path; null if the broker does not know the other tab. */
   colocated(size: number): Promise<(TransferResult & { stats: BulkStats }) | null>;
   /**
-   * Round trips (ms) of small messages on the raw channel, a stand-in for
-   * control messages, every 10 ms: while idle, or during a fetch over `lanes`
-   * bulk channels (bytes flow the other way, so the pongs queue behind them).
+   * Round trips (ms) of small messages every 10 ms, in turn on the raw
+   * channel and on the link's own control channel (a `heartbeat` the holder
+   * echoes): while idle, or during a fetch over `lanes` (bytes flow the
+   * other way, so the answers travel beside them).
    */
-  pings(count: number, during?: { lanes: LaneCount; size: number }): Promise<number[]>;
+  pings(count: number, during?: { lanes: Lanes; size: number }): Promise<PingResult>;
   /** Starts a fetch and keeps its outcome for `fetchOutcome` (for the holder-closes check). */
   startFetch(lanes: LaneCount, size: number): void;
   /** How that fetch ended: its error code, and Date.now() when it settled. */
@@ -40,6 +51,17 @@ export interface BenchTransferApi {
   prepare(sizes: number[]): void;
   /** Milliseconds that bulkChecksum takes over `size` bytes. */
   checksumMs(size: number): number;
+  /**
+   * Ordering probe (e2e): fetches a `size`-byte object over 1 lane; the
+   * holder sends a control message (a heartbeat on the link) right after its
+   * sender has queued the first bytes. Says how many bulk bytes had arrived
+   * when the control message did, and whether the fetch had completed.
+   */
+  probe(size: number): Promise<{ bytesBeforeControl: number; fetchDoneBeforeControl: boolean; total: number }>;
+  /** Holder side of the probe: bytes queued on the bulk lane when the control message was sent. */
+  probeQueued(): number | null;
+  /** Bytes received so far over the link's main RTCPeerConnection (its control channel, raw and shared channels). */
+  mainConnectionBytes(): Promise<number>;
 }
 
 declare global {
@@ -51,6 +73,8 @@ declare global {
 const LANE_SETS: Record<LaneCount, number[]> = { 1: [0], 2: [1, 2], 4: [3, 4, 5, 6] };
 const BULK_CHANNELS = 7;
 const RAW_CHANNEL_ID = 200;
+/** The comparison bulk channel on the link's main connection. */
+const SHARED_CHANNEL_ID = 150;
 const CHUNK = 256 * 1024;
 const MiB = 1024 * 1024;
 
@@ -60,6 +84,8 @@ const room = params.get('room') ?? 'bench';
 const highWaterMark = Number(params.get('highWater')) > 0 ? Number(params.get('highWater')) * 1024 * 1024 : undefined;
 /** `chunk=256`: the endpoints' largest frame in KiB (default: BulkEndpoint's). */
 const chunkBytes = Number(params.get('chunk')) > 0 ? Number(params.get('chunk')) * 1024 : undefined;
+/** `burst=1024`: the endpoints' burst in KiB (`Infinity`: none; default: BulkEndpoint's). */
+const burstBytes = Number(params.get('burst')) > 0 ? Number(params.get('burst')) * 1024 : undefined;
 /** `colocatedChunk=4`: co-located chunk size in MiB (`Infinity`: whole objects); default: Colocated's. */
 const colocatedChunk = params.get('colocatedChunk') ? Number(params.get('colocatedChunk')) * 1024 * 1024 : undefined;
 const objects = new Map<number, ArrayBuffer>();
@@ -82,13 +108,31 @@ function object(size: number): ArrayBuffer {
   return buffer;
 }
 
+let probeQueued: number | null = null;
+let probeArrived: (() => void) | null = null;
+
 const serve = (objectId: string): ArrayBuffer | null => {
+  const probe = /^probe-(\d+)$/.exec(objectId);
+  if (probe && other) {
+    // Once the sender (which starts when this returns) has queued 4 MiB on the lane, or after
+    // 200 turns of the event loop: a control message behind those bytes.
+    const { link: control, sets } = other;
+    const lane = sets.get(1)![0]!;
+    let turns = 0;
+    const check = (): void => {
+      if (lane.bufferedAmount < 4 * MiB && ++turns < 200) return void setTimeout(check, 0);
+      probeQueued = lane.bufferedAmount;
+      control.send({ type: 'heartbeat' });
+    };
+    setTimeout(check, 0);
+    return object(Number(probe[1]));
+  }
   const match = /^obj-(\d+)$/.exec(objectId);
   return match ? object(Number(match[1])) : null;
 };
 
 let self: string | null = null;
-let other: { peerId: string; sets: Map<LaneCount, BulkChannel[]>; raw: RTCDataChannel } | null = null;
+let other: { peerId: string; sets: Map<Lanes, BulkChannel[]>; raw: RTCDataChannel; link: PeerLink } | null = null;
 const endpoints = new Map<string, BulkEndpoint>();
 let colocated: Colocated | null = null;
 let colocatedEndpoint: BulkEndpoint | null = null;
@@ -96,6 +140,9 @@ let rawExpect = 0;
 let rawGot = 0;
 let rawDone: (() => void) | null = null;
 const pongs = new Map<number, () => void>();
+/** Resolves the control-channel ping in flight (one at a time). */
+let controlPong: (() => void) | null = null;
+const isHolder = params.get('name') === 'holder';
 let outcome: Promise<{ ok: boolean; code: string | null; message: string; at: number }> | null = null;
 
 function rawChannel(link: PeerLink): RTCDataChannel {
@@ -123,24 +170,33 @@ function link(peerId: string, initiator: boolean, client: SignalingClient): void
   const peerLink = new PeerLink({ peerId, role: 'worker' }, { initiator, iceServers: [], bulkChannels: BULK_CHANNELS });
   peerLink.on('signal', (data) => client.sendSignal(peerId, data));
   client.on('signal', (from, data) => from === peerId && peerLink.signal(data));
+  peerLink.on('message', (message) => {
+    if (message.type !== 'heartbeat') return;
+    if (probeArrived) probeArrived();
+    else if (isHolder) peerLink.send({ type: 'heartbeat' });
+    else controlPong?.();
+  });
   peerLink.on('open', () => {
     const raw = rawChannel(peerLink);
-    void peerLink.bulk().then(async (channels) => {
-      const sets = new Map<LaneCount, BulkChannel[]>();
+    const pc = (peerLink as unknown as { peer: { _pc: RTCPeerConnection } }).peer._pc;
+    const shared = new DataChannelBulk(pc.createDataChannel('bench-shared-bulk', { negotiated: true, id: SHARED_CHANNEL_ID, ordered: true }));
+    void Promise.all([peerLink.bulk(), shared.ready]).then(async ([channels]) => {
+      const sets = new Map<Lanes, BulkChannel[]>();
       for (const [lanes, ids] of Object.entries(LANE_SETS)) sets.set(Number(lanes) as LaneCount, ids.map((i) => channels[i]!));
+      sets.set('shared', [shared]);
       if (raw.readyState !== 'open') await new Promise((resolve) => raw.addEventListener('open', resolve, { once: true }));
-      other = { peerId, sets, raw };
+      other = { peerId, sets, raw, link: peerLink };
     });
   });
   peerLink.on('closed', (reason) => console.log(`link to ${peerId} closed: ${reason}`));
 }
 
-function endpoint(lanes: LaneCount): BulkEndpoint {
+function endpoint(lanes: Lanes): BulkEndpoint {
   if (!other) throw new Error('not linked');
-  // Endpoints serve from their first creation, on both sides: make all three eagerly the first time.
-  for (const count of [1, 2, 4] as const) {
+  // Endpoints serve from their first creation, on both sides: make them all eagerly the first time.
+  for (const count of [1, 2, 4, 'shared'] as const) {
     const key = `${count}`;
-    if (!endpoints.has(key)) endpoints.set(key, new BulkEndpoint(other.sets.get(count)!, { peerId: other.peerId, serve, ...(highWaterMark ? { highWaterMark } : {}), ...(chunkBytes ? { chunkBytes } : {}) }));
+    if (!endpoints.has(key)) endpoints.set(key, new BulkEndpoint(other.sets.get(count)!, { peerId: other.peerId, serve, ...(highWaterMark ? { highWaterMark } : {}), ...(chunkBytes ? { chunkBytes } : {}), ...(burstBytes ? { burstBytes } : {}) }));
   }
   return endpoints.get(`${lanes}`)!;
 }
@@ -197,23 +253,30 @@ window.shoalBench = {
   },
   pings: async (count, during) => {
     if (!other) throw new Error('not linked');
-    const channel = other.raw;
+    const { raw: channel, link: control } = other;
     const fetching = during ? endpoint(during.lanes).fetch(`obj-${during.size}`) : Promise.resolve(null);
     let finished = false;
     void fetching.finally(() => (finished = true));
-    const rtts: number[] = [];
+    const result: PingResult = { raw: [], control: [] };
     for (let i = 0; i < count && !(during && finished); i++) {
+      const viaControl = i % 2 === 1;
       const started = performance.now();
       await new Promise<void>((resolve) => {
-        pongs.set(i, resolve);
-        channel.send(`ping:${i}`);
+        if (viaControl) {
+          controlPong = resolve;
+          control.send({ type: 'heartbeat' });
+        } else {
+          pongs.set(i, resolve);
+          channel.send(`ping:${i}`);
+        }
       });
       pongs.delete(i);
-      rtts.push(performance.now() - started);
+      controlPong = null;
+      (viaControl ? result.control : result.raw).push(performance.now() - started);
       await new Promise((resolve) => setTimeout(resolve, 10));
     }
     await fetching;
-    return rtts;
+    return result;
   },
   startFetch: (lanes, size) => {
     outcome = endpoint(lanes)
@@ -229,6 +292,32 @@ window.shoalBench = {
     reconnects: other !== null && colocated !== null && (await colocated.connect(other.peerId)) !== null,
   }),
   prepare: (sizes) => void sizes.forEach(object),
+  probe: async (size) => {
+    const bulk = endpoint(1);
+    const before = bulk.stats().bytesReceived;
+    let done = false;
+    const arrived = new Promise<{ bytes: number; done: boolean }>((resolve) => {
+      probeArrived = () => {
+        probeArrived = null;
+        resolve({ bytes: bulk.stats().bytesReceived - before, done });
+      };
+    });
+    const buffer = await bulk.fetch(`probe-${size}`);
+    done = true;
+    if (buffer.byteLength !== size) throw new Error(`got ${buffer.byteLength} bytes, wanted ${size}`);
+    const control = await arrived;
+    return { bytesBeforeControl: control.bytes, fetchDoneBeforeControl: control.done, total: size };
+  },
+  probeQueued: () => probeQueued,
+  mainConnectionBytes: async () => {
+    if (!other) throw new Error('not linked');
+    const pc = (other.link as unknown as { peer: { _pc: RTCPeerConnection } }).peer._pc;
+    let bytes = 0;
+    (await pc.getStats()).forEach((report: { type: string; bytesReceived?: number }) => {
+      if (report.type === 'transport') bytes += report.bytesReceived ?? 0;
+    });
+    return bytes;
+  },
   checksumMs: (size) => {
     const bytes = new Uint8Array(object(size));
     const started = performance.now();
@@ -237,7 +326,9 @@ window.shoalBench = {
   },
 };
 
-const { client, welcome } = await SignalingClient.join({ url: signalingUrlFor(location), room, role: 'worker', name: params.get('name') ?? undefined });
+// The server announces only pairs with a coordinator in them (workers link to each other on demand),
+// so the holder joins as the room's coordinator and the two tabs hear of each other.
+const { client, welcome } = await SignalingClient.join({ url: signalingUrlFor(location), room, role: isHolder ? 'coordinator' : 'worker', name: params.get('name') ?? undefined });
 self = welcome.peerId;
 colocated = Colocated.start(self, colocatedChunk ? { chunkBytes: colocatedChunk } : {});
 colocated.on('incoming', (peerId, channel) => void new BulkEndpoint([channel], { peerId, serve }));

@@ -2,7 +2,7 @@
  * Bulk transfer between two tabs: Shoal's BulkEndpoint against a raw
  * RTCDataChannel on the same connection, in the same run.
  *
- *   npx tsx bench/transfer-raw.ts [--runs N] [--sizes 16,64,256] [--lanes 1,2,4] [--no-colocated] [--high-water MiB] [--chunk KiB] [--colocated-chunk MiB]
+ *   npx tsx bench/transfer-raw.ts [--runs N] [--sizes 16,64,256] [--lanes 1,2,4] [--no-colocated] [--high-water MiB] [--chunk KiB] [--burst KiB] [--colocated-chunk MiB]
  *
  * It builds apps/bench-transfer.html into a temp dir (Vite, with the repo's
  * config, so dist/ is left alone), starts the signaling server on it, opens
@@ -12,9 +12,16 @@
  *   raw        64 MiB over a plain negotiated data channel: 256 KiB messages,
  *              pause above 8 MiB bufferedAmount, resume on bufferedamountlow
  *              (1 MiB); timed from the first send to the receiver's "done"
- *   bulk       BulkEndpoint.fetch of each size over 1, 2 and 4 bulk channels
- *              (request → header → chunks → checksum verified)
+ *   bulk       BulkEndpoint.fetch of each size over 1, 2 and 4 of PeerLink's
+ *              bulk channels (request → header → chunks → checksum verified);
+ *              they live on an RTCPeerConnection of their own (PeerLink's
+ *              default), apart from the raw and control channels
+ *   shared     the same fetch over one bulk channel on the link's main
+ *              connection, beside the control channel (the old layout)
  *   colocated  the same fetch over the co-located MessagePort path (SharedWorker broker)
+ *   ping       round trips of small messages every 10 ms, on the raw channel
+ *              and on the link's control channel (a heartbeat echoed), idle
+ *              and while a 64 MiB fetch runs over each lane set and shared
  *
  * Each figure is the median of --runs (default 3); the lane counts take turns
  * within each run so they share the machine's state. Sizes are MiB; speeds
@@ -28,7 +35,7 @@ import { fileURLToPath } from 'node:url';
 import type { Page } from 'playwright-core';
 import { launchBrowser } from '@shoal/launcher';
 import { startSignalingServer } from '@shoal/signaling-server';
-import type { BenchTransferApi, LaneCount, TransferResult } from '../apps/bench-transfer.ts';
+import type { BenchTransferApi, LaneCount, Lanes, TransferResult } from '../apps/bench-transfer.ts';
 
 const root = fileURLToPath(new URL('..', import.meta.url)).replace(/[\\/]$/, '');
 const argv = process.argv.slice(2);
@@ -38,7 +45,9 @@ const option = (name: string, fallback: string): string => {
 };
 const RUNS = Number(option('--runs', '3'));
 const SIZES = option('--sizes', '16,64,256').split(',').map(Number);
-const LANES = option('--lanes', '1,2,4').split(',').map(Number) as LaneCount[];
+const LANE_COUNTS = option('--lanes', '1,2,4').split(',').map(Number) as LaneCount[];
+/** PeerLink's lane sets, then one bulk channel on the link's main connection. */
+const LANES: Lanes[] = [...LANE_COUNTS, 'shared'];
 const COLOCATED = !argv.includes('--no-colocated');
 /** The bulk endpoints' high-water mark in MiB; 0: BulkEndpoint's default. */
 const HIGH_WATER = Number(option('--high-water', '0'));
@@ -46,10 +55,12 @@ const HIGH_WATER = Number(option('--high-water', '0'));
 const COLOCATED_CHUNK = option('--colocated-chunk', '');
 /** The bulk endpoints' largest frame in KiB; 0: BulkEndpoint's default (256). */
 const CHUNK_KIB = Number(option('--chunk', '0'));
+/** Most KiB the bulk sender sends per task before it yields ('Infinity': no limit); 0: BulkEndpoint's default. */
+const BURST_KIB = Number(option('--burst', '0'));
 const MiB = 1024 * 1024;
 const RAW_BYTES = 64 * MiB;
-if (!Number.isInteger(RUNS) || RUNS < 1 || SIZES.some((s) => !(s > 0)) || LANES.some((l) => ![1, 2, 4].includes(l))) {
-  console.error('usage: npx tsx bench/transfer-raw.ts [--runs N] [--sizes 16,64,256] [--lanes 1,2,4] [--no-colocated] [--high-water MiB] [--chunk KiB] [--colocated-chunk MiB]');
+if (!Number.isInteger(RUNS) || RUNS < 1 || SIZES.some((s) => !(s > 0)) || LANE_COUNTS.some((l) => ![1, 2, 4].includes(l))) {
+  console.error('usage: npx tsx bench/transfer-raw.ts [--runs N] [--sizes 16,64,256] [--lanes 1,2,4] [--no-colocated] [--high-water MiB] [--chunk KiB] [--burst KiB] [--colocated-chunk MiB]');
   process.exit(2);
 }
 
@@ -85,7 +96,7 @@ async function waitFor<T>(page: Page, what: string, probe: () => T | null, timeo
 
 interface Line {
   path: 'raw' | 'bulk' | 'colocated';
-  lanes?: number;
+  lanes?: Lanes;
   sizeMiB: number;
   mbPerSec: number;
   ms: number;
@@ -107,7 +118,7 @@ async function main(): Promise<void> {
       const page = await context.newPage();
       page.on('pageerror', (error) => console.log(`[${name}] uncaught ${error.message}`));
       page.on('console', (message) => message.type() === 'error' && console.log(`[${name}] ${message.text()}`));
-      await page.goto(`${server.url}/bench-transfer.html?room=${room}&name=${name}&highWater=${HIGH_WATER}&chunk=${CHUNK_KIB}${COLOCATED_CHUNK ? `&colocatedChunk=${COLOCATED_CHUNK}` : ''}`);
+      await page.goto(`${server.url}/bench-transfer.html?room=${room}&name=${name}&highWater=${HIGH_WATER}&chunk=${CHUNK_KIB}&burst=${BURST_KIB}${COLOCATED_CHUNK ? `&colocatedChunk=${COLOCATED_CHUNK}` : ''}`);
       await waitFor(page, `${name} joining`, () => window.shoalBench?.peerId() ?? null);
       return page;
     };
@@ -136,7 +147,7 @@ async function main(): Promise<void> {
     emit({ path: 'raw', sizeMiB: RAW_BYTES / MiB, mbPerSec: round(rawMBps), ms: round(median(raw.map((r) => r.ms))), runs: raw.map((r) => round(r.mbPerSec)) });
 
     for (const sizeMiB of SIZES) {
-      const byLanes = new Map<number, Awaited<ReturnType<BenchTransferApi['fetch']>>[]>();
+      const byLanes = new Map<Lanes, Awaited<ReturnType<BenchTransferApi['fetch']>>[]>();
       for (let run = 0; run < RUNS; run++) {
         for (const lanes of LANES) {
           const r = await fetcher.evaluate(([l, s]) => window.shoalBench!.fetch(l, s), [lanes, sizeMiB * MiB] as const);
@@ -172,12 +183,20 @@ async function main(): Promise<void> {
         emit({ path: 'colocated', sizeMiB, mbPerSec: round(mbPerSec), ms: round(median(results.map((r) => r.ms))), runs: results.map((r) => round(r.mbPerSec)) });
       }
     }
-    // Control-message latency: small messages on their own channel, idle and while a 64 MiB fetch runs.
-    const idle = await fetcher.evaluate(() => window.shoalBench!.pings(50));
-    console.log(JSON.stringify({ path: 'ping', during: null, medianMs: round(median(idle), 2), p90Ms: round(quantile(idle, 0.9), 2), count: idle.length }));
+    // Control-message latency: small messages on the main connection, idle and while a 64 MiB fetch runs.
+    const pingLines: string[] = [];
+    const pingLine = (during: string, result: { raw: number[]; control: number[] }): void => {
+      for (const via of ['raw', 'control'] as const) {
+        const xs = result[via];
+        const line = { path: 'ping', via, during, medianMs: round(median(xs), 2), p90Ms: round(quantile(xs, 0.9), 2), count: xs.length };
+        console.log(JSON.stringify(line));
+        pingLines.push(`${via.padEnd(8)}  ${during.padEnd(34)}  ${line.medianMs.toFixed(2).padStart(7)}  ${line.p90Ms.toFixed(2).padStart(7)}  ${String(xs.length).padStart(5)}`);
+      }
+    };
+    pingLine('idle', await fetcher.evaluate(() => window.shoalBench!.pings(100)));
     for (const lanes of LANES) {
-      const busy = await fetcher.evaluate(([l, s]) => window.shoalBench!.pings(1000, { lanes: l, size: s }), [lanes, 64 * MiB] as const);
-      console.log(JSON.stringify({ path: 'ping', during: `bulk fetch, ${lanes} lane(s)`, medianMs: round(median(busy), 2), p90Ms: round(quantile(busy, 0.9), 2), count: busy.length }));
+      const busy = await fetcher.evaluate(([l, s]) => window.shoalBench!.pings(2000, { lanes: l, size: s }), [lanes, 64 * MiB] as const);
+      pingLine(lanes === 'shared' ? 'fetch, 1 lane on the main connection' : `fetch, ${lanes} lane(s)`, busy);
     }
     const checksumMs = await fetcher.evaluate((s) => window.shoalBench!.checksumMs(s), 256 * MiB);
     console.log(JSON.stringify({ path: 'checksum', sizeMiB: 256, ms: round(checksumMs), mbPerSec: round((256 * MiB) / 1e6 / (checksumMs / 1000)) }));
@@ -204,6 +223,8 @@ async function main(): Promise<void> {
       ];
       console.log(cells.join('  '));
     }
+    console.log('\nping via  during                              p50 ms   p90 ms  count');
+    for (const line of pingLines) console.log(line);
   } finally {
     await browser.close();
     await server.close();

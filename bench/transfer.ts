@@ -12,6 +12,11 @@
  *    made on w1 and consumed by a task on w2; timed from the consumer's
  *    submit to its result (fetch, the copy into the Web Worker, decode). Once
  *    with the co-located path off (WebRTC data channels), once with it on.
+ *    Meanwhile each tab (coordinator, w1, w2) records the longest stall of
+ *    its main thread (a 50 ms interval timer that ran late). Heartbeats are
+ *    sent from that thread every second, and a worker silent past 3 s is
+ *    declared lost, so this tells a blocked main thread apart from control
+ *    messages that queue behind bulk bytes (bench/transfer-raw.ts's pings).
  *
  * Prints JSON lines and a table with each figure's ratio to the raw channel.
  */
@@ -52,15 +57,35 @@ interface Figure {
   n: number;
 }
 
+/** Installs a main-thread stall monitor in a page (a 50 ms timer; the longest gap between its runs, less 50 ms). */
+const STALL_MONITOR = `(() => {
+  const w = globalThis;
+  if (w.__stall) return;
+  w.__stall = { last: performance.now(), worst: 0 };
+  setInterval(() => {
+    const now = performance.now();
+    w.__stall.worst = Math.max(w.__stall.worst, now - w.__stall.last - 50);
+    w.__stall.last = now;
+  }, 50);
+})()`;
+const readStall = (): number => (globalThis as unknown as { __stall: { worst: number } }).__stall.worst;
+
 const job = readFileSync(new URL('./jobs/transfer-objects.js', import.meta.url), 'utf8');
 const rows: Array<Figure & { path: string }> = [];
+const stallRows: Array<{ path: string; coordinator: number; w1: number; w2: number }> = [];
 for (const colocated of [false, true]) {
   const path = colocated ? 'colocated' : 'webrtc';
   console.log(`\n# 2. object plane, ${path}: ${SIZES.join('/')} MiB, typed arrays and Arrow`);
   const cluster = await startLocalCluster({ workers: 2, slotsPerWorker: 1, workerQuery: (i) => `resources=w${i}:1${colocated ? '' : '&colocated=0'}` });
   try {
     await cluster.coordinator.evaluate((sizes) => ((globalThis as { __transferSizes?: number[] }).__transferSizes = sizes), SIZES);
+    const tabs = [cluster.coordinator, ...cluster.workers];
+    for (const tab of tabs) await tab.evaluate(STALL_MONITOR);
     const outcome = await cluster.runJob(job);
+    const stalls = await Promise.all(tabs.map((tab) => tab.evaluate(readStall)));
+    const stall = { coordinator: Math.round(stalls[0]!), w1: Math.round(stalls[1]!), w2: Math.round(stalls[2]!) };
+    console.log(JSON.stringify({ bench: 'main-thread-stall', path, longestStallMs: stall }));
+    stallRows.push({ path, ...stall });
     if (!outcome.ok) {
       console.log(JSON.stringify({ path, error: outcome.error }));
       continue;
@@ -80,3 +105,6 @@ for (const row of rows) {
   const ratio = rawMBps ? `${(row.mbPerSec / rawMBps).toFixed(2)}×` : '—';
   console.log(`${row.path.padEnd(11)} ${row.kind.padEnd(7)} ${String(row.mib).padStart(4)}  ${row.ms.toFixed(0).padStart(7)}  ${row.mbPerSec.toFixed(1).padStart(8)}     ${ratio}`);
 }
+console.log('\nlongest main-thread stall during the run (ms; a heartbeat is due every 1000 ms, a worker silent for 3000 ms is declared lost)');
+console.log('path        coordinator      w1      w2');
+for (const row of stallRows) console.log(`${row.path.padEnd(11)} ${String(row.coordinator).padStart(11)}  ${String(row.w1).padStart(6)}  ${String(row.w2).padStart(6)}`);

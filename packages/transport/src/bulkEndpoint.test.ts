@@ -206,6 +206,57 @@ describe('BulkEndpoint', () => {
     expect(b.state.kind).toBe('open');
   });
 
+  it.each([
+    ['the default burst', {}, 1024 * KiB],
+    ['a 256 KiB burst', { burstBytes: 256 * KiB }, 256 * KiB],
+  ])('yields the thread between bursts (%s), so control work interleaves with a big send', async (_name, options, burst) => {
+    // The sender may queue 8 MiB; without bursts one task would hand it all to the channel,
+    // and a heartbeat or a task message due meanwhile would wait behind it.
+    const data = bytesOf(24_000_000, 3);
+    const { a, bEnds } = pair({ big: data }, { channel: { bytesPerTick: 4 * 1024 * KiB }, b: options });
+    const lane = bEnds[0]!;
+    const send = lane.send.bind(lane);
+    let inTask = 0;
+    let mostInOneTask = 0;
+    lane.send = (frame) => {
+      if (inTask === 0) queueMicrotask(() => (inTask = 0)); // runs when the current task's synchronous work ends
+      inTask += frame.byteLength;
+      mostInOneTask = Math.max(mostInOneTask, inTask);
+      send(frame);
+    };
+    // A "control" task that keeps re-arming itself: it must get turns while the bytes flow.
+    let controlTurns = 0;
+    let fetched = false;
+    const control = (): void => {
+      if (fetched) return;
+      controlTurns += 1;
+      setTimeout(control, 0);
+    };
+    setTimeout(control, 0);
+    expectBytes(await a.fetch('big').finally(() => (fetched = true)), data);
+    expect(mostInOneTask).toBeLessThanOrEqual(burst + 256 * KiB + 2 * KiB); // one chunk may cross the mark; headers/ends are a few bytes
+    expect(mostInOneTask).toBeGreaterThan(0);
+    expect(lane.peakBufferedAmount).toBeGreaterThan(burst); // bursts add up while the channel drains: the burst limits a task, not the queue
+    expect(controlTurns).toBeGreaterThanOrEqual(Math.floor(data.length / (8 * 1024 * KiB)));
+  });
+
+  it('with no burst limit, one task hands the channel up to the whole high-water mark (what the limit prevents)', async () => {
+    const data = bytesOf(12_000_000, 4);
+    const { a, bEnds } = pair({ big: data }, { channel: { bytesPerTick: 4 * 1024 * KiB }, b: { burstBytes: Infinity } });
+    const lane = bEnds[0]!;
+    const send = lane.send.bind(lane);
+    let inTask = 0;
+    let mostInOneTask = 0;
+    lane.send = (frame) => {
+      if (inTask === 0) queueMicrotask(() => (inTask = 0));
+      inTask += frame.byteLength;
+      mostInOneTask = Math.max(mostInOneTask, inTask);
+      send(frame);
+    };
+    expectBytes(await a.fetch('big'), data);
+    expect(mostInOneTask).toBeGreaterThan(4 * 1024 * KiB);
+  });
+
   it('counts and ignores malformed frames, even in the middle of a transfer', async () => {
     const data = bytesOf(2_000_000);
     const { a, bEnds } = pair({ obj: data });

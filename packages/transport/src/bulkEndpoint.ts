@@ -44,6 +44,8 @@ export interface BulkEndpointOptions {
   highWaterMark?: number;
   /** Sending resumes when a lane drains to this. Default 1 MiB. */
   lowWaterMark?: number;
+  /** Most bytes sent in one task before the sender yields the thread. Default DEFAULT_BULK_BURST (1 MiB). */
+  burstBytes?: number;
   /** Tries per fetch or push, the first included. Default 3. */
   maxAttempts?: number;
 }
@@ -98,6 +100,7 @@ interface PendingPush {
 
 export const DEFAULT_BULK_HIGH_WATER = 8 * 1024 * 1024;
 export const DEFAULT_BULK_LOW_WATER = 1024 * 1024;
+export const DEFAULT_BULK_BURST = 1024 * 1024;
 const MAX_CHUNK_BYTES = 256 * 1024;
 
 export class BulkEndpoint {
@@ -140,6 +143,7 @@ export class BulkEndpoint {
       chunkBytes,
       highWaterMark: options.highWaterMark ?? DEFAULT_BULK_HIGH_WATER,
       lowWaterMark: options.lowWaterMark ?? DEFAULT_BULK_LOW_WATER,
+      burstBytes: options.burstBytes ?? DEFAULT_BULK_BURST,
       onBytes: (bytes) => (this.counters.bytesSent += bytes),
       onError: (error) => this.close(`a bulk channel failed: ${error instanceof Error ? error.message : String(error)}`),
     });

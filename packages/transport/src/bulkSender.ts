@@ -13,6 +13,10 @@
  *   `lowWaterMark`), with a slow poll as a safety net. `send` is never asked
  *   to queue past the high-water mark, so it never throws for a full queue.
  *   Small control frames (header, end, ...) are sent at once.
+ * - One pump task sends at most `burstBytes`, then yields the thread
+ *   (setTimeout 0) before it goes on, so a control message that arrives or
+ *   is due meanwhile (a heartbeat, a task dispatch, a pong) is handled within
+ *   a burst's time, not after megabytes of sends.
  * - Several transfers take turns chunk by chunk, so a small fetch is not stuck
  *   behind a big one.
  * - Chunks are written into one reusable scratch frame: `send` copies its
@@ -44,6 +48,8 @@ export interface BulkSenderOptions {
   chunkBytes: number;
   highWaterMark: number;
   lowWaterMark: number;
+  /** Most payload bytes one pump task sends before it yields the thread (Infinity: no limit). */
+  burstBytes: number;
   /** Chunk payload bytes handed to a channel. */
   onBytes: (bytes: number) => void;
   /** A channel refused a frame (it is closing): the endpoint shuts down. */
@@ -58,6 +64,8 @@ export class BulkSender {
   private readonly scratch: Uint8Array<ArrayBuffer>;
   private pumping = false;
   private poll: ReturnType<typeof setTimeout> | undefined;
+  /** Set while a yielded pump waits for its next turn. */
+  private resume: ReturnType<typeof setTimeout> | undefined;
   private closed = false;
 
   constructor(
@@ -119,14 +127,24 @@ export class BulkSender {
 
   /** Called on any lane's bufferedAmountLow. */
   pump(): void {
-    if (this.pumping || this.closed) return;
+    if (this.pumping || this.closed || this.resume !== undefined) return;
     this.pumping = true;
+    let sent = 0;
     try {
       let progressed = true;
       while (progressed && this.active.length > 0 && !this.closed) {
+        if (sent >= this.options.burstBytes) {
+          this.resume = setTimeout(() => {
+            this.resume = undefined;
+            this.pump();
+          }, 0);
+          return;
+        }
         progressed = false;
         for (const entry of [...this.active]) {
+          const before = entry.offset;
           if (this.sendNext(entry)) progressed = true;
+          sent += entry.offset - before;
         }
       }
     } finally {
@@ -139,6 +157,7 @@ export class BulkSender {
     this.closed = true;
     this.active.length = 0;
     if (this.poll !== undefined) clearTimeout(this.poll);
+    if (this.resume !== undefined) clearTimeout(this.resume);
   }
 
   /** Sends one chunk of `entry` (and its end frames when it is the last). */

@@ -1,14 +1,18 @@
 /**
- * Bulk byte links to every peer of a mesh: one BulkEndpoint per peer. Each is
- * made as soon as the peer's link opens, so peers can fetch from this tab
- * even if it never fetches from them; `serve` answers their fetches.
+ * Bulk byte links to the peers of a mesh: one BulkEndpoint per peer, made on
+ * first use: when this tab fetches from the peer (`fetcher`), or when the
+ * peer starts the link's bulk connection or opens a co-located port to this
+ * tab, so peers can fetch from this tab even if it never fetches from them;
+ * `serve` answers their fetches. A link that never moves object bytes (most
+ * links to the coordinator) never gets a bulk connection.
  *
  * A peer with no link yet gets one on demand (`mesh.link`), unless it is in
  * this browser. A peer in the same browser (same origin and profile: the local cluster, or
  * `shoal worker --tabs N`) is reached through a MessagePort brokered by a
  * SharedWorker (colocated.ts), which hands whole buffers over instead of
  * chunking them through WebRTC. Otherwise the link's bulk data channels are
- * used (separate from control messages). Detection is automatic: the broker
+ * used: on an RTCPeerConnection of their own (PeerLink's default), so
+ * control messages never queue behind object bytes. Detection is automatic: the broker
  * answers within 200 ms whether the peer is in this browser.
  *
  * Test hook: while `globalThis.__shoalCorruptChunks` is a positive number,
@@ -17,7 +21,7 @@
  * transfers are detected and fetched again.
  */
 import type { BulkChannel } from './bulkChannel.ts';
-import { BulkEndpoint, type ServeFn } from './bulkEndpoint.ts';
+import { BulkEndpoint, type PushedFn, type ServeFn } from './bulkEndpoint.ts';
 import { Colocated } from './colocated.ts';
 import type { Mesh } from './mesh.ts';
 
@@ -26,6 +30,8 @@ export interface ByteLinksOptions {
   checksum?: (bytes: Uint8Array) => number;
   /** Use the co-located path to peers in this browser. Default true. */
   colocated?: boolean;
+  /** Receives what peers push to this tab (collectives); without it, pushes are refused. */
+  onPushed?: PushedFn;
 }
 
 export interface ControlTraffic {
@@ -57,14 +63,14 @@ export class ByteLinks {
         this.paths.set(peerId, 'colocated');
       }
     });
-    mesh.on('peerOpen', (peer) => void this.open(peer.peerId).catch(() => undefined));
+    mesh.on('peerOpen', (peer) => this.watch(peer.peerId));
     mesh.on('peerClosed', (peer) => this.drop(peer.peerId));
     mesh.on('closed', () => this.colocated?.close());
     mesh.isBusy = (peerId) => {
       const stats = this.settled.get(peerId)?.stats();
       return stats !== undefined && stats.activeIn + stats.activeOut > 0;
     };
-    for (const view of mesh.peers()) if (view.state === 'open') void this.open(view.info.peerId).catch(() => undefined);
+    for (const view of mesh.peers()) if (view.state === 'open') this.watch(view.info.peerId);
   }
 
   /** The endpoint to `peerId`, once its bulk channels are open. Rejects with ERR_UNKNOWN_PEER if it is not connected. */
@@ -76,6 +82,11 @@ export class ByteLinks {
   /** Control-channel bytes across every link so far (counting links that have closed). */
   controlTraffic(): ControlTraffic {
     return this.mesh.controlTraffic();
+  }
+
+  /** Serves `peerId` once it starts the bulk connection of their link. */
+  private watch(peerId: string): void {
+    this.mesh.linkTo(peerId)?.on('bulkRequested', () => void this.open(peerId).catch(() => undefined));
   }
 
   private open(peerId: string): Promise<BulkEndpoint> {
@@ -97,7 +108,12 @@ export class ByteLinks {
   }
 
   private endpoint(peerId: string, channels: BulkChannel[]): BulkEndpoint {
-    return new BulkEndpoint(channels.map(corruptible), { peerId, serve: this.serve, ...(this.options.checksum ? { checksum: this.options.checksum } : {}) });
+    return new BulkEndpoint(channels.map(corruptible), {
+      peerId,
+      serve: this.serve,
+      ...(this.options.checksum ? { checksum: this.options.checksum } : {}),
+      ...(this.options.onPushed ? { onPushed: this.options.onPushed } : {}),
+    });
   }
 
   private drop(peerId: string): void {

@@ -3,7 +3,11 @@
  * single state union; every frame received is validated before use, and a
  * peer that keeps sending garbage is disconnected. Once open, the link also
  * carries `bulkChannels` data channels for object bytes (`bulk()`), apart
- * from control messages, so a big transfer never delays a task dispatch.
+ * from control messages. By default they live on a second RTCPeerConnection
+ * (bulkConnection.ts), made on first use, so bulk bytes and control messages
+ * do not share one SCTP association and a big transfer does not delay a
+ * heartbeat or a task dispatch; `bulkConnection: 'shared'` puts them on the
+ * link's own connection instead (the old layout, kept for the bench).
  */
 import './polyfills.ts';
 import SimplePeer from 'simple-peer';
@@ -15,6 +19,7 @@ import {
   type PeerInfo,
 } from '@shoal/protocol';
 import type { BulkChannel } from './bulkChannel.ts';
+import { BulkConnection } from './bulkConnection.ts';
 import { DEFAULT_BULK_CHANNELS, LinkBulkChannels } from './bulkLinkChannels.ts';
 import { Emitter } from './emitter.ts';
 import { FrameBatcher } from './framing.ts';
@@ -29,8 +34,18 @@ export type LinkEvents = {
   open: [];
   message: [message: ControlMessage];
   badMessage: [error: ShoalError];
+  /** The peer started this link's bulk channels (separate connection only): answer its fetches from now on. */
+  bulkRequested: [];
   closed: [reason: string];
 };
+
+/**
+ * Where a link's bulk channels live: 'separate', a second RTCPeerConnection
+ * of their own (the default; control messages never wait behind bulk bytes
+ * in SCTP), or 'shared', the link's own connection.
+ */
+export type BulkConnectionMode = 'separate' | 'shared';
+export const DEFAULT_BULK_CONNECTION: BulkConnectionMode = 'separate';
 
 export interface LinkOptions {
   initiator: boolean;
@@ -39,6 +54,8 @@ export interface LinkOptions {
   maxBadFrames?: number;
   /** Data channels for bulk bytes, made on both sides once the link opens. Default DEFAULT_BULK_CHANNELS. */
   bulkChannels?: number;
+  /** Default DEFAULT_BULK_CONNECTION. */
+  bulkConnection?: BulkConnectionMode;
 }
 
 const decoder = new TextDecoder();
@@ -50,6 +67,10 @@ export class PeerLink extends Emitter<LinkEvents> {
   private readonly batcher: FrameBatcher;
   private readonly maxBadFrames: number;
   private readonly bulkCount: number;
+  private readonly bulkMode: BulkConnectionMode;
+  private readonly iceServers: RTCIceServer[];
+  private readonly initiator: boolean;
+  private bulkConnection: BulkConnection | null = null;
   /** Control-channel bytes received and sent (frames, as UTF-8 or UTF-16 length). */
   bytesIn = 0;
   bytesOut = 0;
@@ -65,6 +86,9 @@ export class PeerLink extends Emitter<LinkEvents> {
     super();
     this.maxBadFrames = options.maxBadFrames ?? 20;
     this.bulkCount = Math.max(1, Math.min(32, options.bulkChannels ?? DEFAULT_BULK_CHANNELS));
+    this.bulkMode = options.bulkConnection ?? DEFAULT_BULK_CONNECTION;
+    this.iceServers = options.iceServers;
+    this.initiator = options.initiator;
     this.peer = new SimplePeer({ initiator: options.initiator, trickle: true, config: { iceServers: options.iceServers } });
     this.batcher = new FrameBatcher(MAX_DATA_CHANNEL_MESSAGE, (frame) => {
       this.bytesOut += frame.length;
@@ -102,6 +126,7 @@ export class PeerLink extends Emitter<LinkEvents> {
 
   /** The bulk channels to this peer, once open at both ends. Rejects with ERR_UNKNOWN_PEER if the link closes first. */
   bulk(): Promise<BulkChannel[]> {
+    if (this.bulkConnection) return this.bulkConnection.request();
     if (this.bulkResult) return this.bulkResult;
     if (this.state.kind === 'closed') return Promise.reject(new ShoalError('ERR_UNKNOWN_PEER', `no bulk channels to ${this.info.peerId}: link is closed`));
     return new Promise((resolve, reject) => this.bulkWaiters.push({ resolve, reject }));
@@ -143,16 +168,36 @@ export class PeerLink extends Emitter<LinkEvents> {
     this.state = { kind: 'closed', reason };
     this.batcher.clear();
     this.bulkChannels?.close();
+    this.bulkConnection?.close(reason);
     for (const waiter of this.bulkWaiters.splice(0)) waiter.reject(new ShoalError('ERR_UNKNOWN_PEER', `no bulk channels to ${this.info.peerId}: ${reason}`));
     this.peer.destroy();
     this.emit('closed', reason);
   }
 
-  /** Makes the negotiated bulk channels on the RTCPeerConnection simple-peer keeps (both sides do the same). */
+  /**
+   * Shared: makes the negotiated bulk channels on the RTCPeerConnection
+   * simple-peer keeps (both sides do the same). Separate: makes the signal
+   * channel for a second connection, which starts on the first `bulk()` at
+   * either end.
+   */
   private openBulk(): void {
     const pc = (this.peer as unknown as { _pc?: RTCPeerConnection })._pc;
     try {
       if (!pc) throw new Error('simple-peer exposes no RTCPeerConnection');
+      if (this.bulkMode === 'separate') {
+        this.bulkConnection = new BulkConnection(pc, {
+          initiator: this.initiator,
+          iceServers: this.iceServers,
+          channels: this.bulkCount,
+          peerId: this.info.peerId,
+          onRequested: () => this.emit('bulkRequested'),
+        });
+        if (this.bulkWaiters.length > 0) {
+          const ready = this.bulkConnection.request();
+          for (const waiter of this.bulkWaiters.splice(0)) ready.then(waiter.resolve, waiter.reject);
+        }
+        return;
+      }
       this.bulkChannels = new LinkBulkChannels(pc, this.bulkCount, this.info.peerId);
       this.bulkResult = this.bulkChannels.ready;
     } catch (cause) {

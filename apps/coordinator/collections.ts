@@ -9,6 +9,7 @@ import { dataFrameApi, type SessionCluster } from '@shoal/dataframe';
 import { queryLog } from './queries.ts';
 import { arrayApi } from '@shoal/array';
 import { dataApi } from '@shoal/datasets';
+import { modelsApi } from '@shoal/inference/model';
 import { datasetLog } from './views/datasets.ts';
 import { collectiveApi } from '@shoal/collective';
 
@@ -20,6 +21,7 @@ export function withCollections(cluster: Cluster, _coordinator: Coordinator): Cl
   Object.assign(extended, collectiveApi({ actor: (cls, options) => cluster.actor(cls as never, options as never) }));
   Object.assign(extended, dataFrameApi(dataFrameCluster(cluster), (cluster as { dataClient?: DataClient }).dataClient, { onQuery: (record) => queryLog.update(record) }));
   Object.assign(extended, dataApi(cluster, { onProgress: (stats) => datasetLog.update(stats) }));
+  Object.assign(extended, modelsApi());
   return extended;
 }
 

@@ -14,6 +14,8 @@ import { packValue, type Packed } from '@shoal/objects';
 import { unpackValue } from './values.ts';
 import type { TaskGpu } from './gpuContext.ts';
 import { openEngineSession, type Engine, type EngineSession } from '@shoal/engine';
+import { createTaskOnnx, type TaskOnnx } from '@shoal/inference';
+import { collectiveContext, type CollectiveContext } from '@shoal/collective';
 
 export interface TaskContext {
   readonly taskId: string;
@@ -30,6 +32,15 @@ export interface TaskContext {
    * fetched once per Web Worker). Each task gets a scope of its own, dropped when the task ends.
    */
   engine(): Promise<Engine>;
+  /** onnxruntime-web (WebGPU on a real GPU, wasm otherwise), loaded in this Web Worker on first use; models cached by hash (@shoal/inference). */
+  readonly onnx: TaskOnnx;
+  /**
+   * Declares that this function reads the stored inputs its Web Worker's engine keeps (Engine.keep,
+   * keyed by object id) from the engine, not from their bytes. From its next run on, such an input
+   * may arrive as a ref instead of its bytes (not copied into the Web Worker at all); `ctx.get` the
+   * ref if the engine no longer keeps it.
+   */
+  acceptKeptInputs(): void;
   log(...args: unknown[]): void;
   /** Reports progress, a fraction from 0 to 1 (sent at most every 100 ms). */
   progress(fraction: number): void;
@@ -39,6 +50,8 @@ export interface TaskContext {
   wait(refs: TaskRef[], options?: { numReturns?: number; timeout?: number }): Promise<{ ready: TaskRef[]; pending: TaskRef[] }>;
   free(refs: TaskRef | TaskRef[]): void;
   cancel(ref: TaskRef, options?: { force?: boolean }): void;
+  /** Collectives (allreduce, broadcast, ...) with the other members of a group from `cluster.collective.group(n)` (@shoal/collective). */
+  readonly collective: CollectiveContext;
 }
 
 export interface ContextInit {
@@ -54,6 +67,8 @@ export interface ContextInit {
   memoryBytes?: number | null;
   /** Called around get/wait so the page can lend the slot out. */
   setBlocked: (blocked: boolean) => void;
+  /** The task called ctx.acceptKeptInputs() (taskWorker.ts tells the pool). */
+  acceptKeptInputs?: () => void;
 }
 
 function unwrap(reply: HostReply, actor?: (actorId: string) => unknown): unknown {
@@ -127,6 +142,8 @@ export function createContext(init: ContextInit): TaskContext {
     arrow,
     gpu: init.gpu,
     engine: () => (engine ??= openEngineSession({ memoryLimitBytes: init.memoryBytes ?? null })),
+    onnx: createTaskOnnx(init.gpu !== null && !init.gpu.info.isFallback),
+    acceptKeptInputs: () => init.acceptKeptInputs?.(),
     log: (...args) => host.log(taskId, 'log', formatLogArgs(args)),
     progress(fraction) {
       const now = Date.now();
@@ -165,6 +182,11 @@ export function createContext(init: ContextInit): TaskContext {
     },
     free: (refs) => host.free(refIds(refs, 'ctx.free()')),
     cancel: (ref, options = {}) => host.cancel(refIds(ref, 'ctx.cancel()')[0]!, options.force ?? false),
+    collective: collectiveContext({
+      workerId: init.workerId,
+      get: (ref) => ctx.get(ref as TaskRef),
+      call: host.collective ? (request) => host.collective!(transfer(request, [request.data])) : null,
+    }),
   };
   return ctx;
 }

@@ -2,7 +2,9 @@
  * Arrays: Shoal's cluster.array (2 worker tabs × 1 slot) against dask.array on
  * a LocalCluster of 2 processes × 1 thread, same machine, same run.
  *
- *   npm run bench:array     (or: npx tsx bench/array.ts [--runs N] [--no-dask] [--build] [--mm N])
+ *   npm run bench:array     (or: npx tsx bench/array.ts [--runs N] [--no-dask] [--build] [--mm N] [--only d-f64,d-f32])
+ *
+ * --only runs just the listed workloads, on both systems (the peer reads SHOAL_BENCH_ONLY).
  *
  * Workloads (see bench/peers/dask_array.py for Dask's side, written the same way):
  *   a      random((10000, 10000), chunks (1000, 1000)).mean()
@@ -18,8 +20,20 @@ import { RUNS, flag, medianRun, openBench, printComparison, reportFailures, runB
 
 const WORKERS = 2;
 const SLOTS = 1;
-const WORKLOADS = ['a', 'b', 'c', 'd-f64', 'd-f32'] as const;
-type Workload = (typeof WORKLOADS)[number];
+const ALL = ['a', 'b', 'c', 'd-f64', 'd-f32'] as const;
+type Workload = (typeof ALL)[number];
+const WORKLOADS = ((): readonly Workload[] => {
+  const at = process.argv.indexOf('--only');
+  if (at < 0) return ALL;
+  const picked = (process.argv[at + 1] ?? '').split(',');
+  const unknown = picked.filter((w) => !(ALL as readonly string[]).includes(w));
+  if (unknown.length > 0) {
+    console.error(`--only takes some of ${ALL.join(',')}; unknown: ${unknown.join(',')}`);
+    process.exit(2);
+  }
+  process.env['SHOAL_BENCH_ONLY'] = picked.join(',');
+  return picked as Workload[];
+})();
 const MM = (() => {
   const at = process.argv.indexOf('--mm');
   return at >= 0 ? Number(process.argv[at + 1]) : 4000;
@@ -64,13 +78,13 @@ await openBench('bench:array', WORKERS, SLOTS);
 const cluster = await startLocalCluster({ workers: WORKERS, slotsPerWorker: SLOTS });
 const { results, failures } = await runBench(WORKLOADS, measure, 'bench/peers/dask_array.py', cluster);
 const ms = (x: number | undefined) => (x === undefined ? '—' : `${(x / 1000).toFixed(2)} s`);
-const rows: Row[] = [
+const rows = ([
   ['(a) random.mean', 'a', 'ms', 'lower', ms],
   ['(b) (x + x.T).sum(0)', 'b', 'ms', 'lower', ms],
   ['(c) 5 ops then std', 'c', 'ms', 'lower', ms],
   [`(d) matmul ${MM}² f64`, 'd-f64', 'ms', 'lower', ms],
   [`(d) matmul ${MM}² f32`, 'd-f32', 'ms', 'lower', ms],
-];
+] satisfies Row[]).filter((row) => WORKLOADS.includes(row[1] as Workload));
 printComparison(results, rows);
 console.log('\ngoals: (a)-(c) at least 2× faster than Dask; (d) within 2× of Dask (ratio ≥ 0.5×)');
 if (flag('--no-dask')) console.log('(Dask skipped: --no-dask)');

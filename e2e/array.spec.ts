@@ -102,11 +102,16 @@ test('reductions on each axis, as trees (splitEvery 2), match plain JS', async (
   expectClose(r['keep']!, reduceRef(A, [0], REDUCERS['mean']!, true));
 });
 
-test('matmul of non-square unevenly chunked arrays, transpose, slicing, concatenate, stack, rechunk, reshape, mapBlocks, creation ops, int32 wrap-around', async () => {
+test('matmul of non-square unevenly chunked arrays, blockwise in index notation, transpose, slicing, concatenate, stack, rechunk, reshape, mapBlocks, creation ops, int32 wrap-around', async () => {
   const r = await run(`
     const B = da.fromFunction((i, j) => i - j * 2 + 0.25, [5, 3], { chunks: [3, 2] });
     return {
-      mm: await out(A.matmul(B)), t: await out(A.T), sl: await out(A.slice([1, 6, 2], [null, null, -2])),
+      mm: await out(A.matmul(B)), t: await out(A.T),
+      bw: await out(da.blockwise((a, b, { shapes }) => {
+        const [m, K] = shapes[0], n = shapes[1][1], c = new Float64Array(m * n);
+        for (let i = 0; i < m; i++) for (let k = 0; k < K; k++) for (let j = 0; j < n; j++) c[i * n + j] += a[i * K + k] * b[k * n + j];
+        return c;
+      }, 'ij', A, 'ik', B, 'kj', { concatenate: true })), sl: await out(A.slice([1, 6, 2], [null, null, -2])),
       cat: await out(da.concatenate([A, A.mul(2)], 1)), st: await out(da.stack([A, A.add(1)], 1)),
       re: await out(A.rechunk([4, 5])), mb: await out(A.mapBlocks((b) => b.map((v) => v * 3))),
       rs: await out(A.reshape([5, 7], { chunks: [2, 3] })), eye: await out(da.eye(5, { M: 4, k: -1, chunks: 2 })),
@@ -114,7 +119,9 @@ test('matmul of non-square unevenly chunked arrays, transpose, slicing, concaten
       wrap: await out(da.arange(2147483640, 2147483647, 2, { chunks: 3 }).add(10)),
     };`);
   const B = fromFn([5, 3], (i, j) => i - j * 2 + 0.25);
-  expectClose(r['mm']!, fromFn([7, 3], (i, j) => [0, 1, 2, 3, 4].reduce((s, k) => s + A.data[i * 5 + k]! * B.data[k * 3 + j]!, 0)));
+  const product = fromFn([7, 3], (i, j) => [0, 1, 2, 3, 4].reduce((s, k) => s + A.data[i * 5 + k]! * B.data[k * 3 + j]!, 0));
+  expectClose(r['mm']!, product);
+  expectClose(r['bw']!, product);
   expectClose(r['t']!, fromFn([5, 7], (i, j) => A.data[j * 5 + i]!));
   expectClose(r['sl']!, fromFn([3, 3], (i, j) => A.data[(1 + 2 * i) * 5 + (4 - 2 * j)]!));
   expectClose(r['cat']!, fromFn([7, 10], (i, j) => (j < 5 ? 1 : 2) * A.data[i * 5 + (j % 5)]!));
@@ -150,7 +157,8 @@ test('the GPU path (WGSL on SwiftShader, forced on) agrees with the CPU path wit
     const gpuChain = y.explain({ gpu: 'force' });
     const both = async (z) => [await out({ compute: () => z.compute({ gpu: 'force' }) }), await out({ compute: () => z.compute({ gpu: 'off' }) })];
     const [gpu, cpu] = await both(y), [gpuSum, cpuSum] = await both(y.sum()), [gpuMax, cpuMax] = await both(y.max()), [gpuN, cpuN] = await both(n);
-    const xa = await x.slice([0, 70]).persist({ gpu: 'off' }), nb = await n.T.slice(null, [0, 45]).persist({ gpu: 'off' });
+    // Four inner blocks: the GPU task sums its per-block products in float64, the CPU (WASM) kernel accumulates in float32, so some results differ in the last bit.
+    const xa = await x.slice([0, 70]).rechunk([70, 32]).persist({ gpu: 'off' }), nb = await n.T.slice(null, [0, 45]).persist({ gpu: 'off' });
     const [gpuMm, cpuMm] = await both(xa.matmul(nb));
     return { gpu, cpu, gpuSum, cpuSum, gpuMax, cpuMax, gpuN, cpuN, gpuMm, cpuMm, plan: { data: [gpuChain.includes('WGSL') ? 1 : 0], shape: [] } };`);
   expect(r['plan']!.data).toEqual([1]);
@@ -158,13 +166,14 @@ test('the GPU path (WGSL on SwiftShader, forced on) agrees with the CPU path wit
   expect(close(r['gpu']!.data, r['cpu']!.data, 2e-3)).toBe(true);
   expect(r['gpu']!.data, 'the WGSL kernels ran (their rounding differs from the CPU\'s)').not.toEqual(r['cpu']!.data);
   expect(close(r['gpuSum']!.data, r['cpuSum']!.data, 1e-4)).toBe(true);
+  expect(r['gpuSum']!.data, 'the fused chain + sum ran as one WGSL kernel (its partials round otherwise)').not.toEqual(r['cpuSum']!.data);
   expect(close(r['gpuMax']!.data, r['cpuMax']!.data, 2e-3)).toBe(true);
   // normal: Box-Muller's cos, scaled by the radius (up to ~4.5 here)
   expect(close(r['gpuN']!.data, r['cpuN']!.data, 5e-3)).toBe(true);
-  // matmul (70×97 · 97×45, inner blocks 64 + 33) through @shoal/gpu's kernel
+  // matmul (70×97 · 97×45, inner blocks 32 + 32 + 32 + 1) through @shoal/gpu's kernel
   expect(r['gpuMm']!.shape).toEqual([70, 45]);
   expect(close(r['gpuMm']!.data, r['cpuMm']!.data, 1e-4)).toBe(true);
-  expect(r['gpuMm']!.data, 'the GPU matmul ran (it sums in float32 tiles)').not.toEqual(r['cpuMm']!.data);
+  expect(r['gpuMm']!.data, 'the GPU matmul ran (it sums the blocks\' products in float64)').not.toEqual(r['cpuMm']!.data);
 });
 
 test('a worker tab closed mid-compute: the result is still exact', async () => {

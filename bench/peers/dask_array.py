@@ -12,9 +12,11 @@ cluster startup; matmul times the product of two persisted arrays.
   d-f32  the same in float32
 
 Prints one JSON line per workload on stdout. Needs Debian's python3-dask and
-python3-distributed; run with /usr/bin/python3.
+python3-distributed; run with /usr/bin/python3. SHOAL_BENCH_ONLY=d-f64,d-f32
+(set by bench/array.ts --only) runs just those workloads.
 """
 import json
+import os
 import time
 
 import dask.array as da
@@ -62,7 +64,10 @@ def workloads(client):
 
 def main():
     with local_client() as (client, runs, meta):
+        only = [w for w in os.environ.get("SHOAL_BENCH_ONLY", "").split(",") if w]
         for name, fn in workloads(client).items():
+            if only and name not in only:
+                continue
             results = []
             for _ in range(runs):
                 if name.startswith("d-"):

@@ -1,0 +1,136 @@
+/**
+ * A classroom of tabs on this machine, and a room of 1,000 and 10,000 by
+ * simulation.
+ *
+ *   npm run bench:scale        (or: npx tsx bench/scale.ts [--tabs 8,16,32,64,128] [--browsers 2] [--no-sim] [--sim-only])
+ *
+ * For each tab count N: a local cluster of N one-slot worker tabs dealt over
+ * --browsers Chromium processes (default 2), and
+ *   ready       from opening the first worker tab until the coordinator sees all N ready (ms)
+ *   10k         bench/jobs/tasks-trivial.js: 10,000 trivial tasks (checked), tasks/s
+ *   coordCpu    the coordinator tab's main-thread busy fraction during the 10k job
+ *               (Chromium's TaskDuration over wall time; 1.0 = one core saturated)
+ *   links       worker tabs' peer links after bench/jobs/scale-links.js (a broadcast
+ *               and a ring of worker-to-worker objects): mean, and the most any tab had
+ *               on demand at once, against the cap
+ *   MB/tab      PSS of every process of the cluster's browsers ÷ (N + 1 tabs)
+ * then the simulation (packages/sim) for 1,000 and 10,000 workers: join storm
+ * over 10 s, trivial-task and 1 s-task throughput, links per tab, the
+ * coordinator's busy fraction and message rate, and the full mesh's cost.
+ *
+ * One JSON line per measurement, then a table. The machine's load average is
+ * printed with each line: on a shared 2-core machine it is part of the figure.
+ */
+import { loadavg } from 'node:os';
+import { startLocalCluster, type LocalCluster } from '@shoal/launcher';
+import { fullMeshCost, simulateJoin, simulateTasks } from '../packages/sim/src/index.ts';
+import { runJobFile } from './common.ts';
+import { browsersPss, coordinatorCpuSeconds, linkFigures } from './scale/measure.ts';
+
+const arg = (name: string): string | undefined => {
+  const at = process.argv.indexOf(`--${name}`);
+  return at > 0 ? process.argv[at + 1] : undefined;
+};
+const TABS = (arg('tabs') ?? '8,16,32,64,128').split(',').map(Number);
+const BROWSERS = Number(arg('browsers') ?? 2);
+const SIM = !process.argv.includes('--no-sim');
+const REAL = !process.argv.includes('--sim-only');
+const load = (): string => loadavg().map((x) => x.toFixed(1)).join(' ');
+
+interface Row {
+  tabs: number;
+  readyMs?: number;
+  tasksPerSec?: number;
+  coordinatorCpu?: number;
+  meanLinks?: number;
+  peakOnDemand?: number;
+  cap?: number;
+  mbPerTab?: number;
+  error?: string;
+  load: string;
+}
+
+async function measure(tabs: number): Promise<Row> {
+  let cluster: LocalCluster | undefined;
+  try {
+    cluster = await startLocalCluster({ workers: tabs, browsers: Math.min(BROWSERS, tabs), slotsPerWorker: 1, workerQuery: () => 'gpu=0&bench=0' });
+    const readyMs = cluster.timings.workerTabsMs + cluster.timings.workersReadyMs;
+    const cpu = await coordinatorCpuSeconds(cluster.coordinator);
+    const cpu0 = await cpu();
+    const t0 = performance.now();
+    const trivial = await runJobFile(cluster, 'bench/jobs/tasks-trivial.js');
+    const coordinatorCpu = (await cpu()) - cpu0;
+    const wallS = (performance.now() - t0) / 1000;
+    await runJobFile(cluster, 'bench/jobs/scale-links.js');
+    const links = await linkFigures(cluster);
+    const pss = await browsersPss(cluster.browsers);
+    return {
+      tabs,
+      readyMs,
+      tasksPerSec: Math.round(trivial['tasksPerSec']!),
+      coordinatorCpu: Number((coordinatorCpu / wallS).toFixed(2)),
+      meanLinks: Number(links.meanLinks.toFixed(2)),
+      peakOnDemand: links.peakOnDemand,
+      cap: links.cap,
+      mbPerTab: Math.round(pss / (tabs + 1) / 2 ** 20),
+      load: load(),
+    };
+  } catch (error) {
+    return { tabs, error: error instanceof Error ? error.message.split('\n')[0]! : String(error), load: load() };
+  } finally {
+    await cluster?.close();
+  }
+}
+
+function simulate(): void {
+  for (const workers of [1_000, 10_000]) {
+    const join = simulateJoin({ workers, arrivalWindowMs: 10_000 });
+    const mesh = fullMeshCost(workers);
+    const trivial = simulateTasks({ workers, tasks: 20_000, taskMs: 1 });
+    const second = simulateTasks({ workers, tasks: 4 * workers * 2, taskMs: 1000 });
+    const line = {
+      sim: workers,
+      joinAllReadyS: Number((join.allReadyMs / 1000).toFixed(1)),
+      joinMedianMs: Math.round(join.medianJoinMs),
+      signalingPerJoin: join.signalingPerJoin,
+      joinCoordinatorBusy: Number(join.coordinatorBusy.toFixed(2)),
+      linksPerWorker: join.linksPerWorker,
+      linksAtCoordinator: workers,
+      fullMeshSignalingPerJoin: Math.round(mesh.signalingPerJoin),
+      fullMeshServerS: Math.round(mesh.serverMs / 1000),
+      fullMeshLinksPerWorker: mesh.linksPerWorker,
+      trivialTasksPerSec: Math.round(trivial.tasksPerSec),
+      trivialCoordinatorBusy: Number(trivial.coordinatorBusy.toFixed(2)),
+      trivialCoordinatorMsgsPerSec: Math.round(trivial.coordinatorMsgsPerSec),
+      oneSecondTasksPerSec: Math.round(second.tasksPerSec),
+      oneSecondIdealPerSec: Math.round(second.idealTasksPerSec),
+      oneSecondCoordinatorBusy: Number(second.coordinatorBusy.toFixed(2)),
+      oneSecondCoordinatorMsgsPerSec: Math.round(second.coordinatorMsgsPerSec),
+      stepWallUs: Number(second.stepWallUs.toFixed(1)),
+    };
+    console.log(JSON.stringify(line));
+  }
+}
+
+const rows: Row[] = [];
+if (REAL) {
+  for (const tabs of TABS) {
+    const row = await measure(tabs);
+    console.log(JSON.stringify(row));
+    rows.push(row);
+  }
+  console.log('\n tabs  ready(s)  10k tasks/s  coord CPU  links/tab (peak on demand / cap)  MB/tab  load');
+  for (const r of rows) {
+    if (r.error) {
+      console.log(`${String(r.tabs).padStart(5)}  failed: ${r.error}  (load ${r.load})`);
+      continue;
+    }
+    console.log(
+      `${String(r.tabs).padStart(5)}  ${(r.readyMs! / 1000).toFixed(1).padStart(8)}  ${String(r.tasksPerSec).padStart(11)}  ${r.coordinatorCpu!.toFixed(2).padStart(9)}  ${r.meanLinks!.toFixed(2).padStart(9)} (${r.peakOnDemand} / ${r.cap})${' '.repeat(16)}  ${String(r.mbPerTab).padStart(6)}  ${r.load}`,
+    );
+  }
+}
+if (SIM) {
+  console.log('\nsimulation (packages/sim): 1,000 and 10,000 workers × 4 slots, joins spread over 10 s');
+  simulate();
+}

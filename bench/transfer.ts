@@ -2,7 +2,7 @@
  * Object transfer: the raw data channel, Shoal's bulk layer, and Shoal's whole
  * object plane, in one run.
  *
- *   npm run bench:transfer      (or: npx tsx bench/transfer.ts [--sizes 16,64,256] [--runs N])
+ *   npm run bench:transfer      (or: npx tsx bench/transfer.ts [--sizes 16,64,256] [--runs N] [--skip-raw])
  *
  * 1. bench/transfer-raw.ts (a child process): a plain RTCDataChannel between
  *    two tabs against BulkEndpoint.fetch over 1/2/4 bulk channels, and the
@@ -34,8 +34,10 @@ const option = (name: string, fallback: string): string => {
 const SIZES = option('--sizes', '16,64,256').split(',').map(Number);
 const RUNS = option('--runs', '3');
 
-console.log(`# 1. raw data channel and the bulk layer (bench/transfer-raw.ts --runs ${RUNS} --sizes ${SIZES.join(',')})`);
-const raw = spawnSync(process.execPath, ['--import', 'tsx', 'bench/transfer-raw.ts', '--runs', RUNS, '--sizes', SIZES.join(',')], { cwd: root, encoding: 'utf8' });
+/** `--skip-raw`: only part 2 (the object plane and its stall figures). */
+const SKIP_RAW = argv.includes('--skip-raw');
+if (!SKIP_RAW) console.log(`# 1. raw data channel and the bulk layer (bench/transfer-raw.ts --runs ${RUNS} --sizes ${SIZES.join(',')})`);
+const raw = SKIP_RAW ? { stdout: '', stderr: '', status: 0 } : spawnSync(process.execPath, ['--import', 'tsx', 'bench/transfer-raw.ts', '--runs', RUNS, '--sizes', SIZES.join(',')], { cwd: root, encoding: 'utf8' });
 process.stdout.write(raw.stdout);
 if (raw.status !== 0) process.stderr.write(raw.stderr);
 let rawMBps: number | null = null;

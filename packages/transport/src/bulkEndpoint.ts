@@ -22,7 +22,7 @@
  */
 import { BULK_CHUNK_HEADER_BYTES, BULK_PUSH_BIT, ShoalError, decodeBulkFrame, encodeBulkFrame, type BulkFrame } from '@shoal/protocol';
 import type { BulkChannel } from './bulkChannel.ts';
-import { bulkChecksum } from './bulkChecksum.ts';
+import { bulkChecksum, bulkChecksumAsync } from './bulkChecksum.ts';
 import { BulkSender } from './bulkSender.ts';
 import { IncomingTransfers, type Incoming } from './bulkIncoming.ts';
 
@@ -300,8 +300,16 @@ export class BulkEndpoint {
     pending.transferId = (BULK_PUSH_BIT | this.nextPushId) >>> 0;
     this.nextPushId = (this.nextPushId % (BULK_PUSH_BIT - 1)) + 1;
     this.pushes.set(pending.transferId, pending);
-    const checksum = this.checksum(pending.bytes);
-    this.sender.start({ id: pending.transferId, objectId: pending.objectId, push: true, bytes: pending.bytes, checksum, onSent: () => undefined });
+    const transferId = pending.transferId;
+    void this.checksumOf(pending.bytes).then((checksum) => {
+      if (this.pushes.get(transferId) !== pending || this.state.kind === 'closed') return; // aborted meanwhile
+      this.sender.start({ id: transferId, objectId: pending.objectId, push: true, bytes: pending.bytes, checksum, onSent: () => undefined });
+    });
+  }
+
+  /** The checksum of bytes to send: the default one a slice per task (a big object must not block the tab), a custom one at once. */
+  private checksumOf(bytes: Uint8Array<ArrayBuffer>): Promise<number> {
+    return this.checksum === bulkChecksum ? bulkChecksumAsync(bytes) : Promise.resolve(this.checksum(bytes));
   }
 
   private onPushResult(transferId: number, status: 'ok' | 'corrupt' | 'refused'): void {
@@ -341,12 +349,14 @@ export class BulkEndpoint {
       return;
     }
     const bytes = new Uint8Array(buffer);
+    const checksum = await this.checksumOf(bytes);
+    if (!this.serving.has(transferId) || (this.state as BulkEndpointState).kind === 'closed') return; // cancelled meanwhile
     this.sender.start({
       id: transferId,
       objectId,
       push: false,
       bytes,
-      checksum: this.checksum(bytes),
+      checksum,
       onSent: () => {
         this.serving.delete(transferId);
         this.counters.transfersOut += 1;

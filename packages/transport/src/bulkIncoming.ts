@@ -2,12 +2,16 @@
  * The receiving half of a BulkEndpoint: transfers on their way in, keyed by
  * transfer id. It places each chunk straight into one buffer of the final
  * size, and when every lane's `end` has come it checks the length and the
- * checksum. It only reports; retrying is the endpoint's business.
+ * checksum. With the default checksum it sums each chunk as it lands
+ * (BulkChecksumParts), so no single task walks the whole object at the end:
+ * a big transfer does not hold up the tab's heartbeats. It only reports;
+ * retrying is the endpoint's business.
  *
  * Frames for ids that just ended (a cancelled fetch's stragglers) count as
  * stale; frames for ids never seen count as malformed. Neither throws.
  */
 import { BULK_PUSH_BIT, type BulkFrame } from '@shoal/protocol';
+import { BulkChecksumParts, bulkChecksum } from './bulkChecksum.ts';
 
 export interface Incoming {
   readonly id: number;
@@ -23,6 +27,8 @@ export interface Incoming {
   received: number;
   /** Why the transfer cannot be good, once something went wrong. */
   problem: string | null;
+  /** The default checksum, summed chunk by chunk (null: a custom checksum, computed at the end). */
+  parts: BulkChecksumParts | null;
   readonly onProgress: ((bytes: number, total: number) => void) | undefined;
 }
 
@@ -74,6 +80,7 @@ export class IncomingTransfers {
       buffer: null,
       received: 0,
       problem: null,
+      parts: null,
       onProgress,
     };
     this.transfers.set(id, transfer);
@@ -113,6 +120,7 @@ export class IncomingTransfers {
           transfer.total = frame.total;
           transfer.checksum = frame.checksum;
           transfer.lanes = frame.lanes;
+          if (this.checksum === bulkChecksum) transfer.parts = new BulkChecksumParts(frame.total);
         } else if (transfer.total !== frame.total || transfer.checksum !== frame.checksum || transfer.lanes !== frame.lanes) {
           transfer.problem ??= 'headers on different lanes disagree';
         }
@@ -147,6 +155,7 @@ export class IncomingTransfers {
       const whole = offset === 0 && payload.length === total && payload.byteOffset === 0 && payload.buffer.byteLength === total;
       if (whole && payload.buffer instanceof ArrayBuffer) {
         transfer.buffer = payload.buffer;
+        transfer.parts?.add(new Uint8Array(transfer.buffer), 0);
         this.received(transfer, total);
         return;
       }
@@ -157,7 +166,9 @@ export class IncomingTransfers {
         return;
       }
     }
-    new Uint8Array(transfer.buffer, offset, payload.length).set(payload);
+    const placed = new Uint8Array(transfer.buffer, offset, payload.length);
+    placed.set(payload);
+    transfer.parts?.add(placed, offset);
     this.received(transfer, payload.length);
   }
 
@@ -180,7 +191,7 @@ export class IncomingTransfers {
     }
     const buffer = transfer.buffer ?? (transfer.total === 0 ? new ArrayBuffer(0) : null);
     if (!transfer.problem && buffer) {
-      const sum = this.checksum(new Uint8Array(buffer));
+      const sum = transfer.parts?.finish() ?? this.checksum(new Uint8Array(buffer));
       if (sum >>> 0 !== transfer.checksum >>> 0) transfer.problem = `checksum ${sum >>> 0} ≠ ${transfer.checksum >>> 0}`;
     }
     if (transfer.problem || !buffer) {

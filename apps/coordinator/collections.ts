@@ -12,13 +12,27 @@ import { dataApi } from '@shoal/datasets';
 import { modelsApi } from '@shoal/inference/model';
 import { datasetLog } from './views/datasets.ts';
 import { collectiveApi } from '@shoal/collective';
+import { trainApi } from '@shoal/train';
 
 /** The job's cluster with every collection attached (each collection adds its own properties). */
 export function withCollections(cluster: Cluster, _coordinator: Coordinator): Cluster {
   const extended = cluster as Cluster & Record<string, unknown>;
   // One line per collection, e.g. `Object.assign(extended, arrayApi(cluster));`
   Object.assign(extended, arrayApi(cluster));
-  Object.assign(extended, collectiveApi({ actor: (cls, options) => cluster.actor(cls as never, options as never) }));
+  const collective = collectiveApi({ actor: (cls, options) => cluster.actor(cls as never, options as never) });
+  Object.assign(extended, collective);
+  Object.assign(
+    extended,
+    trainApi({
+      remote: (fn, options) => cluster.remote(fn as never, options as never) as unknown as (...args: unknown[]) => unknown,
+      get: (ref) => cluster.get(ref as never),
+      actor: (cls, options) => cluster.actor(cls as never, options as never),
+      kill: (handle) => cluster.kill(handle as never),
+      cancel: (ref, options) => cluster.cancel(ref as never, options),
+      workers: () => cluster.workers(),
+      group: (n) => collective.collective.group(n),
+    }),
+  );
   Object.assign(extended, dataFrameApi(dataFrameCluster(cluster), (cluster as { dataClient?: DataClient }).dataClient, { onQuery: (record) => queryLog.update(record) }));
   Object.assign(extended, dataApi(cluster, { onProgress: (stats) => datasetLog.update(stats) }));
   Object.assign(extended, modelsApi());

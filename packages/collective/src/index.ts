@@ -1,1 +1,13 @@
-export {};
+export type { ReduceOp, FloatArray, FloatDtype, CollectiveOp, GroupTransport, RingOptions } from './types.ts';
+export { REDUCE_OPS } from './types.ts';
+export { ringAllreduce, ringAllgather, ringBroadcast, ringReduceScatter, ringBarrier, segments, reduceInto } from './ring.ts';
+export { Mailbox } from './mailbox.ts';
+export { memoryGroup } from './memoryTransport.ts';
+export type { MemoryGroup } from './memoryTransport.ts';
+export { CollectiveService, COLLECTIVE_PREFIX } from './service.ts';
+export type { CollectiveRequest, CollectiveReply, CollectiveServiceOptions } from './service.ts';
+export { collectiveContext, memberGroup } from './member.ts';
+export type { Group, GroupSpec, CollectiveContext, CollectiveOptions, MemberHooks } from './member.ts';
+export { ShoalRendezvous } from './rendezvous.ts';
+export { collectiveApi } from './api.ts';
+export type { CollectiveApi, CollectiveCluster } from './api.ts';

@@ -4,6 +4,7 @@
  * over the data channel to the coordinator.
  */
 import type { RemoteError, TaskResult, WireTaskOptions } from '@shoal/protocol';
+import type { CollectiveReply, CollectiveRequest } from '@shoal/collective';
 
 export type LogLevel = 'log' | 'info' | 'warn' | 'error';
 
@@ -50,4 +51,6 @@ export interface TaskHost {
   memoryExceeded?(liveBytes: number): void;
   /** Calls a method of an actor whose handle the task holds; the result will be object `callId`. */
   actorCall(parentTaskId: string, callId: string, actorId: string, method: string, args: unknown[]): void;
+  /** Runs one collective of a group member on the page (@shoal/collective service.ts); `request.data` is transferred both ways. */
+  collective?(request: CollectiveRequest): Promise<CollectiveReply>;
 }

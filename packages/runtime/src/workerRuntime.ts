@@ -14,6 +14,8 @@ import { ActorHost } from './actorHost.ts';
 import { WorkerObjects } from './workerObjects.ts';
 import { measureSpeed, type DeviceSpeed } from './deviceBench.ts';
 import { corrupt, delay, type TestHooks } from './testHooks.ts';
+import { CollectiveService } from '@shoal/collective';
+import { transfer } from 'comlink';
 
 export interface WorkerRuntimeOptions {
   /** ws(s):// URL of the signaling server. */
@@ -66,6 +68,8 @@ export class WorkerRuntime {
   private leaveTimer: ReturnType<typeof setTimeout> | null = null;
   private readonly links: ByteLinks;
   readonly objects: WorkerObjects;
+  /** Collectives of the group members running here (@shoal/collective): rings over the bulk links. */
+  readonly collective: CollectiveService;
   private coordinator: PeerInfo | null = null;
   private speed: Promise<DeviceSpeed> | null = null;
   private coordinatorState: WorkerPageStatus['coordinator'] = 'none';
@@ -99,7 +103,11 @@ export class WorkerRuntime {
       },
       onStats: () => this.changed(),
     });
-    this.links = new ByteLinks(mesh, (objectId) => this.objects.plane.serve(objectId), { colocated: options.colocated ?? true });
+    this.collective = new CollectiveService({ self: mesh.peerId, push: async (peerId, objectId, data) => (await this.links.fetcher(peerId)).push(objectId, data) });
+    this.links = new ByteLinks(mesh, (objectId) => this.objects.plane.serve(objectId), {
+      colocated: options.colocated ?? true,
+      onPushed: (objectId, buffer) => void this.collective.onPushed(objectId, buffer),
+    });
   }
 
   static async start(options: WorkerRuntimeOptions): Promise<WorkerRuntime> {
@@ -129,6 +137,7 @@ export class WorkerRuntime {
     });
     mesh.on('peerClosed', (peer, _reason, retired) => {
       if (retired) return; // an idle on-demand link closed to stay within the cap; the peer is still there
+      runtime.collective.peerLost(peer.peerId);
       if (peer.peerId !== runtime.coordinator?.peerId) return;
       runtime.coordinator = null;
       runtime.coordinatorState = 'none';
@@ -373,6 +382,10 @@ export class WorkerRuntime {
       free: (ids) => toCoordinator({ type: 'nestedFree', ids }),
       cancel: (objectId, force) => toCoordinator({ type: 'nestedCancel', objectId, force }),
       actorCall: (parentTaskId, callId, actorId, method, args) => toCoordinator({ type: 'nestedActorCall', parentTaskId, callId, actorId, method, args }),
+      collective: async (request) => {
+        const reply = await this.collective.run(request);
+        return reply.ok ? transfer(reply, reply.data) : reply;
+      },
     };
   }
 

@@ -1,1 +1,13 @@
-export {};
+export { train } from './train.ts';
+export type { TrainCluster, TrainOptions, TrainResult, TrainAttempt } from './train.ts';
+export { tune } from './tune.ts';
+export type { TuneCluster, TuneOptions, TuneResult, Trial, TrialStatus, TuneUpdate } from './tune.ts';
+export { grid, choice, uniform, loguniform, randint, expandSpace, seededRandom } from './search.ts';
+export type { Domain } from './search.ts';
+export { ShoalTuneBoard } from './asha.ts';
+export type { BoardOptions } from './asha.ts';
+export { ShoalTrainState } from './state.ts';
+export { shoalTrainWorker } from './worker.ts';
+export { shoalTuneTrial } from './trial.ts';
+export { trainApi } from './api.ts';
+export type { TrainApi, TuneFn } from './api.ts';

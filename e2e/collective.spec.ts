@@ -1,0 +1,138 @@
+/**
+ * Collectives on real tabs (one cluster of four one-slot worker tabs):
+ *
+ * - allreduce of 64 MiB (float32) across 4 tabs equals the reduction computed
+ *   on the CPU, for sum, mean and max; broadcast, allgather, reduceScatter and
+ *   barrier give the right values too. The members' inputs are small whole
+ *   numbers, so any order of additions is exact and the check is equality.
+ * - a member's tab closed mid-allreduce: every remaining member's collective
+ *   fails with ERR_GROUP_BROKEN (none hangs), and a new group of the members
+ *   left works.
+ */
+import { expect, test } from '@playwright/test';
+import { cluster, job } from './helpers.ts';
+
+type Local = Awaited<ReturnType<typeof cluster>>;
+let local: Local | null = null;
+
+test.describe.configure({ mode: 'serial' });
+test.setTimeout(120_000);
+test.afterAll(async () => {
+  await local?.close();
+  local = null;
+});
+
+/** 64 MiB of float32 (SHOAL_COLLECTIVE_MIB overrides, for debugging). */
+const ELEMENTS = Number(process.env['SHOAL_COLLECTIVE_MIB'] ?? 64) * 262144;
+
+const shared = async () => (local ??= await cluster({ workers: 4, slotsPerWorker: 1 }));
+
+async function ok(c: Local, body: string): Promise<unknown> {
+  const outcome = await c.runJob(job(body));
+  expect(outcome.ok, JSON.stringify(outcome)).toBe(true);
+  return (outcome as { result: unknown }).result;
+}
+
+test('allreduce of 64 MiB across 4 tabs equals the CPU reduction for sum, mean and max; the other collectives agree', async () => {
+  const c = await shared();
+  const result = (await ok(
+    c,
+    `const group = cluster.collective.group(4);
+    const member = cluster.remote(async (spec, rank, n, ctx) => {
+      const g = await ctx.collective.join(spec, rank);
+      const value = (r, i) => ((i * 7 + r * 13) % 101) - 50;
+      const mine = new Float32Array(n);
+      for (let i = 0; i < n; i++) mine[i] = value(rank, i);
+      const out = {};
+      for (const op of ['sum', 'mean', 'max']) {
+        const t0 = performance.now();
+        const got = await g.allreduce(mine, op);
+        const ms = performance.now() - t0;
+        let bad = 0;
+        for (let i = 0; i < n; i++) {
+          let want = op === 'max' ? -Infinity : 0;
+          for (let r = 0; r < 4; r++) want = op === 'max' ? Math.max(want, value(r, i)) : want + value(r, i);
+          if (op === 'mean') want /= 4;
+          if (got[i] !== want) bad++;
+        }
+        out[op] = { bad, length: got.length, type: got.constructor.name, ms: Math.round(ms) };
+      }
+      const b = await g.broadcast(rank === 3 ? Float64Array.from({ length: 1000 }, (_, i) => i * 0.5) : new Float64Array(1000), 3);
+      const all = await g.allgather(new Float64Array([rank, rank * 10]));
+      const part = await g.reduceScatter(new Float64Array(10).fill(rank + 1));
+      await g.barrier();
+      return { out, worker: ctx.workerId, peers: g.peers, broadcastOk: b.every((v, i) => v === i * 0.5), all: all.map((a) => Array.from(a)), part: Array.from(part) };
+    }, { maxRetries: 0 });
+    return cluster.get([0, 1, 2, 3].map((rank) => member(group, rank, ${ELEMENTS})));`,
+  )) as Array<{ out: Record<string, { bad: number; length: number; type: string; ms: number }>; worker: string; peers: string[]; broadcastOk: boolean; all: number[][]; part: number[] }>;
+  expect(new Set(result.map((r) => r.worker)).size).toBe(4); // one member per tab: the ring crosses tabs
+  for (const [rank, r] of result.entries()) {
+    expect(r.peers[rank]).toBe(r.worker);
+    for (const op of ['sum', 'mean', 'max']) {
+      expect(r.out[op]!.bad, `${op} on rank ${rank}`).toBe(0);
+      expect(r.out[op]!.length).toBe(ELEMENTS);
+      expect(r.out[op]!.type).toBe('Float32Array');
+    }
+    expect(r.broadcastOk).toBe(true);
+    expect(r.all).toEqual([[0, 0], [1, 10], [2, 20], [3, 30]]);
+    // 10 elements over 4 ranks: segments of 2, 3, 2, 3; each element is 1+2+3+4.
+    expect(r.part).toEqual(Array([2, 3, 2, 3][rank]).fill(10));
+  }
+  console.log(`64 MiB allreduce ms per op (rank 0): ${JSON.stringify(result[0]!.out)}`);
+});
+
+test('a member lost mid-allreduce gives ERR_GROUP_BROKEN on every other member; the rest re-form a group', async () => {
+  const c = await shared();
+  const peerIds = await Promise.all(c.workers.map((page) => page.evaluate(() => (window as unknown as { shoalWorker: { status(): { peerId: string } } }).shoalWorker.status().peerId)));
+  const running = c.runJob(
+    job(`const group = cluster.collective.group(4);
+    const member = cluster.remote(async (spec, rank, ctx) => {
+      const g = await ctx.collective.join(spec, rank);
+      const data = new Float32Array(4 * 1024 * 1024).fill(rank);
+      let done = 0;
+      const started = Date.now();
+      try {
+        while (Date.now() - started < 60000) {
+          await g.allreduce(data);
+          done++;
+          ctx.progress(Math.min(0.99, done / 1000));
+        }
+        return { rank, worker: ctx.workerId, code: 'none', done };
+      } catch (error) {
+        return { rank, worker: ctx.workerId, code: error.code, message: error.message, done, ms: Date.now() - started };
+      }
+    }, { maxRetries: 0 });
+    const refs = [0, 1, 2, 3].map((rank) => member(group, rank));
+    // Tell the test once every member is into its allreduce loop.
+    while (!refs.every((ref) => (cluster.status(ref).progress ?? 0) > 0)) await new Promise((r) => setTimeout(r, 50));
+    globalThis.__members = refs.map((ref) => cluster.status(ref).workerId);
+    const outcomes = [];
+    for (const ref of refs) {
+      try { outcomes.push(await cluster.get(ref)); } catch (error) { outcomes.push({ failed: error.code }); }
+    }
+    const left = outcomes.filter((o) => o.code === 'ERR_GROUP_BROKEN');
+    const regroup = cluster.collective.group(left.length);
+    const again = cluster.remote(async (spec, rank, ctx) => {
+      const g = await ctx.collective.join(spec, rank);
+      return Array.from(await g.allreduce(new Float64Array([rank, 1])));
+    }, { maxRetries: 0 });
+    const sums = await cluster.get(left.map((_, rank) => again(regroup, rank)));
+    return { outcomes, sums };`),
+  );
+  const members = await expect
+    .poll(async () => c.coordinator.evaluate(() => (globalThis as { __members?: string[] }).__members ?? null), { timeout: 60_000 })
+    .not.toBeNull()
+    .then(() => c.coordinator.evaluate(() => (globalThis as unknown as { __members: string[] }).__members));
+  const victim = peerIds.indexOf(members[2]!);
+  expect(victim).toBeGreaterThanOrEqual(0);
+  await c.workers[victim]!.close();
+  const outcome = await running;
+  expect(outcome.ok, JSON.stringify(outcome)).toBe(true);
+  const { outcomes, sums } = (outcome as { result: { outcomes: Array<{ code?: string; failed?: string; done?: number; rank?: number }>; sums: number[][] } }).result;
+  expect(outcomes[2]!.failed).toBe('ERR_WORKER_LOST');
+  for (const rank of [0, 1, 3]) {
+    expect(outcomes[rank]!.code, JSON.stringify(outcomes[rank])).toBe('ERR_GROUP_BROKEN');
+    expect(outcomes[rank]!.done).toBeGreaterThan(0);
+  }
+  expect(sums).toEqual([[3, 3], [3, 3], [3, 3]]);
+});

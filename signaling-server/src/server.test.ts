@@ -131,6 +131,22 @@ describe('announcements', () => {
   });
 });
 
+describe('join storms', () => {
+  it('admits 200 workers joining at once, each welcomed with the coordinator alone, the coordinator told of all 200', async () => {
+    const coordinator = await joinAs('storm', 'coordinator');
+    const joined = await Promise.all(Array.from({ length: 200 }, (_, i) => joinAs('storm', 'worker', `tab-${i}`)));
+    for (const worker of joined) expect(worker.peers).toEqual([coordinator.peerId]);
+    const told = new Set<string>();
+    for (let i = 0; i < 200; i++) {
+      const message = await coordinator.client.expect('peerJoined');
+      if (message.type === 'peerJoined') told.add(message.peer.peerId);
+    }
+    expect(told).toEqual(new Set(joined.map((w) => w.peerId)));
+    expect(server.stats()).toMatchObject({ peers: 201 });
+    expect(events.filter((e) => e['event'] === 'rejected' || e['event'] === 'dropped')).toEqual([]);
+  });
+});
+
 describe('relay', () => {
   it('forwards a signal only to the addressed peer, never across rooms', async () => {
     const a = await joinAs('r1', 'coordinator');

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { dataFrameApi } from './api.ts';
 import { localCluster } from './testCluster.ts';
+import type { QueryRecord } from './session.ts';
 
 describe('DataFrame on the in-process cluster', { timeout: 120_000 }, () => {
   it("runs the Spark seed: createDataFrame + agg({value: 'avg'})", async () => {
@@ -8,5 +9,21 @@ describe('DataFrame on the in-process cluster', { timeout: 120_000 }, () => {
     const rows = Array.from({ length: 1000 }, (_, i) => [i, i * 2]);
     const out = await c.createDataFrame(rows, ['id', 'value']).agg({ value: 'avg' }).collect();
     expect(out).toEqual([{ 'avg(value)': 999 }]);
+  });
+
+  it('reads a cached DataFrame from the engine\'s kept tables after its first use, with the same answers', async () => {
+    const records: QueryRecord[] = [];
+    const c = dataFrameApi(localCluster(), undefined, { onQuery: (record) => records.push(record) });
+    const rows = Array.from({ length: 3000 }, (_, i) => ({ k: i % 5, v: i }));
+    const df = c.createDataFrame(rows, undefined, { partitions: 3 }).cache();
+    expect(await df.count()).toBe(3000);
+    const sums = async () => (await df.groupBy('k').agg({ v: 'sum' }).orderBy('k').collect()).map((r) => r['sum(v)']);
+    const first = await sums();
+    const second = await sums();
+    expect(second).toEqual(first);
+    expect(first).toEqual([0, 1, 2, 3, 4].map((k) => rows.filter((r) => r.k === k).reduce((a, r) => a + r.v, 0)));
+    const last = records[records.length - 1]!;
+    // Every partition of the scan came from a kept table, none from its bytes.
+    expect(last.stages[0]!.keptBlocks).toBe(3);
   });
 });

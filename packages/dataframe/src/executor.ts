@@ -36,6 +36,8 @@ export interface StageReport {
   ms: number;
   /** Time spent inside the stage's task functions (engine work), summed over tasks; `ms - taskMs / parallelism` is scheduling and transfer. */
   taskMs: number;
+  /** Input blocks its tasks read in place from their engines' kept tables (Engine.keep), not loaded from bytes. */
+  keptBlocks: number;
   notes: string[];
   error?: string;
 }
@@ -80,7 +82,7 @@ export async function execute(plan: PhysicalPlan, cluster: ExecCluster, options:
   const { stages } = plan;
   const results = new Map<number, StageResult>();
   const refs = new Map<string, unknown>(options.blockRefs);
-  const reports = stages.map((s): StageReport => ({ query: options.query, stage: s.id, name: s.name, state: 'waiting', tasks: 0, tasksDone: 0, rowsOut: 0, bytesOut: 0, bytesIn: 0, ms: 0, taskMs: 0, notes: [] }));
+  const reports = stages.map((s): StageReport => ({ query: options.query, stage: s.id, name: s.name, state: 'waiting', tasks: 0, tasksDone: 0, rowsOut: 0, bytesOut: 0, bytesIn: 0, ms: 0, taskMs: 0, keptBlocks: 0, notes: [] }));
   const emit = (r: StageReport): void => options.hooks?.onStage?.({ ...r, notes: [...r.notes] });
   const consumers = new Map<number, number>();
   for (const s of stages) for (const r of s.reads) consumers.set(r.stage, (consumers.get(r.stage) ?? 0) + 1);
@@ -124,6 +126,7 @@ export async function execute(plan: PhysicalPlan, cluster: ExecCluster, options:
           tasks[i] = { blocks: blocks.map(refId), rows: stats.rows, bytes: stats.bytes, ...(stats.sample ? { sample: stats.sample } : {}) };
           report.tasksDone++;
           report.taskMs += Math.round(stats.ms);
+          report.keptBlocks += stats.kept ?? 0;
           report.rowsOut += stats.rows.reduce((a, b) => a + b, 0);
           report.bytesOut += stats.bytes.reduce((a, b) => a + b, 0);
           emit(report);

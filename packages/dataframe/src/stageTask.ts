@@ -42,11 +42,17 @@ export interface TaskStats {
   bytes: number[];
   sample?: unknown[];
   ms: number;
+  /** Input blocks read in place from the engine's kept tables (loaded by an earlier task here). */
+  kept?: number;
 }
 
 /** The task function (self-contained: it is shipped as source). Returns `[...blocks, stats]`. */
-export async function dataframeStage(spec: TaskSpec, inputs: Uint8Array[], ctx: { engine: () => Promise<any>; arrow: any; workerId: string }): Promise<unknown> {
+export async function dataframeStage(spec: TaskSpec, given: (Uint8Array | object)[], ctx: { engine: () => Promise<any>; arrow: any; workerId: string; get?: (ref: any) => Promise<unknown>; acceptKeptInputs?: () => void }): Promise<unknown> {
   const started = performance.now();
+  // Blocks this Web Worker's engine keeps (spec.tables[].keys) may come as refs, not bytes: see the loading loop.
+  ctx.acceptKeptInputs?.();
+  const inputs = given as Uint8Array[];
+  const isBytes = (b: unknown): b is Uint8Array => b instanceof Uint8Array;
   // Rows in an IPC stream from its record batch headers alone (decoding the batches costs ~3 ms per MB).
   const rowsOf = (ipc: Uint8Array): number => {
     const reader = new ctx.arrow.MessageReader(ipc);
@@ -57,7 +63,12 @@ export async function dataframeStage(spec: TaskSpec, inputs: Uint8Array[], ctx: 
     }
     return rows;
   };
+  const fetchBytes = async (i: number): Promise<void> => {
+    if (!ctx.get) throw new Error(`input ${i} came as a ref and this context cannot get it`);
+    inputs[i] = (await ctx.get(inputs[i])) as Uint8Array;
+  };
   if (spec.kind === 'js') {
+    for (let i = 0; i < inputs.length; i++) if (!isBytes(inputs[i])) await fetchBytes(i);
     const tables = inputs.map((b) => ctx.arrow.tableFromIPC(b));
     const batches = tables.flatMap((t: any) => t.batches);
     const input = tables.length ? new ctx.arrow.Table(tables[0].schema, batches) : new ctx.arrow.Table();
@@ -68,19 +79,42 @@ export async function dataframeStage(spec: TaskSpec, inputs: Uint8Array[], ctx: 
     return [ipc, { rows: [out.numRows], bytes: [ipc.byteLength], ms: performance.now() - started }];
   }
   const engine = await ctx.engine();
+  // Inputs sent as refs are kept here, unless evicted since: get those (each await may let another task evict more, so check again).
+  const keyed: { i: number; key: string }[] = [];
+  let from = 0;
+  for (const t of spec.tables) {
+    t.keys?.forEach((key, j) => keyed.push({ i: from + j, key }));
+    from += t.count;
+  }
+  for (;;) {
+    const missing = keyed.filter(({ i, key }) => !isBytes(inputs[i]) && !engine.kept(key));
+    if (missing.length === 0) break;
+    for (const { i } of missing) await fetchBytes(i);
+  }
+  for (let i = 0; i < inputs.length; i++) if (!isBytes(inputs[i]) && !keyed.some((k) => k.i === i)) await fetchBytes(i);
+  // Pin every kept input now (no await since the check), so that loading the others cannot evict them.
+  for (const { i, key } of keyed) if (!isBytes(inputs[i])) engine.keep(key, () => new Uint8Array(0), 0);
   let at = 0;
+  let keptHits = 0;
   const quote = (name: string): string => `"${name.replaceAll('"', '""')}"`;
   for (const t of spec.tables) {
     const given = inputs.slice(at, at + t.count);
     // Stored blocks named by `keys` stay in this Web Worker's engine as kept tables: loaded by the first task, read in place by later ones.
-    if (t.keys && t.keys.length === given.length && given.every((b) => b && b.byteLength > 0) && typeof engine.keep === 'function') {
-      const kept = t.keys.map((key, j) => engine.keep(key, () => given[j]!, given[j]!.byteLength) as string | null);
+    if (t.keys && t.keys.length === given.length && given.every((b) => !isBytes(b) || b.byteLength > 0)) {
+      const hits = t.keys.filter((key) => engine.kept(key)).length;
+      const kept = t.keys.map((key, j) => engine.keep(key, () => given[j]!, isBytes(given[j]) ? given[j]!.byteLength : 0) as string | null);
       if (kept.every((name) => name !== null)) {
         const cols = t.select ? t.select.map(quote).join(', ') : '*';
         engine.exec(`CREATE OR REPLACE VIEW ${quote(t.name)} AS ${kept.map((name) => `SELECT ${cols} FROM ${name}`).join(' UNION ALL ')}`);
+        keptHits += hits;
         at += t.count;
         continue;
       }
+    }
+    for (let j = 0; j < given.length; j++) {
+      if (isBytes(given[j])) continue;
+      await fetchBytes(at + j);
+      given[j] = inputs[at + j]!;
     }
     let blocks = given.filter((b) => b && b.byteLength > 0);
     // Only the columns the stage reads go into the engine (a cached partition holds them all).
@@ -160,7 +194,7 @@ export async function dataframeStage(spec: TaskSpec, inputs: Uint8Array[], ctx: 
     }
     if (out.kind === 'single') {
       const block = engine.query(spec.sql) as Uint8Array;
-      return [block, { rows: [rowsOf(block)], bytes: [block.byteLength], ms: performance.now() - started }];
+      return [block, { rows: [rowsOf(block)], bytes: [block.byteLength], ms: performance.now() - started, kept: keptHits }];
     }
     if (out.kind === 'write') {
       const bytes = (out.format === 'parquet' ? (await engine.parquet()).write(engine.query(spec.sql)) : engine.write(spec.sql, out.format)) as Uint8Array;
@@ -174,7 +208,7 @@ export async function dataframeStage(spec: TaskSpec, inputs: Uint8Array[], ctx: 
       const sampled = ctx.arrow.tableFromIPC(engine.query(`SELECT ${out.expr} AS k FROM "__out" USING SAMPLE ${out.size} ROWS`));
       const values = sampled.getChild('k').toArray();
       const sample = Array.from(values, (v: unknown) => (typeof v === 'bigint' ? Number(v) : v));
-      return [block, { rows: [rowsOf(block)], bytes: [block.byteLength], sample, ms: performance.now() - started }];
+      return [block, { rows: [rowsOf(block)], bytes: [block.byteLength], sample, ms: performance.now() - started, kept: keptHits }];
     }
     engine.exec(`CREATE OR REPLACE TABLE "__parts" AS SELECT *, CAST(${out.expr} AS INTEGER) AS "__p" FROM "__out"`);
     const blocks: Uint8Array[] = [];
@@ -184,7 +218,7 @@ export async function dataframeStage(spec: TaskSpec, inputs: Uint8Array[], ctx: 
       blocks.push(block);
       rows.push(rowsOf(block));
     }
-    return [...blocks, { rows, bytes: blocks.map((b) => b.byteLength), ms: performance.now() - started }];
+    return [...blocks, { rows, bytes: blocks.map((b) => b.byteLength), ms: performance.now() - started, kept: keptHits }];
   } catch (error) {
     const message = error instanceof Error ? error.message : String(error);
     if (message.startsWith('ERR_READ_FAILED: ')) throw error;

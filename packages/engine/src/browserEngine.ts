@@ -75,3 +75,8 @@ export async function openEngineSession(options: LoadOptions = {}): Promise<Engi
 export function engineLoadMs(): number | null {
   return loadMs;
 }
+
+/** The keys of the tables this realm's engine keeps (Engine.keep); none before it loads. */
+export function keptKeys(): string[] {
+  return current && !current.broken ? current.keptKeys() : [];
+}

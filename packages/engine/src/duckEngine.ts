@@ -59,6 +59,8 @@ export interface EngineDatabase {
   /** True once a call ended in a WebAssembly trap; the loaders then make a new instance for the next session. */
   readonly broken: boolean;
   session(): EngineSession;
+  /** The keys of the tables kept here (Engine.keep), least recently used first. */
+  keptKeys(): string[];
 }
 
 export interface DatabaseOptions {
@@ -103,6 +105,7 @@ export function createEngineDatabase(bindings: DuckBindings, options: DatabaseOp
       return context.broken;
     },
     session: () => openSession(context, `shoal_s${++sessions}`),
+    keptKeys: () => context.kept.keys(),
   };
 }
 
@@ -204,6 +207,7 @@ function openSession(context: SessionContext, schema: string): EngineSession {
 
   const engine: EngineSession = {
     parquet: () => context.parquet(),
+    kept: (key) => context.kept.keys().includes(key),
     keep(key, blocks, bytes) {
       const kept = context.kept;
       const use = (table: string): string => {

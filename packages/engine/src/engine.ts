@@ -50,6 +50,8 @@ export interface Engine {
    * running task's engine uses. `bytes`: the size to count against the budget (the streams' length).
    */
   keep(key: string, blocks: () => Uint8Array | readonly Uint8Array[], bytes: number): string | null;
+  /** Whether this Web Worker's engine keeps a table under `key` (see `keep`). */
+  kept(key: string): boolean;
   /** Runs `sql` and returns its result as one Arrow IPC stream. */
   query(sql: string): Uint8Array;
   /** Runs `sql` (one or more statements) for its effect. */

@@ -28,11 +28,12 @@ export interface PoolTask {
   fnSource: string;
   args: unknown[];
   /**
-   * Fresh copies of the stored inputs' bytes, by object id, made when a Web
-   * Worker is handed the task and moved into it by transfer (so a task
-   * requeued after its Web Worker died can be handed them again).
+   * Fresh copies of the stored inputs' bytes, by object id (all but `skip`),
+   * made when a Web Worker is handed the task and moved into it by transfer
+   * (so a task requeued after its Web Worker died can be handed them again).
+   * workerObjects.ts's maker also carries `ids`, naming every input.
    */
-  blobs?: () => Record<string, ArrayBuffer>;
+  blobs?: (skip?: ReadonlySet<string>) => Record<string, ArrayBuffer>;
   attempt: number;
   numReturns: number;
   timeoutMs: number | null;
@@ -79,6 +80,15 @@ interface Slot {
   exclusive: boolean;
   /** The runaway clock: fires `limits.taskMs` after the slot last made progress with unblocked tasks. */
   clock?: ReturnType<typeof setTimeout>;
+  /** Object ids its engine keeps as tables (Engine.keep), as of its last finished batch. */
+  kept: ReadonlySet<string>;
+  /** Functions that take kept inputs as refs (ctx.acceptKeptInputs()). */
+  acceptKept: ReadonlySet<string>;
+}
+
+/** The object ids of a task's stored inputs (see PoolTask.blobs). */
+function inputIds(task: PoolTask): readonly string[] {
+  return (task.blobs as { ids?: readonly string[] } | undefined)?.ids ?? [];
 }
 
 const MAX_BATCH = 64;
@@ -177,7 +187,10 @@ export class WorkerPool {
     while (!this.closed && this.queue.length > 0) {
       const free = this.size - this.active;
       if (free <= 0) return;
-      let slot = this.slots.find((candidate) => !candidate.exclusive && candidate.tasks.size === candidate.blocked.size);
+      const idle = (candidate: Slot) => !candidate.exclusive && candidate.tasks.size === candidate.blocked.size;
+      // A free Web Worker whose engine keeps the next task's inputs first: they need not be copied, sent or loaded.
+      const wanted = inputIds(this.queue[0]!.task);
+      let slot = (wanted.length > 0 ? this.slots.find((candidate) => idle(candidate) && wanted.some((id) => candidate.kept.has(id))) : undefined) ?? this.slots.find(idle);
       if (!slot) this.slots.push((slot = this.spawn()));
       const batch: Entry[] = [];
       if (runsAlone(this.queue[0]!)) {
@@ -206,12 +219,16 @@ export class WorkerPool {
         entry.timer = setTimeout(() => this.kill(slot, task.taskId, failure('ERR_TIMEOUT', `the task ran past its timeout of ${ms} ms; its Web Worker was terminated`, this.workerId)), ms);
       }
       task.onStart?.();
-      const blobs = task.blobs?.();
-      requests.push({ taskId: task.taskId, fnId: task.fnId, args: task.args, blobs, attempt: task.attempt, numReturns: task.numReturns, checksum: task.checksum ?? false });
+      const asRefs = slot.acceptKept.has(task.fnId) ? inputIds(task).filter((id) => slot.kept.has(id)) : [];
+      const blobs = task.blobs?.(asRefs.length > 0 ? new Set(asRefs) : undefined);
+      requests.push({ taskId: task.taskId, fnId: task.fnId, args: task.args, blobs, attempt: task.attempt, numReturns: task.numReturns, checksum: task.checksum ?? false, ...(asRefs.length > 0 ? { asRefs } : {}) });
       if (blobs) transfers.push(...Object.values(blobs));
     }
     this.arm(slot);
-    slot.remote.run(transfers.length === 0 ? requests : transfer(requests, transfers)).catch((error: unknown) => {
+    slot.remote.run(transfers.length === 0 ? requests : transfer(requests, transfers)).then((summary) => {
+      slot.kept = new Set(summary.kept);
+      slot.acceptKept = new Set(summary.acceptKept);
+    }, (error: unknown) => {
       // The arguments could not be cloned, or the Web Worker died.
       const message = error instanceof Error ? error.message : String(error);
       this.finish(slot, requests.map((request) => ({ taskId: request.taskId, ...failure('ERR_TASK_FAILED', `the task could not run in a Web Worker: ${message}`, this.workerId) })));
@@ -256,7 +273,7 @@ export class WorkerPool {
     const index = ++this.spawned;
     const worker = new Worker(new URL('./taskWorker.ts', import.meta.url), { type: 'module', name: `shoal-task-${index}` });
     const remote = wrap<TaskWorkerApi>(worker);
-    const slot: Slot = { index, worker, remote, defined: new Set(), tasks: new Map(), blocked: new Set(), exclusive: false };
+    const slot: Slot = { index, worker, remote, defined: new Set(), tasks: new Map(), blocked: new Set(), exclusive: false, kept: new Set(), acceptKept: new Set() };
     const host: TaskHost = {
       ...this.host,
       done: (outcomes) => this.finish(slot, outcomes),

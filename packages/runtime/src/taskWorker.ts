@@ -12,6 +12,7 @@ import type { RunOutcome, TaskHost } from './host.ts';
 import { unpackValue } from './values.ts';
 import { createLazyTaskGpu, type TaskGpu } from './gpuContext.ts';
 import { installMemoryGuard } from './memoryGuard.ts';
+import { keptKeys } from '@shoal/engine';
 
 export interface RunRequest {
   taskId: string;
@@ -23,6 +24,14 @@ export interface RunRequest {
   numReturns: number;
   /** Report an xxHash32 of each stored output (for `verify`). */
   checksum: boolean;
+  /** Stored inputs sent as refs, not bytes: this Web Worker's engine keeps them (pool.ts). */
+  asRefs?: string[];
+}
+
+/** What a batch leaves behind, for the pool's next dispatch: the engine's kept tables and the functions that take kept inputs as refs. */
+export interface RunSummary {
+  kept: string[];
+  acceptKept: string[];
 }
 
 const functions = new Map<string, TaskFunction | RemoteError>();
@@ -36,6 +45,8 @@ let counter = 0;
 let gpu: TaskGpu | null = null;
 /** The memory guard, if the volunteer set a cap, and that cap in bytes. */
 let guard: { live(): number; cap: number } | null = null;
+/** Functions that called ctx.acceptKeptInputs(). */
+const acceptKept = new Set<string>();
 
 async function runOne(request: RunRequest, target: TaskHost, onBlocked: () => void): Promise<RunOutcome> {
   const started = performance.now();
@@ -59,11 +70,12 @@ async function runOne(request: RunRequest, target: TaskHost, onBlocked: () => vo
       target.setBlocked(request.taskId, blocked);
       if (blocked) onBlocked();
     },
+    acceptKeptInputs: () => acceptKept.add(request.fnId),
   });
   try {
     let args: unknown[];
     try {
-      args = unpackValue(request.args, request.blobs, actorBinder(ctx)) as unknown[];
+      args = unpackValue(request.args, request.blobs, actorBinder(ctx), request.asRefs ? new Set(request.asRefs) : undefined) as unknown[];
     } catch (thrown) {
       const error: RemoteError = { name: 'ShoalError', code: 'ERR_OBJECT_LOST', message: `could not decode the task's inputs: ${thrown instanceof Error ? thrown.message : String(thrown)}`, workerId };
       return { taskId: request.taskId, result: { ok: false, error }, durationMs: 0 };
@@ -110,7 +122,7 @@ const api = {
    * blocks in ctx.get/wait stops holding up the batch: the next one starts,
    * and the blocked task's result goes back on its own when it ends.
    */
-  async run(requests: RunRequest[]): Promise<void> {
+  async run(requests: RunRequest[]): Promise<RunSummary> {
     const target = host;
     if (!target) throw new Error('task worker used before init');
     let outbox: RunOutcome[] = [];
@@ -134,6 +146,7 @@ const api = {
       }
     }
     if (outbox.length > 0) send(target, outbox);
+    return { kept: keptKeys(), acceptKept: [...acceptKept] };
   },
   /** Builds an actor here (this Web Worker is its own); answers the error, or null. */
   async createActor(request: { actorId: string; className: string; source: string; args: unknown[]; blobs?: Record<string, ArrayBuffer>; maxConcurrency: number; restore: { value: unknown } | null }): Promise<RemoteError | null> {

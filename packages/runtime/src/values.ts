@@ -9,7 +9,8 @@
  *
  * Stored inputs reach a task as `{"$shoalFetch": id}` markers plus the
  * fetched buffers; `unpackValue` decodes each buffer once and puts the value
- * in place. Refs become TaskRefs.
+ * in place. Refs become TaskRefs, and so do kept inputs (`asRefs`, pool.ts)
+ * whose bytes were not sent.
  */
 import { ACTOR_KEY, FETCH_KEY, ShoalError, decodeRefs, type StoredOutput } from '@shoal/protocol';
 import { checksum, decodeValue, packValue } from '@shoal/objects';
@@ -45,7 +46,7 @@ export function packOutputs(value: unknown, numReturns: number, withChecksum = f
  * it: wire refs become TaskRefs, fetch markers become the decoded objects,
  * and, given `actor`, actor handles become `actor(id)`.
  */
-export function unpackValue(value: unknown, blobs: Readonly<Record<string, ArrayBuffer>> = {}, actor?: (actorId: string) => unknown): unknown {
+export function unpackValue(value: unknown, blobs: Readonly<Record<string, ArrayBuffer>> = {}, actor?: (actorId: string) => unknown, asRefs?: ReadonlySet<string>): unknown {
   const withActors = actor ? decodeRefs(value, actor, ACTOR_KEY) : value;
   const withRefs = decodeRefs(withActors, (id) => new TaskRef(id));
   const decoded = new Map<string, unknown>();
@@ -54,6 +55,8 @@ export function unpackValue(value: unknown, blobs: Readonly<Record<string, Array
     (id) => {
       if (decoded.has(id)) return decoded.get(id);
       const blob = blobs[id];
+      // A kept input (pool.ts): the function opted in, and its Web Worker's engine already holds the object.
+      if (!blob && asRefs?.has(id)) return new TaskRef(id);
       if (!blob) throw new ShoalError('ERR_OBJECT_LOST', `object ${id} was not delivered to the task`);
       const object = decodeRefs(decodeValue(blob), (ref) => new TaskRef(ref));
       decoded.set(id, object);

@@ -18,6 +18,9 @@ export interface WorkerObjectsOptions {
   onStats?: () => void;
 }
 
+/** A task's stored inputs: fresh copies of their bytes by object id, less `skip`; `ids` names them all. */
+export type InputBlobs = ((skip?: ReadonlySet<string>) => Record<string, ArrayBuffer>) & { readonly ids: readonly string[] };
+
 export class WorkerObjects {
   readonly store: ObjectStore;
   readonly plane: ObjectPlane;
@@ -41,15 +44,16 @@ export class WorkerObjects {
 
   /**
    * Fetches a task's stored inputs (in parallel) and returns a maker of fresh
-   * copies for its Web Worker, or null if it has none.
+   * copies for its Web Worker (but none of those in `skip`), or null if it has none.
    */
-  async inputs(fetch: readonly FetchSpec[] | undefined): Promise<(() => Record<string, ArrayBuffer>) | null> {
+  async inputs(fetch: readonly FetchSpec[] | undefined): Promise<InputBlobs | null> {
     if (!fetch || fetch.length === 0) return null;
     for (const spec of fetch) this.store.pin(spec.objectId);
     try {
       const buffers = await Promise.all(fetch.map((spec) => this.plane.get(spec)));
       const entries = fetch.map((spec, i) => [spec.objectId, buffers[i]!] as const);
-      return () => Object.fromEntries(entries.map(([id, buffer]) => [id, buffer.slice(0)]));
+      const copies = (skip?: ReadonlySet<string>) => Object.fromEntries(entries.filter(([id]) => !skip?.has(id)).map(([id, buffer]) => [id, buffer.slice(0)]));
+      return Object.assign(copies, { ids: entries.map(([id]) => id) });
     } finally {
       for (const spec of fetch) this.store.unpin(spec.objectId);
     }

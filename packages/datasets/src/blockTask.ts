@@ -53,7 +53,17 @@ export async function datasetTaskBody(lib: ReturnType<typeof blockLib>, spec: Ta
     error.name = 'ERR_READ_FAILED';
     return error;
   };
-  const compile = (source: string): ((...args: unknown[]) => unknown) => (0, eval)(`(${source})`);
+  // Compiled once per Web Worker and kept (a fresh eval per task would start every hot loop cold in V8).
+  const compiled: Map<string, (...args: unknown[]) => unknown> = ((globalThis as Record<string, unknown>)['__shoalDatasetFns'] ??= new Map()) as Map<string, (...args: unknown[]) => unknown>;
+  const compile = (source: string): ((...args: unknown[]) => unknown) => {
+    let fn = compiled.get(source);
+    if (!fn) {
+      fn = (0, eval)(`(${source})`) as (...args: unknown[]) => unknown;
+      if (compiled.size > 256) compiled.clear();
+      compiled.set(source, fn);
+    }
+    return fn;
+  };
   const began = performance.now();
   const meta = (b: Block): BlockMeta => ({ rows: b.n, bytes: lib.bytes(b), ms: performance.now() - began });
   const asBlock = (v: unknown): Block => v as Block;

@@ -1,8 +1,9 @@
 import { readFileSync } from 'node:fs';
+import { setFlagsFromString } from 'node:v8';
 import { describe, expect, it } from 'vitest';
 import { GEMM_BLOCKING, matmulWasmBlock, matmulWasmSource } from './gemm.ts';
-import { assembleGemm, gemmWasmModule } from './gemmAssemble.ts';
-import { GEMM_WASM_BASE64 } from './gemmWasm.ts';
+import { assembleGemm, gemmWasmModule, MADD_SITES, relaxedText, WAT_PATH } from './gemmAssemble.ts';
+import { GEMM_RELAXED_WASM_BASE64, GEMM_WASM_BASE64 } from './gemmWasm.ts';
 import { localArrays } from './index.ts';
 import { matmulBlock } from './kernels.ts';
 
@@ -27,11 +28,18 @@ function maxError(got: ArrayLike<number>, want: ArrayLike<number>): number {
 describe('gemm.wat', () => {
   it('assembles to exactly the bytes committed in gemmWasm.ts (regenerate: npx tsx packages/array/scripts/assemble-gemm.ts)', async () => {
     const bytes = await assembleGemm();
-    expect(Buffer.from(bytes).toString('base64')).toBe(GEMM_WASM_BASE64);
+    expect(Buffer.from(bytes.plain).toString('base64')).toBe(GEMM_WASM_BASE64);
+    expect(Buffer.from(bytes.relaxed).toString('base64')).toBe(GEMM_RELAXED_WASM_BASE64);
     expect(readFileSync(new URL('./gemmWasm.ts', import.meta.url), 'utf8')).toBe(gemmWasmModule(bytes));
   });
   it('is valid WebAssembly with SIMD here', () => {
     expect(WebAssembly.validate(Buffer.from(GEMM_WASM_BASE64, 'base64'))).toBe(true);
+  });
+  it('the relaxed module differs only in its multiply-adds (every update of both micro-kernels)', () => {
+    const relaxed = relaxedText(readFileSync(WAT_PATH, 'utf8'));
+    expect(relaxed.sites).toBe(MADD_SITES);
+    expect(relaxed.text.match(/x[24]\.relaxed_madd \(/g)).toHaveLength(MADD_SITES);
+    expect(relaxed.text).not.toMatch(/x[24]\.mul/);
   });
 });
 
@@ -48,7 +56,7 @@ describe('the WASM SIMD matmul kernel agrees with the JS kernel', () => {
   ];
   for (const ctor of ['Float32Array', 'Float64Array'] as const) {
     const Ctor = ctor === 'Float32Array' ? Float32Array : Float64Array;
-    const tol = ctor === 'Float32Array' ? 2e-5 : 1e-12;
+    const tol = ctor === 'Float32Array' ? 1e-4 : 1e-12; // float32 sums of a few hundred products, relative to 1 + |value|
     it.each(cases)(`${ctor}: %s (%i × %i, inner blocks %j), plain and with transposed operands`, async (_, M, N, ks) => {
       const as = ks.map((K, k) => values(M * K, k));
       const bs = ks.map((K, k) => values(K * N, 10 + k));
@@ -66,7 +74,7 @@ describe('the WASM SIMD matmul kernel agrees with the JS kernel', () => {
     });
   }
   it('really runs in WebAssembly (the fallback is never called), and float64 is exact on integers', async () => {
-    const wasm = { key: '__gemmTestKey', base64: GEMM_WASM_BASE64, blocking: GEMM_BLOCKING };
+    const wasm = { key: '__gemmTestKey', modules: [GEMM_WASM_BASE64], blocking: GEMM_BLOCKING };
     const M = 13, N = 17, K = 300;
     const a = Float64Array.from({ length: M * K }, (_, i) => (i % 7) - 3), b = Float64Array.from({ length: K * N }, (_, i) => (i % 5) - 2);
     const got = await matmulWasmBlock([a], [b], M, N, [K], 'Float64Array', null, wasm, refuse);
@@ -77,8 +85,24 @@ describe('the WASM SIMD matmul kernel agrees with the JS kernel', () => {
     expect(Array.from(new Set(Array.from(big)))).toEqual([200]);
     expect(Array.from(await matmulWasmBlock([a], [b], M, N, [K], 'Float64Array', null, wasm, refuse))).toEqual(Array.from(got));
   });
+  it('the relaxed-SIMD module (fused multiply-add, what Chromium runs) agrees too, on odd shapes and transposed operands', async () => {
+    // Node 20 has relaxed SIMD behind a flag; V8 reads it when it validates a module.
+    setFlagsFromString('--experimental-wasm-relaxed-simd');
+    expect(WebAssembly.validate(Buffer.from(GEMM_RELAXED_WASM_BASE64, 'base64'))).toBe(true);
+    const wasm = { key: '__gemmTestRelaxed', modules: [GEMM_RELAXED_WASM_BASE64], blocking: GEMM_BLOCKING };
+    for (const [ctor, Ctor, tol] of [['Float32Array', Float32Array, 1e-4], ['Float64Array', Float64Array, 1e-12]] as const) {
+      for (const [M, N, ks] of [[1, 37, [19]], [41, 1, [23]], [131, 13, [261, 7]], [5, 9, [7]]] as [number, number, number[]][]) {
+        const as = ks.map((K, k) => values(M * K, k)), bs = ks.map((K, k) => values(K * N, 10 + k));
+        const want = matmulBlock(as.map((a) => Ctor.from(a)), bs.map((b) => Ctor.from(b)), M, N, ks, ctor);
+        const trans = { a: true, b: true };
+        const got = await matmulWasmBlock(as.map((a, k) => Ctor.from(transposed(a, M, ks[k]!))), bs.map((b, k) => Ctor.from(transposed(b, ks[k]!, N))), M, N, ks, ctor, trans, wasm, refuse);
+        expect(maxError(got, want), `${ctor} ${M}×${N} ${JSON.stringify(ks)}`).toBeLessThan(tol);
+        expect(maxError(await matmulWasmBlock(as.map((a) => Ctor.from(a)), bs.map((b) => Ctor.from(b)), M, N, ks, ctor, null, wasm, refuse), want)).toBeLessThan(tol);
+      }
+    }
+  });
   it('falls back to the JS kernel (transposing on the way) where the module cannot be instantiated', async () => {
-    const broken = { key: '__gemmTestBroken', base64: btoa('not wasm'), blocking: GEMM_BLOCKING };
+    const broken = { key: '__gemmTestBroken', modules: [btoa('not wasm')], blocking: GEMM_BLOCKING };
     const M = 3, N = 2, K = 4;
     const a = values(M * K, 1), b = values(K * N, 2);
     const want = matmulBlock([Float64Array.from(a)], [Float64Array.from(b)], M, N, [K], 'Float64Array');

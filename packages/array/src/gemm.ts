@@ -3,12 +3,12 @@
  * register tiles) behind a self-contained task function.
  *
  * `matmulWasmBlock` ships as source text like every kernel (execute.ts), with
- * the module's bytes (base64) and the plain JS kernel (`matmulBlock`, the
- * fallback) written into that source. The module is instantiated lazily,
- * once per Web Worker (the promise is kept on `globalThis` under a key naming
- * the bytes' hash), and reused by every later task there; where WebAssembly
- * SIMD is missing (instantiation fails) the worker remembers that and uses the
- * JS kernel.
+ * the modules' bytes (base64) and the plain JS kernel (`matmulBlock`, the
+ * fallback) written into that source. A module is instantiated lazily, once
+ * per Web Worker (the promise is kept on `globalThis` under a key naming the
+ * bytes' hash), and reused by every later task there: the relaxed-SIMD one
+ * (fused multiply-add) where it validates, else the plain SIMD one; where
+ * neither instantiates the worker remembers that and uses the JS kernel.
  *
  * One call computes one output block: C = Σ_k A_k · B_k, the partial products
  * summed inside the module's memory (C stays there between the k blocks), so
@@ -16,7 +16,7 @@
  * sgemm does (the JS fallback accumulates in float64, so the two differ in
  * the last bits); float64 in float64.
  */
-import { GEMM_WASM_BASE64 } from './gemmWasm.ts';
+import { GEMM_RELAXED_WASM_BASE64, GEMM_WASM_BASE64 } from './gemmWasm.ts';
 import { matmulBlock } from './kernels.ts';
 
 /** Rows of A and the inner dimension per packed slice (tuned with bench/array-kernel.ts, see the README). */
@@ -37,14 +37,16 @@ interface GemmExports {
 export async function matmulWasmBlock(
   as: ArrayLike<number>[], bs: ArrayLike<number>[], M: number, N: number, ks: number[], ctor: string,
   trans: { a: boolean; b: boolean } | null,
-  wasm: { key: string; base64: string; blocking: { f32: { mc: number; kc: number }; f64: { mc: number; kc: number } } },
+  wasm: { key: string; modules: string[]; blocking: { f32: { mc: number; kc: number }; f64: { mc: number; kc: number } } },
   fallback: (as: ArrayLike<number>[], bs: ArrayLike<number>[], M: number, N: number, ks: number[], ctor: string) => ArrayLike<number>,
 ): Promise<ArrayLike<number>> {
   const g = globalThis as unknown as Record<string, Promise<GemmExports | null> | undefined>;
   let loading = g[wasm.key];
   if (loading === undefined) {
-    const bytes = Uint8Array.from(atob(wasm.base64), (ch) => ch.charCodeAt(0));
-    loading = WebAssembly.instantiate(bytes).then((r) => r.instance.exports as unknown as GemmExports, () => null);
+    // The first module (in order of preference) that validates here.
+    const all = wasm.modules.map((b64) => Uint8Array.from(atob(b64), (ch) => ch.charCodeAt(0)));
+    const bytes = all.find((b) => WebAssembly.validate(b));
+    loading = bytes === undefined ? Promise.resolve(null) : WebAssembly.instantiate(bytes).then((r) => r.instance.exports as unknown as GemmExports, () => null);
     g[wasm.key] = loading;
   }
   const gemm = await loading;
@@ -108,7 +110,7 @@ function keyOf(text: string): string {
 
 /** The task function's source: `(as, bs, M, N, ks, ctor, trans) => block` (trans: `{a, b}` or null), self-contained. */
 export function matmulWasmSource(): string {
-  const wasm = { key: keyOf(GEMM_WASM_BASE64), base64: GEMM_WASM_BASE64, blocking: GEMM_BLOCKING };
+  const wasm = { key: keyOf(GEMM_RELAXED_WASM_BASE64 + GEMM_WASM_BASE64), modules: [GEMM_RELAXED_WASM_BASE64, GEMM_WASM_BASE64], blocking: GEMM_BLOCKING };
   return `async function matmul(as, bs, M, N, ks, ctor, trans) {
   const run = (${matmulWasmBlock.toString()});
   return run(as, bs, M, N, ks, ctor, trans || null, ${JSON.stringify(wasm)}, (${matmulBlock.toString()}));

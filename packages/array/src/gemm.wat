@@ -1,6 +1,6 @@
 ;; The CPU matrix product for @shoal/array: C += A · B in WebAssembly SIMD,
 ;; GotoBLAS-style. Assembled into gemmWasm.ts by `npm run -w @shoal/array wasm`
-;; (scripts/assemble.ts); a unit test checks the two agree.
+;; (scripts/assemble-gemm.ts, gemmAssemble.ts); a unit test checks they agree.
 ;;
 ;;   for each KC-slice of the inner dimension:           (pc)
 ;;     pack that slice of B into panels NR columns wide    (pack_b*: B's panel stays in L1 below)
@@ -17,8 +17,11 @@
 ;; (its row step `ldc` is in bytes); the caller copies the M × N corner out.
 ;; Every pointer and stride is in bytes. MC must be a multiple of MR.
 ;;
-;; No fused multiply-add: baseline WebAssembly SIMD has none (relaxed SIMD's
-;; relaxed_madd may or may not fuse, so results would differ between machines).
+;; Each update is written `(fNxM.add (local.get $cXY) (fNxM.mul (local.get $a) (local.get $bZ)))`
+;; (WebAssembly SIMD has no fused multiply-add); the assembler also makes a
+;; second module with these rewritten to relaxed SIMD's relaxed_madd, which
+;; workers use where relaxed SIMD validates (Chromium). relaxed_madd fuses
+;; where the CPU has FMA, so the two modules may differ in the last bit.
 (module
   (memory (export "memory") 1)
 

@@ -11,8 +11,13 @@
 import { expect, test } from '@playwright/test';
 import { cluster, job } from './helpers.ts';
 
-/** Rows of the big stream (one float64 column: 8 bytes a row at the source). Override with SHOAL_DATASET_ROWS. */
-const ROWS = Number(process.env['SHOAL_DATASET_ROWS'] ?? 24 * 1024 * 1024);
+/**
+ * Rows of the big stream (one float64 column: 8 bytes a row at the source; the operators create 4× that in
+ * all). The issue asks for 2 GB (SHOAL_DATASET_ROWS=268435456); on this shared 2-core machine, loaded to
+ * 40-80, 8M rows (64 MiB at the source, 256 MiB created through the pipeline) already take 25-35 s, so that
+ * is the default, and the budget check asks that no tab ever held more than a fraction of what streamed by.
+ */
+const ROWS = Number(process.env['SHOAL_DATASET_ROWS'] ?? 8 * 1024 * 1024);
 const STORE_MIB = 256;
 /** What a tab's store may exceed its budget by: one block in flight being stored (8 MiB) plus rounding. */
 const MARGIN_MIB = 16;
@@ -63,6 +68,7 @@ test(`${((ROWS * 8) / 2 ** 30).toFixed(2)} GiB streams through 3 operators on 2 
       }
     };
     const timer = setInterval(sample, 50);
+    cluster.data.context.targetBlockBytes = 4 * 1024 * 1024;
     const ds = cluster.data.range(${ROWS})
       .mapBatches(function widen(b) {
         const x = new Float64Array(b.id.length);
@@ -97,6 +103,9 @@ test(`${((ROWS * 8) / 2 ** 30).toFixed(2)} GiB streams through 3 operators on 2 
   // Streaming, not holding: each tab's store stayed within its budget plus the margin, and never spilled.
   for (const bytes of Object.values(result.peak)) expect(bytes).toBeLessThanOrEqual((STORE_MIB + MARGIN_MIB) * 2 ** 20);
   expect(result.spilled).toBe(0);
+  // And far less than what streamed through: source, widen (2 columns) and mix blocks are 4 × 8 bytes a row.
+  const created = ROWS * 8 * 4;
+  expect(Object.values(result.peak).reduce((a, b) => a + b, 0)).toBeLessThan(created / 2);
   const heapMiB = Math.max(0, ...heaps) / 2 ** 20;
   console.log(`datasets: ${ROWS} rows (${((ROWS * 8) / 2 ** 30).toFixed(2)} GiB at the source) in ${seconds.toFixed(1)} s; store peaks ${Object.values(result.peak).map((b) => (b / 2 ** 20).toFixed(0)).join(', ')} MiB; main-thread heap peak ${heapMiB.toFixed(0)} MiB`);
   expect(local.pageErrors).toEqual([]);

@@ -37,7 +37,14 @@ export function execute(root: PlanNode, options: ExecuteOptions): Execution {
   const slots = Math.max(1, cluster.slots());
   const maxWindow = context.maxBlocksPerOperator ?? Math.max(2, 2 * slots);
   const window = operatorWindow(context.memoryBudgetBytes, context.targetBlockBytes, ops.length, maxWindow);
-  const task = cluster.remote(datasetTaskFunction(), { name: 'dataset', numReturns: 2, maxRetries: context.maxRetries });
+  // One remote function per operator, named after it, so the dashboard's task views and `shoal run`'s
+  // progress bars (one per task name) show each operator's blocks done.
+  const tasks = new Map<number, (...args: unknown[]) => unknown>();
+  const taskFor = (opIndex: number): ((...args: unknown[]) => unknown) => {
+    let call = tasks.get(opIndex);
+    if (!call) tasks.set(opIndex, (call = cluster.remote(datasetTaskFunction(), { name: stats[opIndex]?.name ?? 'dataset', numReturns: 2, maxRetries: context.maxRetries })));
+    return call;
+  };
   let lastProgress = 0;
   const changed = (): void => {
     const now = Date.now();
@@ -49,7 +56,7 @@ export function execute(root: PlanNode, options: ExecuteOptions): Execution {
   /** Runs one task on `inputs`, keeping them until it is done; remakes lost pool outputs and tries again. */
   const runTask = async (spec: TaskSpec, inputs: BlockHandle[], opIndex: number, seq: number): Promise<BlockHandle> => {
     for (let tries = 0; ; tries++) {
-      const [blockRef, metaRef] = task(spec, ...inputs.map((h) => h.ref)) as unknown[];
+      const [blockRef, metaRef] = taskFor(opIndex)(spec, ...inputs.map((h) => h.ref)) as unknown[];
       try {
         const [meta] = (await cluster.get([metaRef])) as [BlockMeta];
         cluster.free([metaRef]);
@@ -156,7 +163,7 @@ export function execute(root: PlanNode, options: ExecuteOptions): Execution {
       }
       case 'shuffle': {
         const up = ups[0]!;
-        const shuffleMap = (parts: number) => cluster.remote(datasetTaskFunction(), { name: 'dataset:shuffleMap', numReturns: Math.max(2, parts), maxRetries: context.maxRetries });
+        const shuffleMap = (parts: number) => cluster.remote(datasetTaskFunction(), { name: `${s.name}:map`, numReturns: Math.max(2, parts), maxRetries: context.maxRetries });
         pull = barrier(up, s, async (inputs) => {
           const k = Math.max(1, inputs.length);
           const mapFn = shuffleMap(k);

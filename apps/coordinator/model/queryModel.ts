@@ -138,6 +138,7 @@ export function summarize(entry: QueryEntry): QueryRecordSummary {
       bytesOut: r?.bytesOut ?? 0,
       ms: r?.ms ?? 0,
       taskMs: r?.taskMs ?? 0,
+      keptBlocks: r?.keptBlocks ?? 0,
       reads: reads.get(id) ?? [],
       notes: [...(r?.notes ?? [])],
       error: r?.error ?? null,

@@ -166,6 +166,7 @@ export function createQueries(root: HTMLElement, counter: HTMLElement | null = n
             h('span', { title: reads ? `bytes its tasks read from stages ${reads}` : 'it reads no other stage' }, `in ${reads ? bytes(r?.bytesIn ?? 0) : '—'}`),
             ` · out ${bytes(r?.bytesOut ?? 0)} · ${state === 'running' ? 'running…' : r?.ms ? duration(r.ms) : state}`,
             r?.taskMs ? h('span', { class: 'muted', title: 'time inside its task functions (engine work), summed over its tasks; the rest of the wall time is scheduling and transfers' }, ` (${duration(r.taskMs)} in tasks)`) : '',
+            r?.keptBlocks ? h('span', { class: 'muted', title: "input blocks read in place from the workers' engines (a cached DataFrame after its first use): nothing copied or loaded" }, ` · ${r.keptBlocks} kept`) : '',
           );
     const notes = r?.notes.length ? h('ul', { class: 'qnotes small' }, ...r.notes.map((note) => h('li', {}, note))) : null;
     const error = r?.error ? h('div', { class: 'bad small qstage-error' }, r.error) : null;

@@ -101,6 +101,8 @@ export interface QueryRecordSummary {
     /** Wall time, and the time inside its task functions summed over its tasks. */
     ms: number;
     taskMs: number;
+    /** Input blocks its tasks read in place from their engines' kept tables (a cached DataFrame after its first use). */
+    keptBlocks: number;
     /** The stages it reads and how (shuffle, all, pointwise, concat). */
     reads: Array<{ stage: number; mode: string }>;
     notes: string[];

@@ -129,6 +129,9 @@ test('an actor pool grows from min to max under load and shrinks back to min whe
   expect(top).toBeGreaterThan(0);
   expect(result.history[0]).toBe(1);
   expect(result.history.slice(top).includes(1)).toBe(true);
+  // The dashboard's Datasets view shows the run, operator by operator.
+  await local.coordinator.waitForSelector('#datasets-view tr[data-op="MapBatches(Echo)"][data-rows="60"]', { state: 'attached', timeout: 10_000 });
+  await local.coordinator.waitForSelector('#datasets-view tr[data-op="MapBatches(pace)"][data-rows="60"]', { state: 'attached', timeout: 10_000 });
 });
 
 test('a tab holding pool actors is closed mid-stream: no batch lost or counted twice', async () => {

@@ -5,9 +5,10 @@
  * live where PeerLink puts them (its own RTCPeerConnection for bulk, by
  * default). For comparison it also makes one bulk channel of its own on the
  * link's main connection (`shared`: bulk and control in one SCTP
- * association, PeerLink's old layout), plus one plain negotiated
- * RTCDataChannel there for the raw baseline, and joins the co-located broker. Everything it measures is exposed on `window.shoalBench`;
- * timing uses performance.now() in the receiving tab.
+ * association, and a sender with no burst limit: PeerLink's old layout),
+ * plus one plain negotiated RTCDataChannel there for the raw baseline, and
+ * joins the co-located broker. Everything it measures is exposed on
+ * `window.shoalBench`; timing uses performance.now() in the receiving tab.
  */
 import { BulkEndpoint, Colocated, DataChannelBulk, PeerLink, SignalingClient, bulkChecksum, signalingUrlFor, type BulkChannel, type BulkStats } from '@shoal/transport';
 
@@ -196,7 +197,9 @@ function endpoint(lanes: Lanes): BulkEndpoint {
   // Endpoints serve from their first creation, on both sides: make them all eagerly the first time.
   for (const count of [1, 2, 4, 'shared'] as const) {
     const key = `${count}`;
-    if (!endpoints.has(key)) endpoints.set(key, new BulkEndpoint(other.sets.get(count)!, { peerId: other.peerId, serve, ...(highWaterMark ? { highWaterMark } : {}), ...(chunkBytes ? { chunkBytes } : {}), ...(burstBytes ? { burstBytes } : {}) }));
+    // 'shared' is the layout before bulk had its own connection, sender included: no burst limit.
+    const burst = burstBytes ?? (count === 'shared' ? Infinity : undefined);
+    if (!endpoints.has(key)) endpoints.set(key, new BulkEndpoint(other.sets.get(count)!, { peerId: other.peerId, serve, ...(highWaterMark ? { highWaterMark } : {}), ...(chunkBytes ? { chunkBytes } : {}), ...(burst ? { burstBytes: burst } : {}) }));
   }
   return endpoints.get(`${lanes}`)!;
 }

@@ -17,7 +17,8 @@
  *              they live on an RTCPeerConnection of their own (PeerLink's
  *              default), apart from the raw and control channels
  *   shared     the same fetch over one bulk channel on the link's main
- *              connection, beside the control channel (the old layout)
+ *              connection, beside the control channel, with no burst limit
+ *              unless --burst is given (the layout before: "before" figures)
  *   colocated  the same fetch over the co-located MessagePort path (SharedWorker broker)
  *   ping       round trips of small messages every 10 ms, on the raw channel
  *              and on the link's control channel (a heartbeat echoed), idle

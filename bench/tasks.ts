@@ -16,6 +16,11 @@
  *
  *   --no-dask   Shoal only
  *   --build     rebuild the pages (vite build) first
+ *   --cpu       also measure the browser's CPU time (all its processes: the
+ *               coordinator tab, the worker tabs, their Web Workers, the GPU
+ *               and network processes) per trivial-10k run, as ms of CPU per
+ *               task: a figure that a machine shared with other work
+ *               disturbs much less than throughput
  *   --profile   after the timed runs, record a CPU profile of the coordinator tab
  *               and of worker tab w1 during one more trivial-10k run, write the
  *               .cpuprofile files to the temp dir and print the top self times
@@ -49,13 +54,40 @@ const JOBS: Record<Workload, string> = {
 
 const runJobFile = (cluster: LocalCluster, workload: Workload): Promise<Record<string, number>> => runJob(cluster, JOBS[workload]);
 
+/** CPU seconds so far of every process of the cluster's browser, by process type (CDP SystemInfo.getProcessInfo). */
+async function browserCpu(cluster: LocalCluster): Promise<Record<string, number>> {
+  const session = await cluster.browser.newBrowserCDPSession();
+  try {
+    const { processInfo } = (await session.send('SystemInfo.getProcessInfo')) as { processInfo: { type: string; id: number; cpuTime: number }[] };
+    const byType: Record<string, number> = { total: 0 };
+    for (const p of processInfo) {
+      byType[p.type] = (byType[p.type] ?? 0) + p.cpuTime;
+      byType['total']! += p.cpuTime;
+    }
+    return byType;
+  } finally {
+    await session.detach();
+  }
+}
+
 async function shoalWorkload(cluster: LocalCluster, workload: Workload): Promise<Line> {
   const runs: Record<string, number>[] = [];
-  for (let i = 0; i < RUNS; i++) runs.push(await runJobFile(cluster, workload));
+  for (let i = 0; i < RUNS; i++) {
+    const cpu = workload === 'trivial-10k' && flag('--cpu') ? await browserCpu(cluster) : null;
+    const run = await runJobFile(cluster, workload);
+    if (cpu) {
+      const after = await browserCpu(cluster);
+      // Per task of the whole job (the 500-task warm-up included), in ms.
+      run['cpuMsPerTask'] = ((after['total']! - cpu['total']!) * 1000) / 10_500;
+      run['rendererCpuMsPerTask'] = (((after['renderer'] ?? 0) - (cpu['renderer'] ?? 0)) * 1000) / 10_500;
+    }
+    runs.push(run);
+  }
   switch (workload) {
     case 'trivial-10k': {
       const m = medianRun(runs, 'tasksPerSec');
-      return { system: 'shoal', workload, tasksPerSec: m.tasksPerSec!, runs: runs.map((r) => r.tasksPerSec), median: m };
+      const cpu = flag('--cpu') ? { cpuMsPerTask: median(runs.map((r) => r['cpuMsPerTask']!)), rendererCpuMsPerTask: median(runs.map((r) => r['rendererCpuMsPerTask']!)) } : {};
+      return { system: 'shoal', workload, tasksPerSec: m.tasksPerSec!, ...cpu, runs: runs.map((r) => r.tasksPerSec), median: m };
     }
     case 'roundtrip':
       return {

@@ -176,6 +176,7 @@ export function createStream(root: HTMLElement, onSelect: (taskId: string) => vo
     if (!model) return;
     layoutRows();
     resize();
+    drawLabels();
     const end = now();
     const start = model.firstT ?? end;
     if (mode === 'all') {
@@ -225,22 +226,9 @@ export function createStream(root: HTMLElement, onSelect: (taskId: string) => vo
   function drawOverlay(): void {
     if (!model) return;
     overCtx.clearRect(0, 0, width, height);
-    // Gutter: lane labels, worker separators.
-    overCtx.fillStyle = '#ffffff';
-    overCtx.fillRect(0, 0, GUTTER, height);
-    overCtx.font = `${Math.min(12, laneH - 2)}px system-ui, sans-serif`;
-    overCtx.textBaseline = 'middle';
-    rowLabels.forEach((row, i) => {
-      const y = AXIS + i * laneH;
-      if (row.first && i > 0) {
-        overCtx.fillStyle = '#94a3b8';
-        overCtx.fillRect(0, y, width, 1);
-      }
-      if (laneH >= 8 && (row.first || laneH >= 11)) {
-        overCtx.fillStyle = row.first ? '#1b2330' : '#64748b';
-        overCtx.fillText(row.label, 4, y + laneH / 2, GUTTER - 8);
-      }
-    });
+    // Gutter (lane labels) and worker separators: drawn once per layout, copied each frame.
+    if (!labels || labels.width !== overlay.width || labels.height !== overlay.height) drawLabels();
+    overCtx.drawImage(labels!, 0, 0, width, height);
     // Time axis, relative to the job's first event.
     const origin = model.firstT ?? t0;
     const spanMs = plotW() / pxPerMs;
@@ -288,6 +276,32 @@ export function createStream(root: HTMLElement, onSelect: (taskId: string) => vo
       overCtx.fillStyle = '#a4161a';
       overCtx.fillRect(Math.min(width - 1, X(end)), AXIS, 1, height - AXIS);
     }
+  }
+
+  /** The layer of lane labels and worker separators (an offscreen canvas the size of the overlay). */
+  let labels: HTMLCanvasElement | null = null;
+  function drawLabels(): void {
+    labels ??= document.createElement('canvas');
+    labels.width = overlay.width;
+    labels.height = overlay.height;
+    const ctx = labels.getContext('2d')!;
+    ctx.setTransform(dpr, 0, 0, dpr, 0, 0);
+    ctx.clearRect(0, 0, width, height);
+    ctx.fillStyle = '#ffffff';
+    ctx.fillRect(0, 0, GUTTER, height);
+    ctx.font = `${Math.min(12, laneH - 2)}px system-ui, sans-serif`;
+    ctx.textBaseline = 'middle';
+    rowLabels.forEach((row, i) => {
+      const y = AXIS + i * laneH;
+      if (row.first && i > 0) {
+        ctx.fillStyle = '#94a3b8';
+        ctx.fillRect(0, y, width, 1);
+      }
+      if (laneH >= 8 && (row.first || laneH >= 11)) {
+        ctx.fillStyle = row.first ? '#1b2330' : '#64748b';
+        ctx.fillText(row.label, 4, y + laneH / 2, GUTTER - 8);
+      }
+    });
   }
 
   function drawLegend(): void {

@@ -213,10 +213,18 @@ export function createCluster(coordinator: Coordinator): Cluster {
     },
     get: ((target: ObjectRef | readonly ObjectRef[], options: GetOptions = {}) => {
       const refs = checkRefs(target, 'get');
+      // Values already here inline are decoded at once; only the others cost a promise each.
       const all = Promise.all(
-        refs.map(async (ref) => {
-          const located = await coordinator.objects.wait(ref.id);
-          return decode(located.kind === 'inline' ? located.value : await coordinator.plane.value(ref.id, located));
+        refs.map((ref) => {
+          const inline = coordinator.objects.inlineNow(ref.id);
+          if (inline) {
+            try {
+              return decode(inline.value);
+            } catch (error) {
+              return Promise.reject(error);
+            }
+          }
+          return coordinator.objects.wait(ref.id).then(async (located) => decode(located.kind === 'inline' ? located.value : await coordinator.plane.value(ref.id, located)));
         }),
       );
       const result = Array.isArray(target) ? all : all.then((values) => values[0]);

@@ -14,7 +14,8 @@
  * The worker list is published as batched diffs (`workersDiff`, with
  * `workersChanged` beside it for listeners that redraw everything): a
  * finished task, a store report or a paused worker only marks that worker
- * changed, and one diff per `WORKERS_DIFF_MS` carries them all.
+ * changed, and one diff per `WORKERS_DIFF_MS` carries them all (workerDiffs.ts).
+ * Runs to a worker whose pipeline is deep leave together (dispatchBuffer.ts).
  *
  * A worker declared lost while its link stays open (it fell silent under
  * load, then spoke again) is re-admitted as a fresh worker: its old runs were
@@ -55,7 +56,11 @@ import { Holders } from './holders.ts';
 import { offeredResources, resourcesOf, sizeOf } from './sizes.ts';
 import { Handover } from './handover.ts';
 import { TaskLineage } from './lineage.ts';
-import { BULK_PATIENCE, HEARTBEAT_TIMEOUT_MS, Watchdog } from './watchdog.ts';
+import { BULK_PATIENCE, BULK_PATIENCE_BYTES, HEARTBEAT_TIMEOUT_MS, Watchdog } from './watchdog.ts';
+import { WorkerDiffs } from './workerDiffs.ts';
+import { Transfers } from './transfers.ts';
+import { DispatchBuffer } from './dispatchBuffer.ts';
+import { Readmission } from './readmission.ts';
 import { handleWorkerMessage, type WorkerMessagesHost } from './workerMessages.ts';
 import { executeCommand, type CommandHost } from './commands.ts';
 import { summarize } from './taskEvents.ts';
@@ -66,19 +71,6 @@ import { taskError, taskStatusOf, type TaskStatus } from './taskStatus.ts';
 
 export type { WorkerEntry, TaskEntry, TaskLog, CoordinatorOptions, WorkerLossReason, CoordinatorEvents, WorkersDiff } from './coordinatorTypes.ts';
 import type { WorkerEntry, TaskEntry, CoordinatorOptions, WorkerLossReason, CoordinatorEvents } from './coordinatorTypes.ts';
-
-/** The worker list's changes are gathered this long, then published as one diff. */
-export const WORKERS_DIFF_MS = 100;
-/** How long a worker declared lost (its link still open) is remembered, so it can be re-admitted if it speaks again. */
-export const READMIT_WINDOW_MS = 10 * 60_000;
-
-/** A worker declared lost whose link stayed open: what re-admitting it needs. */
-interface LostWorker {
-  entry: WorkerEntry;
-  /** Ids of the objects it held when declared lost (the coordinator forgot those copies). */
-  held: string[];
-  at: number;
-}
 
 export class Coordinator extends Emitter<CoordinatorEvents> implements ActorsHost, CommandHost, WorkerMessagesHost {
   readonly objects = new ObjectTable();
@@ -112,18 +104,34 @@ export class Coordinator extends Emitter<CoordinatorEvents> implements ActorsHos
   speculationDefault = false;
   /** Live actors and their calls (actors.ts). */
   readonly actors: Actors = new Actors(this);
-  /** Workers whose row in the worker list changed since the last diff, and those that left. */
-  private readonly changedWorkers = new Set<string>();
-  private readonly removedWorkers = new Set<string>();
-  private diffTimer: ReturnType<typeof setTimeout> | null = null;
+  /** The worker list's changes, published as batched diffs (workerDiffs.ts). */
+  private readonly diffs = new WorkerDiffs(
+    (peerId) => {
+      const worker = this.workersById.get(peerId);
+      return worker ? this.summaryOf(worker) : null;
+    },
+    (diff) => {
+      this.emit('workersDiff', diff);
+      this.emit('workersChanged');
+    },
+  );
+  /** Runs to workers with deep pipelines leave together (dispatchBuffer.ts). */
+  private readonly dispatch = new DispatchBuffer((workerId, message) => {
+    try {
+      this.mesh.send(workerId, message);
+    } catch (thrown) {
+      // As runTask does for a run it sends itself: an unreachable worker is lost, a run that cannot be sent fails.
+      const error = thrown instanceof ShoalError ? thrown.toRemote() : { name: 'Error', message: String(thrown) };
+      if (error.code === 'ERR_UNKNOWN_PEER') queueMicrotask(() => this.workerGone(workerId, 'unreachable'));
+      else if (message.type === 'runTask') queueMicrotask(() => this.apply({ type: 'taskFailed', taskId: message.taskId, workerId, error, kind: 'exception' }));
+    }
+  });
   /** Workers declared lost while their link stayed open, by peer id (re-admitted if they speak again). */
-  private readonly lostWorkers = new Map<string, LostWorker>();
+  private readonly lostWorkers = new Readmission();
   /** Workers declared lost and re-admitted so far. */
   readmitted = 0;
-  /** Runs whose inputs are being fetched: the peers moving their bytes (the worker, and the holder it fetches from first). */
-  private readonly transfers = new Map<string, string[]>();
-  /** Per peer, how many such runs involve it: these get `BULK_PATIENCE` from the watchdog. */
-  private readonly inTransfer = new Map<string, number>();
+  /** Peers moving object bytes for runs now: the watchdog gives them `BULK_PATIENCE`. */
+  private readonly transfers = new Transfers();
 
   constructor(
     readonly mesh: Mesh,
@@ -134,7 +142,7 @@ export class Coordinator extends Emitter<CoordinatorEvents> implements ActorsHos
       options.heartbeatTimeoutMs ?? HEARTBEAT_TIMEOUT_MS,
       (peerId) => this.workerGone(peerId, 'silent'),
       undefined,
-      (peerId) => (this.inTransfer.has(peerId) ? BULK_PATIENCE : 1),
+      (peerId) => (this.transfers.busy(peerId) ? BULK_PATIENCE : 1),
     );
     this.handover = new Handover({
       scheduler: this.scheduler,
@@ -150,14 +158,14 @@ export class Coordinator extends Emitter<CoordinatorEvents> implements ActorsHos
     this.plane = new CoordinatorObjects(mesh, this.objects, (objectId, size) => this.apply({ type: 'objectStored', objectId, size, workerId: null }));
     mesh.on('peerOpen', (peer) => {
       if (peer.role === 'worker') {
-        this.lostWorkers.delete(peer.peerId);
+        this.lostWorkers.forget(peer.peerId);
         this.workersById.set(peer.peerId, { info: peer, caps: null, tasksDone: 0, defined: new Set() });
         this.watchdog.beat(peer.peerId);
         this.workerChanged(peer.peerId);
       }
     });
     mesh.on('peerClosed', (peer) => {
-      this.lostWorkers.delete(peer.peerId);
+      this.lostWorkers.forget(peer.peerId);
       this.workerGone(peer.peerId, 'closed');
     });
     mesh.on('message', (from, message) => this.receive(from, message));
@@ -308,32 +316,12 @@ export class Coordinator extends Emitter<CoordinatorEvents> implements ActorsHos
    * `workersDiff` (and `workersChanged`) per `WORKERS_DIFF_MS` carries every change.
    */
   workerChanged(peerId: string): void {
-    this.changedWorkers.add(peerId);
-    this.diffTimer ??= setTimeout(() => this.flushWorkers(), WORKERS_DIFF_MS);
+    this.diffs.changed(peerId);
   }
 
-  private workerRemoved(peerId: string): void {
-    this.changedWorkers.delete(peerId);
-    this.removedWorkers.add(peerId);
-    this.diffTimer ??= setTimeout(() => this.flushWorkers(), WORKERS_DIFF_MS);
-  }
-
-  /** Publishes the gathered changes now (also what the timer does). */
+  /** Publishes the worker list's gathered changes now, rather than at the end of the tick. */
   flushWorkers(): void {
-    if (this.diffTimer !== null) clearTimeout(this.diffTimer);
-    this.diffTimer = null;
-    if (this.changedWorkers.size === 0 && this.removedWorkers.size === 0) return;
-    const changed: WorkerSummary[] = [];
-    for (const peerId of this.changedWorkers) {
-      const worker = this.workersById.get(peerId);
-      const summary = worker ? this.summaryOf(worker) : null;
-      if (summary) changed.push(summary);
-    }
-    const removed = [...this.removedWorkers];
-    this.changedWorkers.clear();
-    this.removedWorkers.clear();
-    this.emit('workersDiff', { changed, removed });
-    this.emit('workersChanged');
+    this.diffs.flush();
   }
 
   private gpuWorkerCount(): number {
@@ -379,6 +367,7 @@ export class Coordinator extends Emitter<CoordinatorEvents> implements ActorsHos
   }
 
   sendTo(workerId: string, message: ControlMessage): void {
+    this.dispatch.flush(workerId); // runs held for it go first, so messages keep their order
     if (this.mesh.isOpen(workerId)) this.mesh.send(workerId, message);
   }
 
@@ -402,8 +391,9 @@ export class Coordinator extends Emitter<CoordinatorEvents> implements ActorsHos
         return this.emit('task', { kind: 'dispatched', t: Date.now(), taskId, workerId, attempt, fetchBytes: 0 });
       }
       const { args, fetch } = this.argsFor(task.args, workerId);
-      if (fetch.length > 0 || this.transfers.size > 0) this.noteTransfer(taskId, fetch.length === 0 ? null : [workerId, ...fetch.map((spec) => spec.from[0]!).filter((peer) => peer !== workerId)]);
-      this.mesh.send(workerId, {
+      const fetchBytes = fetch.reduce((sum, spec) => sum + spec.size, 0);
+      this.transfers.mark(taskId, fetchBytes < BULK_PATIENCE_BYTES ? null : [workerId, ...fetch.map((spec) => spec.from[0]!).filter((peer) => peer !== workerId)]);
+      this.dispatch.run(workerId, {
         type: 'runTask',
         taskId,
         fnId: task.fnId,
@@ -414,7 +404,7 @@ export class Coordinator extends Emitter<CoordinatorEvents> implements ActorsHos
         timeoutMs: task.timeoutMs,
         ...(this.verifier.wants(taskId) ? { checksum: true as const } : {}),
       });
-      this.emit('task', { kind: 'dispatched', t: Date.now(), taskId, workerId, attempt, fetchBytes: fetch.reduce((sum, spec) => sum + spec.size, 0) });
+      this.emit('task', { kind: 'dispatched', t: Date.now(), taskId, workerId, attempt, fetchBytes });
     } catch (thrown) {
       const error = thrown instanceof ShoalError ? thrown.toRemote() : { name: 'Error', message: String(thrown) };
       if (error.code === 'ERR_UNKNOWN_PEER') return this.workerGone(workerId, 'unreachable');
@@ -463,24 +453,9 @@ export class Coordinator extends Emitter<CoordinatorEvents> implements ActorsHos
     this.finishTask(taskId, task, false);
   }
 
-  /** A run of `taskId` moves object bytes between `peers` (null: no longer): they get more patience from the watchdog meanwhile. */
-  private noteTransfer(taskId: string, peers: string[] | null): void {
-    for (const peer of this.transfers.get(taskId) ?? []) {
-      const count = (this.inTransfer.get(peer) ?? 1) - 1;
-      if (count > 0) this.inTransfer.set(peer, count);
-      else this.inTransfer.delete(peer);
-    }
-    if (peers === null) {
-      this.transfers.delete(taskId);
-      return;
-    }
-    this.transfers.set(taskId, peers);
-    for (const peer of peers) this.inTransfer.set(peer, (this.inTransfer.get(peer) ?? 0) + 1);
-  }
-
   /** @internal */
   finishTask(taskId: string, task: TaskEntry, ok: boolean): void {
-    if (this.transfers.size > 0) this.noteTransfer(taskId, null);
+    this.transfers.clear(taskId);
     this.tasks.delete(taskId);
     this.gpuTasks.delete(taskId);
     if (ok) this.lineage.keep(taskId, task);
@@ -500,6 +475,7 @@ export class Coordinator extends Emitter<CoordinatorEvents> implements ActorsHos
       worker = readmitted;
     }
     this.watchdog.beat(from.peerId);
+    if (message.type === 'taskDone') this.dispatch.answered(from.peerId);
     handleWorkerMessage(this, worker, message);
   }
 
@@ -512,15 +488,13 @@ export class Coordinator extends Emitter<CoordinatorEvents> implements ActorsHos
    * scheduler, their stored outputs released), so nothing is counted twice.
    */
   private readmit(from: PeerInfo): WorkerEntry | null {
-    const lost = this.lostWorkers.get(from.peerId);
-    if (!lost) return null;
-    this.lostWorkers.delete(from.peerId);
-    if (!this.mesh.isOpen(from.peerId) || Date.now() - lost.at > READMIT_WINDOW_MS || !lost.entry.caps) return null;
+    const lost = this.lostWorkers.take(from.peerId);
+    if (!lost || !this.mesh.isOpen(from.peerId)) return null;
     // Functions are sent again (cheap, and the worker may have been reset meanwhile); its paused state and counts are kept.
     const entry: WorkerEntry = { ...lost.entry, info: from, defined: new Set() };
     this.workersById.set(from.peerId, entry);
     this.readmitted += 1;
-    if (lost.held.length > 0) this.sendTo(from.peerId, { type: 'releaseObjects', ids: lost.held });
+    for (let i = 0; i < lost.held.length; i += 2000) this.sendTo(from.peerId, { type: 'releaseObjects', ids: lost.held.slice(i, i + 2000) }); // frames stay well under the size limit
     console.info(`[shoal] worker ${from.peerId} spoke again after it was declared lost: re-admitted as a fresh worker`);
     this.apply({ type: 'workerJoined', workerId: from.peerId, resources: offeredResources(entry.caps!), gpuFallback: entry.caps!.gpu?.isFallback === true });
     if (entry.paused) this.apply({ type: 'workerUpdated', workerId: from.peerId, paused: true });
@@ -548,11 +522,12 @@ export class Coordinator extends Emitter<CoordinatorEvents> implements ActorsHos
     const held: string[] = [];
     this.objects.dropLocation(peerId, held);
     // Declared lost with its link open (silent, unreachable): it may speak again, and is then re-admitted (readmit).
-    if ((reason === 'silent' || reason === 'unreachable') && this.mesh.isOpen(peerId)) this.lostWorkers.set(peerId, { entry, held, at: Date.now() });
+    if ((reason === 'silent' || reason === 'unreachable') && this.mesh.isOpen(peerId)) this.lostWorkers.remember(peerId, { entry, held });
     this.actors.workerLost(peerId);
     this.apply({ type: 'workerLost', workerId: peerId, graceful });
     this.emit('workerLost', peerId, reason);
-    this.workerRemoved(peerId);
+    this.dispatch.forget(peerId);
+    this.diffs.removed(peerId);
   }
 
   /** @internal */

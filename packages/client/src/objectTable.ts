@@ -51,6 +51,13 @@ export class ObjectTable {
     return settled.value;
   }
 
+  /** An inline ready value now, if `id` is one and get() may read it (not freed); else undefined (wait for it). */
+  inlineNow(id: string): { value: unknown } | undefined {
+    const entry = this.entries.get(id);
+    const settled = entry?.settled;
+    return settled?.state === 'ready' && settled.value.kind === 'inline' && !entry!.freed ? settled.value : undefined;
+  }
+
   /** A small value, kept here in wire form. */
   resolve(id: string, value: unknown, producer: string | null = null): void {
     this.settle(id, { state: 'ready', value: { kind: 'inline', value } }, producer);

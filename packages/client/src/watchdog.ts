@@ -12,8 +12,8 @@
  *
  * `patience(peerId)` stretches one peer's timeout (a factor ≥ 1): the
  * coordinator gives `BULK_PATIENCE` to workers it knows are moving object
- * bytes (fetching a task's inputs, or serving them), whose control messages
- * may wait behind bulk data. A worker declared lost that was alive after all
+ * bytes (fetching a task's inputs of `BULK_PATIENCE_BYTES` or more, or
+ * serving them), whose control messages may wait behind bulk data. A worker declared lost that was alive after all
  * is re-admitted when it speaks again (coordinator.ts), so a false alarm
  * costs retried work, not the worker.
  */
@@ -22,6 +22,8 @@
 export const HEARTBEAT_TIMEOUT_MS = 3000;
 /** How many timeouts a worker known to be in a bulk transfer may stay silent. */
 export const BULK_PATIENCE = 3;
+/** A run's inputs must be this big for its transfer to earn that patience (smaller ones take milliseconds). */
+export const BULK_PATIENCE_BYTES = 16 * 2 ** 20;
 
 export class Watchdog {
   private readonly last = new Map<string, number>();

@@ -89,14 +89,15 @@ export class PeerLink extends Emitter<LinkEvents> {
     this.bulkMode = options.bulkConnection ?? DEFAULT_BULK_CONNECTION;
     this.iceServers = options.iceServers;
     this.initiator = options.initiator;
-    this.peer = new SimplePeer({ initiator: options.initiator, trickle: true, config: { iceServers: options.iceServers } });
+    // objectMode: frames arrive as the strings they were sent as; otherwise simple-peer's stream turns each into a Buffer (UTF-8 encoding it) only for receive() to decode it again.
+    this.peer = new SimplePeer({ initiator: options.initiator, trickle: true, objectMode: true, config: { iceServers: options.iceServers } });
     this.batcher = new FrameBatcher(MAX_DATA_CHANNEL_MESSAGE, (frame) => {
       this.bytesOut += frame.length;
       this.peer.send(frame);
     });
     this.peer.on('signal', (data) => this.emit('signal', data as unknown as Record<string, unknown>));
     this.peer.on('connect', () => this.markOpen());
-    this.peer.on('data', (data: Uint8Array) => this.receive(data));
+    this.peer.on('data', (data: string | Uint8Array) => this.receive(data));
     this.peer.on('close', () => this.markClosed('channel closed'));
     this.peer.on('error', (error: Error & { code?: string }) => this.markClosed(`${error.code ?? 'ERR_WEBRTC'}: ${error.message}`));
   }
@@ -144,13 +145,13 @@ export class PeerLink extends Emitter<LinkEvents> {
     this.emit('open');
   }
 
-  private receive(data: Uint8Array): void {
+  private receive(data: string | Uint8Array): void {
     // simple-peer can deliver the remote's first message before it emits
     // 'connect' (the channel opens before ICE reports connected). Data proves
     // the channel works, so the link is open.
     this.markOpen();
-    this.bytesIn += data.byteLength;
-    const parsed = parseControlFrame(decoder.decode(data), MAX_DATA_CHANNEL_MESSAGE);
+    this.bytesIn += typeof data === 'string' ? data.length : data.byteLength;
+    const parsed = parseControlFrame(typeof data === 'string' ? data : decoder.decode(data), MAX_DATA_CHANNEL_MESSAGE);
     if (!parsed.ok) {
       this.badFrames += 1;
       this.emit('badMessage', parsed.error);

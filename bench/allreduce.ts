@@ -52,7 +52,7 @@ const JOB = (ranks: number, mib: number, op: 'link' | 'allreduce') => `export de
 
 const median = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)]!;
 
-const local = await startLocalCluster({ workers: Math.max(...RANKS, 2), slotsPerWorker: 1, ...(WEBRTC ? { workerQuery: () => 'colocated=0' } : {}) });
+const local = await startLocalCluster({ workers: Math.max(...RANKS, 2), slotsPerWorker: 1, readyTimeoutMs: 120_000, ...(WEBRTC ? { workerQuery: () => 'colocated=0' } : {}) });
 const rows: Array<Record<string, unknown>> = [];
 try {
   for (const mib of SIZES) {

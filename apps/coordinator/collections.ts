@@ -13,6 +13,7 @@ import { modelsApi } from '@shoal/inference/model';
 import { datasetLog } from './views/datasets.ts';
 import { collectiveApi } from '@shoal/collective';
 import { trainApi } from '@shoal/train';
+import { tuneLog } from './views/tune.ts';
 
 /** The job's cluster with every collection attached (each collection adds its own properties). */
 export function withCollections(cluster: Cluster, _coordinator: Coordinator): Cluster {
@@ -31,7 +32,7 @@ export function withCollections(cluster: Cluster, _coordinator: Coordinator): Cl
       cancel: (ref, options) => cluster.cancel(ref as never, options),
       workers: () => cluster.workers(),
       group: (n) => collective.collective.group(n),
-    }),
+    }, { onTune: (update) => tuneLog.update(update) }),
   );
   Object.assign(extended, dataFrameApi(dataFrameCluster(cluster), (cluster as { dataClient?: DataClient }).dataClient, { onQuery: (record) => queryLog.update(record) }));
   Object.assign(extended, dataApi(cluster, { onProgress: (stats) => datasetLog.update(stats) }));

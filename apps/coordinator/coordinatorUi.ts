@@ -22,6 +22,7 @@ import { createHistory } from './views/history.ts';
 import { lineOf } from './views/logs.ts';
 import { createQueries } from './views/queries.ts';
 import { mountDatasetsView } from './views/datasets.ts';
+import { mountTuneView } from './views/tune.ts';
 import { createRunner } from './views/runner.ts';
 import { createWorkers } from './views/workers.ts';
 
@@ -79,6 +80,7 @@ export function createCoordinatorUi(): CoordinatorUi {
   const queries = createQueries(byId('queries-view'), byId('query-count'), (name) => dashboard.group(name));
   queryLog.on((record) => queries.update(record));
   mountDatasetsView();
+  mountTuneView();
   createFileDrop({
     zone: document.body,
     input: byId<HTMLInputElement>('data-file'),

@@ -23,6 +23,7 @@
  *   ping       round trips of small messages every 10 ms, on the raw channel
  *              and on the link's control channel (a heartbeat echoed), idle
  *              and while a 64 MiB fetch runs over each lane set and shared
+ *              (--runs rounds, in alternating order; percentiles over all)
  *
  * Each figure is the median of --runs (default 3); the lane counts take turns
  * within each run so they share the machine's state. Sizes are MiB; speeds
@@ -194,11 +195,22 @@ async function main(): Promise<void> {
         pingLines.push(`${via.padEnd(8)}  ${during.padEnd(34)}  ${line.medianMs.toFixed(2).padStart(7)}  ${line.p90Ms.toFixed(2).padStart(7)}  ${String(xs.length).padStart(5)}`);
       }
     };
-    pingLine('idle', await fetcher.evaluate(() => window.shoalBench!.pings(100)));
-    for (const lanes of LANES) {
-      const busy = await fetcher.evaluate(([l, s]) => window.shoalBench!.pings(2000, { lanes: l, size: s }), [lanes, 64 * MiB] as const);
-      pingLine(lanes === 'shared' ? 'fetch, 1 lane on the main connection' : `fetch, ${lanes} lane(s)`, busy);
+    // --runs rounds; the lane sets take turns in alternating order, so neither always goes first.
+    const merged = new Map<string, { raw: number[]; control: number[] }>();
+    const add = (during: string, result: { raw: number[]; control: number[] }): void => {
+      const into = merged.get(during) ?? { raw: [], control: [] };
+      into.raw.push(...result.raw);
+      into.control.push(...result.control);
+      merged.set(during, into);
+    };
+    for (let run = 0; run < RUNS; run++) {
+      add('idle', await fetcher.evaluate(() => window.shoalBench!.pings(100)));
+      for (const lanes of run % 2 === 0 ? LANES : [...LANES].reverse()) {
+        const busy = await fetcher.evaluate(([l, s]) => window.shoalBench!.pings(2000, { lanes: l, size: s }), [lanes, 64 * MiB] as const);
+        add(lanes === 'shared' ? 'fetch, 1 lane on the main connection' : `fetch, ${lanes} lane(s)`, busy);
+      }
     }
+    for (const [during, result] of merged) pingLine(during, result);
     const checksumMs = await fetcher.evaluate((s) => window.shoalBench!.checksumMs(s), 256 * MiB);
     console.log(JSON.stringify({ path: 'checksum', sizeMiB: 256, ms: round(checksumMs), mbPerSec: round((256 * MiB) / 1e6 / (checksumMs / 1000)) }));
 

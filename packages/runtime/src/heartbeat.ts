@@ -7,12 +7,12 @@
  * thread hangs is exactly what should be declared lost.
  *
  * A tab receiving hundreds of MB is not hung, but its main thread can have
- * seconds of bulk-message events queued (measured: 7–15 s with a 256 MiB
- * object under heavy load, bench/transfer.ts), and a plain timer that comes
- * due waits behind all of them. So where the browser has the Prioritized
- * Task Scheduling API (Chromium), each beat is a `user-blocking` task, which
- * runs before the normal-priority queue of message events; elsewhere it is a
- * plain `setInterval`.
+ * a backlog of bulk-message events queued, and a plain timer that comes due
+ * waits behind all of them. So where the browser has the Prioritized Task
+ * Scheduling API (Chromium), each beat is a `user-blocking` task, which runs
+ * before the normal-priority queue of message events; elsewhere it is a
+ * plain `setInterval`. (It cannot help with one long task: bench/README.md,
+ * "Control traffic under bulk load", has the stalls measured.)
  */
 export const HEARTBEAT_INTERVAL_MS = 1000;
 

@@ -8,6 +8,7 @@
  *   pipeline          range(rows) → mapBatches(widen) → mapBatches(mix) → mapBatches(summarize),
  *                     float64 columns, `blocks` blocks (default 16M rows in 16 blocks); rows/s,
  *                     count and checksum checked. Dask: a bag over the same blocks (numpy), map ×3.
+ *   pipeline-fused    the same with cluster.data.context.fuseTransforms (one task per block for the three)
  *   actor-fanin       an actor call from inside a task (bench/jobs/actors-fanin.js; Dask: its actors)
  *   inference-wasm    the example's MLP through ctx.onnx on the wasm path: inferences/s (batches of 4096,
  *   inference-webgpu  model load and warm-up not timed), and the same forced onto WebGPU (SwiftShader here)
@@ -38,9 +39,11 @@ async function runJob(cluster: LocalCluster, path: string, replace: Record<strin
 async function shoal(cluster: LocalCluster, workload: string): Promise<BenchLine> {
   const runs: Record<string, unknown>[] = [];
   switch (workload) {
-    case 'pipeline': {
-      await runJob(cluster, 'bench/data/pipeline.js', { __ROWS__: String(Math.floor(ROWS / 8)), __BLOCKS__: String(BLOCKS) }); // warm-up
-      for (let i = 0; i < RUNS; i++) runs.push(await runJob(cluster, 'bench/data/pipeline.js', { __ROWS__: String(ROWS), __BLOCKS__: String(BLOCKS) }));
+    case 'pipeline':
+    case 'pipeline-fused': {
+      const fuse = String(workload === 'pipeline-fused');
+      await runJob(cluster, 'bench/data/pipeline.js', { __ROWS__: String(Math.floor(ROWS / 8)), __BLOCKS__: String(BLOCKS), __FUSE__: fuse }); // warm-up
+      for (let i = 0; i < RUNS; i++) runs.push(await runJob(cluster, 'bench/data/pipeline.js', { __ROWS__: String(ROWS), __BLOCKS__: String(BLOCKS), __FUSE__: fuse }));
       const m = medianRun(runs, 'rowsPerSec');
       return { system: 'shoal', workload, rowsPerSec: m['rowsPerSec'], rows: ROWS, checksum: m['checksum'], operators: m['operators'], runs: runs.map((r) => r['rowsPerSec']) };
     }
@@ -69,7 +72,7 @@ const results: BenchLine[] = [];
 const failures: string[] = [];
 const cluster = await startLocalCluster({ workers: WORKERS, slotsPerWorker: SLOTS });
 try {
-  for (const workload of ['pipeline', 'actor-fanin', 'inference-wasm', 'inference-webgpu']) {
+  for (const workload of ['pipeline', 'pipeline-fused', 'actor-fanin', 'inference-wasm', 'inference-webgpu']) {
     try {
       const line = await shoal(cluster, workload);
       results.push(line);
@@ -87,10 +90,13 @@ if (!flag('--no-dask') && ensureDask()) {
   for (const line of dask()) {
     results.push(line);
     console.log(JSON.stringify(line));
+    // Dask fuses the bag's maps into one task per partition anyway: the same line is the peer of both Shoal rows.
+    if (line.workload === 'pipeline') results.push({ ...line, workload: 'pipeline-fused' });
   }
 }
 printComparison(results, [
   ['3-operator pipeline', 'pipeline', 'rowsPerSec', 'higher', formatRate('rows/s')],
+  ['same, fused (Ray-style)', 'pipeline-fused', 'rowsPerSec', 'higher', formatRate('rows/s')],
   ['actor call from a task', 'actor-fanin', 'msPerCall', 'lower', formatMs],
   ['MLP inference, wasm', 'inference-wasm', 'inferencesPerSec', 'higher', formatRate('inf/s')],
   ['MLP inference, WebGPU', 'inference-webgpu', 'inferencesPerSec', 'higher', formatRate('inf/s')],

@@ -1,9 +1,11 @@
 // bench:data's pipeline: range(ROWS) through three mapBatches operators
 // (widen, mix, summarize), the same arithmetic as bench/peers/dask_data.py;
-// rows/s from the job's first call to the last summary row. ROWS is set by
-// bench/data.ts (the placeholder below).
+// rows/s from the job's first call to the last summary row. ROWS, BLOCKS and
+// FUSE (the three operators fused into one task per block, as Ray does) are set
+// by bench/data.ts (the placeholders below).
 export default async (cluster) => {
   const ROWS = __ROWS__;
+  cluster.data.context.fuseTransforms = __FUSE__;
   const t0 = performance.now();
   const ds = cluster.data
     .range(ROWS, { blocks: __BLOCKS__ })

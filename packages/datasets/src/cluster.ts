@@ -28,6 +28,8 @@ export interface DataContext {
   maxBlocksPerOperator: number | null;
   /** Retries of a task on a worker loss (the scheduler's maxRetries). */
   maxRetries: number;
+  /** Fuse consecutive function transforms into one task per block (Ray's default; off by default here, so each operator streams on its own). */
+  fuseTransforms: boolean;
 }
 
-export const DEFAULT_CONTEXT: DataContext = { memoryBudgetBytes: 512 * 1024 * 1024, targetBlockBytes: 8 * 1024 * 1024, maxBlocksPerOperator: null, maxRetries: 3 };
+export const DEFAULT_CONTEXT: DataContext = { memoryBudgetBytes: 512 * 1024 * 1024, targetBlockBytes: 8 * 1024 * 1024, maxBlocksPerOperator: null, maxRetries: 3, fuseTransforms: false };

@@ -2,6 +2,7 @@ import { describe, expect, test } from 'vitest';
 import * as arrow from 'apache-arrow';
 import { dataNamespace } from './api.ts';
 import { blockLib } from './blockLib.ts';
+import { fuseTransforms, explain } from './plan.ts';
 import { limitCut, operatorWindow, rangeBlockCount, rangeReads, repartitionSlices, splitBlocks } from './partition.ts';
 import { addActor, answered, createPool, idleToRetire, pickActor, sent, shouldGrow } from './poolPolicy.ts';
 import { testCluster } from './testCluster.ts';
@@ -213,5 +214,26 @@ describe('datasets on an in-process cluster', () => {
     await expect(data.range(4).mapBatches(Bad, { concurrency: 1 }).count()).rejects.toMatchObject({ code: 'ERR_BAD_BATCH', message: expect.stringMatching(/MapBatches\(Bad\)/) });
     expect(() => data.range(4).mapBatches(Bad, { concurrency: [3, 1] })).toThrow(/concurrency/);
     expect(() => data.range(4).mapBatches(Bad, { wat: 1 } as never)).toThrow(/valid ones are/);
+  });
+});
+
+describe('fuseTransforms (pure)', () => {
+  test('consecutive function transforms fuse; pools, barriers and unions stay apart', () => {
+    const { data } = { data: dataNamespace(testCluster(), undefined, arrow) };
+    class P {
+      call(b: unknown) {
+        return b;
+      }
+    }
+    const plan = data.range(10).map((r) => r).filter(function keep() { return true; }).mapBatches(P).mapBatches(function a(b: unknown) { return b; }).mapBatches(function b(x: unknown) { return x; }).repartition(2).plan;
+    expect(explain(fuseTransforms(plan))).toBe('Range(10)\nMap(<lambda>)->Filter(keep)\nMapBatches(P)\nMapBatches(a)->MapBatches(b)\nRepartition(2)');
+  });
+  test('a fused pipeline gives the same rows', async () => {
+    const cluster = testCluster();
+    const data = dataNamespace(cluster, undefined, arrow);
+    data.context.fuseTransforms = true;
+    const ds = data.range(50, { blocks: 4 }).map((r) => ({ id: r.id * 2 })).filter((r) => r.id % 3 === 0).mapBatches((b: { id: Float64Array }) => ({ v: b.id.map((x) => x + 1) }));
+    expect((await ds.takeAll()).map((r) => r['v'])).toEqual(Array.from({ length: 50 }, (_, i) => i * 2).filter((x) => x % 3 === 0).map((x) => x + 1));
+    expect(ds.lastStats.map((s) => s.name)).toEqual(['Range(50)', 'Map(<lambda>)->Filter(<lambda>)->MapBatches(<lambda>)']);
   });
 });

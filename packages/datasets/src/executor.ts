@@ -10,7 +10,7 @@ import { datasetTaskFunction, type BlockMeta, type ReadSpec, type TaskSpec } fro
 import type { DataCluster, DataContext, DataFolder } from './cluster.ts';
 import { datasetError, inputLost } from './errors.ts';
 import { limitCut, operatorWindow, rangeReads, repartitionSlices } from './partition.ts';
-import { operatorName, operators, type PlanNode } from './plan.ts';
+import { fuseTransforms, operatorName, operators, type PlanNode } from './plan.ts';
 import { poolRunner, type PoolRunner } from './poolRunner.ts';
 import { listPull, newStats, windowedStream, type BlockHandle, type OperatorStats, type Pull } from './streams.ts';
 
@@ -28,8 +28,9 @@ export interface ExecuteOptions {
   onProgress?: (stats: readonly OperatorStats[]) => void;
 }
 
-export function execute(root: PlanNode, options: ExecuteOptions): Execution {
+export function execute(plan: PlanNode, options: ExecuteOptions): Execution {
   const { cluster, context } = options;
+  const root = context.fuseTransforms ? fuseTransforms(plan) : plan;
   const ops = operators(root);
   const stats: OperatorStats[] = [];
   const pools: PoolRunner[] = [];
@@ -97,7 +98,7 @@ export function execute(root: PlanNode, options: ExecuteOptions): Execution {
       case 'transform': {
         const up = ups[0]!;
         pull = windowedStream(up, window, async (h, seq) => {
-          const out = await runTask({ kind: 'transform', steps: [node.step], block: h.id }, [h], opIndex, seq);
+          const out = await runTask({ kind: 'transform', steps: [node.step, ...(node.then ?? [])], block: h.id }, [h], opIndex, seq);
           h.release();
           return out;
         }, s, changed);

@@ -11,7 +11,7 @@ export { DEFAULT_CONTEXT } from './cluster.ts';
 export type { DataCluster, DataContext, DataFolder } from './cluster.ts';
 export { execute } from './executor.ts';
 export type { Execution, ExecuteOptions } from './executor.ts';
-export { explain, operatorName, operators } from './plan.ts';
+export { explain, fuseTransforms, operatorName, operators } from './plan.ts';
 export type { PlanNode, SourceSpec } from './plan.ts';
 export { limitCut, operatorWindow, rangeBlockCount, rangeReads, repartitionSlices, splitBlocks } from './partition.ts';
 export { addActor, answered, createPool, idleToRetire, missing, pickActor, removeActor, sent, shouldGrow } from './poolPolicy.ts';

@@ -15,7 +15,8 @@ export type SourceSpec =
 
 export type PlanNode =
   | { readonly op: 'source'; readonly source: SourceSpec }
-  | { readonly op: 'transform'; readonly input: PlanNode; readonly step: TransformStep }
+  /** `then`: transforms fused into this one's task (fuseTransforms), run in order on the same block. */
+  | { readonly op: 'transform'; readonly input: PlanNode; readonly step: TransformStep; readonly then?: readonly TransformStep[] }
   | {
       readonly op: 'pool';
       readonly input: PlanNode;
@@ -40,10 +41,8 @@ export function operatorName(node: PlanNode): string {
       if (node.source.kind === 'range') return `Range(${node.source.n})`;
       if (node.source.kind === 'blocks') return node.source.name;
       return `Read${node.source.format === 'binary' ? 'BinaryFiles' : node.source.format[0]!.toUpperCase() + node.source.format.slice(1)}`;
-    case 'transform': {
-      const kind = { map: 'Map', flatMap: 'FlatMap', filter: 'Filter', batches: 'MapBatches' }[node.step.kind];
-      return `${kind}(${fnName(node.step.fn)})`;
-    }
+    case 'transform':
+      return [node.step, ...(node.then ?? [])].map((step) => `${{ map: 'Map', flatMap: 'FlatMap', filter: 'Filter', batches: 'MapBatches' }[step.kind]}(${fnName(step.fn)})`).join('->');
     case 'pool':
       return `MapBatches(${node.name})`;
     case 'limit':
@@ -77,4 +76,26 @@ export function operators(node: PlanNode): PlanNode[] {
   if (node.op === 'source') return [node];
   if (node.op === 'union') return [...node.inputs.flatMap(operators), node];
   return [...operators(node.input), node];
+}
+
+/**
+ * Ray's operator fusion, as a rule: consecutive function transforms (map, flatMap, filter, mapBatches
+ * with a function) become one operator whose task runs them in order on each block, so a block is
+ * copied into and out of a Web Worker once instead of once per transform. Pools, all-to-all steps
+ * and sources stay apart.
+ */
+export function fuseTransforms(node: PlanNode): PlanNode {
+  switch (node.op) {
+    case 'source':
+      return node;
+    case 'union':
+      return { ...node, inputs: node.inputs.map(fuseTransforms) };
+    case 'transform': {
+      const input = fuseTransforms(node.input);
+      if (input.op === 'transform') return { op: 'transform', input: input.input, step: input.step, then: [...(input.then ?? []), node.step, ...(node.then ?? [])] };
+      return { ...node, input };
+    }
+    default:
+      return { ...node, input: fuseTransforms(node.input) } as PlanNode;
+  }
 }

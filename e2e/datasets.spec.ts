@@ -50,6 +50,7 @@ function reference(rows: number): { count: number; checksum: number } {
 }
 
 test(`${((ROWS * 8) / 2 ** 30).toFixed(2)} GiB streams through 3 operators on 2 tabs with 256 MiB stores: exact count and checksum, stores within budget`, async () => {
+  test.setTimeout(120_000 + ROWS / 1000); // 2 GB (SHOAL_DATASET_ROWS=268435456) gets 6.5 min
   const heaps: number[] = [];
   const sampler = setInterval(() => {
     for (const page of local.workers) void page.evaluate(() => (performance as unknown as { memory?: { usedJSHeapSize: number } }).memory?.usedJSHeapSize ?? 0).then((b) => heaps.push(b), () => undefined);

@@ -6,7 +6,7 @@
  *   as on 1 tab with the same seed and effective batch (the whole set):
  *   every step within 1e-9 relative (only the order of additions differs);
  * - ASHA runs fewer iterations than FIFO on the same space and finds the same
- *   best config;
+ *   best config; the dashboard's Tune view draws the curves, stopped ones marked;
  * - a tab closed mid-training: the attempt fails (ERR_GROUP_BROKEN on the
  *   others), training resumes from the last checkpoint on the 3 tabs left,
  *   the reports run 1..N with none missing or repeated, and the final loss
@@ -114,6 +114,9 @@ test('ASHA runs fewer iterations than FIFO on the same space and finds the same 
   expect(asha.trials.some((t) => t.status === 'stopped')).toBe(true);
   expect(fifo.best.config).toEqual({ lr: 1e-2, hidden: 32 });
   expect(asha.best.config).toEqual(fifo.best.config);
+  // The dashboard's Tune view draws every trial's curve, the stopped ones marked (dashed, data-status="stopped").
+  await expect.poll(() => c.coordinator.locator('#tune-view polyline[data-status="stopped"]').count()).toBe(asha.trials.filter((t) => t.status === 'stopped').length);
+  await expect(c.coordinator.locator('#tune-view tr[data-status="stopped"]').first()).toContainText('stopped early');
   console.log(`iterations: FIFO ${fifo.iterations}, ASHA ${asha.iterations}; stopped ${asha.trials.filter((t) => t.status === 'stopped').length} of ${asha.trials.length}`);
 });
 

@@ -2,7 +2,9 @@
  * A classroom of tabs on this machine, and a room of 1,000 and 10,000 by
  * simulation.
  *
- *   npm run bench:scale        (or: npx tsx bench/scale.ts [--tabs 8,16,32,64,128] [--browsers 2] [--no-sim] [--sim-only])
+ *   npm run bench:scale        (or: npx tsx bench/scale.ts [--tabs 8,16,32,64,128] [--browsers 2] [--ready-timeout MS] [--no-sim] [--sim-only])
+ *
+ * --ready-timeout: how long tabs get to load and join (default: the launcher's, 30 s + 0.5 s per tab)
  *
  * For each tab count N: a local cluster of N one-slot worker tabs dealt over
  * --browsers Chromium processes (default 2), and
@@ -34,6 +36,7 @@ const arg = (name: string): string | undefined => {
 const TABS = (arg('tabs') ?? '8,16,32,64,128').split(',').map(Number);
 const BROWSERS = Number(arg('browsers') ?? 2);
 const SIM = !process.argv.includes('--no-sim');
+const READY_TIMEOUT = arg('ready-timeout') === undefined ? {} : { readyTimeoutMs: Number(arg('ready-timeout')) };
 const REAL = !process.argv.includes('--sim-only');
 const load = (): string => loadavg().map((x) => x.toFixed(1)).join(' ');
 
@@ -53,7 +56,7 @@ interface Row {
 async function measure(tabs: number): Promise<Row> {
   let cluster: LocalCluster | undefined;
   try {
-    cluster = await startLocalCluster({ workers: tabs, browsers: Math.min(BROWSERS, tabs), slotsPerWorker: 1, workerQuery: () => 'gpu=0&bench=0' });
+    cluster = await startLocalCluster({ workers: tabs, browsers: Math.min(BROWSERS, tabs), slotsPerWorker: 1, workerQuery: () => 'gpu=0&bench=0', ...READY_TIMEOUT });
     const readyMs = cluster.timings.workerTabsMs + cluster.timings.workersReadyMs;
     const cpu = await coordinatorCpuSeconds(cluster.coordinator);
     const cpu0 = await cpu();

@@ -24,6 +24,10 @@
  * (`leaving` with RETIRED_REASON), so both sides report it as `retired`:
  * the peer is still there, only the link went.
  *
+ * A pinned link that fails while its peer is still in the room (ICE gave up
+ * in a join storm on a starved machine, say) is offered again by the worker
+ * side after `RELINK_DELAY_MS`, so a tab is not left joined but unlinked.
+ *
  * Verbs: `send`, `link`, `close`. The rest is events.
  */
 import { ShoalError, type ControlMessage, type PeerInfo, type Role } from '@shoal/protocol';
@@ -73,6 +77,8 @@ export interface PeerView {
 export const RETIRED_REASON = 'idle link closed to stay within the link cap';
 
 const DEFAULT_LINK_TIMEOUT_MS = 20_000;
+/** How long a worker waits before offering a failed pinned link again. */
+const RELINK_DELAY_MS = 1000;
 /** How often a tab over its cap (after peers opened links to it) looks for idle links to close, and a waiting `link()` looks for room. */
 const TRIM_INTERVAL_MS = 250;
 
@@ -87,6 +93,10 @@ export class Mesh extends Emitter<MeshEvents> {
   private readonly retiredLinks = new WeakSet<PeerLink>();
   private readonly waiters = new Map<string, Waiter[]>();
   private readonly pool: LinkPool;
+  /** Peers the server announced and has not said left: their links are pinned, and re-offered if they fail. */
+  private readonly announced = new Map<string, PeerInfo>();
+  /** Re-offers in a row per peer (the delay doubles each time, up to 30 s; an open link resets it). */
+  private readonly relinks = new Map<string, number>();
   private readonly closedBytes = { in: 0, out: 0 };
   private trimTimer: ReturnType<typeof setInterval> | null = null;
   private closed = false;
@@ -110,13 +120,20 @@ export class Mesh extends Emitter<MeshEvents> {
     const self: PeerInfo = { peerId: welcome.peerId, role: options.role, name: options.name };
     const mesh = new Mesh(self, client, options, options.iceServers ?? welcome.iceServers);
     client.on('peerJoined', (peer) => {
+      mesh.announced.set(peer.peerId, peer);
       if (mesh.wants(peer)) mesh.open(peer, false, true);
     });
-    client.on('peerLeft', (peerId) => mesh.links.get(peerId)?.close('peer left the room'));
+    client.on('peerLeft', (peerId) => {
+      mesh.announced.delete(peerId);
+      mesh.links.get(peerId)?.close('peer left the room');
+    });
     client.on('signal', (from, data) => mesh.onSignal(from, data));
     client.on('error', (error) => mesh.onSignalingError(error));
     client.on('closed', (reason) => mesh.close(`signaling closed: ${reason}`));
-    for (const peer of welcome.peers) if (mesh.wants(peer)) mesh.open(peer, true, true);
+    for (const peer of welcome.peers) {
+      mesh.announced.set(peer.peerId, peer);
+      if (mesh.wants(peer)) mesh.open(peer, true, true);
+    }
     return mesh;
   }
 
@@ -295,12 +312,27 @@ export class Mesh extends Emitter<MeshEvents> {
       // An offer from a peer not announced to this tab: it wants a link on
       // demand (or joined in a race with us); answer it as the non-initiator.
       if (!offer || this.closed) return;
-      const info: PeerInfo = { peerId: from, role: 'worker' };
-      if (this.pool.full()) this.makeRoom();
-      link = this.open(info, false, false);
+      const announced = this.announced.get(from);
+      if (announced) {
+        link = this.open(announced, false, true); // a pinned link offered again after it failed
+      } else {
+        if (this.pool.full()) this.makeRoom();
+        link = this.open({ peerId: from, role: 'worker' }, false, false);
+      }
       if (this.pool.excess() > 0) this.trimTimer ??= setInterval(() => this.trim(), TRIM_INTERVAL_MS);
     }
     link.signal(data);
+  }
+
+  /** A failed pinned link, the peer still in the room: the worker side offers again (the coordinator waits for it). */
+  private relinkLater(info: PeerInfo): void {
+    if (this.self.role === 'coordinator' || !this.announced.has(info.peerId)) return;
+    const attempts = this.relinks.get(info.peerId) ?? 0;
+    this.relinks.set(info.peerId, attempts + 1);
+    setTimeout(() => {
+      if (this.closed || this.links.has(info.peerId) || !this.announced.has(info.peerId) || !this.wants(info)) return;
+      this.open(info, true, true);
+    }, Math.min(30_000, RELINK_DELAY_MS * 2 ** attempts));
   }
 
   /** The server refused a signal to a peer not in the room: fail the links waiting on it. */
@@ -320,6 +352,7 @@ export class Mesh extends Emitter<MeshEvents> {
     previous?.close('replaced');
     link.on('signal', (data) => this.signaling.sendSignal(info.peerId, data));
     link.on('open', () => {
+      this.relinks.delete(info.peerId);
       this.emit('peerOpen', info);
       this.settleWaiters(info.peerId, { link });
     });
@@ -341,6 +374,7 @@ export class Mesh extends Emitter<MeshEvents> {
       this.pool.remove(info.peerId);
       this.settleWaiters(info.peerId, { error: new ShoalError('ERR_UNKNOWN_PEER', `the link to ${info.peerId} closed: ${reason}`) });
       this.emit('peerClosed', info, reason, this.retiredLinks.has(link));
+      this.relinkLater(info);
     });
     return link;
   }

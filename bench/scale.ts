@@ -25,7 +25,7 @@
  */
 import { loadavg } from 'node:os';
 import { startLocalCluster, type LocalCluster } from '@shoal/launcher';
-import { fullMeshCost, simulateJoin, simulateTasks } from '../packages/sim/src/index.ts';
+import { fullMeshCost, simulateJoin, simulateTasks } from '@shoal/sim';
 import { runJobFile } from './common.ts';
 import { browsersPss, coordinatorCpuSeconds, linkFigures } from './scale/measure.ts';
 

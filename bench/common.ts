@@ -92,8 +92,8 @@ export function ensureDask(): boolean {
 }
 
 /** Runs a Python peer script with `--runs`; answers the JSON lines it printed. */
-export function runPeer<L>(script: string): L[] {
-  const run = spawnSync(PYTHON, [script, '--runs', String(RUNS)], { cwd: root, encoding: 'utf8', maxBuffer: 64 << 20 });
+export function runPeer<L>(script: string, args: readonly string[] = []): L[] {
+  const run = spawnSync(PYTHON, [script, '--runs', String(RUNS), ...args], { cwd: root, encoding: 'utf8', maxBuffer: 64 << 20 });
   const lines = run.stdout
     .split('\n')
     .filter((l) => l.startsWith('{'))
@@ -139,7 +139,8 @@ export function printComparison(results: readonly BenchLine[], rows: readonly Ro
 
 /**
  * Runs each workload on one local Shoal cluster (`measure`, then `after` if
- * given, on the same cluster), then the Dask peer script; prints each JSON
+ * given, on the same cluster), then the Dask peer script (with `peerArgs`
+ * after `--runs`); prints each JSON
  * line as it comes. Answers every line and the failures.
  */
 export async function runBench(
@@ -148,6 +149,7 @@ export async function runBench(
   peerScript: string,
   cluster: LocalCluster,
   after?: (cluster: LocalCluster) => Promise<void>,
+  peerArgs: readonly string[] = [],
 ): Promise<{ results: BenchLine[]; failures: string[] }> {
   const results: BenchLine[] = [];
   const failures: string[] = [];
@@ -168,7 +170,7 @@ export async function runBench(
     await cluster.close();
   }
   if (!flag('--no-dask') && ensureDask()) {
-    for (const line of runPeer<BenchLine>(peerScript)) {
+    for (const line of runPeer<BenchLine>(peerScript, peerArgs)) {
       results.push(line);
       console.log(JSON.stringify(line));
     }

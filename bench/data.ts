@@ -13,11 +13,10 @@
  *   inference-wasm    the example's MLP through ctx.onnx on the wasm path: inferences/s (batches of 4096,
  *   inference-webgpu  model load and warm-up not timed), and the same forced onto WebGPU (SwiftShader here)
  */
-import { spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { startLocalCluster, type LocalCluster } from '@shoal/launcher';
-import { RUNS, ensureDask, flag, formatMs, formatRate, medianRun, openBench, printComparison, reportFailures, root, runJobFile, type BenchLine } from './common.ts';
+import { RUNS, formatMs, formatRate, medianRun, openBench, printComparison, reportFailures, root, runBench, runJobFile, type BenchLine } from './common.ts';
 
 const WORKERS = 2;
 const SLOTS = 1;
@@ -61,39 +60,19 @@ async function shoal(cluster: LocalCluster, workload: string): Promise<BenchLine
   }
 }
 
-function dask(): BenchLine[] {
-  const run = spawnSync('/usr/bin/python3', ['bench/peers/dask_data.py', '--runs', String(RUNS), '--rows', String(ROWS), '--blocks', String(BLOCKS)], { cwd: root, encoding: 'utf8', maxBuffer: 64 << 20 });
-  if (run.status !== 0) console.log(`\nDask peer failed (exit ${run.status}):\n${run.stderr.trim().split('\n').slice(-20).join('\n')}`);
-  return run.stdout.split('\n').filter((l) => l.startsWith('{')).map((l) => JSON.parse(l) as BenchLine);
-}
-
 await openBench(`Shoal datasets bench (${ROWS} rows in ${BLOCKS} blocks)`, WORKERS, SLOTS);
-const results: BenchLine[] = [];
-const failures: string[] = [];
 const cluster = await startLocalCluster({ workers: WORKERS, slotsPerWorker: SLOTS });
-try {
-  for (const workload of ['pipeline', 'pipeline-fused', 'actor-fanin', 'inference-wasm', 'inference-webgpu']) {
-    try {
-      const line = await shoal(cluster, workload);
-      results.push(line);
-      console.log(JSON.stringify(line));
-    } catch (error) {
-      const message = error instanceof Error ? error.message : String(error);
-      failures.push(`shoal ${workload}: ${message}`);
-      console.log(JSON.stringify({ system: 'shoal', workload, error: message }));
-    }
-  }
-} finally {
-  await cluster.close();
-}
-if (!flag('--no-dask') && ensureDask()) {
-  for (const line of dask()) {
-    results.push(line);
-    console.log(JSON.stringify(line));
-    // Dask fuses the bag's maps into one task per partition anyway: the same line is the peer of both Shoal rows.
-    if (line.workload === 'pipeline') results.push({ ...line, workload: 'pipeline-fused' });
-  }
-}
+const { results, failures } = await runBench(
+  ['pipeline', 'pipeline-fused', 'actor-fanin', 'inference-wasm', 'inference-webgpu'],
+  shoal,
+  'bench/peers/dask_data.py',
+  cluster,
+  undefined,
+  ['--rows', String(ROWS), '--blocks', String(BLOCKS)],
+);
+// Dask fuses the bag's maps into one task per partition anyway: the same line is the peer of both Shoal rows.
+const daskPipeline = results.find((line) => line.system === 'dask' && line.workload === 'pipeline');
+if (daskPipeline) results.push({ ...daskPipeline, workload: 'pipeline-fused' });
 printComparison(results, [
   ['3-operator pipeline', 'pipeline', 'rowsPerSec', 'higher', formatRate('rows/s')],
   ['same, fused (Ray-style)', 'pipeline-fused', 'rowsPerSec', 'higher', formatRate('rows/s')],

@@ -207,7 +207,7 @@ function openSession(context: SessionContext, schema: string): EngineSession {
 
   const engine: EngineSession = {
     parquet: () => context.parquet(),
-    kept: (key) => context.kept.keys().includes(key),
+    kept: (key) => context.kept.has(key),
     keep(key, blocks, bytes) {
       const kept = context.kept;
       const use = (table: string): string => {

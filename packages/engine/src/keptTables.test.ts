@@ -12,6 +12,7 @@ describe('KeptTables', () => {
     const c = kept.admit('c', 40)!;
     expect(c.evict.map((e) => e.key)).toEqual(['b']);
     expect(kept.keys()).toEqual(['a', 'c']);
+    expect([kept.has('a'), kept.has('b')]).toEqual([true, false]);
     expect(kept.bytes).toBe(80);
   });
 

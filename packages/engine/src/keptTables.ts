@@ -31,6 +31,11 @@ export class KeptTables {
     return this.entries.size;
   }
 
+  /** Whether `key` is kept (without touching its recency). */
+  has(key: string): boolean {
+    return this.entries.has(key);
+  }
+
   /** The table kept under `key`, now the most recently used, or undefined. */
   hit(key: string): KeptTable | undefined {
     const entry = this.entries.get(key);

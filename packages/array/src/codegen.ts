@@ -20,7 +20,7 @@
 import { castExpr, ctorName } from './dtype.ts';
 import { FUSIBLE, type ArrayNode, type ReduceOp } from './graph.ts';
 import { OPS } from './ops.ts';
-import { specializedSource } from './random.ts';
+import { rngLoaderSource, rowDrawSource, specializedSource } from './random.ts';
 import { stridesOf } from './shape.ts';
 
 export interface Leaf {
@@ -67,7 +67,9 @@ export function buildRegion(root: ArrayNode, reduction?: PartialReduction): Regi
   const nodes = new Set<ArrayNode>();
   const ops: string[] = [];
   /** Linear offsets: name → coefficient expression per root axis (over local i or global g). */
-  const linear: { name: string; coef: string[]; global: boolean }[] = [];
+  const linear: { name: string; coef: string[]; global: boolean; row?: boolean }[] = [];
+  /** Random leaves drawn a row at a time (the innermost axis) into buffers, through rng.wat where it loads. */
+  const rows: { name: string; fn: string; dist: 'uniform' | 'normal'; seed: number; step: number }[] = [];
   let tmp = 0;
   const g = (axis: number) => (axis < 0 ? '0' : `g${axis}`);
 
@@ -99,13 +101,15 @@ export function buildRegion(root: ArrayNode, reduction?: PartialReduction): Regi
           if (!head.some((h) => h.startsWith(`function ${fn}(`))) head.push(specializedSource(fn, node.dist, node.seed));
           const strides = stridesOf(node.shape);
           const name = `R${node.id}_${map.join('_').replace(/-/g, 'm')}`;
+          const coefs = Array.from({ length: n }, (_, d) => map.reduce((s, m, kk) => (m === d ? s + strides[kk]! : s), 0));
           if (!linear.some((l) => l.name === name)) {
-            const coef = Array.from({ length: n }, (_, d) => lit(map.reduce((s, m, kk) => (m === d ? s + strides[kk]! : s), 0)));
-            linear.push({ name, coef, global: true });
+            linear.push({ name, coef: coefs.map(lit), global: true, row: n > 0 });
+            if (n > 0) rows.push({ name, fn, dist: node.dist, seed: node.seed, step: coefs[n - 1]! });
           }
-          const at = `q${n - 1 < 0 ? '' : n - 1}_${name}`;
+          // A row of the block is drawn at once (before the innermost loop); a 0-d block calls the generator.
+          const at = n > 0 ? `B${name}[i${n - 1}]` : `${fn}(q_${name})`;
           const scaled = (a: number, b: number, u: string) => (a === 0 && b === 1 ? u : `${lit(a)} + ${lit(b)} * ${u}`);
-          const v = scaled(node.a, node.dist === 'uniform' ? node.b - node.a : node.b, `${fn}(${at})`);
+          const v = scaled(node.a, node.dist === 'uniform' ? node.b - node.a : node.b, at);
           expr = castExpr(node.dtype, v);
           pushOp(node.dist === 'uniform' ? 'random' : 'normal');
           break;
@@ -219,13 +223,38 @@ export function buildRegion(root: ArrayNode, reduction?: PartialReduction): Regi
     void width;
   }
 
+  // Row buffers for the random leaves: views of rng.wat's memory (uniform), or plain arrays (normal, or no WebAssembly).
+  if (rows.length > 0) {
+    const last = `e${n - 1}`;
+    head.push(rngLoaderSource('RNG'), `const RL = ${last} + 4, RB = RL * 8;`);
+    const slots = rows.reduce((s, r) => s + (r.dist === 'uniform' ? 1 : 2), 0);
+    head.push(`if (RNG !== null && RNG.memory.buffer.byteLength < ${slots} * RB) RNG.memory.grow(Math.ceil((${slots} * RB - RNG.memory.buffer.byteLength) / 65536));`);
+    let slot = 0;
+    for (const r of rows) {
+      (r as { at?: string; at2?: string }).at = `${slot} * RB`;
+      (r as { at?: string; at2?: string }).at2 = `${slot + 1} * RB`;
+      head.push(r.dist === 'uniform'
+        ? `const B${r.name} = RNG !== null ? new Float64Array(RNG.memory.buffer, ${slot} * RB, RL) : new Float64Array(RL);`
+        : `const B${r.name} = new Float64Array(RL);`);
+      slot += r.dist === 'uniform' ? 1 : 2;
+    }
+  }
+
   // Loops in C order; linear offsets advance per axis.
   const lines: string[] = [...head, ...pre];
   const indent = (k: number) => '  '.repeat(k);
   for (let d = 0; d < n; d++) {
+    if (d === n - 1) {
+      for (const r of rows as ({ at: string; at2: string } & (typeof rows)[number])[]) {
+        const base = `${d === 0 ? '0' : `q${d - 1}_${r.name}`} + o${d} * ${lit(r.step)}`;
+        lines.push(`${indent(d)}const b${r.name} = ${base};`);
+        for (const s of rowDrawSource({ fn: r.fn, dist: r.dist, seed: r.seed, wasm: 'RNG', buf: `B${r.name}`, at: r.at, at2: r.at2, base: `b${r.name}`, step: r.step, count: `e${d}` })) lines.push(indent(d) + s);
+      }
+    }
     lines.push(`${indent(d)}for (let i${d} = 0; i${d} < e${d}; i${d}++) {`);
     lines.push(`${indent(d + 1)}const g${d} = o${d} + i${d};`);
     for (const l of linear) {
+      if (l.row && d === n - 1) continue;
       const prev = d === 0 ? (l.global ? '0' : '0') : `q${d - 1}_${l.name}`;
       const c = l.coef[d]!;
       const step = c === '0' ? '' : ` + ${l.global ? `g${d}` : `i${d}`} * ${c}`;

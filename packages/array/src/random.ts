@@ -14,6 +14,8 @@
  * self-contained); the exported functions evaluate the same text, so tests and
  * kernels can never disagree.
  */
+import { RNG_WASM_BASE64 } from './rngWasm.ts';
+
 export const RANDOM_SOURCE = `
 function rfmix(h) {
   h ^= h >>> 16; h = Math.imul(h, 0x85ebca6b); h ^= h >>> 13; h = Math.imul(h, 0xc2b2ae35); return h ^ (h >>> 16);
@@ -70,4 +72,46 @@ export function specializedSource(name: string, dist: 'uniform' | 'normal', seed
     `  ${out}`,
     '}',
   ].join('\n');
+}
+
+/** The global under which each worker keeps rng.wat's instance (null where it does not instantiate). */
+export const RNG_GLOBAL = `__shoalArrayRng_${hashOf(RNG_WASM_BASE64)}`;
+
+/**
+ * A kernel's line that binds `name` to rng.wat's exports on this worker,
+ * instantiating it (synchronously: the module is small, and kernels run in
+ * workers) on the first call there. Where WebAssembly SIMD is missing it is
+ * null and the kernel draws with the specialized JS generator instead.
+ */
+export function rngLoaderSource(name: string): string {
+  const g = `globalThis[${JSON.stringify(RNG_GLOBAL)}]`;
+  return `const ${name} = ${g} !== undefined ? ${g} : (${g} = (() => { try { return new WebAssembly.Instance(new WebAssembly.Module(Uint8Array.from(atob(${JSON.stringify(RNG_WASM_BASE64)}), (ch) => ch.charCodeAt(0)))).exports; } catch (e) { return null; } })());`;
+}
+
+/**
+ * Statements that fill `buf[0..count)` with the standard values (uniform, or
+ * normal) at global indices `base + j * step`: through rng.wat (`wasm` names
+ * its exports; `at`/`at2` are byte offsets of rows in its memory that `buf`
+ * views) when it loaded, else through the JS generator `fn`. Bit for bit the
+ * same numbers either way.
+ */
+export function rowDrawSource(o: { fn: string; dist: 'uniform' | 'normal'; seed: number; wasm: string; buf: string; at: string; at2: string; base: string; step: number; count: string }): string[] {
+  const k = randomKeys(o.seed).map((v) => `${v | 0}`).join(', ');
+  const step = `${o.step % 4294967296}, ${Math.floor(o.step / 4294967296)}`;
+  const halves = `${o.base} % 4294967296, Math.floor(${o.base} / 4294967296)`;
+  const js = `for (let j = 0; j < ${o.count}; j++) ${o.buf}[j] = ${o.fn}(${o.base} + j * ${o.step});`;
+  if (o.dist === 'uniform') return [`if (${o.wasm} !== null) ${o.wasm}.uniform(${o.at}, ${halves}, ${step}, ${o.count}, ${k}); else ${js}`];
+  return [
+    `if (${o.wasm} !== null) {`,
+    `  ${o.wasm}.normal_uv(${o.at}, ${o.at2}, ${halves}, ${step}, ${o.count}, ${k});`,
+    `  const u = new Float64Array(${o.wasm}.memory.buffer, ${o.at}, ${o.count}), w = new Float64Array(${o.wasm}.memory.buffer, ${o.at2}, ${o.count});`,
+    `  for (let j = 0; j < ${o.count}; j++) ${o.buf}[j] = Math.sqrt(-2 * Math.log(u[j])) * Math.cos(6.283185307179586 * w[j]);`,
+    `} else ${js}`,
+  ];
+}
+
+function hashOf(text: string): string {
+  let h = 0x811c9dc5;
+  for (let i = 0; i < text.length; i++) h = Math.imul(h ^ text.charCodeAt(i), 0x01000193);
+  return (h >>> 0).toString(16);
 }

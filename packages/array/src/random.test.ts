@@ -29,7 +29,7 @@ describe('rng.wat', () => {
     const bytes = await assembleRng();
     expect(Buffer.from(bytes).toString('base64')).toBe(RNG_WASM_BASE64);
     expect(readFileSync(new URL('./rngWasm.ts', import.meta.url), 'utf8')).toBe(rngWasmModule(bytes));
-    expect(WebAssembly.validate(bytes)).toBe(true);
+    expect(WebAssembly.validate(Buffer.from(bytes))).toBe(true);
   });
 
   it('draws rows bit for bit as the JS generator, across the 2^32 index boundary, odd row lengths', () => {

@@ -61,7 +61,7 @@ export default async (cluster) => {
         action: r.action,
         ms: r.ms,
         rowsOut: r.rowsOut,
-        stages: r.stages.map((st) => ({ name: st.name, tasks: st.tasks, ms: st.ms, taskMs: st.taskMs, keptBlocks: st.keptBlocks, rowsOut: st.rowsOut, bytesIn: st.bytesIn, bytesOut: st.bytesOut, notes: st.notes })),
+        stages: r.stages.map((st) => ({ name: st.name, tasks: st.tasks, ms: st.ms, taskMs: st.taskMs, keptBlocks: st.keptBlocks, phaseMs: st.phaseMs, rowsOut: st.rowsOut, bytesIn: st.bytesIn, bytesOut: st.bytesOut, notes: st.notes })),
       }));
 
   // Runs `sql` texts in order until one works; answers which one and its timing.

@@ -130,7 +130,7 @@ export function printStages(label: string, side: SideResult): void {
       console.log(`    ${q.action} ${formatMs(q.ms)}, ${q.rowsOut.toLocaleString('en-US')} rows`);
       for (const st of q.stages) {
         const notes = st.notes.length > 0 ? `  [${st.notes.join('; ')}]` : '';
-        console.log(`      ${st.name.padEnd(40)} ${formatMs(st.ms).padStart(9)} (in tasks ${formatMs(st.taskMs ?? 0).padStart(8)}${st.keptBlocks ? `, ${st.keptBlocks} kept` : ""})  ${String(st.tasks).padStart(3)} tasks  ${st.rowsOut.toLocaleString('en-US').padStart(11)} rows  in ${mb(st.bytesIn)}  out ${mb(st.bytesOut)}${notes}`);
+        console.log(`      ${st.name.padEnd(40)} ${formatMs(st.ms).padStart(9)} (in tasks ${formatMs(st.taskMs ?? 0).padStart(8)}${st.keptBlocks ? `, ${st.keptBlocks} kept` : ""}${st.phaseMs && st.phaseMs.load + st.phaseMs.run + st.phaseMs.export > 0 ? `: load ${formatMs(st.phaseMs.load)}, run ${formatMs(st.phaseMs.run)}, export ${formatMs(st.phaseMs.export)}` : ''})  ${String(st.tasks).padStart(3)} tasks  ${st.rowsOut.toLocaleString('en-US').padStart(11)} rows  in ${mb(st.bytesIn)}  out ${mb(st.bytesOut)}${notes}`);
       }
     }
   }

@@ -15,7 +15,7 @@ export interface QuerySummary {
   action: string;
   ms: number;
   rowsOut: number;
-  stages: { name: string; tasks: number; ms: number; taskMs?: number; keptBlocks?: number; rowsOut: number; bytesIn: number; bytesOut: number; notes: string[] }[];
+  stages: { name: string; tasks: number; ms: number; taskMs?: number; keptBlocks?: number; phaseMs?: { load: number; run: number; export: number }; rowsOut: number; bytesIn: number; bytesOut: number; notes: string[] }[];
 }
 
 /** One workload's figures, from either system. */

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import type { QueryRecord, StageReport } from '@shoal/dataframe';
 import { QueryBook, failedStage, resultRows, stageTree, summarize } from './queryModel.ts';
 
-const report = (stage: number, name: string, patch: Partial<StageReport> = {}): StageReport => ({ query: 1, stage, name, state: 'done', tasks: 2, tasksDone: 2, rowsOut: 10, bytesOut: 100, bytesIn: 0, ms: 5, taskMs: 4, keptBlocks: 0, notes: [], ...patch });
+const report = (stage: number, name: string, patch: Partial<StageReport> = {}): StageReport => ({ query: 1, stage, name, state: 'done', tasks: 2, tasksDone: 2, rowsOut: 10, bytesOut: 100, bytesIn: 0, ms: 5, taskMs: 4, keptBlocks: 0, phaseMs: { load: 0, run: 0, export: 0 }, notes: [], ...patch });
 
 /** scan (0) and scan (1) → join (2, reads 0 by shuffle and 1 by all) → sort (3, reads 2 by shuffle). */
 const joinQuery = (patch: Partial<QueryRecord> = {}): QueryRecord => ({

@@ -139,6 +139,7 @@ export function summarize(entry: QueryEntry): QueryRecordSummary {
       ms: r?.ms ?? 0,
       taskMs: r?.taskMs ?? 0,
       keptBlocks: r?.keptBlocks ?? 0,
+      phaseMs: { ...(r?.phaseMs ?? { load: 0, run: 0, export: 0 }) },
       reads: reads.get(id) ?? [],
       notes: [...(r?.notes ?? [])],
       error: r?.error ?? null,

@@ -91,3 +91,16 @@ describe('parquetParts', () => {
     expect(parquetParts([big]).map((p) => p.rows)).toEqual([[0, 100], [100, 200], [200, 300], [300, 400]]);
   });
 });
+
+describe('compileStage: gather stages', () => {
+  const gatherStage: Stage = { id: 2, name: 'read', kind: 'sql', plan: stageLeaf(0, schema), scan: null, reads: [{ stage: 0, mode: 'shuffle' }], output: { kind: 'single' }, schema, ordering: null, estimatedBytes: 0, fixedPartitions: true };
+  it('marks a stage that only reads one upstream as a concat of its blocks', () => {
+    const out = compile(gatherStage, [[0, result(0, [[1, 1], [1, 1]])]]);
+    expect(out.tasks.map((t) => t.spec.concat)).toEqual([true, true]);
+    expect(out.tasks[0]!.inputs).toEqual(['s0t0b0', 's0t1b0']);
+  });
+  it('does not for a stage with work of its own', () => {
+    const sorting: Stage = { ...gatherStage, plan: { kind: 'sort', input: stageLeaf(0, schema), keys: [{ expr: { kind: 'col', name: 'v' }, ascending: true, nullsFirst: false }] } };
+    expect(compile(sorting, [[0, result(0, [[1, 1], [1, 1]])]]).tasks.every((t) => !t.spec.concat)).toBe(true);
+  });
+});

@@ -167,7 +167,9 @@ export function compileStage(stage: Stage, ctx: CompileContext): CompiledStage {
     };
     const sql = stage.kind === 'sql' ? planSql(stage.plan, leaf) : '';
     const { out, blocks } = taskOutput(stage, ctx, index);
-    const spec: TaskSpec = { kind: stage.kind, tables, files, sql, out, ...(fetches.length ? { fetches } : {}), ...(stage.fn ? { fn: stage.fn } : {}), ...(reading ? { reading } : {}) };
+    // A stage that only gathers one upstream's blocks joins their bytes; no engine needed.
+    const gather = stage.kind === 'sql' && stage.plan.kind === 'source' && stage.plan.source.kind === 'stage' && stage.reads.length === 1 && out.kind === 'single' && inputs.length > 0;
+    const spec: TaskSpec = { kind: stage.kind, tables, files, sql, out, ...(fetches.length ? { fetches } : {}), ...(stage.fn ? { fn: stage.fn } : {}), ...(reading ? { reading } : {}), ...(gather ? { concat: true } : {}) };
     return { spec, inputs, numReturns: out.kind === 'write' ? 1 : blocks + 1 };
   });
   return { tasks: compiled, notes };

@@ -38,6 +38,8 @@ export interface StageReport {
   taskMs: number;
   /** Input blocks its tasks read in place from their engines' kept tables (Engine.keep), not loaded from bytes. */
   keptBlocks: number;
+  /** `taskMs` split: getting and loading inputs, running the SQL, exporting output blocks (summed over tasks; SQL stages only). */
+  phaseMs: { load: number; run: number; export: number };
   notes: string[];
   error?: string;
 }
@@ -82,7 +84,7 @@ export async function execute(plan: PhysicalPlan, cluster: ExecCluster, options:
   const { stages } = plan;
   const results = new Map<number, StageResult>();
   const refs = new Map<string, unknown>(options.blockRefs);
-  const reports = stages.map((s): StageReport => ({ query: options.query, stage: s.id, name: s.name, state: 'waiting', tasks: 0, tasksDone: 0, rowsOut: 0, bytesOut: 0, bytesIn: 0, ms: 0, taskMs: 0, keptBlocks: 0, notes: [] }));
+  const reports = stages.map((s): StageReport => ({ query: options.query, stage: s.id, name: s.name, state: 'waiting', tasks: 0, tasksDone: 0, rowsOut: 0, bytesOut: 0, bytesIn: 0, ms: 0, taskMs: 0, keptBlocks: 0, phaseMs: { load: 0, run: 0, export: 0 }, notes: [] }));
   const emit = (r: StageReport): void => options.hooks?.onStage?.({ ...r, notes: [...r.notes] });
   const consumers = new Map<number, number>();
   for (const s of stages) for (const r of s.reads) consumers.set(r.stage, (consumers.get(r.stage) ?? 0) + 1);
@@ -127,6 +129,7 @@ export async function execute(plan: PhysicalPlan, cluster: ExecCluster, options:
           report.tasksDone++;
           report.taskMs += Math.round(stats.ms);
           report.keptBlocks += stats.kept ?? 0;
+          if (stats.phases) for (const k of ['load', 'run', 'export'] as const) report.phaseMs[k] += Math.round(stats.phases[k]);
           report.rowsOut += stats.rows.reduce((a, b) => a + b, 0);
           report.bytesOut += stats.bytes.reduce((a, b) => a + b, 0);
           emit(report);

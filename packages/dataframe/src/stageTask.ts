@@ -27,6 +27,11 @@ export interface TaskSpec {
   readonly fetches?: readonly { readonly name: string; readonly url: string; readonly format: 'parquet' | 'json' | 'csvRange'; readonly range?: { offset: number; limit: number }; readonly columns?: readonly { name: string }[] }[];
   /** For ERR_READ_FAILED messages: what this task reads. */
   readonly reading?: string;
+  /**
+   * The stage only gathers its input blocks (a repartition's reduce side): the output is their IPC
+   * streams joined at the message level, with no engine load or export, unless their schemas differ.
+   */
+  readonly concat?: boolean;
 }
 
 export type TaskOutput =
@@ -44,6 +49,14 @@ export interface TaskStats {
   ms: number;
   /** Input blocks read in place from the engine's kept tables (loaded by an earlier task here). */
   kept?: number;
+  /** Where `ms` went: getting and loading inputs (and fetching files), running the SQL, exporting the output blocks. */
+  phases?: Phases;
+}
+
+export interface Phases {
+  load: number;
+  run: number;
+  export: number;
 }
 
 /** The task function (self-contained: it is shipped as source). Returns `[...blocks, stats]`. */
@@ -63,6 +76,56 @@ export async function dataframeStage(spec: TaskSpec, given: (Uint8Array | object
     }
     return rows;
   };
+  /**
+   * Arrow IPC streams with one schema joined into one stream: the first one's schema message, every
+   * stream's batches, one end-of-stream marker; null when there are none or their schemas differ.
+   * Framing: 0xFFFFFFFF, int32 metadata length, the Message flatbuffer, then its body (bodyLength,
+   * field 3 of the Message table).
+   */
+  const concatStreams = (streams: Uint8Array[]): Uint8Array | null => {
+    if (streams.length === 0) return null;
+    if (streams.length === 1) return streams[0]!;
+    const parts: Uint8Array[] = [];
+    let schema: Uint8Array | null = null;
+    for (const stream of streams) {
+      const view = new DataView(stream.buffer, stream.byteOffset, stream.byteLength);
+      let pos = 0;
+      while (pos + 8 <= stream.byteLength) {
+        let prefix = 8;
+        let metaLength = view.getInt32(pos, true);
+        if (metaLength === -1) metaLength = view.getInt32(pos + 4, true);
+        else prefix = 4; // the pre-1.0 framing, with no continuation marker
+        if (metaLength === 0) break; // end of stream
+        const meta = pos + prefix;
+        const table = meta + view.getUint32(meta, true);
+        const vtable = table - view.getInt32(table, true);
+        const vtableLength = view.getUint16(vtable, true);
+        const field = (i: number): number => (4 + 2 * i < vtableLength ? view.getUint16(vtable + 4 + 2 * i, true) : 0);
+        const type = field(1) ? view.getUint8(table + field(1)) : 0;
+        const body = field(3) ? Number(view.getBigInt64(table + field(3), true)) : 0;
+        const end = meta + metaLength + body;
+        if (end > stream.byteLength) return null;
+        const message = stream.subarray(pos, end);
+        if (type === 1) {
+          // Schema: the first one is kept; every other must be the same bytes.
+          if (!schema) {
+            schema = message;
+            parts.push(message);
+          } else if (message.byteLength !== schema.byteLength || message.some((b, i) => b !== schema![i])) return null;
+        } else parts.push(message);
+        pos = end;
+      }
+    }
+    if (!schema) return null;
+    const eos = new Uint8Array([255, 255, 255, 255, 0, 0, 0, 0]);
+    const out = new Uint8Array(parts.reduce((n, p) => n + p.byteLength, eos.byteLength));
+    let at = 0;
+    for (const p of [...parts, eos]) {
+      out.set(p, at);
+      at += p.byteLength;
+    }
+    return out;
+  };
   const fetchBytes = async (i: number): Promise<void> => {
     if (!ctx.get) throw new Error(`input ${i} came as a ref and this context cannot get it`);
     inputs[i] = (await ctx.get(inputs[i])) as Uint8Array;
@@ -78,7 +141,23 @@ export async function dataframeStage(spec: TaskSpec, given: (Uint8Array | object
     const ipc = ctx.arrow.tableToIPC(out, 'stream') as Uint8Array;
     return [ipc, { rows: [out.numRows], bytes: [ipc.byteLength], ms: performance.now() - started }];
   }
+  if (spec.concat) {
+    for (let i = 0; i < inputs.length; i++) if (!isBytes(inputs[i])) await fetchBytes(i);
+    const joined = concatStreams(inputs.filter((b) => b.byteLength > 0));
+    if (joined) {
+      const ms = performance.now() - started;
+      return [joined, { rows: [rowsOf(joined)], bytes: [joined.byteLength], ms, phases: { load: ms, run: 0, export: 0 } }];
+    }
+  }
   const engine = await ctx.engine();
+  let mark = performance.now();
+  const phases = { load: 0, run: 0, export: 0 };
+  /** Charges the time since the last lap to `phase`. */
+  const lap = (phase: keyof typeof phases): void => {
+    const now = performance.now();
+    phases[phase] += now - mark;
+    mark = now;
+  };
   // Inputs sent as refs are kept here, unless evicted since: get those (each await may let another task evict more, so check again).
   const keyed: { i: number; key: string }[] = [];
   let from = 0;
@@ -192,9 +271,11 @@ export async function dataframeStage(spec: TaskSpec, given: (Uint8Array | object
         engine.registerBuffer(f.name, new TextEncoder().encode(lines.join('\n') + '\n'));
       }
     }
+    lap('load');
     if (out.kind === 'single') {
       const block = engine.query(spec.sql) as Uint8Array;
-      return [block, { rows: [rowsOf(block)], bytes: [block.byteLength], ms: performance.now() - started, kept: keptHits }];
+      lap('export');
+      return [block, { rows: [rowsOf(block)], bytes: [block.byteLength], ms: performance.now() - started, kept: keptHits, phases }];
     }
     if (out.kind === 'write') {
       const bytes = (out.format === 'parquet' ? (await engine.parquet()).write(engine.query(spec.sql)) : engine.write(spec.sql, out.format)) as Uint8Array;
@@ -203,14 +284,17 @@ export async function dataframeStage(spec: TaskSpec, given: (Uint8Array | object
       return { rows: [], bytes: [bytes.byteLength], ms: performance.now() - started };
     }
     engine.exec(`CREATE OR REPLACE TABLE "__out" AS ${spec.sql}`);
+    lap('run');
     if (out.kind === 'sample') {
       const block = engine.query('SELECT * FROM "__out"') as Uint8Array;
       const sampled = ctx.arrow.tableFromIPC(engine.query(`SELECT ${out.expr} AS k FROM "__out" USING SAMPLE ${out.size} ROWS`));
       const values = sampled.getChild('k').toArray();
       const sample = Array.from(values, (v: unknown) => (typeof v === 'bigint' ? Number(v) : v));
-      return [block, { rows: [rowsOf(block)], bytes: [block.byteLength], sample, ms: performance.now() - started, kept: keptHits }];
+      lap('export');
+      return [block, { rows: [rowsOf(block)], bytes: [block.byteLength], sample, ms: performance.now() - started, kept: keptHits, phases }];
     }
     engine.exec(`CREATE OR REPLACE TABLE "__parts" AS SELECT *, CAST(${out.expr} AS INTEGER) AS "__p" FROM "__out"`);
+    lap('run');
     const blocks: Uint8Array[] = [];
     const rows: number[] = [];
     for (let p = 0; p < out.n; p++) {
@@ -218,7 +302,8 @@ export async function dataframeStage(spec: TaskSpec, given: (Uint8Array | object
       blocks.push(block);
       rows.push(rowsOf(block));
     }
-    return [...blocks, { rows, bytes: blocks.map((b) => b.byteLength), ms: performance.now() - started, kept: keptHits }];
+    lap('export');
+    return [...blocks, { rows, bytes: blocks.map((b) => b.byteLength), ms: performance.now() - started, kept: keptHits, phases }];
   } catch (error) {
     const message = error instanceof Error ? error.message : String(error);
     if (message.startsWith('ERR_READ_FAILED: ')) throw error;

@@ -103,6 +103,8 @@ export interface QueryRecordSummary {
     taskMs: number;
     /** Input blocks its tasks read in place from their engines' kept tables (a cached DataFrame after its first use). */
     keptBlocks: number;
+    /** `taskMs` split into getting and loading inputs, running the SQL, and exporting output blocks. */
+    phaseMs: { load: number; run: number; export: number };
     /** The stages it reads and how (shuffle, all, pointwise, concat). */
     reads: Array<{ stage: number; mode: string }>;
     notes: string[];

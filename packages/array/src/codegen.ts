@@ -216,7 +216,7 @@ export function buildRegion(root: ArrayNode, reduction?: PartialReduction): Regi
       'function pack(parts, m) {',
       '  const flat = new Float64Array(parts.length * m);',
       '  parts.forEach((x, j) => { if (typeof x === "number") flat[j * m] = x; else flat.set(x, j * m); });',
-      '  if (flat.length <= 4096 && flat.every(Number.isFinite)) return Array.from(flat);',
+      '  if (flat.length <= 64 && flat.every(Number.isFinite)) return Array.from(flat);',
       '  return flat;',
       '}',
     );

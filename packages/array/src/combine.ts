@@ -58,7 +58,7 @@ export function combinePartials(op: string, parts: ArrayLike<number>[], counts: 
     total += nb;
   }
   if (!final) {
-    if (acc.length <= 4096 && acc.every(Number.isFinite)) return Array.from(acc);
+    if (acc.length <= 64 && acc.every(Number.isFinite)) return Array.from(acc);
     return acc;
   }
   const Ctor = { Float64Array, Float32Array, Int32Array, Uint8Array }[final.ctor as 'Float64Array']!;

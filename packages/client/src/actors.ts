@@ -18,6 +18,13 @@
  *   its value kept here) and `restore(state)` (called on the new instance).
  *   Calls that were running fail with ERR_ACTOR_DIED, or run again on the new
  *   instance up to `maxTaskRetries` times; calls not yet sent just wait.
+ * - Direct calls (runtime/src/directCalls.ts): a task's calls go peer to
+ *   peer to the actor's worker. Workers ask where an actor lives
+ *   (`locate`) and are told again on every change (`actorRoute`). The
+ *   caller announces each direct call (`sent`, batched) and the actor's
+ *   worker reports its outcome (`results`, batched, in either order): from
+ *   then on it is held here as running at that worker, exactly like a call
+ *   sent from here (dashboard counts, checkpoints, lineage, worker loss).
  */
 import { DEFAULT_ACTOR_OPTIONS, ShoalError, type ActorOptions, type ControlMessage, type RemoteError } from '@shoal/protocol';
 import { wireRefIds } from './argsCodec.ts';
@@ -29,10 +36,18 @@ import { taskError } from './taskStatus.ts';
 interface Call {
   callId: string;
   method: string;
-  args: unknown[];
+  /** Null: a direct call announced without its arguments (its actor does not retry calls), so it cannot be sent again. */
+  args: unknown[] | null;
   deps: string[];
   retries: number;
+  /** A direct call its caller could not send, relayed from here: queued after others of its kind, ahead of the rest. */
+  unsent?: boolean;
+  /** Announced by its caller, which sent it peer to peer. */
+  direct?: boolean;
 }
+
+type Announcement = Extract<ControlMessage, { type: 'actorCallsSent' }>['calls'][number];
+type Report = Extract<ControlMessage, { type: 'actorResults' }>['results'][number];
 
 export type { ActorEvent, ActorState } from './coordinatorTypes.ts';
 
@@ -55,11 +70,13 @@ interface ActorEntry {
   /** Calls sent to its worker, not yet answered, in the order sent. */
   running: Map<string, Call>;
   /** The last `checkpoint()` value, given to `restore()` on a restart. */
-  checkpoint: { value: unknown } | null;
+  checkpoint: { value: unknown; arrival: number } | null;
   death: ShoalError | null;
   draining: boolean;
   /** Calls answered so far (successes and failures). */
   callsDone: number;
+  /** Of those, calls that went peer to peer (runtime/src/directCalls.ts). */
+  directCalls: number;
 }
 
 /** One actor as the dashboard lists it (`Actors.snapshot`). */
@@ -75,18 +92,30 @@ export interface ActorRow {
   queued: number;
   running: number;
   callsDone: number;
+  /** Calls that went peer to peer, from a task's worker to the actor's, not through the coordinator. */
+  directCalls: number;
   /** Why it died (dead actors only). */
   death: string | null;
 }
 
 /** Dead actors kept for the dashboard (and for clear errors on late calls); older ones are forgotten. */
 const KEEP_DEAD = 100;
+/** Direct calls' outcomes that came before their announcement, kept at most (the oldest go first). */
+const KEEP_EARLY = 10_000;
 
 type ActorResult = Extract<ControlMessage, { type: 'actorResult' }>;
 
 export class Actors {
   private readonly actors = new Map<string, ActorEntry>();
   private readonly names = new Map<string, string>();
+  /** Workers told where each actor lives (`locate`), to be told again on each change. */
+  private readonly watchers = new Map<string, Set<string>>();
+  /** Direct calls' outcomes reported before their caller's announcement, by call id. */
+  private readonly early = new Map<string, { workerId: string; report: Report; arrival: number }>();
+  /** Calls a worker named while they waited there to be sent (direct, or relayed by `call`). */
+  private readonly held = new Set<string>();
+  /** Counts results as they arrive, so an early one applied later does not replace a newer checkpoint. */
+  private arrivals = 0;
   /** Every actor's life, in order (bounded). */
   readonly log: ActorEvent[] = [];
 
@@ -116,6 +145,7 @@ export class Actors {
       death: null,
       draining: false,
       callsDone: 0,
+      directCalls: 0,
     });
     if (name !== null) this.names.set(name, actorId);
     // By default an actor holds no task slot: it runs in a Web Worker of its own (Ray holds 0 CPUs for a live actor too).
@@ -173,15 +203,17 @@ export class Actors {
     void this.drain(entry);
   }
 
+  /** Whether `callId` was named by a worker (`sent` without `at`) and not yet sent. */
+  isHeld(callId: string): boolean {
+    return this.held.has(callId);
+  }
+
   /** Submits a call; its result will be `callId`. */
   call(actorId: string, method: string, wireArgs: unknown[], callId: string): void {
     const coordinator = this.coordinator;
     const entry = this.actors.get(actorId);
-    coordinator.objects.pending(callId, null);
-    coordinator.apply({ type: 'objectPending', objectId: callId });
-    const name = `${entry?.className ?? 'actor'}.${method}`;
     const deps = [...wireRefIds(wireArgs)];
-    coordinator.notify('task', { kind: 'submitted', t: Date.now(), taskId: callId, name, deps, parentTaskId: null });
+    if (!this.held.delete(callId)) this.register(callId, `${entry?.className ?? 'actor'}.${method}`, deps);
     const call: Call = { callId, method, args: wireArgs, deps, retries: 0 };
     if (!entry) return this.fail(null, call, new ShoalError('ERR_ACTOR_DIED', `actor ${actorId} is unknown to this cluster (killed long ago, or from another cluster)`));
     if (entry.state === 'dead') return this.fail(entry, call, entry.death!);
@@ -191,16 +223,96 @@ export class Actors {
 
   /** A call's result from the actor's worker. */
   result(workerId: string, message: ActorResult): void {
-    const coordinator = this.coordinator;
     const entry = this.actors.get(message.actorId);
     const call = entry?.running.get(message.callId);
-    if (!entry || !call || entry.workerId !== workerId) {
-      // Late (the actor was restarted or killed meanwhile): what it stored is not needed.
-      if (message.result.ok && message.result.stored?.length && !coordinator.objects.holds(message.callId, workerId)) coordinator.plane.release(message.callId, [workerId]);
+    if (!entry || !call || entry.workerId !== workerId) return this.late(workerId, message);
+    this.finish(entry, call, workerId, message);
+  }
+
+  /** Late (the actor was restarted or killed meanwhile): what it stored is not needed. */
+  private late(workerId: string, message: ActorResult | Report): void {
+    const coordinator = this.coordinator;
+    if (message.result.ok && message.result.stored?.length && !coordinator.objects.holds(message.callId, workerId)) coordinator.plane.release(message.callId, [workerId]);
+  }
+
+  /** Where the actor lives, for a worker that will call it directly; it is told again on every change. */
+  locate(workerId: string, actorId: string): void {
+    const entry = this.actors.get(actorId);
+    if (entry && entry.state !== 'dead') {
+      let watchers = this.watchers.get(actorId);
+      if (!watchers) this.watchers.set(actorId, (watchers = new Set()));
+      watchers.add(workerId);
+    }
+    this.coordinator.sendTo(workerId, this.routeOf(actorId, entry));
+  }
+
+  private register(callId: string, name: string, deps: string[]): void {
+    const coordinator = this.coordinator;
+    coordinator.objects.pending(callId, null);
+    coordinator.apply({ type: 'objectPending', objectId: callId });
+    coordinator.notify('task', { kind: 'submitted', t: Date.now(), taskId: callId, name, deps, parentTaskId: null });
+  }
+
+  /** Direct calls a worker's tasks sent to the actor's worker `at` (announced after the fact), or only named while they wait there (no `at`). */
+  sent(notice: Announcement): void {
+    const coordinator = this.coordinator;
+    const entry = this.actors.get(notice.actorId);
+    const known = entry?.running.get(notice.callId);
+    if (known) {
+      // Announced before, and now said unsent: it never reached the actor's worker, so it is relayed from here.
+      if (notice.unsent && notice.args) {
+        entry!.running.delete(known.callId);
+        this.requeue(entry!, { ...known, args: notice.args, unsent: true, direct: false });
+      }
       return;
     }
+    const wasHeld = this.held.delete(notice.callId);
+    if (!wasHeld && coordinator.objects.has(notice.callId)) return; // settled already (its worker was lost meanwhile)
+    if (!wasHeld) this.register(notice.callId, `${entry?.className ?? 'actor'}.${notice.method}`, []);
+    if (notice.at === undefined) {
+      this.held.add(notice.callId);
+      return;
+    }
+    const call: Call = { callId: notice.callId, method: notice.method, args: notice.args ?? null, deps: [], retries: 0, direct: true };
+    if (!entry) return this.fail(null, call, new ShoalError('ERR_ACTOR_DIED', `actor ${notice.actorId} is unknown to this cluster (killed long ago, or from another cluster)`));
+    if (entry.state === 'dead') return this.fail(entry, call, entry.death!);
+    if (notice.unsent && notice.args) return this.requeue(entry, { ...call, unsent: true, direct: false });
+    const early = this.early.get(notice.callId);
+    this.early.delete(notice.callId);
+    coordinator.notify('task', { kind: 'dispatched', t: Date.now(), taskId: call.callId, workerId: notice.at, attempt: 1, fetchBytes: 0 });
+    if (early && early.workerId === notice.at) return this.finish(entry, call, notice.at, { type: 'actorResult', ...early.report }, early.arrival);
+    if (entry.workerId === notice.at && entry.state === 'alive') {
+      entry.running.set(call.callId, call);
+      return;
+    }
+    // Its worker was lost before this announcement came: as a call running there then.
+    this.lost(entry, call, notice.at);
+  }
+
+  /** Outcomes of direct calls the actors of `workerId` ran (their callers announce them, before or after). */
+  results(workerId: string, reports: Report[]): void {
+    for (const report of reports) {
+      const entry = this.actors.get(report.actorId);
+      const call = entry?.running.get(report.callId);
+      if (entry && call) {
+        if (entry.workerId === workerId) this.finish(entry, call, workerId, { type: 'actorResult', ...report });
+        else this.late(workerId, report);
+        continue;
+      }
+      if (this.coordinator.objects.has(report.callId)) {
+        this.late(workerId, report);
+        continue;
+      }
+      this.early.set(report.callId, { workerId, report, arrival: ++this.arrivals });
+      if (this.early.size > KEEP_EARLY) this.early.delete(this.early.keys().next().value!);
+    }
+  }
+
+  private finish(entry: ActorEntry, call: Call, workerId: string, message: ActorResult, arrival = ++this.arrivals): void {
+    const coordinator = this.coordinator;
     entry.running.delete(call.callId);
-    if (message.checkpoint !== undefined) entry.checkpoint = { value: message.checkpoint };
+    if (call.direct) entry.directCalls += 1;
+    if (message.checkpoint !== undefined && arrival >= (entry.checkpoint?.arrival ?? 0)) entry.checkpoint = { value: message.checkpoint, arrival };
     const { result } = message;
     if (!result.ok) return this.fail(entry, call, taskError(`${entry.className}.${call.method}`, { ...result.error, workerId }, null, call.callId), workerId); // fail() counts it
     entry.callsDone += 1;
@@ -229,19 +341,47 @@ export class Actors {
       if (entry.workerId !== workerId || entry.state === 'dead') continue;
       entry.workerId = null;
       const retry: Call[] = [];
-      for (const call of entry.running.values()) {
-        if (call.retries < entry.maxTaskRetries) {
-          call.retries += 1;
-          retry.push(call);
-        } else {
-          const message = `actor ${entry.className} (${entry.actorId}) died while running '${call.method}': its worker ${workerId} was lost (maxTaskRetries: ${entry.maxTaskRetries})`;
-          this.fail(entry, call, new ShoalError('ERR_ACTOR_DIED', message, { workerId }));
-        }
-      }
+      for (const call of entry.running.values()) if (!this.failOrRetry(entry, call, workerId)) retry.push(call);
       entry.running.clear();
       entry.queue.unshift(...retry);
       this.record(entry, 'restarting', `worker ${workerId} was lost`);
     }
+  }
+
+  /**
+   * A call running at `workerId` when it was lost: it fails with ERR_ACTOR_DIED, or is counted a retry
+   * (`call.retries` goes up) under maxTaskRetries. Answers whether it failed.
+   */
+  private failOrRetry(entry: ActorEntry, call: Call, workerId: string): boolean {
+    if (call.retries < entry.maxTaskRetries && call.args !== null) {
+      call.retries += 1;
+      call.direct = false;
+      return false;
+    }
+    const message = `actor ${entry.className} (${entry.actorId}) died while running '${call.method}': its worker ${workerId} was lost (maxTaskRetries: ${entry.maxTaskRetries})`;
+    this.fail(entry, call, new ShoalError('ERR_ACTOR_DIED', message, { workerId }));
+    return true;
+  }
+
+  /** A direct call announced after its worker was lost: as if it had been running there. */
+  private lost(entry: ActorEntry, call: Call, workerId: string): void {
+    if (this.failOrRetry(entry, call, workerId)) return;
+    entry.queue.unshift(call);
+    void this.drain(entry);
+  }
+
+  /** Queues a call its caller could not send: after the others like it, ahead of calls relayed later. */
+  private requeue(entry: ActorEntry, call: Call): void {
+    let at = 0;
+    while (at < entry.queue.length && entry.queue[at]!.unsent) at += 1;
+    entry.queue.splice(at, 0, call);
+    void this.drain(entry);
+  }
+
+  private routeOf(actorId: string, entry: ActorEntry | undefined): Extract<ControlMessage, { type: 'actorRoute' }> {
+    if (!entry || entry.state === 'dead') return { type: 'actorRoute', actorId, workerId: null, dead: true };
+    const retries = entry.maxTaskRetries > 0 ? { retries: true as const } : {};
+    return { type: 'actorRoute', actorId, workerId: entry.state === 'alive' ? entry.workerId : null, ...retries };
   }
 
   /** The actor's task failed or was cancelled: the actor is dead, and so are its pending calls. */
@@ -272,6 +412,7 @@ export class Actors {
       queued: entry.queue.length,
       running: entry.running.size,
       callsDone: entry.callsDone,
+      directCalls: entry.directCalls,
       death: entry.death?.message ?? null,
     }));
     return [...rows.filter((row) => row.state !== 'dead'), ...rows.filter((row) => row.state === 'dead')];
@@ -335,7 +476,7 @@ export class Actors {
 
   private send(entry: ActorEntry, call: Call): void {
     const workerId = entry.workerId!;
-    const { args, fetch } = this.coordinator.argsFor(call.args, workerId);
+    const { args, fetch } = this.coordinator.argsFor(call.args ?? [], workerId);
     entry.running.set(call.callId, call);
     this.coordinator.sendTo(workerId, { type: 'actorCall', actorId: entry.actorId, callId: call.callId, method: call.method, args, ...(fetch.length > 0 ? { fetch } : {}) });
     const fetchBytes = fetch.reduce((sum, spec) => sum + spec.size, 0);
@@ -356,7 +497,7 @@ export class Actors {
       name,
       workerId: workerId ?? error.workerId ?? null,
       error: { code: error.code, message: error.message, stack: error.stack, remoteStack: error.remote?.stack },
-      args: summarize(call.args),
+      args: summarize(call.args ?? []),
     });
     coordinator.apply({ type: 'objectFailed', objectId: call.callId, error: { ...error.toRemote(), stack: undefined } });
   }
@@ -379,5 +520,10 @@ export class Actors {
     this.log.push(event);
     if (this.log.length > 10_000) this.log.splice(0, this.log.length - 10_000);
     this.coordinator.notify('actor', event);
+    const watchers = this.watchers.get(entry.actorId);
+    if (!watchers) return;
+    const route = this.routeOf(entry.actorId, entry);
+    for (const workerId of watchers) this.coordinator.sendTo(workerId, route);
+    if (state === 'dead') this.watchers.delete(entry.actorId);
   }
 }

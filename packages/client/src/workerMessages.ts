@@ -76,10 +76,26 @@ export function handleWorkerMessage(coordinator: WorkerMessagesHost, worker: Wor
       coordinator.workerChanged(from.peerId);
       return coordinator.actors.result(from.peerId, message);
     case 'nestedActorCall': {
-      if (!message.callId.startsWith(`${from.peerId}.`) || coordinator.objects.has(message.callId)) return coordinator.refuse(from, `call id ${message.callId} is not this worker's to mint`);
+      const named = coordinator.actors.isHeld(message.callId); // named before by actorCallsSent (and held for its parent then)
+      if (!message.callId.startsWith(`${from.peerId}.`) || (coordinator.objects.has(message.callId) && !named)) return coordinator.refuse(from, `call id ${message.callId} is not this worker's to mint`);
       coordinator.actors.call(message.actorId, message.method, message.args, message.callId);
-      return coordinator.holders.holdForParent(message.callId, message.parentTaskId);
+      return named ? undefined : coordinator.holders.holdForParent(message.callId, message.parentTaskId);
     }
+    case 'actorLocate':
+      return coordinator.actors.locate(from.peerId, message.actorId);
+    case 'actorCallsSent':
+      // Direct calls (actors.ts `sent`): announced after the fact, with ids this worker minted.
+      for (const notice of message.calls) {
+        if (!notice.callId.startsWith(`${from.peerId}.`)) return coordinator.refuse(from, `call id ${notice.callId} is not this worker's to mint`);
+        const fresh = !coordinator.objects.has(notice.callId);
+        coordinator.actors.sent(notice);
+        if (fresh) coordinator.holders.holdForParent(notice.callId, notice.parentTaskId);
+      }
+      return;
+    case 'actorResults':
+      worker.tasksDone += message.results.length;
+      coordinator.workerChanged(from.peerId);
+      return coordinator.actors.results(from.peerId, message.results);
     case 'objectCopied':
       coordinator.objects.addLocation(message.objectId, from.peerId);
       coordinator.apply({ type: 'objectStored', objectId: message.objectId, size: message.size, workerId: from.peerId });

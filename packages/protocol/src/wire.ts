@@ -193,12 +193,28 @@ export const controlMessageSchema = z.discriminatedUnion('type', [
   z.object({ type: z.literal('nestedWait'), requestId: id, parentTaskId: id, ids, numReturns: z.number().int().min(0), timeoutMs }),
   z.object({ type: z.literal('nestedFree'), ids }),
   z.object({ type: z.literal('nestedCancel'), objectId: id, force: z.boolean() }),
-  /** A running task (or actor call) calls an actor: `callId` (minted by this worker) is the result's object id. */
+  /** A running task (or actor call) calls an actor: `callId` (minted by this worker, maybe named before by `actorCallsSent`) is the result's object id. */
   z.object({ type: z.literal('nestedActorCall'), parentTaskId: id, callId: id, actorId: id, method: shortText, args: z.array(z.unknown()) }),
   /** The actor `createActor` asked for is constructed (and restored), or `error` says why not. */
   z.object({ type: z.literal('actorStarted'), actorId: id, taskId: id, error: remoteErrorSchema.optional() }),
   /** An actor call's result (as a task's); `checkpoint`: the actor's `checkpoint()` after it, when the class has one. */
   z.object({ type: z.literal('actorResult'), actorId: id, callId: id, result: taskResultSchema, durationMs: z.number().min(0), checkpoint: z.unknown().optional() }),
+  /** Direct calls (runtime/src/directCalls.ts): where does this actor live? The coordinator answers `actorRoute` now and again whenever that changes. */
+  z.object({ type: z.literal('actorLocate'), actorId: id }),
+  /** Calls this worker's tasks sent peer to peer to an actor's worker `at` (batched): the coordinator holds them as running there, for lineage, the dashboard and failures. */
+  /**
+   * Without `at`: the call waits on this worker to be sent (it is only named, so what follows may use its id).
+   * `args`: only where the coordinator may need to send the call itself: the actor retries calls
+   * (`actorRoute.retries`), or `unsent` (the call could not reach `at`; the coordinator relays it).
+   */
+  z.object({ type: z.literal('actorCallsSent'), calls: z.array(z.object({ callId: id, actorId: id, method: shortText, parentTaskId: id, at: id.optional(), args: z.array(z.unknown()).optional(), unsent: z.literal(true).optional() })).max(10_000) }),
+  /** Outcomes of direct calls this worker's actors ran (batched), as `actorResult` each. */
+  z.object({ type: z.literal('actorResults'), results: z.array(z.object({ actorId: id, callId: id, result: taskResultSchema, durationMs: z.number().min(0), checkpoint: z.unknown().optional() })).max(10_000) }),
+  // ── worker → worker (direct actor calls; ids minted by the caller, prefixed with its peer id) ──
+  /** Call `method` on an actor living on the receiving worker; its result goes back as `actorDirectResult`. Args are inline (no refs). */
+  z.object({ type: z.literal('actorDirectCall'), actorId: id, callId: id, method: shortText, args: z.array(z.unknown()) }),
+  /** `bounced`: the actor does not live there (it moved); the call did not run, and the caller leaves it to the coordinator. */
+  z.object({ type: z.literal('actorDirectResult'), actorId: id, callId: id, result: taskResultSchema, bounced: z.literal(true).optional() }),
   // ── coordinator → worker ──
   /** A function's source, sent once per worker before its first use. `fnId` is a hash of the source. */
   z.object({ type: z.literal('defineFn'), fnId: id, name: shortText, source: z.string().max(1024 * 1024) }),
@@ -245,6 +261,8 @@ export const controlMessageSchema = z.discriminatedUnion('type', [
    * objects as `{"$shoalFetch": id}` listed in `fetch`) or nestedWait (`value`: the ready ids).
    */
   z.object({ type: z.literal('nestedReply'), requestId: id, result: taskResultSchema, fetch: z.array(fetchSpecSchema).max(100_000).optional() }),
+  /** Where actor `actorId` lives now (an answer to `actorLocate`, then on each change): null while it is not alive there (calls then go through the coordinator); `dead`: for good; `retries`: it runs lost calls again (maxTaskRetries > 0). */
+  z.object({ type: z.literal('actorRoute'), actorId: id, workerId: id.nullable(), dead: z.literal(true).optional(), retries: z.literal(true).optional() }),
   /** Drop these objects from the store: nothing can need them any more. */
   z.object({ type: z.literal('releaseObjects'), ids }),
   /** Fetch an object from `from` and keep a copy (a broadcast; `from` may still be receiving it). */

@@ -3,9 +3,10 @@
  * Web Worker script, driven through comlink like the pool's), so its state
  * survives between calls and a killed actor takes nothing else down.
  *
- * Calls are handed to the actor's Web Worker in the order the coordinator
- * sent them: each fetches its stored inputs first, but waits for the calls
- * before it to be handed over (not to finish) before it goes.
+ * Calls are handed to the actor's Web Worker in the order they arrive, from
+ * the coordinator or peer to peer from a caller's worker (directCalls.ts):
+ * each fetches its stored inputs first, but waits for the calls before it to
+ * be handed over (not to finish) before it goes.
  */
 import { proxy, transfer, wrap, type Remote } from 'comlink';
 import { FETCH_FAILED_PREFIX, toRemoteError, type ControlMessage, type GpuInfo, type RemoteError, type TaskResult } from '@shoal/protocol';
@@ -47,6 +48,11 @@ export class ActorHost {
 
   get size(): number {
     return this.actors.size;
+  }
+
+  /** Whether the actor lives here (direct calls go only to actors that do). */
+  has(actorId: string): boolean {
+    return this.actors.has(actorId);
   }
 
   /** Starts the actor in a new Web Worker; answers the error, or null. A second start of the same actor replaces the first. */

@@ -71,6 +71,13 @@ export interface ContextInit {
   acceptKeptInputs?: () => void;
 }
 
+/**
+ * A get of actor calls' results lends the task's slot only once it has waited
+ * this long: a direct call (directCalls.ts) usually answers well within it,
+ * and telling the coordinator twice per call would cost more than the call.
+ */
+export const ACTOR_GET_BLOCK_AFTER_MS = 5;
+
 function unwrap(reply: HostReply, actor?: (actorId: string) => unknown): unknown {
   if (reply.ok) return unpackValue(reply.value, reply.blobs, actor);
   throw remoteToError(reply.error);
@@ -107,6 +114,21 @@ export function createContext(init: ContextInit): TaskContext {
       init.setBlocked(false);
     }
   };
+  /** Results of actor calls this task made, not yet got (see ACTOR_GET_BLOCK_AFTER_MS). */
+  const actorCalls = new Set<string>();
+  const blockingLater = async <T>(work: () => Promise<T>): Promise<T> => {
+    let blocked = false;
+    const timer = setTimeout(() => {
+      blocked = true;
+      init.setBlocked(true);
+    }, ACTOR_GET_BLOCK_AFTER_MS);
+    try {
+      return await work();
+    } finally {
+      clearTimeout(timer);
+      if (blocked) init.setBlocked(false);
+    }
+  };
   const putPacked = (packed: Packed): TaskRef => {
     const id = init.mintId();
     if (packed.inline) host.put(taskId, id, packed.value, null);
@@ -126,6 +148,7 @@ export function createContext(init: ContextInit): TaskContext {
     actorProxy(actorId, (method, args) => {
       const id = init.mintId();
       host.actorCall(taskId, id, actorId, method, packArgs(args));
+      actorCalls.add(id);
       return new TaskRef(id);
     });
   let engine: Promise<EngineSession> | null = null;
@@ -167,7 +190,9 @@ export function createContext(init: ContextInit): TaskContext {
     },
     get(target, options = {}) {
       const ids = refIds(target, 'ctx.get()');
-      return blocking(async () => {
+      const ofActors = ids.every((id) => actorCalls.has(id));
+      for (const id of ids) actorCalls.delete(id);
+      return (ofActors ? blockingLater : blocking)(async () => {
         const values = unwrap(await host.get(taskId, ids, options.timeout ?? null), bindActor) as unknown[];
         return Array.isArray(target) ? values : values[0];
       });

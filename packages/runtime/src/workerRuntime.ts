@@ -10,7 +10,8 @@ import { detectCapabilities } from './capabilities.ts';
 import { Heartbeat } from './heartbeat.ts';
 import type { HostReply } from './host.ts';
 import { WorkerPool, type PoolHost } from './pool.ts';
-import { ActorHost } from './actorHost.ts';
+import { ActorHost, type ActorCallOutcome } from './actorHost.ts';
+import { DirectCalls, type DirectPort } from './directCalls.ts';
 import { WorkerObjects } from './workerObjects.ts';
 import { measureSpeed, type DeviceSpeed } from './deviceBench.ts';
 import { corrupt, delay, type TestHooks } from './testHooks.ts';
@@ -63,6 +64,8 @@ export class WorkerRuntime {
   private readonly pool: WorkerPool;
   /** Actors living on this worker, each in a Web Worker of its own. */
   private readonly actors: ActorHost;
+  /** Actor calls peer to peer, both ways (directCalls.ts). */
+  readonly direct: DirectCalls;
   private readonly heartbeat = new Heartbeat();
   /** Set while leaving, until the coordinator has taken this tab's objects (see `leave`). */
   private leaveTimer: ReturnType<typeof setTimeout> | null = null;
@@ -93,6 +96,7 @@ export class WorkerRuntime {
     const limits = { taskMs: taskSeconds === null ? null : taskSeconds * 1000, memoryBytes: taskMemoryMiB === null ? null : taskMemoryMiB * 2 ** 20 };
     this.pool = new WorkerPool(caps.slots, mesh.peerId, this.poolHost(), caps.gpu, limits);
     this.actors = new ActorHost(mesh.peerId, this.poolHost(), caps.gpu, (fetch) => this.objects.inputs(fetch));
+    this.direct = new DirectCalls(this.directPort());
     this.objects = new WorkerObjects({
       peerId: mesh.peerId,
       capacityBytes: options.storeBytes ?? null,
@@ -119,6 +123,7 @@ export class WorkerRuntime {
       if (peer.role !== 'coordinator') return;
       runtime.coordinator = peer;
       runtime.coordinatorState = 'open';
+      runtime.direct.reset();
       runtime.sentSources.clear();
       mesh.send(peer.peerId, { type: 'hello', caps });
       if (runtime.paused) mesh.send(peer.peerId, { type: 'availability', paused: true, slots: caps.slots });
@@ -136,11 +141,13 @@ export class WorkerRuntime {
       runtime.changed();
     });
     mesh.on('peerClosed', (peer, _reason, retired) => {
+      runtime.direct.peerLost(peer.peerId); // direct calls out to it are left to the coordinator
       if (retired) return; // an idle on-demand link closed to stay within the cap; the peer is still there
       runtime.collective.peerLost(peer.peerId);
       if (peer.peerId !== runtime.coordinator?.peerId) return;
       runtime.coordinator = null;
       runtime.coordinatorState = 'none';
+      runtime.direct.reset();
       runtime.heartbeat.stop();
       runtime.changed();
     });
@@ -244,6 +251,7 @@ export class WorkerRuntime {
       return;
     }
     if (this.leaveTimer !== null && message.type === 'runTask') return; // leaving: it is retried elsewhere
+    if (this.direct.receive(from.peerId, from.peerId === this.coordinator?.peerId, message)) return; // direct actor calls come from any worker
     if (from.peerId !== this.coordinator?.peerId) return this.refuse(from, message);
     switch (message.type) {
       case 'jobInfo':
@@ -340,15 +348,59 @@ export class WorkerRuntime {
   }
 
   private async callActor(coordinatorId: string, message: Extract<ControlMessage, { type: 'actorCall' }>): Promise<void> {
-    this.current.set(message.callId, message.method);
-    this.changed();
-    const outcome = await this.actors.call(message);
-    this.current.delete(message.callId);
-    this.tasksRun += 1;
-    if (outcome.result.ok && outcome.result.stored && outcome.buffers) void this.objects.keepOutputs(() => message.callId, outcome.result.stored, outcome.buffers);
+    const outcome = await this.runActorCall(message);
     const checkpoint = outcome.checkpoint === undefined ? {} : { checkpoint: outcome.checkpoint };
     this.send(coordinatorId, { type: 'actorResult', actorId: message.actorId, callId: message.callId, result: outcome.result, durationMs: outcome.durationMs, ...checkpoint });
     this.changed();
+  }
+
+  /** Runs a call on an actor living here (sent by the coordinator, or direct); its stored output stays in this store. */
+  private async runActorCall(message: { actorId: string; callId: string; method: string; args: unknown[]; fetch?: Extract<ControlMessage, { type: 'actorCall' }>['fetch'] }): Promise<ActorCallOutcome> {
+    this.current.set(message.callId, message.method);
+    this.changed();
+    const outcome = await this.actors.call({ type: 'actorCall', ...message });
+    this.current.delete(message.callId);
+    this.tasksRun += 1;
+    if (outcome.result.ok && outcome.result.stored && outcome.buffers) void this.objects.keepOutputs(() => message.callId, outcome.result.stored, outcome.buffers);
+    return outcome;
+  }
+
+  /** What direct actor calls need of this page (directCalls.ts). */
+  private directPort(): DirectPort {
+    const chains = new Map<string, Promise<void>>();
+    return {
+      self: this.mesh.peerId,
+      toCoordinator: (message) => {
+        if (!this.coordinator || !this.mesh.isOpen(this.coordinator.peerId)) return false;
+        this.mesh.send(this.coordinator.peerId, message);
+        return true;
+      },
+      toPeer: (peerId, message) => {
+        const pending = chains.get(peerId);
+        if (!pending && this.mesh.isOpen(peerId)) {
+          try {
+            this.mesh.touch(peerId);
+            this.mesh.send(peerId, message);
+            return Promise.resolve();
+          } catch (error) {
+            return Promise.reject(error);
+          }
+        }
+        // Opened on demand; sends queued meanwhile go in order.
+        const next = (pending ?? this.mesh.link(peerId).then(() => undefined)).then(() => this.mesh.send(peerId, message));
+        chains.set(peerId, next);
+        const clear = () => {
+          if (chains.get(peerId) === next) chains.delete(peerId);
+        };
+        next.then(clear, clear);
+        return next;
+      },
+      waitSettled: async (ids) => {
+        await this.poolHost().wait(ids[0]!, ids, ids.length, null);
+      },
+      hosts: (actorId) => this.actors.has(actorId),
+      run: (call) => this.runActorCall(call),
+    };
   }
 
   /** What the pool's Web Workers may ask of this page. */
@@ -377,11 +429,14 @@ export class WorkerRuntime {
         void this.objects.plane.put(objectId, stored.buffer);
         toCoordinator({ type: 'nestedPut', parentTaskId, objectId, value: null, stored: { size: stored.size, refs: stored.refs } });
       },
-      get: (parentTaskId, ids, timeoutMs) => request((requestId) => ({ type: 'nestedGet', requestId, parentTaskId, ids, timeoutMs })),
+      get: (parentTaskId, ids, timeoutMs) => {
+        const ask = () => request((requestId) => ({ type: 'nestedGet', requestId, parentTaskId, ids, timeoutMs }));
+        return this.direct.get(ids, timeoutMs, ask) ?? ask(); // direct calls' results are answered here
+      },
       wait: (parentTaskId, ids, numReturns, timeoutMs) => request((requestId) => ({ type: 'nestedWait', requestId, parentTaskId, ids, numReturns, timeoutMs })),
       free: (ids) => toCoordinator({ type: 'nestedFree', ids }),
       cancel: (objectId, force) => toCoordinator({ type: 'nestedCancel', objectId, force }),
-      actorCall: (parentTaskId, callId, actorId, method, args) => toCoordinator({ type: 'nestedActorCall', parentTaskId, callId, actorId, method, args }),
+      actorCall: (parentTaskId, callId, actorId, method, args) => this.direct.call(parentTaskId, callId, actorId, method, args),
       collective: async (request) => {
         const reply = await this.collective.run(request);
         return reply.ok ? transfer(reply, reply.data) : reply;
@@ -391,6 +446,7 @@ export class WorkerRuntime {
 
   private send(peerId: string, message: ControlMessage): void {
     if (!this.mesh.isOpen(peerId)) return; // the coordinator is gone; it will resubmit elsewhere
+    if (peerId === this.coordinator?.peerId) this.direct.flush(); // direct calls' notices first: what follows may name them
     try {
       this.mesh.send(peerId, message);
     } catch (error) {

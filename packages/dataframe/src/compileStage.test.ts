@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { compileStage } from './compileStage.ts';
 import type { Schema } from './plan.ts';
 import { DEFAULT_CONF, stageLeaf, type DataFrameConf, type Stage } from './stages.ts';
-import type { StageResult } from './tasks.ts';
+import { splitBytes, type StageResult } from './tasks.ts';
 
 const schema: Schema = [{ name: 'k', type: 'bigint' }, { name: 'v', type: 'double' }];
 const MiB = 1 << 20;
@@ -102,5 +102,21 @@ describe('compileStage: gather stages', () => {
   it('does not for a stage with work of its own', () => {
     const sorting: Stage = { ...gatherStage, plan: { kind: 'sort', input: stageLeaf(0, schema), keys: [{ expr: { kind: 'col', name: 'v' }, ascending: true, nullsFirst: false }] } };
     expect(compile(sorting, [[0, result(0, [[1, 1], [1, 1]])]]).tasks.every((t) => !t.spec.concat)).toBe(true);
+  });
+});
+
+describe('splitBytes: how big a file scan task is (Spark maxSplitBytes)', () => {
+  const csv = (...sizes: number[]) => ({ kind: 'csv' as const, files: sizes.map((size, i) => ({ path: `f${i}.csv`, size })), options: {} as never });
+  const conf = (slots: number) => ({ ...DEFAULT_CONF, filesMinPartitions: slots });
+  it.each([
+    ['a 50 MiB file on 2 slots is read by 2 tasks', csv(50 * MiB), 2, 25 * MiB],
+    ['a 500 MiB file is capped at maxPartitionBytes', csv(500 * MiB), 2, 64 * MiB],
+    ['a small file is not cut under the open cost', csv(1 * MiB), 8, 4 * MiB],
+    ['sizes add up over files', csv(30 * MiB, 30 * MiB), 4, 15 * MiB],
+  ])('%s', (_, source, slots, expected) => {
+    expect(splitBytes(source, conf(slots))).toBe(expected);
+  });
+  it('leaves other sources at maxPartitionBytes', () => {
+    expect(splitBytes({ kind: 'range', start: 0, end: 10, step: 1, partitions: 2 }, conf(4))).toBe(DEFAULT_CONF.maxPartitionBytes);
   });
 });

@@ -6,7 +6,7 @@ import type { Plan } from './plan.ts';
 import { planSql, schemaDdl } from './sqlgen.ts';
 import type { TaskSpec } from './stageTask.ts';
 import type { Stage, StageRead } from './stages.ts';
-import { scanLeaf, scanPartitions, taskOutput, type CompileContext, type CompiledStage, type CompiledTask, type StageResult } from './tasks.ts';
+import { scanLeaf, scanPartitions, splitBytes, taskOutput, type CompileContext, type CompiledStage, type CompiledTask, type StageResult } from './tasks.ts';
 
 /** Which blocks of each read one task takes: read index → ref ids. */
 type Pick = ReadonlyMap<number, readonly string[]>;
@@ -39,7 +39,7 @@ function shape(stage: Stage, ctx: CompileContext): Shape {
   };
   const notes: string[] = [];
   if (stage.scan) {
-    const n = scanPartitions(stage.scan, ctx.conf.maxPartitionBytes);
+    const n = scanPartitions(stage.scan, splitBytes(stage.scan, ctx.conf));
     return { tasks: Array.from({ length: n }, (_, i) => ({ scan: i, picks: withAlls(new Map()) })), notes };
   }
   const concat = stage.reads.map((r, i) => [r, i] as const).filter(([r]) => r.mode === 'concat');
@@ -155,6 +155,7 @@ export function compileStage(stage: Stage, ctx: CompileContext): CompiledStage {
     const fetches: NonNullable<TaskSpec['fetches']>[number][] = [];
     let reading: string | undefined;
     stage.reads.forEach((r, i) => {
+      if (r.mode === 'after') return;
       const blocks = t.picks.get(i) ?? [];
       tables.push({ name: `s${r.stage}`, ddl: schemaDdl(ctx.stages[r.stage]!.schema), count: blocks.length });
       inputs.push(...blocks);
@@ -169,7 +170,7 @@ export function compileStage(stage: Stage, ctx: CompileContext): CompiledStage {
     const { out, blocks } = taskOutput(stage, ctx, index);
     // A stage that only gathers one upstream's blocks joins their bytes; no engine needed.
     const gather = stage.kind === 'sql' && stage.plan.kind === 'source' && stage.plan.source.kind === 'stage' && stage.reads.length === 1 && out.kind === 'single' && inputs.length > 0;
-    const spec: TaskSpec = { kind: stage.kind, tables, files, sql, out, ...(fetches.length ? { fetches } : {}), ...(stage.fn ? { fn: stage.fn } : {}), ...(reading ? { reading } : {}), ...(gather ? { concat: true } : {}) };
+    const spec: TaskSpec = { kind: stage.kind, tables, files, sql, out, ...(fetches.length ? { fetches } : {}), ...(stage.fn ? { fn: stage.fn } : {}), ...(reading ? { reading } : {}), ...(gather ? { concat: true } : {}), ...(stage.keepOutput && !gather && out.kind === 'single' && stage.kind === 'sql' ? { keep: true } : {}) };
     return { spec, inputs, numReturns: out.kind === 'write' ? 1 : blocks + 1 };
   });
   return { tasks: compiled, notes };

@@ -26,4 +26,18 @@ describe('DataFrame on the in-process cluster', { timeout: 120_000 }, () => {
     // Every partition of the scan came from a kept table, none from its bytes.
     expect(last.stages[0]!.keptBlocks).toBe(3);
   });
+
+  it("keeps a cached sort's partitions in the engine: the first action after it reads them in place, in order", async () => {
+    const records: QueryRecord[] = [];
+    const c = dataFrameApi(localCluster(), undefined, { onQuery: (record) => records.push(record) });
+    const rows = Array.from({ length: 2000 }, (_, i) => ({ k: (i * 7919) % 2000, v: i }));
+    const sorted = c.createDataFrame(rows, undefined, { partitions: 3 }).cache().orderBy('k').cache();
+    expect(await sorted.count()).toBe(2000);
+    const count = records[records.length - 1]!;
+    expect(count.action).toBe('count');
+    expect(count.stages[0]!.tasks).toBeGreaterThan(0);
+    expect(count.stages[0]!.keptBlocks).toBe(count.stages[0]!.tasks);
+    expect((await sorted.take(3)).map((r) => r['k'])).toEqual([0, 1, 2]);
+    expect((await sorted.collect()).map((r) => r['k'])).toEqual(Array.from({ length: 2000 }, (_, i) => i));
+  });
 });

@@ -81,7 +81,7 @@ function outputLine(s: Stage): string {
     case 'roundRobin':
       return `round-robin exchange into ${o.n}`;
     case 'sample':
-      return `one block per task + a sample of ${exprName(o.key.expr)}`;
+      return o.only ? `a sample of ${exprName(o.key.expr)} (no rows: the next stage computes them again)` : `one block per task + a sample of ${exprName(o.key.expr)}`;
     case 'range':
       return `range exchange by ${exprName(o.key.expr)} into up to ${o.n}`;
     case 'write':

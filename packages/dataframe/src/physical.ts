@@ -95,8 +95,13 @@ export function physicalPlan(plan: Plan, conf: DataFrameConf): PhysicalPlan {
       case 'sort': {
         const f = walk(p.input);
         const key = p.keys[0]!;
-        const sampled = close({ ...f }, { kind: 'sample', key });
-        const ranged = close(read(sampled, 'pointwise', [], f.bytes), { kind: 'range', key, n });
+        // Rows that are cheap to make again (cached blocks, kept in the workers' engines, or a range) are not
+        // exported just to be read back: the sample stage sends only its sample, and the range stage recomputes them.
+        const cheap = f.reads.length === 0 && (f.scan?.kind === 'blocks' || f.scan?.kind === 'range');
+        const sampled = close({ ...f }, { kind: 'sample', key, ...(cheap ? { only: true } : {}) });
+        const ranged = cheap
+          ? close({ ...f, reads: [{ stage: sampled, mode: 'after' }] }, { kind: 'range', key, n })
+          : close(read(sampled, 'pointwise', [], f.bytes), { kind: 'range', key, n });
         const next = read(ranged, 'shuffle', ['sort'], f.bytes);
         return { ...next, plan: { kind: 'sort', input: next.plan, keys: p.keys }, ordering: p.keys };
       }

@@ -74,7 +74,7 @@ export class Session {
     readonly hooks: SessionHooks = {},
     conf: Partial<DataFrameConf> = {},
   ) {
-    this.conf = { ...DEFAULT_CONF, shufflePartitions: Math.max(4, 2 * cluster.slots()), ...conf };
+    this.conf = { ...DEFAULT_CONF, shufflePartitions: Math.max(4, 2 * cluster.slots()), filesMinPartitions: Math.max(1, cluster.slots()), ...conf };
   }
 
   addPending(source: PendingSource): Plan {
@@ -205,6 +205,11 @@ export class Session {
       const ext = write.format === 'parquet' ? 'parquet' : 'csv';
       const stamp = Date.now().toString(36);
       writeUrl = (part) => data.fileUrl(`${write.dir}/part-${String(part).padStart(5, '0')}-${stamp}.${ext}`, writeGrant);
+    }
+    if (action === 'cache') {
+      const root = prepared.physical.root;
+      const stages = prepared.physical.stages.map((s) => (s.id === root ? { ...s, keepOutput: true } : s));
+      prepared = { ...prepared, physical: { ...prepared.physical, stages } };
     }
     publish();
     try {

@@ -32,6 +32,8 @@ export interface TaskSpec {
    * streams joined at the message level, with no engine load or export, unless their schemas differ.
    */
   readonly concat?: boolean;
+  /** Keep the output block in this Web Worker's engine under its object id (a cache's partition: the next action reads it in place). */
+  readonly keep?: boolean;
 }
 
 export type TaskOutput =
@@ -39,7 +41,8 @@ export type TaskOutput =
   /** `expr` gives each row's partition, 0 ≤ p < n. */
   | { readonly kind: 'split'; readonly expr: string; readonly n: number }
   /** `expr`: the sort key's SQL over the stage's output. */
-  | { readonly kind: 'sample'; readonly expr: string; readonly size: number }
+  /** `only`: no block, just the sample. */
+  | { readonly kind: 'sample'; readonly expr: string; readonly size: number; readonly only?: boolean }
   | { readonly kind: 'write'; readonly format: 'parquet' | 'csv'; readonly url: string };
 
 export interface TaskStats {
@@ -60,7 +63,7 @@ export interface Phases {
 }
 
 /** The task function (self-contained: it is shipped as source). Returns `[...blocks, stats]`. */
-export async function dataframeStage(spec: TaskSpec, given: (Uint8Array | object)[], ctx: { engine: () => Promise<any>; arrow: any; workerId: string; get?: (ref: any) => Promise<unknown>; acceptKeptInputs?: () => void }): Promise<unknown> {
+export async function dataframeStage(spec: TaskSpec, given: (Uint8Array | object)[], ctx: { engine: () => Promise<any>; arrow: any; workerId: string; taskId?: string; get?: (ref: any) => Promise<unknown>; acceptKeptInputs?: () => void }): Promise<unknown> {
   const started = performance.now();
   // Blocks this Web Worker's engine keeps (spec.tables[].keys) may come as refs, not bytes: see the loading loop.
   ctx.acceptKeptInputs?.();
@@ -273,7 +276,8 @@ export async function dataframeStage(spec: TaskSpec, given: (Uint8Array | object
     }
     lap('load');
     if (out.kind === 'single') {
-      const block = engine.query(spec.sql) as Uint8Array;
+      // The block is return value 0 of `[block, stats]`: stored as object `${taskId}.0` (workerRuntime.ts).
+      const block = (spec.keep && ctx.taskId ? engine.queryAndKeep(`${ctx.taskId}.0`, spec.sql) : engine.query(spec.sql)) as Uint8Array;
       lap('export');
       return [block, { rows: [rowsOf(block)], bytes: [block.byteLength], ms: performance.now() - started, kept: keptHits, phases }];
     }
@@ -283,17 +287,27 @@ export async function dataframeStage(spec: TaskSpec, given: (Uint8Array | object
       if (!res.ok) throw new Error(`upload of ${out.url.replace(/\?.*/, '')} failed: ${res.status} ${await res.text()}`);
       return { rows: [], bytes: [bytes.byteLength], ms: performance.now() - started };
     }
-    engine.exec(`CREATE OR REPLACE TABLE "__out" AS ${spec.sql}`);
-    lap('run');
     if (out.kind === 'sample') {
+      const sampleOf = (from: string) => {
+        const sampled = ctx.arrow.tableFromIPC(engine.query(`SELECT ${out.expr} AS k FROM ${from} USING SAMPLE ${out.size} ROWS`));
+        return Array.from(sampled.getChild('k').toArray(), (v: unknown) => (typeof v === 'bigint' ? Number(v) : v));
+      };
+      if (out.only) {
+        // Only the sample goes back (the range stage computes the rows again); its row count is the input's.
+        const [counted] = ctx.arrow.tableFromIPC(engine.query(`SELECT count(*)::DOUBLE AS n FROM (${spec.sql})`)).toArray();
+        const sample = sampleOf(`(${spec.sql})`);
+        lap('run');
+        return { rows: [Number(counted.n)], bytes: [0], sample, ms: performance.now() - started, kept: keptHits, phases };
+      }
+      engine.exec(`CREATE OR REPLACE TABLE "__out" AS ${spec.sql}`);
+      lap('run');
       const block = engine.query('SELECT * FROM "__out"') as Uint8Array;
-      const sampled = ctx.arrow.tableFromIPC(engine.query(`SELECT ${out.expr} AS k FROM "__out" USING SAMPLE ${out.size} ROWS`));
-      const values = sampled.getChild('k').toArray();
-      const sample = Array.from(values, (v: unknown) => (typeof v === 'bigint' ? Number(v) : v));
+      const sample = sampleOf('"__out"');
       lap('export');
       return [block, { rows: [rowsOf(block)], bytes: [block.byteLength], sample, ms: performance.now() - started, kept: keptHits, phases }];
     }
-    engine.exec(`CREATE OR REPLACE TABLE "__parts" AS SELECT *, CAST(${out.expr} AS INTEGER) AS "__p" FROM "__out"`);
+    // One pass makes the rows and their part numbers; each part is then exported on its own.
+    engine.exec(`CREATE OR REPLACE TABLE "__parts" AS SELECT *, CAST(${out.expr} AS INTEGER) AS "__p" FROM (${spec.sql}) AS "__out"`);
     lap('run');
     const blocks: Uint8Array[] = [];
     const rows: number[] = [];

@@ -15,8 +15,11 @@ export type StageOutput =
   | { readonly kind: 'hash'; readonly keys: readonly string[]; readonly n: number }
   /** `n` blocks per task, rows dealt out in turn. */
   | { readonly kind: 'roundRobin'; readonly n: number }
-  /** One block plus a sample of `key`'s values, for the range bounds of a sort. */
-  | { readonly kind: 'sample'; readonly key: SortKey }
+  /**
+   * A sample of `key`'s values, for the range bounds of a sort, plus one block of the rows, unless
+   * `only` (the input is cheap to compute again, so the range stage recomputes it instead).
+   */
+  | { readonly kind: 'sample'; readonly key: SortKey; readonly only?: boolean }
   /** `n` blocks per task by ranges of `key`, bounds from the upstream sample (set at run time). */
   | { readonly kind: 'range'; readonly key: SortKey; readonly n: number }
   /** The task writes its partition as a file in the data folder; no blocks. */
@@ -27,9 +30,10 @@ export type StageOutput =
  * - `shuffle`: task j reads block j of every upstream task (an exchange);
  * - `all`: every task reads every block (a broadcast, or a gather into one task);
  * - `pointwise`: task i reads all blocks of upstream task i (no data moves);
- * - `concat`: the stage's tasks are its concat inputs' tasks, one after the other (union).
+ * - `concat`: the stage's tasks are its concat inputs' tasks, one after the other (union);
+ * - `after`: no blocks; the stage waits for that one and uses its stats (a range exchange's samples).
  */
-export type ReadMode = 'shuffle' | 'all' | 'pointwise' | 'concat';
+export type ReadMode = 'shuffle' | 'all' | 'pointwise' | 'concat' | 'after';
 
 export interface StageRead {
   readonly stage: number;
@@ -59,6 +63,8 @@ export interface Stage {
   readonly join?: { readonly how: string; readonly left: number; readonly right: number };
   /** Hash-partition keys are fixed by the user (repartition): adaptive coalescing leaves them alone. */
   readonly fixedPartitions?: boolean;
+  /** The root of a cache(): each task also keeps its block as a table in its engine (Engine.queryAndKeep), so the next action reads it in place. */
+  readonly keepOutput?: boolean;
 }
 
 export interface PhysicalPlan {
@@ -81,6 +87,13 @@ export interface DataFrameConf {
   skewedPartitionFactor: number;
   /** Files bigger than this are read by several tasks: CSV by byte ranges, Parquet by runs of row groups (maxPartitionBytes). Default 64 MiB. */
   maxPartitionBytes: number;
+  /**
+   * File scans aim for at least this many tasks (spark.sql.files.minPartitionNum): a file source is split into
+   * pieces of `min(maxPartitionBytes, max(filesOpenCostBytes, total / filesMinPartitions))`. Default: the task slots.
+   */
+  filesMinPartitions: number;
+  /** The smallest piece a file is split into (spark.sql.files.openCostInBytes). Default 4 MiB. */
+  filesOpenCostBytes: number;
 }
 
 export const DEFAULT_CONF: DataFrameConf = {
@@ -90,6 +103,8 @@ export const DEFAULT_CONF: DataFrameConf = {
   advisoryPartitionBytes: 16 * 1024 * 1024,
   skewedPartitionFactor: 5,
   maxPartitionBytes: 64 * 1024 * 1024,
+  filesMinPartitions: 1,
+  filesOpenCostBytes: 4 * 1024 * 1024,
 };
 
 /** A leaf reading stage `stage`'s output. */

@@ -93,6 +93,13 @@ export function csvParts(files: readonly DataFile[], partBytes = CSV_PART_BYTES)
   });
 }
 
+/** Bytes each task of a file scan aims to read (Spark's maxSplitBytes): small sources are still spread over the slots. */
+export function splitBytes(source: Source, conf: DataFrameConf): number {
+  if (source.kind !== 'csv' && source.kind !== 'parquet') return conf.maxPartitionBytes;
+  const total = source.files.reduce((n, f) => n + f.size, 0);
+  return Math.min(conf.maxPartitionBytes, Math.max(conf.filesOpenCostBytes, Math.ceil(total / Math.max(1, conf.filesMinPartitions))));
+}
+
 /** A scan's partitions: what each task reads. */
 export function scanPartitions(source: Source, partBytes?: number): number {
   switch (source.kind) {
@@ -144,14 +151,14 @@ export function scanLeaf(leaf: Extract<Plan, { kind: 'source' }>, i: number, ctx
     }
     case 'parquet': {
       // Decoded in the task by the engine's Parquet codec (only this partition's rows), then scanned as a table.
-      const part = parquetParts(s.files, ctx.conf.maxPartitionBytes)[i]!;
+      const part = parquetParts(s.files, splitBytes(s, ctx.conf))[i]!;
       const f = part.file;
       const name = `pq${fetches.length}`;
       fetches.push({ name, url: ctx.fileUrl(f.path), format: 'parquet', ...(part.rows ? { range: { offset: part.rows[0], limit: part.rows[1] - part.rows[0] } } : {}) });
       return { from: quoteIdent(name), reading: `${f.path}${part.rows ? ` rows ${part.rows[0]}-${part.rows[1]}` : ''} (partition ${i})` };
     }
     case 'csv': {
-      const part = csvParts(s.files, ctx.conf.maxPartitionBytes)[i]!;
+      const part = csvParts(s.files, splitBytes(s, ctx.conf))[i]!;
       const f = part.file;
       if (!part.bytes) return { from: `read_csv(${file(f)}, header=${s.options.header}, delim=${quoteString(s.options.delimiter)}, columns=${columnsSpec(leaf.schema)}, auto_detect=false)`, reading: `${f.path} (partition ${i})` };
       // A byte range of a big file: the task fetches it (whole lines only) and the engine reads it as its own CSV.
@@ -218,9 +225,10 @@ export function taskOutput(stage: Stage, ctx: CompileContext, partIndex: number)
     case 'roundRobin':
       return { out: { kind: 'split', expr: `(row_number() OVER () + ${partIndex}) % ${o.n}`, n: o.n }, blocks: o.n };
     case 'sample':
-      return { out: { kind: 'sample', expr: exprSql(o.key.expr, stage.schema), size: SAMPLE_PER_TASK }, blocks: 1 };
+      return { out: { kind: 'sample', expr: exprSql(o.key.expr, stage.schema), size: SAMPLE_PER_TASK, ...(o.only ? { only: true } : {}) }, blocks: o.only ? 0 : 1 };
     case 'range': {
-      const upstream = ctx.results.get(stage.reads[0]!.stage)!;
+      // The samples come from the stage it reads (pointwise), or waits for (after).
+      const upstream = ctx.results.get((stage.reads.find((r) => r.mode === 'after') ?? stage.reads[0]!).stage)!;
       const samples = upstream.tasks.flatMap((t) => t.sample ?? []);
       const bounds = rangeBounds(samples, o.n, o.key);
       return { out: { kind: 'split', expr: rangeExpr(exprSql(o.key.expr, stage.schema), bounds, o.key), n: bounds.length + 1 }, blocks: bounds.length + 1 };

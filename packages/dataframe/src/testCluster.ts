@@ -54,7 +54,7 @@ export function localCluster(slots = 2): LocalCluster {
             ran.push(String(options['name'] ?? 'task'));
             const e = await engine;
             try {
-              return await fn(...resolved, { engine: async () => e, arrow, workerId: 'local' });
+              return await fn(...resolved, { engine: async () => e, arrow, workerId: 'local', taskId: id });
             } catch (error) {
               const remote = { name: (error as Error).name, message: (error as Error).message, ...((error as { code?: string }).code ? { code: (error as { code: 'ERR_ENGINE' }).code } : {}) };
               throw new ShoalError('ERR_TASK_FAILED', remote.message, { remote });

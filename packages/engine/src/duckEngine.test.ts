@@ -216,4 +216,22 @@ describe('kept tables', () => {
     expect(s.keep('too-big', () => big, 2 ** 40)).toBeNull();
     s.close();
   });
+
+  it('queryAndKeep answers the query and keeps its result in order under the key, unless a type would read back otherwise', () => {
+    const s = db.session();
+    const out = s.queryAndKeep('obj-sorted', 'SELECT (i * 7) % 10 AS k, i::DOUBLE AS v FROM range(10) t(i) ORDER BY k');
+    expect(rows(out).map((r) => Number(r['k']))).toEqual([0, 1, 2, 3, 4, 5, 6, 7, 8, 9]);
+    expect(s.kept('obj-sorted')).toBe(true);
+    s.close();
+    const next = db.session();
+    let calls = 0;
+    const name = next.keep('obj-sorted', () => (calls++, out), out.byteLength)!;
+    expect(calls).toBe(0);
+    expect(rows(next.query(`SELECT k FROM ${name}`)).map((r) => Number(r['k']))).toEqual([0, 1, 2, 3, 4, 5, 6, 7, 8, 9]);
+    // DECIMAL reads back from Arrow as DOUBLE (castDecimalToDouble): not kept, answered all the same.
+    const dec = next.queryAndKeep('obj-decimal', 'SELECT 1.25::DECIMAL(10, 2) AS d');
+    expect(rows(dec)).toEqual([{ d: 1.25 }]);
+    expect(next.kept('obj-decimal')).toBe(false);
+    next.close();
+  });
 });

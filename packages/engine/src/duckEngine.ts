@@ -149,6 +149,9 @@ export function fileToStream(file: Uint8Array): Uint8Array {
   return file.subarray(8, n - 10 - footer);
 }
 
+/** DuckDB types that DuckDB-WASM exports to Arrow and reads back as the same type (a kept result must equal its bytes). */
+const SAME_IN_ARROW = /^(BOOLEAN|TINYINT|SMALLINT|INTEGER|BIGINT|UTINYINT|USMALLINT|UINTEGER|UBIGINT|FLOAT|DOUBLE|VARCHAR|DATE|TIMESTAMP)$/;
+
 const quoteId = (name: string): string => `"${name.replaceAll('"', '""')}"`;
 const quoteStr = (text: string): string => `'${text.replaceAll("'", "''")}'`;
 
@@ -241,6 +244,30 @@ function openSession(context: SessionContext, schema: string): EngineSession {
         throw thrown;
       }
       return use(slot.table);
+    },
+    queryAndKeep(key, sql) {
+      const kept = context.kept;
+      const held = kept.hit(key);
+      if (held) return run(`SELECT * FROM main.${quoteId(held.table)}`);
+      const temp = `main.${quoteId(`__shoal_keeping_${schema}`)}`;
+      run(`CREATE OR REPLACE TABLE ${temp} AS ${sql}`);
+      let ipc: Uint8Array;
+      let slot: ReturnType<KeptTables['admit']> = null;
+      try {
+        ipc = run(`SELECT * FROM ${temp}`);
+        const types = tableFromIPC(run(`SELECT data_type FROM duckdb_columns() WHERE schema_name = 'main' AND table_name = ${quoteStr(`__shoal_keeping_${schema}`)}`)).getChild('data_type')!.toArray() as string[];
+        if (types.every((t) => SAME_IN_ARROW.test(t))) slot = kept.admit(key, ipc.byteLength);
+      } catch (thrown) {
+        run(`DROP TABLE IF EXISTS ${temp}`);
+        throw thrown;
+      }
+      if (!slot) {
+        run(`DROP TABLE IF EXISTS ${temp}`);
+        return ipc;
+      }
+      for (const old of slot.evict) run(`DROP TABLE IF EXISTS main.${quoteId(old.table)}`);
+      run(`ALTER TABLE ${temp} RENAME TO ${quoteId(slot.table)}`);
+      return ipc;
     },
     load(name, ipc) {
       const streams = ipc instanceof Uint8Array ? [ipc] : [...ipc];

@@ -52,6 +52,12 @@ export interface Engine {
   keep(key: string, blocks: () => Uint8Array | readonly Uint8Array[], bytes: number): string | null;
   /** Whether this Web Worker's engine keeps a table under `key` (see `keep`). */
   kept(key: string): boolean;
+  /**
+   * `query(sql)`, whose result is also kept as the table under `key` (as `keep` would after loading the
+   * answer back), when it fits the budget and every column type reads back from Arrow as itself; for a
+   * result stored as an object under `key`, so that the next task here reads it in place.
+   */
+  queryAndKeep(key: string, sql: string): Uint8Array;
   /** Runs `sql` and returns its result as one Arrow IPC stream. */
   query(sql: string): Uint8Array;
   /** Runs `sql` (one or more statements) for its effect. */

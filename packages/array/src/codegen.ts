@@ -21,6 +21,7 @@ import { castExpr, ctorName } from './dtype.ts';
 import { FUSIBLE, type ArrayNode, type ReduceOp } from './graph.ts';
 import { OPS } from './ops.ts';
 import { rngLoaderSource, rowDrawSource, specializedSource } from './random.ts';
+import { vmathLoaderSource } from './vmath.ts';
 import { stridesOf } from './shape.ts';
 
 export interface Leaf {
@@ -70,6 +71,8 @@ export function buildRegion(root: ArrayNode, reduction?: PartialReduction): Regi
   const linear: { name: string; coef: string[]; global: boolean; row?: boolean }[] = [];
   /** Random leaves drawn a row at a time (the innermost axis) into buffers, through rng.wat where it loads. */
   const rows: { name: string; fn: string; dist: 'uniform' | 'normal'; seed: number; step: number }[] = [];
+  /** exp/sin/cos rows handed to vmath.wat: the innermost loop splits into one loop per segment between them. */
+  const splits: { fn: string; op: string; arg: string; out: string }[] = [];
   let tmp = 0;
   const g = (axis: number) => (axis < 0 ? '0' : `g${axis}`);
 
@@ -132,6 +135,16 @@ export function buildRegion(root: ArrayNode, reduction?: PartialReduction): Regi
         case 'map': {
           const def = OPS[node.op]!;
           const args = node.args.map((a) => (typeof a === 'number' ? lit(a) : emit(a, broadcastMap(a, node, map))));
+          const vector = VECTOR_OPS[node.op];
+          if (vector !== undefined && n > 0) {
+            // A row break: the row of arguments goes through vmath.wat at once; the chain goes on in the next loop over the row.
+            const out = `t${tmp++}`;
+            body.push(`${SPLIT}${splits.length}`);
+            splits.push({ fn: vector, op: node.op, arg: args[0]!, out });
+            expr = castExpr(node.dtype, out);
+            pushOp(node.op);
+            break;
+          }
           const dtypes = node.args.map((a) => (typeof a === 'number' ? node.dtype : a.dtype));
           expr = def.js(args, node.dtype, dtypes);
           pushOp(node.op);
@@ -240,6 +253,14 @@ export function buildRegion(root: ArrayNode, reduction?: PartialReduction): Regi
     }
   }
 
+  if (splits.length > 0) {
+    head.push(vmathLoaderSource('VM'), `const VL = e${n - 1} + 2, VB = VL * 8;`);
+    head.push(`if (VM !== null && VM.memory.buffer.byteLength < ${splits.length} * VB) VM.memory.grow(Math.ceil((${splits.length} * VB - VM.memory.buffer.byteLength) / 65536));`);
+    splits.forEach((_, k) => head.push(`const V${k} = VM !== null ? new Float64Array(VM.memory.buffer, ${k} * VB, VL) : new Float64Array(VL);`));
+  }
+  const cut = splits.length > 0 ? segmentRow(body, store, splits, `i${n - 1}`) : null;
+  for (const name of cut?.carried ?? []) head.push(`const C_${name} = new Float64Array(VL);`);
+
   // Loops in C order; linear offsets advance per axis.
   const lines: string[] = [...head, ...pre];
   const indent = (k: number) => '  '.repeat(k);
@@ -251,23 +272,80 @@ export function buildRegion(root: ArrayNode, reduction?: PartialReduction): Regi
         for (const s of rowDrawSource({ fn: r.fn, dist: r.dist, seed: r.seed, wasm: 'RNG', buf: `B${r.name}`, at: r.at, at2: r.at2, base: `b${r.name}`, step: r.step, count: `e${d}` })) lines.push(indent(d) + s);
       }
     }
-    lines.push(`${indent(d)}for (let i${d} = 0; i${d} < e${d}; i${d}++) {`);
-    lines.push(`${indent(d + 1)}const g${d} = o${d} + i${d};`);
+    const open = [`${indent(d)}for (let i${d} = 0; i${d} < e${d}; i${d}++) {`, `${indent(d + 1)}const g${d} = o${d} + i${d};`];
     for (const l of linear) {
       if (l.row && d === n - 1) continue;
       const prev = d === 0 ? (l.global ? '0' : '0') : `q${d - 1}_${l.name}`;
       const c = l.coef[d]!;
       const step = c === '0' ? '' : ` + ${l.global ? `g${d}` : `i${d}`} * ${c}`;
-      lines.push(`${indent(d + 1)}const q${d}_${l.name} = ${prev}${step};`);
+      open.push(`${indent(d + 1)}const q${d}_${l.name} = ${prev}${step};`);
     }
+    if (d < n - 1 || splits.length === 0) {
+      lines.push(...open);
+      continue;
+    }
+    // The innermost axis, split at the vmath rows: one loop per segment over the same row.
+    cut!.segments.forEach((seg, k) => {
+      lines.push(...open, ...seg.map((s) => indent(n) + s), `${indent(d)}}`);
+      const sp = splits[k];
+      if (sp) lines.push(`${indent(d)}if (VM !== null) VM.${sp.fn}(${k} * VB, e${d}); else for (let j = 0; j < e${d}; j++) V${k}[j] = Math.${sp.op}(V${k}[j]);`);
+    });
   }
   if (n === 0) for (const l of linear) lines.push(`const q_${l.name} = 0;`);
-  lines.push(...[...body, ...store].map((s) => indent(n) + s));
-  for (let d = n - 1; d >= 0; d--) lines.push(`${indent(d)}}`);
+  if (splits.length === 0) lines.push(...[...body, ...store].map((s) => indent(n) + s));
+  for (let d = splits.length === 0 ? n - 1 : n - 2; d >= 0; d--) lines.push(`${indent(d)}}`);
   lines.push(...post);
   const source = `function ${reduction ? 'fused_partial' : 'fused'}(p, ins) {\n${lines.join('\n')}\n}`;
   const name = [...ops, ...(reduction ? [reduction.op] : [])].join('·');
   return { source, leaves, name, nodes: [...nodes] };
+}
+
+/** Ops evaluated a row at a time by vmath.wat (float results; where it does not load, by Math.* over the row). */
+const VECTOR_OPS: Record<string, string> = { exp: 'vexp', sin: 'vsin', cos: 'vcos' };
+const SPLIT = '\u0000split:';
+
+/**
+ * The innermost loop's body cut at each split: segment k ends by writing the
+ * split's argument into row buffer V<k> (vmath.wat then maps it in place) and
+ * segment k + 1 starts by reading the result. A temporary made in one segment
+ * and used in a later one travels in a carry row (C_t<n>), so every segment
+ * sees what it would have seen in one loop.
+ */
+function segmentRow(body: string[], store: string[], splits: { arg: string; out: string }[], i: string): { segments: string[][]; carried: string[] } {
+  const segments: string[][] = [[]];
+  for (const line of body) {
+    if (line.startsWith(SPLIT)) segments.push([]);
+    else segments[segments.length - 1]!.push(line);
+  }
+  segments[segments.length - 1]!.push(...store);
+  const defined = new Map<string, number>();
+  segments.forEach((seg, k) => {
+    for (const line of seg) {
+      const m = /^const (t\d+) = /.exec(line);
+      if (m) defined.set(m[1]!, k);
+    }
+  });
+  splits.forEach((sp, k) => defined.set(sp.out, k + 1));
+  const carried = new Set<string>();
+  const out = segments.map((seg, k) => {
+    const uses = new Set((seg.join('\n') + (splits[k] ? `\n${splits[k]!.arg}` : '')).match(/\bt\d+\b/g) ?? []);
+    const readsIn: string[] = [];
+    if (k > 0) readsIn.push(`const ${splits[k - 1]!.out} = V${k - 1}[${i}];`);
+    for (const name of uses) {
+      const at = defined.get(name);
+      if (at === undefined || at >= k || name === splits[k - 1]?.out) continue;
+      const split = splits.findIndex((sp) => sp.out === name);
+      if (split >= 0) readsIn.push(`const ${name} = V${split}[${i}];`);
+      else {
+        carried.add(name);
+        readsIn.push(`const ${name} = C_${name}[${i}];`);
+      }
+    }
+    return [...readsIn, ...seg, ...(splits[k] ? [`V${k}[${i}] = ${splits[k]!.arg};`] : [])];
+  });
+  // Each carried temporary is written at the end of the segment that makes it.
+  for (const name of carried) out[defined.get(name)!]!.push(`C_${name}[${i}] = ${name};`);
+  return { segments: out, carried: [...carried] };
 }
 
 /** The map of an operand `child` of `parent` (NumPy broadcasting: axes right-aligned; size-1 axes read coordinate 0). */

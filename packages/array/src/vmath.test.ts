@@ -55,7 +55,7 @@ describe('vmath.wat', () => {
   });
 
   it('near multiples of pi/2 (cancellation), and at the edges: NaN, infinities, signed zeros, overflow, huge arguments', () => {
-    const near = [1, 2, 3, 4, 7, 100, 355, 1e4, 1e5, 5e5].flatMap((n) => [n * Math.PI / 2, Math.nextUp?.(n) ?? n]);
+    const near = [1, 2, 3, 4, 7, 100, 355, 1e4, 1e5, 5e5].flatMap((n) => [n * Math.PI / 2, (n * Math.PI / 2) * (1 + Number.EPSILON), -n * Math.PI / 2]);
     const edges = [NaN, Infinity, -Infinity, 0, -0, 5e-324, -1e-300, 700, -700, 709.7, 710, -745, -746, 8e5, -8e5, 1e300, 355, 103993, 104348, 208341, 3.141592653589793, 1.5707963267948966];
     const w = worst([...near, ...edges]);
     expect(Math.max(w.exp, w.sin, w.cos)).toBeLessThanOrEqual(1);

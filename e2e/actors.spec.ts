@@ -11,6 +11,11 @@
  * - Restart: the tab hosting an actor is closed while calls stream in; the
  *   actor is re-created on another tab, `restore()` gets its last
  *   `checkpoint()`, and later calls succeed.
+ * - Direct calls (runtime/src/directCalls.ts): a task's calls to an actor on
+ *   another tab go tab to tab: the coordinator's links carry none of their
+ *   arguments (the job's own calls, through it, show up there), yet the
+ *   dashboard counts them, and one caller's order holds. Closing the actor's
+ *   tab while a direct call runs fails that call with ERR_ACTOR_DIED, no hang.
  */
 import { expect, test } from '@playwright/test';
 import { cluster, job } from './helpers.ts';
@@ -179,5 +184,87 @@ test("an actor whose tab is closed mid-stream restarts on another tab, restores 
   expect(result.after.worker).not.toBe(result.firstWorker);
   const log = await c.coordinator.evaluate(() => window.shoalCoordinator!.actorLog?.() ?? []);
   expect(log.filter((event) => event.className === 'Tally').map((event) => event.state)).toEqual(['pending', 'alive', 'restarting', 'alive', 'dead']);
+  expect(c.pageErrors).toEqual([]);
+});
+
+test("a task's calls go tab to tab: the coordinator carries none of their bytes, the dashboard still counts them, and order holds", async () => {
+  const c = await shared();
+  const result = (await ok(
+    c,
+    `class Log {
+      constructor() { this.seen = []; }
+      add(k, pad) { this.seen.push(k); return this.seen.length; }
+      where(ctx) { return ctx.workerId; }
+      history() { return this.seen; }
+    }
+    // It holds its tab's one slot, so the calling task runs on another tab.
+    const log = cluster.actor(Log, { resources: { cpu: 1 } });
+    const actorAt = await cluster.get(log.where());
+    const pad = 'x'.repeat(4000);
+    const caller = cluster.remote(async (h, pad, ctx) => {
+      const refs = [];
+      for (let i = 1; i <= 100; i++) refs.push(h.add(i, pad)); // pipelined
+      const pipelined = await ctx.get(refs);
+      const sequential = [];
+      for (let i = 101; i <= 150; i++) sequential.push(await ctx.get(h.add(i, pad)));
+      return { worker: ctx.workerId, pipelined, sequential };
+    });
+    const bytes = () => { const t = window.shoalCoordinator.traffic(); return t.controlBytesIn + t.controlBytesOut; };
+    const before = bytes();
+    const fromTask = await cluster.get(caller(log, pad));
+    const taskBytes = bytes() - before;
+    // The same calls made by the job go through the coordinator: there they show.
+    const viaJob = [];
+    for (let i = 0; i < 20; i++) viaJob.push(log.add(1000 + i, pad));
+    await cluster.get(viaJob);
+    const jobBytes = bytes() - before - taskBytes;
+    return { actorAt, fromTask, taskBytes, jobBytes, history: await cluster.get(log.history()) };`,
+  )) as { actorAt: string; fromTask: { worker: string; pipelined: number[]; sequential: number[] }; taskBytes: number; jobBytes: number; history: number[] };
+  expect(result.fromTask.worker).not.toBe(result.actorAt);
+  expect(result.fromTask.pipelined).toEqual(Array.from({ length: 100 }, (_, i) => i + 1));
+  expect(result.fromTask.sequential).toEqual(Array.from({ length: 50 }, (_, i) => i + 101));
+  expect(result.history).toEqual([...Array.from({ length: 150 }, (_, i) => i + 1), ...Array.from({ length: 20 }, (_, i) => 1000 + i)]);
+  // 150 calls × 4 KB of arguments went from tab to tab; the coordinator saw a few notices per call (and the task's own 4 KB argument).
+  expect(result.taskBytes).toBeLessThan(150 * 4000 * 0.25);
+  expect(result.jobBytes).toBeGreaterThan(20 * 4000);
+  // The dashboard counts them all (announced and reported in batches): where() + 150 + 20 + history().
+  await c.coordinator.waitForFunction(() => window.shoalCoordinator!.dashboard!().actors.some((row) => row.className === 'Log' && row.callsDone >= 172), null, { timeout: 10_000 });
+});
+
+test("closing an actor's tab while a task's direct call runs fails the call with ERR_ACTOR_DIED, without a hang", async () => {
+  const c = await shared();
+  await c.addWorker(); // the restart test above closed one tab
+  const live = c.workers.filter((page) => !page.isClosed());
+  const running = c.runJob(
+    job(`
+    class Slow {
+      async nap(ms, ctx) { await new Promise((resolve) => setTimeout(resolve, ms)); return ctx.workerId; }
+      where(ctx) { return ctx.workerId; }
+    }
+    const slow = cluster.actor(Slow, { resources: { cpu: 1 }, maxRestarts: 0 });
+    globalThis.__slowAt = await cluster.get(slow.where());
+    const caller = cluster.remote(async (h, ctx) => {
+      const warm = await ctx.get(h.nap(1));
+      const t0 = performance.now();
+      let code = null;
+      try { await ctx.get(h.nap(120000)); } catch (e) { code = e.code; }
+      return { warm, code, waitedMs: performance.now() - t0, worker: ctx.workerId };
+    });
+    return { slowAt: globalThis.__slowAt, ...(await cluster.get(caller(slow))) };`),
+  );
+  await c.coordinator.waitForFunction(() => typeof (globalThis as { __slowAt?: string }).__slowAt === 'string', null, { timeout: 60_000 });
+  // The long call is out (announced to the coordinator, which counts it as running there).
+  await c.coordinator.waitForFunction(() => window.shoalCoordinator!.dashboard!().actors.some((row) => row.className === 'Slow' && row.running >= 1 && row.callsDone >= 2), null, { timeout: 30_000 });
+  const slowAt = await c.coordinator.evaluate(() => (globalThis as { __slowAt?: string }).__slowAt!);
+  const ids = await Promise.all(live.map((page) => page.evaluate(() => window.shoalWorker!.status().peerId)));
+  const index = ids.indexOf(slowAt);
+  expect(index).toBeGreaterThanOrEqual(0);
+  await live[index]!.close();
+  const outcome = await running;
+  expect(outcome.ok, JSON.stringify(outcome)).toBe(true);
+  const result = (outcome as { result: { slowAt: string; warm: string; code: string; worker: string } }).result;
+  expect(result.warm).toBe(result.slowAt);
+  expect(result.worker).not.toBe(result.slowAt);
+  expect(result.code).toBe('ERR_ACTOR_DIED');
   expect(c.pageErrors).toEqual([]);
 });

@@ -12,6 +12,7 @@ import type { HostReply } from './host.ts';
 import { WorkerPool, type PoolHost } from './pool.ts';
 import { ActorHost, type ActorCallOutcome } from './actorHost.ts';
 import { DirectCalls, type DirectPort } from './directCalls.ts';
+import { DirectLinks } from './directLinks.ts';
 import { WorkerObjects } from './workerObjects.ts';
 import { measureSpeed, type DeviceSpeed } from './deviceBench.ts';
 import { corrupt, delay, type TestHooks } from './testHooks.ts';
@@ -66,6 +67,7 @@ export class WorkerRuntime {
   private readonly actors: ActorHost;
   /** Actor calls peer to peer, both ways (directCalls.ts). */
   readonly direct: DirectCalls;
+  private readonly directLinks: DirectLinks;
   private readonly heartbeat = new Heartbeat();
   /** Set while leaving, until the coordinator has taken this tab's objects (see `leave`). */
   private leaveTimer: ReturnType<typeof setTimeout> | null = null;
@@ -97,6 +99,7 @@ export class WorkerRuntime {
     this.pool = new WorkerPool(caps.slots, mesh.peerId, this.poolHost(), caps.gpu, limits);
     this.actors = new ActorHost(mesh.peerId, this.poolHost(), caps.gpu, (fetch) => this.objects.inputs(fetch));
     this.direct = new DirectCalls(this.directPort());
+    this.directLinks = new DirectLinks(mesh, (from, message) => this.direct.receive(from, false, message), (peerId) => this.direct.peerLost(peerId), options.colocated ?? true);
     this.objects = new WorkerObjects({
       peerId: mesh.peerId,
       capacityBytes: options.storeBytes ?? null,
@@ -160,6 +163,7 @@ export class WorkerRuntime {
       runtime.heartbeat.stop();
       runtime.pool.terminate();
       runtime.actors.terminate();
+      runtime.directLinks.close();
       runtime.changed();
     });
     runtime.changed();
@@ -367,7 +371,6 @@ export class WorkerRuntime {
 
   /** What direct actor calls need of this page (directCalls.ts). */
   private directPort(): DirectPort {
-    const chains = new Map<string, Promise<void>>();
     return {
       self: this.mesh.peerId,
       toCoordinator: (message) => {
@@ -375,26 +378,7 @@ export class WorkerRuntime {
         this.mesh.send(this.coordinator.peerId, message);
         return true;
       },
-      toPeer: (peerId, message) => {
-        const pending = chains.get(peerId);
-        if (!pending && this.mesh.isOpen(peerId)) {
-          try {
-            this.mesh.touch(peerId);
-            this.mesh.send(peerId, message);
-            return Promise.resolve();
-          } catch (error) {
-            return Promise.reject(error);
-          }
-        }
-        // Opened on demand; sends queued meanwhile go in order.
-        const next = (pending ?? this.mesh.link(peerId).then(() => undefined)).then(() => this.mesh.send(peerId, message));
-        chains.set(peerId, next);
-        const clear = () => {
-          if (chains.get(peerId) === next) chains.delete(peerId);
-        };
-        next.then(clear, clear);
-        return next;
-      },
+      toPeer: (peerId, message) => this.directLinks.send(peerId, message),
       waitSettled: async (ids) => {
         await this.poolHost().wait(ids[0]!, ids, ids.length, null);
       },

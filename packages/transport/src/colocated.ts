@@ -28,6 +28,8 @@ export interface ColocatedOptions {
   useLock?: boolean;
   /** Chunk size on co-located channels (Infinity: an object goes as one message). Default DEFAULT_COLOCATED_CHUNK. */
   chunkBytes?: number;
+  /** The broker's SharedWorker name: a broker of another name keeps channels of its own (runtime's direct actor calls use one). Default 'shoal-broker'. */
+  brokerName?: string;
 }
 
 export type ColocatedEvents = {
@@ -59,7 +61,7 @@ export class Colocated extends Emitter<ColocatedEvents> {
     let port: MessagePort | null = null;
     if (typeof SharedWorker !== 'undefined') {
       try {
-        port = new SharedWorker(new URL('./colocatedBroker.ts', import.meta.url), { type: 'module', name: 'shoal-broker' }).port;
+        port = new SharedWorker(new URL('./colocatedBroker.ts', import.meta.url), { type: 'module', name: options.brokerName ?? 'shoal-broker' }).port;
       } catch {
         port = null;
       }

@@ -34,6 +34,8 @@ test.beforeAll(async () => {
   const db = await DuckDBInstance.create(':memory:');
   const conn = await db.connect();
   await conn.run(`COPY (SELECT i AS id, 'item' || (i % 10) AS name, (i % 13) * 1.5 AS weight FROM range(1000) t(i)) TO '${join(dataDir, 'native', 'items.parquet')}' (FORMAT parquet, ROW_GROUP_SIZE 250)`);
+  // DuckDB's row groups are whole vectors (2048 rows): 10000 rows make 5 groups.
+  await conn.run(`COPY (SELECT i AS id, 'item' || (i % 10) AS name, (i % 13) * 1.5 AS weight FROM range(10000) t(i)) TO '${join(dataDir, 'native', 'groups.parquet')}' (FORMAT parquet, ROW_GROUP_SIZE 2048)`);
   conn.closeSync();
   local = await cluster({ workers: 2, slotsPerWorker: 1, dataDir });
   // Each task Web Worker loads DuckDB-WASM (34 MB) the first time a DataFrame task runs there; do it here, timed apart from the tests.
@@ -136,6 +138,11 @@ test('Parquet: written by Shoal and read back; written by native DuckDB and read
   expect(out['native']).toEqual([...expected].sort(([a], [b]) => (a < b ? -1 : 1)).map(([name, w]) => ({ name, 'sum(weight)': w })));
   // Row groups of 250 rows: a filter on id >= 900 keeps only the last group.
   expect(out['nativeExplain']).toMatch(/rowGroups=1\b/);
+  const weight = (from: number) => Array.from({ length: 10000 - from }, (_, k) => ((from + k) % 13) * 1.5).reduce((a, b) => a + b, 0);
+  expect(out['split']).toEqual([{ 'sum(weight)': weight(0), 'count(id)': 10000 }]);
+  expect(out['splitScanTasks']).toBe(5);
+  expect(out['lastGroup']).toEqual([{ 'sum(weight)': weight(8192), 'count(id)': 10000 - 8192 }]);
+  expect(out['lastGroupExplain']).toMatch(/rowGroups=1\b/);
   const files = readdirSync(join(dataDir, 'out', 'sales'));
   expect(files).toContain('_SUCCESS');
   expect(files.filter((f) => f.endsWith('.parquet')).length).toBeGreaterThanOrEqual(1);

@@ -121,5 +121,13 @@ export const JOBS = {
     const items = cluster.read.parquet('native/items.parquet');
     r.native = await items.filter(col('id').ge(900)).groupBy('name').agg({ weight: 'sum' }).orderBy('name').collect();
     r.nativeExplain = await items.filter(col('id').ge(900)).groupBy('name').agg({ weight: 'sum' }).explain();
+    // Split by row groups (each task reads its own groups by Range requests), only the columns used.
+    const groups = cluster.read.parquet('native/groups.parquet');
+    cluster.conf.set('maxPartitionBytes', 1);
+    r.split = await groups.agg({ weight: 'sum' }, { id: 'count' }).collect();
+    r.splitScanTasks = cluster.dataFrameSession.history.at(-1).detail[0].tasks;
+    r.lastGroup = await groups.filter(col('id').ge(8192)).agg({ weight: 'sum' }, { id: 'count' }).collect();
+    r.lastGroupExplain = await groups.filter(col('id').ge(8192)).agg({ weight: 'sum' }).explain();
+    cluster.conf.set('maxPartitionBytes', 64 * 1024 * 1024);
     return r;`,
 };

@@ -89,6 +89,16 @@ describe('parquetParts', () => {
     expect(parquetParts([{ path: 'a', size: 100, rowGroups: [group(10, 10), group(30, 10)] }]).map((p) => p.rows)).toEqual([[10, 20], [30, 40]]);
     const big = { path: 'b', size: 4 * PARQUET_PART_BYTES, rowGroups: [group(0, 100), group(100, 100), group(200, 100), group(300, 100)] };
     expect(parquetParts([big]).map((p) => p.rows)).toEqual([[0, 100], [100, 200], [200, 300], [300, 400]]);
+    expect(parquetParts([big]).map((p) => p.groups)).toEqual([null, null, null, null]);
+  });
+  it("names each part's row groups by their index in the file when planning knows them", async () => {
+    const { parquetParts, PARQUET_PART_BYTES } = await import('./tasks.ts');
+    const indexed = (firstRow: number, numRows: number, index: number) => ({ ...group(firstRow, numRows), index });
+    const file = { path: 'c', size: 2 * PARQUET_PART_BYTES, rowGroups: [indexed(0, 50, 0), indexed(50, 50, 1), indexed(100, 50, 2), indexed(150, 50, 3)] };
+    expect(parquetParts([file]).map((p) => p.groups)).toEqual([[0, 1], [2, 3]]);
+    // Groups 1 and 2 pruned: the runs left are read as groups 0 and 3.
+    const pruned = { ...file, rowGroups: [file.rowGroups[0]!, file.rowGroups[3]!] };
+    expect(parquetParts([pruned]).map((p) => [p.rows, p.groups])).toEqual([[[0, 50], [0]], [[150, 200], [3]]]);
   });
 });
 

@@ -39,6 +39,8 @@ export interface RowGroupInfo {
   readonly numRows: number;
   /** Row offset of the group within its file. */
   readonly firstRow: number;
+  /** The group's position in its file (what a reader's `rowGroups` option names). */
+  readonly index?: number;
   readonly stats: Readonly<Record<string, { min?: number | string | boolean | null; max?: number | string | boolean | null; nullCount?: number }>>;
 }
 

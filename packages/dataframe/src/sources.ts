@@ -122,8 +122,8 @@ export async function resolveSource(pending: PendingSource, data: DataClient | u
     const schema: Schema = metas[0]!.columns.map((c) => ({ name: c.name, type: parquetType(c.type) }));
     const dataFiles: DataFile[] = files.map((f, i) => {
       let firstRow = 0;
-      const rowGroups = metas[i]!.rowGroups.map((g) => {
-        const info = { numRows: g.numRows, firstRow, stats: Object.fromEntries(Object.entries(g.columns).map(([k, s]) => [k, { min: s.min, max: s.max, ...(s.nullCount === null ? {} : { nullCount: s.nullCount }) }])) };
+      const rowGroups = metas[i]!.rowGroups.map((g, index) => {
+        const info = { numRows: g.numRows, firstRow, index, stats: Object.fromEntries(Object.entries(g.columns).map(([k, s]) => [k, { min: s.min, max: s.max, ...(s.nullCount === null ? {} : { nullCount: s.nullCount }) }])) };
         firstRow += g.numRows;
         return info;
       });

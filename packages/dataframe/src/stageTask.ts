@@ -24,7 +24,17 @@ export interface TaskSpec {
   /** mapPartitions' function source (kind 'js'). */
   readonly fn?: string;
   /** Files fetched whole and decoded in the task: Parquet (rows `range`) loaded as table `name`, NDJSON registered as CSV file `name`. */
-  readonly fetches?: readonly { readonly name: string; readonly url: string; readonly format: 'parquet' | 'json' | 'csvRange'; readonly range?: { offset: number; limit: number }; readonly columns?: readonly { name: string }[] }[];
+  readonly fetches?: readonly {
+    readonly name: string;
+    readonly url: string;
+    readonly format: 'parquet' | 'json' | 'csvRange';
+    readonly range?: { offset: number; limit: number };
+    readonly columns?: readonly { name: string }[];
+    /** Parquet: read only these row groups (by HTTP Range requests, not the whole file). */
+    readonly rowGroups?: readonly number[];
+    /** Parquet: read only these columns. */
+    readonly pick?: readonly string[];
+  }[];
   /** For ERR_READ_FAILED messages: what this task reads. */
   readonly reading?: string;
   /**
@@ -236,6 +246,18 @@ export async function dataframeStage(spec: TaskSpec, given: (Uint8Array | object
           buf = grown;
         }
         engine.registerBuffer(f.name, buf.subarray(from, to < 0 ? buf.length : to + 1));
+        continue;
+      }
+      if (f.format === 'parquet' && (f.rowGroups || f.pick)) {
+        // The footer and the chosen row groups' column chunks only, by Range requests (a relative URL is the page's).
+        const url = typeof location === 'undefined' ? f.url : new URL(f.url, location.href).href;
+        let ipc: Uint8Array;
+        try {
+          ipc = await (await engine.parquet()).readUrl(url, { ...(f.rowGroups ? { rowGroups: [...f.rowGroups] } : {}), ...(f.pick ? { columns: [...f.pick] } : {}) });
+        } catch (error) {
+          throw new Error(`ERR_READ_FAILED: cannot read ${spec.reading ?? f.name} as Parquet: ${error instanceof Error ? error.message : String(error)}`);
+        }
+        engine.load(f.name, ipc);
         continue;
       }
       let bytes: Uint8Array;

@@ -54,28 +54,32 @@ export const PARQUET_PART_BYTES = 64 * 1024 * 1024;
 /**
  * A Parquet scan's partitions: a file each, or runs of adjacent row groups of
  * about PARQUET_PART_BYTES for a big file or one whose row groups were pruned
- * (`rows` is then the half-open row range read).
+ * (`rows` is then the half-open row range read, and `groups` the row groups'
+ * indexes in the file when planning knows them: the task reads only those).
  */
-export function parquetParts(files: readonly DataFile[], partBytes = PARQUET_PART_BYTES): { file: DataFile; rows: [number, number] | null }[] {
-  return files.flatMap((f): { file: DataFile; rows: [number, number] | null }[] => {
+export function parquetParts(files: readonly DataFile[], partBytes = PARQUET_PART_BYTES): { file: DataFile; rows: [number, number] | null; groups: number[] | null }[] {
+  return files.flatMap((f): { file: DataFile; rows: [number, number] | null; groups: number[] | null }[] => {
     const groups = f.rowGroups ?? [];
     const total = groups.reduce((n, g) => n + g.numRows, 0);
     const contiguous = groups.every((g, i) => i === 0 || g.firstRow === groups[i - 1]!.firstRow + groups[i - 1]!.numRows) && (groups[0]?.firstRow ?? 0) === 0;
-    if (groups.length === 0 || (f.size <= partBytes && contiguous)) return [{ file: f, rows: null }];
+    if (groups.length === 0 || (f.size <= partBytes && contiguous)) return [{ file: f, rows: null, groups: null }];
     const bytesPerRow = f.size / Math.max(1, total);
-    const parts: { file: DataFile; rows: [number, number] }[] = [];
-    let start = -1;
-    let end = -1;
+    const parts: { file: DataFile; rows: [number, number]; groups: number[] | null }[] = [];
+    let run: typeof groups[number][] = [];
+    const flush = (): void => {
+      if (run.length === 0) return;
+      const last = run[run.length - 1]!;
+      const indexes = run.map((g) => g.index);
+      parts.push({ file: f, rows: [run[0]!.firstRow, last.firstRow + last.numRows], groups: indexes.every((i) => i !== undefined) ? (indexes as number[]) : null });
+      run = [];
+    };
     for (const g of groups) {
-      const adjacent = g.firstRow === end;
-      if (start >= 0 && (!adjacent || (end - start + g.numRows) * bytesPerRow > partBytes)) {
-        parts.push({ file: f, rows: [start, end] });
-        start = -1;
-      }
-      if (start < 0) start = g.firstRow;
-      end = g.firstRow + g.numRows;
+      const last = run[run.length - 1];
+      const adjacent = last !== undefined && g.firstRow === last.firstRow + last.numRows;
+      if (run.length && (!adjacent || (g.firstRow + g.numRows - run[0]!.firstRow) * bytesPerRow > partBytes)) flush();
+      run.push(g);
     }
-    if (start >= 0) parts.push({ file: f, rows: [start, end] });
+    flush();
     return parts;
   });
 }
@@ -154,7 +158,15 @@ export function scanLeaf(leaf: Extract<Plan, { kind: 'source' }>, i: number, ctx
       const part = parquetParts(s.files, splitBytes(s, ctx.conf))[i]!;
       const f = part.file;
       const name = `pq${fetches.length}`;
-      fetches.push({ name, url: ctx.fileUrl(f.path), format: 'parquet', ...(part.rows ? { range: { offset: part.rows[0], limit: part.rows[1] - part.rows[0] } } : {}) });
+      // Only the columns the plan reads, and only this part's row groups when their indexes are known (HTTP Range reads).
+      const pick = leaf.columns && leaf.columns.length > 0 && leaf.columns.length < leaf.schema.length ? leaf.columns : null;
+      fetches.push({
+        name,
+        url: ctx.fileUrl(f.path),
+        format: 'parquet',
+        ...(part.groups ? { rowGroups: part.groups } : part.rows ? { range: { offset: part.rows[0], limit: part.rows[1] - part.rows[0] } } : {}),
+        ...(pick ? { pick } : {}),
+      });
       return { from: quoteIdent(name), reading: `${f.path}${part.rows ? ` rows ${part.rows[0]}-${part.rows[1]}` : ''} (partition ${i})` };
     }
     case 'csv': {

@@ -54,7 +54,7 @@ export function codecOf(pq: ParquetWasm): ParquetCodec {
           if (event.error instanceof WebAssembly.RuntimeError || /unreachable|RuntimeError/.test(String(event.message ?? ''))) reject(new Error(`the Parquet reader failed: ${String(event.message ?? event.error)}`));
         };
       });
-      const target = globalThis as { addEventListener?: (type: string, listener: (event: never) => void) => void; removeEventListener?: (type: string, listener: (event: never) => void) => void };
+      const target = globalThis as unknown as { addEventListener?: (type: string, listener: (event: never) => void) => void; removeEventListener?: (type: string, listener: (event: never) => void) => void };
       target.addEventListener?.('error', onError!);
       try {
         const file = await Promise.race([pq.ParquetFile.fromUrl(url), panicked]);

@@ -20,7 +20,7 @@
 import { castExpr, ctorName } from './dtype.ts';
 import { FUSIBLE, type ArrayNode, type ReduceOp } from './graph.ts';
 import { OPS } from './ops.ts';
-import { rngLoaderSource, rowDrawSource, specializedSource } from './random.ts';
+import { rngLoaderSource, rowDrawSource, rowSumSource, specializedSource } from './random.ts';
 import { vmathLoaderSource } from './vmath.ts';
 import { stridesOf } from './shape.ts';
 
@@ -259,12 +259,21 @@ export function buildRegion(root: ArrayNode, reduction?: PartialReduction): Regi
     splits.forEach((_, k) => head.push(`const V${k} = VM !== null ? new Float64Array(VM.memory.buffer, ${k} * VB, VL) : new Float64Array(VL);`));
   }
   const cut = splits.length > 0 ? segmentRow(body, store, splits, `i${n - 1}`) : null;
+  // random(...).sum()/mean() over whole blocks: rng.wat sums each row itself (4 lane sums), nothing is stored.
+  const direct = reduction !== undefined && (reduction.op === 'sum' || reduction.op === 'mean') && n > 0 && reduction.axes.length === n
+    && root.kind === 'random' && root.dist === 'uniform' && root.a === 0 && root.b === 1 && root.dtype === 'float64' && rows.length === 1;
   for (const name of cut?.carried ?? []) head.push(`const C_${name} = new Float64Array(VL);`);
 
   // Loops in C order; linear offsets advance per axis.
   const lines: string[] = [...head, ...pre];
   const indent = (k: number) => '  '.repeat(k);
   for (let d = 0; d < n; d++) {
+    if (d === n - 1 && direct) {
+      const r = rows[0]!;
+      lines.push(`${indent(d)}const b${r.name} = ${d === 0 ? '0' : `q${d - 1}_${r.name}`} + o${d} * ${lit(r.step)};`);
+      for (const s of rowSumSource({ fn: r.fn, seed: r.seed, wasm: 'RNG', acc: 's', base: `b${r.name}`, step: r.step, count: `e${d}` })) lines.push(indent(d) + s);
+      continue;
+    }
     if (d === n - 1) {
       for (const r of rows as ({ at: string; at2: string } & (typeof rows)[number])[]) {
         const base = `${d === 0 ? '0' : `q${d - 1}_${r.name}`} + o${d} * ${lit(r.step)}`;
@@ -292,8 +301,9 @@ export function buildRegion(root: ArrayNode, reduction?: PartialReduction): Regi
     });
   }
   if (n === 0) for (const l of linear) lines.push(`const q_${l.name} = 0;`);
-  if (splits.length === 0) lines.push(...[...body, ...store].map((s) => indent(n) + s));
-  for (let d = splits.length === 0 ? n - 1 : n - 2; d >= 0; d--) lines.push(`${indent(d)}}`);
+  const innermostOpen = splits.length === 0 && !direct;
+  if (innermostOpen) lines.push(...[...body, ...store].map((s) => indent(n) + s));
+  for (let d = innermostOpen ? n - 1 : n - 2; d >= 0; d--) lines.push(`${indent(d)}}`);
   lines.push(...post);
   const source = `function ${reduction ? 'fused_partial' : 'fused'}(p, ins) {\n${lines.join('\n')}\n}`;
   const name = [...ops, ...(reduction ? [reduction.op] : [])].join('·');

@@ -69,6 +69,21 @@ describe('rng.wat', () => {
     expect(j2).toEqual(ref);
   });
 
+  it('random(...).sum()/mean() sums rows inside rng.wat (odd row lengths, indices past 2^32) to the reference within rounding', () => {
+    const n = 2 ** 31 + 7;
+    const x = da.random.random([3, n], { seed: 21, chunks: [3, 2 ** 20] });
+    const k = randomKeys(21);
+    const region = buildRegion(x.node, { op: 'sum', axes: [0, 1] });
+    expect(region.source).toContain('uniform_sum');
+    const f = new Function(`return (${region.source});`)() as (p: unknown, ins: unknown[]) => number[];
+    const off = [1, 2 ** 31 - 500], ext = [2, 1003];
+    let want = 0;
+    for (let i = 0; i < ext[0]!; i++) for (let j = 0; j < ext[1]!; j++) want += uniformAt(k, (off[0]! + i) * n + off[1]! + j);
+    const { wasm, js } = bothWays(() => f({ off, ext }, []));
+    expect(Math.abs(wasm[0]! - want)).toBeLessThan(1e-12 * want);
+    expect(js[0]).toBe(want); // the JS generator adds one at a time, as the reference
+  });
+
   it('keeps scaled, float32 and broadcast draws exact through the row buffers', async () => {
     const a = da.random.uniform(-2, 3, [5, 6], { seed: 11, chunks: [2, 4], dtype: 'float32' });
     const got = (await a.compute()) as { data: Float32Array };

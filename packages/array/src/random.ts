@@ -110,6 +110,24 @@ export function rowDrawSource(o: { fn: string; dist: 'uniform' | 'normal'; seed:
   ];
 }
 
+/**
+ * Statements that add the uniform values at indices `base + j * step`,
+ * j < count, to `acc`: rng.wat's uniform_sum over the whole groups of 4 (its
+ * 4 lane sums, so the order of additions differs from one at a time), the JS
+ * generator for the rest and where rng.wat did not load.
+ */
+export function rowSumSource(o: { fn: string; seed: number; wasm: string; acc: string; base: string; step: number; count: string }): string[] {
+  const k = randomKeys(o.seed).map((v) => `${v | 0}`).join(', ');
+  const step = `${o.step % 4294967296}, ${Math.floor(o.step / 4294967296)}`;
+  return [
+    `if (${o.wasm} !== null) {`,
+    `  const n4 = ${o.count} - (${o.count} & 3);`,
+    `  ${o.acc} += ${o.wasm}.uniform_sum(${o.base} % 4294967296, Math.floor(${o.base} / 4294967296), ${step}, n4, ${k});`,
+    `  for (let j = n4; j < ${o.count}; j++) ${o.acc} += ${o.fn}(${o.base} + j * ${o.step});`,
+    `} else for (let j = 0; j < ${o.count}; j++) ${o.acc} += ${o.fn}(${o.base} + j * ${o.step});`,
+  ];
+}
+
 function hashOf(text: string): string {
   let h = 0x811c9dc5;
   for (let i = 0; i < text.length; i++) h = Math.imul(h ^ text.charCodeAt(i), 0x01000193);

@@ -207,7 +207,8 @@ test("a task's calls go tab to tab: the coordinator carries none of their bytes,
       const pipelined = await ctx.get(refs);
       const sequential = [];
       for (let i = 101; i <= 150; i++) sequential.push(await ctx.get(h.add(i, pad)));
-      return { worker: ctx.workerId, pipelined, sequential };
+      const missing = await ctx.get(h.nope()).then(() => 'ok', (e) => e.code + ': ' + e.message);
+      return { worker: ctx.workerId, pipelined, sequential, missing };
     });
     const bytes = () => { const t = window.shoalCoordinator.traffic(); return t.controlBytesIn + t.controlBytesOut; };
     const before = bytes();
@@ -219,16 +220,17 @@ test("a task's calls go tab to tab: the coordinator carries none of their bytes,
     await cluster.get(viaJob);
     const jobBytes = bytes() - before - taskBytes;
     return { actorAt, fromTask, taskBytes, jobBytes, history: await cluster.get(log.history()) };`,
-  )) as { actorAt: string; fromTask: { worker: string; pipelined: number[]; sequential: number[] }; taskBytes: number; jobBytes: number; history: number[] };
+  )) as { actorAt: string; fromTask: { worker: string; pipelined: number[]; sequential: number[]; missing: string }; taskBytes: number; jobBytes: number; history: number[] };
   expect(result.fromTask.worker).not.toBe(result.actorAt);
   expect(result.fromTask.pipelined).toEqual(Array.from({ length: 100 }, (_, i) => i + 1));
   expect(result.fromTask.sequential).toEqual(Array.from({ length: 50 }, (_, i) => i + 101));
+  expect(result.fromTask.missing).toMatch(/^ERR_TASK_FAILED: .*Log has no method 'nope'/); // worded as through the coordinator
   expect(result.history).toEqual([...Array.from({ length: 150 }, (_, i) => i + 1), ...Array.from({ length: 20 }, (_, i) => 1000 + i)]);
   // 150 calls × 4 KB of arguments went from tab to tab; the coordinator saw a few notices per call (and the task's own 4 KB argument).
   expect(result.taskBytes).toBeLessThan(150 * 4000 * 0.25);
   expect(result.jobBytes).toBeGreaterThan(20 * 4000);
-  // The dashboard counts them all (announced and reported in batches): where() + 150 + 20 + history().
-  await c.coordinator.waitForFunction(() => window.shoalCoordinator!.dashboard!().actors.some((row) => row.className === 'Log' && row.callsDone >= 172), null, { timeout: 10_000 });
+  // The dashboard counts them all (announced and reported in batches): where() + 150 + nope() + 20 + history().
+  await c.coordinator.waitForFunction(() => window.shoalCoordinator!.dashboard!().actors.some((row) => row.className === 'Log' && row.callsDone >= 173), null, { timeout: 10_000 });
 });
 
 test("closing an actor's tab while a task's direct call runs fails the call with ERR_ACTOR_DIED, without a hang", async () => {

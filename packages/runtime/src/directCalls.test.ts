@@ -213,14 +213,19 @@ describe('DirectCalls', () => {
     expect(caller.direct.stats).toMatchObject({ sent: 0, relayed: 2 });
   });
 
-  it('calls an actor on its own worker without the network, and passes failures back typed', async () => {
+  it('calls an actor on its own worker without the network; a failure is the coordinator’s to word, reported at once', async () => {
     const room = new Room();
     const page = room.page('w1', { a1: counter() });
     room.route('w1', 'a1', 'w1');
     page.direct.call('w1.t', 'w1.1', 'a1', 'add', [7]);
     page.direct.call('w1.t', 'w1.2', 'a1', 'fail', []);
     expect(await page.get(['w1.1'])).toEqual({ ok: true, value: [7] });
-    expect(await page.get(['w1.2'])).toEqual({ ok: false, error: { name: 'Error', code: 'ERR_TASK_FAILED', message: 'nope' } });
+    expect(await page.get(['w1.2'])).toBe('not mine'); // deferred already: the page asks the coordinator
+    const reports = room.sent('actorResults') as Array<Extract<ControlMessage, { type: 'actorResults' }>>;
+    expect(reports.flatMap((m) => m.results.map((r) => [r.callId, r.result.ok]))).toEqual([
+      ['w1.1', true],
+      ['w1.2', false],
+    ]); // flushed without waiting for the batch timer
   });
 
   it('a call that bounces (the actor moved) is left to the coordinator; results holding refs too', async () => {
@@ -233,6 +238,10 @@ describe('DirectCalls', () => {
     caller.direct.call('w1.t', 'w1.2', 'a2', 'make', []);
     expect(await caller.get(['w1.1'])).toEqual({ ok: true, value: 'asked the coordinator' });
     expect(await caller.get(['w1.2'])).toEqual({ ok: true, value: 'asked the coordinator' });
+    caller.direct.flush();
+    const calls = (room.sent('actorCallsSent') as Array<Extract<ControlMessage, { type: 'actorCallsSent' }>>).flatMap((m) => m.calls);
+    // The bounced call never ran: the coordinator is given it to send where the actor is.
+    expect(calls.filter((call) => call.unsent)).toEqual([{ callId: 'w1.1', actorId: 'a1', method: 'add', parentTaskId: 'w1.t', at: 'w2', args: [1], unsent: true }]);
   });
 
   it('times a get out like the coordinator does', async () => {

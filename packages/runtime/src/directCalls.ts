@@ -74,8 +74,8 @@ interface Lane {
   located: boolean;
   /** Calls not yet sent, in order. */
   queue: Call[];
-  /** Direct calls sent and not answered, by call id → the worker they went to. */
-  direct: Map<string, string>;
+  /** Direct calls sent and not answered, by call id, with the worker they went to. */
+  direct: Map<string, { at: string; call: Call }>;
   /** Relayed (or deferred) calls not known to be settled at the coordinator. */
   relayed: Set<string>;
   settling: boolean;
@@ -166,13 +166,18 @@ export class DirectCalls {
       case 'actorDirectResult': {
         if (fromCoordinator) return false;
         const entry = this.local.get(message.callId);
-        if (entry?.kind !== 'pending' || entry.at !== from) return true; // late (deferred meanwhile): the coordinator has it
-        this.lane(message.actorId).direct.delete(message.callId);
+        const lane = this.lane(message.actorId);
+        const sent = lane.direct.get(message.callId);
+        if (entry?.kind !== 'pending' || entry.at !== from || !sent) return true; // late (deferred meanwhile): the coordinator has it
+        lane.direct.delete(message.callId);
         const { result } = message;
-        // Stored results and results holding refs go through the coordinator and the object plane, as before.
-        if (message.bounced || (result.ok && (result.stored?.length || hasRefs(result.value)))) this.defer(message.actorId, message.callId);
-        else this.settle(message.callId, { kind: 'done', result });
-        this.pump(message.actorId, this.lane(message.actorId));
+        if (message.bounced) {
+          // It did not run (the actor is not there): the coordinator sends it where the actor is.
+          this.announce({ callId: sent.call.callId, actorId: sent.call.actorId, method: sent.call.method, parentTaskId: sent.call.parentTaskId, at: from, args: sent.call.args, unsent: true });
+          this.defer(message.actorId, message.callId);
+        } else if (local(result)) this.settle(message.callId, { kind: 'done', result });
+        else this.defer(message.actorId, message.callId);
+        this.pump(message.actorId, lane);
         return true;
       }
       default:
@@ -184,7 +189,7 @@ export class DirectCalls {
   peerLost(peerId: string): void {
     for (const [actorId, lane] of this.lanes) {
       let touched = false;
-      for (const [callId, at] of lane.direct) {
+      for (const [callId, { at }] of lane.direct) {
         if (at !== peerId) continue;
         this.defer(actorId, callId);
         touched = true;
@@ -195,7 +200,10 @@ export class DirectCalls {
 
   /** The coordinator changed (or went): routes are unknown again, and every call waiting here is left to the new one. */
   reset(): void {
-    for (const [actorId, lane] of this.lanes) for (const callId of lane.direct.keys()) this.defer(actorId, callId);
+    for (const [actorId, lane] of this.lanes) {
+      for (const callId of lane.direct.keys()) this.defer(actorId, callId);
+      for (const call of lane.queue) this.settle(call.callId, { kind: 'deferred' }); // never sent: a get asks the new coordinator, which says so
+    }
     this.lanes.clear();
     this.announcements = [];
     this.reports = [];
@@ -266,7 +274,7 @@ export class DirectCalls {
   }
 
   private sendDirect(lane: Lane, call: Call, at: string): void {
-    lane.direct.set(call.callId, at);
+    lane.direct.set(call.callId, { at, call });
     const entry = this.local.get(call.callId);
     if (entry?.kind === 'pending') entry.at = at;
     else this.local.set(call.callId, { kind: 'pending', at, waiters: [] });
@@ -370,15 +378,23 @@ export class DirectCalls {
     const report: Report = { actorId: message.actorId, callId: message.callId, result: outcome.result, durationMs: outcome.durationMs, ...(outcome.checkpoint !== undefined ? { checkpoint: outcome.checkpoint } : {}) };
     this.reports.push(report);
     this.reportBytes += approximateBytes(report);
-    // Stored results and refs are resolved through the coordinator: do not make their callers wait for the batch.
-    const urgent = outcome.result.ok && (outcome.result.stored?.length || hasRefs(outcome.result.value));
-    if (urgent || this.reports.length >= BATCH_COUNT || this.reportBytes >= BATCH_BYTES) this.flush();
+    // Results the caller leaves to the coordinator: do not make it wait for the batch.
+    if (!local(outcome.result) || this.reports.length >= BATCH_COUNT || this.reportBytes >= BATCH_BYTES) this.flush();
     else this.later();
   }
 
   private later(): void {
     this.timer ??= setTimeout(() => this.flush(), DIRECT_BATCH_MS);
   }
+}
+
+/**
+ * Whether a direct call's result is answered by its caller's worker: inline values without refs.
+ * Stored results (big or binary) and values holding refs go through the coordinator and the object
+ * plane, as before; so do failures, so their errors read exactly as the coordinator words them.
+ */
+function local(result: TaskResult): boolean {
+  return result.ok && !result.stored?.length && !hasRefs(result.value);
 }
 
 /** Whether a wire value holds a ref (`{"$shoalRef": id}`) anywhere. */

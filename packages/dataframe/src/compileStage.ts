@@ -3,10 +3,13 @@
  * tasks.ts for the adaptive rules). Pure and table-tested.
  */
 import type { Plan } from './plan.ts';
-import { planSql, schemaDdl } from './sqlgen.ts';
+import { partialSkipSql, planSql, schemaDdl } from './sqlgen.ts';
 import type { TaskSpec } from './stageTask.ts';
 import type { Stage, StageRead } from './stages.ts';
 import { scanLeaf, scanPartitions, splitBytes, taskOutput, type CompileContext, type CompiledStage, type CompiledTask, type StageResult } from './tasks.ts';
+
+/** A partition with more distinct keys than this share of its rows is not grouped before its shuffle. */
+export const PARTIAL_SKIP_RATIO = 0.5;
 
 /** Which blocks of each read one task takes: read index → ref ids. */
 type Pick = ReadonlyMap<number, readonly string[]>;
@@ -160,17 +163,23 @@ export function compileStage(stage: Stage, ctx: CompileContext): CompiledStage {
       tables.push({ name: `s${r.stage}`, ddl: schemaDdl(ctx.stages[r.stage]!.schema), count: blocks.length });
       inputs.push(...blocks);
     });
+    // Each leaf is read once per task, however many queries name it (scanLeaf registers its inputs).
+    const leaves = new Map<Plan, string>();
     const leaf = (node: Extract<Plan, { kind: 'source' }>): string => {
       if (node.source.kind === 'stage') return `"s${node.source.stage}"`;
+      const known = leaves.get(node);
+      if (known !== undefined) return known;
       const scanned = scanLeaf(node, t.scan ?? 0, ctx, files, tables, inputs, fetches);
       reading = scanned.reading;
+      leaves.set(node, scanned.from);
       return scanned.from;
     };
     const sql = stage.kind === 'sql' ? planSql(stage.plan, leaf) : '';
+    const alt = stage.partialAgg && ctx.conf.adaptive && stage.plan.kind === 'aggregate' ? partialSkipSql(stage.plan, leaf) : null;
     const { out, blocks } = taskOutput(stage, ctx, index);
     // A stage that only gathers one upstream's blocks joins their bytes; no engine needed.
     const gather = stage.kind === 'sql' && stage.plan.kind === 'source' && stage.plan.source.kind === 'stage' && stage.reads.length === 1 && out.kind === 'single' && inputs.length > 0;
-    const spec: TaskSpec = { kind: stage.kind, tables, files, sql, out, ...(fetches.length ? { fetches } : {}), ...(stage.fn ? { fn: stage.fn } : {}), ...(reading ? { reading } : {}), ...(gather ? { concat: true } : {}), ...(stage.keepOutput && !gather && out.kind === 'single' && stage.kind === 'sql' ? { keep: true } : {}) };
+    const spec: TaskSpec = { kind: stage.kind, tables, files, sql, out, ...(fetches.length ? { fetches } : {}), ...(stage.fn ? { fn: stage.fn } : {}), ...(reading ? { reading } : {}), ...(gather ? { concat: true } : {}), ...(stage.keepOutput && !gather && out.kind === 'single' && stage.kind === 'sql' ? { keep: true } : {}), ...(alt ? { rowByRow: { ...alt, ratio: PARTIAL_SKIP_RATIO } } : {}) };
     return { spec, inputs, numReturns: out.kind === 'write' ? 1 : blocks + 1 };
   });
   return { tasks: compiled, notes };

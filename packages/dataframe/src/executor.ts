@@ -112,6 +112,7 @@ export async function execute(plan: PhysicalPlan, cluster: ExecCluster, options:
         return Array.isArray(out) ? out : [out];
       });
       const tasks: { blocks: string[]; rows: number[]; bytes: number[]; sample?: unknown[] }[] = [];
+      let rowByRow = 0;
       await Promise.all(
         submitted.map(async (outs, i) => {
           let stats: TaskStats;
@@ -129,6 +130,13 @@ export async function execute(plan: PhysicalPlan, cluster: ExecCluster, options:
           report.tasksDone++;
           report.taskMs += Math.round(stats.ms);
           report.keptBlocks += stats.kept ?? 0;
+          if (stats.rowByRow !== undefined) {
+            rowByRow++;
+            const note = `partial aggregation done row by row in ${rowByRow} of ${compiled.tasks.length} tasks (keys mostly distinct: ${Math.round(stats.rowByRow * 100)}% of rows)`;
+            const at = report.notes.findIndex((n) => n.startsWith('partial aggregation done row by row'));
+            if (at >= 0) report.notes[at] = note;
+            else report.notes.push(note);
+          }
           if (stats.phases) for (const k of ['load', 'run', 'export'] as const) report.phaseMs[k] += Math.round(stats.phases[k]);
           report.rowsOut += stats.rows.reduce((a, b) => a + b, 0);
           report.bytesOut += stats.bytes.reduce((a, b) => a + b, 0);

@@ -82,7 +82,7 @@ export function physicalPlan(plan: Plan, conf: DataFrameConf): PhysicalPlan {
         const partial = partialAggregate(p.groupBy, p.aggs, schemaOf(p.input));
         const mapPlan: Plan = partial ? { kind: 'aggregate', input: f.plan, groupBy: p.groupBy, aggs: partial.aggs } : f.plan;
         const mapSteps = partial ? [...f.steps, 'partial agg'] : f.steps;
-        const id = close({ ...f, plan: mapPlan, steps: mapSteps }, keys.length ? { kind: 'hash', keys, n } : { kind: 'single' });
+        const id = close({ ...f, plan: mapPlan, steps: mapSteps }, keys.length ? { kind: 'hash', keys, n } : { kind: 'single' }, partial && keys.length ? { partialAgg: true } : {});
         const next = read(id, keys.length ? 'shuffle' : 'all', ['agg'], estimateBytes(p));
         const groupCols = keys.map((k): Expr => ({ kind: 'col', name: k }));
         const finalPlan: Plan = partial

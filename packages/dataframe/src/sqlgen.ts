@@ -174,6 +174,33 @@ export function planSql(plan: Plan, leaf: LeafSql): string {
   }
 }
 
+/**
+ * A map-side partial aggregate (partialAgg.ts) done row by row instead, for a partition whose keys are
+ * mostly distinct (grouping would hardly shrink it, and costs more than it saves): each row becomes
+ * its own partial group, with the same columns and types. `probe` answers `n` (rows) and `d` (an
+ * estimate of distinct keys, HyperLogLog) for the task to choose.
+ */
+export function partialSkipSql(plan: Extract<Plan, { kind: 'aggregate' }>, leaf: LeafSql): { sql: string; probe: string } {
+  const schema = schemaOf(plan.input);
+  const keys = plan.groupBy.map((g) => exprSql(g.kind === 'alias' ? g.arg : g, schema));
+  const items = plan.aggs.map((a) => {
+    if (a.kind !== 'alias' || a.arg.kind !== 'agg') throw new ShoalError('ERR_INTERNAL', 'a partial aggregate item is not an aliased aggregate');
+    const agg = a.arg;
+    const name = quoteIdent(a.name);
+    const arg = agg.arg === null || agg.arg.kind === 'star' ? null : exprSql(agg.arg, schema);
+    if (agg.fn === 'count') return `CAST(${arg === null ? '1' : `(${arg}) IS NOT NULL`} AS BIGINT) AS ${name}`;
+    if (arg === null) throw new ShoalError('ERR_INTERNAL', `partial ${agg.fn} without an argument`);
+    if (agg.fn === 'first') return `${arg} AS ${name}`;
+    if (agg.fn === 'sum' || agg.fn === 'min' || agg.fn === 'max') return `CAST(${arg} AS ${DUCKDB_TYPE[typeOf(agg, schema)]}) AS ${name}`;
+    throw new ShoalError('ERR_INTERNAL', `no row-by-row form of partial ${agg.fn}`);
+  });
+  const input = planSql(plan.input, leaf);
+  return {
+    sql: `SELECT ${[...plan.groupBy.map((e) => exprSql(e, schema)), ...items].join(', ')} FROM ${sub(input)}`,
+    probe: `SELECT count(*)::DOUBLE AS n, approx_count_distinct(hash(${keys.join(', ')}))::DOUBLE AS d FROM ${sub(input)}`,
+  };
+}
+
 function joinSql(plan: Extract<Plan, { kind: 'join' }>, leaf: LeafSql): string {
   const left = schemaOf(plan.left);
   const right = schemaOf(plan.right);

@@ -42,6 +42,11 @@ export interface TaskSpec {
    * streams joined at the message level, with no engine load or export, unless their schemas differ.
    */
   readonly concat?: boolean;
+  /**
+   * A partial aggregate the task may do row by row instead: when `probe` (rows `n`, distinct keys `d`)
+   * finds `d > ratio × n`, grouping would hardly shrink the partition, so `sql` replaces the spec's.
+   */
+  readonly rowByRow?: { readonly sql: string; readonly probe: string; readonly ratio: number };
   /** Keep the output block in this Web Worker's engine under its object id (a cache's partition: the next action reads it in place). */
   readonly keep?: boolean;
 }
@@ -64,6 +69,8 @@ export interface TaskStats {
   kept?: number;
   /** Where `ms` went: getting and loading inputs (and fetching files), running the SQL, exporting the output blocks. */
   phases?: Phases;
+  /** The partial aggregate was done row by row (spec.rowByRow): keys this share of the rows were distinct. */
+  rowByRow?: number;
 }
 
 export interface Phases {
@@ -328,8 +335,19 @@ export async function dataframeStage(spec: TaskSpec, given: (Uint8Array | object
       lap('export');
       return [block, { rows: [rowsOf(block)], bytes: [block.byteLength], sample, ms: performance.now() - started, kept: keptHits, phases }];
     }
+    // A partial aggregate over mostly distinct keys is done row by row: grouping would cost more than it saves.
+    let sql = spec.sql;
+    let rowByRow: number | undefined;
+    if (spec.rowByRow) {
+      const [probe] = ctx.arrow.tableFromIPC(engine.query(spec.rowByRow.probe)).toArray();
+      const [n, d] = [Number(probe.n), Number(probe.d)];
+      if (n > 0 && d > spec.rowByRow.ratio * n) {
+        sql = spec.rowByRow.sql;
+        rowByRow = Math.min(1, d / n);
+      }
+    }
     // One pass makes the rows and their part numbers; each part is then exported on its own.
-    engine.exec(`CREATE OR REPLACE TABLE "__parts" AS SELECT *, CAST(${out.expr} AS INTEGER) AS "__p" FROM (${spec.sql}) AS "__out"`);
+    engine.exec(`CREATE OR REPLACE TABLE "__parts" AS SELECT *, CAST(${out.expr} AS INTEGER) AS "__p" FROM (${sql}) AS "__out"`);
     lap('run');
     const blocks: Uint8Array[] = [];
     const rows: number[] = [];
@@ -339,7 +357,7 @@ export async function dataframeStage(spec: TaskSpec, given: (Uint8Array | object
       rows.push(rowsOf(block));
     }
     lap('export');
-    return [...blocks, { rows, bytes: blocks.map((b) => b.byteLength), ms: performance.now() - started, kept: keptHits, phases }];
+    return [...blocks, { rows, bytes: blocks.map((b) => b.byteLength), ms: performance.now() - started, kept: keptHits, phases, ...(rowByRow !== undefined ? { rowByRow } : {}) }];
   } catch (error) {
     const message = error instanceof Error ? error.message : String(error);
     if (message.startsWith('ERR_READ_FAILED: ')) throw error;

@@ -63,6 +63,8 @@ export interface Stage {
   readonly join?: { readonly how: string; readonly left: number; readonly right: number };
   /** Hash-partition keys are fixed by the user (repartition): adaptive coalescing leaves them alone. */
   readonly fixedPartitions?: boolean;
+  /** `plan` is a map-side partial aggregate: a task whose partition has mostly distinct keys does it row by row (sqlgen.ts partialSkipSql). */
+  readonly partialAgg?: boolean;
   /** The root of a cache(): each task also keeps its block as a table in its engine (Engine.queryAndKeep), so the next action reads it in place. */
   readonly keepOutput?: boolean;
 }

@@ -17,7 +17,8 @@
  * Flags:
  *   --rows N         rows of the G1 table (default 1e7; 1e6 for a quick run)
  *   --tabs 1,2,4     worker tab counts for the Shoal side, one cluster each (default 2)
- *   --partitions P   repartition the cached table to P (default: the tab count; with --split, none)
+ *   --partitions P   repartition the cached table to P (default: none; the CSV scan splits the file into byte
+ *                    ranges, at least one per tab and at most 64 MiB each, as Spark's maxSplitBytes)
  *   --runs R         timed runs per workload, median reported (default 3)
  *   --only q1,sort   only these workloads (the loads always run)
  *   --task-memory M  the worker tabs' cap on a task's binary memory, MiB (taskMemory=M; 0: none;
@@ -103,9 +104,9 @@ const noteErrors = (label: string, side: SideResult): void => {
 const sides: Sides = { shoal: [] };
 if (!skipShoal) {
   for (const tabs of tabCounts) {
-    // With --split the files are the partitions; one file is repartitioned to one partition per tab.
-    const partitions = partitionsFlag !== undefined ? Number(partitionsFlag) : split > 1 ? 0 : tabs;
-    console.log(`Shoal, ${tabs} worker tab(s), ${partitions > 0 ? `${partitions} partition(s)` : `${split} files as read`} ...`);
+    // By default the scan's own partitions are kept: byte ranges of the CSV, at least one per tab, each at most 64 MiB (or the --split files).
+    const partitions = partitionsFlag !== undefined ? Number(partitionsFlag) : 0;
+    console.log(`Shoal, ${tabs} worker tab(s), ${partitions > 0 ? `${partitions} partition(s)` : split > 1 ? `${split} files as read` : 'partitions as read (CSV byte ranges: at least one per tab, at most 64 MiB each)'} ...`);
     const t0 = performance.now();
     const taskMemory = taskMemoryFlag !== undefined ? { taskMemoryMiB: Number(taskMemoryFlag) } : {};
     const side = await runShoal({ data, tabs, partitions, runs: RUNS, only, timeoutMs: timeoutS * 1000, ...taskMemory, ...pageLog, log: (l) => console.log(l) });

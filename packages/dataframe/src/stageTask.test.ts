@@ -11,7 +11,7 @@ const block = (ids: number[], names: string[]): Uint8Array => arrow.tableToIPC(n
 const gather = (count: number): TaskSpec => ({ kind: 'sql', tables: [{ name: 's0', ddl: '"id" DOUBLE, "name" VARCHAR', count }], files: [], sql: 'SELECT * FROM "s0"', out: { kind: 'single' }, concat: true });
 const rowsOf = (ipc: Uint8Array) => arrow.tableFromIPC(ipc).toArray().map((r) => ({ ...r }));
 
-describe('dataframeStage: a gather stage (concat)', () => {
+describe('dataframeStage: a gather stage (concat)', { timeout: 60_000 }, () => {
   it('joins blocks of one schema into one stream without the engine, in order', async () => {
     const c = await ctx();
     let engines = 0;

@@ -2,7 +2,8 @@
  * Actors on the wire and their options. A handle travels inside values as
  * `{"$shoalActor": "<actor id>"}` (that key is reserved, like `$shoalRef`);
  * each side turns it back into a handle with `actorProxy`, whose methods
- * submit calls the side's own way (the job's cluster, or a task's context).
+ * submit calls the side's own way (the job's cluster, or a task's context,
+ * whose worker sends them peer to peer to the actor's: runtime/src/directCalls.ts).
  */
 import { ShoalError } from './errors.ts';
 import { validResources, type ResourceRequest } from './options.ts';

@@ -122,6 +122,14 @@ describe('DirectCalls', () => {
     expect(named.calls).toEqual([{ callId: 'w1.1', actorId: 'a1', method: 'add', parentTaskId: 'w1.t' }]);
     caller.direct.flush();
     expect(room.sent('actorCallsSent')).toHaveLength(1); // named once
+    for (let i = 2; i <= 1200; i++) caller.direct.call('w1.t', `w1.${i}`, 'a1', 'add', [i]);
+    caller.direct.flush();
+    const sizes = (room.sent('actorCallsSent') as Array<Extract<ControlMessage, { type: 'actorCallsSent' }>>).map((m) => m.calls.length);
+    // In several messages, each well inside a control frame.
+    expect(sizes.length).toBeGreaterThan(3);
+    expect(sizes.reduce((sum, n) => sum + n, 0)).toBe(1200);
+    expect(Math.max(...sizes)).toBeLessThanOrEqual(500);
+    for (const message of room.sent('actorCallsSent')) expect(JSON.stringify(message).length).toBeLessThan(128 * 1024);
   });
 
   it('keeps one caller’s order when calls switch between the direct and the relayed path', async () => {

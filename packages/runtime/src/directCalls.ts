@@ -166,9 +166,9 @@ export class DirectCalls {
       case 'actorDirectResult': {
         if (fromCoordinator) return false;
         const entry = this.local.get(message.callId);
-        const lane = this.lane(message.actorId);
-        const sent = lane.direct.get(message.callId);
-        if (entry?.kind !== 'pending' || entry.at !== from || !sent) return true; // late (deferred meanwhile): the coordinator has it
+        const lane = this.lanes.get(message.actorId);
+        const sent = lane?.direct.get(message.callId);
+        if (entry?.kind !== 'pending' || entry.at !== from || !lane || !sent) return true; // late (deferred meanwhile): the coordinator has it
         lane.direct.delete(message.callId);
         const { result } = message;
         if (message.bounced) {
@@ -222,11 +222,21 @@ export class DirectCalls {
         this.announcements.push({ callId: call.callId, actorId: call.actorId, method: call.method, parentTaskId: call.parentTaskId });
       }
     }
-    if (this.announcements.length > 0) {
-      const calls = this.announcements;
-      this.announcements = [];
-      this.port.toCoordinator({ type: 'actorCallsSent', calls });
+    // In messages well inside a control frame (256 KiB) and the wire's count limit.
+    let calls: Announcement[] = [];
+    let bytes = 0;
+    for (const announcement of this.announcements) {
+      const size = 200 + (announcement.args ? approximateBytes(announcement.args) : 0);
+      if (calls.length > 0 && (calls.length >= BATCH_COUNT || bytes + size > BATCH_BYTES)) {
+        this.port.toCoordinator({ type: 'actorCallsSent', calls });
+        calls = [];
+        bytes = 0;
+      }
+      calls.push(announcement);
+      bytes += size;
     }
+    this.announcements = [];
+    if (calls.length > 0) this.port.toCoordinator({ type: 'actorCallsSent', calls });
     if (this.reports.length > 0) {
       const results = this.reports;
       this.reports = [];
@@ -405,9 +415,9 @@ export function hasRefs(value: unknown, depth = 0): boolean {
   return false;
 }
 
-function approximateBytes(report: Report): number {
+function approximateBytes(value: unknown): number {
   try {
-    return JSON.stringify(report).length;
+    return JSON.stringify(value).length;
   } catch {
     return BATCH_BYTES;
   }

@@ -12,6 +12,10 @@
  *                    fetched (100-call warm-up); calls/s; the final value is checked
  *   actor-fanin      one task takes the handle and makes 100 sequential
  *                    `ctx.get(handle.add(1))` calls; ms per call, timed in the task
+ *                    (peer to peer: runtime/src/directCalls.ts); `sameTab` says
+ *                    whether the scheduler put the task on the actor's tab
+ *   actor-fanin-cross  the same with the actor holding its tab's one slot, so the
+ *                    task runs on the other tab (Dask's figure: its actor-fanin)
  *
  * Each workload runs --runs times (default 3) and the median run is reported:
  * one JSON line per (system, workload), then a table with the Shoal advantage.
@@ -22,13 +26,15 @@
  *   --no-dask   Shoal only
  *   --build     rebuild the pages (vite build) first
  */
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { startLocalCluster, type LocalCluster } from '@shoal/launcher';
-import { RUNS, formatMs, formatRate, median, medianRun, openBench, printComparison, reportFailures, runBench, runJobFile as runJob } from './common.ts';
+import { RUNS, formatMs, formatRate, median, medianRun, openBench, printComparison, reportFailures, root, runBench, runJobFile as runJob } from './common.ts';
 
 const WORKERS = 2;
 const SLOTS = 1;
 
-type Workload = 'actor-roundtrip' | 'actor-pipelined' | 'actor-fanin';
+type Workload = 'actor-roundtrip' | 'actor-pipelined' | 'actor-fanin' | 'actor-fanin-cross';
 interface Figures {
   callsPerSec?: number;
   medianMs?: number;
@@ -43,9 +49,20 @@ const JOBS: Record<Workload, string> = {
   'actor-roundtrip': 'bench/jobs/actors-roundtrip.js',
   'actor-pipelined': 'bench/jobs/actors-pipelined.js',
   'actor-fanin': 'bench/jobs/actors-fanin.js',
+  'actor-fanin-cross': 'bench/jobs/actors-fanin.js',
 };
 
-const runJobFile = (cluster: LocalCluster, workload: Workload): Promise<Record<string, number>> => runJob(cluster, JOBS[workload]);
+/** actor-fanin with the actor holding its tab's one slot (2 tabs × 1 slot): the calling task must run on the other tab. */
+async function crossTab(cluster: LocalCluster): Promise<Record<string, number>> {
+  const source = readFileSync(join(root, JOBS['actor-fanin-cross']), 'utf8');
+  const cross = source.replace('cluster.actor(Counter, { args: [0] })', 'cluster.actor(Counter, { args: [0], resources: { cpu: 1 } })');
+  if (cross === source) throw new Error('actors-fanin.js no longer makes its actor as bench/actors.ts expects');
+  const outcome = await cluster.runJob(cross);
+  if (!outcome.ok) throw new Error(`${outcome.error.code}: ${outcome.error.message}`);
+  return outcome.result as Record<string, number>;
+}
+
+const runJobFile = (cluster: LocalCluster, workload: Workload): Promise<Record<string, number>> => (workload === 'actor-fanin-cross' ? crossTab(cluster) : runJob(cluster, JOBS[workload]));
 
 async function shoalWorkload(cluster: LocalCluster, workload: Workload): Promise<Line> {
   const runs: Record<string, number>[] = [];
@@ -63,9 +80,10 @@ async function shoalWorkload(cluster: LocalCluster, workload: Workload): Promise
       const m = medianRun(runs, 'callsPerSec');
       return { system: 'shoal', workload, callsPerSec: m.callsPerSec!, runs: runs.map((r) => r.callsPerSec), median: m };
     }
-    case 'actor-fanin': {
+    case 'actor-fanin':
+    case 'actor-fanin-cross': {
       const m = medianRun(runs, 'msPerCall');
-      return { system: 'shoal', workload, msPerCall: m.msPerCall!, runs: runs.map((r) => r.msPerCall), median: m };
+      return { system: 'shoal', workload, msPerCall: m.msPerCall!, runs: runs.map((r) => r.msPerCall), sameTab: runs.map((r) => r.sameTab === 1 || (r.sameTab as unknown) === true), median: m };
     }
   }
 }
@@ -77,10 +95,14 @@ async function shoalWorkload(cluster: LocalCluster, workload: Workload): Promise
 await openBench('Shoal actor bench', WORKERS, SLOTS);
 const cluster = await startLocalCluster({ workers: WORKERS, slotsPerWorker: SLOTS });
 const { results, failures } = await runBench(Object.keys(JOBS), (c, workload) => shoalWorkload(c, workload as Workload), 'bench/peers/dask_actors.py', cluster);
+// Dask's task and actor share no tab: its one fan-in line is the peer of both Shoal rows.
+const daskFanin = results.find((line) => line.system === 'dask' && line.workload === 'actor-fanin');
+if (daskFanin) results.push({ ...daskFanin, workload: 'actor-fanin-cross' });
 printComparison(results, [
   ['round trip median', 'actor-roundtrip', 'medianMs', 'lower', formatMs],
   ['round trip p90', 'actor-roundtrip', 'p90Ms', 'lower', formatMs],
   ['5k pipelined calls', 'actor-pipelined', 'callsPerSec', 'higher', formatRate('calls/s')],
   ['from a task, /call', 'actor-fanin', 'msPerCall', 'lower', formatMs],
+  ['same, across tabs', 'actor-fanin-cross', 'msPerCall', 'lower', formatMs],
 ]);
 reportFailures(failures);

@@ -2,11 +2,14 @@
 // an argument and makes 100 sequential `ctx.get(handle.add(1))` calls. ms per
 // call = the task's own timing of those calls / 100 (performance.now() in the
 // task's Web Worker); the job's submit -> result wall time is returned beside
-// it. A 10-call task warms up first. Used by bench/actors.ts.
+// it. A 10-call task warms up first. `sameTab`: whether the task ran on the
+// actor's tab (the scheduler places both; a call across tabs takes two more
+// thread hops each way). Used by bench/actors.ts and bench/data.ts.
 export default async (cluster) => {
   class Counter {
     constructor(start) { this.n = start; }
     add(k) { this.n += k; return this.n; }
+    where(ctx) { return ctx.workerId; }
   }
   const counter = cluster.actor(Counter, { args: [0] });
   const fanIn = cluster.remote(
@@ -14,7 +17,7 @@ export default async (cluster) => {
       const t0 = performance.now();
       let last = null;
       for (let i = 0; i < calls; i++) last = await ctx.get(handle.add(1));
-      return { last, innerMs: performance.now() - t0 };
+      return { last, innerMs: performance.now() - t0, workerId: ctx.workerId };
     },
     { name: 'fan-in' },
   );
@@ -28,6 +31,7 @@ export default async (cluster) => {
   const out = await cluster.get(fanIn(counter, CALLS));
   const wallMs = performance.now() - t0;
   if (out.last !== WARMUP + CALLS) throw new Error(`task ended at ${out.last}, expected ${WARMUP + CALLS}`);
+  const actorAt = await cluster.get(counter.where());
   cluster.kill(counter);
-  return { calls: CALLS, wallMs, innerMs: out.innerMs, msPerCall: out.innerMs / CALLS, finalValue: out.last };
+  return { calls: CALLS, wallMs, innerMs: out.innerMs, msPerCall: out.innerMs / CALLS, finalValue: out.last, sameTab: out.workerId === actorAt };
 };

@@ -150,6 +150,12 @@ function shape(stage: Stage, ctx: CompileContext): Shape {
 }
 
 export function compileStage(stage: Stage, ctx: CompileContext): CompiledStage {
+  // A small input to a sort needs no range exchange: its blocks go as they are to the one task that the sort stage coalesces them into.
+  const first = stage.reads[0];
+  if (ctx.conf.adaptive && stage.output.kind === 'range' && stage.reads.length === 1 && first!.mode === 'pointwise') {
+    const bytes = sum(ctx.results.get(first!.stage)!.tasks.map((t) => sum(t.bytes)));
+    if (bytes <= ctx.conf.advisoryPartitionBytes) return { tasks: [], notes: [`range exchange skipped: the input is ${kb(bytes)}, sorted in one task`], passThrough: first!.stage };
+  }
   const { tasks, notes } = shape(stage, ctx);
   const compiled: CompiledTask[] = tasks.map((t, index) => {
     const tables: TaskSpec['tables'][number][] = [];

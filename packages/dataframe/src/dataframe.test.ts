@@ -61,4 +61,18 @@ describe('DataFrame on the in-process cluster', { timeout: 120_000 }, () => {
     expect(records[records.length - 1]!.stages.flatMap((s) => s.notes).some((n) => n.includes('row by row'))).toBe(false);
     expect(byG.map((r) => r['n'])).toEqual([10000, 10000, 10000]);
   });
+
+  it('sorts a small computed result in one task, skipping the range exchange', async () => {
+    const records: QueryRecord[] = [];
+    const c = dataFrameApi(localCluster(), undefined, { onQuery: (record) => records.push(record) });
+    const rows = Array.from({ length: 5000 }, (_, i) => ({ brand: `b${i % 7}`, price: (i * 37) % 101 }));
+    const out = await c.createDataFrame(rows, undefined, { partitions: 3 }).groupBy('brand').agg({ price: 'avg' }).orderBy(c.col('avg(price)').desc()).collect();
+    const avg = new Map<string, number[]>();
+    for (const r of rows) avg.set(r.brand, [...(avg.get(r.brand) ?? []), r.price]);
+    const expected = [...avg].map(([brand, ps]) => ({ brand, 'avg(price)': ps.reduce((a, b) => a + b, 0) / ps.length })).sort((a, b) => b['avg(price)'] - a['avg(price)']);
+    expect(out.map((r) => r['brand'])).toEqual(expected.map((r) => r.brand));
+    const stages = records[records.length - 1]!.stages;
+    expect(stages.some((s) => s.notes.some((n) => n.startsWith('range exchange skipped')) && s.tasks === 0)).toBe(true);
+    expect(stages[stages.length - 1]!.tasks).toBe(1);
+  });
 });

@@ -101,6 +101,14 @@ export async function execute(plan: PhysicalPlan, cluster: ExecCluster, options:
       report.state = 'running';
       report.tasks = compiled.tasks.length;
       report.notes.push(...compiled.notes);
+      if (compiled.passThrough !== undefined) {
+        // The upstream blocks are this stage's result: its readers release them, not this stage.
+        results.set(stage.id, results.get(compiled.passThrough)!);
+        report.state = 'done';
+        report.ms = Math.round(performance.now() - started);
+        emit(report);
+        return;
+      }
       for (const r of stage.reads) report.bytesIn += (results.get(r.stage)?.tasks ?? []).reduce((s, t) => s + t.bytes.reduce((a, b) => a + b, 0), 0);
       emit(report);
       const name = `q${options.query} s${stage.id}: ${stage.name}`;

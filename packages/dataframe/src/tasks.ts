@@ -32,6 +32,8 @@ export interface CompiledTask {
 
 export interface CompiledStage {
   readonly tasks: readonly CompiledTask[];
+  /** No tasks: the stage's result is this (upstream) stage's, as it is (a range exchange skipped for a small input). */
+  readonly passThrough?: number;
   /** What adaptive execution decided, for explain() and the dashboard. */
   readonly notes: readonly string[];
 }

@@ -126,6 +126,8 @@ export async function dataframeStage(spec: TaskSpec, given: (Uint8Array | object
         const end = meta + metaLength + body;
         if (end > stream.byteLength) return null;
         const message = stream.subarray(pos, end);
+        // Dictionary batches: joined streams would replace one stream's dictionary by the next (not every reader takes that).
+        if (type === 2) return null;
         if (type === 1) {
           // Schema: the first one is kept; every other must be the same bytes.
           if (!schema) {

@@ -7,7 +7,7 @@
 import * as arrow from 'apache-arrow';
 import { transfer } from 'comlink';
 import { ShoalError, actorProxy, hashSource, validateOptions, type RemoteError, type RemoteOptions } from '@shoal/protocol';
-import type { HostReply, TaskHost } from './host.ts';
+import type { ActorCallRequest, HostReply, TaskHost } from './host.ts';
 import { formatLogArgs } from './execute.ts';
 import { TaskRef, encodeRefs, refIds } from './taskRef.ts';
 import { packValue, type Packed } from '@shoal/objects';
@@ -103,8 +103,40 @@ function remoteToError(error: RemoteError): ShoalError {
   return new ShoalError(error.code ?? 'ERR_TASK_FAILED', error.message, { remote: error, workerId: error.workerId });
 }
 
+/**
+ * Actor calls wait in their Web Worker until the end of the current turn (a microtask),
+ * so that `ctx.get(handle.method())` goes to the page as one message (`actorCallsAndGet`),
+ * not a call and a get (each a message, and a reply, between threads). One queue per host,
+ * shared by every context of the Web Worker (a handle may be bound to another context, as
+ * an actor's constructor's is); any other message a context sends its page sends them
+ * first, so the page sees everything in order.
+ */
+const outboxes = new WeakMap<object, ActorCallRequest[]>();
+
+function outbox(host: TaskHost): ActorCallRequest[] {
+  let queued = outboxes.get(host);
+  if (!queued) outboxes.set(host, (queued = []));
+  return queued;
+}
+
 export function createContext(init: ContextInit): TaskContext {
-  const { host, taskId } = init;
+  const { taskId } = init;
+  const queued = outbox(init.host);
+  const flushCalls = (): void => {
+    for (const call of queued.splice(0)) init.host.actorCall(call.parentTaskId, call.callId, call.actorId, call.method, call.args);
+  };
+  const host: TaskHost = {
+    ...init.host,
+    log: (...a) => (flushCalls(), init.host.log(...a)),
+    progress: (...a) => (flushCalls(), init.host.progress(...a)),
+    submit: (...a) => (flushCalls(), init.host.submit(...a)),
+    put: (...a) => (flushCalls(), init.host.put(...a)),
+    get: (...a) => (flushCalls(), init.host.get(...a)),
+    wait: (...a) => (flushCalls(), init.host.wait(...a)),
+    free: (...a) => (flushCalls(), init.host.free(...a)),
+    cancel: (...a) => (flushCalls(), init.host.cancel(...a)),
+    ...(init.host.collective ? { collective: (request) => (flushCalls(), init.host.collective!(request)) } : {}),
+  };
   let lastProgress = 0;
   const blocking = async <T>(work: () => Promise<T>): Promise<T> => {
     init.setBlocked(true);
@@ -147,7 +179,9 @@ export function createContext(init: ContextInit): TaskContext {
   const bindActor = (actorId: string): unknown =>
     actorProxy(actorId, (method, args) => {
       const id = init.mintId();
-      host.actorCall(taskId, id, actorId, method, packArgs(args));
+      const packed = packArgs(args); // may put big arguments first (which sends the calls queued before this one)
+      queued.push({ parentTaskId: taskId, callId: id, actorId, method, args: packed });
+      if (queued.length === 1) queueMicrotask(flushCalls);
       actorCalls.add(id);
       return new TaskRef(id);
     });
@@ -192,8 +226,13 @@ export function createContext(init: ContextInit): TaskContext {
       const ids = refIds(target, 'ctx.get()');
       const ofActors = ids.every((id) => actorCalls.has(id));
       for (const id of ids) actorCalls.delete(id);
+      const timeout = options.timeout ?? null;
+      const ask = (): Promise<HostReply> => {
+        if (queued.length === 0 || !init.host.actorCallsAndGet) return host.get(taskId, ids, timeout);
+        return init.host.actorCallsAndGet(taskId, queued.splice(0), ids, timeout);
+      };
       return (ofActors ? blockingLater : blocking)(async () => {
-        const values = unwrap(await host.get(taskId, ids, options.timeout ?? null), bindActor) as unknown[];
+        const values = unwrap(await ask(), bindActor) as unknown[];
         return Array.isArray(target) ? values : values[0];
       });
     },

@@ -19,6 +19,15 @@ export interface RunOutcome {
   buffers?: ArrayBuffer[];
 }
 
+/** An actor call a task made (see TaskHost.actorCall). */
+export interface ActorCallRequest {
+  parentTaskId: string;
+  callId: string;
+  actorId: string;
+  method: string;
+  args: unknown[];
+}
+
 /** A value a task put that is too big or binary to travel inline: it goes to the store. */
 export interface StoredPut {
   size: number;
@@ -51,6 +60,8 @@ export interface TaskHost {
   memoryExceeded?(liveBytes: number): void;
   /** Calls a method of an actor whose handle the task holds; the result will be object `callId`. */
   actorCall(parentTaskId: string, callId: string, actorId: string, method: string, args: unknown[]): void;
+  /** `actorCall` for each of `calls` (of any task in this Web Worker), in order, then `get(ids)`: one message for `ctx.get(handle.method())` (context.ts). */
+  actorCallsAndGet?(parentTaskId: string, calls: ActorCallRequest[], ids: string[], timeoutMs: number | null): Promise<HostReply>;
   /** Runs one collective of a group member on the page (@shoal/collective service.ts); `request.data` is transferred both ways. */
   collective?(request: CollectiveRequest): Promise<CollectiveReply>;
 }

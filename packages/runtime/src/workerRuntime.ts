@@ -421,6 +421,11 @@ export class WorkerRuntime {
       free: (ids) => toCoordinator({ type: 'nestedFree', ids }),
       cancel: (objectId, force) => toCoordinator({ type: 'nestedCancel', objectId, force }),
       actorCall: (parentTaskId, callId, actorId, method, args) => this.direct.call(parentTaskId, callId, actorId, method, args),
+      actorCallsAndGet: (parentTaskId, calls, ids, timeoutMs) => {
+        for (const call of calls) this.direct.call(call.parentTaskId, call.callId, call.actorId, call.method, call.args);
+        const ask = () => request((requestId) => ({ type: 'nestedGet', requestId, parentTaskId, ids, timeoutMs }));
+        return this.direct.get(ids, timeoutMs, ask) ?? ask();
+      },
       collective: async (request) => {
         const reply = await this.collective.run(request);
         return reply.ok ? transfer(reply, reply.data) : reply;

@@ -130,3 +130,16 @@ describe('splitBytes: how big a file scan task is (Spark maxSplitBytes)', () => 
     expect(splitBytes({ kind: 'range', start: 0, end: 10, step: 1, partitions: 2 }, conf(4))).toBe(DEFAULT_CONF.maxPartitionBytes);
   });
 });
+
+describe('rangeParts: how many ranges a sort cuts its rows into', () => {
+  const rangeStage = (scanBytes: number | null): Stage => ({ ...mapStage(1), output: { kind: 'range', key: { expr: { kind: 'col', name: 'v' }, ascending: true, nullsFirst: false }, n: 4 }, scan: scanBytes === null ? null : { kind: 'blocks', blocks: ['b'], rows: 1, bytes: scanBytes } });
+  it.each([
+    ['small rows keep the shuffle partitions', rangeStage(null), result(0, [[MiB], [MiB]]), 4],
+    ['630 MB of rows: one range per 64 MiB', rangeStage(null), result(0, [[315e6], [315e6]]), 10],
+    ['never more than 8 per shuffle partition', rangeStage(null), result(0, [[1e11]]), 32],
+    ['rows made again are sized by the cached blocks scanned', rangeStage(630e6), { tasks: [{ blocks: [], rows: [5e6], bytes: [0] }] }, 10],
+  ])('%s', async (_, stage, upstream, expected) => {
+    const { rangeParts } = await import('./tasks.ts');
+    expect(rangeParts(stage, upstream, 4, DEFAULT_CONF)).toBe(expected);
+  });
+});

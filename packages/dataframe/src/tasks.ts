@@ -48,7 +48,7 @@ export interface CompileContext {
   readonly writeUrl?: (partIndex: number) => string;
 }
 
-const SAMPLE_PER_TASK = 64;
+const SAMPLE_PER_TASK = 256;
 
 /** Bytes of Parquet a scan task aims to read: bigger files are split by row groups. */
 export const PARQUET_PART_BYTES = 64 * 1024 * 1024;
@@ -206,6 +206,21 @@ export function hashExpr(keys: readonly string[], stage: Stage, n: number): stri
   return `hash(${cols.join(', ')}) % ${n}`;
 }
 
+/** Bytes a sort's partition aims at: partitions must fit a task's memory with the engine's sort around them. */
+export const SORT_PARTITION_BYTES = 64 * 1024 * 1024;
+
+/**
+ * How many ranges a sort cuts its rows into: the shuffle partitions, or more when the rows are big (one per
+ * SORT_PARTITION_BYTES, at most 8 per shuffle partition), sized from the upstream blocks or, when the range
+ * stage makes the rows again, from the cached blocks it scans.
+ */
+export function rangeParts(stage: Stage, upstream: StageResult, n: number, conf: DataFrameConf): number {
+  const made = upstream.tasks.reduce((s, t) => s + t.bytes.reduce((a, b) => a + b, 0), 0);
+  const bytes = made > 0 ? made : stage.scan?.kind === 'blocks' ? stage.scan.bytes : stage.estimatedBytes;
+  const target = Math.max(SORT_PARTITION_BYTES, conf.advisoryPartitionBytes);
+  return Math.min(8 * n, Math.max(n, Math.ceil(bytes / target)));
+}
+
 /** Range bounds from the upstream samples: `n - 1` cut points in the key's order. */
 export function rangeBounds(samples: readonly unknown[], n: number, key: SortKey): Literal[] {
   const values = samples.filter((v) => v !== null && v !== undefined) as (number | string | boolean)[];
@@ -244,7 +259,7 @@ export function taskOutput(stage: Stage, ctx: CompileContext, partIndex: number)
       // The samples come from the stage it reads (pointwise), or waits for (after).
       const upstream = ctx.results.get((stage.reads.find((r) => r.mode === 'after') ?? stage.reads[0]!).stage)!;
       const samples = upstream.tasks.flatMap((t) => t.sample ?? []);
-      const bounds = rangeBounds(samples, o.n, o.key);
+      const bounds = rangeBounds(samples, rangeParts(stage, upstream, o.n, ctx.conf), o.key);
       return { out: { kind: 'split', expr: rangeExpr(exprSql(o.key.expr, stage.schema), bounds, o.key), n: bounds.length + 1 }, blocks: bounds.length + 1 };
     }
     case 'write':

@@ -143,3 +143,14 @@ describe('rangeParts: how many ranges a sort cuts its rows into', () => {
     expect(rangeParts(stage, upstream, 4, DEFAULT_CONF)).toBe(expected);
   });
 });
+
+describe('hash exchanges over big inputs', () => {
+  const scanStage = (grow: boolean): Stage => ({ ...mapStage(0), plan: { kind: 'source', source: { kind: 'blocks', blocks: ['b0', 'b1'], rows: 1e7, bytes: 630e6 }, schema, columns: null, filters: [] }, scan: { kind: 'blocks', blocks: ['b0', 'b1'], rows: 1e7, bytes: 630e6 }, output: { kind: 'hash', keys: ['k'], n: 4, ...(grow ? { grow } : {}) } });
+  const parts = (stage: Stage) => compileStage(stage, { conf: DEFAULT_CONF, results: new Map(), stages: [stage], fileUrl: (p) => p }).tasks.map((t) => (t.spec.out.kind === 'split' ? t.spec.out.n : 0));
+  it('cuts an aggregate\'s exchange into one part per 64 MiB of input', () => {
+    expect(parts(scanStage(true))).toEqual([10, 10]);
+  });
+  it('keeps a join side\'s (or a repartition\'s) part count, which another stage must match', () => {
+    expect(parts(scanStage(false))).toEqual([4, 4]);
+  });
+});

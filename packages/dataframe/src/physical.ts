@@ -82,7 +82,7 @@ export function physicalPlan(plan: Plan, conf: DataFrameConf): PhysicalPlan {
         const partial = partialAggregate(p.groupBy, p.aggs, schemaOf(p.input));
         const mapPlan: Plan = partial ? { kind: 'aggregate', input: f.plan, groupBy: p.groupBy, aggs: partial.aggs } : f.plan;
         const mapSteps = partial ? [...f.steps, 'partial agg'] : f.steps;
-        const id = close({ ...f, plan: mapPlan, steps: mapSteps }, keys.length ? { kind: 'hash', keys, n } : { kind: 'single' }, partial && keys.length ? { partialAgg: true } : {});
+        const id = close({ ...f, plan: mapPlan, steps: mapSteps }, keys.length ? { kind: 'hash', keys, n, grow: true } : { kind: 'single' }, partial && keys.length ? { partialAgg: true } : {});
         const next = read(id, keys.length ? 'shuffle' : 'all', ['agg'], estimateBytes(p));
         const groupCols = keys.map((k): Expr => ({ kind: 'col', name: k }));
         const finalPlan: Plan = partial
@@ -125,7 +125,7 @@ export function physicalPlan(plan: Plan, conf: DataFrameConf): PhysicalPlan {
       case 'distinct': {
         const f = walk(p.input);
         const keys = p.subset ?? schemaOf(p.input).map((c) => c.name);
-        const id = close({ ...f, plan: { ...p, input: f.plan }, steps: [...f.steps, 'distinct'] }, { kind: 'hash', keys, n });
+        const id = close({ ...f, plan: { ...p, input: f.plan }, steps: [...f.steps, 'distinct'] }, { kind: 'hash', keys, n, grow: true });
         const next = read(id, 'shuffle', ['distinct'], f.bytes);
         return { ...next, plan: { ...p, input: next.plan } };
       }
@@ -135,7 +135,7 @@ export function physicalPlan(plan: Plan, conf: DataFrameConf): PhysicalPlan {
         const partitionBy = (first.kind === 'alias' && first.arg.kind === 'window' ? first.arg.partitionBy : []).map((e) => e);
         const keys = partitionBy.every((e) => e.kind === 'col') ? partitionBy.map((e) => (e as { name: string }).name) : [];
         const sameKeys = p.exprs.every((e) => e.kind === 'alias' && e.arg.kind === 'window' && JSON.stringify(e.arg.partitionBy) === JSON.stringify(partitionBy));
-        const id = close(f, keys.length && sameKeys ? { kind: 'hash', keys, n } : { kind: 'single' });
+        const id = close(f, keys.length && sameKeys ? { kind: 'hash', keys, n, grow: true } : { kind: 'single' });
         const next = read(id, keys.length && sameKeys ? 'shuffle' : 'all', ['window'], f.bytes);
         return { ...next, plan: { ...p, input: next.plan } };
       }

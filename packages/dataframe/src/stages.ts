@@ -12,7 +12,11 @@ export type StageOutput =
   /** One block per task (a result partition, or a side to broadcast). */
   | { readonly kind: 'single' }
   /** `n` blocks per task, rows placed by a hash of `keys` (columns of the stage's output). */
-  | { readonly kind: 'hash'; readonly keys: readonly string[]; readonly n: number }
+  /**
+   * `grow`: its only reader needs no other stage cut the same way (an aggregate, distinct, window: not a join
+   * side or a user's repartition), so a big input may be cut into more parts than `n` (tasks.ts hashParts).
+   */
+  | { readonly kind: 'hash'; readonly keys: readonly string[]; readonly n: number; readonly grow?: boolean }
   /** `n` blocks per task, rows dealt out in turn. */
   | { readonly kind: 'roundRobin'; readonly n: number }
   /**

@@ -221,6 +221,17 @@ export function rangeParts(stage: Stage, upstream: StageResult, n: number, conf:
   return Math.min(8 * n, Math.max(n, Math.ceil(bytes / target)));
 }
 
+/**
+ * How many parts a growable hash exchange cuts its rows into: `n`, or one per SORT_PARTITION_BYTES of input
+ * (at most 8n), so that a reduce task over a big input (an aggregate whose groups are as many as its rows)
+ * fits a task's memory; adaptive execution coalesces the parts that turn out small.
+ */
+export function hashParts(stage: Stage, ctx: CompileContext, n: number): number {
+  const upstream = stage.reads.reduce((s, r) => s + (ctx.results.get(r.stage)?.tasks ?? []).reduce((a, t) => a + t.bytes.reduce((x, y) => x + y, 0), 0), 0);
+  const bytes = upstream > 0 ? upstream : stage.scan?.kind === 'blocks' ? stage.scan.bytes : stage.estimatedBytes;
+  return Math.min(8 * n, Math.max(n, Math.ceil(bytes / Math.max(SORT_PARTITION_BYTES, ctx.conf.advisoryPartitionBytes))));
+}
+
 /** Range bounds from the upstream samples: `n - 1` cut points in the key's order. */
 export function rangeBounds(samples: readonly unknown[], n: number, key: SortKey): Literal[] {
   const values = samples.filter((v) => v !== null && v !== undefined) as (number | string | boolean)[];
@@ -249,8 +260,10 @@ export function taskOutput(stage: Stage, ctx: CompileContext, partIndex: number)
   switch (o.kind) {
     case 'single':
       return { out: { kind: 'single' }, blocks: 1 };
-    case 'hash':
-      return { out: { kind: 'split', expr: hashExpr(o.keys, stage, o.n), n: o.n }, blocks: o.n };
+    case 'hash': {
+      const n = o.grow ? hashParts(stage, ctx, o.n) : o.n;
+      return { out: { kind: 'split', expr: hashExpr(o.keys, stage, n), n }, blocks: n };
+    }
     case 'roundRobin':
       return { out: { kind: 'split', expr: `(row_number() OVER () + ${partIndex}) % ${o.n}`, n: o.n }, blocks: o.n };
     case 'sample':

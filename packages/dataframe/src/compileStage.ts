@@ -8,8 +8,11 @@ import type { TaskSpec } from './stageTask.ts';
 import type { Stage, StageRead } from './stages.ts';
 import { scanLeaf, scanPartitions, splitBytes, taskOutput, type CompileContext, type CompiledStage, type CompiledTask, type StageResult } from './tasks.ts';
 
-/** A partition with more distinct keys than this share of its rows is not grouped before its shuffle. */
-export const PARTIAL_SKIP_RATIO = 0.5;
+/**
+ * A partition whose 10% sample has more distinct keys than this share of its rows is not grouped before its
+ * shuffle (a sample share of 0.9 means about half of the whole partition's keys are distinct).
+ */
+export const PARTIAL_SKIP_RATIO = 0.9;
 
 /** Which blocks of each read one task takes: read index → ref ids. */
 type Pick = ReadonlyMap<number, readonly string[]>;

@@ -43,8 +43,8 @@ export interface TaskSpec {
    */
   readonly concat?: boolean;
   /**
-   * A partial aggregate the task may do row by row instead: when `probe` (rows `n`, distinct keys `d`)
-   * finds `d > ratio × n`, grouping would hardly shrink the partition, so `sql` replaces the spec's.
+   * A partial aggregate the task may do row by row instead: when `probe` (a sample's rows `n`, their
+   * distinct keys `d`) finds `d > ratio × n`, grouping would hardly shrink the partition, so `sql` replaces the spec's.
    */
   readonly rowByRow?: { readonly sql: string; readonly probe: string; readonly ratio: number };
   /** Keep the output block in this Web Worker's engine under its object id (a cache's partition: the next action reads it in place). */
@@ -348,7 +348,7 @@ export async function dataframeStage(spec: TaskSpec, given: (Uint8Array | object
     if (spec.rowByRow) {
       const [probe] = ctx.arrow.tableFromIPC(engine.query(spec.rowByRow.probe)).toArray();
       const [n, d] = [Number(probe.n), Number(probe.d)];
-      if (n > 0 && d > spec.rowByRow.ratio * n) {
+      if (n >= 1000 && d > spec.rowByRow.ratio * n) {
         sql = spec.rowByRow.sql;
         rowByRow = Math.min(1, d / n);
       }

@@ -9,8 +9,8 @@ import type { Stage, StageRead } from './stages.ts';
 import { scanLeaf, scanPartitions, splitBytes, taskOutput, type CompileContext, type CompiledStage, type CompiledTask, type StageResult } from './tasks.ts';
 
 /**
- * A partition whose 10% sample has more distinct keys than this share of its rows is not grouped before its
- * shuffle (a sample share of 0.9 means about half of the whole partition's keys are distinct).
+ * A partition whose first 50 000 rows have more distinct keys than this share of them is not grouped before
+ * its shuffle (in rows in no particular order: about half of a 500k-row partition's keys distinct).
  */
 export const PARTIAL_SKIP_RATIO = 0.9;
 

@@ -76,6 +76,11 @@ class Page {
 }
 
 const tick = (ms = 5) => new Promise((resolve) => setTimeout(resolve, ms));
+/** Waits until `done()` holds (a loaded machine runs the room's hops late), for at most `ms`. */
+async function until(done: () => boolean, ms = 5000): Promise<void> {
+  const end = Date.now() + ms;
+  while (!done() && Date.now() < end) await tick(2);
+}
 
 function counter(): (method: string, args: unknown[]) => unknown {
   let n = 0;
@@ -97,7 +102,9 @@ describe('DirectCalls', () => {
     expect(host.ran).toEqual(['a1.add(1)', 'a1.add(2)', 'a1.add(3)']);
     expect(room.sent('actorLocate')).toHaveLength(1);
     expect(room.sent('nestedActorCall')).toEqual([]);
-    await tick(40); // the batch timer
+    // The batch timer (20 ms; later on a loaded machine).
+    await until(() => room.sent('actorCallsSent').flatMap((m) => (m as Extract<ControlMessage, { type: 'actorCallsSent' }>).calls).length >= 3 && room.toCoordinator.some((entry) => entry.message.type === 'actorResults'));
+    await tick(40);
     const announced = room.sent('actorCallsSent').flatMap((m) => (m as Extract<ControlMessage, { type: 'actorCallsSent' }>).calls);
     expect(announced.map((call) => [call.callId, call.at, call.args])).toEqual([
       ['w1.1', 'w2', undefined],
@@ -141,7 +148,7 @@ describe('DirectCalls', () => {
     caller.direct.call('w1.t', 'w1.2', 'a1', 'add', [{ $shoalRef: 'x' }]); // refs: through the coordinator
     caller.direct.call('w1.t', 'w1.3', 'a1', 'add', [3]);
     expect(room.sent('nestedActorCall')).toEqual([]); // waits for the direct call before it
-    await tick();
+    await until(() => room.sent('nestedActorCall').length > 0);
     expect(host.ran).toEqual(['a1.add(1)']);
     const relayed = room.sent('nestedActorCall');
     expect(relayed.map((m) => (m as { callId: string }).callId)).toEqual(['w1.2']);
@@ -151,7 +158,7 @@ describe('DirectCalls', () => {
     expect(await caller.get(['w1.2'])).toBe('not mine');
     host.ran.push('a1.add(x) via the coordinator');
     room.settleWaits[0]!.resolve();
-    await tick();
+    await until(() => host.ran.length >= 3);
     expect(host.ran).toEqual(['a1.add(1)', 'a1.add(x) via the coordinator', 'a1.add(3)']);
     expect(await caller.get(['w1.3'])).toEqual({ ok: true, value: [4] });
   });
@@ -192,7 +199,7 @@ describe('DirectCalls', () => {
     expect(w3.ran).toEqual([]); // the deferred and relayed calls settle first
     expect(room.settleWaits[0]!.ids.sort()).toEqual(['w1.1', 'w1.2']);
     room.settleWaits[0]!.resolve();
-    await tick();
+    await until(() => w3.ran.length > 0);
     expect(w3.ran).toEqual(['a1.add(5)']);
     room.route('w1', 'a1', null, { dead: true });
     caller.direct.call('w1.t', 'w1.4', 'a1', 'add', [1]);

@@ -103,7 +103,11 @@ export async function execute(plan: PhysicalPlan, cluster: ExecCluster, options:
       report.notes.push(...compiled.notes);
       if (compiled.passThrough !== undefined) {
         // The upstream blocks are this stage's result: its readers release them, not this stage.
-        results.set(stage.id, results.get(compiled.passThrough)!);
+        const upstream = results.get(compiled.passThrough)!;
+        results.set(stage.id, upstream);
+        // Its output is the upstream's blocks: their rows and bytes.
+        report.rowsOut = upstream.tasks.reduce((s, t) => s + t.rows.reduce((a, b) => a + b, 0), 0);
+        report.bytesOut = upstream.tasks.reduce((s, t) => s + t.bytes.reduce((a, b) => a + b, 0), 0);
         report.state = 'done';
         report.ms = Math.round(performance.now() - started);
         emit(report);

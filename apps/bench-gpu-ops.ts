@@ -5,7 +5,7 @@
  * (bench-gpu.ts) runs them in itself and in a dedicated Web Worker
  * (bench-gpu.worker.ts), the way tasks run.
  */
-import { ShoalError } from '@shoal/protocol';
+import { ShoalError, seededRandom } from '@shoal/protocol';
 import {
   acquireDevice,
   createTaskGpu,
@@ -28,20 +28,9 @@ import {
   type ScalarType,
 } from '@shoal/gpu';
 
-/** Deterministic pseudo-random numbers in [0, 1) (mulberry32). */
-export function random(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 function floats(n: number, seed: number, lo = 0, hi = 1): Float32Array {
-  const next = random(seed);
+  const next = seededRandom(seed);
   const out = new Float32Array(n);
   for (let i = 0; i < n; i++) out[i] = lo + (hi - lo) * next();
   return out;
@@ -120,7 +109,7 @@ export const ops = {
 
   async scan({ n, type, seed = 4 }: { n: number; type: 'u32' | 'f32'; seed?: number }) {
     const gpu = await sharedDevice({ label: 'shoal.bench' });
-    const next = random(seed);
+    const next = seededRandom(seed);
     const data = type === 'u32' ? Uint32Array.from({ length: n }, () => Math.floor(next() * 1000)) : floats(n, seed);
     const started = performance.now();
     const out = await scan(gpu, data);

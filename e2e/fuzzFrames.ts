@@ -8,6 +8,7 @@
  * fast as the socket goes) run against the rate limits. Used by security.spec.ts.
  */
 import { WebSocket } from 'ws';
+import { seededRandom } from '@shoal/protocol';
 
 export type FuzzKind = 'garbage' | 'shapes' | 'binary' | 'huge' | 'badUtf8' | 'flood' | 'badTokens' | 'joinedSpray' | 'misuse';
 
@@ -30,23 +31,12 @@ export interface FuzzReport {
   closeCodes: Record<string, number>;
 }
 
-/** mulberry32: small, fast, good enough to pick junk. */
-export function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 const KINDS: FuzzKind[] = ['garbage', 'shapes', 'binary', 'huge', 'badUtf8', 'flood', 'badTokens', 'joinedSpray', 'misuse'];
 
 /** Sends at least `frames` malformed or hostile frames (floods not counted), plus `floods` floods, over `lanes` connections at a time. */
 export async function fuzzSignaling(target: FuzzTarget, options: { frames: number; floods: number; lanes: number; seed: number }): Promise<FuzzReport> {
-  const random = rng(options.seed);
+  const random = seededRandom(options.seed);
   const report: FuzzReport = { frames: 0, connections: 0, byKind: Object.fromEntries(KINDS.map((k) => [k, 0])) as Record<FuzzKind, number>, closeCodes: {} };
   const varied = KINDS.filter((k) => k !== 'flood');
   let budget = options.frames;

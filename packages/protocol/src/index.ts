@@ -1,6 +1,7 @@
 export { ERROR_CODES, ShoalError, isShoalError, isErrorCode, toRemoteError } from './errors.ts';
 export type { ErrorCode, RemoteError, ShoalErrorOptions } from './errors.ts';
 export { ROOM_PATTERN, randomId } from './ids.ts';
+export { seededRandom } from './seededRandom.ts';
 export type { PeerId, TaskId, ObjectId, FunctionId, RoomId } from './ids.ts';
 export {
   roleSchema,

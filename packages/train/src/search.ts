@@ -3,6 +3,11 @@
  * combination of the grid parameters, `numSamples` times over), the others
  * are drawn for each trial from a seeded generator, so a run is repeatable.
  */
+import { seededRandom } from '@shoal/protocol';
+
+/** The seeded generator search spaces sample with (mulberry32). */
+export { seededRandom };
+
 export type Domain =
   | { $shoalSearch: 'grid'; values: unknown[] }
   | { $shoalSearch: 'choice'; values: unknown[] }
@@ -22,18 +27,6 @@ export const randint = (low: number, high: number): Domain => ({ $shoalSearch: '
 
 function isDomain(value: unknown): value is Domain {
   return typeof value === 'object' && value !== null && typeof (value as Domain).$shoalSearch === 'string';
-}
-
-/** mulberry32: a small seeded generator of floats in [0, 1). */
-export function seededRandom(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }
 
 function sample(domain: Domain, random: () => number): unknown {

@@ -131,16 +131,17 @@ describe('splitBytes: how big a file scan task is (Spark maxSplitBytes)', () => 
   });
 });
 
-describe('rangeParts: how many ranges a sort cuts its rows into', () => {
-  const rangeStage = (scanBytes: number | null): Stage => ({ ...mapStage(1), output: { kind: 'range', key: { expr: { kind: 'col', name: 'v' }, ascending: true, nullsFirst: false }, n: 4 }, scan: scanBytes === null ? null : { kind: 'blocks', blocks: ['b'], rows: 1, bytes: scanBytes } });
+describe('exchangeParts: how many ranges a sort cuts its rows into', () => {
+  // Reads the sample stage 0: pointwise (its blocks are the rows), or only after it (the rows are made again from the scan).
+  const rangeStage = (scanBytes: number | null): Stage => ({ ...mapStage(1), reads: [{ stage: 0, mode: scanBytes === null ? 'pointwise' : 'after' }], output: { kind: 'range', key: { expr: { kind: 'col', name: 'v' }, ascending: true, nullsFirst: false }, n: 4 }, scan: scanBytes === null ? null : { kind: 'blocks', blocks: ['b'], rows: 1, bytes: scanBytes } });
   it.each([
     ['small rows keep the shuffle partitions', rangeStage(null), result(0, [[MiB], [MiB]]), 4],
     ['630 MB of rows: one range per 64 MiB', rangeStage(null), result(0, [[315e6], [315e6]]), 10],
     ['never more than 8 per shuffle partition', rangeStage(null), result(0, [[1e11]]), 32],
     ['rows made again are sized by the cached blocks scanned', rangeStage(630e6), { tasks: [{ blocks: [], rows: [5e6], bytes: [0] }] }, 10],
   ])('%s', async (_, stage, upstream, expected) => {
-    const { rangeParts } = await import('./tasks.ts');
-    expect(rangeParts(stage, upstream, 4, DEFAULT_CONF)).toBe(expected);
+    const { exchangeParts } = await import('./tasks.ts');
+    expect(exchangeParts(stage, { conf: DEFAULT_CONF, results: new Map([[0, upstream]]), stages: [mapStage(0), stage], fileUrl: (p) => p }, 4)).toBe(expected);
   });
 });
 

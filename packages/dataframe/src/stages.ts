@@ -14,7 +14,7 @@ export type StageOutput =
   /** `n` blocks per task, rows placed by a hash of `keys` (columns of the stage's output). */
   /**
    * `grow`: its only reader needs no other stage cut the same way (an aggregate, distinct, window: not a join
-   * side or a user's repartition), so a big input may be cut into more parts than `n` (tasks.ts hashParts).
+   * side or a user's repartition), so a big input may be cut into more parts than `n` (tasks.ts exchangeParts).
    */
   | { readonly kind: 'hash'; readonly keys: readonly string[]; readonly n: number; readonly grow?: boolean }
   /** `n` blocks per task, rows dealt out in turn. */

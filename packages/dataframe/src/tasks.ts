@@ -206,30 +206,20 @@ export function hashExpr(keys: readonly string[], stage: Stage, n: number): stri
   return `hash(${cols.join(', ')}) % ${n}`;
 }
 
-/** Bytes a sort's partition aims at: partitions must fit a task's memory with the engine's sort around them. */
-export const SORT_PARTITION_BYTES = 64 * 1024 * 1024;
+/** Bytes an exchange's part aims at: a part must fit a task's memory with the engine's sort or hash table around it. */
+export const EXCHANGE_PART_BYTES = 64 * 1024 * 1024;
 
 /**
- * How many ranges a sort cuts its rows into: the shuffle partitions, or more when the rows are big (one per
- * SORT_PARTITION_BYTES, at most 8 per shuffle partition), sized from the upstream blocks or, when the range
- * stage makes the rows again, from the cached blocks it scans.
+ * How many parts a sort's range exchange, or a growable hash exchange, cuts its rows into: `n` (the shuffle
+ * partitions), or one per EXCHANGE_PART_BYTES of input, at most 8n, so that a task over a big input (a sort,
+ * an aggregate whose groups are as many as its rows) fits a task's memory; adaptive execution coalesces the
+ * parts that turn out small. The input is the blocks the stage reads or, when it reads none (a range stage
+ * that makes the rows again), the cached blocks it scans.
  */
-export function rangeParts(stage: Stage, upstream: StageResult, n: number, conf: DataFrameConf): number {
-  const made = upstream.tasks.reduce((s, t) => s + t.bytes.reduce((a, b) => a + b, 0), 0);
-  const bytes = made > 0 ? made : stage.scan?.kind === 'blocks' ? stage.scan.bytes : stage.estimatedBytes;
-  const target = Math.max(SORT_PARTITION_BYTES, conf.advisoryPartitionBytes);
-  return Math.min(8 * n, Math.max(n, Math.ceil(bytes / target)));
-}
-
-/**
- * How many parts a growable hash exchange cuts its rows into: `n`, or one per SORT_PARTITION_BYTES of input
- * (at most 8n), so that a reduce task over a big input (an aggregate whose groups are as many as its rows)
- * fits a task's memory; adaptive execution coalesces the parts that turn out small.
- */
-export function hashParts(stage: Stage, ctx: CompileContext, n: number): number {
-  const upstream = stage.reads.reduce((s, r) => s + (ctx.results.get(r.stage)?.tasks ?? []).reduce((a, t) => a + t.bytes.reduce((x, y) => x + y, 0), 0), 0);
-  const bytes = upstream > 0 ? upstream : stage.scan?.kind === 'blocks' ? stage.scan.bytes : stage.estimatedBytes;
-  return Math.min(8 * n, Math.max(n, Math.ceil(bytes / Math.max(SORT_PARTITION_BYTES, ctx.conf.advisoryPartitionBytes))));
+export function exchangeParts(stage: Stage, ctx: CompileContext, n: number): number {
+  const read = stage.reads.reduce((s, r) => s + (ctx.results.get(r.stage)?.tasks ?? []).reduce((a, t) => a + t.bytes.reduce((x, y) => x + y, 0), 0), 0);
+  const bytes = read > 0 ? read : stage.scan?.kind === 'blocks' ? stage.scan.bytes : stage.estimatedBytes;
+  return Math.min(8 * n, Math.max(n, Math.ceil(bytes / Math.max(EXCHANGE_PART_BYTES, ctx.conf.advisoryPartitionBytes))));
 }
 
 /** Range bounds from the upstream samples: `n - 1` cut points in the key's order. */
@@ -261,7 +251,7 @@ export function taskOutput(stage: Stage, ctx: CompileContext, partIndex: number)
     case 'single':
       return { out: { kind: 'single' }, blocks: 1 };
     case 'hash': {
-      const n = o.grow ? hashParts(stage, ctx, o.n) : o.n;
+      const n = o.grow ? exchangeParts(stage, ctx, o.n) : o.n;
       return { out: { kind: 'split', expr: hashExpr(o.keys, stage, n), n }, blocks: n };
     }
     case 'roundRobin':
@@ -272,7 +262,7 @@ export function taskOutput(stage: Stage, ctx: CompileContext, partIndex: number)
       // The samples come from the stage it reads (pointwise), or waits for (after).
       const upstream = ctx.results.get((stage.reads.find((r) => r.mode === 'after') ?? stage.reads[0]!).stage)!;
       const samples = upstream.tasks.flatMap((t) => t.sample ?? []);
-      const bounds = rangeBounds(samples, rangeParts(stage, upstream, o.n, ctx.conf), o.key);
+      const bounds = rangeBounds(samples, exchangeParts(stage, ctx, o.n), o.key);
       return { out: { kind: 'split', expr: rangeExpr(exprSql(o.key.expr, stage.schema), bounds, o.key), n: bounds.length + 1 }, blocks: bounds.length + 1 };
     }
     case 'write':

@@ -80,6 +80,8 @@ interface Slot {
   exclusive: boolean;
   /** The runaway clock: fires `limits.taskMs` after the slot last made progress with unblocked tasks. */
   clock?: ReturnType<typeof setTimeout>;
+  /** When the slot last made progress (`arm`), in `performance.now()` ms: the clock checks it when it fires. */
+  progressAt: number;
   /** Object ids its engine keeps as tables (Engine.keep), as of its last finished batch. */
   kept: ReadonlySet<string>;
   /** Functions that take kept inputs as refs (ctx.acceptKeptInputs()). */
@@ -162,13 +164,25 @@ export class WorkerPool {
     this.pump();
   }
 
-  /** (Re)starts a slot's runaway clock while it has unblocked tasks; stops it otherwise. */
+  /**
+   * The slot made progress: its runaway clock starts again from now while it
+   * has unblocked tasks. Lazily: the one timer, when it fires, looks at when
+   * the slot last made progress and waits out the rest, rather than a timer
+   * cleared and set again for every batch of short tasks.
+   */
   private arm(slot: Slot): void {
-    clearTimeout(slot.clock);
-    slot.clock = undefined;
+    slot.progressAt = performance.now();
     const capMs = this.limits.taskMs;
-    if (capMs === null || capMs === undefined || slot.tasks.size === slot.blocked.size || !this.slots.includes(slot)) return;
-    slot.clock = setTimeout(() => this.overCap(slot, 'ERR_TASK_RUNAWAY', runawayMessage(capMs)), capMs);
+    if (capMs === null || capMs === undefined || slot.clock !== undefined || slot.tasks.size === slot.blocked.size) return;
+    slot.clock = setTimeout(() => this.clockFired(slot, capMs), capMs);
+  }
+
+  private clockFired(slot: Slot, capMs: number): void {
+    slot.clock = undefined;
+    if (!this.slots.includes(slot) || slot.tasks.size === slot.blocked.size) return; // gone, idle or all blocked: the next arm starts it again
+    const left = slot.progressAt + capMs - performance.now();
+    if (left > 0) slot.clock = setTimeout(() => this.clockFired(slot, capMs), left);
+    else this.overCap(slot, 'ERR_TASK_RUNAWAY', runawayMessage(capMs));
   }
 
   /**
@@ -273,7 +287,7 @@ export class WorkerPool {
     const index = ++this.spawned;
     const worker = new Worker(new URL('./taskWorker.ts', import.meta.url), { type: 'module', name: `shoal-task-${index}` });
     const remote = wrap<TaskWorkerApi>(worker);
-    const slot: Slot = { index, worker, remote, defined: new Set(), tasks: new Map(), blocked: new Set(), exclusive: false, kept: new Set(), acceptKept: new Set() };
+    const slot: Slot = { index, worker, remote, defined: new Set(), tasks: new Map(), blocked: new Set(), exclusive: false, progressAt: performance.now(), kept: new Set(), acceptKept: new Set() };
     const host: TaskHost = {
       ...this.host,
       done: (outcomes) => this.finish(slot, outcomes),

@@ -82,6 +82,8 @@ export class WorkerRuntime {
   private tasksRun = 0;
   /** Messages refused because they were malformed or came from a peer that may not send them. */
   rejected = 0;
+  /** A status for the page is due at the end of this turn (`changed`). */
+  private changeQueued = false;
 
   /** Paused by the volunteer: the coordinator places no new tasks here (`pause`). */
   private paused = false;
@@ -450,7 +452,17 @@ export class WorkerRuntime {
     console.warn(`[shoal] refused '${message.type}' from ${from.role} ${from.peerId}: only the coordinator may send work`);
   }
 
+  /**
+   * The page is told once per turn, however many things changed in it: a
+   * batch of tasks starting or finishing used to build the whole status
+   * (store stats, traffic, the running set) twice per task.
+   */
   private changed(): void {
-    this.options.onChange?.(this.status());
+    if (this.changeQueued || !this.options.onChange) return;
+    this.changeQueued = true;
+    queueMicrotask(() => {
+      this.changeQueued = false;
+      this.options.onChange?.(this.status());
+    });
   }
 }

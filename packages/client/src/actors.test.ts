@@ -8,10 +8,11 @@ function host() {
   const objects = new ObjectTable();
   const sent: Array<{ to: string; message: ControlMessage }> = [];
   const events: string[] = [];
+  const holds: string[] = [];
   let ids = 0;
   const fake = {
     objects,
-    holders: { releaseChildren: () => {} },
+    holders: { releaseChildren: (parent: string) => holds.push(`release ${parent}`), holdForParent: (id: string, parent: string) => holds.push(`${parent} holds ${id}`) },
     failedNames: new Map<string, string>(),
     plane: { release: () => {} },
     holdContained: () => {},
@@ -24,7 +25,7 @@ function host() {
     argsFor: <T>(wire: T) => ({ args: wire, fetch: [] }),
     notify: (kind: string, event: { kind?: string; state?: string }) => events.push(`${kind}:${event.kind ?? event.state}`),
   };
-  return { host: fake as unknown as ActorsHost, objects, sent, events };
+  return { host: fake as unknown as ActorsHost, objects, sent, events, holds };
 }
 
 const ok = (value: unknown): TaskResult => ({ ok: true, value });
@@ -138,5 +139,45 @@ describe('Actors: direct calls', () => {
     actors.kill(actorId);
     actors.sent({ callId: 'w1.1', actorId, method: 'add', parentTaskId: 'w1.t', at: 'w2' });
     expect(await settled(objects, 'w1.1')).toMatch(/^ERR_ACTOR_KILLED: /);
+  });
+});
+
+describe('Actors: calls with inputs', () => {
+  it('a call holds its inputs until it settles, so a put the job dropped while the actor started is still there', async () => {
+    const h = host();
+    const actors = new Actors(h.host);
+    const actorId = actors.create('Counter', 'class Counter {}', [], {});
+    h.objects.resolve('p1', 1000);
+    actors.call(actorId, 'add', [{ $shoalRef: 'p1' }], 'c1');
+    expect(h.holds).toContain('c1 holds p1');
+    actors.place(actorId, actorId, 'w2', 1, 'fn');
+    actors.started('w2', { type: 'actorStarted', actorId, taskId: actorId });
+    await new Promise((resolve) => setTimeout(resolve, 0));
+    expect(h.sent.some((entry) => entry.message.type === 'actorCall' && entry.message.callId === 'c1')).toBe(true);
+    actors.result('w2', { type: 'actorResult', actorId, callId: 'c1', result: ok(1000), durationMs: 1 });
+    expect(h.holds.filter((entry) => entry === 'release c1').length).toBeGreaterThan(0);
+  });
+
+  it('a call whose input is gone fails with ERR_DEPENDENCY_FAILED (it used to spin in microtasks, freezing the coordinator tab)', async () => {
+    const h = host();
+    const actors = new Actors(h.host);
+    const actorId = actors.create('Counter', 'class Counter {}', [], {});
+    h.objects.resolve('p1', 1000);
+    actors.call(actorId, 'add', [{ $shoalRef: 'p1' }], 'c1');
+    h.objects.drop('p1'); // released meanwhile
+    actors.place(actorId, actorId, 'w2', 1, 'fn');
+    actors.started('w2', { type: 'actorStarted', actorId, taskId: actorId });
+    expect(await settled(h.objects, 'c1')).toMatch(/^ERR_DEPENDENCY_FAILED: .*p1/);
+  });
+
+  it('a call waits for a pending input, then goes', async () => {
+    const { actors, actorId, objects, sent } = alive();
+    objects.pending('t1', 't1');
+    actors.call(actorId, 'add', [{ $shoalRef: 't1' }], 'c1');
+    await new Promise((resolve) => setTimeout(resolve, 0));
+    expect(sent.some((entry) => entry.message.type === 'actorCall')).toBe(false);
+    objects.resolve('t1', 5);
+    await new Promise((resolve) => setTimeout(resolve, 0));
+    expect(sent.some((entry) => entry.message.type === 'actorCall' && entry.message.callId === 'c1')).toBe(true);
   });
 });

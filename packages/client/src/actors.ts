@@ -214,6 +214,9 @@ export class Actors {
     const entry = this.actors.get(actorId);
     const deps = [...wireRefIds(wireArgs)];
     if (!this.held.delete(callId)) this.register(callId, `${entry?.className ?? 'actor'}.${method}`, deps);
+    // The call holds its inputs until it settles (finish/fail release what it holds), as a task's inputs are held
+    // while it waits: a put the job dropped while the actor was still starting was released, and the call waited on it forever.
+    for (const id of deps) coordinator.holders.holdForParent(id, callId);
     const call: Call = { callId, method, args: wireArgs, deps, retries: 0 };
     if (!entry) return this.fail(null, call, new ShoalError('ERR_ACTOR_DIED', `actor ${actorId} is unknown to this cluster (killed long ago, or from another cluster)`));
     if (entry.state === 'dead') return this.fail(entry, call, entry.death!);
@@ -443,9 +446,12 @@ export class Actors {
     try {
       while (entry.state === 'alive' && entry.queue.length > 0) {
         const call = entry.queue[0]!;
-        const unsettled = call.deps.filter((id) => !this.coordinator.objects.isSettled(id));
+        const objects = this.coordinator.objects;
+        // Unknown (released) inputs count as settled: failedInput fails the call. Waiting on them would resolve at
+        // once and loop here in microtasks forever, freezing the coordinator's tab.
+        const unsettled = call.deps.filter((id) => objects.has(id) && !objects.isSettled(id));
         if (unsettled.length > 0) {
-          await Promise.allSettled(unsettled.map((id) => this.coordinator.objects.wait(id)));
+          await Promise.all(unsettled.map((id) => new Promise<void>((resolve) => objects.whenSettled(id, () => resolve()))));
           continue; // the actor may have died, or the queue changed, meanwhile
         }
         entry.queue.shift();

@@ -10,11 +10,16 @@
  * joins the co-located broker. Everything it measures is exposed on
  * `window.shoalBench`; timing uses performance.now() in the receiving tab.
  */
-import { BulkEndpoint, Colocated, DataChannelBulk, PeerLink, SignalingClient, bulkChecksum, signalingUrlFor, type BulkChannel, type BulkStats } from '@shoal/transport';
+import { BulkEndpoint, type BulkEndpointOptions, Colocated, DataChannelBulk, PeerLink, SignalingClient, bulkChecksum, signalingUrlFor, type BulkChannel, type BulkStats } from '@shoal/transport';
 
 export type LaneCount = 1 | 2 | 4;
-/** A lane set: 1, 2 or 4 of PeerLink's bulk channels, or 'shared', one channel on the link's main connection. */
-export type Lanes = LaneCount | 'shared';
+/**
+ * A lane set: 1, 2 or 4 of PeerLink's bulk channels (paced: BulkEndpoint's
+ * default); 'unpaced', one more of them with `pacing: false` (only the
+ * high-water mark bounds the sender: the layout before pacing); or 'shared',
+ * one channel on the link's main connection, unpaced (the layout before that).
+ */
+export type Lanes = LaneCount | 'unpaced' | 'shared';
 /** Round trips (ms) of small messages while idle or during a fetch: on the raw channel and on the link's control channel. */
 export interface PingResult {
   raw: number[];
@@ -63,6 +68,18 @@ export interface BenchTransferApi {
   probeQueued(): number | null;
   /** Bytes received so far over the link's main RTCPeerConnection (its control channel, raw and shared channels). */
   mainConnectionBytes(): Promise<number>;
+  /**
+   * Experiment: pings (as `pings`) while the holder sends `bytes` over an
+   * idle bulk channel (lane set 4's first) as plain messages of `chunk`
+   * bytes, keeping at most `window` bytes unacknowledged by this tab (an ack
+   * per message) and at most 8 MiB in bufferedAmount. Returns the pings and
+   * the transfer's speed.
+   */
+  windowed(bytes: number, window: number, chunk: number, pingCount: number): Promise<PingResult & TransferResult>;
+  /** This side's endpoint stats for a lane set (the holder's: its pacer's window and round trips). */
+  endpointStats(lanes: Lanes): ReturnType<BulkEndpoint['stats']>;
+  /** Holder side: bufferedAmount samples (every 5 ms) of the bulk lanes since the last call, and clears them. */
+  queueSamples(): { mean: number; max: number; count: number };
 }
 
 declare global {
@@ -71,8 +88,8 @@ declare global {
   }
 }
 
-const LANE_SETS: Record<LaneCount, number[]> = { 1: [0], 2: [1, 2], 4: [3, 4, 5, 6] };
-const BULK_CHANNELS = 7;
+const LANE_SETS: Record<LaneCount | 'unpaced', number[]> = { 1: [0], 2: [1, 2], 4: [3, 4, 5, 6], unpaced: [7] };
+const BULK_CHANNELS = 8;
 const RAW_CHANNEL_ID = 200;
 /** The comparison bulk channel on the link's main connection. */
 const SHARED_CHANNEL_ID = 150;
@@ -88,6 +105,8 @@ const chunkBytes = Number(params.get('chunk')) > 0 ? Number(params.get('chunk'))
 /** `burst=1024`: the endpoints' burst in KiB (`Infinity`: none; default: BulkEndpoint's). */
 const burstBytes = Number(params.get('burst')) > 0 ? Number(params.get('burst')) * 1024 : undefined;
 /** `colocatedChunk=4`: co-located chunk size in MiB (`Infinity`: whole objects); default: Colocated's. */
+/** `pacing={"targetMs":2}`: the paced endpoints' pacer options (JSON; default: BulkEndpoint's). */
+const pacing = params.get('pacing') ? (JSON.parse(params.get('pacing')!) as Exclude<BulkEndpointOptions['pacing'], boolean | undefined>) : undefined;
 const colocatedChunk = params.get('colocatedChunk') ? Number(params.get('colocatedChunk')) * 1024 * 1024 : undefined;
 const objects = new Map<number, ArrayBuffer>();
 
@@ -110,6 +129,64 @@ function object(size: number): ArrayBuffer {
 }
 
 let probeQueued: number | null = null;
+/** The experiment lane: the first channel of lane set 4. */
+const EXP_CHANNEL = 3;
+const EXP_GO = 1;
+const EXP_DATA = 2;
+const EXP_ACK = 3;
+const queueSamples: number[] = [];
+let expReceive: { expect: number; got: number; done: () => void } | null = null;
+let expAcked = 0;
+let expWake: (() => void) | null = null;
+
+/** Holder: sends `bytes` in `chunk`-byte messages with at most `window` unacknowledged. */
+async function expSend(lane: BulkChannel, bytes: number, window: number, chunk: number): Promise<void> {
+  const message = new Uint8Array(chunk);
+  message[0] = EXP_DATA;
+  let sent = 0;
+  expAcked = 0;
+  let burst = 0;
+  while (sent < bytes) {
+    const n = Math.min(chunk, bytes - sent);
+    if ((sent - expAcked + n > window && sent > expAcked) || lane.bufferedAmount > 8 * MiB) {
+      await new Promise<void>((resolve) => {
+        expWake = resolve;
+        setTimeout(resolve, 20);
+      });
+      expWake = null;
+      burst = 0;
+      continue;
+    }
+    lane.send(n === chunk ? message : message.subarray(0, n));
+    sent += n;
+    burst += n;
+    if (burst >= MiB) {
+      burst = 0;
+      await new Promise((resolve) => setTimeout(resolve, 0));
+    }
+  }
+}
+
+function expListen(lane: BulkChannel): void {
+  lane.subscribe({
+    message: (data) => {
+      const view = new DataView(data);
+      const tag = view.getUint8(0);
+      if (tag === EXP_GO) void expSend(lane, view.getFloat64(8), view.getFloat64(16), view.getFloat64(24));
+      else if (tag === EXP_ACK) {
+        expAcked = view.getFloat64(8);
+        expWake?.();
+      } else if (tag === EXP_DATA && expReceive) {
+        expReceive.got += data.byteLength;
+        const ack = new DataView(new ArrayBuffer(16));
+        ack.setUint8(0, EXP_ACK);
+        ack.setFloat64(8, expReceive.got);
+        lane.send(ack.buffer);
+        if (expReceive.got >= expReceive.expect) expReceive.done();
+      }
+    },
+  });
+}
 let probeArrived: (() => void) | null = null;
 
 const serve = (objectId: string): ArrayBuffer | null => {
@@ -183,10 +260,16 @@ function link(peerId: string, initiator: boolean, client: SignalingClient): void
     const shared = new DataChannelBulk(pc.createDataChannel('bench-shared-bulk', { negotiated: true, id: SHARED_CHANNEL_ID, ordered: true }));
     void Promise.all([peerLink.bulk(), shared.ready]).then(async ([channels]) => {
       const sets = new Map<Lanes, BulkChannel[]>();
-      for (const [lanes, ids] of Object.entries(LANE_SETS)) sets.set(Number(lanes) as LaneCount, ids.map((i) => channels[i]!));
+      for (const [lanes, ids] of Object.entries(LANE_SETS)) sets.set(lanes === 'unpaced' ? lanes : (Number(lanes) as LaneCount), ids.map((i) => channels[i]!));
       sets.set('shared', [shared]);
       if (raw.readyState !== 'open') await new Promise((resolve) => raw.addEventListener('open', resolve, { once: true }));
       other = { peerId, sets, raw, link: peerLink };
+      expListen(channels[EXP_CHANNEL]!);
+      if (isHolder) {
+        setInterval(() => {
+          for (const lane of [channels[0]!, channels[7]!, channels[EXP_CHANNEL]!, shared]) if (lane.bufferedAmount > 0) queueSamples.push(lane.bufferedAmount);
+        }, 5);
+      }
     });
   });
   peerLink.on('closed', (reason) => console.log(`link to ${peerId} closed: ${reason}`));
@@ -195,11 +278,15 @@ function link(peerId: string, initiator: boolean, client: SignalingClient): void
 function endpoint(lanes: Lanes): BulkEndpoint {
   if (!other) throw new Error('not linked');
   // Endpoints serve from their first creation, on both sides: make them all eagerly the first time.
-  for (const count of [1, 2, 4, 'shared'] as const) {
+  for (const count of [1, 2, 4, 'unpaced', 'shared'] as const) {
     const key = `${count}`;
     // 'shared' is the layout before bulk had its own connection, sender included: no burst limit.
     const burst = burstBytes ?? (count === 'shared' ? Infinity : undefined);
-    if (!endpoints.has(key)) endpoints.set(key, new BulkEndpoint(other.sets.get(count)!, { peerId: other.peerId, serve, ...(highWaterMark ? { highWaterMark } : {}), ...(chunkBytes ? { chunkBytes } : {}), ...(burst ? { burstBytes: burst } : {}) }));
+    // 'unpaced' and 'shared' are the layouts before pacing: the sender is bounded by the high-water mark only, in 256 KiB chunks.
+    const before = count === 'unpaced' || count === 'shared';
+    const chunk = before ? undefined : chunkBytes;
+    const options = { peerId: other.peerId, serve, ...(highWaterMark ? { highWaterMark } : {}), ...(chunk ? { chunkBytes: chunk } : {}), ...(burst ? { burstBytes: burst } : {}) };
+    if (!endpoints.has(key)) endpoints.set(key, new BulkEndpoint(other.sets.get(count)!, before ? { ...options, pacing: false } : pacing ? { ...options, pacing } : options));
   }
   return endpoints.get(`${lanes}`)!;
 }
@@ -207,6 +294,34 @@ function endpoint(lanes: Lanes): BulkEndpoint {
 function result(bytes: number, started: number): TransferResult {
   const ms = performance.now() - started;
   return { bytes, ms, mbPerSec: bytes / 1e6 / (ms / 1000) };
+}
+
+/** Round trips every 10 ms, in turn on the raw and the control channel, `count` of them or until `during` settles. */
+async function pingWhile(count: number, during: Promise<unknown> | null): Promise<PingResult> {
+  if (!other) throw new Error('not linked');
+  const { raw: channel, link: control } = other;
+  let finished = false;
+  void during?.finally(() => (finished = true));
+  const result: PingResult = { raw: [], control: [] };
+  for (let i = 0; i < count && !(during && finished); i++) {
+    const viaControl = i % 2 === 1;
+    const started = performance.now();
+    await new Promise<void>((resolve) => {
+      if (viaControl) {
+        controlPong = resolve;
+        control.send({ type: 'heartbeat' });
+      } else {
+        pongs.set(i, resolve);
+        channel.send(`ping:${i}`);
+      }
+    });
+    pongs.delete(i);
+    controlPong = null;
+    (viaControl ? result.control : result.raw).push(performance.now() - started);
+    await new Promise((resolve) => setTimeout(resolve, 10));
+  }
+  await during;
+  return result;
 }
 
 window.shoalBench = {
@@ -254,32 +369,31 @@ window.shoalBench = {
     if (buffer.byteLength !== size) throw new Error(`got ${buffer.byteLength} bytes, wanted ${size}`);
     return { ...result(size, started), stats: colocatedEndpoint.stats() };
   },
+  windowed: async (bytes, window, chunk, pingCount) => {
+    if (!other) throw new Error('not linked');
+    const lane = other.sets.get(4)![0]!;
+    const started = performance.now();
+    const done = new Promise<void>((resolve) => (expReceive = { expect: bytes, got: 0, done: resolve }));
+    const go = new DataView(new ArrayBuffer(32));
+    go.setUint8(0, EXP_GO);
+    go.setFloat64(8, bytes);
+    go.setFloat64(16, window);
+    go.setFloat64(24, chunk);
+    lane.send(go.buffer);
+    let timed: TransferResult | null = null;
+    const pinged = await pingWhile(pingCount, done.then(() => void (timed = result(bytes, started))));
+    expReceive = null;
+    return { ...pinged, ...timed! };
+  },
+  endpointStats: (lanes) => endpoint(lanes).stats(),
+  queueSamples: () => {
+    const xs = queueSamples.splice(0);
+    return { mean: xs.length ? xs.reduce((a, b) => a + b, 0) / xs.length : 0, max: Math.max(0, ...xs), count: xs.length };
+  },
   pings: async (count, during) => {
     if (!other) throw new Error('not linked');
-    const { raw: channel, link: control } = other;
-    const fetching = during ? endpoint(during.lanes).fetch(`obj-${during.size}`) : Promise.resolve(null);
-    let finished = false;
-    void fetching.finally(() => (finished = true));
-    const result: PingResult = { raw: [], control: [] };
-    for (let i = 0; i < count && !(during && finished); i++) {
-      const viaControl = i % 2 === 1;
-      const started = performance.now();
-      await new Promise<void>((resolve) => {
-        if (viaControl) {
-          controlPong = resolve;
-          control.send({ type: 'heartbeat' });
-        } else {
-          pongs.set(i, resolve);
-          channel.send(`ping:${i}`);
-        }
-      });
-      pongs.delete(i);
-      controlPong = null;
-      (viaControl ? result.control : result.raw).push(performance.now() - started);
-      await new Promise((resolve) => setTimeout(resolve, 10));
-    }
-    await fetching;
-    return result;
+    const fetching = during ? endpoint(during.lanes).fetch(`obj-${during.size}`) : null;
+    return pingWhile(count, fetching);
   },
   startFetch: (lanes, size) => {
     outcome = endpoint(lanes)

@@ -2,7 +2,7 @@
  * Bulk transfer between two tabs: Shoal's BulkEndpoint against a raw
  * RTCDataChannel on the same connection, in the same run.
  *
- *   npx tsx bench/transfer-raw.ts [--runs N] [--sizes 16,64,256] [--lanes 1,2,4] [--no-colocated] [--high-water MiB] [--chunk KiB] [--burst KiB] [--colocated-chunk MiB]
+ *   npx tsx bench/transfer-raw.ts [--runs N] [--sizes 16,64,256] [--lanes 1,2,4] [--no-colocated] [--high-water MiB] [--chunk KiB] [--burst KiB] [--pacing JSON] [--sweep WxC,...] [--colocated-chunk MiB]
  *
  * It builds apps/bench-transfer.html into a temp dir (Vite, with the repo's
  * config, so dist/ is left alone), starts the signaling server on it, opens
@@ -15,15 +15,26 @@
  *   bulk       BulkEndpoint.fetch of each size over 1, 2 and 4 of PeerLink's
  *              bulk channels (request → header → chunks → checksum verified);
  *              they live on an RTCPeerConnection of their own (PeerLink's
- *              default), apart from the raw and control channels
+ *              default), apart from the raw and control channels, and are
+ *              paced (BulkEndpoint's default; `--pacing '{"targetMs":2}'`
+ *              tunes the pacer, `--chunk` their frame size)
+ *   unpaced    the same fetch over one more channel of that connection with
+ *              `pacing: false` and 256 KiB frames: only the 8 MiB high-water
+ *              mark bounds the sender (the layout before pacing: "before")
  *   shared     the same fetch over one bulk channel on the link's main
  *              connection, beside the control channel, with no burst limit
  *              unless --burst is given (the layout before: "before" figures)
  *   colocated  the same fetch over the co-located MessagePort path (SharedWorker broker)
  *   ping       round trips of small messages every 10 ms, on the raw channel
  *              and on the link's control channel (a heartbeat echoed), idle
- *              and while a 64 MiB fetch runs over each lane set and shared
- *              (--runs rounds, in alternating order; percentiles over all)
+ *              and while a 64 MiB fetch runs over each lane set, unpaced and
+ *              shared (--runs rounds, in alternating order; percentiles over
+ *              all); then the paced sender's window and round trips, and what
+ *              a sender keeps in bufferedAmount (sampled every 5 ms)
+ *   sweep      (--sweep 8192x256,32x16: window KiB x message KiB) pings while
+ *              the holder sends 32 MiB of plain messages on an idle bulk
+ *              channel, at most `window` bytes unacknowledged by the
+ *              receiving tab: how control latency follows the bytes in flight
  *
  * Each figure is the median of --runs (default 3); the lane counts take turns
  * within each run so they share the machine's state. Sizes are MiB; speeds
@@ -49,7 +60,7 @@ const RUNS = Number(option('--runs', '3'));
 const SIZES = option('--sizes', '16,64,256').split(',').map(Number);
 const LANE_COUNTS = option('--lanes', '1,2,4').split(',').map(Number) as LaneCount[];
 /** PeerLink's lane sets, then one bulk channel on the link's main connection. */
-const LANES: Lanes[] = [...LANE_COUNTS, 'shared'];
+const LANES: Lanes[] = [...LANE_COUNTS, 'unpaced', 'shared'];
 const COLOCATED = !argv.includes('--no-colocated');
 /** The bulk endpoints' high-water mark in MiB; 0: BulkEndpoint's default. */
 const HIGH_WATER = Number(option('--high-water', '0'));
@@ -59,10 +70,17 @@ const COLOCATED_CHUNK = option('--colocated-chunk', '');
 const CHUNK_KIB = Number(option('--chunk', '0'));
 /** Most KiB the bulk sender sends per task before it yields ('Infinity': no limit); 0: BulkEndpoint's default. */
 const BURST_KIB = Number(option('--burst', '0'));
+/** The paced endpoints' pacer options as JSON, e.g. '{"targetMs":2}'; '': BulkEndpoint's defaults. */
+const PACING = option('--pacing', '');
+/** `--sweep 8192x256,256x64`: also pings during a plain acked-window transfer, per `windowKiBxchunkKiB` (experiment). */
+const SWEEP = option('--sweep', '')
+  .split(',')
+  .filter(Boolean)
+  .map((pair) => pair.split('x').map(Number) as [number, number]);
 const MiB = 1024 * 1024;
 const RAW_BYTES = 64 * MiB;
 if (!Number.isInteger(RUNS) || RUNS < 1 || SIZES.some((s) => !(s > 0)) || LANE_COUNTS.some((l) => ![1, 2, 4].includes(l))) {
-  console.error('usage: npx tsx bench/transfer-raw.ts [--runs N] [--sizes 16,64,256] [--lanes 1,2,4] [--no-colocated] [--high-water MiB] [--chunk KiB] [--burst KiB] [--colocated-chunk MiB]');
+  console.error('usage: npx tsx bench/transfer-raw.ts [--runs N] [--sizes 16,64,256] [--lanes 1,2,4] [--no-colocated] [--high-water MiB] [--chunk KiB] [--burst KiB] [--pacing JSON] [--sweep WxC,...] [--colocated-chunk MiB]');
   process.exit(2);
 }
 
@@ -120,7 +138,7 @@ async function main(): Promise<void> {
       const page = await context.newPage();
       page.on('pageerror', (error) => console.log(`[${name}] uncaught ${error.message}`));
       page.on('console', (message) => message.type() === 'error' && console.log(`[${name}] ${message.text()}`));
-      await page.goto(`${server.url}/bench-transfer.html?room=${room}&name=${name}&highWater=${HIGH_WATER}&chunk=${CHUNK_KIB}&burst=${BURST_KIB}${COLOCATED_CHUNK ? `&colocatedChunk=${COLOCATED_CHUNK}` : ''}`);
+      await page.goto(`${server.url}/bench-transfer.html?room=${room}&name=${name}&highWater=${HIGH_WATER}&chunk=${CHUNK_KIB}&burst=${BURST_KIB}${PACING ? `&pacing=${encodeURIComponent(PACING)}` : ''}${COLOCATED_CHUNK ? `&colocatedChunk=${COLOCATED_CHUNK}` : ''}`);
       await waitFor(page, `${name} joining`, () => window.shoalBench?.peerId() ?? null);
       return page;
     };
@@ -207,10 +225,42 @@ async function main(): Promise<void> {
       add('idle', await fetcher.evaluate(() => window.shoalBench!.pings(100)));
       for (const lanes of run % 2 === 0 ? LANES : [...LANES].reverse()) {
         const busy = await fetcher.evaluate(([l, s]) => window.shoalBench!.pings(2000, { lanes: l, size: s }), [lanes, 64 * MiB] as const);
-        add(lanes === 'shared' ? 'fetch, 1 lane on the main connection' : `fetch, ${lanes} lane(s)`, busy);
+        add(lanes === 'shared' ? 'fetch, 1 lane on the main connection' : lanes === 'unpaced' ? 'fetch, 1 lane, unpaced' : `fetch, ${lanes} lane(s)`, busy);
       }
     }
     for (const [during, result] of merged) pingLine(during, result);
+    const pacer = (await holder.evaluate((l) => window.shoalBench!.endpointStats(l), LANE_COUNTS[0]!)).pacing;
+    if (pacer) console.log(JSON.stringify({ path: 'pacer', lanes: LANE_COUNTS[0], ...pacer, window: round(pacer.window / 1024), baseRtt: round(pacer.baseRtt, 2), currentRtt: round(pacer.currentRtt, 2), queueingDelay: round(pacer.queueingDelay, 2) }));
+    if (SWEEP.length > 0) {
+      await holder.evaluate(() => window.shoalBench!.queueSamples());
+      for (let run = 0; run < RUNS; run++) {
+        for (const [windowKiB, chunkKiB] of run % 2 === 0 ? SWEEP : [...SWEEP].reverse()) {
+          const r = await fetcher.evaluate(([w, c, b]) => window.shoalBench!.windowed(b, w * 1024, c * 1024, 4000), [windowKiB, chunkKiB, 32 * MiB] as const);
+          const q = await holder.evaluate(() => window.shoalBench!.queueSamples());
+          console.log(
+            JSON.stringify({
+              path: 'sweep',
+              windowKiB,
+              chunkKiB,
+              mbPerSec: round(r.mbPerSec),
+              rawP50: round(median(r.raw), 2),
+              rawP90: round(quantile(r.raw, 0.9), 2),
+              controlP50: round(median(r.control), 2),
+              controlP90: round(quantile(r.control, 0.9), 2),
+              queuedKiBMean: round(q.mean / 1024),
+              queuedKiBMax: round(q.max / 1024),
+            }),
+          );
+        }
+      }
+    }
+    // What each sender keeps in bufferedAmount during a 64 MiB fetch (sampled in the holder every 5 ms).
+    for (const lanes of [LANE_COUNTS[0]!, 'unpaced'] as const) {
+      await holder.evaluate(() => window.shoalBench!.queueSamples());
+      const busy = await fetcher.evaluate(([l, s]) => window.shoalBench!.pings(2000, { lanes: l, size: s }), [lanes, 64 * MiB] as const);
+      const q = await holder.evaluate(() => window.shoalBench!.queueSamples());
+      console.log(JSON.stringify({ path: 'queue', lanes, bufferedKiBMean: round(q.mean / 1024), bufferedKiBMax: round(q.max / 1024), controlP50: round(median(busy.control), 2), controlP90: round(quantile(busy.control, 0.9), 2) }));
+    }
     const checksumMs = await fetcher.evaluate((s) => window.shoalBench!.checksumMs(s), 256 * MiB);
     console.log(JSON.stringify({ path: 'checksum', sizeMiB: 256, ms: round(checksumMs), mbPerSec: round((256 * MiB) / 1e6 / (checksumMs / 1000)) }));
 

@@ -18,6 +18,7 @@ describe('bulk frames', () => {
     { kind: 'cancel', transferId: 0xffff_ffff },
     { kind: 'result', transferId: 12, status: 'corrupt' },
     { kind: 'hello', transferId: 0, ack: true },
+    { kind: 'ack', transferId: 0, bytes: 2 ** 40 + 16 },
   ];
 
   it.each(frames)('round-trips a $kind frame', (frame) => {

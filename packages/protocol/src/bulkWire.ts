@@ -22,6 +22,9 @@
  *   cancel   →S  (nothing)                                       the receiver aborted: stop sending
  *   result   →S  8 u8 status (0 ok, 1 corrupt, 2 refused)       a push's verdict
  *   hello    both 8 u8 ack (0 hello, 1 ready)                    bulk channel handshake (not a transfer)
+ *   ack      →S  8 f64 bytes                                     chunk payload bytes received so far from
+ *                                                               the peer, all transfers (transferId 0;
+ *                                                               paces the sender, see transport's bulkPacer.ts)
  *
  * Transfer ids of fetches have the top bit clear and are picked by the
  * fetching side; ids of pushes have it set and are picked by the pushing
@@ -48,6 +51,7 @@ export const BULK_KIND = {
   cancel: 6,
   result: 7,
   hello: 8,
+  ack: 9,
 } as const;
 
 export const BULK_RESULT = { ok: 0, corrupt: 1, refused: 2 } as const;
@@ -62,7 +66,8 @@ export type BulkFrame =
   | { kind: 'missing'; transferId: number; reason: string }
   | { kind: 'cancel'; transferId: number }
   | { kind: 'result'; transferId: number; status: BulkResultStatus }
-  | { kind: 'hello'; transferId: 0; ack: boolean };
+  | { kind: 'hello'; transferId: 0; ack: boolean }
+  | { kind: 'ack'; transferId: 0; bytes: number };
 
 export type DecodedBulkFrame = { ok: true; frame: BulkFrame } | { ok: false; reason: string };
 
@@ -137,6 +142,11 @@ export function encodeBulkFrame(frame: Exclude<BulkFrame, { kind: 'chunk' }> | {
     case 'hello': {
       const { buffer, view } = start(BULK_KIND.hello, 0, 1);
       view.setUint8(8, frame.ack ? 1 : 0);
+      return buffer;
+    }
+    case 'ack': {
+      const { buffer, view } = start(BULK_KIND.ack, 0, 8);
+      view.setFloat64(8, frame.bytes, true);
       return buffer;
     }
   }
@@ -236,6 +246,11 @@ export function decodeBulkFrame(data: ArrayBuffer, body?: ArrayBuffer): DecodedB
     }
     case BULK_KIND.hello:
       return size === 9 ? { ok: true, frame: { kind: 'hello', transferId: 0, ack: view.getUint8(8) === 1 } } : bad('hello: bad length');
+    case BULK_KIND.ack: {
+      if (size !== 16) return bad('ack: bad length');
+      const bytes = view.getFloat64(8, true);
+      return Number.isSafeInteger(bytes) && bytes >= 0 ? { ok: true, frame: { kind: 'ack', transferId: 0, bytes } } : bad(`ack: bad byte count ${bytes}`);
+    }
     default:
       return bad(`unknown kind ${kind}`);
   }

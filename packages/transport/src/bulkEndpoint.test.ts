@@ -60,6 +60,8 @@ async function expectCode(promise: Promise<unknown>, code: string): Promise<Shoa
 }
 
 const KiB = 1024;
+/** Some flow-control tests are about the high-water mark and bursts of an unpaced sender (pacing is tested at the end). */
+const unpaced = { pacing: false } as const;
 
 describe('BulkEndpoint', () => {
   it.each([0, 1, 256 * KiB - 1, 256 * KiB, 256 * KiB + 1, 5_000_000])('fetches %i bytes intact, in chunks of at most 256 KiB', async (size) => {
@@ -79,7 +81,7 @@ describe('BulkEndpoint', () => {
 
   it('never sends a message over 256 KiB', async () => {
     const data = bytesOf(3 * 256 * KiB + 5);
-    const { a, bEnds } = pair({ obj: data }, { channel: { maxMessage: 256 * KiB } });
+    const { a, bEnds } = pair({ obj: data }, { channel: { maxMessage: 256 * KiB }, a: unpaced, b: unpaced });
     const sizes: number[] = [];
     bEnds[0]!.tamper = (bytes) => void (bytes[3] === BULK_KIND.chunk && sizes.push(bytes.length));
     await a.fetch('obj');
@@ -98,7 +100,7 @@ describe('BulkEndpoint', () => {
 
   it('stripes the chunks of one fetch across 3 channels', async () => {
     const data = bytesOf(4_000_000);
-    const { a, bEnds } = pair({ obj: data }, { lanes: 3, channel: { bytesPerTick: 512 * KiB } });
+    const { a, bEnds } = pair({ obj: data }, { lanes: 3, channel: { bytesPerTick: 512 * KiB }, a: unpaced, b: unpaced });
     const chunksPerLane = bEnds.map(() => 0);
     bEnds.forEach((end, i) => (end.tamper = (bytes) => void (bytes[3] === BULK_KIND.chunk && (chunksPerLane[i]! += 1))));
     expectBytes(await a.fetch('obj'), data);
@@ -193,7 +195,8 @@ describe('BulkEndpoint', () => {
       lanes: 2,
       // A slow drain and a small queue limit: a sender that ignored backpressure would throw.
       channel: { bytesPerTick: 300 * KiB, sendQueueLimit: highWaterMark + 4 * KiB },
-      b: { highWaterMark, lowWaterMark: 512 * KiB },
+      a: unpaced,
+      b: { highWaterMark, lowWaterMark: 512 * KiB, ...unpaced },
     });
     const results = await Promise.all([a.fetch('x'), a.fetch('y')]);
     expectBytes(results[0]!, objects.x);
@@ -213,7 +216,7 @@ describe('BulkEndpoint', () => {
     // The sender may queue 8 MiB; without bursts one task would hand it all to the channel,
     // and a heartbeat or a task message due meanwhile would wait behind it.
     const data = bytesOf(24_000_000, 3);
-    const { a, bEnds } = pair({ big: data }, { channel: { bytesPerTick: 4 * 1024 * KiB }, b: options });
+    const { a, bEnds } = pair({ big: data }, { channel: { bytesPerTick: 4 * 1024 * KiB }, a: unpaced, b: { ...options, ...unpaced } });
     const lane = bEnds[0]!;
     const send = lane.send.bind(lane);
     let inTask = 0;
@@ -242,7 +245,7 @@ describe('BulkEndpoint', () => {
 
   it('with no burst limit, one task hands the channel up to the whole high-water mark (what the limit prevents)', async () => {
     const data = bytesOf(12_000_000, 4);
-    const { a, bEnds } = pair({ big: data }, { channel: { bytesPerTick: 4 * 1024 * KiB }, b: { burstBytes: Infinity } });
+    const { a, bEnds } = pair({ big: data }, { channel: { bytesPerTick: 4 * 1024 * KiB }, a: unpaced, b: { burstBytes: Infinity, ...unpaced } });
     const lane = bEnds[0]!;
     const send = lane.send.bind(lane);
     let inTask = 0;
@@ -300,5 +303,55 @@ describe('BulkEndpoint', () => {
     const pushing = a.push('p', bytesOf(3_000_000));
     setTimeout(() => bEnds[0]!.close(), 1);
     await expectCode(pushing, 'ERR_WORKER_LOST');
+  });
+
+  it('paces a data channel: the bytes between send and the peer stay within the window, moved on by acks', async () => {
+    const data = bytesOf(6_000_000, 5);
+    const window = 128 * KiB;
+    // A fast drain: without pacing the sender would queue up to the 8 MiB high-water mark.
+    const { a, b, aEnds, bEnds } = pair({ obj: data }, { channel: { bytesPerTick: 4 * 1024 * KiB }, b: { pacing: { minWindow: window, maxWindow: window } } });
+    const lane = bEnds[0]!;
+    const send = lane.send.bind(lane);
+    let mostInFlight = 0;
+    lane.send = (frame) => {
+      mostInFlight = Math.max(mostInFlight, b.stats().bytesSent - a.stats().bytesReceived);
+      send(frame);
+    };
+    let acks = 0;
+    aEnds[0]!.tamper = (bytes) => void (bytes[3] === BULK_KIND.ack && (acks += 1));
+    expectBytes(await a.fetch('obj'), data);
+    await new Promise((resolve) => setTimeout(resolve, 20)); // the last acks are on their way
+    expect(mostInFlight).toBeLessThanOrEqual(window);
+    expect(mostInFlight).toBeGreaterThan(window / 2);
+    expect(lane.peakBufferedAmount).toBeLessThanOrEqual(window + 2 * KiB);
+    expect(acks).toBe(Math.ceil(data.length / (32 * KiB - 16))); // one per chunk (32 KiB frames when paced)
+    const pacing = b.stats().pacing!;
+    expect(pacing.samples).toBeGreaterThan(100);
+    expect(pacing.inFlight).toBe(0);
+    expect(a.stats().pacing).not.toBeNull();
+  });
+
+  it('a paced sender whose peer never acks still finishes: a stalled window is forgiven', async () => {
+    const data = bytesOf(1_000_000, 6);
+    const { a, b } = pair({ obj: data }, { a: unpaced, b: { pacing: { minWindow: 64 * KiB, maxWindow: 64 * KiB, stallMs: 5 } } });
+    expectBytes(await a.fetch('obj'), data);
+    expect(b.stats().pacing!.forgiven).toBeGreaterThan(5);
+    expect(a.stats().pacing).toBeNull();
+  });
+
+  it('a lost chunk is acked when its transfer ends, so the retry is not held by the window', async () => {
+    const data = bytesOf(1_000_000, 7);
+    const { a, b, bEnds } = pair({ obj: data }, { b: { pacing: { minWindow: 64 * KiB, maxWindow: 64 * KiB, stallMs: 60_000 } } });
+    let dropped = false;
+    bEnds[0]!.tamper = (bytes) => {
+      if (!dropped && bytes[3] === BULK_KIND.chunk) {
+        dropped = true;
+        return 'drop';
+      }
+    };
+    expectBytes(await a.fetch('obj'), data);
+    expect(a.stats()).toMatchObject({ retries: 1, corruptTransfers: 1 });
+    await new Promise((resolve) => setTimeout(resolve, 20)); // the last acks are on their way
+    expect(b.stats().pacing).toMatchObject({ inFlight: 0, forgiven: 0 });
   });
 });

@@ -23,6 +23,7 @@
 import { BULK_CHUNK_HEADER_BYTES, BULK_PUSH_BIT, ShoalError, decodeBulkFrame, encodeBulkFrame, type BulkFrame } from '@shoal/protocol';
 import type { BulkChannel } from './bulkChannel.ts';
 import { bulkChecksum, bulkChecksumAsync } from './bulkChecksum.ts';
+import { BulkPacer, type BulkPacerOptions, type BulkPacerState } from './bulkPacer.ts';
 import { BulkSender } from './bulkSender.ts';
 import { IncomingTransfers, type Incoming } from './bulkIncoming.ts';
 
@@ -48,6 +49,15 @@ export interface BulkEndpointOptions {
   burstBytes?: number;
   /** Tries per fetch or push, the first included. Default 3. */
   maxAttempts?: number;
+  /**
+   * Bounds the bytes in flight to the peer with a delay-based window
+   * (bulkPacer.ts) fed by the peer's acks, so control messages on the tabs'
+   * other connections do not queue behind bulk. Default on for data
+   * channels (off on co-located lanes, which have no queue to bound); both
+   * sides must agree, since the receiver acks only when it is on. An object
+   * tunes it.
+   */
+  pacing?: boolean | Omit<BulkPacerOptions, 'chunkBytes'>;
 }
 
 export interface FetchOptions {
@@ -102,6 +112,8 @@ export const DEFAULT_BULK_HIGH_WATER = 8 * 1024 * 1024;
 export const DEFAULT_BULK_LOW_WATER = 1024 * 1024;
 export const DEFAULT_BULK_BURST = 1024 * 1024;
 const MAX_CHUNK_BYTES = 256 * 1024;
+/** Largest frame when paced: small against the window, so the window can stay small (bench/README.md, transfer). */
+export const DEFAULT_PACED_CHUNK = 32 * 1024;
 
 export class BulkEndpoint {
   state: BulkEndpointState = { kind: 'open' };
@@ -109,6 +121,11 @@ export class BulkEndpoint {
   private readonly checksum: (bytes: Uint8Array) => number;
   private readonly maxAttempts: number;
   private readonly sender: BulkSender;
+  private readonly pacer: BulkPacer | null;
+  /** Send acks for the chunks that arrive (pacing on). */
+  private readonly acks: boolean;
+  /** Chunk payload bytes received from the peer, all transfers. */
+  private chunkBytesIn = 0;
   private readonly incoming: IncomingTransfers;
   private readonly fetches = new Map<number, PendingFetch>();
   private readonly pushes = new Map<number, PendingPush>();
@@ -137,11 +154,16 @@ export class BulkEndpoint {
     this.peer = options.peerId ?? channels[0]!.label;
     this.checksum = options.checksum ?? bulkChecksum;
     this.maxAttempts = Math.max(1, options.maxAttempts ?? 3);
-    const chunkBytes = Math.min(MAX_CHUNK_BYTES, options.chunkBytes ?? MAX_CHUNK_BYTES);
+    this.acks = options.pacing !== false && !channels.some((c) => c.sendWithBody);
+    const chunkBytes = Math.min(MAX_CHUNK_BYTES, options.chunkBytes ?? (this.acks ? DEFAULT_PACED_CHUNK : MAX_CHUNK_BYTES));
     if (chunkBytes <= BULK_CHUNK_HEADER_BYTES) throw new ShoalError('ERR_BAD_OPTION', `chunkBytes must exceed ${BULK_CHUNK_HEADER_BYTES}, got ${chunkBytes}`);
+    const highWaterMark = options.highWaterMark ?? DEFAULT_BULK_HIGH_WATER;
+    this.pacer = this.acks ? new BulkPacer({ maxWindow: highWaterMark, ...(typeof options.pacing === 'object' ? options.pacing : {}), chunkBytes }) : null;
     this.sender = new BulkSender(channels, {
       chunkBytes,
-      highWaterMark: options.highWaterMark ?? DEFAULT_BULK_HIGH_WATER,
+      pacer: this.pacer,
+      now: () => performance.now(),
+      highWaterMark,
       lowWaterMark: options.lowWaterMark ?? DEFAULT_BULK_LOW_WATER,
       burstBytes: options.burstBytes ?? DEFAULT_BULK_BURST,
       onBytes: (bytes) => (this.counters.bytesSent += bytes),
@@ -207,8 +229,9 @@ export class BulkEndpoint {
     });
   }
 
-  stats(): BulkStats & { activeIn: number; activeOut: number } {
-    return { ...this.counters, activeIn: this.incoming.size, activeOut: this.sender.activeCount };
+  /** Counters, transfers under way, and the pacer's window (null when not paced). */
+  stats(): BulkStats & { activeIn: number; activeOut: number; pacing: BulkPacerState | null } {
+    return { ...this.counters, activeIn: this.incoming.size, activeOut: this.sender.activeCount, pacing: this.pacer?.state() ?? null };
   }
 
   /** Fails everything pending (fetches: ERR_OBJECT_LOST) and closes the channels. */
@@ -396,10 +419,21 @@ export class BulkEndpoint {
       }
       case 'hello':
         return;
+      case 'ack':
+        return this.sender.onAck(frame.bytes);
       case 'header':
       case 'chunk':
       case 'end': {
+        if (frame.kind === 'chunk' && this.acks) {
+          this.chunkBytesIn += frame.payload.length;
+          this.sender.sendControl(encodeBulkFrame({ kind: 'ack', transferId: 0, bytes: this.chunkBytesIn }));
+        }
         const done = this.incoming.onFrame(frame);
+        if (done && this.acks && done.transfer.total > done.transfer.received) {
+          // Bytes that never came (a lost chunk) are acked too, or the peer's pacer would count them in flight for good.
+          this.chunkBytesIn += done.transfer.total - done.transfer.received;
+          this.sender.sendControl(encodeBulkFrame({ kind: 'ack', transferId: 0, bytes: this.chunkBytesIn }));
+        }
         if (done) this.onReceived(done.transfer, done.buffer);
         return;
       }

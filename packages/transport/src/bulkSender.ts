@@ -17,6 +17,11 @@
  *   (setTimeout 0) before it goes on, so a control message that arrives or
  *   is due meanwhile (a heartbeat, a task dispatch, a pong) is handled within
  *   a burst's time, not after megabytes of sends.
+ * - Pacing (data channels): with a `pacer`, a chunk goes only while the
+ *   bytes not yet acknowledged by the receiving tab fit its window
+ *   (bulkPacer.ts); the peer's `ack` frames (`onAck`) move it on. This bounds
+ *   the queue that bulk builds below `bufferedAmount`, where control
+ *   messages on the tabs' other connections wait too.
  * - Several transfers take turns chunk by chunk, so a small fetch is not stuck
  *   behind a big one.
  * - Chunks are written into one reusable scratch frame: `send` copies its
@@ -26,6 +31,7 @@
  */
 import { BULK_CHUNK_HEADER_BYTES, encodeBulkFrame, writeBulkChunk } from '@shoal/protocol';
 import type { BulkChannel } from './bulkChannel.ts';
+import type { BulkPacer } from './bulkPacer.ts';
 
 export interface OutgoingTransfer {
   readonly id: number;
@@ -50,6 +56,10 @@ export interface BulkSenderOptions {
   lowWaterMark: number;
   /** Most payload bytes one pump task sends before it yields the thread (Infinity: no limit). */
   burstBytes: number;
+  /** Bounds the bytes in flight to the peer (null: only the high-water mark does). */
+  pacer: BulkPacer | null;
+  /** The clock the pacer runs on (ms). */
+  now: () => number;
   /** Chunk payload bytes handed to a channel. */
   onBytes: (bytes: number) => void;
   /** A channel refused a frame (it is closing): the endpoint shuts down. */
@@ -125,9 +135,17 @@ export class BulkSender {
     return true;
   }
 
-  /** Called on any lane's bufferedAmountLow. */
+  /** The peer's ack frame: it has received `bytes` chunk payload bytes in all. */
+  onAck(bytes: number): void {
+    if (!this.options.pacer) return;
+    this.options.pacer.onAck(bytes, this.options.now());
+    this.pump();
+  }
+
+  /** Called on any lane's bufferedAmountLow, on acks and by the stall poll. */
   pump(): void {
     if (this.pumping || this.closed || this.resume !== undefined) return;
+    this.options.pacer?.checkStall(this.options.now());
     this.pumping = true;
     let sent = 0;
     try {
@@ -179,6 +197,7 @@ export class BulkSender {
       }
     }
     if (!best) return false;
+    if (this.options.pacer && !this.options.pacer.canSend(bestLimit)) return false;
     const offset = entry.offset;
     const payload = transfer.bytes.subarray(offset, offset + bestLimit);
     try {
@@ -193,6 +212,7 @@ export class BulkSender {
       return false;
     }
     entry.offset += payload.length;
+    this.options.pacer?.onSent(payload.length, this.options.now());
     this.options.onBytes(payload.length);
     if (entry.offset >= total) this.finish(entry);
     return true;

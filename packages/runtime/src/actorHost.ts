@@ -114,6 +114,14 @@ export class ActorHost {
     })();
   }
 
+  /** Hands a direct port from a caller's Web Worker to the actor's Web Worker (actorPortServer.ts); false if the actor does not live here. */
+  acceptPort(actorId: string, port: MessagePort): boolean {
+    const hosted = this.actors.get(actorId);
+    if (!hosted) return false;
+    void hosted.remote.acceptPort(actorId, transfer(port, [port]));
+    return true;
+  }
+
   /** The actor whose placement task is `taskId`, if it lives here. */
   actorOfTask(taskId: string): string | null {
     for (const [actorId, hosted] of this.actors) if (hosted.taskId === taskId) return actorId;

@@ -16,6 +16,7 @@ import type { TaskGpu } from './gpuContext.ts';
 import { openEngineSession, type Engine, type EngineSession } from '@shoal/engine';
 import { createTaskOnnx, type TaskOnnx } from '@shoal/inference';
 import { collectiveContext, type CollectiveContext } from '@shoal/collective';
+import { ActorPorts } from './actorPorts.ts';
 
 export interface TaskContext {
   readonly taskId: string;
@@ -119,11 +120,45 @@ function outbox(host: TaskHost): ActorCallRequest[] {
   return queued;
 }
 
+function sendQueued(host: TaskHost, queued: ActorCallRequest[]): void {
+  for (const call of queued.splice(0)) host.actorCall(call.parentTaskId, call.callId, call.actorId, call.method, call.args);
+}
+
+/**
+ * Direct ports to actors' Web Workers (actorPorts.ts), one set per host like the outbox; null where the page
+ * grants none. Calls that must go the page's way join the outbox.
+ */
+const portSets = new WeakMap<object, ActorPorts | null>();
+
+function portsOf(host: TaskHost): ActorPorts | null {
+  let ports = portSets.get(host);
+  if (ports === undefined) {
+    const queued = outbox(host);
+    const page = {
+      send: (call: ActorCallRequest) => {
+        queued.push(call);
+        if (queued.length === 1) queueMicrotask(() => sendQueued(host, queued));
+      },
+      flush: () => sendQueued(host, queued),
+    };
+    ports = host.actorPort && typeof MessageChannel !== 'undefined' ? new ActorPorts(host, page) : null;
+    portSets.set(host, ports);
+  }
+  return ports;
+}
+
+/** Tells the page of the port calls made in this Web Worker so far (before anything that may name them). */
+export function flushPortCalls(host: TaskHost | null): void {
+  if (host) portSets.get(host)?.flush();
+}
+
 export function createContext(init: ContextInit): TaskContext {
   const { taskId } = init;
   const queued = outbox(init.host);
+  const ports = portsOf(init.host);
   const flushCalls = (): void => {
-    for (const call of queued.splice(0)) init.host.actorCall(call.parentTaskId, call.callId, call.actorId, call.method, call.args);
+    ports?.flush();
+    sendQueued(init.host, queued);
   };
   const host: TaskHost = {
     ...init.host,
@@ -180,8 +215,12 @@ export function createContext(init: ContextInit): TaskContext {
     actorProxy(actorId, (method, args) => {
       const id = init.mintId();
       const packed = packArgs(args); // may put big arguments first (which sends the calls queued before this one)
-      queued.push({ parentTaskId: taskId, callId: id, actorId, method, args: packed });
-      if (queued.length === 1) queueMicrotask(flushCalls);
+      const call = { parentTaskId: taskId, callId: id, actorId, method, args: packed };
+      if (ports) ports.call(call); // on a port straight to the actor's Web Worker, or the page's way
+      else {
+        queued.push(call);
+        if (queued.length === 1) queueMicrotask(flushCalls);
+      }
       actorCalls.add(id);
       return new TaskRef(id);
     });
@@ -229,10 +268,11 @@ export function createContext(init: ContextInit): TaskContext {
       const timeout = options.timeout ?? null;
       const ask = (): Promise<HostReply> => {
         if (queued.length === 0 || !init.host.actorCallsAndGet) return host.get(taskId, ids, timeout);
+        ports?.flush();
         return init.host.actorCallsAndGet(taskId, queued.splice(0), ids, timeout);
       };
       return (ofActors ? blockingLater : blocking)(async () => {
-        const values = unwrap(await ask(), bindActor) as unknown[];
+        const values = unwrap(await (ports?.get(ids, timeout, ask) ?? ask()), bindActor) as unknown[];
         return Array.isArray(target) ? values : values[0];
       });
     },
@@ -240,6 +280,7 @@ export function createContext(init: ContextInit): TaskContext {
     wait(refs, options = {}) {
       const ids = refIds(refs, 'ctx.wait()');
       return blocking(async () => {
+        await ports?.whenSent(ids); // port calls still waiting for their way are not known to the page yet
         const ready = new Set(unwrap(await host.wait(taskId, ids, options.numReturns ?? 1, options.timeout ?? null)) as string[]);
         return { ready: refs.filter((ref) => ready.has(ref.id)), pending: refs.filter((ref) => !ready.has(ref.id)) };
       });

@@ -36,10 +36,12 @@
  */
 import type { ControlMessage, TaskResult } from '@shoal/protocol';
 import { ShoalError } from '@shoal/protocol';
-import type { HostReply } from './host.ts';
+import type { HostReply, PortCallNotice, PortReport } from './host.ts';
 import type { ActorCallOutcome } from './actorHost.ts';
 
-type Route = { workerId: string | null; dead: boolean; retries: boolean };
+export type Route = { workerId: string | null; dead: boolean; retries: boolean };
+/** A route change the page's direct ports follow (directPorts.ts): an actor moved, a worker's link closed, or everything (the coordinator changed). */
+export type RouteEvent = { actor: string } | { peer: string } | { all: true };
 type DirectCall = Extract<ControlMessage, { type: 'actorDirectCall' }>;
 type Announcement = Extract<ControlMessage, { type: 'actorCallsSent' }>['calls'][number];
 type Report = Extract<ControlMessage, { type: 'actorResults' }>['results'][number];
@@ -112,6 +114,10 @@ export class DirectCalls {
   private reportBytes = 0;
   private timer: ReturnType<typeof setTimeout> | null = null;
   readonly stats: DirectStats = { sent: 0, relayed: 0, served: 0, answeredHere: 0 };
+  /** Waiting for an actor's first route (`locate`). */
+  private readonly routeWaiters = new Map<string, Array<(route: Route | null) => void>>();
+  /** Told of every route change (directPorts.ts). */
+  onRouteEvent: (event: RouteEvent) => void = () => {};
 
   constructor(private readonly port: DirectPort) {}
 
@@ -187,6 +193,7 @@ export class DirectCalls {
 
   /** A link closed (the peer may be gone): direct calls still out to it are left to the coordinator. */
   peerLost(peerId: string): void {
+    this.onRouteEvent({ peer: peerId });
     for (const [actorId, lane] of this.lanes) {
       let touched = false;
       for (const [callId, { at }] of lane.direct) {
@@ -205,9 +212,58 @@ export class DirectCalls {
       for (const call of lane.queue) this.settle(call.callId, { kind: 'deferred' }); // never sent: a get asks the new coordinator, which says so
     }
     this.lanes.clear();
+    for (const waiters of this.routeWaiters.values()) for (const wake of waiters) wake(null);
+    this.routeWaiters.clear();
+    this.onRouteEvent({ all: true });
     this.announcements = [];
     this.reports = [];
     this.reportBytes = 0;
+  }
+
+  /** Where actor `actorId` lives, asking the coordinator if this page does not know yet; null without a coordinator. */
+  locate(actorId: string): Promise<Route | null> {
+    const lane = this.lane(actorId);
+    if (lane.route) return Promise.resolve(lane.route);
+    if (!lane.located) {
+      if (!this.port.toCoordinator({ type: 'actorLocate', actorId })) return Promise.resolve(null);
+      lane.located = true;
+    }
+    return new Promise((resolve) => {
+      const waiters = this.routeWaiters.get(actorId);
+      if (waiters) waiters.push(resolve);
+      else this.routeWaiters.set(actorId, [resolve]);
+    });
+  }
+
+  /**
+   * Calls this page's Web Workers sent on direct ports (actorPorts.ts): announced like the page's own direct
+   * calls (with their arguments where the actor retries lost calls); `unsent` ones bounced and are the coordinator's to send.
+   */
+  portCalls(notices: PortCallNotice[]): void {
+    for (const notice of notices) {
+      const retries = this.lanes.get(notice.actorId)?.route?.retries !== false;
+      if (notice.unsent) {
+        this.stats.sent -= 1;
+        this.stats.relayed += 1;
+      } else this.stats.sent += 1;
+      const base: Announcement = { callId: notice.callId, actorId: notice.actorId, method: notice.method, parentTaskId: notice.parentTaskId, at: notice.at };
+      this.announcements.push(notice.unsent ? { ...base, args: notice.args, unsent: true } : retries ? { ...base, args: notice.args } : base);
+    }
+    if (notices.some((notice) => notice.unsent) || this.announcements.length >= BATCH_COUNT) this.flush();
+    else this.later();
+  }
+
+  /** Outcomes of calls this page's actors ran from direct ports: reported like `serve`'s. */
+  portServed(reports: PortReport[]): void {
+    let now = false;
+    for (const { buffers: _buffers, ...report } of reports) {
+      this.stats.served += 1;
+      this.reports.push(report);
+      this.reportBytes += approximateBytes(report);
+      if (!local(report.result)) now = true;
+    }
+    if (now || this.reports.length >= BATCH_COUNT || this.reportBytes >= BATCH_BYTES) this.flush();
+    else this.later();
   }
 
   /** Sends the batched notices now. The page calls this before any other message to the coordinator. */
@@ -255,12 +311,17 @@ export class DirectCalls {
 
   private route(actorId: string, route: Route): void {
     const lane = this.lane(actorId);
-    const moved = lane.route?.workerId !== route.workerId || route.dead;
+    const previous = lane.route;
+    const moved = previous?.workerId !== route.workerId || route.dead;
     lane.route = route;
     if (moved) {
       lane.unreachable = null;
       for (const callId of [...lane.direct.keys()]) this.defer(actorId, callId);
+      if (previous) this.onRouteEvent({ actor: actorId }); // a first answer changes nothing a port was granted on
     }
+    const waiters = this.routeWaiters.get(actorId);
+    this.routeWaiters.delete(actorId);
+    for (const wake of waiters ?? []) wake(route);
     this.pump(actorId, lane);
   }
 
@@ -403,7 +464,7 @@ export class DirectCalls {
  * Stored results (big or binary) and values holding refs go through the coordinator and the object
  * plane, as before; so do failures, so their errors read exactly as the coordinator words them.
  */
-function local(result: TaskResult): boolean {
+export function local(result: TaskResult): boolean {
   return result.ok && !result.stored?.length && !hasRefs(result.value);
 }
 

@@ -28,6 +28,37 @@ export interface ActorCallRequest {
   args: unknown[];
 }
 
+/** Route changes since a watcher's last look: `all` (the coordinator changed), or the actors moved and the workers lost (actorPorts.ts). */
+export interface PortEvents {
+  seq: number;
+  all: boolean;
+  actors: string[];
+  peers: string[];
+}
+
+/** A direct port to an actor's Web Worker at worker `at`, granted when the page's route events stood at `seq`. */
+export interface PortGrant {
+  port: MessagePort;
+  at: string;
+  seq: number;
+}
+
+/** A call a Web Worker sent on a port to the actor at worker `at`; `unsent`: it bounced (the actor is not there) and the coordinator must send it. */
+export interface PortCallNotice extends ActorCallRequest {
+  at: string;
+  unsent?: true;
+}
+
+/** The outcome of a call an actor's Web Worker ran from a port; stored outputs' buffers move by transfer. */
+export interface PortReport {
+  actorId: string;
+  callId: string;
+  result: TaskResult;
+  durationMs: number;
+  checkpoint?: unknown;
+  buffers?: ArrayBuffer[];
+}
+
 /** A value a task put that is too big or binary to travel inline: it goes to the store. */
 export interface StoredPut {
   size: number;
@@ -62,6 +93,16 @@ export interface TaskHost {
   actorCall(parentTaskId: string, callId: string, actorId: string, method: string, args: unknown[]): void;
   /** `actorCall` for each of `calls` (of any task in this Web Worker), in order, then `get(ids)`: one message for `ctx.get(handle.method())` (context.ts). */
   actorCallsAndGet?(parentTaskId: string, calls: ActorCallRequest[], ids: string[], timeoutMs: number | null): Promise<HostReply>;
+  /**
+   * Direct ports (actorPorts.ts): a MessagePort straight to actor `actorId`'s Web Worker (at worker `at`), or null
+   * (then its calls go through the page). `actorPortWatch(since)` answers the route changes after event `since`
+   * (waiting for one); `actorPortCalls` tells the page of calls sent on ports (it announces them to the coordinator);
+   * `actorPortServed` hands the page the outcomes of calls an actor's Web Worker ran from its ports.
+   */
+  actorPort?(actorId: string): Promise<PortGrant | null>;
+  actorPortWatch?(since: number): Promise<PortEvents>;
+  actorPortCalls?(calls: PortCallNotice[]): void;
+  actorPortServed?(reports: PortReport[]): void;
   /** Runs one collective of a group member on the page (@shoal/collective service.ts); `request.data` is transferred both ways. */
   collective?(request: CollectiveRequest): Promise<CollectiveReply>;
 }

@@ -5,7 +5,8 @@
  */
 import { expose, transfer } from 'comlink';
 import type { GpuInfo, RemoteError } from '@shoal/protocol';
-import { actorBinder, createContext, releaseContext } from './context.ts';
+import { actorBinder, createContext, flushPortCalls, releaseContext } from './context.ts';
+import { ActorPortServer } from './actorPortServer.ts';
 import { ActorInstances, type ActorCallResult } from './actorInstance.ts';
 import { compileFunction, executeTask, type TaskFunction } from './execute.ts';
 import type { RunOutcome, TaskHost } from './host.ts';
@@ -47,6 +48,27 @@ let gpu: TaskGpu | null = null;
 let guard: { live(): number; cap: number } | null = null;
 /** Functions that called ctx.acceptKeptInputs(). */
 const acceptKept = new Set<string>();
+/** Calls to this Web Worker's actor arriving on direct ports (actorPortServer.ts). */
+const portServer = new ActorPortServer(() => host, (call) => runActorCall(call));
+
+/** Runs one call on this Web Worker's actor; it joins the actor's queue before its first await, so calls run in arrival order. */
+async function runActorCall(request: { actorId: string; callId: string; method: string; args: unknown[]; blobs?: Record<string, ArrayBuffer> }): Promise<ActorCallResult & { durationMs: number }> {
+  const target = host;
+  if (!target) throw new Error('actor worker used before init');
+  const started = performance.now();
+  // An actor's Web Worker is its own: it lends no slot while a call waits.
+  const ctx = createContext({ taskId: request.callId, workerId, attempt: 1, signal: new AbortController().signal, host: target, mintId: () => `${idPrefix}${++counter}`, gpu, memoryBytes: guard?.cap ?? null, setBlocked: () => {} });
+  let args: unknown[];
+  try {
+    args = unpackValue(request.args, request.blobs, actorBinder(ctx)) as unknown[];
+  } catch (thrown) {
+    const error: RemoteError = { name: 'ShoalError', code: 'ERR_OBJECT_LOST', message: `could not decode the call's inputs: ${thrown instanceof Error ? thrown.message : String(thrown)}`, workerId };
+    return { ok: false, error, durationMs: 0 };
+  }
+  const outcome = { ...(await actors.call(request.actorId, request.method, args, ctx)), durationMs: performance.now() - started };
+  releaseContext(ctx);
+  return outcome;
+}
 
 async function runOne(request: RunRequest, target: TaskHost, onBlocked: () => void): Promise<RunOutcome> {
   const started = performance.now();
@@ -93,6 +115,7 @@ async function runOne(request: RunRequest, target: TaskHost, onBlocked: () => vo
 
 /** Results to the page; stored outputs' buffers move by transfer. */
 function send(target: TaskHost, outcomes: RunOutcome[]): void {
+  flushPortCalls(target); // the page learns of port calls before results that may name them
   const buffers = outcomes.flatMap((outcome) => outcome.buffers ?? []);
   target.done(buffers.length === 0 ? outcomes : transfer(outcomes, buffers));
 }
@@ -164,21 +187,14 @@ const api = {
   },
   /** Runs one call on this Web Worker's actor; stored outputs' buffers move back by transfer. */
   async callActor(request: { actorId: string; callId: string; method: string; args: unknown[]; blobs?: Record<string, ArrayBuffer> }): Promise<ActorCallResult & { durationMs: number }> {
-    const target = host;
-    if (!target) throw new Error('actor worker used before init');
-    const started = performance.now();
-    // An actor's Web Worker is its own: it lends no slot while a call waits.
-    const ctx = createContext({ taskId: request.callId, workerId, attempt: 1, signal: new AbortController().signal, host: target, mintId: () => `${idPrefix}${++counter}`, gpu, memoryBytes: guard?.cap ?? null, setBlocked: () => {} });
-    let args: unknown[];
-    try {
-      args = unpackValue(request.args, request.blobs, actorBinder(ctx)) as unknown[];
-    } catch (thrown) {
-      const error: RemoteError = { name: 'ShoalError', code: 'ERR_OBJECT_LOST', message: `could not decode the call's inputs: ${thrown instanceof Error ? thrown.message : String(thrown)}`, workerId };
-      return { ok: false, error, durationMs: 0 };
-    }
-    const outcome = { ...(await actors.call(request.actorId, request.method, args, ctx)), durationMs: performance.now() - started };
-    releaseContext(ctx);
+    const outcome = await runActorCall(request);
+    portServer.flush(); // outcomes of earlier port calls reach the page first, so checkpoints arrive in order
+    flushPortCalls(host);
     return outcome.buffers ? transfer(outcome, outcome.buffers) : outcome;
+  },
+  /** Serves calls to this Web Worker's actor arriving on `port` straight from a caller's Web Worker (actorPorts.ts). */
+  acceptPort(actorId: string, port: MessagePort): void {
+    portServer.accept(actorId, port);
   },
   /** Aborts a task's `ctx.signal` (a cooperative cancel). */
   abort(taskId: string): void {

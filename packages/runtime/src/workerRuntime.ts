@@ -13,6 +13,7 @@ import { WorkerPool, type PoolHost } from './pool.ts';
 import { ActorHost, type ActorCallOutcome } from './actorHost.ts';
 import { DirectCalls, type DirectPort } from './directCalls.ts';
 import { DirectLinks } from './directLinks.ts';
+import { DirectPorts, portHost } from './directPorts.ts';
 import { WorkerObjects } from './workerObjects.ts';
 import { measureSpeed, type DeviceSpeed } from './deviceBench.ts';
 import { corrupt, delay, type TestHooks } from './testHooks.ts';
@@ -68,6 +69,8 @@ export class WorkerRuntime {
   /** Actor calls peer to peer, both ways (directCalls.ts). */
   readonly direct: DirectCalls;
   private readonly directLinks: DirectLinks;
+  /** Ports straight from task Web Workers to actors' Web Workers (directPorts.ts). */
+  private readonly ports: DirectPorts;
   private readonly heartbeat = new Heartbeat();
   /** Set while leaving, until the coordinator has taken this tab's objects (see `leave`). */
   private leaveTimer: ReturnType<typeof setTimeout> | null = null;
@@ -102,6 +105,15 @@ export class WorkerRuntime {
     this.actors = new ActorHost(mesh.peerId, this.poolHost(), caps.gpu, (fetch) => this.objects.inputs(fetch));
     this.direct = new DirectCalls(this.directPort());
     this.directLinks = new DirectLinks(mesh, (from, message) => this.direct.receive(from, false, message), (peerId) => this.direct.peerLost(peerId), options.colocated ?? true);
+    this.ports = new DirectPorts({
+      self: mesh.peerId,
+      direct: this.direct,
+      colocated: options.colocated ?? true,
+      acceptHere: (actorId, port) => this.actors.acceptPort(actorId, port),
+      keep: (report) => {
+        if (report.result.ok && report.result.stored && report.buffers) void this.objects.keepOutputs(() => report.callId, report.result.stored, report.buffers);
+      },
+    });
     this.objects = new WorkerObjects({
       peerId: mesh.peerId,
       capacityBytes: options.storeBytes ?? null,
@@ -166,6 +178,7 @@ export class WorkerRuntime {
       runtime.pool.terminate();
       runtime.actors.terminate();
       runtime.directLinks.close();
+      runtime.ports.close();
       runtime.changed();
     });
     runtime.changed();
@@ -428,6 +441,7 @@ export class WorkerRuntime {
         const ask = () => request((requestId) => ({ type: 'nestedGet', requestId, parentTaskId, ids, timeoutMs }));
         return this.direct.get(ids, timeoutMs, ask) ?? ask();
       },
+      ...portHost(() => this.ports),
       collective: async (request) => {
         const reply = await this.collective.run(request);
         return reply.ok ? transfer(reply, reply.data) : reply;

@@ -4,9 +4,11 @@
  */
 import type { Plan } from './plan.ts';
 import { partialSkipSql, planSql, schemaDdl } from './sqlgen.ts';
+import type { ArrowStageOp } from './arrowKernels.ts';
+import type { Literal } from './expr.ts';
 import type { TaskSpec } from './stageTask.ts';
 import type { Stage, StageRead } from './stages.ts';
-import { scanLeaf, scanPartitions, splitBytes, taskOutput, type CompileContext, type CompiledStage, type CompiledTask, type StageResult } from './tasks.ts';
+import { SAMPLE_PER_TASK, scanLeaf, scanPartitions, splitBytes, taskOutput, type CompileContext, type CompiledStage, type CompiledTask, type StageResult } from './tasks.ts';
 
 /**
  * A partition whose first 50 000 rows have more distinct keys than this share of them is not grouped before
@@ -152,6 +154,30 @@ function shape(stage: Stage, ctx: CompileContext): Shape {
   return { tasks, notes };
 }
 
+/** A plan that only reads rows as they are: every column of a stage's output or of stored blocks, unfiltered. */
+const bare = (p: Plan): boolean =>
+  p.kind === 'source' && (p.source.kind === 'stage' || p.source.kind === 'blocks') && p.filters.length === 0 && (p.columns === null || (p.columns.length === p.schema.length && p.columns.every((c, i) => c === p.schema[i]!.name)));
+
+/**
+ * A sort's stages that only move rows (sample them, cut them into key ranges, order one range) by one
+ * plain column of numbers run on the blocks' bytes in JS (arrowKernels.ts), not through the engine:
+ * DuckDB-WASM's Arrow import and export cost more than the sort itself. The task falls back to the
+ * SQL when the blocks hold types the kernels do not take.
+ */
+export function arrowOp(stage: Stage, bounds?: readonly Literal[]): ArrowStageOp | null {
+  if (stage.kind !== 'sql') return null;
+  const o = stage.output;
+  const sorted = stage.plan.kind === 'sort' && o.kind === 'single' ? stage.plan : null;
+  const key = o.kind === 'sample' || o.kind === 'range' ? o.key : sorted?.keys.length === 1 ? sorted.keys[0]! : null;
+  if (!key || key.expr.kind !== 'col' || !bare(sorted ? sorted.input : stage.plan)) return null;
+  const field = stage.schema.find((f) => f.name === (key.expr as { name: string }).name);
+  if (!field || !['int', 'bigint', 'float', 'double'].includes(field.type)) return null;
+  const base = { key: field.name, ascending: key.ascending, nullsFirst: key.nullsFirst };
+  if (o.kind === 'sample') return { op: 'sample', ...base, size: SAMPLE_PER_TASK, ...(o.only ? { only: true } : {}) };
+  if (o.kind === 'range') return bounds && bounds.every((b) => typeof b === 'number') ? { op: 'split', ...base, bounds: bounds as number[] } : null;
+  return { op: 'sort', ...base };
+}
+
 export function compileStage(stage: Stage, ctx: CompileContext): CompiledStage {
   // A small input to a sort needs no range exchange: its blocks go as they are to the one task that the sort stage coalesces them into.
   const first = stage.reads[0];
@@ -185,10 +211,11 @@ export function compileStage(stage: Stage, ctx: CompileContext): CompiledStage {
     };
     const sql = stage.kind === 'sql' ? planSql(stage.plan, leaf) : '';
     const alt = stage.partialAgg && ctx.conf.adaptive && stage.plan.kind === 'aggregate' ? partialSkipSql(stage.plan, leaf) : null;
-    const { out, blocks } = taskOutput(stage, ctx, index);
+    const { out, blocks, bounds } = taskOutput(stage, ctx, index);
+    const arrow = arrowOp(stage, bounds);
     // A stage that only gathers one upstream's blocks joins their bytes; no engine needed.
     const gather = stage.kind === 'sql' && stage.plan.kind === 'source' && stage.plan.source.kind === 'stage' && stage.reads.length === 1 && out.kind === 'single' && inputs.length > 0;
-    const spec: TaskSpec = { kind: stage.kind, tables, files, sql, out, ...(fetches.length ? { fetches } : {}), ...(stage.fn ? { fn: stage.fn } : {}), ...(reading ? { reading } : {}), ...(gather ? { concat: true } : {}), ...(stage.keepOutput && !gather && out.kind === 'single' && stage.kind === 'sql' ? { keep: true } : {}), ...(alt ? { rowByRow: { ...alt, ratio: PARTIAL_SKIP_RATIO } } : {}) };
+    const spec: TaskSpec = { kind: stage.kind, tables, files, sql, out, ...(fetches.length ? { fetches } : {}), ...(stage.fn ? { fn: stage.fn } : {}), ...(reading ? { reading } : {}), ...(gather ? { concat: true } : {}), ...(stage.keepOutput && !gather && !arrow && out.kind === 'single' && stage.kind === 'sql' ? { keep: true } : {}), ...(arrow ? { arrow } : {}), ...(alt ? { rowByRow: { ...alt, ratio: PARTIAL_SKIP_RATIO } } : {}) };
     return { spec, inputs, numReturns: out.kind === 'write' ? 1 : blocks + 1 };
   });
   return { tasks: compiled, notes };

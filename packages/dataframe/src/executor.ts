@@ -9,7 +9,7 @@
  */
 import { ShoalError, isShoalError } from '@shoal/protocol';
 import { compileStage } from './compileStage.ts';
-import { dataframeStage } from './stageTask.ts';
+import { stageFunction } from './stageFunction.ts';
 import type { TaskStats } from './stageTask.ts';
 import type { DataFrameConf, PhysicalPlan, Stage } from './stages.ts';
 import type { StageResult } from './tasks.ts';
@@ -119,12 +119,13 @@ export async function execute(plan: PhysicalPlan, cluster: ExecCluster, options:
       const fns = new Map<number, (...args: unknown[]) => unknown>();
       const submitted = compiled.tasks.map((t) => {
         let call = fns.get(t.numReturns);
-        if (!call) fns.set(t.numReturns, (call = cluster.remote(dataframeStage, { name, maxRetries: 3, ...(t.numReturns === 1 ? {} : { numReturns: t.numReturns }) })));
+        if (!call) fns.set(t.numReturns, (call = cluster.remote(stageFunction, { name, maxRetries: 3, ...(t.numReturns === 1 ? {} : { numReturns: t.numReturns }) })));
         const out = call(t.spec, t.inputs.map((id) => refs.get(id)));
         return Array.isArray(out) ? out : [out];
       });
       const tasks: { blocks: string[]; rows: number[]; bytes: number[]; sample?: unknown[] }[] = [];
       let rowByRow = 0;
+      let arrowTasks = 0;
       await Promise.all(
         submitted.map(async (outs, i) => {
           let stats: TaskStats;
@@ -146,6 +147,13 @@ export async function execute(plan: PhysicalPlan, cluster: ExecCluster, options:
             rowByRow++;
             const note = `partial aggregation done row by row in ${rowByRow} of ${compiled.tasks.length} tasks (keys mostly distinct: ${Math.round(stats.rowByRow * 100)}% of rows)`;
             const at = report.notes.findIndex((n) => n.startsWith('partial aggregation done row by row'));
+            if (at >= 0) report.notes[at] = note;
+            else report.notes.push(note);
+          }
+          if (stats.arrow) {
+            arrowTasks++;
+            const note = `rows sorted or cut in JS on their Arrow bytes, not in the engine, in ${arrowTasks} of ${compiled.tasks.length} tasks`;
+            const at = report.notes.findIndex((n) => n.startsWith('rows sorted or cut in JS'));
             if (at >= 0) report.notes[at] = note;
             else report.notes.push(note);
           }

@@ -6,6 +6,7 @@
 import type { Plan } from './plan.ts';
 import { combineFilters } from './rules/combineFilters.ts';
 import { constantFolding } from './rules/constantFolding.ts';
+import { countFromMetadata } from './rules/countFromMetadata.ts';
 import { eliminateSorts } from './rules/eliminateSorts.ts';
 import { pruneColumns } from './rules/pruneColumns.ts';
 import { pruneRowGroups } from './rules/pruneRowGroups.ts';
@@ -25,6 +26,7 @@ export const RULES: readonly Rule[] = [
   { name: 'pushDownLimit', apply: pushDownLimit },
   { name: 'pruneColumns', apply: pruneColumns },
   { name: 'pruneRowGroups', apply: pruneRowGroups },
+  { name: 'countFromMetadata', apply: countFromMetadata },
 ];
 
 export function optimize(plan: Plan, rules: readonly Rule[] = RULES): { plan: Plan; fired: string[] } {

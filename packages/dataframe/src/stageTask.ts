@@ -11,6 +11,7 @@
  * value is the task's stats (rows and bytes per block), which come back
  * inline, so adaptive execution can plan the next stage without moving data.
  */
+import type { ArrowKernels, ArrowStageOp } from './arrowKernels.ts';
 
 /** What one task of a stage does (plain data; travels in the task's arguments). */
 export interface TaskSpec {
@@ -49,6 +50,8 @@ export interface TaskSpec {
   readonly rowByRow?: { readonly sql: string; readonly probe: string; readonly ratio: number };
   /** Keep the output block in this Web Worker's engine under its object id (a cache's partition: the next action reads it in place). */
   readonly keep?: boolean;
+  /** A sort's sample, range split or sort done on the blocks' bytes in JS (arrowKernels.ts); `sql` is the fallback. */
+  readonly arrow?: ArrowStageOp;
 }
 
 export type TaskOutput =
@@ -71,6 +74,8 @@ export interface TaskStats {
   phases?: Phases;
   /** The partial aggregate was done row by row (spec.rowByRow): keys this share of the rows were distinct. */
   rowByRow?: number;
+  /** The task ran on the blocks' bytes in JS (spec.arrow), not in the engine. */
+  arrow?: boolean;
 }
 
 export interface Phases {
@@ -79,8 +84,8 @@ export interface Phases {
   export: number;
 }
 
-/** The task function (self-contained: it is shipped as source). Returns `[...blocks, stats]`. */
-export async function dataframeStage(spec: TaskSpec, given: (Uint8Array | object)[], ctx: { engine: () => Promise<any>; arrow: any; workerId: string; taskId?: string; get?: (ref: any) => Promise<unknown>; acceptKeptInputs?: () => void }): Promise<unknown> {
+/** The task function (self-contained: it is shipped as source, with the kernels: stageFunction.ts). Returns `[...blocks, stats]`. */
+export async function dataframeStage(spec: TaskSpec, given: (Uint8Array | object)[], ctx: { engine: () => Promise<any>; arrow: any; workerId: string; taskId?: string; get?: (ref: any) => Promise<unknown>; acceptKeptInputs?: () => void }, kernels?: ArrowKernels): Promise<unknown> {
   const started = performance.now();
   // Blocks this Web Worker's engine keeps (spec.tables[].keys) may come as refs, not bytes: see the loading loop.
   ctx.acceptKeptInputs?.();
@@ -152,6 +157,11 @@ export async function dataframeStage(spec: TaskSpec, given: (Uint8Array | object
     if (!ctx.get) throw new Error(`input ${i} came as a ref and this context cannot get it`);
     inputs[i] = (await ctx.get(inputs[i])) as Uint8Array;
   };
+  if (spec.arrow && kernels) {
+    for (let i = 0; i < inputs.length; i++) if (!isBytes(inputs[i])) await fetchBytes(i);
+    const done = kernels.stage(spec.arrow, inputs.filter((b) => b.byteLength > 0), concatStreams, started);
+    if (done) return done;
+  }
   if (spec.kind === 'js') {
     for (let i = 0; i < inputs.length; i++) if (!isBytes(inputs[i])) await fetchBytes(i);
     const tables = inputs.map((b) => ctx.arrow.tableFromIPC(b));

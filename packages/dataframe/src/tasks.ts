@@ -48,7 +48,7 @@ export interface CompileContext {
   readonly writeUrl?: (partIndex: number) => string;
 }
 
-const SAMPLE_PER_TASK = 256;
+export const SAMPLE_PER_TASK = 256;
 
 /** Bytes of Parquet a scan task aims to read: bigger files are split by row groups. */
 export const PARQUET_PART_BYTES = 64 * 1024 * 1024;
@@ -245,7 +245,8 @@ function rangeExpr(keySql: string, bounds: readonly Literal[], key: SortKey): st
   return `(CASE WHEN ${c} IS NULL THEN ${key.nullsFirst ? 0 : parts - 1} ELSE ${ordered} END)`;
 }
 
-export function taskOutput(stage: Stage, ctx: CompileContext, partIndex: number): { out: TaskOutput; blocks: number } {
+/** A task's output; `bounds` for a range exchange (also given to the JS kernels, arrowKernels.ts). */
+export function taskOutput(stage: Stage, ctx: CompileContext, partIndex: number): { out: TaskOutput; blocks: number; bounds?: Literal[] } {
   const o: StageOutput = stage.output;
   switch (o.kind) {
     case 'single':
@@ -263,7 +264,7 @@ export function taskOutput(stage: Stage, ctx: CompileContext, partIndex: number)
       const upstream = ctx.results.get((stage.reads.find((r) => r.mode === 'after') ?? stage.reads[0]!).stage)!;
       const samples = upstream.tasks.flatMap((t) => t.sample ?? []);
       const bounds = rangeBounds(samples, exchangeParts(stage, ctx, o.n), o.key);
-      return { out: { kind: 'split', expr: rangeExpr(exprSql(o.key.expr, stage.schema), bounds, o.key), n: bounds.length + 1 }, blocks: bounds.length + 1 };
+      return { out: { kind: 'split', expr: rangeExpr(exprSql(o.key.expr, stage.schema), bounds, o.key), n: bounds.length + 1 }, blocks: bounds.length + 1, bounds };
     }
     case 'write':
       if (!ctx.writeUrl) throw new ShoalError('ERR_INTERNAL', 'a write stage needs writeUrl');

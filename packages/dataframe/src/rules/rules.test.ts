@@ -5,6 +5,7 @@ import type { Plan, Schema } from '../plan.ts';
 import { combineFilters } from './combineFilters.ts';
 import { eliminateSorts } from './eliminateSorts.ts';
 import { constantFolding, foldExpr } from './constantFolding.ts';
+import { countFromMetadata } from './countFromMetadata.ts';
 import { pruneColumns } from './pruneColumns.ts';
 import { groupMayMatch, pruneRowGroups } from './pruneRowGroups.ts';
 import { pushDownLimit } from './pushDownLimit.ts';
@@ -148,4 +149,25 @@ describe('eliminateSorts', () => {
     const outer: Plan = { kind: 'sort', input: sorted, keys: [{ expr: col('id'), ascending: false, nullsFirst: false }] };
     expect(eliminateSorts(outer)).toEqual({ ...outer, input: scan() });
   });
+});
+
+describe('countFromMetadata', () => {
+  const stored = (filters: Expr[] = []): Plan => ({ kind: 'source', source: { kind: 'blocks', blocks: ['b1', 'b2'], rows: 1234, bytes: 9999 }, schema, columns: null, filters });
+  const count = (input: Plan, aggs: Expr[] = [{ kind: 'alias', arg: { kind: 'agg', fn: 'count', arg: null }, name: 'count' }]): Plan => ({ kind: 'aggregate', input, groupBy: [], aggs });
+  const one: Plan = { kind: 'source', source: { kind: 'range', start: 0, end: 1, step: 1, partitions: 1 }, schema: [{ name: 'id', type: 'bigint' }], columns: null, filters: [] };
+  const known = (name: string): Expr => ({ kind: 'alias', arg: { kind: 'cast', arg: lit(1234), to: 'bigint' }, name });
+  const cases: [string, Plan, Plan][] = [
+    ['count(*) over stored blocks is their row count', count(stored()), { kind: 'project', input: one, exprs: [known('count')] }],
+    ['two counts, one named by SQL', count(stored(), [{ kind: 'agg', fn: 'count', arg: { kind: 'star' } }, { kind: 'alias', arg: { kind: 'agg', fn: 'count', arg: null }, name: 'n' }]), { kind: 'project', input: one, exprs: [known('count(1)'), known('n')] }],
+  ];
+  for (const [name, input, expected] of cases) it(name, () => expect(countFromMetadata(input)).toEqual(expected));
+  const kept: [string, Plan][] = [
+    ['a filtered scan', count(stored([bin('>', col('price'), lit(1))]))],
+    ['a filter above the scan', count(filter(stored(), bin('>', col('price'), lit(1))))],
+    ['a count of a column (nulls are not counted)', count(stored(), [{ kind: 'agg', fn: 'count', arg: col('price') }])],
+    ['count(DISTINCT *)', count(stored(), [{ kind: 'agg', fn: 'count', arg: null, distinct: true }])],
+    ['a grouped count', { kind: 'aggregate', input: stored(), groupBy: [col('brand')], aggs: [{ kind: 'agg', fn: 'count', arg: null }] }],
+    ['a count over a range', count(scan())],
+  ];
+  for (const [name, plan] of kept) it(`leaves ${name} as it is`, () => expect(countFromMetadata(plan)).toEqual(plan));
 });

@@ -1,0 +1,142 @@
+import * as arrow from 'apache-arrow';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { loadNodeDatabase } from '@shoal/engine/node';
+import type { EngineSession } from '@shoal/engine';
+import { arrowIpc } from './arrowIpc.ts';
+import { arrowKernels } from './arrowKernels.ts';
+
+const kernels = arrowKernels(arrowIpc());
+let engine: EngineSession;
+beforeAll(async () => {
+  engine = (await loadNodeDatabase()).session();
+}, 60_000);
+
+/** Rows with every flat type, nulls in each, and awkward keys (NaN, ±Infinity, -0, duplicates). */
+const SOURCE = `SELECT
+  CASE WHEN i % 11 = 0 THEN NULL WHEN i % 13 = 0 THEN 'nan'::DOUBLE WHEN i % 17 = 0 THEN '-inf'::DOUBLE WHEN i % 19 = 0 THEN 'inf'::DOUBLE WHEN i % 23 = 0 THEN -0.0 ELSE ((i * 7919) % 1000 - 500) / 8.0 END AS d,
+  CASE WHEN i % 7 = 0 THEN NULL ELSE ((i * 104729) % 2001 - 1000)::BIGINT * 10000000000 END AS big,
+  ((i * 31) % 97 - 48)::INTEGER AS small,
+  ((i * 13) % 50)::FLOAT AS f,
+  CASE WHEN i % 5 = 0 THEN NULL ELSE 'row-' || i || repeat('x', (i % 40)::INTEGER) END AS s,
+  i % 3 = 0 AS b,
+  DATE '2024-01-01' + (i % 400)::INTEGER AS day,
+  TIMESTAMP '2024-01-01 00:00:00' + INTERVAL (i) SECOND AS ts,
+  i AS id
+FROM range(0, N) t(i)`;
+const make = (n: number, from = 0): Uint8Array => engine.query(SOURCE.replace('range(0, N)', `range(${from}, ${from + n})`));
+
+/** Loads IPC streams into the engine as `name` (DuckDB's Arrow reader checks the stream). */
+const load = (name: string, blocks: Uint8Array[]): void => {
+  engine.exec(`DROP TABLE IF EXISTS "${name}"`);
+  engine.load(name, blocks);
+};
+/** A column's values, nulls as null (toArray() would give what lies under them). */
+const column = (ipc: Uint8Array, name: string): unknown[] => Array.from(arrow.tableFromIPC(ipc).getChild(name)! as Iterable<unknown>, (v) => (typeof v === 'bigint' ? Number(v) : v));
+/** Same rows, as multisets: nothing lost, nothing added, every value intact. */
+const sameRows = (a: string, b: string): void => {
+  const diff = (x: string, y: string) => arrow.tableFromIPC(engine.query(`SELECT count(*)::DOUBLE AS n FROM (SELECT * FROM "${x}" EXCEPT ALL SELECT * FROM "${y}")`)).get(0)!.n;
+  expect(diff(a, b)).toBe(0);
+  expect(diff(b, a)).toBe(0);
+};
+
+describe('arrowKernels.sort', { timeout: 60_000 }, () => {
+  for (const [key, ascending, nullsFirst] of [
+    ['d', true, false],
+    ['d', false, true],
+    ['big', true, true],
+    ['big', false, false],
+    ['small', true, false],
+    ['f', false, false],
+  ] as const) {
+    it(`orders by ${key} ${ascending ? 'asc' : 'desc'} nulls ${nullsFirst ? 'first' : 'last'} as the engine does, every row intact`, () => {
+      const blocks = [make(3000), make(0, 3000), make(1700, 3000)];
+      const out = kernels.sort(blocks, { key, ascending, nullsFirst });
+      expect(out).not.toBeNull();
+      expect(out!.rows).toBe(4700);
+      load('src', blocks);
+      load('out', [out!.block]);
+      sameRows('src', 'out');
+      const expected = engine.query(`SELECT "${key}" FROM src ORDER BY "${key}" ${ascending ? 'ASC' : 'DESC'} NULLS ${nullsFirst ? 'FIRST' : 'LAST'}`);
+      expect(column(out!.block, key)).toEqual(column(expected, key));
+    });
+  }
+
+  it('keeps strings, booleans, dates and timestamps row for row (read by apache-arrow too)', () => {
+    const block = make(500);
+    const out = kernels.sort([block], { key: 'id', ascending: false, nullsFirst: false })!;
+    const t = arrow.tableFromIPC(out.block);
+    const src = arrow.tableFromIPC(block);
+    for (const name of ['s', 'b', 'day', 'ts', 'd']) expect(column(out.block, name).reverse()).toEqual(column(block, name));
+  });
+});
+
+describe('arrowKernels.split', { timeout: 60_000 }, () => {
+  it('cuts rows into key ranges as the range exchange does, nulls and NaN at the ends', () => {
+    const blocks = [make(4000)];
+    const bounds = [-200, -10.5, 0, 77];
+    for (const [ascending, nullsFirst] of [
+      [true, false],
+      [false, true],
+    ] as const) {
+      const out = kernels.split(blocks, { key: 'd', ascending, nullsFirst, bounds })!;
+      expect(out.blocks).toHaveLength(5);
+      expect(out.rows.reduce((a, b) => a + b, 0)).toBe(4000);
+      out.blocks.forEach((part, p) => {
+        expect(arrow.tableFromIPC(part).numRows).toBe(out.rows[p]);
+        for (const v of column(part, 'd') as (number | null)[]) {
+          const asc = v === null ? -1 : bounds.filter((b) => !(v < b)).length;
+          const want = v === null ? (nullsFirst ? 0 : 4) : ascending ? asc : 4 - asc;
+          expect(p).toBe(want);
+        }
+      });
+      load('src', blocks);
+      load('out', out.blocks);
+      sameRows('src', 'out');
+    }
+  });
+});
+
+describe('arrowKernels: split then sort (the exchange as it runs)', { timeout: 60_000 }, () => {
+  it('sorts the parts that split wrote, from several map tasks, into one order', () => {
+    const maps = [make(1500), make(1500, 1500), make(1000, 3000)];
+    const bounds = [-100, 0, 100];
+    const cut = maps.map((m) => kernels.split([m], { key: 'd', ascending: true, nullsFirst: false, bounds })!);
+    const ranges = bounds.length + 1;
+    const sorted = Array.from({ length: ranges }, (_, p) => kernels.sort(cut.map((c) => c.blocks[p]!), { key: 'd', ascending: true, nullsFirst: false }));
+    expect(sorted.every((s) => s !== null)).toBe(true);
+    load('src', maps);
+    load('out', sorted.map((s) => s!.block));
+    sameRows('src', 'out');
+    const all = sorted.flatMap((s) => column(s!.block, 'd'));
+    expect(all).toEqual(column(engine.query('SELECT d FROM src ORDER BY d NULLS LAST'), 'd'));
+  });
+});
+
+describe('arrowKernels.sample', () => {
+  it('picks keys from the rows, none of them null', () => {
+    const block = make(1000);
+    const got = kernels.sample([block], 'big', 64)!;
+    expect(got.rows).toBe(1000);
+    expect(got.sample).toHaveLength(64);
+    const values = new Set(column(block, 'big'));
+    for (const v of got.sample) expect(values.has(v)).toBe(true);
+    expect(kernels.sample([make(10)], 'small', 64)!.sample).toHaveLength(10);
+  });
+});
+
+describe('arrowKernels: what it leaves to the engine', () => {
+  it('returns null for a key that is not a number, a missing key, dictionaries and schemas that differ', () => {
+    expect(kernels.sort([make(10)], { key: 's', ascending: true, nullsFirst: false })).toBeNull();
+    expect(kernels.sort([make(10)], { key: 'nope', ascending: true, nullsFirst: false })).toBeNull();
+    const dict = arrow.tableToIPC(arrow.tableFromArrays({ k: Float64Array.from([2, 1]), name: ['a', 'b'] }), 'stream');
+    expect(kernels.sort([dict], { key: 'k', ascending: true, nullsFirst: false })).toBeNull();
+    const other = engine.query('SELECT 1.5::DOUBLE AS d');
+    expect(kernels.split([make(10), other], { key: 'd', ascending: true, nullsFirst: false, bounds: [0] })).toBeNull();
+  });
+
+  it('sorts plain apache-arrow streams (no dictionaries) too', () => {
+    const t = arrow.tableFromArrays({ k: Float64Array.from([3, -1, 2]), n: Int32Array.from([30, -10, 20]) });
+    const out = kernels.sort([arrow.tableToIPC(t, 'stream')], { key: 'k', ascending: true, nullsFirst: false })!;
+    expect(column(out.block, 'n')).toEqual([-10, 20, 30]);
+  });
+});

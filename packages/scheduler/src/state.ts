@@ -301,7 +301,7 @@ export interface SchedulerState {
 
 export const DEFAULT_CONFIG: Readonly<SchedulerConfig> = {
   roundTripMs: 2,
-  maxInFlightPerSlot: 32,
+  maxInFlightPerSlot: 64,
   localityMinBytes: 1024 * 1024,
   transferBytesPerMs: 15_000,
   killedWorkersLimit: 3,

@@ -14,8 +14,10 @@
  * - Direct calls (runtime/src/directCalls.ts): a task's calls to an actor on
  *   another tab go tab to tab: the coordinator's links carry none of their
  *   arguments (the job's own calls, through it, show up there), yet the
- *   dashboard counts them, and one caller's order holds. Closing the actor's
- *   tab while a direct call runs fails that call with ERR_ACTOR_DIED, no hang.
+ *   dashboard counts them (and shows how many went direct), and one caller's
+ *   order holds. Closing the actor's tab while a direct call runs fails that
+ *   call with ERR_ACTOR_DIED, no hang; with maxTaskRetries it runs again on
+ *   the restarted actor.
  */
 import { expect, test } from '@playwright/test';
 import { cluster, job } from './helpers.ts';
@@ -229,8 +231,9 @@ test("a task's calls go tab to tab: the coordinator carries none of their bytes,
   // 150 calls × 4 KB of arguments went from tab to tab; the coordinator saw a few notices per call (and the task's own 4 KB argument).
   expect(result.taskBytes).toBeLessThan(150 * 4000 * 0.25);
   expect(result.jobBytes).toBeGreaterThan(20 * 4000);
-  // The dashboard counts them all (announced and reported in batches): where() + 150 + nope() + 20 + history().
-  await c.coordinator.waitForFunction(() => window.shoalCoordinator!.dashboard!().actors.some((row) => row.className === 'Log' && row.callsDone >= 173), null, { timeout: 10_000 });
+  // The dashboard counts them all (announced and reported in batches): where() + 150 + nope() + 20 + history(); 151 of them direct.
+  await c.coordinator.waitForFunction(() => window.shoalCoordinator!.dashboard!().actors.some((row) => row.className === 'Log' && row.callsDone >= 173 && row.directCalls >= 151), null, { timeout: 10_000 });
+  await c.coordinator.waitForFunction(() => [...document.querySelectorAll('#actors td.calls div')].some((line) => Number(/^(\d+) direct$/.exec(line.textContent ?? '')?.[1] ?? 0) >= 151), null, { timeout: 10_000 });
 });
 
 test("closing an actor's tab while a task's direct call runs fails the call with ERR_ACTOR_DIED, without a hang", async () => {
@@ -268,5 +271,40 @@ test("closing an actor's tab while a task's direct call runs fails the call with
   expect(result.warm).toBe(result.slowAt);
   expect(result.worker).not.toBe(result.slowAt);
   expect(result.code).toBe('ERR_ACTOR_DIED');
+  expect(c.pageErrors).toEqual([]);
+});
+
+test("with maxTaskRetries, a task's direct call whose actor tab closes mid-call runs again on the restarted actor", async () => {
+  const c = await shared();
+  await c.addWorker(); // the test above closed one tab: three again, so the actor has a tab to restart on
+  const live = c.workers.filter((page) => !page.isClosed());
+  const running = c.runJob(
+    job(`
+    class Nap {
+      constructor() { this.calls = 0; }
+      async nap(ms, ctx) { this.calls += 1; await new Promise((resolve) => setTimeout(resolve, ms)); return ctx.workerId; }
+      where(ctx) { return ctx.workerId; }
+    }
+    const nap = cluster.actor(Nap, { resources: { cpu: 1 }, maxRestarts: 1, maxTaskRetries: 1 });
+    globalThis.__napAt = await cluster.get(nap.where());
+    const caller = cluster.remote(async (h, ctx) => {
+      const warm = await ctx.get(h.nap(1));
+      const again = await ctx.get(h.nap(3000)); // its tab closes while this runs
+      return { warm, again, worker: ctx.workerId };
+    });
+    return { napAt: globalThis.__napAt, ...(await cluster.get(caller(nap))), after: await cluster.get(nap.where()) };`),
+  );
+  await c.coordinator.waitForFunction(() => typeof (globalThis as { __napAt?: string }).__napAt === 'string', null, { timeout: 60_000 });
+  await c.coordinator.waitForFunction(() => window.shoalCoordinator!.dashboard!().actors.some((row) => row.className === 'Nap' && row.running >= 1 && row.callsDone >= 2), null, { timeout: 30_000 });
+  const napAt = await c.coordinator.evaluate(() => (globalThis as { __napAt?: string }).__napAt!);
+  const ids = await Promise.all(live.map((page) => page.evaluate(() => window.shoalWorker!.status().peerId)));
+  expect(ids.indexOf(napAt)).toBeGreaterThanOrEqual(0);
+  await live[ids.indexOf(napAt)]!.close();
+  const outcome = await running;
+  expect(outcome.ok, JSON.stringify(outcome)).toBe(true);
+  const result = (outcome as { result: { napAt: string; warm: string; again: string; after: string } }).result;
+  expect(result.warm).toBe(result.napAt);
+  expect(result.again).not.toBe(result.napAt); // ran again, on the restarted actor's tab
+  expect(result.again).toBe(result.after);
   expect(c.pageErrors).toEqual([]);
 });

@@ -2,7 +2,8 @@
  * The actors table (Ray's actors tab): one row per actor in `#actors`
  * (`tr[data-actor]`, `data-state`), live ones first, then the newest dead
  * ones. Each row: class and name, state, the worker it lives on (by name),
- * restarts, calls done / running / queued, and why a dead one died.
+ * restarts, calls done / running / queued (and how many of those done went
+ * peer to peer, `directCalls`), and why a dead one died.
  *
  * It draws `Actors.snapshot()` (client/src/actors.ts) when asked; the caller
  * throttles (coordinatorUi.ts). A redraw whose rows did not change touches
@@ -36,7 +37,12 @@ export function createActors(body: HTMLElement, count: HTMLElement): ActorsView 
       h('td', {}, h('span', { class: `state actor-${actor.state}` }, actor.state)),
       h('td', {}, actor.workerId === null ? '—' : h('span', { title: actor.workerId }, actor.workerName ?? actor.workerId)),
       h('td', {}, actor.restarts),
-      h('td', { class: 'calls' }, `${actor.callsDone} / ${actor.running} / ${actor.queued}`),
+      h(
+        'td',
+        { class: 'calls' },
+        `${actor.callsDone} / ${actor.running} / ${actor.queued}`,
+        actor.directCalls > 0 ? h('div', { class: 'small muted', title: 'calls done that went peer to peer from a task, not through the coordinator' }, `${actor.directCalls} direct`) : null,
+      ),
       h('td', { class: 'small' }, actor.death ?? ''),
     );
 
@@ -54,6 +60,7 @@ export function createActors(body: HTMLElement, count: HTMLElement): ActorsView 
         workerName: actor.workerId === null ? null : workerName(actor.workerId),
         restarts: Math.max(0, actor.starts - 1),
         callsDone: actor.callsDone,
+        directCalls: actor.directCalls,
         running: actor.running,
         queued: actor.queued,
         death: actor.death,

@@ -157,6 +157,8 @@ export interface DashboardSnapshot {
     workerName: string | null;
     restarts: number;
     callsDone: number;
+    /** Of the calls done, those that went peer to peer from a task's worker (not through the coordinator). */
+    directCalls: number;
     running: number;
     queued: number;
     /** Why it died (dead actors only). */

@@ -38,7 +38,11 @@ export interface IpcRows {
 
 export interface ArrowIpc {
   /** Every block's batches as one set of columns; null if a block is not a plain uncompressed stream of flat columns, or schemas differ. */
-  read(blocks: readonly Uint8Array[]): IpcRows | null;
+  /**
+   * `only`: make just this column (the others come empty: for reading a key, not for `write`);
+   * `maxRows`: stop after the batch that reaches this many rows (a head reads no further).
+   */
+  read(blocks: readonly Uint8Array[], options?: { only?: string; maxRows?: number }): IpcRows | null;
   /** Rows `ix[from..to)` as one IPC stream (schema, one record batch, end of stream). */
   write(rows: IpcRows, ix: Uint32Array, from: number, to: number): Uint8Array;
 }
@@ -96,14 +100,17 @@ export function arrowIpc(): ArrowIpc {
   };
 
   /** Every block's batches, columns made contiguous; null if unsupported. */
-  const read = (blocks: readonly Uint8Array[]): Rows | null => {
+  const read = (blocks: readonly Uint8Array[], options: { only?: string; maxRows?: number } = {}): Rows | null => {
+    const { only, maxRows = Infinity } = options;
+    let total = 0;
     let schema: Uint8Array | null = null;
     let fields: Field[] | null = null;
     const batches: { length: number; bufs: Uint8Array[]; nulls: number[] }[] = [];
     for (const stream of blocks) {
+      if (total >= maxRows) break;
       const view = new DataView(stream.buffer, stream.byteOffset, stream.byteLength);
       let pos = 0;
-      while (pos + 8 <= stream.byteLength) {
+      while (pos + 8 <= stream.byteLength && total < maxRows) {
         const prefix = view.getInt32(pos, true) === -1 ? 8 : 4;
         const metaLength = view.getInt32(pos + prefix - 4, true);
         if (metaLength === 0) break;
@@ -134,6 +141,7 @@ export function arrowIpc(): ArrowIpc {
           for (let i = 0, n = view.getUint32(nodes, true); i < n; i++) nulls.push(Number(view.getBigInt64(nodes + 4 + 16 * i + 8, true)));
           if (nulls.length !== fields.length) return null;
           batches.push({ length: batch.i64(0), bufs, nulls });
+          total += batch.i64(0);
         } else if (type !== 3) return null; // dictionary batches and the rest
         pos = end;
       }
@@ -144,6 +152,7 @@ export function arrowIpc(): ArrowIpc {
       for (let i = 0; i < n; i++) out[at + i] = (bits[i >> 3]! >> (i & 7)) & 1;
     };
     const cols: Col[] = fields.map((f, c) => {
+      if (only !== undefined && f.name !== only) return { data: new Uint8Array(0), offsets: null, valid: null };
       // Buffers per field: validity, then values (fixed, bool) or offsets and data (var).
       const first = fields!.slice(0, c).reduce((n, g) => n + (g.layout === 'var' ? 3 : 2), 0);
       const valid = batches.some((b) => b.nulls[c]! > 0) ? new Uint8Array(count).fill(1) : null;

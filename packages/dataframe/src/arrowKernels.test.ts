@@ -112,6 +112,19 @@ describe('arrowKernels: split then sort (the exchange as it runs)', { timeout: 6
   });
 });
 
+describe('arrowKernels: head', () => {
+  it('takes the first rows in the blocks\' order, reading no further than it needs', () => {
+    const blocks = [make(3), make(4000, 3), make(10, 4003)];
+    const concat = () => null;
+    const [block, stats] = kernels.stage({ op: 'head', n: 5, key: '', ascending: true, nullsFirst: false }, blocks, concat, 0) as [Uint8Array, { rows: number[]; arrow: boolean }];
+    expect(column(block, 'id')).toEqual([0, 1, 2, 3, 4]);
+    expect(stats.rows).toEqual([5]);
+    expect(stats.arrow).toBe(true);
+    const [all] = kernels.stage({ op: 'head', n: 1e9, key: '', ascending: true, nullsFirst: false }, blocks, concat, 0) as [Uint8Array];
+    expect(column(all, 'id')).toEqual(Array.from({ length: 4013 }, (_, i) => i));
+  });
+});
+
 describe('arrowKernels.sample', () => {
   it('picks keys from the rows, none of them null', () => {
     const block = make(1000);

@@ -29,7 +29,9 @@ export interface SortKeyOptions {
 
 /** What a stage task asks of the kernels (TaskSpec.arrow; made by compileStage). */
 export interface ArrowStageOp extends SortKeyOptions {
-  readonly op: 'sample' | 'split' | 'sort';
+  readonly op: 'sample' | 'split' | 'sort' | 'head';
+  /** head: the first `n` rows, in the blocks' order (no key). */
+  readonly n?: number;
   /** split: the range bounds. */
   readonly bounds?: readonly number[];
   /** sample: how many keys; `only`: no block, just the sample (the next stage reads the rows where they lie). */
@@ -65,7 +67,7 @@ export function arrowKernels(ipc: ArrowIpc): ArrowKernels {
       phases[phase] += performance.now() - t;
     }
   };
-  const read = (blocks: readonly Uint8Array[]): Rows | null => timed('load', () => ipc.read(blocks));
+  const read = (blocks: readonly Uint8Array[], options?: { only?: string; maxRows?: number }): Rows | null => timed('load', () => ipc.read(blocks, options));
   const write = (rows: Rows, ix: Uint32Array, from: number, to: number): Uint8Array => timed('export', () => ipc.write(rows, ix, from, to));
 
   // --- Keys ---
@@ -172,6 +174,13 @@ export function arrowKernels(ipc: ArrowIpc): ArrowKernels {
         const block = concat([...blocks]);
         return block ? [block, stats([picked.rows], [block.byteLength], { sample: picked.sample })] : null;
       }
+      if (op.op === 'head') {
+        const rows = read(blocks, { maxRows: op.n ?? 0 });
+        if (!rows) return null;
+        const m = Math.min(op.n ?? 0, rows.count);
+        const block = write(rows, Uint32Array.from({ length: m }, (_, i) => i), 0, m);
+        return [block, stats([m], [block.byteLength])];
+      }
       if (op.op === 'split') {
         const parts = kernels.split(blocks, { ...op, bounds: op.bounds ?? [] });
         return parts ? [...parts.blocks, stats(parts.rows, parts.blocks.map((b) => b.byteLength))] : null;
@@ -180,7 +189,7 @@ export function arrowKernels(ipc: ArrowIpc): ArrowKernels {
       return sorted ? [sorted.block, stats([sorted.rows], [sorted.block.byteLength])] : null;
     },
     sample(blocks, key, size) {
-      const rows = read(blocks);
+      const rows = read(blocks, { only: key });
       const c = rows ? keyField(rows, key) : -1;
       if (!rows || c < 0) return null;
       const { keyed } = byNull(rows, c);

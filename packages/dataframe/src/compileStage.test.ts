@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { compileStage } from './compileStage.ts';
-import type { Schema } from './plan.ts';
+import { arrowOp, compileStage } from './compileStage.ts';
+import type { Plan, Schema } from './plan.ts';
 import { DEFAULT_CONF, stageLeaf, type DataFrameConf, type Stage } from './stages.ts';
 import { splitBytes, type StageResult } from './tasks.ts';
 
@@ -153,5 +153,32 @@ describe('hash exchanges over big inputs', () => {
   });
   it('keeps a join side\'s (or a repartition\'s) part count, which another stage must match', () => {
     expect(parts(scanStage(false))).toEqual([4, 4]);
+  });
+});
+
+describe('arrowOp: which stages run on the Arrow kernels', () => {
+  const schema3: Schema = [...schema, { name: 's', type: 'string' }];
+  const key = (name: string, ascending = true) => ({ expr: { kind: 'col' as const, name }, ascending, nullsFirst: !ascending });
+  const stage = (plan: Plan, output: Stage['output']): Stage => ({ id: 1, name: 's', kind: 'sql', plan, scan: null, reads: [], output, schema: schema3, ordering: null, estimatedBytes: 0 });
+  const leaf = stageLeaf(0, schema3);
+  const stored: Plan = { kind: 'source', source: { kind: 'blocks', blocks: ['a'], rows: 1, bytes: 1 }, schema: schema3, columns: null, filters: [] };
+  const cases: [string, Stage, unknown][] = [
+    ['a sample of stored rows', stage(stored, { kind: 'sample', key: key('v'), only: true }), { op: 'sample', key: 'v', ascending: true, nullsFirst: false, size: 256, only: true }],
+    ['a sample that passes its rows on', stage(leaf, { kind: 'sample', key: key('k', false) }), { op: 'sample', key: 'k', ascending: false, nullsFirst: true, size: 256 }],
+    ['a sort of exchanged rows', stage({ kind: 'sort', input: leaf, keys: [key('v')] }, { kind: 'single' }), { op: 'sort', key: 'v', ascending: true, nullsFirst: false }],
+    ['a limit over rows as they are', stage({ kind: 'limit', input: stored, n: 3, offset: 0 }, { kind: 'single' }), { op: 'head', n: 3, key: '', ascending: true, nullsFirst: false }],
+    ['a sort by a string', stage({ kind: 'sort', input: leaf, keys: [key('s')] }, { kind: 'single' }), null],
+    ['a sort by two keys', stage({ kind: 'sort', input: leaf, keys: [key('k'), key('v')] }, { kind: 'single' }), null],
+    ['a sort by an expression', stage({ kind: 'sort', input: leaf, keys: [{ ...key('v'), expr: { kind: 'unary', op: 'neg', arg: { kind: 'col', name: 'v' } } }] }, { kind: 'single' }), null],
+    ['a sample of filtered rows', stage({ ...stored, filters: [{ kind: 'lit', value: true }] } as Plan, { kind: 'sample', key: key('v') }), null],
+    ['a sample of some columns', stage({ ...stored, columns: ['v', 'k', 's'] } as Plan, { kind: 'sample', key: key('v') }), null],
+    ['a limit with an offset', stage({ kind: 'limit', input: stored, n: 3, offset: 1 }, { kind: 'single' }), null],
+    ['a sort under a projection', stage({ kind: 'project', input: { kind: 'sort', input: leaf, keys: [key('v')] }, exprs: [] }, { kind: 'single' }), null],
+  ];
+  for (const [name, s, expected] of cases) it(name, () => expect(arrowOp(s)).toEqual(expected));
+  it('a range split takes numeric bounds', () => {
+    const range = stage(stored, { kind: 'range', key: key('v'), n: 4 });
+    expect(arrowOp(range, [1.5, 3])).toEqual({ op: 'split', key: 'v', ascending: true, nullsFirst: false, bounds: [1.5, 3] });
+    expect(arrowOp(range, ['a'])).toBeNull();
   });
 });

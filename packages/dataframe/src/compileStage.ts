@@ -160,13 +160,16 @@ const bare = (p: Plan): boolean =>
 
 /**
  * A sort's stages that only move rows (sample them, cut them into key ranges, order one range) by one
- * plain column of numbers run on the blocks' bytes in JS (arrowKernels.ts), not through the engine:
+ * plain column of numbers, and a limit over rows as they are, run on the blocks' bytes in JS
+ * (arrowKernels.ts), not through the engine:
  * DuckDB-WASM's Arrow import and export cost more than the sort itself. The task falls back to the
  * SQL when the blocks hold types the kernels do not take.
  */
 export function arrowOp(stage: Stage, bounds?: readonly Literal[]): ArrowStageOp | null {
   if (stage.kind !== 'sql') return null;
   const o = stage.output;
+  // A limit straight over rows as they are (the first rows of a cached sort): cut in JS, no key.
+  if (stage.plan.kind === 'limit' && stage.plan.offset === 0 && o.kind === 'single' && bare(stage.plan.input)) return { op: 'head', n: stage.plan.n, key: '', ascending: true, nullsFirst: false };
   const sorted = stage.plan.kind === 'sort' && o.kind === 'single' ? stage.plan : null;
   const key = o.kind === 'sample' || o.kind === 'range' ? o.key : sorted?.keys.length === 1 ? sorted.keys[0]! : null;
   if (!key || key.expr.kind !== 'col' || !bare(sorted ? sorted.input : stage.plan)) return null;

@@ -41,6 +41,8 @@ describe('DataFrame on the in-process cluster', { timeout: 120_000 }, () => {
     expect(count.explain).toContain('countFromMetadata');
     expect(count.stages.reduce((n, s) => n + s.bytesIn, 0)).toBe(0);
     expect((await sorted.take(3)).map((r) => r['k'])).toEqual([0, 1, 2]);
+    // The first rows of the sorted cache are cut in JS too (a limit over rows as they are).
+    expect(records[records.length - 1]!.stages[0]!.notes.some((n) => n.startsWith('rows sorted or cut in JS'))).toBe(true);
     expect((await sorted.collect()).map((r) => r['k'])).toEqual(Array.from({ length: 2000 }, (_, i) => i));
   });
 

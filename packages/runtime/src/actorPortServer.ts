@@ -12,7 +12,7 @@
  */
 import { transfer } from 'comlink';
 import type { ActorCallResult } from './actorInstance.ts';
-import { local } from './directCalls.ts';
+import { local } from './directValues.ts';
 import type { PortCall, PortReply } from './actorPorts.ts';
 import type { PortReport, TaskHost } from './host.ts';
 

@@ -31,7 +31,7 @@
  */
 import { ShoalError, type TaskResult } from '@shoal/protocol';
 import type { ActorCallRequest, HostReply, PortCallNotice, PortEvents, PortGrant, TaskHost } from './host.ts';
-import { hasRefs, local } from './directCalls.ts';
+import { hasRefs, local } from './directValues.ts';
 
 /** Caller → actor's Web Worker. */
 export interface PortCall {

@@ -38,6 +38,9 @@ import type { ControlMessage, TaskResult } from '@shoal/protocol';
 import { ShoalError } from '@shoal/protocol';
 import type { HostReply, PortCallNotice, PortReport } from './host.ts';
 import type { ActorCallOutcome } from './actorHost.ts';
+import { hasRefs, local, wireBytes } from './directValues.ts';
+
+export { hasRefs, local } from './directValues.ts';
 
 export type Route = { workerId: string | null; dead: boolean; retries: boolean };
 /** A route change the page's direct ports follow (directPorts.ts): an actor moved, a worker's link closed, or everything (the coordinator changed). */
@@ -259,7 +262,7 @@ export class DirectCalls {
     for (const { buffers: _buffers, ...report } of reports) {
       this.stats.served += 1;
       this.reports.push(report);
-      this.reportBytes += approximateBytes(report);
+      this.reportBytes += wireBytes(report);
       if (!local(report.result)) now = true;
     }
     if (now || this.reports.length >= BATCH_COUNT || this.reportBytes >= BATCH_BYTES) this.flush();
@@ -282,7 +285,7 @@ export class DirectCalls {
     let calls: Announcement[] = [];
     let bytes = 0;
     for (const announcement of this.announcements) {
-      const size = 200 + (announcement.args ? approximateBytes(announcement.args) : 0);
+      const size = 200 + (announcement.args ? wireBytes(announcement.args) : 0);
       if (calls.length > 0 && (calls.length >= BATCH_COUNT || bytes + size > BATCH_BYTES)) {
         this.port.toCoordinator({ type: 'actorCallsSent', calls });
         calls = [];
@@ -448,7 +451,7 @@ export class DirectCalls {
     reply(outcome.result);
     const report: Report = { actorId: message.actorId, callId: message.callId, result: outcome.result, durationMs: outcome.durationMs, ...(outcome.checkpoint !== undefined ? { checkpoint: outcome.checkpoint } : {}) };
     this.reports.push(report);
-    this.reportBytes += approximateBytes(report);
+    this.reportBytes += wireBytes(report);
     // Results the caller leaves to the coordinator: do not make it wait for the batch.
     if (!local(outcome.result) || this.reports.length >= BATCH_COUNT || this.reportBytes >= BATCH_BYTES) this.flush();
     else this.later();
@@ -456,30 +459,5 @@ export class DirectCalls {
 
   private later(): void {
     this.timer ??= setTimeout(() => this.flush(), DIRECT_BATCH_MS);
-  }
-}
-
-/**
- * Whether a direct call's result is answered by its caller's worker: inline values without refs.
- * Stored results (big or binary) and values holding refs go through the coordinator and the object
- * plane, as before; so do failures, so their errors read exactly as the coordinator words them.
- */
-export function local(result: TaskResult): boolean {
-  return result.ok && !result.stored?.length && !hasRefs(result.value);
-}
-
-/** Whether a wire value holds a ref (`{"$shoalRef": id}`) anywhere. */
-export function hasRefs(value: unknown, depth = 0): boolean {
-  if (value === null || typeof value !== 'object' || depth > 64) return false;
-  if (Array.isArray(value)) return value.some((item) => hasRefs(item, depth + 1));
-  for (const [key, item] of Object.entries(value)) if (key === '$shoalRef' || hasRefs(item, depth + 1)) return true;
-  return false;
-}
-
-function approximateBytes(value: unknown): number {
-  try {
-    return JSON.stringify(value).length;
-  } catch {
-    return BATCH_BYTES;
   }
 }

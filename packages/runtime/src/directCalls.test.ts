@@ -275,3 +275,36 @@ describe('DirectCalls', () => {
     expect(hasRefs([1, { $shoalActor: 'a' }, null])).toBe(false);
   });
 });
+
+describe('DirectCalls: the Web Workers’ port calls', () => {
+  it('announces port calls (with their arguments where the actor retries), reports their outcomes, and hands bounced ones to the coordinator at once', async () => {
+    const room = new Room();
+    const caller = room.page('w1');
+    const events: unknown[] = [];
+    caller.direct.onRouteEvent = (event) => events.push(event);
+    const located = caller.direct.locate('a1');
+    expect(room.sent('actorLocate')).toEqual([{ type: 'actorLocate', actorId: 'a1' }]);
+    room.route('w1', 'a1', 'w2', { retries: true });
+    expect(await located).toEqual({ workerId: 'w2', dead: false, retries: true });
+    expect(events).toEqual([]); // a first answer changes nothing a port was granted on
+    caller.direct.portCalls([{ parentTaskId: 't1', callId: 'w1.1.1', actorId: 'a1', method: 'add', args: [1], at: 'w2' }]);
+    expect(room.sent('actorCallsSent')).toEqual([]); // batched
+    caller.direct.portCalls([{ parentTaskId: 't1', callId: 'w1.1.2', actorId: 'a1', method: 'add', args: [2], at: 'w2', unsent: true }]);
+    expect(room.sent('actorCallsSent')).toEqual([
+      {
+        type: 'actorCallsSent',
+        calls: [
+          { callId: 'w1.1.1', actorId: 'a1', method: 'add', parentTaskId: 't1', at: 'w2', args: [1] },
+          { callId: 'w1.1.2', actorId: 'a1', method: 'add', parentTaskId: 't1', at: 'w2', args: [2], unsent: true },
+        ],
+      },
+    ]);
+    const host = room.page('w2');
+    host.direct.portServed([{ actorId: 'a1', callId: 'w1.1.1', result: { ok: true, value: 1 }, durationMs: 0.1, checkpoint: { n: 1 } }]);
+    host.direct.flush();
+    expect(room.sent('actorResults')).toEqual([{ type: 'actorResults', results: [{ actorId: 'a1', callId: 'w1.1.1', result: { ok: true, value: 1 }, durationMs: 0.1, checkpoint: { n: 1 } }] }]);
+    room.route('w1', 'a1', 'w3');
+    caller.direct.peerLost('w3');
+    expect(events).toEqual([{ actor: 'a1' }, { peer: 'w3' }]);
+  });
+});

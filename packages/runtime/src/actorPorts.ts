@@ -128,6 +128,14 @@ export class ActorPorts {
     return Promise.all(waiting.map((entry) => new Promise<void>((resolve) => entry.left.push(resolve)))).then(() => this.flush());
   }
 
+  /** `ids` are settled (a get or wait of them answered): port calls need not wait for them. */
+  forget(ids: readonly string[]): void {
+    for (const lane of this.lanes.values()) {
+      if (lane.barrier.size === 0 || lane.settling) continue;
+      for (const id of ids) lane.barrier.delete(id);
+    }
+  }
+
   /** Tells the page of the port calls sent since the last time. Called before any other message to the page. */
   flush(): void {
     if (this.timer !== null) clearTimeout(this.timer);

@@ -272,7 +272,9 @@ export function createContext(init: ContextInit): TaskContext {
         return init.host.actorCallsAndGet(taskId, queued.splice(0), ids, timeout);
       };
       return (ofActors ? blockingLater : blocking)(async () => {
-        const values = unwrap(await (ports?.get(ids, timeout, ask) ?? ask()), bindActor) as unknown[];
+        const reply = await (ports?.get(ids, timeout, ask) ?? ask());
+        if (reply.ok) ports?.forget(ids);
+        const values = unwrap(reply, bindActor) as unknown[];
         return Array.isArray(target) ? values : values[0];
       });
     },

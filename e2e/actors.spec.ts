@@ -290,7 +290,8 @@ test("with maxTaskRetries, a task's direct call whose actor tab closes mid-call 
     const caller = cluster.remote(async (h, ctx) => {
       const warm = await ctx.get(h.nap(1));
       const again = await ctx.get(h.nap(3000)); // its tab closes while this runs
-      return { warm, again, worker: ctx.workerId };
+      const later = await ctx.get(h.where()); // on a new port to the restarted actor
+      return { warm, again, later, worker: ctx.workerId };
     });
     return { napAt: globalThis.__napAt, ...(await cluster.get(caller(nap))), after: await cluster.get(nap.where()) };`),
   );
@@ -302,9 +303,10 @@ test("with maxTaskRetries, a task's direct call whose actor tab closes mid-call 
   await live[ids.indexOf(napAt)]!.close();
   const outcome = await running;
   expect(outcome.ok, JSON.stringify(outcome)).toBe(true);
-  const result = (outcome as { result: { napAt: string; warm: string; again: string; after: string } }).result;
+  const result = (outcome as { result: { napAt: string; warm: string; again: string; later: string; after: string } }).result;
   expect(result.warm).toBe(result.napAt);
   expect(result.again).not.toBe(result.napAt); // ran again, on the restarted actor's tab
   expect(result.again).toBe(result.after);
+  expect(result.later).toBe(result.after);
   expect(c.pageErrors).toEqual([]);
 });

@@ -31,7 +31,7 @@ type FailedEvent = Extract<TaskEvent, { kind: 'failed' }>;
 export interface TaskView {
   id: string;
   name: string;
-  deps: string[];
+  deps: readonly string[];
   parentTaskId: string | null;
   submittedAt: number;
   state: TaskState;

@@ -143,6 +143,26 @@ export function createStream(root: HTMLElement, onSelect: (taskId: string) => vo
     for (let row = 0; row < rowLabels.length; row++) if (row % 2 === 1) baseCtx.fillRect(x, AXIS + row * laneH, w, laneH);
   }
 
+  /**
+   * Finished runs waiting to be filled, per row: consecutive ones of one
+   * colour that touch (within half a pixel) are one rectangle. A busy
+   * stream has dozens of short runs per pixel of a lane; filling each cost
+   * more of the coordinator tab than the tasks' own bookkeeping.
+   */
+  const spans = new Map<number, { x0: number; x1: number; colour: string }>();
+
+  function fillSpan(row: number): void {
+    const span = spans.get(row);
+    if (!span) return;
+    spans.delete(row);
+    baseCtx.fillStyle = span.colour;
+    baseCtx.fillRect(span.x0, AXIS + row * laneH + 1, span.x1 - span.x0, laneH - 2);
+  }
+
+  function fillSpans(): void {
+    for (const row of [...spans.keys()]) fillSpan(row);
+  }
+
   function drawBar(bar: Bar): void {
     const row = rowOf[bar.lane];
     if (row === undefined || !model) return;
@@ -150,6 +170,21 @@ export function createStream(root: HTMLElement, onSelect: (taskId: string) => vo
     const xr = X(bar.runStart);
     const x1 = Math.max(X(bar.end), xr + 1);
     if (x1 < GUTTER - 1 || x0 > width + 1) return;
+    const workerId = model.lanes[bar.lane]?.workerId;
+    if (workerId) counts[workerId] = (counts[workerId] ?? 0) + 1;
+    if (bar.outcome === 'done' && bar.fetchBytes === 0) {
+      const colour = nameColour(bar.nameIndex);
+      const span = spans.get(row);
+      if (span && span.colour === colour && xr <= span.x1 + 0.5 && x1 >= span.x0 - 0.5) {
+        span.x0 = Math.min(span.x0, xr);
+        span.x1 = Math.max(span.x1, x1);
+        return;
+      }
+      fillSpan(row);
+      spans.set(row, { x0: xr, x1, colour });
+      return;
+    }
+    fillSpan(row); // what came before it on this row is drawn under it
     const y = AXIS + row * laneH + 1;
     const bh = laneH - 2;
     if (bar.fetchBytes > 0) {
@@ -168,8 +203,6 @@ export function createStream(root: HTMLElement, onSelect: (taskId: string) => vo
       baseCtx.lineWidth = 2;
       baseCtx.strokeRect(xr + 1, y + 1, Math.max(3, x1 - xr) - 2, bh - 2);
     }
-    const workerId = model.lanes[bar.lane]?.workerId;
-    if (workerId) counts[workerId] = (counts[workerId] ?? 0) + 1;
   }
 
   function fullRedraw(): void {
@@ -190,7 +223,9 @@ export function createStream(root: HTMLElement, onSelect: (taskId: string) => vo
     clearPlot(0, width);
     counts = {};
     const left = t0;
+    spans.clear();
     for (const bar of model.bars) if (bar.end >= left) drawBar(bar);
+    fillSpans();
     drawnSeq = model.nextSeq;
     needFull = false;
     lastFull = performance.now();
@@ -200,6 +235,7 @@ export function createStream(root: HTMLElement, onSelect: (taskId: string) => vo
     if (!model || model.bars.length === 0 || drawnSeq >= model.nextSeq) return;
     const first = model.bars[0]!.seq;
     for (let i = Math.max(0, drawnSeq - first); i < model.bars.length; i++) drawBar(model.bars[i]!);
+    fillSpans();
     drawnSeq = model.nextSeq;
   }
 

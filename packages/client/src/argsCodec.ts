@@ -29,18 +29,29 @@ function encode(value: unknown): unknown {
   return value;
 }
 
-/** The ids of every wire ref in `value`, deduplicated, in order of appearance. */
-export function wireRefIds(value: unknown, into: Set<string> = new Set()): Set<string> {
+const NO_REFS: ReadonlySet<string> = new Set();
+
+/**
+ * The ids of every wire ref in `value`, deduplicated, in order of appearance.
+ * A value without refs (every trivial task's arguments and result) makes no
+ * set: it answers one shared empty set, so the result is read-only.
+ */
+export function wireRefIds(value: unknown, into?: Set<string>): ReadonlySet<string> {
+  return collectRefs(value, into ?? null) ?? NO_REFS;
+}
+
+/** Adds `value`'s ref ids to `into`, made on the first one found; answers it (null: none found, none given). */
+function collectRefs(value: unknown, into: Set<string> | null): Set<string> | null {
   if (value === null || typeof value !== 'object') return into;
   if (Array.isArray(value)) {
-    for (const item of value) wireRefIds(item, into);
+    for (const item of value) into = collectRefs(item, into);
     return into;
   }
   const proto = Object.getPrototypeOf(value) as unknown;
   if (proto !== Object.prototype && proto !== null) return into; // typed arrays, tables: no refs inside
   const ref = (value as Record<string, unknown>)[REF_KEY];
-  if (typeof ref === 'string' && Object.keys(value).length === 1) into.add(ref);
-  else for (const item of Object.values(value)) wireRefIds(item, into);
+  if (typeof ref === 'string' && Object.keys(value).length === 1) (into ??= new Set()).add(ref);
+  else for (const item of Object.values(value)) into = collectRefs(item, into);
   return into;
 }
 

@@ -178,14 +178,14 @@ export function createCluster(coordinator: Coordinator): Cluster {
    */
   const withArgs = <R>(name: string, args: unknown[], use: (wireArgs: unknown[]) => R): R => {
     let wireArgs: unknown[];
-    const implicit: string[] = [];
+    let implicit = null as string[] | null; // made for the first implicit put only
     try {
       wireArgs = args.map((arg) => {
         const packed = packValue(encodeRefs(arg));
         if (packed.inline) return packed.value;
         const id = coordinator.newId();
         coordinator.putPacked(id, packed);
-        implicit.push(id);
+        (implicit ??= []).push(id);
         return { [REF_KEY]: id };
       });
     } catch (error) {
@@ -193,15 +193,17 @@ export function createCluster(coordinator: Coordinator): Cluster {
       throw error;
     }
     const result = use(wireArgs);
-    for (const id of implicit) coordinator.apply({ type: 'objectReleased', objectId: id });
+    if (implicit) for (const id of implicit) coordinator.apply({ type: 'objectReleased', objectId: id });
     return result;
   };
 
-  let defaults: RemoteOptions = {};
+  /** `setDefaults`' options, or null: none set (then a call's options go as they are, with no copy per task). */
+  let defaults: RemoteOptions | null = null;
   const submit = (fnId: string, name: string, args: unknown[], options: RemoteOptions): ObjectRef | ObjectRef[] =>
     withArgs(name, args, (wireArgs) => {
-      const refs = coordinator.submit(coordinator.newId(), fnId, name, wireArgs, { ...defaults, ...options }).map((id) => handle(id, name));
-      return (options.numReturns ?? 1) === 1 ? refs[0]! : refs;
+      const outputs = coordinator.submit(coordinator.newId(), fnId, name, wireArgs, defaults ? { ...defaults, ...options } : options);
+      if ((options.numReturns ?? 1) === 1) return handle(outputs[0]!, name);
+      return outputs.map((id) => handle(id, name));
     });
 
   return {
@@ -263,7 +265,7 @@ export function createCluster(coordinator: Coordinator): Cluster {
     setDefaults(options: RemoteOptions): void {
       const valid = validateOptions(options);
       if (valid.numReturns !== undefined) throw new ShoalError('ERR_BAD_OPTION', 'numReturns cannot be a default: it shapes what each call returns; set it per function');
-      defaults = { ...valid };
+      defaults = Object.keys(valid).length > 0 ? { ...valid } : null;
     },
     getActor<T extends object>(name: string): ActorHandle<T> {
       const actorId = typeof name === 'string' ? coordinator.actors.byName(name) : null;

@@ -46,6 +46,7 @@ import {
   type Resources,
   type SchedulerEvent,
   type SchedulerState,
+  type TaskSpec,
 } from '@shoal/scheduler';
 import { Emitter, type Mesh } from '@shoal/transport';
 import { resolveArgs, wireRefIds } from './argsCodec.ts';
@@ -71,6 +72,9 @@ import { taskError, taskStatusOf, type TaskStatus } from './taskStatus.ts';
 
 export type { WorkerEntry, TaskEntry, TaskLog, CoordinatorOptions, WorkerLossReason, CoordinatorEvents, WorkersDiff } from './coordinatorTypes.ts';
 import type { WorkerEntry, TaskEntry, CoordinatorOptions, WorkerLossReason, CoordinatorEvents } from './coordinatorTypes.ts';
+
+/** The deps of a task whose arguments hold no refs: one shared, frozen empty list. */
+const NO_DEPS: readonly string[] = Object.freeze([]);
 
 export class Coordinator extends Emitter<CoordinatorEvents> implements ActorsHost, CommandHost, WorkerMessagesHost {
   readonly objects = new ObjectTable();
@@ -192,37 +196,39 @@ export class Coordinator extends Emitter<CoordinatorEvents> implements ActorsHos
    * ids. Throws ERR_OBJECT_LOST for a ref this cluster does not know.
    */
   submit(taskId: string, fnId: string, name: string, wireArgs: unknown[], options: RemoteOptions, parentTaskId: string | null = null, actor: { actorId: string; killedWorkersLimit: number } | null = null): string[] {
-    const deps = [...wireRefIds(wireArgs)];
+    const refs = wireRefIds(wireArgs);
+    const deps = refs.size === 0 ? NO_DEPS : [...refs];
     for (const dep of deps) {
       if (!this.objects.has(dep)) throw new ShoalError('ERR_OBJECT_LOST', `cannot call '${name}': an argument refers to object ${dep}, which this cluster does not know (freed, or from another cluster)`);
     }
     const numReturns = options.numReturns ?? DEFAULT_OPTIONS.numReturns;
     const outputs = numReturns === 1 ? [taskId] : Array.from({ length: numReturns }, (_, i) => `${taskId}.${i}`);
-    this.tasks.set(taskId, { fnId, name, args: wireArgs, outputs, timeoutMs: options.timeout ?? null, parentTaskId, infeasible: null, progress: null, ...(actor ? { actorId: actor.actorId } : {}) });
+    // Built field by field, not with spreads of maybe-empty objects: this runs once per task (bench:tasks).
+    const entry: TaskEntry = { fnId, name, args: wireArgs, outputs, timeoutMs: options.timeout ?? null, parentTaskId, infeasible: null, progress: null };
+    if (actor) entry.actorId = actor.actorId;
+    this.tasks.set(taskId, entry);
     for (const output of outputs) this.objects.pending(output, taskId);
     this.emit('task', { kind: 'submitted', t: Date.now(), taskId, name, deps, parentTaskId });
-    const resources = resourcesOf(options, () => this.gpuWorkerCount() > this.gpuTasks.size);
+    const resources = resourcesOf(options, this.gpuFree);
     if (resources.gpu > 0) this.gpuTasks.add(taskId);
     const verify = options.verify ?? 1;
     const speculative = verify === 1 && (options.speculation ?? this.speculationDefault);
     if (speculative) this.speculation.track(taskId, fnId);
     this.verifier.track(taskId, verify);
-    this.apply({
-      type: 'taskSubmitted',
-      task: {
-        taskId,
-        group: fnId,
-        outputs,
-        deps,
-        resources,
-        priority: options.priority ?? DEFAULT_OPTIONS.priority,
-        maxRetries: options.maxRetries ?? DEFAULT_OPTIONS.maxRetries,
-        retryExceptions: options.retryExceptions ?? DEFAULT_OPTIONS.retryExceptions,
-        ...(speculative ? { speculative } : {}),
-        ...(verify > 1 ? { verify } : {}),
-        ...(actor ? { killedWorkersLimit: actor.killedWorkersLimit } : {}),
-      },
-    });
+    const spec: TaskSpec = {
+      taskId,
+      group: fnId,
+      outputs,
+      deps,
+      resources,
+      priority: options.priority ?? DEFAULT_OPTIONS.priority,
+      maxRetries: options.maxRetries ?? DEFAULT_OPTIONS.maxRetries,
+      retryExceptions: options.retryExceptions ?? DEFAULT_OPTIONS.retryExceptions,
+    };
+    if (speculative) spec.speculative = speculative;
+    if (verify > 1) spec.verify = verify;
+    if (actor) spec.killedWorkersLimit = actor.killedWorkersLimit;
+    this.apply({ type: 'taskSubmitted', task: spec });
     return outputs;
   }
 
@@ -323,6 +329,9 @@ export class Coordinator extends Emitter<CoordinatorEvents> implements ActorsHos
   flushWorkers(): void {
     this.diffs.flush();
   }
+
+  /** Whether a `gpu: 'prefer'` task submitted now gets a GPU (resourcesOf). */
+  private readonly gpuFree = (): boolean => this.gpuWorkerCount() > this.gpuTasks.size;
 
   private gpuWorkerCount(): number {
     let count = 0;

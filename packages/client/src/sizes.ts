@@ -2,9 +2,13 @@
 import type { Capabilities, RemoteOptions } from '@shoal/protocol';
 import type { Resources } from '@shoal/scheduler';
 
+/** A task that names no resources: one cpu. Shared by every such task (the scheduler only reads it). */
+const ONE_CPU: Resources = Object.freeze({ cpu: 1, gpu: 0, memory: 0, custom: Object.freeze({}) });
+
 /** What a task needs; `gpuFree` decides a `gpu: 'prefer'` request (1 if a GPU is free now, else 0). */
 export function resourcesOf(options: RemoteOptions, gpuFree: () => boolean = () => false): Resources {
-  const r = options.resources ?? {};
+  if (options.resources === undefined) return ONE_CPU;
+  const r = options.resources;
   const gpu = r.gpu === 'prefer' ? (gpuFree() ? 1 : 0) : (r.gpu ?? 0);
   return { cpu: r.cpu ?? 1, gpu, memory: r.memory ?? 0, custom: r.custom ?? {} };
 }

@@ -4,7 +4,7 @@
  * Emitted as the coordinator's `task` event; cheap when nobody listens.
  */
 export type TaskEvent =
-  | { kind: 'submitted'; t: number; taskId: string; name: string; deps: string[]; parentTaskId: string | null }
+  | { kind: 'submitted'; t: number; taskId: string; name: string; deps: readonly string[]; parentTaskId: string | null }
   /** Sent to a worker (again on a retry: `attempt` > 1). `fetchBytes`: stored inputs it must fetch first. */
   | { kind: 'dispatched'; t: number; taskId: string; workerId: string; attempt: number; fetchBytes: number }
   /**

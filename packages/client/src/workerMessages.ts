@@ -155,12 +155,16 @@ function taskDone(coordinator: WorkerMessagesHost, worker: WorkerEntry, message:
     coordinator.apply({ type: 'taskFailed', taskId, workerId, error: { ...result.error, workerId }, kind });
     return;
   }
-  const values = task.outputs.length === 1 ? [result.value] : (result.value as unknown[]);
-  const sizes = values.map(sizeOf);
-  const stored = new Map((result.stored ?? []).map((output) => [output.index, output]));
+  const outputs = task.outputs;
+  const values = outputs.length === 1 ? [result.value] : (result.value as unknown[]);
+  // Outputs that stayed in the worker's store, by index; null (no map made) for the common all-inline result.
+  const stored = result.stored && result.stored.length > 0 ? new Map(result.stored.map((output) => [output.index, output])) : null;
+  const sizes: number[] = new Array(outputs.length);
+  let bytes = 0;
   worker.tasksDone += 1;
-  task.outputs.forEach((output, i) => {
-    const kept = stored.get(i);
+  for (let i = 0; i < outputs.length; i++) {
+    const output = outputs[i]!;
+    const kept = stored?.get(i);
     if (kept) {
       coordinator.objects.resolveStored(output, kept.size, workerId, taskId);
       coordinator.holdContained(output, kept.refs);
@@ -168,12 +172,17 @@ function taskDone(coordinator: WorkerMessagesHost, worker: WorkerEntry, message:
     } else {
       coordinator.objects.resolve(output, values[i], taskId);
       coordinator.holdContained(output, wireRefIds(values[i]));
+      sizes[i] = sizeOf(values[i]);
     }
-  });
-  coordinator.notify('task', { kind: 'finished', t: Date.now(), taskId, workerId, durationMs: message.durationMs, bytes: sizes.reduce((sum, size) => sum + size, 0) });
+    bytes += sizes[i]!;
+  }
+  coordinator.notify('task', { kind: 'finished', t: Date.now(), taskId, workerId, durationMs: message.durationMs, bytes });
   coordinator.finishTask(taskId, task, true);
   // Small outputs came inline and stay here: a lost worker does not lose them (nor need them remade).
-  const inline = task.outputs.map((_, i) => !stored.has(i));
+  const inline = stored === null ? (outputs.length === 1 ? ONE_INLINE : outputs.map(() => true)) : outputs.map((_, i) => !stored.has(i));
   coordinator.apply({ type: 'taskFinished', taskId, workerId, sizes, durationMs: message.durationMs, inline });
   coordinator.workerChanged(workerId);
 }
+
+/** `inline` for the common result: one output, come inline (the scheduler only reads it). */
+const ONE_INLINE: readonly boolean[] = Object.freeze([true]);

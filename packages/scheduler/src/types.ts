@@ -22,7 +22,7 @@ export interface TaskSpec {
   /** The objects this task produces, one per return value (numReturns). */
   outputs: ObjectId[];
   /** Objects that must be ready before the task can run (deduplicated). */
-  deps: ObjectId[];
+  deps: readonly ObjectId[];
   resources: Resources;
   /** Higher runs first; ties run in submission order. */
   priority: number;

@@ -9,7 +9,7 @@ import { ActorPorts } from './actorPorts.ts';
 import { ActorPortServer } from './actorPortServer.ts';
 import type { ActorCallRequest, HostReply, PortCallNotice, PortEvents, PortGrant, PortReport, TaskHost } from './host.ts';
 
-function rig(options: { grant?: boolean; slowMs?: number; refuse?: boolean } = {}) {
+function rig(options: { grant?: boolean; slowMs?: number; refuse?: boolean; grantMs?: number } = {}) {
   const seen: number[] = [];
   let n = 0;
   const notices: PortCallNotice[] = [];
@@ -34,6 +34,7 @@ function rig(options: { grant?: boolean; slowMs?: number; refuse?: boolean } = {
     actorPort: async (actorId: string): Promise<PortGrant | null> => {
       if (options.grant === false) return null;
       grants += 1;
+      if (options.grantMs) await new Promise((resolve) => setTimeout(resolve, options.grantMs));
       const channel = new MessageChannel();
       if (options.refuse) channel.port1.postMessage({ t: 'refused' });
       else server.accept(actorId, channel.port1 as unknown as MessagePort);
@@ -62,7 +63,10 @@ function rig(options: { grant?: boolean; slowMs?: number; refuse?: boolean } = {
   return { ports, server, call, get, seen, notices, reports, viaPage, waited, asked, fire: (events: Omit<PortEvents, 'seq'>) => watcher?.({ ...events, seq: 0 }), grants: () => grants };
 }
 
-const settle = () => new Promise((resolve) => setTimeout(resolve, 30));
+/** Waits (up to 2 s, for a loaded machine) until `ready()`. */
+async function until(ready: () => boolean): Promise<void> {
+  for (let i = 0; i < 200 && !ready(); i++) await new Promise((resolve) => setTimeout(resolve, 10));
+}
 
 describe('ActorPorts and ActorPortServer', () => {
   it('sends calls on the port in order and answers gets from the replies; the page is told of every call and outcome', async () => {
@@ -92,7 +96,7 @@ describe('ActorPorts and ActorPortServer', () => {
   it('without a port, calls go the page way in order', async () => {
     const r = rig({ grant: false });
     const ids = [1, 2].map((k) => r.call(k));
-    await settle();
+    await until(() => r.viaPage.length === 2);
     expect(r.viaPage.map((call) => call.callId)).toEqual(ids);
     expect(r.get(ids)).toBeNull(); // not port calls: the context asks the page
   });
@@ -102,7 +106,7 @@ describe('ActorPorts and ActorPortServer', () => {
     const first = r.call(1);
     const withRef = r.call({ $shoalRef: 'x' });
     const after = r.call(2);
-    await settle();
+    await until(() => r.waited.length > 0);
     expect(r.viaPage.map((call) => call.callId)).toEqual([withRef]);
     expect(r.waited).toEqual([[withRef]]);
     expect(await r.get([first, after])).toEqual({ ok: true, value: [1, 3] });
@@ -115,10 +119,26 @@ describe('ActorPorts and ActorPortServer', () => {
     r.fire({ all: false, actors: ['a1'], peers: [] });
     expect(await r.get([inFlight])).toEqual({ ok: true, value: ['from the page'] });
     const next = r.call(2);
-    await settle();
+    await until(() => r.waited.length > 0);
     expect(r.waited).toEqual([[inFlight]]); // the deferred call settles before the new port is used
     expect(await r.get([next])).toEqual({ ok: true, value: [3] });
     expect(r.grants()).toBe(2);
+  });
+
+  it('a route change while the port is asked for: the stale grant is dropped, the new one used, and no call is lost', async () => {
+    const r = rig({ grantMs: 15 });
+    const first = r.call(1);
+    await new Promise((resolve) => setTimeout(resolve, 2));
+    r.fire({ all: false, actors: ['a1'], peers: [] }); // no watcher yet (it starts with the first grant): nothing happens
+    const second = r.call(2);
+    expect(await r.get([first, second])).toEqual({ ok: true, value: [1, 3] });
+    // With a watcher: a change while a new lane asks.
+    const third = r.call(3, 'a2');
+    await new Promise((resolve) => setTimeout(resolve, 2));
+    r.fire({ all: true, actors: [], peers: [] });
+    const fourth = r.call(4, 'a2');
+    expect(await r.get([third, fourth])).toEqual({ ok: true, value: [6, 10] });
+    expect(r.grants()).toBe(3); // a1 once; a2 twice (the first grant came after the change)
   });
 
   it('a refused port bounces its calls to the coordinator (unsent, with their arguments)', async () => {

@@ -59,7 +59,7 @@ type Entry = { kind: 'pending'; queued: boolean; waiters: Array<() => void>; lef
 interface Lane {
   actorId: string;
   state: 'new' | 'asking' | 'port' | 'page';
-  /** Bumped whenever the lane drops its port, so a grant asked for before is not used. */
+  /** Bumped by each ask and each drop: only the answer to the latest ask, with no drop since, is used. */
   epoch: number;
   port: MessagePort | null;
   at: string | null;
@@ -170,12 +170,11 @@ export class ActorPorts {
 
   private askPort(lane: Lane): void {
     lane.state = 'asking';
-    const epoch = lane.epoch;
+    const epoch = ++lane.epoch;
     const answered = (grant: PortGrant | null): void => {
-      if (lane.epoch !== epoch || this.lanes.get(lane.actorId) !== lane) {
-        grant?.port.close(); // a route changed meanwhile: ask again
-        if (lane.state === 'asking') lane.state = 'new';
-        return this.pump(lane);
+      if (lane.epoch !== epoch) {
+        grant?.port.close(); // a route changed meanwhile: whoever changed it asked again (or the next call will)
+        return;
       }
       if (grant) {
         if (!this.watching) this.seq = grant.seq; // route events up to the grant are older than the port

@@ -52,7 +52,10 @@ export class ActorPortServer {
   }
 
   private async serve(port: MessagePort, call: PortCall): Promise<void> {
-    const { durationMs, buffers, checkpoint, ...result } = await this.run(call);
+    const outcome = await this.run(call).catch(
+      (thrown: unknown): ActorCallResult & { durationMs: number } => ({ ok: false, error: { name: 'ShoalError', code: 'ERR_ACTOR_DIED', message: `the actor's Web Worker could not run the call: ${thrown instanceof Error ? thrown.message : String(thrown)}` }, durationMs: 0 }),
+    );
+    const { durationMs, buffers, checkpoint, ...result } = outcome;
     const reply: PortReply = { t: 'result', callId: call.callId, result };
     try {
       port.postMessage(reply);

@@ -12,7 +12,7 @@
  *                    fetched (100-call warm-up); calls/s; the final value is checked
  *   actor-fanin      one task takes the handle and makes 100 sequential
  *                    `ctx.get(handle.add(1))` calls; ms per call, timed in the task
- *                    (peer to peer: runtime/src/directCalls.ts); `sameTab` says
+ *                    (on a port straight to the actor's Web Worker: runtime/src/actorPorts.ts); `sameTab` says
  *                    whether the scheduler put the task on the actor's tab
  *   actor-fanin-cross  the same with the actor holding its tab's one slot, so the
  *                    task runs on the other tab (Dask's figure: its actor-fanin)
@@ -29,7 +29,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { startLocalCluster, type LocalCluster } from '@shoal/launcher';
-import { RUNS, formatMs, formatRate, median, medianRun, openBench, printComparison, reportFailures, root, runBench, runJobFile as runJob } from './common.ts';
+import { RUNS, figure, formatMs, formatRate, median, medianRun, openBench, printComparison, reportFailures, root, runBench, runJobFile as runJob } from './common.ts';
 
 const WORKERS = 2;
 const SLOTS = 1;
@@ -105,4 +105,12 @@ printComparison(results, [
   ['from a task, /call', 'actor-fanin', 'msPerCall', 'lower', formatMs],
   ['same, across tabs', 'actor-fanin-cross', 'msPerCall', 'lower', formatMs],
 ]);
+// The goal (issue 15): a call from inside a task at least 2x faster than Dask's actors, on the actor's tab and across tabs.
+const perCall = (system: Line['system'], workload: Workload): number | undefined => figure(results, system, workload, 'msPerCall');
+const goals = (['actor-fanin', 'actor-fanin-cross'] as const).map((workload) => {
+  const shoal = perCall('shoal', workload);
+  const dask = perCall('dask', workload);
+  return shoal && dask ? `${workload} ${(dask / shoal).toFixed(1)}× ${dask / shoal >= 2 ? 'met' : 'missed'}` : `${workload} —`;
+});
+console.log(`goals (a call from inside a task ≥2× Dask's): ${goals.join(', ')}`);
 reportFailures(failures);

@@ -16,10 +16,12 @@ export type LaneCount = 1 | 2 | 4;
 /**
  * A lane set: 1, 2 or 4 of PeerLink's bulk channels (paced: BulkEndpoint's
  * default); 'unpaced', one more of them with `pacing: false` (only the
- * high-water mark bounds the sender: the layout before pacing); or 'shared',
+ * high-water mark bounds the sender: the layout before pacing); 'compare',
+ * one more paced with the pacer options of `compare=` (a same-run A/B of a
+ * pacer setting); or 'shared',
  * one channel on the link's main connection, unpaced (the layout before that).
  */
-export type Lanes = LaneCount | 'unpaced' | 'shared';
+export type Lanes = LaneCount | 'unpaced' | 'compare' | 'shared';
 /** Round trips (ms) of small messages while idle or during a fetch: on the raw channel and on the link's control channel. */
 export interface PingResult {
   raw: number[];
@@ -58,7 +60,8 @@ export interface BenchTransferApi {
   /** Milliseconds that bulkChecksum takes over `size` bytes. */
   checksumMs(size: number): number;
   /**
-   * Ordering probe (e2e): fetches a `size`-byte object over 1 lane; the
+   * Ordering probe (e2e): fetches a `size`-byte object over the unpaced lane
+   * (a paced sender never queues megabytes); the
    * holder sends a control message (a heartbeat on the link) right after its
    * sender has queued the first bytes. Says how many bulk bytes had arrived
    * when the control message did, and whether the fetch had completed.
@@ -88,8 +91,8 @@ declare global {
   }
 }
 
-const LANE_SETS: Record<LaneCount | 'unpaced', number[]> = { 1: [0], 2: [1, 2], 4: [3, 4, 5, 6], unpaced: [7] };
-const BULK_CHANNELS = 8;
+const LANE_SETS: Record<LaneCount | 'unpaced' | 'compare', number[]> = { 1: [0], 2: [1, 2], 4: [3, 4, 5, 6], unpaced: [7], compare: [8] };
+const BULK_CHANNELS = 9;
 const RAW_CHANNEL_ID = 200;
 /** The comparison bulk channel on the link's main connection. */
 const SHARED_CHANNEL_ID = 150;
@@ -107,6 +110,8 @@ const burstBytes = Number(params.get('burst')) > 0 ? Number(params.get('burst'))
 /** `colocatedChunk=4`: co-located chunk size in MiB (`Infinity`: whole objects); default: Colocated's. */
 /** `pacing={"targetMs":2}`: the paced endpoints' pacer options (JSON; default: BulkEndpoint's). */
 const pacing = params.get('pacing') ? (JSON.parse(params.get('pacing')!) as Exclude<BulkEndpointOptions['pacing'], boolean | undefined>) : undefined;
+/** `compare={"currentSamples":16}`: the 'compare' lane's pacer options (JSON). */
+const compare = params.get('compare') ? (JSON.parse(params.get('compare')!) as Exclude<BulkEndpointOptions['pacing'], boolean | undefined>) : undefined;
 const colocatedChunk = params.get('colocatedChunk') ? Number(params.get('colocatedChunk')) * 1024 * 1024 : undefined;
 const objects = new Map<number, ArrayBuffer>();
 
@@ -195,7 +200,7 @@ const serve = (objectId: string): ArrayBuffer | null => {
     // Once the sender (which starts when this returns) has queued 4 MiB on the lane, or after
     // 200 turns of the event loop: a control message behind those bytes.
     const { link: control, sets } = other;
-    const lane = sets.get(1)![0]!;
+    const lane = sets.get('unpaced')![0]!;
     let turns = 0;
     const check = (): void => {
       if (lane.bufferedAmount < 4 * MiB && ++turns < 200) return void setTimeout(check, 0);
@@ -260,14 +265,14 @@ function link(peerId: string, initiator: boolean, client: SignalingClient): void
     const shared = new DataChannelBulk(pc.createDataChannel('bench-shared-bulk', { negotiated: true, id: SHARED_CHANNEL_ID, ordered: true }));
     void Promise.all([peerLink.bulk(), shared.ready]).then(async ([channels]) => {
       const sets = new Map<Lanes, BulkChannel[]>();
-      for (const [lanes, ids] of Object.entries(LANE_SETS)) sets.set(lanes === 'unpaced' ? lanes : (Number(lanes) as LaneCount), ids.map((i) => channels[i]!));
+      for (const [lanes, ids] of Object.entries(LANE_SETS)) sets.set(lanes === 'unpaced' || lanes === 'compare' ? lanes : (Number(lanes) as LaneCount), ids.map((i) => channels[i]!));
       sets.set('shared', [shared]);
       if (raw.readyState !== 'open') await new Promise((resolve) => raw.addEventListener('open', resolve, { once: true }));
       other = { peerId, sets, raw, link: peerLink };
       expListen(channels[EXP_CHANNEL]!);
       if (isHolder) {
         setInterval(() => {
-          for (const lane of [channels[0]!, channels[7]!, channels[EXP_CHANNEL]!, shared]) if (lane.bufferedAmount > 0) queueSamples.push(lane.bufferedAmount);
+          for (const lane of [channels[0]!, channels[7]!, channels[8]!, channels[EXP_CHANNEL]!, shared]) if (lane.bufferedAmount > 0) queueSamples.push(lane.bufferedAmount);
         }, 5);
       }
     });
@@ -278,7 +283,7 @@ function link(peerId: string, initiator: boolean, client: SignalingClient): void
 function endpoint(lanes: Lanes): BulkEndpoint {
   if (!other) throw new Error('not linked');
   // Endpoints serve from their first creation, on both sides: make them all eagerly the first time.
-  for (const count of [1, 2, 4, 'unpaced', 'shared'] as const) {
+  for (const count of [1, 2, 4, 'unpaced', 'compare', 'shared'] as const) {
     const key = `${count}`;
     // 'shared' is the layout before bulk had its own connection, sender included: no burst limit.
     const burst = burstBytes ?? (count === 'shared' ? Infinity : undefined);
@@ -286,7 +291,8 @@ function endpoint(lanes: Lanes): BulkEndpoint {
     const before = count === 'unpaced' || count === 'shared';
     const chunk = before ? undefined : chunkBytes;
     const options = { peerId: other.peerId, serve, ...(highWaterMark ? { highWaterMark } : {}), ...(chunk ? { chunkBytes: chunk } : {}), ...(burst ? { burstBytes: burst } : {}) };
-    if (!endpoints.has(key)) endpoints.set(key, new BulkEndpoint(other.sets.get(count)!, before ? { ...options, pacing: false } : pacing ? { ...options, pacing } : options));
+    const paced = count === 'compare' ? compare : pacing;
+    if (!endpoints.has(key)) endpoints.set(key, new BulkEndpoint(other.sets.get(count)!, before ? { ...options, pacing: false } : paced ? { ...options, pacing: paced } : options));
   }
   return endpoints.get(`${lanes}`)!;
 }
@@ -410,7 +416,7 @@ window.shoalBench = {
   }),
   prepare: (sizes) => void sizes.forEach(object),
   probe: async (size) => {
-    const bulk = endpoint(1);
+    const bulk = endpoint('unpaced');
     const before = bulk.stats().bytesReceived;
     let done = false;
     const arrived = new Promise<{ bytes: number; done: boolean }>((resolve) => {

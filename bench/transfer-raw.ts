@@ -2,7 +2,7 @@
  * Bulk transfer between two tabs: Shoal's BulkEndpoint against a raw
  * RTCDataChannel on the same connection, in the same run.
  *
- *   npx tsx bench/transfer-raw.ts [--runs N] [--sizes 16,64,256] [--lanes 1,2,4] [--no-colocated] [--high-water MiB] [--chunk KiB] [--burst KiB] [--pacing JSON] [--sweep WxC,...] [--colocated-chunk MiB]
+ *   npx tsx bench/transfer-raw.ts [--runs N] [--sizes 16,64,256] [--lanes 1,2,4] [--no-colocated] [--high-water MiB] [--chunk KiB] [--burst KiB] [--pacing JSON] [--compare JSON] [--sweep WxC,...] [--colocated-chunk MiB]
  *
  * It builds apps/bench-transfer.html into a temp dir (Vite, with the repo's
  * config, so dist/ is left alone), starts the signaling server on it, opens
@@ -18,6 +18,8 @@
  *              default), apart from the raw and control channels, and are
  *              paced (BulkEndpoint's default; `--pacing '{"targetMs":2}'`
  *              tunes the pacer, `--chunk` their frame size)
+ *   compare    (--compare JSON) the same fetch, paced with these pacer options
+ *              (a same-run A/B of a pacer setting)
  *   unpaced    the same fetch over one more channel of that connection with
  *              `pacing: false` and 256 KiB frames: only the 8 MiB high-water
  *              mark bounds the sender (the layout before pacing: "before")
@@ -60,7 +62,9 @@ const RUNS = Number(option('--runs', '3'));
 const SIZES = option('--sizes', '16,64,256').split(',').map(Number);
 const LANE_COUNTS = option('--lanes', '1,2,4').split(',').map(Number) as LaneCount[];
 /** PeerLink's lane sets, then one bulk channel on the link's main connection. */
-const LANES: Lanes[] = [...LANE_COUNTS, 'unpaced', 'shared'];
+/** `--compare JSON`: one more paced lane with these pacer options, for a same-run A/B. */
+const COMPARE = option('--compare', '');
+const LANES: Lanes[] = [...LANE_COUNTS, ...(COMPARE ? (['compare'] as const) : []), 'unpaced', 'shared'];
 const COLOCATED = !argv.includes('--no-colocated');
 /** The bulk endpoints' high-water mark in MiB; 0: BulkEndpoint's default. */
 const HIGH_WATER = Number(option('--high-water', '0'));
@@ -80,7 +84,7 @@ const SWEEP = option('--sweep', '')
 const MiB = 1024 * 1024;
 const RAW_BYTES = 64 * MiB;
 if (!Number.isInteger(RUNS) || RUNS < 1 || SIZES.some((s) => !(s > 0)) || LANE_COUNTS.some((l) => ![1, 2, 4].includes(l))) {
-  console.error('usage: npx tsx bench/transfer-raw.ts [--runs N] [--sizes 16,64,256] [--lanes 1,2,4] [--no-colocated] [--high-water MiB] [--chunk KiB] [--burst KiB] [--pacing JSON] [--sweep WxC,...] [--colocated-chunk MiB]');
+  console.error('usage: npx tsx bench/transfer-raw.ts [--runs N] [--sizes 16,64,256] [--lanes 1,2,4] [--no-colocated] [--high-water MiB] [--chunk KiB] [--burst KiB] [--pacing JSON] [--compare JSON] [--sweep WxC,...] [--colocated-chunk MiB]');
   process.exit(2);
 }
 
@@ -138,7 +142,7 @@ async function main(): Promise<void> {
       const page = await context.newPage();
       page.on('pageerror', (error) => console.log(`[${name}] uncaught ${error.message}`));
       page.on('console', (message) => message.type() === 'error' && console.log(`[${name}] ${message.text()}`));
-      await page.goto(`${server.url}/bench-transfer.html?room=${room}&name=${name}&highWater=${HIGH_WATER}&chunk=${CHUNK_KIB}&burst=${BURST_KIB}${PACING ? `&pacing=${encodeURIComponent(PACING)}` : ''}${COLOCATED_CHUNK ? `&colocatedChunk=${COLOCATED_CHUNK}` : ''}`);
+      await page.goto(`${server.url}/bench-transfer.html?room=${room}&name=${name}&highWater=${HIGH_WATER}&chunk=${CHUNK_KIB}&burst=${BURST_KIB}${PACING ? `&pacing=${encodeURIComponent(PACING)}` : ''}${COMPARE ? `&compare=${encodeURIComponent(COMPARE)}` : ''}${COLOCATED_CHUNK ? `&colocatedChunk=${COLOCATED_CHUNK}` : ''}`);
       await waitFor(page, `${name} joining`, () => window.shoalBench?.peerId() ?? null);
       return page;
     };
@@ -225,12 +229,14 @@ async function main(): Promise<void> {
       add('idle', await fetcher.evaluate(() => window.shoalBench!.pings(100)));
       for (const lanes of run % 2 === 0 ? LANES : [...LANES].reverse()) {
         const busy = await fetcher.evaluate(([l, s]) => window.shoalBench!.pings(2000, { lanes: l, size: s }), [lanes, 64 * MiB] as const);
-        add(lanes === 'shared' ? 'fetch, 1 lane on the main connection' : lanes === 'unpaced' ? 'fetch, 1 lane, unpaced' : `fetch, ${lanes} lane(s)`, busy);
+        add(lanes === 'shared' ? 'fetch, 1 lane on the main connection' : lanes === 'unpaced' ? 'fetch, 1 lane, unpaced' : lanes === 'compare' ? `fetch, 1 lane, ${COMPARE}` : `fetch, ${lanes} lane(s)`, busy);
       }
     }
     for (const [during, result] of merged) pingLine(during, result);
-    const pacer = (await holder.evaluate((l) => window.shoalBench!.endpointStats(l), LANE_COUNTS[0]!)).pacing;
-    if (pacer) console.log(JSON.stringify({ path: 'pacer', lanes: LANE_COUNTS[0], ...pacer, window: round(pacer.window / 1024), baseRtt: round(pacer.baseRtt, 2), currentRtt: round(pacer.currentRtt, 2), queueingDelay: round(pacer.queueingDelay, 2) }));
+    for (const lanes of [LANE_COUNTS[0]!, ...(COMPARE ? (['compare'] as const) : [])]) {
+      const pacer = (await holder.evaluate((l) => window.shoalBench!.endpointStats(l), lanes)).pacing;
+      if (pacer) console.log(JSON.stringify({ path: 'pacer', lanes, ...pacer, window: round(pacer.window / 1024), baseRtt: round(pacer.baseRtt, 2), currentRtt: round(pacer.currentRtt, 2), queueingDelay: round(pacer.queueingDelay, 2) }));
+    }
     if (SWEEP.length > 0) {
       await holder.evaluate(() => window.shoalBench!.queueSamples());
       for (let run = 0; run < RUNS; run++) {

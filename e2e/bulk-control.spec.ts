@@ -4,7 +4,8 @@
  * over a PeerLink's bulk channels, which live on an RTCPeerConnection of
  * their own, so a control message sent after megabytes of bulk were queued
  * overtakes them. No timing thresholds: the checks are about order and about
- * which connection carried the bytes.
+ * which connection carried the bytes, and that a paced sender is moved on by
+ * acks.
  */
 import { expect, test, type Page } from '@playwright/test';
 import { distDir, ensureAppsBuilt, launchBrowser } from '@shoal/launcher';
@@ -70,4 +71,16 @@ test('object bytes do not cross the connection that carries control messages', a
   // And control round trips kept completing while a fetch ran.
   const pings = await fetcher.evaluate((s) => window.shoalBench!.pings(10_000, { lanes: 1, size: s }), 16 * MiB);
   expect(pings.control.length).toBeGreaterThan(0);
+});
+
+test('a paced fetch is moved on by the receiver acks, and leaves nothing in flight', async () => {
+  const fetched = await fetcher.evaluate((s) => window.shoalBench!.fetch(1, s), 8 * MiB);
+  expect(fetched.bytes).toBe(8 * MiB);
+  // The holder's sender (lane set 1 is paced: BulkEndpoint's default over data channels) took round-trip samples from acks.
+  await expect.poll(async () => (await holder.evaluate(() => window.shoalBench!.endpointStats(1))).pacing?.inFlight).toBe(0);
+  const pacing = (await holder.evaluate(() => window.shoalBench!.endpointStats(1))).pacing!;
+  expect(pacing.samples).toBeGreaterThan(100);
+  expect(pacing.window).toBeGreaterThan(0);
+  // The unpaced lane has no pacer.
+  expect((await holder.evaluate(() => window.shoalBench!.endpointStats('unpaced'))).pacing).toBeNull();
 });

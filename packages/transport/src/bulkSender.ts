@@ -200,6 +200,8 @@ export class BulkSender {
     if (this.options.pacer && !this.options.pacer.canSend(bestLimit)) return false;
     const offset = entry.offset;
     const payload = transfer.bytes.subarray(offset, offset + bestLimit);
+    // Before `send`: a send that returns late (the thread lost its core meanwhile) must not shorten the round trip.
+    const sentAt = this.options.pacer ? this.options.now() : 0;
     try {
       if (best.sendWithBody) {
         best.sendWithBody(encodeBulkFrame({ kind: 'chunk', transferId: transfer.id, offset }), payload);
@@ -212,7 +214,7 @@ export class BulkSender {
       return false;
     }
     entry.offset += payload.length;
-    this.options.pacer?.onSent(payload.length, this.options.now());
+    this.options.pacer?.onSent(payload.length, sentAt);
     this.options.onBytes(payload.length);
     if (entry.offset >= total) this.finish(entry);
     return true;

@@ -3,8 +3,8 @@ import { describe, expect, it } from 'vitest';
 import { installMemoryGuard } from './memoryGuard.ts';
 
 /** A fresh realm (its own ArrayBuffer and typed arrays) with the guard installed at `capMiB`. */
-function realm(capMiB: number): { run: (code: string) => unknown; hits: number[] } {
-  const context = createContext({});
+function realm(capMiB: number, globals: object = {}): { run: (code: string) => unknown; hits: number[] } {
+  const context = createContext({ ...globals });
   const hits: number[] = [];
   installMemoryGuard(capMiB * 2 ** 20, (bytes) => hits.push(bytes), runInContext('globalThis', context) as Record<string, unknown>);
   return { run: (code) => runInContext(code, context), hits };
@@ -39,6 +39,24 @@ describe('memoryGuard', () => {
          sliced: new ArrayBuffer(4096).slice(0, 16).byteLength, mapped: b[0] })`);
     expect(result).toEqual({ inst: true, ctor: true, view: true, buf: true, sliced: 16, mapped: 1 });
     expect(hits).toEqual([]);
+  });
+
+  it('takes detached buffers (a result transferred out) off the count before refusing, in one synchronous run', () => {
+    const { run, hits } = realm(16, { structuredClone });
+    // 12 MiB made and handed away (transferred, as a task's result is), then 12 MiB more: only 12 are live.
+    const out = run(`
+      const results = [];
+      for (let i = 0; i < 3; i++) {
+        const block = new Uint8Array(4 * 2 ** 20);
+        results.push(structuredClone(block.buffer, { transfer: [block.buffer] }).byteLength);
+      }
+      const kept = [];
+      for (let i = 0; i < 3; i++) kept.push(new Uint8Array(4 * 2 ** 20));
+      results.concat(kept.map((k) => k.byteLength))`);
+    expect(out).toEqual(Array(6).fill(4 * 2 ** 20));
+    expect(hits).toEqual([]);
+    // Buffers still held stay counted: past the cap is still refused.
+    expect(() => run('kept.push(new Uint8Array(8 * 2 ** 20))')).toThrow(/ERR_TASK_MEMORY/);
   });
 
   it('counts a resizable buffer growing', () => {

@@ -25,7 +25,11 @@
  * transferred in). And collection is only noticed between tasks of the event
  * loop: a synchronous loop that makes and drops more than the cap in short-
  * lived buffers, without ever awaiting a timer or message, is counted as if
- * it kept them.
+ * it kept them, unless they were detached (transferred out: a task's result)
+ * or collected before the check: an allocation that would pass the cap first
+ * takes those off the count (`reclaim`), since their finalizers may not have
+ * run yet (they run as a later task of the event loop, a task that is
+ * itself a long synchronous loop never sees them).
  */
 
 import { TYPED_ARRAY_NAMES } from '@shoal/objects';
@@ -55,7 +59,23 @@ export function installMemoryGuard(capBytes: number, exceeded: (liveBytes: numbe
   const counted = new WeakMap<ArrayBuffer, { bytes: number }>();
   const registry = new FinalizationRegistry<{ bytes: number }>((held) => {
     live -= held.bytes;
+    held.bytes = 0;
   });
+  /** Every counted buffer, weakly: what `reclaim` looks through. */
+  let tracked: { ref: WeakRef<ArrayBuffer>; held: { bytes: number } }[] = [];
+  /** Takes buffers already collected, or detached, off the count; their finalizers then subtract nothing. */
+  const reclaim = (): void => {
+    const still: typeof tracked = [];
+    for (const t of tracked) {
+      if (t.held.bytes === 0) continue;
+      const buffer = t.ref.deref();
+      if (buffer === undefined || buffer.byteLength === 0) {
+        live -= t.held.bytes;
+        t.held.bytes = 0;
+      } else still.push(t);
+    }
+    tracked = still;
+  };
 
   const refuse = (bytes: number): never => {
     if (!over) {
@@ -67,6 +87,7 @@ export function installMemoryGuard(capBytes: number, exceeded: (liveBytes: numbe
     );
   };
   const check = (bytes: number): void => {
+    if (!over && bytes > 0 && live + bytes > capBytes) reclaim();
     if (over || (bytes > 0 && live + bytes > capBytes)) refuse(bytes);
   };
   // WebAssembly memory is not counted (see the header): a view made over it (Emscripten makes several on every
@@ -88,7 +109,10 @@ export function installMemoryGuard(capBytes: number, exceeded: (liveBytes: numbe
     const held = { bytes: buffer.byteLength };
     counted.set(buffer, held);
     registry.register(buffer, held);
+    tracked.push({ ref: new WeakRef(buffer), held });
+    if (tracked.length > 4096 && tracked.length % 4096 === 0) tracked = tracked.filter((t) => t.held.bytes > 0);
     live += held.bytes;
+    if (live > capBytes) reclaim();
     if (live > capBytes) refuse(0);
   };
 

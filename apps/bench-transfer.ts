@@ -110,8 +110,8 @@ const burstBytes = Number(params.get('burst')) > 0 ? Number(params.get('burst'))
 /** `colocatedChunk=4`: co-located chunk size in MiB (`Infinity`: whole objects); default: Colocated's. */
 /** `pacing={"targetMs":2}`: the paced endpoints' pacer options (JSON; default: BulkEndpoint's). */
 const pacing = params.get('pacing') ? (JSON.parse(params.get('pacing')!) as Exclude<BulkEndpointOptions['pacing'], boolean | undefined>) : undefined;
-/** `compare={"currentSamples":16}`: the 'compare' lane's pacer options (JSON). */
-const compare = params.get('compare') ? (JSON.parse(params.get('compare')!) as Exclude<BulkEndpointOptions['pacing'], boolean | undefined>) : undefined;
+/** `compare={"currentSamples":16,"chunkBytes":16384}`: the 'compare' lane's pacer options and frame size (JSON). */
+const compare = params.get('compare') ? (JSON.parse(params.get('compare')!) as Exclude<BulkEndpointOptions['pacing'], boolean | undefined> & { chunkBytes?: number }) : undefined;
 const colocatedChunk = params.get('colocatedChunk') ? Number(params.get('colocatedChunk')) * 1024 * 1024 : undefined;
 const objects = new Map<number, ArrayBuffer>();
 
@@ -291,8 +291,11 @@ function endpoint(lanes: Lanes): BulkEndpoint {
     const before = count === 'unpaced' || count === 'shared';
     const chunk = before ? undefined : chunkBytes;
     const options = { peerId: other.peerId, serve, ...(highWaterMark ? { highWaterMark } : {}), ...(chunk ? { chunkBytes: chunk } : {}), ...(burst ? { burstBytes: burst } : {}) };
-    const paced = count === 'compare' ? compare : pacing;
-    if (!endpoints.has(key)) endpoints.set(key, new BulkEndpoint(other.sets.get(count)!, before ? { ...options, pacing: false } : paced ? { ...options, pacing: paced } : options));
+    // 'compare' takes its frame size from its JSON too (`chunkBytes`), the rest are pacer options.
+    const { chunkBytes: compareChunk, ...comparePacing } = compare ?? {};
+    const paced = count === 'compare' ? comparePacing : pacing;
+    const laneOptions = count === 'compare' && compareChunk ? { ...options, chunkBytes: compareChunk } : options;
+    if (!endpoints.has(key)) endpoints.set(key, new BulkEndpoint(other.sets.get(count)!, before ? { ...options, pacing: false } : paced ? { ...laneOptions, pacing: paced } : laneOptions));
   }
   return endpoints.get(`${lanes}`)!;
 }

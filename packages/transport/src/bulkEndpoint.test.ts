@@ -331,6 +331,16 @@ describe('BulkEndpoint', () => {
     expect(a.stats().pacing).not.toBeNull();
   });
 
+  it('does not pace lanes that hand whole buffers over (co-located ports), nor when told not to', () => {
+    const [x] = memoryChannelPair();
+    const port = Object.assign(x, { sendWithBody: () => undefined });
+    expect(new BulkEndpoint([port]).stats().pacing).toBeNull();
+    const [y] = memoryChannelPair();
+    expect(new BulkEndpoint([y], { pacing: false }).stats().pacing).toBeNull();
+    const [z] = memoryChannelPair();
+    expect(new BulkEndpoint([z]).stats().pacing).toMatchObject({ window: 4 * 32 * KiB, inFlight: 0 });
+  });
+
   it('a paced sender whose peer never acks still finishes: a stalled window is forgiven', async () => {
     const data = bytesOf(1_000_000, 6);
     const { a, b } = pair({ obj: data }, { a: unpaced, b: { pacing: { minWindow: 64 * KiB, maxWindow: 64 * KiB, stallMs: 5 } } });

@@ -18,7 +18,7 @@
  * nothing here refers to anything outside `arrowKernels`; it is given the IPC
  * reader and writer (arrowIpc.ts) as `ipc`.
  */
-import type { ArrowIpc, IpcRows } from './arrowIpc.ts';
+import type { ArrowIpc, IpcCol, IpcRows } from './arrowIpc.ts';
 
 export interface SortKeyOptions {
   /** The key column's name. */
@@ -67,8 +67,16 @@ export function arrowKernels(ipc: ArrowIpc): ArrowKernels {
       phases[phase] += performance.now() - t;
     }
   };
-  const read = (blocks: readonly Uint8Array[], options?: { only?: string; maxRows?: number }): Rows | null => timed('load', () => ipc.read(blocks, options));
-  const write = (rows: Rows, ix: Uint32Array, from: number, to: number): Uint8Array => timed('export', () => ipc.write(rows, ix, from, to));
+  const read = (blocks: readonly Uint8Array[], options?: { maxRows?: number }): Rows | null => timed('load', () => ipc.read(blocks, options));
+  const write = (rows: Rows, sizes: readonly number[], partOf: Uint32Array | null, slotOf: Uint32Array): Uint8Array[] => timed('export', () => ipc.write(rows, sizes, partOf, slotOf));
+  /** A key column made contiguous. */
+  const keyOf = (rows: Rows, c: number): IpcCol => timed('load', () => ipc.column(rows, c));
+  /** Where each row goes when `order` lists every row in its new order. */
+  const slotsOf = (order: Uint32Array): Uint32Array => {
+    const slots = new Uint32Array(order.length);
+    for (let i = 0; i < order.length; i++) slots[order[i]!] = i;
+    return slots;
+  };
 
   // --- Keys ---
   const keyField = (rows: Rows, key: string): number => {
@@ -76,9 +84,9 @@ export function arrowKernels(ipc: ArrowIpc): ArrowKernels {
     return c >= 0 && rows.fields[c]!.num && [1, 2, 4, 8].includes(rows.fields[c]!.width) ? c : -1;
   };
   /** Row `r`'s key as a number (int64 beyond 2^53 rounds, which keeps order). */
-  const numberAt = (rows: Rows, c: number): ((r: number) => number) => {
+  const numberAt = (rows: Rows, c: number, key: IpcCol): ((r: number) => number) => {
     const { width, num } = rows.fields[c]!;
-    const d = rows.cols[c]!.data;
+    const d = key.data;
     const v = new DataView(d.buffer, d.byteOffset, d.byteLength);
     if (num!.float) return width === 8 ? (r) => v.getFloat64(8 * r, true) : (r) => v.getFloat32(4 * r, true);
     if (width === 8) return num!.signed ? (r) => v.getInt32(8 * r + 4, true) * 4294967296 + v.getUint32(8 * r, true) : (r) => v.getUint32(8 * r + 4, true) * 4294967296 + v.getUint32(8 * r, true);
@@ -87,8 +95,8 @@ export function arrowKernels(ipc: ArrowIpc): ArrowKernels {
     return num!.signed ? (r) => v.getInt8(r) : (r) => v.getUint8(r);
   };
   /** Rows by whether their key is null (in row order). */
-  const byNull = (rows: Rows, c: number): { keyed: Uint32Array; nulls: Uint32Array } => {
-    const valid = rows.cols[c]!.valid;
+  const byNull = (rows: Rows, key: IpcCol): { keyed: Uint32Array; nulls: Uint32Array } => {
+    const valid = key.valid;
     const all = new Uint32Array(rows.count);
     for (let i = 0; i < rows.count; i++) all[i] = i;
     if (!valid) return { keyed: all, nulls: new Uint32Array(0) };
@@ -102,9 +110,9 @@ export function arrowKernels(ipc: ArrowIpc): ArrowKernels {
    * unsigned integer with the same order (floats: sign flipped, negatives' bits inverted, every NaN one NaN
    * above +Infinity). Passes whose digit is the same for every row are skipped.
    */
-  const radixOrder = (rows: Rows, c: number, keyed: Uint32Array): Uint32Array => {
+  const radixOrder = (rows: Rows, c: number, key: IpcCol, keyed: Uint32Array): Uint32Array => {
     const { width, num } = rows.fields[c]!;
-    const d = rows.cols[c]!.data;
+    const d = key.data;
     const v = new DataView(d.buffer, d.byteOffset, d.byteLength);
     const n = rows.count;
     const lo = new Uint32Array(n);
@@ -178,7 +186,7 @@ export function arrowKernels(ipc: ArrowIpc): ArrowKernels {
         const rows = read(blocks, { maxRows: op.n ?? 0 });
         if (!rows) return null;
         const m = Math.min(op.n ?? 0, rows.count);
-        const block = write(rows, Uint32Array.from({ length: m }, (_, i) => i), 0, m);
+        const [block] = write(rows, [m], null, Uint32Array.from({ length: rows.count }, (_, i) => (i < m ? i : 0xffffffff)));
         return [block, stats([m], [block.byteLength])];
       }
       if (op.op === 'split') {
@@ -188,12 +196,13 @@ export function arrowKernels(ipc: ArrowIpc): ArrowKernels {
       const sorted = kernels.sort(blocks, op);
       return sorted ? [sorted.block, stats([sorted.rows], [sorted.block.byteLength])] : null;
     },
-    sample(blocks, key, size) {
-      const rows = read(blocks, { only: key });
-      const c = rows ? keyField(rows, key) : -1;
+    sample(blocks, name, size) {
+      const rows = read(blocks);
+      const c = rows ? keyField(rows, name) : -1;
       if (!rows || c < 0) return null;
-      const { keyed } = byNull(rows, c);
-      const at = numberAt(rows, c);
+      const key = keyOf(rows, c);
+      const { keyed } = byNull(rows, key);
+      const at = numberAt(rows, c, key);
       const picked: number[] = [];
       for (let i = 0; i < keyed.length && picked.length < size; i++) {
         // Floyd-style: row i joins with the chance that keeps the pick uniform.
@@ -209,8 +218,9 @@ export function arrowKernels(ipc: ArrowIpc): ArrowKernels {
       if (!rows || c < 0) return null;
       const parts = o.bounds.length + 1;
       const bounds = Float64Array.from(o.bounds);
-      const at = numberAt(rows, c);
-      const valid = rows.cols[c]!.valid;
+      const key = keyOf(rows, c);
+      const at = numberAt(rows, c, key);
+      const valid = key.valid;
       const part = new Uint32Array(rows.count);
       const counts = new Uint32Array(parts + 1);
       for (let r = 0; r < rows.count; r++) {
@@ -231,29 +241,25 @@ export function arrowKernels(ipc: ArrowIpc): ArrowKernels {
         part[r] = p;
         counts[p + 1]!++;
       }
-      for (let p = 0; p < parts; p++) counts[p + 1]! += counts[p]!;
-      const starts = counts.slice();
-      const ix = new Uint32Array(rows.count);
-      for (let r = 0; r < rows.count; r++) ix[counts[part[r]!]!++] = r;
-      const out: Uint8Array[] = [];
-      const sizes: number[] = [];
-      for (let p = 0; p < parts; p++) {
-        out.push(write(rows, ix, starts[p]!, starts[p + 1]!));
-        sizes.push(starts[p + 1]! - starts[p]!);
-      }
-      return { blocks: out, rows: sizes };
+      // Each row's place in its part: parts keep the rows' order.
+      const next = new Uint32Array(parts);
+      const slots = new Uint32Array(rows.count);
+      for (let r = 0; r < rows.count; r++) slots[r] = next[part[r]!]!++;
+      const sizes = Array.from(counts.subarray(1));
+      return { blocks: write(rows, sizes, part, slots), rows: sizes };
     },
     sort(blocks, o) {
       const rows = read(blocks);
       const c = rows ? keyField(rows, o.key) : -1;
       if (!rows || c < 0) return null;
-      const { keyed, nulls } = byNull(rows, c);
-      const order = radixOrder(rows, c, keyed);
+      const key = keyOf(rows, c);
+      const { keyed, nulls } = byNull(rows, key);
+      const order = radixOrder(rows, c, key, keyed);
       if (!o.ascending) order.reverse();
       const ix = new Uint32Array(rows.count);
       ix.set(o.nullsFirst ? nulls : order, 0);
       ix.set(o.nullsFirst ? order : nulls, o.nullsFirst ? nulls.length : order.length);
-      return { block: write(rows, ix, 0, rows.count), rows: rows.count };
+      return { block: write(rows, [rows.count], null, slotsOf(ix))[0]!, rows: rows.count };
     },
   };
   return kernels;

@@ -9,7 +9,7 @@
  */
 import { ShoalError, isShoalError } from '@shoal/protocol';
 import { compileStage } from './compileStage.ts';
-import { stageFunction } from './stageFunction.ts';
+import { kernelStageFunction, stageFunction } from './stageFunction.ts';
 import type { TaskStats } from './stageTask.ts';
 import type { DataFrameConf, PhysicalPlan, Stage } from './stages.ts';
 import type { StageResult } from './tasks.ts';
@@ -116,10 +116,11 @@ export async function execute(plan: PhysicalPlan, cluster: ExecCluster, options:
       for (const r of stage.reads) report.bytesIn += (results.get(r.stage)?.tasks ?? []).reduce((s, t) => s + t.bytes.reduce((a, b) => a + b, 0), 0);
       emit(report);
       const name = `q${options.query} s${stage.id}: ${stage.name}`;
-      const fns = new Map<number, (...args: unknown[]) => unknown>();
+      const fns = new Map<string, (...args: unknown[]) => unknown>();
       const submitted = compiled.tasks.map((t) => {
-        let call = fns.get(t.numReturns);
-        if (!call) fns.set(t.numReturns, (call = cluster.remote(stageFunction, { name, maxRetries: 3, ...(t.numReturns === 1 ? {} : { numReturns: t.numReturns }) })));
+        const fnKey = `${t.numReturns}${t.spec.arrow ? 'k' : ''}`;
+        let call = fns.get(fnKey);
+        if (!call) fns.set(fnKey, (call = cluster.remote(t.spec.arrow ? kernelStageFunction : stageFunction, { name, maxRetries: 3, ...(t.numReturns === 1 ? {} : { numReturns: t.numReturns }) })));
         const out = call(t.spec, t.inputs.map((id) => refs.get(id)));
         return Array.isArray(out) ? out : [out];
       });

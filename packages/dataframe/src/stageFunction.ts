@@ -11,4 +11,14 @@ import { dataframeStage } from './stageTask.ts';
 type StageFn = (spec: unknown, given: unknown, ctx: unknown) => Promise<unknown>;
 const AsyncFunction = Object.getPrototypeOf(async () => {}).constructor as new (...args: string[]) => StageFn;
 
-export const stageFunction: StageFn = new AsyncFunction('spec', 'given', 'ctx', `return (${dataframeStage.toString()})(spec, given, ctx, (${arrowKernels.toString()})((${arrowIpc.toString()})()));`);
+const body = `return (${dataframeStage.toString()})(spec, given, ctx, (${arrowKernels.toString()})((${arrowIpc.toString()})()));`;
+
+export const stageFunction: StageFn = new AsyncFunction('spec', 'given', 'ctx', body);
+
+/**
+ * The same function under another source text (so another function id) for tasks on the kernels: the
+ * runtime hands a function's inputs kept in the engine as refs once it has called ctx.acceptKeptInputs()
+ * (SQL stages over cached blocks do), and a kernel task would then fetch each block through ctx.get, a
+ * round trip to the coordinator and a copy; under its own id its blocks come with the task.
+ */
+export const kernelStageFunction: StageFn = new AsyncFunction('spec', 'given', 'ctx', `/* on the Arrow kernels */ ${body}`);

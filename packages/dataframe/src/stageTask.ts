@@ -88,7 +88,7 @@ export interface Phases {
 export async function dataframeStage(spec: TaskSpec, given: (Uint8Array | object)[], ctx: { engine: () => Promise<any>; arrow: any; workerId: string; taskId?: string; get?: (ref: any) => Promise<unknown>; acceptKeptInputs?: () => void }, kernels?: ArrowKernels): Promise<unknown> {
   const started = performance.now();
   // Blocks this Web Worker's engine keeps (spec.tables[].keys) may come as refs, not bytes: see the loading loop.
-  ctx.acceptKeptInputs?.();
+  if (!spec.arrow) ctx.acceptKeptInputs?.();
   const inputs = given as Uint8Array[];
   const isBytes = (b: unknown): b is Uint8Array => b instanceof Uint8Array;
   // Rows in an IPC stream from its record batch headers alone (decoding the batches costs ~3 ms per MB).

@@ -281,6 +281,9 @@ export function arrowIpc(): ArrowIpc {
       };
       // Var: each part's offsets buffer, which first takes the lengths (at slot + 1) and is summed below.
       const offs = f.layout === 'var' ? framed.map(({ out, at }, p) => new Int32Array(out.buffer, at[kv + 1]!, sizes[p]! + 1)) : [];
+      // Fixed width in whole 32-bit words: each part's values buffer as words (made once per column, not per batch).
+      const words = f.layout === 'fixed' && f.width % 4 === 0 ? f.width / 4 : 0;
+      const dst = words ? framed.map(({ out, at }, p) => new Int32Array(out.buffer, at[kv + 1]!, sizes[p]! * words)) : [];
       for (const b of batches) {
         const vb = b.nulls[c]! > 0 ? b.bufs[first]! : null;
         const values = b.bufs[first + 1]!;
@@ -304,16 +307,17 @@ export function arrowIpc(): ArrowIpc {
           }
         } else if (f.layout === 'fixed') {
           const w = f.width;
-          if (w % 4 === 0) {
-            const words = w / 4;
+          if (words) {
             const src = new Int32Array(values.buffer, values.byteOffset, b.length * words);
-            const dst = framed.map(({ out, at }, p) => new Int32Array(out.buffer, at[kv + 1]!, sizes[p]! * words));
             for (let i = 0; i < b.length; i++) {
               const r = b.first + i;
               const s = slotOf[r]!;
               if (s === SKIP) continue;
               const d = dst[partOf ? partOf[r]! : 0]!;
-              for (let q = 0; q < words; q++) d[words * s + q] = src[words * i + q]!;
+              if (words === 2) {
+                d[2 * s] = src[2 * i]!;
+                d[2 * s + 1] = src[2 * i + 1]!;
+              } else for (let q = 0; q < words; q++) d[words * s + q] = src[words * i + q]!;
             }
           } else {
             for (let i = 0; i < b.length; i++) {

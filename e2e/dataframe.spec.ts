@@ -87,6 +87,10 @@ test('orderBy over more partitions than workers, ascending and descending, nulls
   expect(out['nullsFirst']).toEqual([...ROWS].sort((a, b) => brandKey(a.brand, true).localeCompare(brandKey(b.brand, true)) || a.id - b.id).map((r) => r.brand));
   expect(out['nullsLast']).toEqual([...ROWS].sort((a, b) => brandKey(a.brand, false).localeCompare(brandKey(b.brand, false)) || a.id - b.id).map((r) => r.brand));
   expect((out['stages'] as unknown as { tasks: number }).tasks).toBeGreaterThan(7);
+  // Descending puts nulls last (Spark's default), as the reference does.
+  const prices = ROWS.map((r) => r.price as number | null);
+  expect(out['byPrice']).toEqual([...prices.filter((p) => p !== null).sort((a, b) => b - a), ...prices.filter((p) => p === null)]);
+  expect(out['kernelNotes']).toEqual([true, true, true]);
 });
 
 test('every join type, as a broadcast join and as a shuffle join', async () => {

@@ -66,6 +66,9 @@ export const JOBS = {
     r.nullsLast = (await df.orderBy(col('brand').ascNullsLast(), 'id').collect()).map((x) => x.brand);
     r.stages = cluster.dataFrameSession.history.at(-1);
     cluster.conf.set('adaptive', true);
+    // One numeric key: sample, range split and sort on the Arrow kernels (the query log's notes say so).
+    r.byPrice = (await df.orderBy(col('price').desc()).collect()).map((x) => x.price);
+    r.kernelNotes = (globalThis.shoalCoordinator?.queries?.() ?? []).at(-1)?.stages.map((st) => st.notes.some((n) => n.startsWith('rows sorted or cut in JS'))) ?? [];
     return r;`,
   joins: `${setup}
     const left = df.select('id', 'brand');

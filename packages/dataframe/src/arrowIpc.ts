@@ -268,22 +268,20 @@ export function arrowIpc(): ArrowIpc {
       });
       return frame(rows.schema, m, buffers, nulls[p]!);
     });
-    // Then each column: every value to its part and slot (buffer k of field c in a part: `at[2c or 3c...]`).
-    let k = 0;
+    // Then each column: every value to its part and slot. A part lists its buffers in the input batches'
+    // order (validity, then values or offsets and data), so field c's start at `at[first]` there too.
     for (let c = 0; c < F; c++) {
       const f = fields[c]!;
       const first = firsts[c]!;
-      const kv = k;
-      k += f.layout === 'var' ? 3 : 2;
       const setBit = (p: number, buf: number, s: number): void => {
         const { out, at } = framed[p]!;
         out[at[buf]! + (s >> 3)]! |= 1 << (s & 7);
       };
       // Var: each part's offsets buffer, which first takes the lengths (at slot + 1) and is summed below.
-      const offs = f.layout === 'var' ? framed.map(({ out, at }, p) => new Int32Array(out.buffer, at[kv + 1]!, sizes[p]! + 1)) : [];
+      const offs = f.layout === 'var' ? framed.map(({ out, at }, p) => new Int32Array(out.buffer, at[first + 1]!, sizes[p]! + 1)) : [];
       // Fixed width in whole 32-bit words: each part's values buffer as words (made once per column, not per batch).
       const words = f.layout === 'fixed' && f.width % 4 === 0 ? f.width / 4 : 0;
-      const dst = words ? framed.map(({ out, at }, p) => new Int32Array(out.buffer, at[kv + 1]!, sizes[p]! * words)) : [];
+      const dst = words ? framed.map(({ out, at }, p) => new Int32Array(out.buffer, at[first + 1]!, sizes[p]! * words)) : [];
       for (const b of batches) {
         const vb = b.nulls[c]! > 0 ? b.bufs[first]! : null;
         const values = b.bufs[first + 1]!;
@@ -293,8 +291,8 @@ export function arrowIpc(): ArrowIpc {
             const s = slotOf[r]!;
             if (s === SKIP) continue;
             const p = partOf ? partOf[r]! : 0;
-            if (vb && bit(vb, i) && nulls[p]![c]!) setBit(p, kv, s);
-            if (f.layout === 'bool' && bit(values, i)) setBit(p, kv + 1, s);
+            if (vb && bit(vb, i) && nulls[p]![c]!) setBit(p, first, s);
+            if (f.layout === 'bool' && bit(values, i)) setBit(p, first + 1, s);
           }
         }
         if (f.layout === 'var') {
@@ -325,7 +323,7 @@ export function arrowIpc(): ArrowIpc {
               const s = slotOf[r]!;
               if (s === SKIP) continue;
               const { out, at } = framed[partOf ? partOf[r]! : 0]!;
-              for (let q = 0; q < w; q++) out[at[kv + 1]! + w * s + q] = values[w * i + q]!;
+              for (let q = 0; q < w; q++) out[at[first + 1]! + w * s + q] = values[w * i + q]!;
             }
           }
         }
@@ -334,7 +332,7 @@ export function arrowIpc(): ArrowIpc {
       // Offsets: each part's lengths summed in slot order; then every string's bytes copied to its offset.
       for (const o of offs) for (let j = 1; j < o.length; j++) o[j]! += o[j - 1]!;
       const outs = framed.map((x) => x.out);
-      const dataAt = framed.map((x) => x.at[kv + 2]!);
+      const dataAt = framed.map((x) => x.at[first + 2]!);
       for (const b of batches) {
         const o = new Int32Array(b.bufs[first + 1]!.buffer, b.bufs[first + 1]!.byteOffset, b.length + 1);
         const src = b.bufs[first + 2]!;

@@ -205,7 +205,7 @@ export function arrowKernels(ipc: ArrowIpc): ArrowKernels {
       const at = numberAt(rows, c, key);
       const picked: number[] = [];
       for (let i = 0; i < keyed.length && picked.length < size; i++) {
-        // Floyd-style: row i joins with the chance that keeps the pick uniform.
+        // A partial Fisher-Yates shuffle: the first `size` rows of a uniformly random order.
         const j = i + Math.floor(Math.random() * (keyed.length - i));
         [keyed[i], keyed[j]] = [keyed[j]!, keyed[i]!];
         picked.push(at(keyed[i]!));
@@ -221,8 +221,10 @@ export function arrowKernels(ipc: ArrowIpc): ArrowKernels {
       const key = keyOf(rows, c);
       const at = numberAt(rows, c, key);
       const valid = key.valid;
+      // Each row's part, and its place there (parts keep the rows' order).
       const part = new Uint32Array(rows.count);
-      const counts = new Uint32Array(parts + 1);
+      const slots = new Uint32Array(rows.count);
+      const sizes = new Array<number>(parts).fill(0);
       for (let r = 0; r < rows.count; r++) {
         let p: number;
         if (valid && !valid[r]) p = o.nullsFirst ? 0 : parts - 1;
@@ -239,13 +241,8 @@ export function arrowKernels(ipc: ArrowIpc): ArrowKernels {
           p = o.ascending ? a : parts - 1 - a;
         }
         part[r] = p;
-        counts[p + 1]!++;
+        slots[r] = sizes[p]!++;
       }
-      // Each row's place in its part: parts keep the rows' order.
-      const next = new Uint32Array(parts);
-      const slots = new Uint32Array(rows.count);
-      for (let r = 0; r < rows.count; r++) slots[r] = next[part[r]!]!++;
-      const sizes = Array.from(counts.subarray(1));
       return { blocks: write(rows, sizes, part, slots), rows: sizes };
     },
     sort(blocks, o) {

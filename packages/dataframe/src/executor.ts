@@ -80,6 +80,13 @@ function taskError(error: unknown, stage: Stage, task: number): unknown {
   return error;
 }
 
+/** Sets the note that starts with `prefix` (a count that grows task by task), or adds it. */
+function setNote(report: StageReport, prefix: string, rest: string): void {
+  const at = report.notes.findIndex((n) => n.startsWith(prefix));
+  if (at >= 0) report.notes[at] = prefix + rest;
+  else report.notes.push(prefix + rest);
+}
+
 export async function execute(plan: PhysicalPlan, cluster: ExecCluster, options: ExecOptions): Promise<Execution> {
   const { stages } = plan;
   const results = new Map<number, StageResult>();
@@ -146,18 +153,9 @@ export async function execute(plan: PhysicalPlan, cluster: ExecCluster, options:
           report.keptBlocks += stats.kept ?? 0;
           if (stats.rowByRow !== undefined) {
             rowByRow++;
-            const note = `partial aggregation done row by row in ${rowByRow} of ${compiled.tasks.length} tasks (keys mostly distinct: ${Math.round(stats.rowByRow * 100)}% of rows)`;
-            const at = report.notes.findIndex((n) => n.startsWith('partial aggregation done row by row'));
-            if (at >= 0) report.notes[at] = note;
-            else report.notes.push(note);
+            setNote(report, 'partial aggregation done row by row', ` in ${rowByRow} of ${compiled.tasks.length} tasks (keys mostly distinct: ${Math.round(stats.rowByRow * 100)}% of rows)`);
           }
-          if (stats.arrow) {
-            arrowTasks++;
-            const note = `rows sorted or cut in JS on their Arrow bytes, not in the engine, in ${arrowTasks} of ${compiled.tasks.length} tasks`;
-            const at = report.notes.findIndex((n) => n.startsWith('rows sorted or cut in JS'));
-            if (at >= 0) report.notes[at] = note;
-            else report.notes.push(note);
-          }
+          if (stats.arrow) setNote(report, 'rows sorted or cut in JS', ` on their Arrow bytes, not in the engine, in ${++arrowTasks} of ${compiled.tasks.length} tasks`);
           if (stats.phases) for (const k of ['load', 'run', 'export'] as const) report.phaseMs[k] += Math.round(stats.phases[k]);
           report.rowsOut += stats.rows.reduce((a, b) => a + b, 0);
           report.bytesOut += stats.bytes.reduce((a, b) => a + b, 0);

@@ -31,7 +31,7 @@
  */
 import { ShoalError, type TaskResult } from '@shoal/protocol';
 import type { ActorCallRequest, HostReply, PortCallNotice, PortEvents, PortGrant, TaskHost } from './host.ts';
-import { hasRefs, local } from './directValues.ts';
+import { hasRefs, local, settledResult, trimSettled } from './directValues.ts';
 
 /** Caller → actor's Web Worker. */
 export interface PortCall {
@@ -316,21 +316,11 @@ export class ActorPorts {
   }
 
   /** A call's inline result once it is here; null if it is not this Web Worker's port call, or went the page's way. */
-  private async settled(callId: string): Promise<TaskResult | null> {
-    let entry = this.entries.get(callId);
-    if (entry?.kind === 'pending') {
-      const pending = entry;
-      await new Promise<void>((resolve) => pending.waiters.push(resolve));
-      entry = this.entries.get(callId);
-    }
-    return entry?.kind === 'done' ? entry.result : null;
+  private settled(callId: string): Promise<TaskResult | null> {
+    return settledResult(this.entries, callId);
   }
 
   private trim(): void {
-    if (this.entries.size <= KEEP) return;
-    for (const [callId, entry] of this.entries) {
-      if (this.entries.size <= KEEP) return;
-      if (entry.kind !== 'pending') this.entries.delete(callId);
-    }
+    trimSettled(this.entries, KEEP);
   }
 }

@@ -38,7 +38,7 @@ import type { ControlMessage, TaskResult } from '@shoal/protocol';
 import { ShoalError } from '@shoal/protocol';
 import type { HostReply, PortCallNotice, PortReport } from './host.ts';
 import type { ActorCallOutcome } from './actorHost.ts';
-import { hasRefs, local, wireBytes } from './directValues.ts';
+import { hasRefs, local, settledResult, trimSettled, wireBytes } from './directValues.ts';
 
 export { hasRefs, local } from './directValues.ts';
 
@@ -410,22 +410,12 @@ export class DirectCalls {
   }
 
   /** A call's result once it is here, or null if it was deferred. */
-  private async settled(callId: string): Promise<TaskResult | null> {
-    let entry = this.local.get(callId);
-    if (entry?.kind === 'pending') {
-      const pending = entry;
-      await new Promise<void>((resolve) => pending.waiters.push(resolve));
-      entry = this.local.get(callId);
-    }
-    return entry?.kind === 'done' ? entry.result : null;
+  private settled(callId: string): Promise<TaskResult | null> {
+    return settledResult(this.local, callId);
   }
 
   private trim(): void {
-    if (this.local.size <= KEEP_RESULTS) return;
-    for (const [callId, entry] of this.local) {
-      if (this.local.size <= KEEP_RESULTS) return;
-      if (entry.kind !== 'pending') this.local.delete(callId);
-    }
+    trimSettled(this.local, KEEP_RESULTS);
   }
 
   private announce(announcement: Announcement): void {

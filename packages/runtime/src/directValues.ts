@@ -26,3 +26,26 @@ export function wireBytes(value: unknown, unknown = 96 * 1024): number {
     return unknown;
   }
 }
+
+/** How both sides (directCalls.ts, actorPorts.ts) track a call: waiting, answered inline, or gone some other way. */
+export type CallEntry = { kind: 'pending'; waiters: Array<() => void> } | { kind: 'done'; result: TaskResult } | { kind: 'page' | 'deferred' };
+
+/** A call's inline result once it is settled in `calls`; null if it settled another way (or is not there). */
+export async function settledResult(calls: ReadonlyMap<string, CallEntry>, callId: string): Promise<TaskResult | null> {
+  let entry = calls.get(callId);
+  if (entry?.kind === 'pending') {
+    const pending = entry;
+    await new Promise<void>((resolve) => pending.waiters.push(resolve));
+    entry = calls.get(callId);
+  }
+  return entry?.kind === 'done' ? entry.result : null;
+}
+
+/** Forgets settled calls, oldest first, until at most `keep` remain; pending ones stay. */
+export function trimSettled(calls: Map<string, { kind: string }>, keep: number): void {
+  if (calls.size <= keep) return;
+  for (const [callId, entry] of calls) {
+    if (calls.size <= keep) return;
+    if (entry.kind !== 'pending') calls.delete(callId);
+  }
+}

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { BULK_KIND, ShoalError, encodeBulkFrame } from '@shoal/protocol';
 import { BulkEndpoint, type BulkEndpointOptions } from './bulkEndpoint.ts';
-import { MemoryChannel, memoryChannelPair, type MemoryChannelOptions } from './bulkMemoryChannel.ts';
+import { MemoryChannel, memoryChannelPair, type MemoryChannelOptions, type Tamper } from './bulkMemoryChannel.ts';
 
 /** Deterministic bytes, different for each seed. */
 function bytesOf(size: number, seed = 1): Uint8Array<ArrayBuffer> {
@@ -59,6 +59,16 @@ async function expectCode(promise: Promise<unknown>, code: string): Promise<Shoa
   return error as ShoalError;
 }
 
+/** Lets `act` change (or drop) the first chunk that passes `end`; every other message goes as it is. */
+function onFirstChunk(end: { tamper: Tamper | undefined }, act: (bytes: Uint8Array) => 'drop' | void): void {
+  let seen = false;
+  end.tamper = (bytes) => {
+    if (seen || bytes[3] !== BULK_KIND.chunk) return;
+    seen = true;
+    return act(bytes);
+  };
+}
+
 const KiB = 1024;
 /** Some flow-control tests are about the high-water mark and bursts of an unpaced sender (pacing is tested at the end). */
 const unpaced = { pacing: false } as const;
@@ -111,13 +121,7 @@ describe('BulkEndpoint', () => {
   it('detects a corrupted chunk and fetches again', async () => {
     const data = bytesOf(1_000_000);
     const { a, bEnds } = pair({ obj: data });
-    let corrupted = false;
-    bEnds[0]!.tamper = (bytes) => {
-      if (!corrupted && bytes[3] === BULK_KIND.chunk) {
-        corrupted = true;
-        bytes[1000] ^= 0x10;
-      }
-    };
+    onFirstChunk(bEnds[0]!, (bytes) => void (bytes[1000] ^= 0x10));
     expectBytes(await a.fetch('obj'), data);
     expect(a.stats()).toMatchObject({ retries: 1, corruptTransfers: 1, transfersIn: 1 });
   });
@@ -125,13 +129,7 @@ describe('BulkEndpoint', () => {
   it('detects a dropped chunk and fetches again', async () => {
     const data = bytesOf(1_000_000);
     const { a, bEnds } = pair({ obj: data });
-    let dropped = false;
-    bEnds[0]!.tamper = (bytes) => {
-      if (!dropped && bytes[3] === BULK_KIND.chunk) {
-        dropped = true;
-        return 'drop';
-      }
-    };
+    onFirstChunk(bEnds[0]!, () => 'drop');
     expectBytes(await a.fetch('obj'), data);
     expect(a.stats()).toMatchObject({ retries: 1, corruptTransfers: 1 });
   });
@@ -282,13 +280,7 @@ describe('BulkEndpoint', () => {
     const received: Array<[string, Uint8Array]> = [];
     const data = bytesOf(2_000_000);
     const { a, b, aEnds } = pair({}, { lanes: 2, b: { onPushed: (id, buffer) => received.push([id, new Uint8Array(buffer)]) } });
-    let corrupted = false;
-    aEnds[1]!.tamper = (bytes) => {
-      if (!corrupted && bytes[3] === BULK_KIND.chunk) {
-        corrupted = true;
-        bytes[20] ^= 0xff;
-      }
-    };
+    onFirstChunk(aEnds[1]!, (bytes) => void (bytes[20] ^= 0xff));
     await Promise.all([a.push('p1', data), a.push('p2', new Uint8Array(0))]);
     expect(received.map(([id]) => id).sort()).toEqual(['p1', 'p2']);
     expectBytes(received.find(([id]) => id === 'p1')![1], data);
@@ -352,13 +344,7 @@ describe('BulkEndpoint', () => {
   it('a lost chunk is acked when its transfer ends, so the retry is not held by the window', async () => {
     const data = bytesOf(1_000_000, 7);
     const { a, b, bEnds } = pair({ obj: data }, { b: { pacing: { minWindow: 64 * KiB, maxWindow: 64 * KiB, stallMs: 60_000 } } });
-    let dropped = false;
-    bEnds[0]!.tamper = (bytes) => {
-      if (!dropped && bytes[3] === BULK_KIND.chunk) {
-        dropped = true;
-        return 'drop';
-      }
-    };
+    onFirstChunk(bEnds[0]!, () => 'drop');
     expectBytes(await a.fetch('obj'), data);
     expect(a.stats()).toMatchObject({ retries: 1, corruptTransfers: 1 });
     await new Promise((resolve) => setTimeout(resolve, 20)); // the last acks are on their way

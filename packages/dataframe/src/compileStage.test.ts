@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { arrowOp, compileStage } from './compileStage.ts';
+import { arrowOp, compileStage, mergeKept } from './compileStage.ts';
 import type { Plan, Schema } from './plan.ts';
 import { DEFAULT_CONF, stageLeaf, type DataFrameConf, type Stage } from './stages.ts';
 import { splitBytes, type StageResult } from './tasks.ts';
@@ -153,6 +153,40 @@ describe('hash exchanges over big inputs', () => {
   });
   it('keeps a join side\'s (or a repartition\'s) part count, which another stage must match', () => {
     expect(parts(scanStage(false))).toEqual([4, 4]);
+  });
+});
+
+describe('mergeKept: a worker\'s kept blocks read in one task', () => {
+  const kept = (holders: string[] | undefined, output: Stage['output'] = { kind: 'hash', keys: ['k'], n: 4 }, plan?: Plan): Stage => {
+    const source = { kind: 'blocks' as const, blocks: holders?.map((_, i) => `b${i}`) ?? ['b0', 'b1'], rows: 8, bytes: 800, ...(holders ? { holders } : {}) };
+    const leaf: Plan = { kind: 'source', source, schema, columns: null, filters: [] };
+    return { ...mapStage(0), plan: plan ?? leaf, scan: source, output };
+  };
+  const agg = (input: Stage): Plan => ({ kind: 'aggregate', input: input.plan, groupBy: [], aggs: [{ kind: 'alias', arg: { kind: 'agg', fn: 'sum', arg: { kind: 'col', name: 'v' } }, name: 's' }] });
+  const alternating = ['A', 'B', 'A', 'B', 'A', 'B', 'A', 'B'];
+  const cases: [string, Stage, number, number[][] | null][] = [
+    ['two workers, two slots: one task per worker', kept(alternating), 2, [[0, 2, 4, 6], [1, 3, 5, 7]]],
+    ['four slots: two tasks per worker', kept(alternating), 4, [[0, 2], [1, 3], [4, 6], [5, 7]]],
+    ['as many slots as blocks: nothing merges', kept(alternating), 8, null],
+    ['uneven holders', kept(['A', 'A', 'A', 'B']), 2, [[0, 1], [2], [3]]],
+    ['blocks with no holder stay alone', kept(['A', '', 'A', '']), 1, [[0, 2], [1], [3]]],
+    ['no holders (created data): nothing merges', kept(undefined), 1, null],
+    ['a keyless partial aggregate', kept(alternating, { kind: 'single' }, agg(kept(alternating))), 2, [[0, 2, 4, 6], [1, 3, 5, 7]]],
+    ['a result partition (collect, cache) keeps its partitions', kept(alternating, { kind: 'single' }), 2, null],
+    ['a sort sample keeps its partitions', kept(alternating, { kind: 'sample', key: { expr: { kind: 'col', name: 'v' }, ascending: true, nullsFirst: false }, only: true }), 2, null],
+  ];
+  it.each(cases)('%s', (_, stage, slots, expected) => {
+    expect(mergeKept(stage, { conf: { ...DEFAULT_CONF, filesMinPartitions: slots }, results: new Map(), stages: [stage], fileUrl: (p) => p })).toEqual(expected);
+  });
+  it('sends a merged task every kept block it reads, as one table, and says so', () => {
+    const stage = kept(alternating);
+    const out = compileStage(stage, { conf: { ...DEFAULT_CONF, filesMinPartitions: 2 }, results: new Map(), stages: [stage], fileUrl: (p) => p });
+    expect(out.tasks.map((t) => t.inputs)).toEqual([['b0', 'b2', 'b4', 'b6'], ['b1', 'b3', 'b5', 'b7']]);
+    expect(out.tasks[0]!.spec.tables).toEqual([expect.objectContaining({ name: 'src', count: 4, keys: ['b0', 'b2', 'b4', 'b6'] })]);
+    expect(out.notes).toContain('read 8 kept partitions in 2 tasks, one per worker\'s engine holding them');
+  });
+  it('leaves them alone when adaptive execution is off', () => {
+    expect(mergeKept(kept(alternating), { conf: { ...DEFAULT_CONF, adaptive: false, filesMinPartitions: 2 }, results: new Map(), stages: [], fileUrl: (p) => p })).toBeNull();
   });
 });
 

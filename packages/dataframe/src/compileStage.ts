@@ -20,8 +20,8 @@ export const PARTIAL_SKIP_RATIO = 0.9;
 type Pick = ReadonlyMap<number, readonly string[]>;
 
 interface Shape {
-  /** Per task: the scan partition it reads (or null) and its blocks per read. */
-  readonly tasks: { scan: number | null; picks: Pick }[];
+  /** Per task: the scan partitions it reads (a list when several kept blocks of one worker are read together; or null) and its blocks per read. */
+  readonly tasks: { scan: number | readonly number[] | null; picks: Pick }[];
   readonly notes: string[];
 }
 
@@ -38,6 +38,44 @@ const allBlocks = (r: StageResult): string[] => r.tasks.flatMap((t) => t.blocks)
 const column = (r: StageResult, j: number): string[] => r.tasks.map((t) => t.blocks[j]!).filter((b) => b !== undefined);
 const columnBytes = (r: StageResult, j: number): number => sum(r.tasks.map((t) => t.bytes[j] ?? 0));
 
+/**
+ * A stage that scans kept blocks (a cached frame: each block a table in the engine of the worker that made
+ * it) and whose rows only feed an exchange or a keyless partial aggregate, reads each worker's blocks in one
+ * task instead of one task per block: one query over them all, so an aggregate's partial output is one row
+ * per key per worker, not per block (fewer rows exported, fewer to load after the exchange), and the per-task
+ * costs (the engine's per-query and per-export overheads) are paid once per worker. A worker's blocks are cut
+ * into groups of at most `blocks ÷ slots` (`filesMinPartitions` is the slots), so every slot still gets work.
+ * Partition indexes ascend within a group, and groups are in the order of their first partition. Null when
+ * nothing would merge.
+ */
+export function mergeKept(stage: Stage, ctx: CompileContext): number[][] | null {
+  const scan = stage.scan;
+  if (stage.kind !== 'sql' || scan?.kind !== 'blocks' || !scan.holders || !ctx.conf.adaptive) return null;
+  const out = stage.output;
+  if (!(out.kind === 'hash' || (out.kind === 'single' && stage.plan.kind === 'aggregate'))) return null;
+  const n = scan.blocks.length;
+  const most = Math.max(1, Math.ceil(n / Math.max(1, ctx.conf.filesMinPartitions)));
+  const byHolder = new Map<string, number[][]>();
+  const groups: number[][] = [];
+  for (let i = 0; i < n; i++) {
+    const holder = scan.holders[i] ?? '';
+    if (!holder) {
+      groups.push([i]);
+      continue;
+    }
+    const runs = byHolder.get(holder) ?? [];
+    const last = runs[runs.length - 1];
+    if (last && last.length < most) last.push(i);
+    else {
+      const group = [i];
+      runs.push(group);
+      groups.push(group);
+    }
+    byHolder.set(holder, runs);
+  }
+  return groups.length < n ? groups : null;
+}
+
 function shape(stage: Stage, ctx: CompileContext): Shape {
   const res = (read: StageRead): StageResult => ctx.results.get(read.stage)!;
   const alls = stage.reads.map((r, i) => [r, i] as const).filter(([r]) => r.mode === 'all');
@@ -48,6 +86,11 @@ function shape(stage: Stage, ctx: CompileContext): Shape {
   const notes: string[] = [];
   if (stage.scan) {
     const n = scanPartitions(stage.scan, splitBytes(stage.scan, ctx.conf));
+    const merged = mergeKept(stage, ctx);
+    if (merged) {
+      notes.push(`read ${n} kept partitions in ${merged.length} tasks, one per worker's engine holding them`);
+      return { tasks: merged.map((scan) => ({ scan, picks: withAlls(new Map()) })), notes };
+    }
     return { tasks: Array.from({ length: n }, (_, i) => ({ scan: i, picks: withAlls(new Map()) })), notes };
   }
   const concat = stage.reads.map((r, i) => [r, i] as const).filter(([r]) => r.mode === 'concat');

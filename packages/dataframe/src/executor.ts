@@ -131,7 +131,7 @@ export async function execute(plan: PhysicalPlan, cluster: ExecCluster, options:
         const out = call(t.spec, t.inputs.map((id) => refs.get(id)));
         return Array.isArray(out) ? out : [out];
       });
-      const tasks: { blocks: string[]; rows: number[]; bytes: number[]; sample?: unknown[] }[] = [];
+      const tasks: { blocks: string[]; rows: number[]; bytes: number[]; sample?: unknown[]; worker?: string }[] = [];
       let rowByRow = 0;
       let arrowTasks = 0;
       await Promise.all(
@@ -147,7 +147,7 @@ export async function execute(plan: PhysicalPlan, cluster: ExecCluster, options:
           }
           const blocks = compiled.tasks[i]!.numReturns === 1 ? [] : outs.slice(0, -1);
           for (const b of blocks) refs.set(refId(b), b);
-          tasks[i] = { blocks: blocks.map(refId), rows: stats.rows, bytes: stats.bytes, ...(stats.sample ? { sample: stats.sample } : {}) };
+          tasks[i] = { blocks: blocks.map(refId), rows: stats.rows, bytes: stats.bytes, ...(stats.sample ? { sample: stats.sample } : {}), ...(stats.worker ? { worker: stats.worker } : {}) };
           report.tasksDone++;
           report.taskMs += Math.round(stats.ms);
           report.keptBlocks += stats.kept ?? 0;

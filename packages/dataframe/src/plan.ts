@@ -52,7 +52,11 @@ export interface CsvOptions {
 /** Where a source's rows come from. */
 export type Source =
   /** Blocks already in the object plane (createDataFrame, a cached result): one ref id per partition. */
-  | { readonly kind: 'blocks'; readonly blocks: readonly string[]; readonly rows: number; readonly bytes: number }
+  /**
+   * `holders`: per block, the worker whose engine keeps it as a table ('' when none: a cache's tasks keep their
+   * blocks where they ran). A hint only: a stage over the blocks reads each worker's in one task (compileStage.ts).
+   */
+  | { readonly kind: 'blocks'; readonly blocks: readonly string[]; readonly rows: number; readonly bytes: number; readonly holders?: readonly string[] }
   | { readonly kind: 'range'; readonly start: number; readonly end: number; readonly step: number; readonly partitions: number }
   | { readonly kind: 'parquet'; readonly files: readonly DataFile[] }
   | { readonly kind: 'csv'; readonly files: readonly DataFile[]; readonly options: CsvOptions }

@@ -144,7 +144,8 @@ export class Session {
     const rows = run.result.tasks.reduce((s, t) => s + t.rows.reduce((a, b) => a + b, 0), 0);
     const bytes = run.result.tasks.reduce((s, t) => s + t.bytes.reduce((a, b) => a + b, 0), 0);
     const schema = run.prepared.physical.stages[run.prepared.physical.root]!.schema;
-    return { kind: 'source', source: { kind: 'blocks', blocks, rows, bytes }, schema, columns: null, filters: [] };
+    const holders = run.result.tasks.flatMap((t) => t.blocks.map(() => t.worker ?? ''));
+    return { kind: 'source', source: { kind: 'blocks', blocks, rows, bytes, ...(holders.some(Boolean) ? { holders } : {}) }, schema, columns: null, filters: [] };
   }
 
   async prepare(plan: Plan): Promise<Prepared> {

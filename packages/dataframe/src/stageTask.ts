@@ -76,6 +76,8 @@ export interface TaskStats {
   rowByRow?: number;
   /** The task ran on the blocks' bytes in JS (spec.arrow), not in the engine. */
   arrow?: boolean;
+  /** The worker whose engine kept the block (spec.keep): a later stage over kept blocks reads each worker's in one task. */
+  worker?: string;
 }
 
 export interface Phases {
@@ -325,7 +327,7 @@ export async function dataframeStage(spec: TaskSpec, given: (Uint8Array | object
       // The block is return value 0 of `[block, stats]`: stored as object `${taskId}.0` (workerRuntime.ts).
       const block = (spec.keep && ctx.taskId ? engine.queryAndKeep(`${ctx.taskId}.0`, spec.sql) : engine.query(spec.sql)) as Uint8Array;
       lap('export');
-      return [block, { rows: [rowsOf(block)], bytes: [block.byteLength], ms: performance.now() - started, kept: keptHits, phases }];
+      return [block, { rows: [rowsOf(block)], bytes: [block.byteLength], ms: performance.now() - started, kept: keptHits, phases, ...(spec.keep && ctx.taskId ? { worker: ctx.workerId } : {}) }];
     }
     if (out.kind === 'write') {
       const bytes = (out.format === 'parquet' ? (await engine.parquet()).write(engine.query(spec.sql)) : engine.write(spec.sql, out.format)) as Uint8Array;

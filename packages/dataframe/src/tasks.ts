@@ -20,7 +20,8 @@ import type { DataFrameConf, Stage, StageOutput } from './stages.ts';
 
 /** What a finished stage left: per task, its block refs and their sizes. */
 export interface StageResult {
-  readonly tasks: readonly { readonly blocks: readonly string[]; readonly rows: readonly number[]; readonly bytes: readonly number[]; readonly sample?: readonly unknown[] }[];
+  /** `worker`: where the task kept its block in its engine (a cache's tasks), a placement hint. */
+  readonly tasks: readonly { readonly blocks: readonly string[]; readonly rows: readonly number[]; readonly bytes: readonly number[]; readonly sample?: readonly unknown[]; readonly worker?: string }[];
 }
 
 export interface CompiledTask {
@@ -131,8 +132,11 @@ function columnsSpec(schema: readonly { name: string; type: keyof typeof DUCKDB_
 }
 
 /** The FROM item a scan leaf reads for partition `i`, and the files it registers. */
-export function scanLeaf(leaf: Extract<Plan, { kind: 'source' }>, i: number, ctx: CompileContext, files: { name: string; url: string }[], tables: TaskSpec['tables'][number][], inputs: string[], fetches: NonNullable<TaskSpec['fetches']>[number][] = []): { from: string; reading: string } {
+export function scanLeaf(leaf: Extract<Plan, { kind: 'source' }>, part: number | readonly number[], ctx: CompileContext, files: { name: string; url: string }[], tables: TaskSpec['tables'][number][], inputs: string[], fetches: NonNullable<TaskSpec['fetches']>[number][] = []): { from: string; reading: string } {
   const s = leaf.source;
+  // Several partitions in one task: kept blocks of one worker (compileStage.ts mergeKept).
+  const parts = typeof part === 'number' ? [part] : part;
+  const i = parts[0]!;
   const file = (f: DataFile): string => {
     const name = `f${files.length}_${f.path.split('/').pop()!.replace(/[^A-Za-z0-9_.-]/g, '_')}`;
     files.push({ name, url: ctx.fileUrl(f.path) });
@@ -144,10 +148,11 @@ export function scanLeaf(leaf: Extract<Plan, { kind: 'source' }>, i: number, ctx
         const cols = leaf.columns && leaf.columns.length < leaf.schema.length ? leaf.columns : null;
         const fields = cols ? leaf.schema.filter((f) => cols.includes(f.name)) : leaf.schema;
         // A stored block never changes: the worker's engine keeps it as a table under its object id (Engine.keep).
-        tables.push({ name: 'src', ddl: schemaDdl(fields), count: 1, keys: [s.blocks[i]!], ...(cols ? { select: fields.map((f) => f.name) } : {}) });
+        const keys = parts.map((j) => s.blocks[j]!);
+        tables.push({ name: 'src', ddl: schemaDdl(fields), count: keys.length, keys, ...(cols ? { select: fields.map((f) => f.name) } : {}) });
+        inputs.push(...keys);
       }
-      inputs.push(s.blocks[i]!);
-      return { from: '"src"', reading: `block ${i}` };
+      return { from: '"src"', reading: parts.length === 1 ? `block ${i}` : `blocks ${parts.join(', ')}` };
     case 'range': {
       const count = Math.max(0, Math.ceil((s.end - s.start) / s.step));
       const per = Math.ceil(count / s.partitions);

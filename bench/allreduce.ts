@@ -19,6 +19,7 @@
  * `--webrtc` turns the co-located path off (worker link `colocated=0`).
  */
 import { startLocalCluster } from '@shoal/launcher';
+import type { Page } from 'playwright-core';
 
 const argv = process.argv.slice(2);
 const option = (name: string, fallback: string): string => {
@@ -29,8 +30,15 @@ const SIZES = option('--sizes', '1,4,16,64,256').split(',').map(Number);
 const RANKS = option('--ranks', '2,4').split(',').map(Number);
 const RUNS = Number(option('--runs', '3'));
 const WEBRTC = argv.includes('--webrtc');
+const PROFILE = argv.includes('--profile');
+/** `--chunk KiB`: the ring's chunk size (default: the library's). */
+const CHUNK = argv.includes('--chunk') ? Number(option('--chunk', '1024')) * 1024 : 0;
 
-const JOB = (ranks: number, mib: number, op: 'link' | 'allreduce') => `export default async (cluster) => {
+type Op = 'link' | 'ring' | 'allreduce';
+/** Elements each rank's array has: `ring` moves what one ring link carries in an allreduce of `mib`, 2(n−1)/n of it. */
+const elementsFor = (ranks: number, mib: number, op: Op) => (op === 'ring' ? Math.round((mib * 262144 * 2 * (ranks - 1)) / ranks) : mib * 262144);
+
+const JOB = (ranks: number, mib: number, op: Op) => `export default async (cluster) => {
   const group = cluster.collective.group(${ranks});
   const member = cluster.remote(async (spec, rank, elements, runs, op, ctx) => {
     const g = await ctx.collective.join(spec, rank);
@@ -39,16 +47,46 @@ const JOB = (ranks: number, mib: number, op: 'link' | 'allreduce') => `export de
     for (let k = 0; k < runs; k++) {
       await g.barrier();
       const t0 = performance.now();
-      if (op === 'link') await g.broadcast(data, 0);
-      else await g.allreduce(data, 'sum');
+      const options = ${CHUNK ? `{ chunkBytes: ${CHUNK} }` : 'undefined'};
+      if (op === 'link') await g.broadcast(data, 0, options);
+      else if (op === 'ring') await g.shift(data, options);
+      else await g.allreduce(data, 'sum', options);
       times.push(performance.now() - t0);
     }
     return times;
   }, { maxRetries: 0 });
-  const perRank = await cluster.get(Array.from({ length: ${ranks} }, (_, rank) => member(group, rank, ${mib * 262144}, ${RUNS}, '${op}')));
+  const perRank = await cluster.get(Array.from({ length: ${ranks} }, (_, rank) => member(group, rank, ${elementsFor(ranks, mib, op)}, ${RUNS}, '${op}')));
   cluster.kill(group.rendezvous);
   return perRank[0].map((_, run) => Math.max(...perRank.map((times) => times[run])));
 };`;
+
+/** `--profile`: a CPU profile of each worker page's main thread (CDP), summed by function: where a collective's page time goes. */
+async function startProfiles(pages: Page[]): Promise<() => Promise<string>> {
+  const sessions = await Promise.all(pages.map((page) => page.context().newCDPSession(page)));
+  for (const s of sessions) {
+    await s.send('Profiler.enable');
+    await s.send('Profiler.setSamplingInterval', { interval: 200 });
+    await s.send('Profiler.start');
+  }
+  return async () => {
+    const self = new Map<string, number>();
+    let total = 0;
+    for (const s of sessions) {
+      const { profile } = (await s.send('Profiler.stop')) as { profile: { nodes: Array<{ id: number; callFrame: { functionName: string; url: string; lineNumber: number } }>; samples: number[]; timeDeltas: number[] } };
+      const byId = new Map(profile.nodes.map((n) => [n.id, n]));
+      profile.samples.forEach((id, k) => {
+        const frame = byId.get(id)!.callFrame;
+        const name = `${frame.functionName || '(anon)'} ${frame.url.split('/').pop()}:${frame.lineNumber}`;
+        const ms = (profile.timeDeltas[k] ?? 0) / 1000;
+        total += ms;
+        self.set(name, (self.get(name) ?? 0) + ms);
+      });
+      await s.detach();
+    }
+    const top = [...self].sort((a, b) => b[1] - a[1]).slice(0, 18);
+    return top.map(([name, ms]) => `  ${ms.toFixed(0).padStart(7)}  ${((100 * ms) / total).toFixed(1).padStart(5)}%  ${name}`).join('\n');
+  };
+}
 
 const median = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)]!;
 
@@ -56,8 +94,10 @@ const local = await startLocalCluster({ workers: Math.max(...RANKS, 2), slotsPer
 const rows: Array<Record<string, unknown>> = [];
 try {
   for (const mib of SIZES) {
-    const run = async (ranks: number, op: 'link' | 'allreduce') => {
+    const run = async (ranks: number, op: Op) => {
+      const profiler = PROFILE ? await startProfiles(local.workers.slice(0, ranks)) : null;
       const outcome = await local.runJob(JOB(ranks, mib, op), `${op}-${ranks}x${mib}MiB`);
+      if (profiler) console.log(`profile ${op} ${ranks}x${mib}MiB (self ms, all ranks' page main threads):\n${await profiler()}`);
       if (!outcome.ok) return { ms: NaN, error: JSON.stringify(outcome).slice(0, 300) };
       return { ms: median((outcome as { result: number[] }).result) };
     };
@@ -65,9 +105,24 @@ try {
     const linkMBps = (mib * 1.048576) / (link.ms / 1000);
     console.log(JSON.stringify({ kind: 'link', mib, ms: Math.round(link.ms), MBps: Math.round(linkMBps), ...('error' in link ? { error: link.error } : {}) }));
     for (const ranks of RANKS) {
+      // Every link of the ring busy at once (a shift of what each link carries in the allreduce): on one machine the
+      // links share its cores, so this, not the one-link rate, is what a ring can reach here.
+      const ring = await run(ranks, 'ring');
+      const ringMBps = (mib * 1.048576 * (2 * (ranks - 1))) / ranks / (ring.ms / 1000);
       const ar = await run(ranks, 'allreduce');
       const busMBps = (mib * 1.048576 * (2 * (ranks - 1))) / ranks / (ar.ms / 1000);
-      const row = { kind: 'allreduce', ranks, mib, ms: Math.round(ar.ms), busMBps: Math.round(busMBps), linkMBps: Math.round(linkMBps), ofLink: Number((busMBps / linkMBps).toFixed(2)), ...('error' in ar ? { error: ar.error } : {}) };
+      const row = {
+        kind: 'allreduce',
+        ranks,
+        mib,
+        ms: Math.round(ar.ms),
+        busMBps: Math.round(busMBps),
+        linkMBps: Math.round(linkMBps),
+        ofLink: Number((busMBps / linkMBps).toFixed(2)),
+        ringLinkMBps: Math.round(ringMBps),
+        ofRingLinks: Number((busMBps / ringMBps).toFixed(2)),
+        ...('error' in ar ? { error: ar.error } : 'error' in ring ? { error: ring.error } : {}),
+      };
       rows.push(row);
       console.log(JSON.stringify(row));
     }
@@ -75,5 +130,6 @@ try {
 } finally {
   await local.close();
 }
-console.log('\nranks  size MiB  allreduce ms  bus MB/s  link MB/s  bus/link');
-for (const r of rows) console.log(`${String(r['ranks']).padStart(5)}  ${String(r['mib']).padStart(8)}  ${String(r['ms']).padStart(12)}  ${String(r['busMBps']).padStart(8)}  ${String(r['linkMBps']).padStart(9)}  ${String(r['ofLink']).padStart(8)}`);
+console.log('\nranks  size MiB  allreduce ms  bus MB/s  link MB/s  bus/link  ring links MB/s  bus/ring links');
+const cell = (r: Record<string, unknown>, key: string, width: number) => String(r[key]).padStart(width);
+for (const r of rows) console.log(`${cell(r, 'ranks', 5)}  ${cell(r, 'mib', 8)}  ${cell(r, 'ms', 12)}  ${cell(r, 'busMBps', 8)}  ${cell(r, 'linkMBps', 9)}  ${cell(r, 'ofLink', 8)}  ${cell(r, 'ringLinkMBps', 15)}  ${cell(r, 'ofRingLinks', 14)}`);

@@ -1,6 +1,6 @@
 export type { ReduceOp, FloatArray, FloatDtype, CollectiveOp, GroupTransport, RingOptions } from './types.ts';
 export { REDUCE_OPS } from './types.ts';
-export { ringAllreduce, ringAllgather, ringBroadcast, ringReduceScatter, ringBarrier, segments, reduceInto } from './ring.ts';
+export { ringAllreduce, ringAllgather, ringBroadcast, ringReduceScatter, ringShift, ringBarrier, segments, reduceInto } from './ring.ts';
 export { Mailbox } from './mailbox.ts';
 export { memoryGroup } from './memoryTransport.ts';
 export type { MemoryGroup } from './memoryTransport.ts';

@@ -37,6 +37,8 @@ export interface Group {
   allgather<T extends FloatArray>(array: T, options?: CollectiveOptions): Promise<T[]>;
   /** This member's segment, elements [⌊rL/n⌋, ⌊(r+1)L/n⌋), of the reduction. */
   reduceScatter<T extends FloatArray>(array: T, op?: ReduceOp, options?: CollectiveOptions): Promise<T>;
+  /** The left neighbour's array (rank r gets rank r−1's, all the same length): every ring link busy at once. */
+  shift<T extends FloatArray>(array: T, options?: CollectiveOptions): Promise<T>;
   /** Resolves once every member has entered. */
   barrier(): Promise<void>;
 }
@@ -91,6 +93,7 @@ export function memberGroup(id: string, rank: number, peers: readonly string[], 
     broadcast: async (array, root = 0, options) => arrayOf(dtypeOf(array), (await run('broadcast', array, { root, ...chunk(options) }))[0]!) as typeof array,
     allgather: async (array, options) => (await run('allgather', array, chunk(options))).map((part) => arrayOf(dtypeOf(array), part)) as (typeof array)[],
     reduceScatter: async (array, op = 'sum', options) => arrayOf(dtypeOf(array), (await run('reduceScatter', array, { reduce: op, ...chunk(options) }))[0]!) as typeof array,
+    shift: async (array, options) => arrayOf(dtypeOf(array), (await run('shift', array, chunk(options)))[0]!) as typeof array,
     barrier: async () => {
       await run('barrier', new Float64Array(1), {});
     },

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { ShoalError } from '@shoal/protocol';
 import { memoryGroup } from './memoryTransport.ts';
-import { ringAllgather, ringAllreduce, ringBarrier, ringBroadcast, ringReduceScatter, segments } from './ring.ts';
+import { ringAllgather, ringAllreduce, ringBarrier, ringBroadcast, ringReduceScatter, ringShift, segments } from './ring.ts';
 import type { FloatArray, ReduceOp } from './types.ts';
 
 /** Rank r's input: small integers, so float sums are exact in any order. */
@@ -85,6 +85,15 @@ describe('ring collectives over an in-memory group', () => {
         group.transports.map((t) => ringBroadcast(t, t.rank === root ? Float64Array.from({ length: 50 }, (_, i) => i * root) : new Float64Array(50), root, 'bc', { chunkBytes: 64 })),
       );
       for (const result of results) expect(Array.from(result)).toEqual(Array.from({ length: 50 }, (_, i) => i * root));
+    }
+  });
+
+  it('shift gives each rank its left neighbour’s array, each sending it once', async () => {
+    for (const n of [1, 2, 4]) {
+      const group = memoryGroup(n);
+      const results = await Promise.all(group.transports.map((t) => ringShift(t, Float32Array.from({ length: 37 }, (_, i) => i + 100 * t.rank), 'sh', { chunkBytes: 32, window: 2 })));
+      results.forEach((result, r) => expect(Array.from(result)).toEqual(Array.from({ length: 37 }, (_, i) => i + 100 * ((r - 1 + n) % n))));
+      for (const bytes of group.sentBytes) expect(bytes).toBe(n > 1 ? 37 * 4 : 0);
     }
   });
 

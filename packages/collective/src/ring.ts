@@ -179,6 +179,32 @@ export async function ringBroadcast<T extends FloatArray>(t: GroupTransport, dat
   return data;
 }
 
+/**
+ * The left neighbour's `data` (rank r gets rank r−1's; all the same length):
+ * every link of the ring carries the array at once, chunked and pipelined
+ * like the others, with no reduction. A ring permutation (JAX's `ppermute`,
+ * NCCL send/recv round a ring); the allreduce bench times it as the rate the
+ * ring's links reach when all of them are busy.
+ */
+export async function ringShift<T extends FloatArray>(t: GroupTransport, data: T, tag: string, options: RingOptions = {}): Promise<T> {
+  const { rank: r, size: n } = t;
+  if (n === 1) return data;
+  const right = mod(r + 1, n);
+  const left = mod(r - 1, n);
+  const elements = chunkElements(data, options);
+  const whole: Range = [0, data.length];
+  const out = (data instanceof Float64Array ? new Float64Array(data.length) : new Float32Array(data.length)) as T;
+  await columns(columnCount([whole], elements), options.window ?? DEFAULT_WINDOW, async (column) => {
+    const [a, b] = chunkOf(whole, column, elements);
+    if (b <= a) return;
+    const sent = t.send(right, `${tag}.sh.${column}`, data.slice(a, b).buffer as ArrayBuffer);
+    sent.catch(() => undefined);
+    out.set(view(data, await t.recv(left, `${tag}.sh.${column}`)), a);
+    await sent;
+  });
+  return out;
+}
+
 /** Resolves once every rank has entered the barrier. */
 export async function ringBarrier(t: GroupTransport, tag: string): Promise<void> {
   await ringAllgather(t, new Float64Array([t.rank]), tag);

@@ -20,7 +20,7 @@
  */
 import { ShoalError, type RemoteError } from '@shoal/protocol';
 import { Mailbox } from './mailbox.ts';
-import { ringAllgather, ringAllreduce, ringBarrier, ringBroadcast, ringReduceScatter } from './ring.ts';
+import { ringAllgather, ringAllreduce, ringBarrier, ringBroadcast, ringReduceScatter, ringShift } from './ring.ts';
 import { arrayOf, type CollectiveOp, type FloatDtype, type GroupTransport, type ReduceOp, type RingOptions } from './types.ts';
 
 export const COLLECTIVE_PREFIX = 'shoal.coll/';
@@ -121,6 +121,8 @@ export class CollectiveService {
         return ringAllgather(t, array, tag, ring).then((parts) => parts.map(bytes));
       case 'broadcast':
         return ringBroadcast(t, array, request.root ?? 0, tag, ring).then((out) => [bytes(out)]);
+      case 'shift':
+        return ringShift(t, array, tag, ring).then((out) => [bytes(out)]);
       case 'barrier':
         return ringBarrier(t, tag).then(() => []);
     }

@@ -8,7 +8,7 @@ export const REDUCE_OPS: readonly ReduceOp[] = ['sum', 'mean', 'max'];
 export type FloatArray = Float32Array | Float64Array;
 export type FloatDtype = 'float32' | 'float64';
 
-export type CollectiveOp = 'allreduce' | 'broadcast' | 'allgather' | 'reduceScatter' | 'barrier';
+export type CollectiveOp = 'allreduce' | 'broadcast' | 'allgather' | 'reduceScatter' | 'shift' | 'barrier';
 
 /**
  * What one member of a group sees of the others: tagged messages to and from

@@ -67,6 +67,60 @@ describe('DataFrame on the in-process cluster', { timeout: 120_000 }, () => {
     expect(byG.map((r) => r['n'])).toEqual([10000, 10000, 10000]);
   });
 
+  it('merges stddev, variance and corr from per-partition moments, agreeing with a two-pass reference', async () => {
+    const records: QueryRecord[] = [];
+    const c = dataFrameApi(localCluster(), undefined, { onQuery: (record) => records.push(record) });
+    // Group 0: spread around a big mean; 1: constant x; 2: one row; 3: nulls on either side; 4: only nulls in x; 5+: mostly distinct keys.
+    const rows = Array.from({ length: 6000 }, (_, i) => {
+      const g = i < 5000 ? i % 5 : 5 + (i % 900);
+      const x = g === 1 ? 7.25 : g === 4 || (g === 3 && i % 4 === 0) ? null : g === 0 ? 1e6 + ((i * 7919) % 1000) / 8 : ((i * 104729) % 2001) / 3;
+      const y = g === 3 && i % 6 === 1 ? null : ((i * 31) % 97) - 48 + (x ?? 0) / 10;
+      return { g, x, y };
+    }).filter((r, i) => r.g !== 2 || i === 2);
+    const df = c.createDataFrame(rows, undefined, { partitions: 3 });
+    const out = await df.groupBy('g').agg(c.functions.stddev('x').alias('sd'), c.functions.variance('x').alias('var'), c.functions.corr('x', 'y').alias('r'), c.functions.count('x').alias('n')).orderBy('g').collect();
+    expect(records[records.length - 1]!.stages[0]!.name).toContain('partial agg');
+    const moments = (xs: number[]) => {
+      const mean = xs.reduce((a, b) => a + b, 0) / xs.length;
+      return xs.reduce((a, v) => a + (v - mean) ** 2, 0);
+    };
+    const close = (got: unknown, want: number | null) => {
+      if (want === null) expect(got).toBeNull();
+      else expect(Math.abs((got as number) - want)).toBeLessThanOrEqual(1e-9 * Math.max(1, Math.abs(want)));
+    };
+    expect(out.length).toBe(905);
+    for (const row of out) {
+      const group = rows.filter((r) => r.g === row['g']);
+      const xs = group.map((r) => r.x).filter((v): v is number => v !== null);
+      const pairs = group.filter((r) => r.x !== null && r.y !== null) as { x: number; y: number }[];
+      const m = moments(xs);
+      close(row['var'], xs.length > 1 ? m / (xs.length - 1) : null);
+      close(row['sd'], xs.length > 1 ? Math.sqrt(m / (xs.length - 1)) : null);
+      const [px, py] = [pairs.map((p) => p.x), pairs.map((p) => p.y)];
+      const [mx, my] = [px.reduce((a, b) => a + b, 0) / px.length, py.reduce((a, b) => a + b, 0) / py.length];
+      const cxy = pairs.reduce((a, p) => a + (p.x - mx) * (p.y - my), 0);
+      const [cxx, cyy] = [moments(px), moments(py)];
+      close(row['r'], pairs.length > 1 && cxx > 0 && cyy > 0 ? cxy / Math.sqrt(cxx * cyy) : null);
+      expect(row['n']).toBe(xs.length);
+    }
+    // A constant group has no spread: exactly 0, not rounding noise; corr over it is NULL, as DuckDB's.
+    expect(out[1]).toMatchObject({ g: 1, sd: 0, var: 0, r: null });
+    // Mostly distinct keys: the partial moments are made row by row, with the same answers.
+    const keyed = rows.map((r, i) => ({ ...r, u: i % 2950 }));
+    const byU = await c.createDataFrame(keyed, undefined, { partitions: 2 }).groupBy('u').agg(c.functions.stddev('x').alias('sd'), c.functions.corr('x', 'y').alias('r')).orderBy('u').collect();
+    expect(records[records.length - 1]!.stages.flatMap((st) => st.notes).some((note) => note.includes('row by row'))).toBe(true);
+    for (const u of [0, 1, 17, 2949]) {
+      const group = keyed.filter((r) => r.u === u && r.x !== null);
+      const xs = group.map((r) => r.x as number);
+      close(byU[u]!['sd'], xs.length > 1 ? Math.sqrt(moments(xs) / (xs.length - 1)) : null);
+      const pairs = group.filter((r) => r.y !== null) as { x: number; y: number }[];
+      const [px, py] = [pairs.map((p) => p.x), pairs.map((p) => p.y)];
+      const [mx, my] = [px.reduce((a, b) => a + b, 0) / px.length, py.reduce((a, b) => a + b, 0) / py.length];
+      const cxy = pairs.reduce((a, p) => a + (p.x - mx) * (p.y - my), 0);
+      close(byU[u]!['r'], pairs.length > 1 && moments(px) > 0 && moments(py) > 0 ? cxy / Math.sqrt(moments(px) * moments(py)) : null);
+    }
+  });
+
   it('sorts a small computed result in one task, skipping the range exchange', async () => {
     const records: QueryRecord[] = [];
     const c = dataFrameApi(localCluster(), undefined, { onQuery: (record) => records.push(record) });

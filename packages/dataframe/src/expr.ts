@@ -21,7 +21,11 @@ export type UnaryOp = 'not' | 'neg' | 'isNull' | 'isNotNull';
 
 /** Aggregate functions (the names `agg({col: name})` accepts, plus `avg`'s alias `mean`). */
 export const AGG_FUNCTIONS = ['sum', 'avg', 'count', 'min', 'max', 'stddev', 'variance', 'countDistinct', 'first', 'median', 'corr'] as const;
-export type AggFunction = (typeof AGG_FUNCTIONS)[number];
+/**
+ * `comoment` is internal (the map side of stddev, variance and corr: partialAgg.ts): Σ(x − x̄)(y − ȳ) over the
+ * rows where x (and y, in `args[0]`) are not null, or Σ(x − x̄)² with no `args`; no API or SQL name reaches it.
+ */
+export type AggFunction = (typeof AGG_FUNCTIONS)[number] | 'comoment';
 
 /** Window-only functions (aggregates may also run over a window). */
 export const WINDOW_FUNCTIONS = ['row_number', 'rank', 'dense_rank'] as const;

@@ -13,7 +13,7 @@ const NAMES: Record<string, AggFunction> = { mean: 'avg', std: 'stddev', stddev_
 
 export function aggFunction(name: string): AggFunction {
   const fn = (NAMES[name.toLowerCase()] ?? name) as AggFunction;
-  if (!AGG_FUNCTIONS.includes(fn) || fn === 'corr') {
+  if (!(AGG_FUNCTIONS as readonly string[]).includes(fn) || fn === 'corr') {
     throw new ShoalError('ERR_BAD_OPTION', `unknown aggregate '${name}'; valid ones are sum, avg, mean, count, min, max, stddev, variance, countDistinct, first, median`);
   }
   return fn;

@@ -85,9 +85,9 @@ export function physicalPlan(plan: Plan, conf: DataFrameConf): PhysicalPlan {
         const id = close({ ...f, plan: mapPlan, steps: mapSteps }, keys.length ? { kind: 'hash', keys, n, grow: true } : { kind: 'single' }, partial && keys.length ? { partialAgg: true } : {});
         const next = read(id, keys.length ? 'shuffle' : 'all', ['agg'], estimateBytes(p));
         const groupCols = keys.map((k): Expr => ({ kind: 'col', name: k }));
-        const finalPlan: Plan = partial
-          ? { kind: 'aggregate', input: next.plan, groupBy: groupCols, aggs: finalAggregate(partial, p.aggs) }
-          : { kind: 'aggregate', input: next.plan, groupBy: p.groupBy, aggs: p.aggs };
+        const final = partial ? finalAggregate(partial, p.aggs, groupCols) : null;
+        const finalInput: Plan = final?.windows.length ? { kind: 'window', input: next.plan, exprs: final.windows } : next.plan;
+        const finalPlan: Plan = final ? { kind: 'aggregate', input: finalInput, groupBy: groupCols, aggs: final.aggs } : { kind: 'aggregate', input: next.plan, groupBy: p.groupBy, aggs: p.aggs };
         return { ...next, plan: finalPlan };
       }
       case 'join':

@@ -115,6 +115,8 @@ function aggSql(e: Extract<Expr, { kind: 'agg' }>, schema: Schema, over: string)
           return `var_samp(${arg})${over}`;
         case 'corr':
           return `corr(${arg}, ${r(e.args![0]!)})${over}`;
+        case 'comoment':
+          return e.args?.length ? `regr_sxy(${r(e.args[0]!)}, ${arg})${over}` : `regr_sxx(${arg}, ${arg})${over}`;
         case 'first':
           return `first(${arg})${over}`;
         default:
@@ -191,6 +193,8 @@ export function partialSkipSql(plan: Extract<Plan, { kind: 'aggregate' }>, leaf:
     if (agg.fn === 'count') return `CAST(${arg === null ? '1' : `(${arg}) IS NOT NULL`} AS BIGINT) AS ${name}`;
     if (arg === null) throw new ShoalError('ERR_INTERNAL', `partial ${agg.fn} without an argument`);
     if (agg.fn === 'first') return `${arg} AS ${name}`;
+    // One row's squared deviations from its own mean: 0 where the values are there.
+    if (agg.fn === 'comoment') return `CASE WHEN (${arg}) IS NOT NULL${agg.args?.length ? ` AND (${exprSql(agg.args[0]!, schema)}) IS NOT NULL` : ''} THEN CAST(0 AS DOUBLE) END AS ${name}`;
     if (agg.fn === 'sum' || agg.fn === 'min' || agg.fn === 'max') return `CAST(${arg} AS ${DUCKDB_TYPE[typeOf(agg, schema)]}) AS ${name}`;
     throw new ShoalError('ERR_INTERNAL', `no row-by-row form of partial ${agg.fn}`);
   });

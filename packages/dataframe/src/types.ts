@@ -160,6 +160,7 @@ export function typeOf(e: Expr, schema: Schema): DataType {
         case 'variance':
         case 'median':
         case 'corr':
+        case 'comoment':
           if (!isNumeric(t)) mismatch(`${e.fn}() needs numbers, but ${exprName(e.arg!)} is ${t}`);
           return 'double';
         default:

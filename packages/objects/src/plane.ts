@@ -116,7 +116,8 @@ export class ObjectPlane {
         return buffer;
       } catch (error) {
         lastError = error;
-        if (error instanceof ShoalError && error.code === 'ERR_UNKNOWN_PEER') this.fetchers.delete(peerId);
+        // Ask connect() again next time: it reuses a live connection, or replaces one that closed.
+        this.fetchers.delete(peerId);
       }
     }
     if (lastError instanceof ShoalError) throw lastError;

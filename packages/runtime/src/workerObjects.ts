@@ -3,7 +3,7 @@
  * fetches inputs from peers and serves its own, and the reports the
  * coordinator needs (copies made, store figures).
  */
-import { type ControlMessage, type FetchSpec, type StoreStats, type StoredOutput } from '@shoal/protocol';
+import { ShoalError, type ControlMessage, type FetchSpec, type StoreStats, type StoredOutput } from '@shoal/protocol';
 import { ObjectPlane, ObjectStore, OpfsSpill, defaultCapacityBytes, type PeerFetcher } from '@shoal/objects';
 
 export interface WorkerObjectsOptions {
@@ -20,6 +20,9 @@ export interface WorkerObjectsOptions {
 
 /** A task's stored inputs: fresh copies of their bytes by object id, less `skip`; `ids` names them all. */
 export type InputBlobs = ((skip?: ReadonlySet<string>) => Record<string, ArrayBuffer>) & { readonly ids: readonly string[] };
+
+/** How many times a broadcast copy is asked for again from a parent that did not hold it yet (0.1 s … 3.2 s apart). */
+const REPLICATE_RETRIES = 6;
 
 export class WorkerObjects {
   readonly store: ObjectStore;
@@ -74,9 +77,21 @@ export class WorkerObjects {
     void this.plane.release(ids);
   }
 
-  /** A broadcast: fetch the object from `from` and keep it (peers may fetch it from here meanwhile). */
-  replicate(objectId: string, size: number, from: string): void {
-    void this.plane.get({ objectId, size, from: [from] }).catch((error: unknown) => console.warn(`[shoal] replicating ${objectId} from ${from} failed:`, error));
+  /**
+   * A broadcast: fetch the object from `from` and keep it (peers may fetch it
+   * from here meanwhile). `from` is this tab's parent in the broadcast tree,
+   * told by the coordinator at the same time as this tab: asked before its
+   * own `replicate` arrived, it holds nothing yet, so it is asked again
+   * (after 0.1 s, doubling, REPLICATE_RETRIES times).
+   */
+  replicate(objectId: string, size: number, from: string, attempt = 0): void {
+    void this.plane.get({ objectId, size, from: [from] }).catch((error: unknown) => {
+      if (error instanceof ShoalError && error.code === 'ERR_OBJECT_LOST' && attempt < REPLICATE_RETRIES && !this.plane.has(objectId)) {
+        setTimeout(() => this.replicate(objectId, size, from, attempt + 1), 100 * 2 ** attempt);
+        return;
+      }
+      console.warn(`[shoal] replicating ${objectId} from ${from} failed:`, error);
+    });
   }
 
   stats(): StoreStats {

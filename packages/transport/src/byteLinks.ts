@@ -13,7 +13,7 @@
  * chunking them through WebRTC. Otherwise the link's bulk data channels are
  * used: on an RTCPeerConnection of their own (PeerLink's default), so
  * control messages never queue behind object bytes. Detection is automatic: the broker
- * answers within 200 ms whether the peer is in this browser.
+ * answers whether the peer is in this browser.
  *
  * Test hook: while `globalThis.__shoalCorruptChunks` is a positive number,
  * each bulk frame of more than 1 KiB this tab sends has one byte flipped and
@@ -24,6 +24,7 @@ import type { BulkChannel } from './bulkChannel.ts';
 import { BulkEndpoint, type PushedFn, type ServeFn } from './bulkEndpoint.ts';
 import { Colocated } from './colocated.ts';
 import type { Mesh } from './mesh.ts';
+import type { PeerLink } from './peerLink.ts';
 
 export interface ByteLinksOptions {
   /** `(bytes) => u32` for transfer checks; both sides must use the same one. */
@@ -48,6 +49,8 @@ export class ByteLinks {
   readonly paths = new Map<string, 'colocated' | 'webrtc'>();
   /** Endpoints made so far, by peer: the mesh keeps links with transfers in flight (`isBusy`). */
   private readonly settled = new Map<string, BulkEndpoint>();
+  /** The one endpoint over each link's WebRTC bulk channels, whichever side asked for them first. */
+  private readonly overLink = new WeakMap<PeerLink, Promise<BulkEndpoint>>();
 
   constructor(
     private readonly mesh: Mesh,
@@ -73,10 +76,20 @@ export class ByteLinks {
     for (const view of mesh.peers()) if (view.state === 'open') this.watch(view.info.peerId);
   }
 
-  /** The endpoint to `peerId`, once its bulk channels are open. Rejects with ERR_UNKNOWN_PEER if it is not connected. */
+  /**
+   * The endpoint to `peerId`, once its bulk channels are open. Rejects with
+   * ERR_UNKNOWN_PEER if it is not connected. An endpoint that has closed
+   * (its co-located port went, say) is replaced by a new one.
+   */
   fetcher(peerId: string): Promise<BulkEndpoint> {
     this.mesh.touch(peerId);
-    return this.endpoints.get(peerId) ?? this.open(peerId);
+    const existing = this.endpoints.get(peerId);
+    if (!existing) return this.open(peerId);
+    return existing.then((endpoint) => {
+      if (endpoint.state.kind !== 'closed') return endpoint;
+      if (this.endpoints.get(peerId) === existing) this.endpoints.delete(peerId);
+      return this.open(peerId);
+    });
   }
 
   /** Control-channel bytes across every link so far (counting links that have closed). */
@@ -84,9 +97,43 @@ export class ByteLinks {
     return this.mesh.controlTraffic();
   }
 
-  /** Serves `peerId` once it starts the bulk connection of their link. */
+  /**
+   * Serves `peerId` once it starts the bulk connection of their link: over
+   * that link's channels, even if this tab already has another endpoint to
+   * the peer. (The peer may be in this browser and still have chosen WebRTC:
+   * its co-located connect timed out on a starved machine while this tab got
+   * the port. Its fetches then come over the link, and went unanswered when
+   * this tab kept only the co-located endpoint: a broadcast down a tree of
+   * 32+ tabs hung on it.)
+   */
   private watch(peerId: string): void {
-    this.mesh.linkTo(peerId)?.on('bulkRequested', () => void this.open(peerId).catch(() => undefined));
+    const link = this.mesh.linkTo(peerId);
+    link?.on('bulkRequested', () => {
+      void this.overLinkEndpoint(peerId, link)
+        .then((endpoint) => {
+          if (!this.endpoints.has(peerId)) {
+            this.endpoints.set(peerId, Promise.resolve(endpoint));
+            this.paths.set(peerId, 'webrtc');
+          }
+          // Closed with the others when the peer goes (closing one twice is harmless).
+          this.incoming.set(peerId, [...(this.incoming.get(peerId) ?? []), endpoint]);
+        })
+        .catch(() => undefined);
+    });
+  }
+
+  /** The endpoint over `link`'s bulk channels, made once per link. */
+  private overLinkEndpoint(peerId: string, link: PeerLink): Promise<BulkEndpoint> {
+    let made = this.overLink.get(link);
+    if (!made) {
+      made = link.bulk().then((channels) => {
+        const endpoint = this.endpoint(peerId, channels);
+        this.settled.set(peerId, endpoint);
+        return endpoint;
+      });
+      this.overLink.set(link, made);
+    }
+    return made;
   }
 
   private open(peerId: string): Promise<BulkEndpoint> {
@@ -96,7 +143,8 @@ export class ByteLinks {
     const endpoint = (async () => {
       const port = await this.colocated?.connect(peerId);
       this.paths.set(peerId, port ? 'colocated' : 'webrtc');
-      const made = this.endpoint(peerId, port ? [port] : await (await this.mesh.link(peerId)).bulk());
+      if (!port) return this.overLinkEndpoint(peerId, await this.mesh.link(peerId));
+      const made = this.endpoint(peerId, [port]);
       this.settled.set(peerId, made);
       return made;
     })();

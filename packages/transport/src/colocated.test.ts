@@ -17,7 +17,7 @@ afterEach(() => {
 });
 
 /** A page: a Colocated client attached to `registry` over a MessageChannel. */
-function page(registry: ColocatedRegistry, peerId: string, timeoutMs = 200, chunkBytes?: number): Colocated {
+function page(registry: ColocatedRegistry, peerId: string, timeoutMs = 5000, chunkBytes?: number): Colocated {
   const { port1, port2 } = new MessageChannel();
   registry.attach(port2);
   const client = new Colocated(peerId, port1, { useLock: false, connectTimeoutMs: timeoutMs, ...(chunkBytes ? { chunkBytes } : {}) });
@@ -62,7 +62,7 @@ describe('co-located path', () => {
   it('cuts objects bigger than the chunk size into body chunks', async () => {
     const registry = new ColocatedRegistry({ watchLock: new FakeLocks().watch });
     const a = page(registry, 'A');
-    const b = page(registry, 'B', 200, 1_000_000); // B sends in chunks of 1 MB
+    const b = page(registry, 'B', 5000, 1_000_000); // B sends in chunks of 1 MB
     const data = bytesOf(2_500_000);
     b.on('incoming', (peerId, channel) => new BulkEndpoint([channel], { peerId, serve: () => data.slice().buffer }));
     await tick();

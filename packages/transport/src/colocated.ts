@@ -9,8 +9,12 @@
  *   const channel = await colocated.connect(otherPeerId);   // null → use WebRTC
  *   if (channel) new BulkEndpoint([channel], { serve, peerId: otherPeerId }).fetch(id);
  *
- * `connect` resolves null within `connectTimeoutMs` (200 ms) when the peer is
- * not in this browser, and always null where SharedWorker is missing. Pages
+ * `connect` resolves null when the peer is not in this browser (the broker
+ * says so at once; `connectTimeoutMs`, 5 s, only bounds a broker that never
+ * answers), and always null where SharedWorker is missing. The timeout is
+ * long on purpose: on a starved machine (64 tabs on 2 cores) the broker's
+ * answer took over a second, and a connect given up too early sent a tab of
+ * this browser over WebRTC while the peer got the co-located port. Pages
  * hold a Web Lock while alive so the broker notices a closed or crashed tab;
  * they also unregister on `pagehide`. When a connected peer goes, its
  * channels close, and BulkEndpoints on them fail their fetches with
@@ -22,7 +26,7 @@ import type { BrokerNotice, BrokerRequest } from './colocatedRegistry.ts';
 import { Emitter } from './emitter.ts';
 
 export interface ColocatedOptions {
-  /** How long `connect` waits for the broker. Default 200 ms. */
+  /** How long `connect` waits for the broker. Default 5 s. */
   connectTimeoutMs?: number;
   /** Hold a Web Lock for the broker to watch. Default: when navigator.locks exists. */
   useLock?: boolean;
@@ -43,7 +47,7 @@ interface PendingConnect {
   timer: ReturnType<typeof setTimeout>;
 }
 
-const DEFAULT_CONNECT_TIMEOUT_MS = 200;
+const DEFAULT_CONNECT_TIMEOUT_MS = 5000;
 
 export class Colocated extends Emitter<ColocatedEvents> {
   private readonly pending = new Map<number, PendingConnect>();

@@ -1,6 +1,14 @@
 /**
  * Training and tuning on real tabs (one cluster of four one-slot worker tabs):
  *
+ * - the MLP example runs as a user runs it, `npx shoal run examples/train-mlp.js
+ *   --workers 4 --json` (its own cluster, before the shared one starts), and
+ *   prints a falling loss curve (on the CPU here: the example's 'auto' device
+ *   takes a real GPU only, and SwiftShader is a fallback adapter);
+ * - the MLP example's trainLoop with its gradients on WebGPU (SwiftShader,
+ *   forced with device 'gpu') against the same loop on the CPU, on 2 tabs:
+ *   every epoch's loss within 1e-3 relative (the GPU's float32 matmuls sum
+ *   in another order than the per-example CPU loop), and the kernels ran;
  * - data-parallel logistic regression (full-batch gradient descent, float64
  *   gradients summed by ring allreduce) on 4 tabs follows the same loss curve
  *   as on 1 tab with the same seed and effective batch (the whole set):
@@ -12,8 +20,11 @@
  *   the reports run 1..N with none missing or repeated, and the final loss
  *   meets the target (and equals the uninterrupted run's).
  */
+import { spawn } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { expect, test } from '@playwright/test';
-import { cluster, job } from './helpers.ts';
+import { REPO, cluster, job } from './helpers.ts';
 
 type Local = Awaited<ReturnType<typeof cluster>>;
 let local: Local | null = null;
@@ -26,6 +37,62 @@ test.afterAll(async () => {
 });
 
 const shared = async () => (local ??= await cluster({ workers: 4, slotsPerWorker: 1 }));
+
+/** `npx shoal ARGS` from the repo root; resolves with its exit code and output. */
+function shoal(args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  return new Promise((resolve, reject) => {
+    const child = spawn('npx', ['--no-install', 'shoal', ...args], { cwd: REPO, stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
+    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+    child.on('error', reject);
+    child.on('close', (code) => resolve({ code, stdout, stderr }));
+  });
+}
+
+type MlpReport = { epoch: number; loss: number; device: string; kernels: number };
+
+test('npx shoal run examples/train-mlp.js --workers 4 trains and prints a falling loss curve', async () => {
+  const run = await shoal(['run', 'examples/train-mlp.js', '--workers', '4', '--json']);
+  expect(run.code, run.stdout + run.stderr).toBe(0);
+  const printed = JSON.parse(run.stdout.trim().split('\n').at(-1)!) as { ok: boolean; result: { lossCurve: number[]; finalLoss: number; device: string; kernels: number; attempts: unknown[]; model: { layers: unknown[] } } };
+  expect(printed.ok, run.stdout).toBe(true);
+  const { lossCurve, finalLoss, device, kernels, attempts, model } = printed.result;
+  expect(lossCurve).toHaveLength(150);
+  expect(finalLoss).toBeLessThan(lossCurve[0]! * 0.5);
+  expect(device).toBe('cpu'); // 'auto' takes a real GPU only; this machine's WebGPU is SwiftShader
+  expect(kernels).toBe(0);
+  expect(attempts).toEqual([{ worldSize: 4 }]);
+  expect(model.layers).toHaveLength(2);
+  console.log(`CLI: loss ${lossCurve[0]} → ${finalLoss.toFixed(4)} on ${device}`);
+});
+
+test('the MLP example: gradients on WebGPU (SwiftShader) follow the CPU loss curve within 1e-3', async () => {
+  const c = await shared();
+  // The example's own trainLoop and data (its default export set aside), run for 12 epochs on each device, on 2 tabs
+  // (SwiftShader runs each small matmul in tens of milliseconds on this machine's shared cores).
+  const example = readFileSync(join(REPO, 'examples/train-mlp.js'), 'utf8').replace('export default async (cluster) =>', 'const exampleJob = async (cluster) =>');
+  const outcome = await c.runJob(`${example}
+const EPOCHS = 12;
+export default async (cluster) => {
+  const run = (device) => cluster.train({ numWorkers: 2, trainLoop, config: { hidden: 16, lr: 0.5, momentum: 0.9, epochs: EPOCHS, seed: 3, every: 4, device }, dataset: spirals(11, 16, 256) });
+  const gpu = await run('gpu');
+  const cpu = await run('cpu');
+  return { gpu: gpu.metrics, cpu: cpu.metrics };
+};`);
+  expect(outcome.ok, JSON.stringify(outcome)).toBe(true);
+  const { gpu, cpu } = (outcome as { result: { gpu: MlpReport[]; cpu: MlpReport[] } }).result;
+  expect(gpu).toHaveLength(12);
+  expect(cpu).toHaveLength(12);
+  expect(gpu.every((m) => m.device === 'webgpu')).toBe(true);
+  expect(gpu.at(-1)!.kernels).toBe(12 * 5);
+  expect(cpu.every((m) => m.device === 'cpu' && m.kernels === 0)).toBe(true);
+  const worst = Math.max(...gpu.map((m, i) => Math.abs(m.loss - cpu[i]!.loss) / cpu[i]!.loss));
+  expect(worst).toBeLessThan(1e-3);
+  expect(gpu.at(-1)!.loss).toBeLessThan(gpu[0]!.loss);
+  console.log(`MLP loss: ${gpu[0]!.loss.toFixed(5)} → ${gpu.at(-1)!.loss.toFixed(5)} (WebGPU) vs ${cpu.at(-1)!.loss.toFixed(5)} (CPU); worst relative difference ${worst.toExponential(2)}`);
+});
 
 /** A synthetic, seeded binary classification set in 8 blocks, and the training loop. */
 const SETUP = `

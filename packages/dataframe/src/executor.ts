@@ -153,7 +153,7 @@ export async function execute(plan: PhysicalPlan, cluster: ExecCluster, options:
           report.keptBlocks += stats.kept ?? 0;
           if (stats.rowByRow !== undefined) {
             rowByRow++;
-            setNote(report, 'partial aggregation done row by row', ` in ${rowByRow} of ${compiled.tasks.length} tasks (keys mostly distinct: ${Math.round(stats.rowByRow * 100)}% of rows)`);
+            setNote(report, 'partial aggregation done row by row', ` in ${rowByRow} of ${compiled.tasks.length} tasks (keys mostly distinct: grouping would leave ~${Math.round(stats.rowByRow * 100)}% of rows)`);
           }
           if (stats.arrow) setNote(report, 'rows sorted or cut in JS', ` on their Arrow bytes, not in the engine, in ${++arrowTasks} of ${compiled.tasks.length} tasks`);
           if (stats.phases) for (const k of ['load', 'run', 'export'] as const) report.phaseMs[k] += Math.round(stats.phases[k]);

@@ -202,10 +202,11 @@ export function partialSkipSql(plan: Extract<Plan, { kind: 'aggregate' }>, leaf:
   return {
     sql: `SELECT ${[...plan.groupBy.map((e) => exprSql(e, schema)), ...items].join(', ')} FROM ${sub(input)}`,
     // The first 50 000 rows keep the probe cheap next to the aggregate (over all rows, or a Bernoulli sample, which
-    // still reads them all, it cost q1 over half as much as its aggregate). In rows in no particular order, their
-    // distinct share is over 0.9 when about half a 500k-row partition's keys are distinct; rows clustered by key
-    // show fewer distinct keys, which keeps the partial aggregate: slower at worst, never wrong.
-    probe: `SELECT count(*)::DOUBLE AS n, approx_count_distinct(hash(${keys.join(', ')}))::DOUBLE AS d FROM (SELECT * FROM ${sub(input)} LIMIT 50000)`,
+    // still reads them all, it cost q1 over half as much as its aggregate); their distinct keys are counted exactly
+    // (an estimate's error of a few percent blurs K when nearly all are distinct), and the partition's rows too, so
+    // the task can project how many groups the whole partition makes (stageTask.ts). Rows clustered by key show
+    // fewer distinct keys, which keeps the partial aggregate: slower at worst, never wrong.
+    probe: `SELECT count(*)::DOUBLE AS n, count(DISTINCT hash(${keys.join(', ')}))::DOUBLE AS d, (SELECT count(*) FROM ${sub(input)})::DOUBLE AS total FROM (SELECT * FROM ${sub(input)} LIMIT 50000)`,
   };
 }
 

@@ -72,7 +72,7 @@ export interface TaskStats {
   kept?: number;
   /** Where `ms` went: getting and loading inputs (and fetching files), running the SQL, exporting the output blocks. */
   phases?: Phases;
-  /** The partial aggregate was done row by row (spec.rowByRow): keys this share of the rows were distinct. */
+  /** The partial aggregate was done row by row (spec.rowByRow): grouping would have left this share of the rows (an estimate). */
   rowByRow?: number;
   /** The task ran on the blocks' bytes in JS (spec.arrow), not in the engine. */
   arrow?: boolean;
@@ -359,10 +359,23 @@ export async function dataframeStage(spec: TaskSpec, given: (Uint8Array | object
     let rowByRow: number | undefined;
     if (spec.rowByRow) {
       const [probe] = ctx.arrow.tableFromIPC(engine.query(spec.rowByRow.probe)).toArray();
-      const [n, d] = [Number(probe.n), Number(probe.d)];
-      if (n >= 1000 && d > spec.rowByRow.ratio * n) {
+      const [n, d, total] = [Number(probe.n), Number(probe.d), Number(probe.total)];
+      // The keys' number K from d distinct in n rows drawn from K (d = K(1 − e^(−n/K)), by bisection on log K),
+      // then the groups the whole partition would make: D = K(1 − e^(−total/K)). All n distinct: K unbounded.
+      let share = 1;
+      if (d < n - 0.5) {
+        let [lo, hi] = [Math.log(Math.max(1, d)), Math.log(1e15)];
+        for (let i = 0; i < 60; i++) {
+          const k = Math.exp((lo + hi) / 2);
+          if (k * -Math.expm1(-n / k) < d) lo = (lo + hi) / 2;
+          else hi = (lo + hi) / 2;
+        }
+        const k = Math.exp((lo + hi) / 2);
+        share = Math.min(1, (k * -Math.expm1(-total / k)) / Math.max(1, total));
+      }
+      if (n >= 1000 && share > spec.rowByRow.ratio) {
         sql = spec.rowByRow.sql;
-        rowByRow = Math.min(1, d / n);
+        rowByRow = share;
       }
     }
     // One pass makes the rows and their part numbers; each part is then exported on its own.

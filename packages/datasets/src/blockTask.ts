@@ -21,7 +21,8 @@ export type ReadSpec =
   | { readonly kind: 'file'; readonly format: 'parquet' | 'csv' | 'json' | 'binary'; readonly url: string; readonly path: string; readonly includePaths?: boolean };
 
 export type TaskSpec =
-  | { readonly kind: 'read'; readonly read: ReadSpec; readonly block: string }
+  /** `steps`: transforms fused into the read (fuseTransforms), run on the block before it leaves. */
+  | { readonly kind: 'read'; readonly read: ReadSpec; readonly block: string; readonly steps?: readonly TransformStep[] }
   | { readonly kind: 'transform'; readonly steps: readonly TransformStep[]; readonly block: string }
   /** Rows `[start, end)` of each input block, concatenated. */
   | { readonly kind: 'slice'; readonly slices: readonly { readonly start: number; readonly end: number }[]; readonly block: string }
@@ -156,7 +157,8 @@ export async function datasetTaskBody(lib: ReturnType<typeof blockLib>, spec: Ta
 
   switch (spec.kind) {
     case 'read': {
-      const b = await read(spec.read);
+      let b = await read(spec.read);
+      for (const step of spec.steps ?? []) b = await runStep(step, b);
       return [b, meta(b)];
     }
     case 'transform': {

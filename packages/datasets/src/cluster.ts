@@ -28,8 +28,8 @@ export interface DataContext {
   maxBlocksPerOperator: number | null;
   /** Retries of a task on a worker loss (the scheduler's maxRetries). */
   maxRetries: number;
-  /** Fuse consecutive function transforms into one task per block (Ray's default; off by default here, so each operator streams on its own). */
+  /** Fuse consecutive function transforms into one task per block, and into the read of a range or file source before them (Ray's default, and here too). */
   fuseTransforms: boolean;
 }
 
-export const DEFAULT_CONTEXT: DataContext = { memoryBudgetBytes: 512 * 1024 * 1024, targetBlockBytes: 8 * 1024 * 1024, maxBlocksPerOperator: null, maxRetries: 3, fuseTransforms: false };
+export const DEFAULT_CONTEXT: DataContext = { memoryBudgetBytes: 512 * 1024 * 1024, targetBlockBytes: 8 * 1024 * 1024, maxBlocksPerOperator: null, maxRetries: 3, fuseTransforms: true };

@@ -92,7 +92,8 @@ export function execute(plan: PlanNode, options: ExecuteOptions): Execution {
           break;
         }
         const reads: Pull<ReadSpec> = src.kind === 'range' ? listPull(rangeReads(src.n, src.blocks)) : filePull(src, options.data);
-        pull = windowedStream(reads, window, (read, seq) => runTask({ kind: 'read', read, block: `${seq}` }, [], opIndex, seq), s, changed);
+        const steps = node.then;
+        pull = windowedStream(reads, window, (read, seq) => runTask({ kind: 'read', read, block: `${opIndex}:${seq}`, ...(steps ? { steps } : {}) }, [], opIndex, seq), s, changed);
         break;
       }
       case 'transform': {

@@ -14,7 +14,8 @@ export type SourceSpec =
   | { readonly kind: 'files'; readonly format: 'parquet' | 'csv' | 'json' | 'binary'; readonly paths: readonly string[]; readonly includePaths: boolean };
 
 export type PlanNode =
-  | { readonly op: 'source'; readonly source: SourceSpec }
+  /** `then`: transforms fused into the read task (fuseTransforms: range and file sources only). */
+  | { readonly op: 'source'; readonly source: SourceSpec; readonly then?: readonly TransformStep[] }
   /** `then`: transforms fused into this one's task (fuseTransforms), run in order on the same block. */
   | { readonly op: 'transform'; readonly input: PlanNode; readonly step: TransformStep; readonly then?: readonly TransformStep[] }
   | {
@@ -38,11 +39,9 @@ export type PlanNode =
 export function operatorName(node: PlanNode): string {
   switch (node.op) {
     case 'source':
-      if (node.source.kind === 'range') return `Range(${node.source.n})`;
-      if (node.source.kind === 'blocks') return node.source.name;
-      return `Read${node.source.format === 'binary' ? 'BinaryFiles' : node.source.format[0]!.toUpperCase() + node.source.format.slice(1)}`;
+      return [sourceName(node.source), ...(node.then ?? []).map(stepName)].join('->');
     case 'transform':
-      return [node.step, ...(node.then ?? [])].map((step) => `${{ map: 'Map', flatMap: 'FlatMap', filter: 'Filter', batches: 'MapBatches' }[step.kind]}(${fnName(step.fn)})`).join('->');
+      return [node.step, ...(node.then ?? [])].map(stepName).join('->');
     case 'pool':
       return `MapBatches(${node.name})`;
     case 'limit':
@@ -54,6 +53,16 @@ export function operatorName(node: PlanNode): string {
     case 'union':
       return `Union(${node.inputs.length})`;
   }
+}
+
+function sourceName(source: SourceSpec): string {
+  if (source.kind === 'range') return `Range(${source.n})`;
+  if (source.kind === 'blocks') return source.name;
+  return `Read${source.format === 'binary' ? 'BinaryFiles' : source.format[0]!.toUpperCase() + source.format.slice(1)}`;
+}
+
+function stepName(step: TransformStep): string {
+  return `${{ map: 'Map', flatMap: 'FlatMap', filter: 'Filter', batches: 'MapBatches' }[step.kind]}(${fnName(step.fn)})`;
 }
 
 /** A function's name from its source (`function f`, `async (x) =>` is `<lambda>`). */
@@ -81,8 +90,10 @@ export function operators(node: PlanNode): PlanNode[] {
 /**
  * Ray's operator fusion, as a rule: consecutive function transforms (map, flatMap, filter, mapBatches
  * with a function) become one operator whose task runs them in order on each block, so a block is
- * copied into and out of a Web Worker once instead of once per transform. Pools, all-to-all steps
- * and sources stay apart.
+ * copied into and out of a Web Worker once instead of once per transform; and, as Ray fuses a read
+ * into the maps after it, a range or file source takes the transforms right after it into its read
+ * task, so a block made there never leaves its Web Worker before they ran. Pools, all-to-all steps
+ * and blocks the job holds stay apart.
  */
 export function fuseTransforms(node: PlanNode): PlanNode {
   switch (node.op) {
@@ -92,7 +103,9 @@ export function fuseTransforms(node: PlanNode): PlanNode {
       return { ...node, inputs: node.inputs.map(fuseTransforms) };
     case 'transform': {
       const input = fuseTransforms(node.input);
-      if (input.op === 'transform') return { op: 'transform', input: input.input, step: input.step, then: [...(input.then ?? []), node.step, ...(node.then ?? [])] };
+      const steps = [node.step, ...(node.then ?? [])];
+      if (input.op === 'transform') return { op: 'transform', input: input.input, step: input.step, then: [...(input.then ?? []), ...steps] };
+      if (input.op === 'source' && input.source.kind !== 'blocks') return { ...input, then: [...(input.then ?? []), ...steps] };
       return { ...node, input };
     }
     default:

@@ -18,6 +18,7 @@
  * transfers), as a user's `allreduce` pays them. The median of `--runs`.
  * `--webrtc` turns the co-located path off (worker link `colocated=0`).
  */
+import { readFileSync, readdirSync } from 'node:fs';
 import { startLocalCluster } from '@shoal/launcher';
 import type { Page } from 'playwright-core';
 
@@ -31,6 +32,8 @@ const RANKS = option('--ranks', '2,4').split(',').map(Number);
 const RUNS = Number(option('--runs', '3'));
 const WEBRTC = argv.includes('--webrtc');
 const PROFILE = argv.includes('--profile');
+/** `--cpu`: each op's CPU per MiB of link traffic by process kind (browser, renderer, gpu-process...). */
+const CPU_DETAIL = argv.includes('--cpu');
 /** `--chunk KiB`: the ring's chunk size (default: the library's). */
 const CHUNK = argv.includes('--chunk') ? Number(option('--chunk', '1024')) * 1024 : 0;
 
@@ -88,6 +91,75 @@ async function startProfiles(pages: Page[]): Promise<() => Promise<string>> {
   };
 }
 
+/**
+ * CPU seconds (user + system) used so far by this process's descendants that
+ * are still running, by kind: the browser's processes (`renderer` for the
+ * tabs, `browser`, `gpu-process`, `utility`) and the rest (`other`: the
+ * server). Linux /proc only; empty elsewhere.
+ */
+function descendantsCpu(): Map<string, number> {
+  const byKind = new Map<string, number>();
+  try {
+    const parent = new Map<number, number>();
+    const cpu = new Map<number, number>();
+    for (const entry of readdirSync('/proc')) {
+      if (!/^\d+$/.test(entry)) continue;
+      try {
+        const stat = readFileSync(`/proc/${entry}/stat`, 'utf8');
+        const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+        parent.set(Number(entry), Number(fields[1]));
+        cpu.set(Number(entry), (Number(fields[11]) + Number(fields[12])) / 100);
+      } catch {
+        // gone meanwhile
+      }
+    }
+    for (const [pid, seconds] of cpu) {
+      for (let p = parent.get(pid); p !== undefined && p > 1; p = parent.get(p)) {
+        if (p !== process.pid) continue;
+        let kind = 'other';
+        try {
+          const args = readFileSync(`/proc/${pid}/cmdline`, 'utf8');
+          if (args.includes('chromium') || args.includes('chrome')) kind = /--type=([a-z-]+)/.exec(args)?.[1] ?? 'browser';
+          if (kind === 'renderer' && CPU_DETAIL) kind = `renderer ${pid}`;
+        } catch {
+          // gone meanwhile
+        }
+        if (kind.startsWith('renderer ') || (CPU_DETAIL && kind === 'browser')) {
+          // By thread (CrRendererMain, DedicatedWorker, Chrome_ChildIOThread, ...).
+          for (const tid of readdirSync(`/proc/${pid}/task`)) {
+            try {
+              const stat = readFileSync(`/proc/${pid}/task/${tid}/stat`, 'utf8');
+              const name = stat.slice(stat.indexOf('(') + 1, stat.lastIndexOf(')')).replace(/[0-9]+$/, '');
+              const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+              const key = `${kind}/${name}`;
+              byKind.set(key, (byKind.get(key) ?? 0) + (Number(fields[11]) + Number(fields[12])) / 100);
+            } catch {
+              // gone meanwhile
+            }
+          }
+        } else byKind.set(kind, (byKind.get(kind) ?? 0) + seconds);
+        break;
+      }
+    }
+  } catch {
+    // no /proc
+  }
+  return byKind;
+}
+
+/** CPU ms per MiB of link traffic since `before`, in all and by kind. */
+function cpuSince(before: Map<string, number>, linkMiB: number): { all: number; byKind: Record<string, number> } {
+  const after = descendantsCpu();
+  const byKind: Record<string, number> = {};
+  let all = 0;
+  for (const [kind, seconds] of after) {
+    const used = seconds - (before.get(kind) ?? 0);
+    all += used;
+    if (used > 0) byKind[kind] = Math.round((used * 1000) / linkMiB);
+  }
+  return { all: Math.round((all * 1000) / linkMiB), byKind };
+}
+
 const median = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)]!;
 
 const local = await startLocalCluster({ workers: Math.max(...RANKS, 2), slotsPerWorker: 1, readyTimeoutMs: 120_000, ...(WEBRTC ? { workerQuery: () => 'colocated=0' } : {}) });
@@ -96,14 +168,20 @@ try {
   for (const mib of SIZES) {
     const run = async (ranks: number, op: Op) => {
       const profiler = PROFILE ? await startProfiles(local.workers.slice(0, ranks)) : null;
+      const cpuBefore = descendantsCpu();
       const outcome = await local.runJob(JOB(ranks, mib, op), `${op}-${ranks}x${mib}MiB`);
+      // Browser CPU per MiB that crossed a link (summed over the links; the job's setup and barriers included).
+      const linkMiB = RUNS * (op === 'link' ? mib : 2 * (ranks - 1) * mib);
+      const cpu = cpuSince(cpuBefore, linkMiB);
+      const cpuMsPerMiB = cpu.all;
+      if (CPU_DETAIL) console.log(`cpu ${op} ${ranks}x${mib}MiB: ${cpu.all} ms per link MiB ${JSON.stringify(cpu.byKind)}`);
       if (profiler) console.log(`profile ${op} ${ranks}x${mib}MiB (self ms, all ranks' page main threads):\n${await profiler()}`);
-      if (!outcome.ok) return { ms: NaN, error: JSON.stringify(outcome).slice(0, 300) };
-      return { ms: median((outcome as { result: number[] }).result) };
+      if (!outcome.ok) return { ms: NaN, cpuMsPerMiB, error: JSON.stringify(outcome).slice(0, 300) };
+      return { ms: median((outcome as { result: number[] }).result), cpuMsPerMiB };
     };
     const link = await run(2, 'link');
     const linkMBps = (mib * 1.048576) / (link.ms / 1000);
-    console.log(JSON.stringify({ kind: 'link', mib, ms: Math.round(link.ms), MBps: Math.round(linkMBps), ...('error' in link ? { error: link.error } : {}) }));
+    console.log(JSON.stringify({ kind: 'link', mib, ms: Math.round(link.ms), MBps: Math.round(linkMBps), cpuMsPerMiB: link.cpuMsPerMiB, ...('error' in link ? { error: link.error } : {}) }));
     for (const ranks of RANKS) {
       // Every link of the ring busy at once (a shift of what each link carries in the allreduce): on one machine the
       // links share its cores, so this, not the one-link rate, is what a ring can reach here.
@@ -121,6 +199,7 @@ try {
         ofLink: Number((busMBps / linkMBps).toFixed(2)),
         ringLinkMBps: Math.round(ringMBps),
         ofRingLinks: Number((busMBps / ringMBps).toFixed(2)),
+        cpuMsPerLinkMiB: { link: link.cpuMsPerMiB, ring: ring.cpuMsPerMiB, allreduce: ar.cpuMsPerMiB },
         ...('error' in ar ? { error: ar.error } : 'error' in ring ? { error: ring.error } : {}),
       };
       rows.push(row);

@@ -194,10 +194,11 @@ test('a cached DataFrame whose tab is closed is remade, and the answer is the sa
     const { col } = cluster;
     const cached = cluster.range(0, 200000, 1, { partitions: 6 }).withColumn('k', col('id').mod(13)).cache();
     const first = await cached.groupBy('k').agg({ id: 'sum' }).orderBy('k').collect();
+    const merged = cluster.dataFrameSession.history[cluster.dataFrameSession.history.length - 1].detail[0].notes;
     console.log('cached-ready');
     while (!globalThis.__continue) await new Promise((r) => setTimeout(r, 50));
     const second = await cached.groupBy('k').agg({ id: 'sum' }).orderBy('k').collect();
-    return { first, second, caches: cluster.dataFrameSession.history.filter((h) => h.action === 'cache').length };`),
+    return { first, second, merged, caches: cluster.dataFrameSession.history.filter((h) => h.action === 'cache').length };`),
   );
   await ready;
   const pages = c.workers.filter((p) => !p.isClosed());
@@ -206,7 +207,9 @@ test('a cached DataFrame whose tab is closed is remade, and the answer is the sa
   await c.coordinator.evaluate(() => ((globalThis as { __continue?: boolean }).__continue = true));
   const outcome = await query;
   expect(outcome.ok, JSON.stringify(outcome)).toBe(true);
-  const { first, second } = (outcome as { result: { first: unknown[]; second: unknown[] } }).result;
-  expect(first.length).toBe(13);
+  const { first, second, merged } = (outcome as { result: { first: unknown[]; second: unknown[]; merged: string[] } }).result;
+  // Each tab's kept blocks were read by one task (2 tabs, one slot each): fewer tasks, the same sums.
+  expect(merged).toContain('read 6 kept partitions in 2 tasks, one per worker\'s engine holding them');
+  expect(first).toEqual(Array.from({ length: 13 }, (_, k) => ({ k, 'sum(id)': Array.from({ length: 200000 }, (_, i) => i).filter((i) => i % 13 === k).reduce((a, b) => a + b, 0) })));
   expect(second).toEqual(first);
 });

@@ -87,6 +87,14 @@ export function reference(rows: Sale[]): Record<string, unknown> {
     med: median(g.map((x) => x.qty)),
     sd: round9(stddev(g.map((x) => x.qty))),
   }));
+  const moment = (xs: number[], ys: number[]): number => {
+    const [mx, my] = [sum(xs) / xs.length, sum(ys) / ys.length];
+    return sum(xs.map((x, i) => (x - mx) * (ys[i]! - my)));
+  };
+  r['moments'] = [...groupBy(rows, (x) => x.category)].sort(byKey(([k]) => k)).map(([category, g]) => {
+    const [p, q] = [g.map((x) => x.price), g.map((x) => x.qty)];
+    return { category, sd: round9(stddev(p)), var: round9(moment(q, q) / (q.length - 1)), r: round9(moment(p, q) / Math.sqrt(moment(p, p) * moment(q, q))) };
+  });
   const cats = [...groupBy(rows, (x) => x.category)].sort(byKey(([k]) => k));
   r['shortcuts'] = {
     count: cats.map(([category, g]) => ({ category, count: g.length })),

@@ -65,7 +65,7 @@ export class Session {
   private readonly resolved = new Map<number, Promise<Plan>>();
   private queries = 0;
   /** Every action run, oldest first (what ran, e.g. 'collect' or 'cache'). */
-  readonly history: { id: number; action: string; stages: number; tasks: number; ms: number; detail: { name: string; tasks: number; ms: number; taskMs: number; bytesIn: number; bytesOut: number }[] }[] = [];
+  readonly history: { id: number; action: string; stages: number; tasks: number; ms: number; detail: { name: string; tasks: number; ms: number; taskMs: number; bytesIn: number; bytesOut: number; notes: string[] }[] }[] = [];
   private readonly caches = new Map<number, { plan: Plan; kept: Promise<Plan> | null }>();
 
   constructor(
@@ -235,7 +235,7 @@ export class Session {
         stages: execution.reports.length,
         tasks: execution.reports.reduce((n, r) => n + r.tasks, 0),
         ms: Math.round(performance.now() - started),
-        detail: execution.reports.map((r) => ({ name: r.name, tasks: r.tasks, ms: r.ms, taskMs: r.taskMs, bytesIn: r.bytesIn, bytesOut: r.bytesOut })),
+        detail: execution.reports.map((r) => ({ name: r.name, tasks: r.tasks, ms: r.ms, taskMs: r.taskMs, bytesIn: r.bytesIn, bytesOut: r.bytesOut, notes: [...r.notes] })),
       });
       record.state = 'done';
       record.ms = Math.round(performance.now() - started);

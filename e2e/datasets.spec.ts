@@ -194,6 +194,13 @@ test('an actor pool grows from min to max under load and shrinks back to min whe
   // The dashboard's Datasets view shows the run, operator by operator.
   await local.coordinator.waitForSelector('#datasets-view tr[data-op="MapBatches(Echo)"][data-rows="60"]', { state: 'attached', timeout: 10_000 });
   await local.coordinator.waitForSelector('#datasets-view tr[data-op="Range(60)->MapBatches(pace)"][data-rows="60"]', { state: 'attached', timeout: 10_000 });
+  // And `shoal run`'s bars read the same figures through the page API: each operator's rows and rows/s.
+  const progress = await local.coordinator.evaluate(() => window.shoalCoordinator!.datasetProgress!());
+  expect(progress.map((op) => [op.name, op.rowsOut, op.finished])).toEqual([
+    ['Range(60)->MapBatches(pace)', 60, true],
+    ['MapBatches(Echo)', 60, true],
+  ]);
+  expect(progress.every((op) => op.rowsPerSec > 0)).toBe(true);
 });
 
 test('a tab holding pool actors is closed mid-stream: no batch lost or counted twice', async () => {

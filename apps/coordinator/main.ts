@@ -11,6 +11,7 @@ import { Mesh, signalingUrlFor } from '@shoal/transport';
 import { byId } from '../dom.ts';
 import { createCoordinatorUi } from './coordinatorUi.ts';
 import { TaskProgressFeed } from './model/taskProgress.ts';
+import { datasetLog, datasetProgress } from './views/datasets.ts';
 
 const params = new URLSearchParams(location.search);
 let room = params.get('room');
@@ -42,6 +43,7 @@ const ready = new Promise<Coordinator>((resolve) => {
     dashboard: () => ui.snapshot(),
     dashboardBarAt: (taskId) => ui.barAt(taskId),
     taskProgress: (since) => taskProgress.since(since),
+    datasetProgress: () => datasetProgress(datasetLog.list().at(-1)?.operators ?? []),
     actorLog: () => [...(coordinator?.actors.log ?? [])],
     queries: () => ui.queries(),
     recordQuery: (record) => ui.recordQuery(record as QueryRecord),

@@ -11,6 +11,7 @@
  * `data-queued` and `data-actors`.
  */
 import type { OperatorStats } from '@shoal/datasets';
+import type { DatasetOperatorProgress } from '@shoal/protocol';
 import { h, render, throttled } from '../../dom.ts';
 
 const MAX_KEPT = 20;
@@ -25,6 +26,11 @@ export function rowsPerSecond(op: OperatorStats, now = Date.now()): number {
   if (op.startedAt === null) return 0;
   const ms = (op.finishedAt ?? now) - op.startedAt;
   return ms > 0 ? (op.rowsOut * 1000) / ms : 0;
+}
+
+/** A run's operators as `shoal run`'s progress bars read them (window.shoalCoordinator.datasetProgress). */
+export function datasetProgress(operators: readonly OperatorStats[], now = Date.now()): DatasetOperatorProgress[] {
+  return operators.map((op) => ({ name: op.name, rowsOut: op.rowsOut, rowsPerSec: rowsPerSecond(op, now), running: op.running, queued: op.queued, finished: op.finishedAt !== null }));
 }
 
 export class DatasetLog {

@@ -10,7 +10,8 @@
  * snapshot of the rows every 2 s and the final rows at the end.
  */
 import cliProgress from 'cli-progress';
-import type { TaskProgressUpdate } from '@shoal/protocol';
+import type { DatasetOperatorProgress, TaskProgressUpdate } from '@shoal/protocol';
+import { operatorNotes } from './datasetProgress.ts';
 import { formatView } from './progressFormat.ts';
 import { ProgressModel, type ProgressModelOptions } from './progressModel.ts';
 
@@ -27,6 +28,8 @@ export function progressMode(flags: { progress?: boolean | undefined; noProgress
 export interface ProgressOptions extends ProgressModelOptions {
   /** The page's `taskProgress(since)`; null when the page has none. May reject (the page closed): that poll is skipped. */
   poll(since: number): Promise<TaskProgressUpdate | null>;
+  /** The page's `datasetProgress()` (dataset operators' rows/s and queued blocks, shown on their rows); polled with `poll`. */
+  pollDatasets?(): Promise<DatasetOperatorProgress[] | null>;
   /** Writes to stderr. */
   write(text: string): void;
   mode: Exclude<ProgressMode, 'off'>;
@@ -81,8 +84,10 @@ export function startProgress(options: ProgressOptions): ProgressDisplay {
   let timer: NodeJS.Timeout | undefined;
   let inFlight: Promise<void> = Promise.resolve();
 
+  let notes = new Map<string, string>();
   const poll = async (): Promise<void> => {
-    const update = await options.poll(seq).catch(() => null);
+    const [update, operators] = await Promise.all([options.poll(seq).catch(() => null), options.pollDatasets?.().catch(() => null) ?? null]);
+    if (operators) notes = operatorNotes(operators);
     if (update === null) return;
     seq = update.seq;
     if (update.names.length > 0) model.apply(update.names, now());
@@ -90,7 +95,7 @@ export function startProgress(options: ProgressOptions): ProgressDisplay {
   let drawnLast = false;
   const draw = (): void => {
     if (model.empty || drawnLast) return;
-    const lines = formatView(model.view(now()), columns);
+    const lines = formatView(model.view(now()), columns, notes);
     while (bars.length > lines.length) multibar.remove(bars.pop()!);
     for (let i = 0; i < lines.length; i++) {
       const payload = { line: lines[i]! };

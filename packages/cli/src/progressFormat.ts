@@ -16,12 +16,15 @@ const LABEL_MIN = 16;
 const BAR_MIN = 10;
 const BAR_MAX = 30;
 
-/** Every line of `view`, each at most `columns - 1` characters wide; the bars share one width. No total row for a single name. */
-export function formatView(view: ProgressView, columns: number): string[] {
+/**
+ * Every line of `view`, each at most `columns - 1` characters wide; the bars share one width. No total row for a
+ * single name. `notes` (by row label) go at the end of their rows: a dataset operator's rows/s (datasetProgress.ts).
+ */
+export function formatView(view: ProgressView, columns: number, notes: ReadonlyMap<string, string> = new Map()): string[] {
   // One name and nothing left out: its row says all the total would.
   const rows = view.rows.length === 1 && view.summary === null ? view.rows : [view.total, ...view.rows];
   const width = Math.max(20, columns - 1);
-  const tails = rows.map(tail);
+  const tails = rows.map((r) => [tail(r), notes.get(r.label) ?? ''].filter(Boolean).join('  '));
   const countWidth = Math.max(...rows.map((r) => counts(r).length));
   const tailWidth = Math.max(...tails.map((t) => t.length));
   // Room for the bar: shrink the name column (down to LABEL_MIN) before giving the bar up.

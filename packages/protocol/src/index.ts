@@ -40,7 +40,7 @@ export type {
 } from './wire.ts';
 export { parseSignalingClientMessage, parseSignalingServerMessage, parseControlFrame } from './parse.ts';
 export type { Parsed } from './parse.ts';
-export type { JobOutcome, WorkerState, WorkerSummary, CoordinatorPageApi, WorkerPageStatus, WorkerPageApi, PageLinkStats, Traffic, DashboardSnapshot, TaskNameCounts, TaskProgressUpdate, QueryRecordSummary } from './page.ts';
+export type { JobOutcome, WorkerState, WorkerSummary, CoordinatorPageApi, WorkerPageStatus, WorkerPageApi, PageLinkStats, Traffic, DashboardSnapshot, TaskNameCounts, TaskProgressUpdate, DatasetOperatorProgress, QueryRecordSummary } from './page.ts';
 export { findNonJsonable } from './jsonable.ts';
 export { REF_KEY, FETCH_KEY, FETCH_FAILED_PREFIX, isWireRef, decodeRefs } from './refs.ts';
 export type { WireRef } from './refs.ts';

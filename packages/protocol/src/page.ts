@@ -59,6 +59,8 @@ export interface CoordinatorPageApi {
    * for its progress bars.
    */
   taskProgress?(since: number): TaskProgressUpdate;
+  /** The operators of the newest `cluster.data` run (sources first), for `shoal run`'s progress bars; [] before any. */
+  datasetProgress?(): DatasetOperatorProgress[];
   /** What the dashboard shows now (for tests; the coordinator page's dashboard provides it). */
   dashboard?(): DashboardSnapshot;
   /** Where a task's bar is on the task stream canvas (CSS px inside it), if in view. */
@@ -118,6 +120,16 @@ export interface TaskNameCounts {
   submitted: number;
   done: number;
   failed: number;
+}
+
+/** One operator of a running dataset: its name (its tasks' name), rows out and rows/s so far, blocks running and queued for the next operator. */
+export interface DatasetOperatorProgress {
+  name: string;
+  rowsOut: number;
+  rowsPerSec: number;
+  running: number;
+  queued: number;
+  finished: boolean;
 }
 
 /** `taskProgress(since)`'s answer: the names whose counts changed after `since`. */

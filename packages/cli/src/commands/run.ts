@@ -103,7 +103,8 @@ export async function runCommand(args: ParsedArgs<typeof RUN_FLAGS>, io: Io): Pr
     if (barsMode !== 'off') {
       const page = cluster.coordinator;
       const poll = (since: number) => page.evaluate((s) => window.shoalCoordinator?.taskProgress?.(s) ?? null, since);
-      bars = startProgress({ mode: barsMode, columns: terminal?.columns ?? 80, write: io.stderr, poll });
+      const pollDatasets = () => page.evaluate(() => window.shoalCoordinator?.datasetProgress?.() ?? null);
+      bars = startProgress({ mode: barsMode, columns: terminal?.columns ?? 80, write: io.stderr, poll, pollDatasets });
     }
     const result = await cluster.runJob(bundle.code, basename(jobPath));
     await stopBars();

@@ -16,6 +16,12 @@
  *               and a ring of worker-to-worker objects): mean, and the most any tab had
  *               on demand at once, against the cap
  *   MB/tab      PSS of every process of the cluster's browsers ÷ (N + 1 tabs)
+ *   CPU s/tab   CPU seconds of every process of the browsers once all N are ready, less
+ *               those of the same cluster with no worker tab, ÷ N: what one tab costs
+ *               from opening to ready (bench/scale/cpu.ts; the load disturbs it far
+ *               less than wall time)
+ *   idle        CPU of the whole cluster over 3 s once ready and before the job, in
+ *               ms per second per tab (heartbeats, WebRTC timers, idle renderers)
  * then the simulation (packages/sim) for 1,000 and 10,000 workers: join storm
  * over 10 s, trivial-task and 1 s-task throughput, links per tab, the
  * coordinator's busy fraction and message rate, and the full mesh's cost.
@@ -28,6 +34,7 @@ import { startLocalCluster, type LocalCluster } from '@shoal/launcher';
 import { fullMeshCost, simulateJoin, simulateTasks } from '@shoal/sim';
 import { runJobFile } from './common.ts';
 import { browsersPss, coordinatorCpuSeconds, linkFigures } from './scale/measure.ts';
+import { browsersCpu } from './scale/cpu.ts';
 
 const arg = (name: string): string | undefined => {
   const at = process.argv.indexOf(`--${name}`);
@@ -49,15 +56,34 @@ interface Row {
   peakOnDemand?: number;
   cap?: number;
   mbPerTab?: number;
+  cpuPerTabS?: number;
+  idleMsPerTabPerS?: number;
   error?: string;
   load: string;
+}
+
+const IDLE_MS = 3000;
+let baseCpuS: number | null = null;
+
+/** CPU seconds of the browsers of a cluster with no worker tab, once started (what `CPU s/tab` subtracts). */
+async function baseCpu(): Promise<number> {
+  const cluster = await startLocalCluster({ workers: 0, browsers: BROWSERS, slotsPerWorker: 1 });
+  try {
+    return (await browsersCpu(cluster.browsers))['total']!;
+  } finally {
+    await cluster.close();
+  }
 }
 
 async function measure(tabs: number): Promise<Row> {
   let cluster: LocalCluster | undefined;
   try {
+    baseCpuS ??= await baseCpu();
     cluster = await startLocalCluster({ workers: tabs, browsers: Math.min(BROWSERS, tabs), slotsPerWorker: 1, workerQuery: () => 'gpu=0&bench=0', ...READY_TIMEOUT });
     const readyMs = cluster.timings.workerTabsMs + cluster.timings.workersReadyMs;
+    const readyCpuS = (await browsersCpu(cluster.browsers))['total']!;
+    await new Promise((resolve) => setTimeout(resolve, IDLE_MS));
+    const idleCpuS = (await browsersCpu(cluster.browsers))['total']! - readyCpuS;
     const cpu = await coordinatorCpuSeconds(cluster.coordinator);
     const cpu0 = await cpu();
     const t0 = performance.now();
@@ -76,6 +102,8 @@ async function measure(tabs: number): Promise<Row> {
       peakOnDemand: links.peakOnDemand,
       cap: links.cap,
       mbPerTab: Math.round(pss / (tabs + 1) / 2 ** 20),
+      cpuPerTabS: Number(((readyCpuS - baseCpuS) / tabs).toFixed(2)),
+      idleMsPerTabPerS: Number(((idleCpuS * 1000) / tabs / (IDLE_MS / 1000)).toFixed(1)),
       load: load(),
     };
   } catch (error) {
@@ -122,14 +150,14 @@ if (REAL) {
     console.log(JSON.stringify(row));
     rows.push(row);
   }
-  console.log('\n tabs  ready(s)  10k tasks/s  coord CPU  links/tab (peak on demand / cap)  MB/tab  load');
+  console.log('\n tabs  ready(s)  10k tasks/s  coord CPU  links/tab (peak on demand / cap)  MB/tab  CPU s/tab  idle ms/s/tab  load');
   for (const r of rows) {
     if (r.error) {
       console.log(`${String(r.tabs).padStart(5)}  failed: ${r.error}  (load ${r.load})`);
       continue;
     }
     console.log(
-      `${String(r.tabs).padStart(5)}  ${(r.readyMs! / 1000).toFixed(1).padStart(8)}  ${String(r.tasksPerSec).padStart(11)}  ${r.coordinatorCpu!.toFixed(2).padStart(9)}  ${r.meanLinks!.toFixed(2).padStart(9)} (${r.peakOnDemand} / ${r.cap})${' '.repeat(16)}  ${String(r.mbPerTab).padStart(6)}  ${r.load}`,
+      `${String(r.tabs).padStart(5)}  ${(r.readyMs! / 1000).toFixed(1).padStart(8)}  ${String(r.tasksPerSec).padStart(11)}  ${r.coordinatorCpu!.toFixed(2).padStart(9)}  ${r.meanLinks!.toFixed(2).padStart(9)} (${r.peakOnDemand} / ${r.cap})${' '.repeat(16)}  ${String(r.mbPerTab).padStart(6)}  ${r.cpuPerTabS!.toFixed(2).padStart(9)}  ${r.idleMsPerTabPerS!.toFixed(1).padStart(13)}  ${r.load}`,
     );
   }
 }

@@ -1,0 +1,65 @@
+/**
+ * Where one worker tab's join CPU goes: opens tabs one at a time into a
+ * running cluster and, for each, reads the browsers' CPU by process kind
+ * around it (CDP SystemInfo, until 1 s after it is ready), its main-thread
+ * metrics, the coordinator's main-thread time for the join, and JS CPU
+ * profiles of both (CDP Profiler).
+ *
+ *   npx tsx bench/scale/tab-profile.ts [--tabs 8] [--extra 3] [--query gpu=0&bench=0] [--variant join|noroom|blank]
+ *
+ * --variant: `join` (the worker page joining), `noroom` (the worker page
+ * without a room: its modules load and it draws, but joins nothing), `blank`
+ * (a 404 page: what any tab costs Playwright and Chromium).
+ */
+import { loadavg } from 'node:os';
+import { startLocalCluster } from '@shoal/launcher';
+import { browsersCpu, cpuDelta } from './cpu.ts';
+import { startProfile } from './profileTop.ts';
+
+const arg = (name: string): string | undefined => {
+  const at = process.argv.indexOf(`--${name}`);
+  return at > 0 ? process.argv[at + 1] : undefined;
+};
+const TABS = Number(arg('tabs') ?? 8);
+const EXTRA = Number(arg('extra') ?? 3);
+const QUERY = arg('query') ?? 'gpu=0&bench=0';
+const VARIANT = arg('variant') ?? 'join';
+const round = (x: number): number => Number(x.toFixed(3));
+
+const cluster = await startLocalCluster({ workers: TABS, browsers: 1, slotsPerWorker: 1, workerQuery: () => QUERY, readyTimeoutMs: 300_000 });
+try {
+  const template = new URL(cluster.workers[0]!.url());
+  const coordinator = await cluster.context.newCDPSession(cluster.coordinator);
+  await coordinator.send('Performance.enable');
+  const coordinatorTask = async (): Promise<number> => (await coordinator.send('Performance.getMetrics')).metrics.find((m) => m.name === 'TaskDuration')?.value ?? 0;
+  const coordinatorProfile = await startProfile(coordinator);
+  for (let i = 0; i < EXTRA; i++) {
+    const url = new URL(template);
+    url.searchParams.set('name', `x${i}`);
+    if (VARIANT === 'noroom') url.searchParams.delete('room');
+    if (VARIANT === 'blank') url.pathname = url.pathname.replace('worker.html', 'nonexistent.txt');
+    const page = await cluster.context.newPage();
+    const session = await cluster.context.newCDPSession(page);
+    await session.send('Performance.enable');
+    const profile = await startProfile(session);
+    const before = await browsersCpu(cluster.browsers);
+    const coordinator0 = await coordinatorTask();
+    const started = performance.now();
+    await page.goto(url.toString(), { waitUntil: 'load' });
+    if (VARIANT === 'join') await page.waitForFunction(() => window.shoalWorker?.status().coordinator === 'open', undefined, { polling: 50, timeout: 120_000 });
+    const readyMs = performance.now() - started;
+    await new Promise((resolve) => setTimeout(resolve, 1000)); // what follows the join (hello, first heartbeat, redraws)
+    const spent = cpuDelta(before, await browsersCpu(cluster.browsers));
+    const coordinatorMainS = (await coordinatorTask()) - coordinator0;
+    const top = await profile();
+    const { metrics } = await session.send('Performance.getMetrics');
+    const main = Object.fromEntries(metrics.filter((m) => /Duration$/.test(m.name)).map((m) => [m.name, round(m.value)]));
+    console.log(JSON.stringify({ tab: i, variant: VARIANT, readyMs: Math.round(readyMs), cpuS: Object.fromEntries(Object.entries(spent).map(([k, v]) => [k, round(v)])), mainThreadS: main, coordinatorMainS: round(coordinatorMainS), load: loadavg()[0]!.toFixed(1) }));
+    console.log(`  tab JS, self: ${top.self.join(' | ')}`);
+    await session.detach();
+  }
+  const top = await coordinatorProfile();
+  console.log(`coordinator JS over the ${EXTRA} joins, total: ${top.total.join(' | ')}`);
+} finally {
+  await cluster.close();
+}

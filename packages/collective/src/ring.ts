@@ -12,8 +12,7 @@
  * - Pipelining: each segment is cut into chunks of `chunkBytes`; chunk column
  *   j (chunk j of every segment) runs its 2(n-1) steps on its own, so while
  *   column j waits for its step-s chunk, column j+1 is on the wire. At most
- *   `window` columns wait for chunks at once; sends are acknowledged in the
- *   background and awaited once at the end of the op (see Sends).
+ *   `window` columns are in flight.
  * - broadcast: chunks flow root → root+1 → … round the ring, pipelined the
  *   same way; allgather is the allgather phase over one segment per rank;
  *   reduceScatter is the first phase alone (rank r keeps segment r);
@@ -68,14 +67,7 @@ export function reduceInto(target: FloatArray, offset: number, incoming: FloatAr
 
 const mod = (k: number, n: number) => ((k % n) + n) % n;
 
-/**
- * Sends are started without waiting, so a rank never blocks its neighbour,
- * and are awaited once, at the end of the whole op: a lane goes on to its
- * next column while its last chunks are still being acknowledged (waiting
- * per column left a round trip idle per column on every lane). A failed send
- * breaks the group, which fails the pending receives at once; the failure
- * itself surfaces at the end.
- */
+/** Sends are started without waiting, so a rank never blocks its neighbour; their failures surface at the end of the column. */
 class Sends {
   private readonly pending: Promise<void>[] = [];
   add(promise: Promise<void>): void {
@@ -123,12 +115,12 @@ export async function ringAllreduce<T extends FloatArray>(t: GroupTransport, dat
   if (n > 1) {
     const segs = segments(data.length, n);
     const elements = chunkElements(data, options);
-    const sends = new Sends();
     await columns(columnCount(segs, elements), options.window ?? DEFAULT_WINDOW, async (column) => {
+      const sends = new Sends();
       await reduceScatterColumn(t, data, segs, column, elements, op, tag, sends);
       await allgatherColumn(t, data, segs, column, elements, tag, sends);
+      await sends.all();
     });
-    await sends.all();
   }
   if (op === 'mean') for (let i = 0; i < data.length; i++) data[i]! /= n;
   return data;
@@ -140,9 +132,11 @@ export async function ringReduceScatter<T extends FloatArray>(t: GroupTransport,
   const segs = segments(data.length, n);
   if (n > 1) {
     const elements = chunkElements(data, options);
-    const sends = new Sends();
-    await columns(columnCount(segs, elements), options.window ?? DEFAULT_WINDOW, (column) => reduceScatterColumn(t, data, segs, column, elements, op, tag, sends));
-    await sends.all();
+    await columns(columnCount(segs, elements), options.window ?? DEFAULT_WINDOW, async (column) => {
+      const sends = new Sends();
+      await reduceScatterColumn(t, data, segs, column, elements, op, tag, sends);
+      await sends.all();
+    });
   }
   const [a, b] = segs[t.rank]!;
   const mine = data.slice(a, b) as T;
@@ -159,9 +153,11 @@ export async function ringAllgather<T extends FloatArray>(t: GroupTransport, dat
   const segs = Array.from({ length: n }, (_, k) => [k * length, (k + 1) * length] as const);
   if (n > 1) {
     const elements = chunkElements(data, options);
-    const sends = new Sends();
-    await columns(columnCount(segs, elements), options.window ?? DEFAULT_WINDOW, (column) => allgatherColumn(t, all, segs, column, elements, tag, sends));
-    await sends.all();
+    await columns(columnCount(segs, elements), options.window ?? DEFAULT_WINDOW, async (column) => {
+      const sends = new Sends();
+      await allgatherColumn(t, all, segs, column, elements, tag, sends);
+      await sends.all();
+    });
   }
   return segs.map(([a, b]) => all.subarray(a, b) as T);
 }
@@ -174,14 +170,12 @@ export async function ringBroadcast<T extends FloatArray>(t: GroupTransport, dat
   const left = mod(r - 1, n);
   const elements = chunkElements(data, options);
   const whole: Range = [0, data.length];
-  const sends = new Sends();
   await columns(columnCount([whole], elements), options.window ?? DEFAULT_WINDOW, async (column) => {
     const [a, b] = chunkOf(whole, column, elements);
     if (b <= a) return;
     if (r !== root) data.set(view(data, await t.recv(left, `${tag}.bc.${column}`)), a);
-    if (right !== root) sends.add(t.send(right, `${tag}.bc.${column}`, data.slice(a, b).buffer as ArrayBuffer));
+    if (right !== root) await t.send(right, `${tag}.bc.${column}`, data.slice(a, b).buffer as ArrayBuffer);
   });
-  await sends.all();
   return data;
 }
 
@@ -200,14 +194,14 @@ export async function ringShift<T extends FloatArray>(t: GroupTransport, data: T
   const elements = chunkElements(data, options);
   const whole: Range = [0, data.length];
   const out = (data instanceof Float64Array ? new Float64Array(data.length) : new Float32Array(data.length)) as T;
-  const sends = new Sends();
   await columns(columnCount([whole], elements), options.window ?? DEFAULT_WINDOW, async (column) => {
     const [a, b] = chunkOf(whole, column, elements);
     if (b <= a) return;
-    sends.add(t.send(right, `${tag}.sh.${column}`, data.slice(a, b).buffer as ArrayBuffer));
+    const sent = t.send(right, `${tag}.sh.${column}`, data.slice(a, b).buffer as ArrayBuffer);
+    sent.catch(() => undefined);
     out.set(view(data, await t.recv(left, `${tag}.sh.${column}`)), a);
+    await sent;
   });
-  await sends.all();
   return out;
 }
 

@@ -2,13 +2,16 @@
  * Datasets and inference: Shoal (2 worker tabs × 1 slot) against Dask
  * distributed (LocalCluster, 2 processes × 1 thread) on the same machine.
  *
- *   npm run bench:data     (or: npx tsx bench/data.ts [--rows N] [--blocks B] [--runs N] [--no-dask] [--build])
+ *   npm run bench:data     (or: npx tsx bench/data.ts [--rows N] [--blocks B] [--runs N] [--only w1,w2] [--no-dask] [--build])
  *
  * Workloads:
  *   pipeline          range(rows) → mapBatches(widen) → mapBatches(mix) → mapBatches(summarize),
  *                     float64 columns, `blocks` blocks (default 16M rows in 16 blocks); rows/s,
- *                     count and checksum checked. Dask: a bag over the same blocks (numpy), map ×3.
- *   pipeline-fused    the same with cluster.data.context.fuseTransforms (one task per block for the three)
+ *                     count and checksum checked. Fused as Ray fuses (the default): one task per block
+ *                     reads the range and runs the three. Dask: a bag over the same blocks (numpy),
+ *                     map ×3 (which Dask fuses into one task per partition too).
+ *   pipeline-unfused  the same with cluster.data.context.fuseTransforms = false: four operators, each
+ *                     block stored between them
  *   actor-fanin       an actor call from inside a task (bench/jobs/actors-fanin.js; Dask: its actors)
  *   inference-wasm    the example's MLP through ctx.onnx on the wasm path: inferences/s (batches of 4096,
  *   inference-webgpu  model load and warm-up not timed), and the same forced onto WebGPU (SwiftShader here)
@@ -39,8 +42,8 @@ async function shoal(cluster: LocalCluster, workload: string): Promise<BenchLine
   const runs: Record<string, unknown>[] = [];
   switch (workload) {
     case 'pipeline':
-    case 'pipeline-fused': {
-      const fuse = String(workload === 'pipeline-fused');
+    case 'pipeline-unfused': {
+      const fuse = String(workload === 'pipeline');
       await runJob(cluster, 'bench/data/pipeline.js', { __ROWS__: String(Math.floor(ROWS / 8)), __BLOCKS__: String(BLOCKS), __FUSE__: fuse }); // warm-up
       for (let i = 0; i < RUNS; i++) runs.push(await runJob(cluster, 'bench/data/pipeline.js', { __ROWS__: String(ROWS), __BLOCKS__: String(BLOCKS), __FUSE__: fuse }));
       const m = medianRun(runs, 'rowsPerSec');
@@ -62,20 +65,22 @@ async function shoal(cluster: LocalCluster, workload: string): Promise<BenchLine
 
 await openBench(`Shoal datasets bench (${ROWS} rows in ${BLOCKS} blocks)`, WORKERS, SLOTS);
 const cluster = await startLocalCluster({ workers: WORKERS, slotsPerWorker: SLOTS });
+const ALL = ['pipeline', 'pipeline-unfused', 'actor-fanin', 'inference-wasm', 'inference-webgpu'];
+const only = process.argv.indexOf('--only');
 const { results, failures } = await runBench(
-  ['pipeline', 'pipeline-fused', 'actor-fanin', 'inference-wasm', 'inference-webgpu'],
+  only >= 0 ? ALL.filter((w) => process.argv[only + 1]!.split(',').includes(w)) : ALL,
   shoal,
   'bench/peers/dask_data.py',
   cluster,
   undefined,
   ['--rows', String(ROWS), '--blocks', String(BLOCKS)],
 );
-// Dask fuses the bag's maps into one task per partition anyway: the same line is the peer of both Shoal rows.
+// Dask fuses the bag's maps into one task per partition: the same line is the peer of both Shoal rows.
 const daskPipeline = results.find((line) => line.system === 'dask' && line.workload === 'pipeline');
-if (daskPipeline) results.push({ ...daskPipeline, workload: 'pipeline-fused' });
+if (daskPipeline) results.push({ ...daskPipeline, workload: 'pipeline-unfused' });
 printComparison(results, [
   ['3-operator pipeline', 'pipeline', 'rowsPerSec', 'higher', formatRate('rows/s')],
-  ['same, fused (Ray-style)', 'pipeline-fused', 'rowsPerSec', 'higher', formatRate('rows/s')],
+  ['same, unfused', 'pipeline-unfused', 'rowsPerSec', 'higher', formatRate('rows/s')],
   ['actor call from a task', 'actor-fanin', 'msPerCall', 'lower', formatMs],
   ['MLP inference, wasm', 'inference-wasm', 'inferencesPerSec', 'higher', formatRate('inf/s')],
   ['MLP inference, WebGPU', 'inference-webgpu', 'inferencesPerSec', 'higher', formatRate('inf/s')],

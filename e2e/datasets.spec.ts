@@ -19,9 +19,10 @@ const WIDTH = 32;
 const BLOCKS = Math.max(2, Math.round((ROWS * WIDTH * 8) / (8 * 2 ** 20))); // 8 MiB of columns a block
 const STORE_MIB = 256;
 /**
- * What a tab's memory may exceed its store budget by: the renderer itself (a worker tab idles at 60-110 MiB
- * PSS here: V8 heaps, the page, its Web Workers), the blocks being made in its Web Workers (two of 8.25 MiB
- * with their copies), and garbage not yet collected. Holding the dataset, or even a tenth of it, breaks it.
+ * What a tab's memory may exceed its store budget by: the renderer itself (a worker tab idles at 45-60 MiB
+ * PSS here: V8 heaps, the page, its Web Workers), the block being made in its task's Web Worker (33 columns
+ * of 2 MiB), the column buffers that Web Worker keeps for reuse (at most 96 MiB, bufferPool.ts), and garbage
+ * not yet collected. Peaks seen: 84-145 MiB. Holding the dataset, or even a fifth of it, breaks it.
  */
 const MARGIN_MIB = 160;
 

@@ -26,8 +26,8 @@ export const JOBS = {
     r.dropped = df.drop('day', 'category').columns;
     r.byBrand = await df.groupBy('brand').agg({ price: 'avg', qty: 'sum' }).orderBy('brand').collect();
     r.aggForms = (await df.groupBy('category').agg(sum('qty').alias('s'), countDistinct('brand').alias('nb'), min('price').alias('lo'), max('price').alias('hi'), count('*').alias('n'), median('qty').alias('med'), stddev('qty').alias('sd')).orderBy('category').collect()).map((x) => ({ ...x, sd: Math.round(x.sd * 1e9) / 1e9 }));
-    // Split around the exchange: per-partition moments, merged after it.
-    r.moments = (await df.groupBy('category').agg(stddev('price').alias('sd'), variance('qty').alias('var'), corr('price', 'qty').alias('r')).orderBy('category').collect()).map((x) => ({ ...x, sd: Math.round(x.sd * 1e9) / 1e9, var: Math.round(x.var * 1e9) / 1e9, r: Math.round(x.r * 1e9) / 1e9 }));
+    // Split around the exchange: per-partition moments and value lists, merged after it.
+    r.moments = (await df.groupBy('category').agg(stddev('price').alias('sd'), variance('qty').alias('var'), corr('price', 'qty').alias('r'), median('price').alias('med')).orderBy('category').collect()).map((x) => ({ ...x, sd: Math.round(x.sd * 1e9) / 1e9, var: Math.round(x.var * 1e9) / 1e9, r: Math.round(x.r * 1e9) / 1e9 }));
     r.shortcuts = { count: await df.groupBy('category').count().orderBy('category').collect(), sum: await df.groupBy('category').sum('qty').orderBy('category').collect(), mean: await df.groupBy().mean('price').collect() };
     r.global = await df.agg({ price: 'max' }, { qty: 'count' }).collect();
     r.distinct = await df.select('category').distinct().count();

@@ -93,7 +93,7 @@ export function reference(rows: Sale[]): Record<string, unknown> {
   };
   r['moments'] = [...groupBy(rows, (x) => x.category)].sort(byKey(([k]) => k)).map(([category, g]) => {
     const [p, q] = [g.map((x) => x.price), g.map((x) => x.qty)];
-    return { category, sd: round9(stddev(p)), var: round9(moment(q, q) / (q.length - 1)), r: round9(moment(p, q) / Math.sqrt(moment(p, p) * moment(q, q))) };
+    return { category, sd: round9(stddev(p)), var: round9(moment(q, q) / (q.length - 1)), r: round9(moment(p, q) / Math.sqrt(moment(p, p) * moment(q, q))), med: median(p) };
   });
   const cats = [...groupBy(rows, (x) => x.category)].sort(byKey(([k]) => k));
   r['shortcuts'] = {

@@ -282,16 +282,19 @@ export function arrowIpc(): ArrowIpc {
       // Fixed width in whole 32-bit words: each part's values buffer as words (made once per column, not per batch).
       const words = f.layout === 'fixed' && f.width % 4 === 0 ? f.width / 4 : 0;
       const dst = words ? framed.map(({ out, at }, p) => new Int32Array(out.buffer, at[first + 1]!, sizes[p]! * words)) : [];
+      // A part with nulls in this column has a validity bitmap: every valid row must set its bit, also the rows
+      // of a batch that has no bitmap of its own (no nulls there).
+      const bitmapped = nulls.some((n) => n[c]! > 0);
       for (const b of batches) {
         const vb = b.nulls[c]! > 0 ? b.bufs[first]! : null;
         const values = b.bufs[first + 1]!;
-        if (vb || f.layout === 'bool') {
+        if (bitmapped || f.layout === 'bool') {
           for (let i = 0; i < b.length; i++) {
             const r = b.first + i;
             const s = slotOf[r]!;
             if (s === SKIP) continue;
             const p = partOf ? partOf[r]! : 0;
-            if (vb && bit(vb, i) && nulls[p]![c]!) setBit(p, first, s);
+            if (nulls[p]![c]! && (!vb || bit(vb, i))) setBit(p, first, s);
             if (f.layout === 'bool' && bit(values, i)) setBit(p, first + 1, s);
           }
         }

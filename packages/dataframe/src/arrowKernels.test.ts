@@ -68,6 +68,17 @@ describe('arrowKernels.sort', { timeout: 60_000 }, () => {
     const src = arrow.tableFromIPC(block);
     for (const name of ['s', 'b', 'day', 'ts', 'd']) expect(column(out.block, name).reverse()).toEqual(column(block, name));
   });
+
+  it('keeps valid values valid when only a later batch has nulls (the first has no validity bitmap)', () => {
+    // 2950 rows export as two batches (2048 + 902); one null in the second, in a number and a string column.
+    const block = engine.query(`SELECT i AS k, CASE WHEN i = 2500 THEN NULL ELSE i * 1.5 END AS m, CASE WHEN i = 2600 THEN NULL ELSE 's' || i END AS t FROM range(0, 2950) t(i)`);
+    expect(arrow.tableFromIPC(block).batches.map((b) => b.getChild('m')!.nullCount + b.getChild('t')!.nullCount)).toEqual([0, 2]);
+    const out = kernels.sort([block], { key: 'k', ascending: false, nullsFirst: false })!;
+    expect(column(out.block, 'm').reverse()).toEqual(column(block, 'm'));
+    expect(column(out.block, 't').reverse()).toEqual(column(block, 't'));
+    const parts = kernels.split([block], { key: 'k', ascending: true, nullsFirst: false, bounds: [100, 2550] })!;
+    expect(parts.blocks.flatMap((b) => column(b, 'm'))).toEqual(column(block, 'm'));
+  });
 });
 
 describe('arrowKernels.split', { timeout: 60_000 }, () => {

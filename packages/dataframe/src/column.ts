@@ -83,7 +83,7 @@ export function normalizeType(to: string): DataType {
   const t = to.toLowerCase();
   const alias: Record<string, DataType> = { integer: 'int', long: 'bigint', str: 'string', varchar: 'string', bool: 'boolean', real: 'float' };
   const out = (alias[t] ?? t) as DataType;
-  if (!DATA_TYPES.includes(out)) throw new ShoalError('ERR_BAD_OPTION', `unknown type '${to}'; valid ones are ${DATA_TYPES.filter((d) => d !== 'null').join(', ')}`);
+  if (!(DATA_TYPES as readonly string[]).includes(out)) throw new ShoalError('ERR_BAD_OPTION', `unknown type '${to}'; valid ones are ${DATA_TYPES.filter((d) => d !== 'null').join(', ')}`);
   return out;
 }
 

@@ -67,7 +67,7 @@ describe('DataFrame on the in-process cluster', { timeout: 120_000 }, () => {
     expect(byG.map((r) => r['n'])).toEqual([10000, 10000, 10000]);
   });
 
-  it('merges stddev, variance and corr from per-partition moments, agreeing with a two-pass reference', async () => {
+  it('merges stddev, variance and corr from per-partition moments, and median from per-partition lists, agreeing with a two-pass reference', async () => {
     const records: QueryRecord[] = [];
     const c = dataFrameApi(localCluster(), undefined, { onQuery: (record) => records.push(record) });
     // Group 0: spread around a big mean; 1: constant x; 2: one row; 3: nulls on either side; 4: only nulls in x; 5+: mostly distinct keys.
@@ -78,11 +78,16 @@ describe('DataFrame on the in-process cluster', { timeout: 120_000 }, () => {
       return { g, x, y };
     }).filter((r, i) => r.g !== 2 || i === 2);
     const df = c.createDataFrame(rows, undefined, { partitions: 3 });
-    const out = await df.groupBy('g').agg(c.functions.stddev('x').alias('sd'), c.functions.variance('x').alias('var'), c.functions.corr('x', 'y').alias('r'), c.functions.count('x').alias('n')).orderBy('g').collect();
+    const out = await df.groupBy('g').agg(c.functions.stddev('x').alias('sd'), c.functions.variance('x').alias('var'), c.functions.corr('x', 'y').alias('r'), c.functions.count('x').alias('n'), c.functions.median('x').alias('med')).orderBy('g').collect();
     expect(records[records.length - 1]!.stages[0]!.name).toContain('partial agg');
     const moments = (xs: number[]) => {
       const mean = xs.reduce((a, b) => a + b, 0) / xs.length;
       return xs.reduce((a, v) => a + (v - mean) ** 2, 0);
+    };
+    const median = (xs: number[]): number | null => {
+      if (xs.length === 0) return null;
+      const s = [...xs].sort((a, b) => a - b);
+      return s.length % 2 ? s[s.length >> 1]! : (s[s.length / 2 - 1]! + s[s.length / 2]!) / 2;
     };
     const close = (got: unknown, want: number | null) => {
       if (want === null) expect(got).toBeNull();
@@ -102,17 +107,19 @@ describe('DataFrame on the in-process cluster', { timeout: 120_000 }, () => {
       const [cxx, cyy] = [moments(px), moments(py)];
       close(row['r'], pairs.length > 1 && cxx > 0 && cyy > 0 ? cxy / Math.sqrt(cxx * cyy) : null);
       expect(row['n']).toBe(xs.length);
+      close(row['med'], median(xs));
     }
     // A constant group has no spread: exactly 0, not rounding noise; corr over it is NULL, as DuckDB's.
     expect(out[1]).toMatchObject({ g: 1, sd: 0, var: 0, r: null });
     // Mostly distinct keys: the partial moments are made row by row, with the same answers.
     const keyed = rows.map((r, i) => ({ ...r, u: i % 2950 }));
-    const byU = await c.createDataFrame(keyed, undefined, { partitions: 2 }).groupBy('u').agg(c.functions.stddev('x').alias('sd'), c.functions.corr('x', 'y').alias('r')).orderBy('u').collect();
+    const byU = await c.createDataFrame(keyed, undefined, { partitions: 2 }).groupBy('u').agg(c.functions.stddev('x').alias('sd'), c.functions.corr('x', 'y').alias('r'), c.functions.median('x').alias('med')).orderBy('u').collect();
     expect(records[records.length - 1]!.stages.flatMap((st) => st.notes).some((note) => note.includes('row by row'))).toBe(true);
     for (const u of [0, 1, 17, 2949]) {
       const group = keyed.filter((r) => r.u === u && r.x !== null);
       const xs = group.map((r) => r.x as number);
       close(byU[u]!['sd'], xs.length > 1 ? Math.sqrt(moments(xs) / (xs.length - 1)) : null);
+      close(byU[u]!['med'], median(xs));
       const pairs = group.filter((r) => r.y !== null) as { x: number; y: number }[];
       const [px, py] = [pairs.map((p) => p.x), pairs.map((p) => p.y)];
       const [mx, my] = [px.reduce((a, b) => a + b, 0) / px.length, py.reduce((a, b) => a + b, 0) / py.length];

@@ -14,7 +14,8 @@
 
 /** Spark's type names (what `dtypes` reports and `cast` accepts). */
 export const DATA_TYPES = ['boolean', 'int', 'bigint', 'float', 'double', 'string', 'date', 'timestamp', 'null'] as const;
-export type DataType = (typeof DATA_TYPES)[number];
+/** `double[]` is internal: a partial median's list of values (partialAgg.ts); no cast or schema names it. */
+export type DataType = (typeof DATA_TYPES)[number] | 'double[]';
 
 export type BinaryOp = '+' | '-' | '*' | '/' | '%' | '=' | '!=' | '<' | '<=' | '>' | '>=' | 'and' | 'or';
 export type UnaryOp = 'not' | 'neg' | 'isNull' | 'isNotNull';
@@ -22,10 +23,13 @@ export type UnaryOp = 'not' | 'neg' | 'isNull' | 'isNotNull';
 /** Aggregate functions (the names `agg({col: name})` accepts, plus `avg`'s alias `mean`). */
 export const AGG_FUNCTIONS = ['sum', 'avg', 'count', 'min', 'max', 'stddev', 'variance', 'countDistinct', 'first', 'median', 'corr'] as const;
 /**
- * `comoment` is internal (the map side of stddev, variance and corr: partialAgg.ts): Σ(x − x̄)(y − ȳ) over the
- * rows where x (and y, in `args[0]`) are not null, or Σ(x − x̄)² with no `args`; no API or SQL name reaches it.
+ * Internal ones, which no API or SQL name reaches (partialAgg.ts, the two sides of an exchange):
+ * - `comoment`: Σ(x − x̄)(y − ȳ) over the rows where x (and y, in `args[0]`) are not null, or Σ(x − x̄)² with
+ *   no `args` (the map side of stddev, variance and corr);
+ * - `collect`: the group's non-null values as a `double[]` list, and `medianOfLists`: the median of the
+ *   values in a group's lists (the two sides of median).
  */
-export type AggFunction = (typeof AGG_FUNCTIONS)[number] | 'comoment';
+export type AggFunction = (typeof AGG_FUNCTIONS)[number] | 'comoment' | 'collect' | 'medianOfLists';
 
 /** Window-only functions (aggregates may also run over a window). */
 export const WINDOW_FUNCTIONS = ['row_number', 'rank', 'dense_rank'] as const;

@@ -12,6 +12,7 @@
  * | first    | first(x)            | first(p)               |
  * | stddev, variance | count(x) n, sum(x) s, comoment(x) m | M = Σm + Σn(s/n − x̄)²; M / (Σn − 1), √ |
  * | corr(x, y) | the same over the rows where both are there, for x, y and x·y | Cxy / √(Cxx·Cyy) |
+ * | median   | collect(x): list(x) | median of flatten(list(l)) |
  *
  * stddev, variance and corr merge each partition's moments (count, sum, and the sum of squared deviations
  * from the partition's own mean, which DuckDB computes stably) by Chan et al.'s pairwise rule:
@@ -19,7 +20,12 @@
  * partial rows (`windows`), so no large sums are subtracted from each other (a spread a millionth of
  * the mean stays exact) and constant data gives 0.
  *
- * countDistinct and median are not split: when one appears, rows are exchanged as they are and aggregated once.
+ * median sends each group's values as one list per partition (`collect`: DuckDB's list(), nulls left out),
+ * and the final side takes the median of the lists' values together (`medianOfLists`): the same values reach
+ * the same task, as when rows are exchanged, but as one row per key (an exchange of a third of the bytes, with
+ * no per-row hash), and stddev or sums beside it still aggregate map-side.
+ *
+ * countDistinct is not split: when it appears, rows are exchanged as they are and aggregated once.
  */
 import type { AggFunction, Expr } from './expr.ts';
 import type { Schema } from './plan.ts';
@@ -29,7 +35,7 @@ export interface PartialAggregate {
   readonly aggs: Expr[];
 }
 
-const SPLITTABLE: ReadonlySet<AggFunction> = new Set(['sum', 'count', 'min', 'max', 'avg', 'first', 'stddev', 'variance', 'corr']);
+const SPLITTABLE: ReadonlySet<AggFunction> = new Set(['sum', 'count', 'min', 'max', 'avg', 'first', 'stddev', 'variance', 'corr', 'median']);
 
 /** Every aggregate call inside `e`. */
 function aggCalls(e: Expr, out: Extract<Expr, { kind: 'agg' }>[] = []): Extract<Expr, { kind: 'agg' }>[] {
@@ -63,7 +69,8 @@ export function partialAggregate(_groupBy: readonly Expr[], aggs: readonly Expr[
       const xp = whenThere(y, x);
       const yp = whenThere(x, y);
       out.push(p(0, 'count', xp), p(1, 'sum', xp), p(2, 'sum', yp), p(3, 'comoment', xp), p(4, 'comoment', yp), p(5, 'comoment', x, [y]));
-    } else out.push(p(0, c.fn));
+    } else if (c.fn === 'median') out.push(p(0, 'collect'));
+    else out.push(p(0, c.fn));
   });
   return { aggs: out };
 }
@@ -117,6 +124,7 @@ export function finalAggregate(_partial: PartialAggregate, aggs: readonly Expr[]
           // No spread on either side: NULL, as DuckDB's corr (its 0.0 / 0.0 would be NaN).
           return bin('/', comoment(n, sx, mx, sy, my, pc(k, 5)), call('nullif', call('sqrt', bin('*', cxx, cyy)), { kind: 'lit', value: 0 }));
         }
+        if (e.fn === 'median') return { kind: 'agg', fn: 'medianOfLists', arg: pc(k, 0) };
         const fn: AggFunction = e.fn === 'count' ? 'sum' : e.fn;
         const final: Expr = { kind: 'agg', fn, arg: pc(k, 0) };
         // count of an empty input is 0, not NULL.

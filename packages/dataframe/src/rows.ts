@@ -41,6 +41,7 @@ const ARROW_TYPE: Record<DataType, () => arrow.DataType> = {
   date: () => new arrow.DateDay(),
   timestamp: () => new arrow.TimestampMicrosecond(),
   null: () => new arrow.Utf8(),
+  'double[]': () => new arrow.List(new arrow.Field('item', new arrow.Float64(), true)),
 };
 
 /** Spark's type for an Arrow type. */

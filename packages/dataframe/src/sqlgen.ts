@@ -24,6 +24,7 @@ export const DUCKDB_TYPE: Record<DataType, string> = {
   date: 'DATE',
   timestamp: 'TIMESTAMP',
   null: 'INTEGER',
+  'double[]': 'DOUBLE[]',
 };
 
 export function literalSql(value: Literal): string {
@@ -115,6 +116,10 @@ function aggSql(e: Extract<Expr, { kind: 'agg' }>, schema: Schema, over: string)
           return `var_samp(${arg})${over}`;
         case 'corr':
           return `corr(${arg}, ${r(e.args![0]!)})${over}`;
+        case 'collect':
+          return `list(CAST(${arg} AS DOUBLE)) FILTER (WHERE (${arg}) IS NOT NULL)${over}`;
+        case 'medianOfLists':
+          return `list_aggregate(flatten(list(${arg})${over}), 'median')`;
         case 'comoment':
           return e.args?.length ? `regr_sxy(${r(e.args[0]!)}, ${arg})${over}` : `regr_sxx(${arg}, ${arg})${over}`;
         case 'first':
@@ -193,6 +198,7 @@ export function partialSkipSql(plan: Extract<Plan, { kind: 'aggregate' }>, leaf:
     if (agg.fn === 'count') return `CAST(${arg === null ? '1' : `(${arg}) IS NOT NULL`} AS BIGINT) AS ${name}`;
     if (arg === null) throw new ShoalError('ERR_INTERNAL', `partial ${agg.fn} without an argument`);
     if (agg.fn === 'first') return `${arg} AS ${name}`;
+    if (agg.fn === 'collect') return `CASE WHEN (${arg}) IS NOT NULL THEN [CAST(${arg} AS DOUBLE)] END AS ${name}`;
     // One row's squared deviations from its own mean: 0 where the values are there.
     if (agg.fn === 'comoment') return `CASE WHEN (${arg}) IS NOT NULL${agg.args?.length ? ` AND (${exprSql(agg.args[0]!, schema)}) IS NOT NULL` : ''} THEN CAST(0 AS DOUBLE) END AS ${name}`;
     if (agg.fn === 'sum' || agg.fn === 'min' || agg.fn === 'max') return `CAST(${arg} AS ${DUCKDB_TYPE[typeOf(agg, schema)]}) AS ${name}`;

@@ -163,6 +163,11 @@ export function typeOf(e: Expr, schema: Schema): DataType {
         case 'comoment':
           if (!isNumeric(t)) mismatch(`${e.fn}() needs numbers, but ${exprName(e.arg!)} is ${t}`);
           return 'double';
+        case 'collect':
+          if (!isNumeric(t)) mismatch(`median() needs numbers, but ${exprName(e.arg!)} is ${t}`);
+          return 'double[]';
+        case 'medianOfLists':
+          return 'double';
         default:
           return t;
       }

@@ -1,17 +1,18 @@
 /**
  * The function every DataFrame stage task runs: dataframeStage (stageTask.ts)
- * given the sort kernels (arrowKernels.ts over arrowIpc.ts). A task ships as
- * one function's source text, so the three self-contained functions are
+ * given the sort kernels (arrowKernels.ts over arrowIpc.ts) and the file reader
+ * (stageFetch.ts). A task ships as one function's source text, so the four self-contained functions are
  * joined into one here, once, instead of being written as one long function.
  */
 import { arrowIpc } from './arrowIpc.ts';
 import { arrowKernels } from './arrowKernels.ts';
+import { fetchStageFiles } from './stageFetch.ts';
 import { dataframeStage } from './stageTask.ts';
 
 type StageFn = (spec: unknown, given: unknown, ctx: unknown) => Promise<unknown>;
 const AsyncFunction = Object.getPrototypeOf(async () => {}).constructor as new (...args: string[]) => StageFn;
 
-const body = `return (${dataframeStage.toString()})(spec, given, ctx, (${arrowKernels.toString()})((${arrowIpc.toString()})()));`;
+const body = `return (${dataframeStage.toString()})(spec, given, ctx, (${arrowKernels.toString()})((${arrowIpc.toString()})()), ${fetchStageFiles.toString()});`;
 
 export const stageFunction: StageFn = new AsyncFunction('spec', 'given', 'ctx', body);
 

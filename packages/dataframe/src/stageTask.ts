@@ -12,6 +12,7 @@
  * inline, so adaptive execution can plan the next stage without moving data.
  */
 import type { ArrowKernels, ArrowStageOp } from './arrowKernels.ts';
+import type { fetchStageFiles } from './stageFetch.ts';
 
 /** What one task of a stage does (plain data; travels in the task's arguments). */
 export interface TaskSpec {
@@ -87,7 +88,7 @@ export interface Phases {
 }
 
 /** The task function (self-contained: it is shipped as source, with the kernels: stageFunction.ts). Returns `[...blocks, stats]`. */
-export async function dataframeStage(spec: TaskSpec, given: (Uint8Array | object)[], ctx: { engine: () => Promise<any>; arrow: any; workerId: string; taskId?: string; get?: (ref: any) => Promise<unknown>; acceptKeptInputs?: () => void }, kernels?: ArrowKernels): Promise<unknown> {
+export async function dataframeStage(spec: TaskSpec, given: (Uint8Array | object)[], ctx: { engine: () => Promise<any>; arrow: any; workerId: string; taskId?: string; get?: (ref: any) => Promise<unknown>; acceptKeptInputs?: () => void }, kernels?: ArrowKernels, fetchFiles?: typeof fetchStageFiles): Promise<unknown> {
   const started = performance.now();
   // Blocks this Web Worker's engine keeps (spec.tables[].keys) may come as refs, not bytes: see the loading loop.
   if (!spec.arrow) ctx.acceptKeptInputs?.();
@@ -244,83 +245,9 @@ export async function dataframeStage(spec: TaskSpec, given: (Uint8Array | object
   for (const f of spec.files) engine.registerUrl(f.name, f.url);
   const out = spec.out;
   try {
-    for (const f of spec.fetches ?? []) {
-      if (f.format === 'csvRange') {
-        // Lines that start in [offset, offset + limit): skip a partial first line, read past the end to finish the last one.
-        const { offset, limit } = f.range!;
-        const bytesOf = async (from: number, to: number): Promise<Uint8Array> => {
-          const res = await fetch(f.url, { headers: { Range: `bytes=${from}-${to - 1}` } });
-          if (res.status === 416) return new Uint8Array(0); // past the end of the file
-          if (!res.ok) throw new Error(`ERR_READ_FAILED: cannot read ${spec.reading ?? f.name}: HTTP ${res.status}`);
-          return new Uint8Array(await res.arrayBuffer());
-        };
-        const start = offset === 0 ? 0 : offset - 1;
-        let buf = await bytesOf(start, offset + limit + (1 << 20));
-        let from = 0;
-        if (offset > 0) {
-          const nl = buf.indexOf(10);
-          from = nl < 0 ? buf.length : nl + 1;
-        }
-        let to = buf.indexOf(10, Math.max(from, offset + limit - start - 1));
-        while (to < 0 && buf.length >= offset + limit + (1 << 20) - start) {
-          const more = await bytesOf(start + buf.length, start + buf.length + (1 << 20));
-          if (more.length === 0) break;
-          const grown = new Uint8Array(buf.length + more.length);
-          grown.set(buf);
-          grown.set(more, buf.length);
-          to = grown.indexOf(10, buf.length);
-          buf = grown;
-        }
-        engine.registerBuffer(f.name, buf.subarray(from, to < 0 ? buf.length : to + 1));
-        continue;
-      }
-      if (f.format === 'parquet' && (f.rowGroups || f.pick)) {
-        // The footer and the chosen row groups' column chunks only, by Range requests (a relative URL is the page's).
-        const url = typeof location === 'undefined' ? f.url : new URL(f.url, location.href).href;
-        let ipc: Uint8Array;
-        try {
-          ipc = await (await engine.parquet()).readUrl(url, { ...(f.rowGroups ? { rowGroups: [...f.rowGroups] } : {}), ...(f.pick ? { columns: [...f.pick] } : {}) });
-        } catch (error) {
-          throw new Error(`ERR_READ_FAILED: cannot read ${spec.reading ?? f.name} as Parquet: ${error instanceof Error ? error.message : String(error)}`);
-        }
-        engine.load(f.name, ipc);
-        continue;
-      }
-      let bytes: Uint8Array;
-      try {
-        const res = await fetch(f.url);
-        if (!res.ok) throw new Error(`HTTP ${res.status} ${(await res.text()).slice(0, 200)}`);
-        bytes = new Uint8Array(await res.arrayBuffer());
-      } catch (error) {
-        throw new Error(`ERR_READ_FAILED: cannot read ${spec.reading ?? f.url.replace(/\?.*/, '')}: ${error instanceof Error ? error.message : String(error)}`);
-      }
-      if (f.format === 'parquet') {
-        let ipc: Uint8Array;
-        try {
-          ipc = (await engine.parquet()).read(bytes, f.range);
-        } catch (error) {
-          throw new Error(`ERR_READ_FAILED: cannot read ${spec.reading ?? f.name} as Parquet: ${error instanceof Error ? error.message : String(error)}`);
-        }
-        engine.load(f.name, ipc);
-      } else {
-        // NDJSON (DuckDB's JSON reader is an extension it would download): each line becomes a CSV row the engine types.
-        const cols = f.columns ?? [];
-        const cell = (v: unknown): string => (v === null || v === undefined ? '' : `"${(typeof v === 'object' ? JSON.stringify(v) : String(v)).replaceAll('"', '""')}"`);
-        const lines: string[] = [];
-        let n = 0;
-        for (const line of new TextDecoder().decode(bytes).split('\n')) {
-          n++;
-          if (!line.trim()) continue;
-          let row: Record<string, unknown>;
-          try {
-            row = JSON.parse(line);
-          } catch (error) {
-            throw new Error(`ERR_READ_FAILED: cannot read ${spec.reading ?? f.name}: line ${n} is not JSON (${error instanceof Error ? error.message : String(error)})`);
-          }
-          lines.push(cols.map((c) => cell(row[c.name])).join(','));
-        }
-        engine.registerBuffer(f.name, new TextEncoder().encode(lines.join('\n') + '\n'));
-      }
+    if (spec.fetches?.length) {
+      if (!fetchFiles) throw new Error('this stage reads files, and its task function was given no file reader');
+      await fetchFiles(spec, engine);
     }
     lap('load');
     if (out.kind === 'single') {

@@ -162,17 +162,23 @@ export async function ringAllgather<T extends FloatArray>(t: GroupTransport, dat
   return segs.map(([a, b]) => all.subarray(a, b) as T);
 }
 
+/** `body` for each non-empty chunk [a, b) of the whole array (column `column`), pipelined `options.window` at a time. */
+async function eachChunk(data: FloatArray, options: RingOptions, body: (a: number, b: number, column: number) => Promise<void>): Promise<void> {
+  const elements = chunkElements(data, options);
+  const whole: Range = [0, data.length];
+  await columns(columnCount([whole], elements), options.window ?? DEFAULT_WINDOW, async (column) => {
+    const [a, b] = chunkOf(whole, column, elements);
+    if (b > a) await body(a, b, column);
+  });
+}
+
 /** Root's `data` on every rank (others pass an array of the same length to fill, and get it back filled). */
 export async function ringBroadcast<T extends FloatArray>(t: GroupTransport, data: T, root: number, tag: string, options: RingOptions = {}): Promise<T> {
   const { rank: r, size: n } = t;
   if (n === 1) return data;
   const right = mod(r + 1, n);
   const left = mod(r - 1, n);
-  const elements = chunkElements(data, options);
-  const whole: Range = [0, data.length];
-  await columns(columnCount([whole], elements), options.window ?? DEFAULT_WINDOW, async (column) => {
-    const [a, b] = chunkOf(whole, column, elements);
-    if (b <= a) return;
+  await eachChunk(data, options, async (a, b, column) => {
     if (r !== root) data.set(view(data, await t.recv(left, `${tag}.bc.${column}`)), a);
     if (right !== root) await t.send(right, `${tag}.bc.${column}`, data.slice(a, b).buffer as ArrayBuffer);
   });
@@ -191,12 +197,8 @@ export async function ringShift<T extends FloatArray>(t: GroupTransport, data: T
   if (n === 1) return data;
   const right = mod(r + 1, n);
   const left = mod(r - 1, n);
-  const elements = chunkElements(data, options);
-  const whole: Range = [0, data.length];
   const out = (data instanceof Float64Array ? new Float64Array(data.length) : new Float32Array(data.length)) as T;
-  await columns(columnCount([whole], elements), options.window ?? DEFAULT_WINDOW, async (column) => {
-    const [a, b] = chunkOf(whole, column, elements);
-    if (b <= a) return;
+  await eachChunk(data, options, async (a, b, column) => {
     const sent = t.send(right, `${tag}.sh.${column}`, data.slice(a, b).buffer as ArrayBuffer);
     sent.catch(() => undefined);
     out.set(view(data, await t.recv(left, `${tag}.sh.${column}`)), a);

@@ -134,7 +134,7 @@ export class Coordinator extends Emitter<CoordinatorEvents> implements ActorsHos
   private readonly lostWorkers = new Readmission();
   /** Workers declared lost and re-admitted so far. */
   readmitted = 0;
-  /** Peers moving object bytes for runs now: the watchdog gives them `BULK_PATIENCE`. */
+  /** Peers moving object bytes for runs now, or whose last heartbeat said they run collectives: the watchdog gives them `BULK_PATIENCE`. */
   private readonly transfers = new Transfers();
 
   constructor(
@@ -484,6 +484,7 @@ export class Coordinator extends Emitter<CoordinatorEvents> implements ActorsHos
       worker = readmitted;
     }
     this.watchdog.beat(from.peerId);
+    if (message.type === 'heartbeat') this.transfers.report(from.peerId, message.bulk === true);
     if (message.type === 'taskDone') this.dispatch.answered(from.peerId);
     handleWorkerMessage(this, worker, message);
   }

@@ -3,10 +3,14 @@
  * task's inputs, and the holder it fetches from first), so the watchdog can
  * give them more patience (`BULK_PATIENCE`): their control messages may wait
  * behind bulk data. A run's mark goes when the task ends or runs again.
+ * Collectives move bytes the coordinator never sees, so a worker running one
+ * says so in its heartbeats (`bulk`), until a beat without it.
  */
 export class Transfers {
   private readonly byTask = new Map<string, readonly string[]>();
   private readonly counts = new Map<string, number>();
+  /** Peers whose last heartbeat said they are moving bulk bytes of their own (collectives). */
+  private readonly reported = new Set<string>();
 
   /** A run of `taskId` moves bytes between `peers` (null or empty: none). Replaces the task's earlier mark. */
   mark(taskId: string, peers: readonly string[] | null): void {
@@ -28,8 +32,14 @@ export class Transfers {
     }
   }
 
-  /** Whether `peerId` takes part in a transfer now. */
+  /** A heartbeat from `peerId` said whether it is running collectives (the coordinator places their tasks but not their bytes). */
+  report(peerId: string, bulk: boolean): void {
+    if (bulk) this.reported.add(peerId);
+    else this.reported.delete(peerId);
+  }
+
+  /** Whether `peerId` takes part in a transfer now, or said so in its last heartbeat. */
   busy(peerId: string): boolean {
-    return this.counts.has(peerId);
+    return this.counts.has(peerId) || this.reported.has(peerId);
   }
 }

@@ -13,7 +13,8 @@
  * `patience(peerId)` stretches one peer's timeout (a factor ≥ 1): the
  * coordinator gives `BULK_PATIENCE` to workers it knows are moving object
  * bytes (fetching a task's inputs of `BULK_PATIENCE_BYTES` or more, or
- * serving them), whose control messages may wait behind bulk data. A worker declared lost that was alive after all
+ * serving them), or whose last heartbeat said they run collectives (`bulk`),
+ * whose control messages may wait behind bulk data. A worker declared lost that was alive after all
  * is re-admitted when it speaks again (coordinator.ts), so a false alarm
  * costs retried work, not the worker.
  */

@@ -95,6 +95,31 @@ describe('CollectiveService', () => {
     const settled = await Promise.allSettled(groups.map((g) => g.allreduce(new Float64Array(1000).fill(1))));
     for (const outcome of settled) expect((outcome as PromiseRejectedResult).reason?.code).toBe('ERR_GROUP_BROKEN');
   });
+
+  it('says when the page starts and stops running collectives (the heartbeat flags it so the coordinator waits longer)', async () => {
+    const busy: Array<[string, boolean]> = [];
+    const services = new Map<string, CollectiveService>();
+    for (const self of ['A', 'B']) {
+      services.set(
+        self,
+        new CollectiveService({
+          self,
+          ring: { chunkBytes: 4096 },
+          onBusy: (now) => busy.push([self, now]),
+          push: (peer, objectId, data) => new Promise((resolve) => setTimeout(() => resolve(void services.get(peer)!.onPushed(objectId, data)), 1)),
+        }),
+      );
+    }
+    const peers = ['A', 'B'];
+    const groups = peers.map((peer, rank) => memberGroup('g6', rank, peers, (request) => services.get(peer)!.run(request)));
+    const first = groups[0]!.allreduce(new Float64Array(10_000).fill(1));
+    expect(services.get('A')!.busy).toBe(true);
+    expect(services.get('B')!.busy).toBe(false);
+    await Promise.all([first, groups[1]!.allreduce(new Float64Array(10_000).fill(1))]);
+    expect(services.get('A')!.busy).toBe(false);
+    expect(busy.filter(([page]) => page === 'A')).toEqual([['A', true], ['A', false]]);
+    expect(busy.filter(([page]) => page === 'B')).toEqual([['B', true], ['B', false]]);
+  });
 });
 
 describe('ShoalRendezvous', () => {

@@ -50,6 +50,13 @@ export interface CollectiveServiceOptions {
   /** Pushes bytes to another page (its `onPushed` gets them); rejects if the peer is gone. */
   push: (peerId: string, objectId: string, data: ArrayBuffer) => Promise<void>;
   ring?: RingOptions;
+  /**
+   * Called when this page starts running collectives (`true`: none was running)
+   * and when the last one ends (`false`). The runtime beats at once on `true`,
+   * with the heartbeat's `bulk` flag, so the coordinator gives this tab bulk
+   * patience before its main thread is swamped by chunks.
+   */
+  onBusy?: (busy: boolean) => void;
 }
 
 interface GroupState {
@@ -62,11 +69,29 @@ export class CollectiveService {
   private readonly groups = new Map<string, GroupState>();
   /** Collectives run and bytes pushed, for figures. */
   readonly stats = { collectives: 0, bytesSent: 0, broken: 0 };
+  /** Collectives running on this page now. */
+  private running = 0;
 
   constructor(private readonly options: CollectiveServiceOptions) {}
 
+  /** Whether a collective is running on this page (its main thread may be busy moving chunks). */
+  get busy(): boolean {
+    return this.running > 0;
+  }
+
   /** Runs one member's collective; never rejects. */
   async run(request: CollectiveRequest): Promise<CollectiveReply> {
+    this.running += 1;
+    if (this.running === 1) this.options.onBusy?.(true);
+    try {
+      return await this.runOne(request);
+    } finally {
+      this.running -= 1;
+      if (this.running === 0) this.options.onBusy?.(false);
+    }
+  }
+
+  private async runOne(request: CollectiveRequest): Promise<CollectiveReply> {
     const group = this.group(request.groupId);
     group.peers ??= request.peers;
     try {

@@ -181,8 +181,11 @@ export const controlMessageSchema = z.discriminatedUnion('type', [
   z.object({ type: z.literal('nestedPut'), parentTaskId: id, objectId: id, value: z.unknown(), stored: z.object({ size: z.number().int().min(0), refs: ids }).optional() }),
   /** This worker now holds a copy of an object (it fetched it for a task, or was sent it by `replicate`). */
   z.object({ type: z.literal('objectCopied'), objectId: id, size: z.number().int().min(0) }),
-  /** I am alive: sent every second, so a frozen or cut-off tab is noticed even while its channel stays open (client/src/watchdog.ts). */
-  z.object({ type: z.literal('heartbeat') }),
+  /**
+   * I am alive: sent every second, so a frozen or cut-off tab is noticed even while its channel stays open (client/src/watchdog.ts).
+   * `bulk`: this tab is running collectives (its main thread may be busy with chunks), so the next beats may be late: the watchdog gives it bulk patience.
+   */
+  z.object({ type: z.literal('heartbeat'), bulk: z.literal(true).optional() }),
   /** The worker's measured speed, sent once after `hello` (see capabilities' `bench`). */
   z.object({ type: z.literal('benchmark'), gflops: z.number().min(0).nullable(), cpuMflops: z.number().min(0) }),
   /** This worker's object store figures; sent when they change, at most twice a second. */

@@ -124,7 +124,14 @@ export class WorkerRuntime {
       },
       onStats: () => this.changed(),
     });
-    this.collective = new CollectiveService({ self: mesh.peerId, push: async (peerId, objectId, data) => (await this.links.fetcher(peerId)).push(objectId, data) });
+    this.collective = new CollectiveService({
+      self: mesh.peerId,
+      push: async (peerId, objectId, data) => (await this.links.fetcher(peerId)).push(objectId, data),
+      // A beat at once when collectives start, flagged `bulk`: the coordinator then waits longer for this tab's next ones.
+      onBusy: (busy) => {
+        if (busy && this.coordinator) this.send(this.coordinator.peerId, { type: 'heartbeat', bulk: true });
+      },
+    });
     this.links = new ByteLinks(mesh, (objectId) => this.objects.plane.serve(objectId), {
       colocated: options.colocated ?? true,
       onPushed: (objectId, buffer) => void this.collective.onPushed(objectId, buffer),
@@ -154,7 +161,7 @@ export class WorkerRuntime {
           if (runtime.coordinator?.peerId === peer.peerId) runtime.send(peer.peerId, { type: 'benchmark', ...speed });
         });
       }
-      runtime.heartbeat.start(() => runtime.send(peer.peerId, { type: 'heartbeat' }));
+      runtime.heartbeat.start(() => runtime.send(peer.peerId, runtime.collective.busy ? { type: 'heartbeat', bulk: true } : { type: 'heartbeat' }));
       runtime.changed();
     });
     mesh.on('peerClosed', (peer, _reason, retired) => {

@@ -2,9 +2,10 @@
  * A classroom of tabs on this machine, and a room of 1,000 and 10,000 by
  * simulation.
  *
- *   npm run bench:scale        (or: npx tsx bench/scale.ts [--tabs 8,16,32,64,128] [--browsers 2] [--ready-timeout MS] [--no-sim] [--sim-only])
+ *   npm run bench:scale        (or: npx tsx bench/scale.ts [--tabs 8,16,32,64,128] [--browsers 2] [--processes P] [--ready-timeout MS] [--no-sim] [--sim-only])
  *
  * --ready-timeout: how long tabs get to load and join (default: the launcher's, 30 s + 0.5 s per tab)
+ * --processes: renderer processes each browser's worker tabs share (the launcher's `processes`; 0: one per tab)
  *
  * For each tab count N: a local cluster of N one-slot worker tabs dealt over
  * --browsers Chromium processes (default 2), and
@@ -22,6 +23,7 @@
  *               less than wall time)
  *   idle        CPU of the whole cluster over 3 s once ready and before the job, in
  *               ms per second per tab (heartbeats, WebRTC timers, idle renderers)
+ *   renderers   renderer processes of the browsers once ready (one per tab, or --processes per browser and a few more)
  * then the simulation (packages/sim) for 1,000 and 10,000 workers: join storm
  * over 10 s, trivial-task and 1 s-task throughput, links per tab, the
  * coordinator's busy fraction and message rate, and the full mesh's cost.
@@ -34,7 +36,7 @@ import { startLocalCluster, type LocalCluster } from '@shoal/launcher';
 import { fullMeshCost, simulateJoin, simulateTasks } from '@shoal/sim';
 import { runJobFile } from './common.ts';
 import { browsersPss, coordinatorCpuSeconds, linkFigures } from './scale/measure.ts';
-import { browsersCpu } from './scale/cpu.ts';
+import { browsersCpu, processCounts } from './scale/cpu.ts';
 
 const arg = (name: string): string | undefined => {
   const at = process.argv.indexOf(`--${name}`);
@@ -42,6 +44,8 @@ const arg = (name: string): string | undefined => {
 };
 const TABS = (arg('tabs') ?? '8,16,32,64,128').split(',').map(Number);
 const BROWSERS = Number(arg('browsers') ?? 2);
+const PROCESSES = Number(arg('processes') ?? 0);
+const SHARED = PROCESSES > 0 ? { processes: PROCESSES } : {};
 const SIM = !process.argv.includes('--no-sim');
 const READY_TIMEOUT = arg('ready-timeout') === undefined ? {} : { readyTimeoutMs: Number(arg('ready-timeout')) };
 const REAL = !process.argv.includes('--sim-only');
@@ -58,6 +62,7 @@ interface Row {
   mbPerTab?: number;
   cpuPerTabS?: number;
   idleMsPerTabPerS?: number;
+  renderers?: number;
   error?: string;
   load: string;
 }
@@ -67,7 +72,7 @@ let baseCpuS: number | null = null;
 
 /** CPU seconds of the browsers of a cluster with no worker tab, once started (what `CPU s/tab` subtracts). */
 async function baseCpu(): Promise<number> {
-  const cluster = await startLocalCluster({ workers: 0, browsers: BROWSERS, slotsPerWorker: 1 });
+  const cluster = await startLocalCluster({ workers: 0, browsers: BROWSERS, slotsPerWorker: 1, ...SHARED });
   try {
     return (await browsersCpu(cluster.browsers))['total']!;
   } finally {
@@ -79,9 +84,10 @@ async function measure(tabs: number): Promise<Row> {
   let cluster: LocalCluster | undefined;
   try {
     baseCpuS ??= await baseCpu();
-    cluster = await startLocalCluster({ workers: tabs, browsers: Math.min(BROWSERS, tabs), slotsPerWorker: 1, workerQuery: () => 'gpu=0&bench=0', ...READY_TIMEOUT });
+    cluster = await startLocalCluster({ workers: tabs, browsers: Math.min(BROWSERS, tabs), slotsPerWorker: 1, workerQuery: () => 'gpu=0&bench=0', ...SHARED, ...READY_TIMEOUT });
     const readyMs = cluster.timings.workerTabsMs + cluster.timings.workersReadyMs;
     const readyCpuS = (await browsersCpu(cluster.browsers))['total']!;
+    const renderers = (await processCounts(cluster.browsers))['renderer'] ?? 0;
     await new Promise((resolve) => setTimeout(resolve, IDLE_MS));
     const idleCpuS = (await browsersCpu(cluster.browsers))['total']! - readyCpuS;
     const cpu = await coordinatorCpuSeconds(cluster.coordinator);
@@ -104,6 +110,7 @@ async function measure(tabs: number): Promise<Row> {
       mbPerTab: Math.round(pss / (tabs + 1) / 2 ** 20),
       cpuPerTabS: Number(((readyCpuS - baseCpuS) / tabs).toFixed(2)),
       idleMsPerTabPerS: Number(((idleCpuS * 1000) / tabs / (IDLE_MS / 1000)).toFixed(1)),
+      renderers,
       load: load(),
     };
   } catch (error) {
@@ -150,14 +157,14 @@ if (REAL) {
     console.log(JSON.stringify(row));
     rows.push(row);
   }
-  console.log('\n tabs  ready(s)  10k tasks/s  coord CPU  links/tab (peak on demand / cap)  MB/tab  CPU s/tab  idle ms/s/tab  load');
+  console.log('\n tabs  ready(s)  10k tasks/s  coord CPU  links/tab (peak on demand / cap)  MB/tab  CPU s/tab  idle ms/s/tab  renderers  load');
   for (const r of rows) {
     if (r.error) {
       console.log(`${String(r.tabs).padStart(5)}  failed: ${r.error}  (load ${r.load})`);
       continue;
     }
     console.log(
-      `${String(r.tabs).padStart(5)}  ${(r.readyMs! / 1000).toFixed(1).padStart(8)}  ${String(r.tasksPerSec).padStart(11)}  ${r.coordinatorCpu!.toFixed(2).padStart(9)}  ${r.meanLinks!.toFixed(2).padStart(9)} (${r.peakOnDemand} / ${r.cap})${' '.repeat(16)}  ${String(r.mbPerTab).padStart(6)}  ${r.cpuPerTabS!.toFixed(2).padStart(9)}  ${r.idleMsPerTabPerS!.toFixed(1).padStart(13)}  ${r.load}`,
+      `${String(r.tabs).padStart(5)}  ${(r.readyMs! / 1000).toFixed(1).padStart(8)}  ${String(r.tasksPerSec).padStart(11)}  ${r.coordinatorCpu!.toFixed(2).padStart(9)}  ${r.meanLinks!.toFixed(2).padStart(9)} (${r.peakOnDemand} / ${r.cap})${' '.repeat(16)}  ${String(r.mbPerTab).padStart(6)}  ${r.cpuPerTabS!.toFixed(2).padStart(9)}  ${r.idleMsPerTabPerS!.toFixed(1).padStart(13)}  ${String(r.renderers).padStart(9)}  ${r.load}`,
     );
   }
 }

@@ -36,3 +36,15 @@ export function cpuDelta(before: CpuByKind, after: CpuByKind): CpuByKind {
   for (const [kind, seconds] of Object.entries(after)) out[kind] = seconds - (before[kind] ?? 0);
   return out;
 }
+
+/** How many live processes of each kind `browsers` have (renderers shared by tabs show here). */
+export async function processCounts(browsers: readonly Browser[]): Promise<Record<string, number>> {
+  const out: Record<string, number> = {};
+  for (const browser of browsers) {
+    const session = await browser.newBrowserCDPSession();
+    const info = (await session.send('SystemInfo.getProcessInfo' as never)) as unknown as { processInfo: Array<{ type: string }> };
+    for (const { type } of info.processInfo) out[type] = (out[type] ?? 0) + 1;
+    await session.detach();
+  }
+  return out;
+}

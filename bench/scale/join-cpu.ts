@@ -1,7 +1,7 @@
 /**
  * CPU seconds one worker tab costs from opening to ready, by process kind.
  *
- *   npx tsx bench/scale/join-cpu.ts [--tabs 16,32] [--browsers 2] [--query gpu=0&bench=0]
+ *   npx tsx bench/scale/join-cpu.ts [--tabs 16,32] [--browsers 2] [--query gpu=0&bench=0] [--chromium "--renderer-process-limit=4"]
  *
  * For each N: a local cluster of N one-slot worker tabs (over --browsers
  * Chromium processes), and the CPU of every browser process once all are
@@ -14,7 +14,7 @@
  */
 import { loadavg } from 'node:os';
 import { startLocalCluster } from '@shoal/launcher';
-import { browsersCpu, cpuDelta, type CpuByKind } from './cpu.ts';
+import { browsersCpu, cpuDelta, processCounts, type CpuByKind } from './cpu.ts';
 import { startProfile } from './profileTop.ts';
 
 const arg = (name: string): string | undefined => {
@@ -24,16 +24,19 @@ const arg = (name: string): string | undefined => {
 const TABS = (arg('tabs') ?? '16,32').split(',').map(Number);
 const BROWSERS = Number(arg('browsers') ?? 2);
 const QUERY = arg('query') ?? 'gpu=0&bench=0';
+/** Extra Chromium flags, space-separated (e.g. `--renderer-process-limit=4`). */
+const CHROMIUM = (arg('chromium') ?? '').split(' ').filter(Boolean);
 const IDLE_MS = 5000;
 const load = (): string => loadavg().map((x) => x.toFixed(1)).join(' ');
 
-async function measure(tabs: number): Promise<{ cpu: CpuByKind; idle: CpuByKind; nodeS: number; wallS: number; readyS: number }> {
+async function measure(tabs: number): Promise<{ cpu: CpuByKind; idle: CpuByKind; nodeS: number; wallS: number; readyS: number; processes: Record<string, number> }> {
   const node0 = process.cpuUsage();
   const t0 = performance.now();
-  const cluster = await startLocalCluster({ workers: tabs, browsers: Math.max(1, Math.min(BROWSERS, tabs || BROWSERS)), slotsPerWorker: 1, workerQuery: () => QUERY, readyTimeoutMs: 600_000 });
+  const cluster = await startLocalCluster({ workers: tabs, browsers: Math.max(1, Math.min(BROWSERS, tabs || BROWSERS)), slotsPerWorker: 1, workerQuery: () => QUERY, readyTimeoutMs: 600_000, browserArgs: CHROMIUM });
   try {
     const wallS = (performance.now() - t0) / 1000;
     const cpu = await browsersCpu(cluster.browsers);
+    const processes = await processCounts(cluster.browsers);
     const node = process.cpuUsage(node0);
     // What the joined cluster costs while idle (heartbeats, redraws): tabs that joined early pay it while the rest join.
     const watched = await Promise.all([cluster.coordinator].map(async (page) => {
@@ -54,7 +57,7 @@ async function measure(tabs: number): Promise<{ cpu: CpuByKind; idle: CpuByKind;
     }
     const mains = await Promise.all(watched.map(async (w) => ((await w.read()) - w.start) / (IDLE_MS / 1000)));
     idle['coordinatorMain'] = mains[0]! * (IDLE_MS / 1000);
-    return { cpu, idle, nodeS: (node.user + node.system) / 1e6, wallS, readyS: (cluster.timings.workerTabsMs + cluster.timings.workersReadyMs) / 1000 };
+    return { processes, cpu, idle, nodeS: (node.user + node.system) / 1e6, wallS, readyS: (cluster.timings.workerTabsMs + cluster.timings.workersReadyMs) / 1000 };
   } finally {
     await cluster.close();
   }
@@ -73,6 +76,7 @@ for (const tabs of TABS) {
       idleCpuPerTabPerS: Object.fromEntries(Object.entries(m.idle).map(([k, v]) => [k, round(v / tabs / (IDLE_MS / 1000), 4)])),
       nodePerTabS: round((m.nodeS - base.nodeS) / tabs, 3),
       readyS: round(m.readyS, 1),
+      processes: m.processes,
       wallS: round(m.wallS, 1),
       load: load(),
     }),

@@ -11,7 +11,8 @@ import { ROOM_PATTERN, ShoalError, randomId, type JobOutcome } from '@shoal/prot
 import { startSignalingServer, type RunningServer, type ServerOptions } from '@shoal/signaling-server';
 import { distDir } from './build-apps.ts';
 import { launchBrowser } from './launch.ts';
-import { OPEN_CONCURRENCY, browserFor, openAll, readyTimeoutFor } from './spread.ts';
+import { DirectTabs } from './directTabs.ts';
+import { OPEN_CONCURRENCY, browserFor, openAll, processLimitArgs, readyTimeoutFor } from './spread.ts';
 import { RecentErrors, openPage, waitForCoordinator, waitForWorkerCount, waitForWorkerPage, watchPage, type PageLogger } from './pages.ts';
 
 export interface LocalClusterOptions {
@@ -35,6 +36,17 @@ export interface LocalClusterOptions {
   readyTimeoutMs?: number;
   /** Chromium processes to spread the worker tabs over (round robin; the coordinator is in the first). Default 1. */
   browsers?: number;
+  /** Extra Chromium flags for every browser, after Shoal's (`chromiumArgs()`). */
+  browserArgs?: readonly string[];
+  /**
+   * Renderer processes each browser's worker tabs share (`--renderer-process-limit`,
+   * tabs opened straight at their URL: directTabs.ts). Default: Chromium's own, a
+   * process per tab. Tabs sharing a process share its main thread (their task Web
+   * Workers keep threads of their own). The coordinator then gets a browser
+   * context of its own, so no worker tab shares its process, and it reaches
+   * the workers of its browser over WebRTC rather than the in-browser path.
+   */
+  processes?: number;
   /** Called while the worker tabs join: how many the coordinator sees ready, of how many (about twice a second, and once at the end). */
   onWorkersReady?: (ready: number, total: number) => void;
   /** Aborting stops startup (closing what was started) or closes the running cluster. */
@@ -107,6 +119,9 @@ export async function startLocalCluster(options: LocalClusterOptions = {}): Prom
   const readyTimeoutMs = options.readyTimeoutMs ?? readyTimeoutFor(workerCount);
   const browserCount = options.browsers ?? 1;
   if (!Number.isInteger(browserCount) || browserCount < 1) throw new ShoalError('ERR_BAD_OPTION', `browsers must be a whole number ≥ 1, got ${browserCount}`);
+  const processes = options.processes;
+  if (processes !== undefined && (!Number.isInteger(processes) || processes < 1)) throw new ShoalError('ERR_BAD_OPTION', `processes must be a whole number ≥ 1, got ${processes}`);
+  const browserArgs = [...(processes === undefined ? [] : processLimitArgs(processes)), ...(options.browserArgs ?? [])];
   const { signal, onLog } = options;
   const errors = new RecentErrors();
 
@@ -148,7 +163,7 @@ export async function startLocalCluster(options: LocalClusterOptions = {}): Prom
     const serverMs = lap();
     checkAborted();
 
-    const launching = Array.from({ length: browserCount }, () => launchBrowser({ headless: options.headless ?? true, handleSignals: options.handleSignals ?? true }));
+    const launching = Array.from({ length: browserCount }, () => launchBrowser({ headless: options.headless ?? true, handleSignals: options.handleSignals ?? true, args: browserArgs }));
     const settled = await Promise.allSettled(launching);
     browsers = settled.flatMap((outcome) => (outcome.status === 'fulfilled' ? [outcome.value] : []));
     const failed = settled.find((outcome) => outcome.status === 'rejected');
@@ -157,7 +172,8 @@ export async function startLocalCluster(options: LocalClusterOptions = {}): Prom
     const runningBrowser = runningBrowsers[0]!;
     checkAborted();
     const contexts = await Promise.all(runningBrowsers.map((b) => b.newContext()));
-    const context = contexts[0]!;
+    // With shared renderer processes the coordinator keeps one of its own: processes never span contexts.
+    const context = processes === undefined ? contexts[0]! : await runningBrowser.newContext();
     const browserMs = lap();
     checkAborted();
 
@@ -173,11 +189,20 @@ export async function startLocalCluster(options: LocalClusterOptions = {}): Prom
     checkAborted();
 
     const workers: Page[] = [];
+    // With `processes`, each browser's first worker tab opens through Playwright (it checks the page is
+    // served) and the others straight at their URL, so they land in the shared processes (directTabs.ts).
+    const direct = new Map<number, Promise<DirectTabs>>();
     const openWorker = async (index: number): Promise<Page> => {
       const name = `w${index}`;
       const extra = options.workerQuery?.(index) ?? '';
       const url = `${base}/worker.html?room=${room}&token=${encodeURIComponent(grant.workerToken)}&slots=${slots}&name=${name}${extra ? `&${extra.replace(/^[?&]/, '')}` : ''}`;
-      return openPage(contexts[browserFor(index, contexts.length)]!, url, readyTimeoutMs, (page) => watchPage(page, name, onLog, errors));
+      const b = browserFor(index, contexts.length);
+      const watch = (page: Page): void => watchPage(page, name, onLog, errors);
+      const opener = direct.get(b);
+      if (processes !== undefined && opener !== undefined) return (await opener).open(url, readyTimeoutMs, watch);
+      const page = openPage(contexts[b]!, url, readyTimeoutMs, watch);
+      if (processes !== undefined) direct.set(b, page.then((seed) => DirectTabs.for(contexts[b]!, seed)));
+      return page;
     };
     workers.push(...(await openAll(workerCount, OPEN_CONCURRENCY, openWorker)));
     const workerTabsMs = lap();

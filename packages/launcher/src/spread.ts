@@ -36,3 +36,14 @@ export async function openAll<T>(count: number, concurrency: number, open: (inde
   await Promise.all(Array.from({ length: Math.min(Math.max(1, concurrency), count) }, lane));
   return results;
 }
+
+/**
+ * Chromium flags that make a browser's same-site tabs share at most
+ * `processes` renderer processes (a soft limit: Chromium reuses a process of
+ * the same site once it has that many). Each tab then costs about half the
+ * CPU to open (bench/scale/raw-tabs.ts), and the tabs of one process share
+ * its main thread.
+ */
+export function processLimitArgs(processes: number): string[] {
+  return [`--renderer-process-limit=${Math.max(1, Math.floor(processes))}`];
+}

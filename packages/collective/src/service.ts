@@ -47,7 +47,7 @@ export type CollectiveReply = { ok: true; data: ArrayBuffer[] } | { ok: false; e
 export interface CollectiveServiceOptions {
   /** This page's peer id. */
   self: string;
-  /** Pushes bytes to another page (its `onPushed` gets them); rejects if the peer is gone. */
+  /** Pushes bytes to another page (its `onPushed` gets them); rejects if the peer is gone. `data` is handed over: the service never reads it again, so it may be transferred. */
   push: (peerId: string, objectId: string, data: ArrayBuffer) => Promise<void>;
   ring?: RingOptions;
   /**

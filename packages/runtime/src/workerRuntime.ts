@@ -126,7 +126,8 @@ export class WorkerRuntime {
     });
     this.collective = new CollectiveService({
       self: mesh.peerId,
-      push: async (peerId, objectId, data) => (await this.links.fetcher(peerId)).push(objectId, data),
+      // The ring never touches a chunk it sent again: handed over, a co-located port transfers it instead of cloning it.
+      push: async (peerId, objectId, data) => (await this.links.fetcher(peerId)).push(objectId, data, { handOver: true }),
       // A beat at once when collectives start, flagged `bulk`: the coordinator then waits longer for this tab's next ones.
       onBusy: (busy) => {
         if (busy && this.coordinator) this.send(this.coordinator.peerId, { type: 'heartbeat', bulk: true });

@@ -67,6 +67,12 @@ export interface FetchOptions {
 
 export interface PushOptions {
   signal?: AbortSignal;
+  /**
+   * The caller gives `buffer` away: over a co-located port it is transferred,
+   * not cloned (collectives' chunks), and is detached once sent. A push handed
+   * over cannot be sent again, so one that arrives corrupt fails at once.
+   */
+  handOver?: boolean;
 }
 
 export interface BulkStats {
@@ -101,6 +107,7 @@ interface PendingFetch {
 interface PendingPush {
   objectId: string;
   bytes: Uint8Array<ArrayBuffer>;
+  handOver: boolean;
   attempt: number;
   resolve: () => void;
   reject: (error: ShoalError) => void;
@@ -218,6 +225,7 @@ export class BulkEndpoint {
       const pending: PendingPush = {
         objectId,
         bytes,
+        handOver: options.handOver === true,
         attempt: 0,
         resolve,
         reject,
@@ -326,7 +334,7 @@ export class BulkEndpoint {
     const transferId = pending.transferId;
     void this.checksumOf(pending.bytes).then((checksum) => {
       if (this.pushes.get(transferId) !== pending || this.state.kind === 'closed') return; // aborted meanwhile
-      this.sender.start({ id: transferId, objectId: pending.objectId, push: true, bytes: pending.bytes, checksum, onSent: () => undefined });
+      this.sender.start({ id: transferId, objectId: pending.objectId, push: true, bytes: pending.bytes, checksum, handOver: pending.handOver, onSent: () => undefined });
     });
   }
 
@@ -343,7 +351,8 @@ export class BulkEndpoint {
       this.counters.transfersOut += 1;
       pending.cleanup();
       pending.resolve();
-    } else if (status === 'corrupt' && pending.attempt < this.maxAttempts) {
+    } else if (status === 'corrupt' && pending.attempt < this.maxAttempts && !(pending.handOver && pending.bytes.byteLength === 0)) {
+      // (A push handed over and transferred has no bytes left to send again.)
       this.counters.retries += 1;
       this.startPush(pending);
     } else {

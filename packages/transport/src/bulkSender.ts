@@ -39,6 +39,8 @@ export interface OutgoingTransfer {
   readonly push: boolean;
   readonly bytes: Uint8Array<ArrayBuffer>;
   readonly checksum: number;
+  /** The sender may give `bytes`' buffer away (a lane that carries whole buffers transfers it: `sendWithBody`'s `handOver`). */
+  readonly handOver?: boolean;
   /** All frames handed to the channels (not yet acknowledged). */
   readonly onSent: () => void;
 }
@@ -204,7 +206,7 @@ export class BulkSender {
     const sentAt = this.options.pacer ? this.options.now() : 0;
     try {
       if (best.sendWithBody) {
-        best.sendWithBody(encodeBulkFrame({ kind: 'chunk', transferId: transfer.id, offset }), payload);
+        best.sendWithBody(encodeBulkFrame({ kind: 'chunk', transferId: transfer.id, offset }), payload, transfer.handOver === true);
       } else {
         const length = writeBulkChunk(this.scratch, transfer.id, offset, payload);
         best.send(length === this.scratch.length ? this.scratch : this.scratch.subarray(0, length));

@@ -188,14 +188,14 @@ function corruptible(channel: BulkChannel): BulkChannel {
   };
   const sendWithBody = channel.sendWithBody?.bind(channel);
   if (sendWithBody) {
-    channel.sendWithBody = (frame, body) => {
+    channel.sendWithBody = (frame, body, handOver) => {
       const hook = globalThis as { __shoalCorruptChunks?: number };
       if (hook.__shoalCorruptChunks && hook.__shoalCorruptChunks > 0 && body.byteLength > 1024) {
         hook.__shoalCorruptChunks -= 1;
         const bytes = new Uint8Array(body); // the body is already a copy, handed over
         bytes[bytes.length - 1]! ^= 0xff;
       }
-      sendWithBody(frame, body);
+      sendWithBody(frame, body, handOver);
     };
   }
   return channel;

@@ -19,7 +19,7 @@ export interface GroupSpec {
 }
 
 export interface CollectiveOptions {
-  /** Bytes per pipelined chunk (default 1 MiB). */
+  /** Bytes per pipelined chunk (default 960 KiB: ring.ts). */
   chunkBytes?: number;
 }
 

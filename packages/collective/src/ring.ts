@@ -9,7 +9,7 @@
  *   the reduced segments round the ring (step s: send r-s, receive r-s-1).
  *   Each rank sends 2(n-1)/n of the array in all, which is why the bus
  *   bandwidth (size × 2(n-1)/n ÷ time) approaches the link rate.
- * - Pipelining: each segment is cut into chunks of `chunkBytes`; chunk column
+ * - Pipelining: each segment is cut into chunks of `chunkBytes` (960 KiB); chunk column
  *   j (chunk j of every segment) runs its 2(n-1) steps on its own, so while
  *   column j waits for its step-s chunk, column j+1 is on the wire. At most
  *   `window` columns are in flight.
@@ -23,7 +23,14 @@
  */
 import type { FloatArray, GroupTransport, ReduceOp, RingOptions } from './types.ts';
 
-const DEFAULT_CHUNK_BYTES = 1 << 20;
+/**
+ * 960 KiB: the largest size Chromium's allocator (PartitionAlloc) serves from
+ * buckets it reuses; a bigger ArrayBuffer is mapped fresh for each chunk and
+ * every page of it faults on first touch (about 5 ms a MiB on this VM). Moving
+ * 64 MiB between two tabs by transfer cost 13-15 ms of CPU a MiB in 960 KiB
+ * chunks against 16-18 in 1 MiB ones (bench/README.md, Allreduce).
+ */
+export const DEFAULT_CHUNK_BYTES = 960 * 1024;
 const DEFAULT_WINDOW = 8;
 
 type Range = readonly [start: number, end: number];
@@ -186,7 +193,7 @@ export async function ringBroadcast<T extends FloatArray>(t: GroupTransport, dat
 }
 
 /**
- * The left neighbour's `data` (rank r gets rank r−1's; all the same length):
+ * The left neighbour's `data` (rank r gets rank r−1's; all the same length), written over `data`:
  * every link of the ring carries the array at once, chunked and pipelined
  * like the others, with no reduction. A ring permutation (JAX's `ppermute`,
  * NCCL send/recv round a ring); the allreduce bench times it as the rate the
@@ -197,14 +204,14 @@ export async function ringShift<T extends FloatArray>(t: GroupTransport, data: T
   if (n === 1) return data;
   const right = mod(r + 1, n);
   const left = mod(r - 1, n);
-  const out = (data instanceof Float64Array ? new Float64Array(data.length) : new Float32Array(data.length)) as T;
+  // In place, as allreduce works: each chunk is copied out to be sent before the left neighbour's lands on it.
   await eachChunk(data, options, async (a, b, column) => {
     const sent = t.send(right, `${tag}.sh.${column}`, data.slice(a, b).buffer as ArrayBuffer);
     sent.catch(() => undefined);
-    out.set(view(data, await t.recv(left, `${tag}.sh.${column}`)), a);
+    data.set(view(data, await t.recv(left, `${tag}.sh.${column}`)), a);
     await sent;
   });
-  return out;
+  return data;
 }
 
 /** Resolves once every rank has entered the barrier. */

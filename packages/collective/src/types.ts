@@ -26,7 +26,7 @@ export interface GroupTransport {
 }
 
 export interface RingOptions {
-  /** Bytes per pipelined chunk. Default 1 MiB. */
+  /** Bytes per pipelined chunk. Default 960 KiB (ring.ts). */
   chunkBytes?: number;
   /** Chunk columns in flight at once. Default 8. */
   window?: number;

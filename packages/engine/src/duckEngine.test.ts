@@ -234,4 +234,27 @@ describe('kept tables', () => {
     expect(next.kept('obj-decimal')).toBe(false);
     next.close();
   });
+
+  it('keeps strings that repeat dictionary-encoded, in a compressed catalog, rows in order; other columns as they are', () => {
+    const s = db.session();
+    // 20k rows: `few` has 10 values, `many` is distinct per row; ordered by v descending.
+    const sql = "SELECT 'id' || (i % 10) AS few, 'row' || i AS many, (20000 - i)::DOUBLE AS v FROM range(20000) t(i) ORDER BY v";
+    const out = s.queryAndKeep('obj-repetitive', sql);
+    const fresh = rows(out);
+    expect(fresh.length).toBe(20000);
+    expect(fresh[0]).toEqual({ few: 'id9', many: 'row19999', v: 1 });
+    s.close();
+    const next = db.session();
+    const name = next.keep('obj-repetitive', () => new Uint8Array(0), 0)!;
+    expect(name).toMatch(/^shoal_kept\.main\./);
+    const table = name.split('.').pop()!.replaceAll('"', '');
+    const storage = rows(next.query(`SELECT column_name AS c, string_agg(DISTINCT compression, ',') AS how FROM pragma_storage_info('shoal_kept.main.${table}') WHERE segment_type <> 'VALIDITY' GROUP BY ALL ORDER BY c`));
+    expect(storage).toEqual([{ c: 'few', how: 'DICT_FSST' }, { c: 'many', how: 'Uncompressed' }, { c: 'v', how: 'Uncompressed' }]);
+    // The kept rows are the answer's rows in the answer's order, and group as the answer does.
+    expect(rows(next.query(`SELECT * FROM ${name}`))).toEqual(fresh);
+    expect(rows(next.query(`SELECT few, count(*)::INTEGER AS n FROM ${name} GROUP BY few ORDER BY few`))).toEqual(Array.from({ length: 10 }, (_, i) => ({ few: `id${i}`, n: 2000 })));
+    // A hit answers from the kept table; eviction drops it from its catalog.
+    expect(rows(next.queryAndKeep('obj-repetitive', 'SELECT 1 AS never'))).toEqual(fresh);
+    next.close();
+  });
 });

@@ -2,10 +2,10 @@
  * A classroom of tabs on this machine, and a room of 1,000 and 10,000 by
  * simulation.
  *
- *   npm run bench:scale        (or: npx tsx bench/scale.ts [--tabs 8,16,32,64,128] [--browsers 2] [--processes P] [--ready-timeout MS] [--no-sim] [--sim-only])
+ *   npm run bench:scale        (or: npx tsx bench/scale.ts [--tabs 8,16,32,64,128] [--browsers 2] [--tabs-per-process K] [--ready-timeout MS] [--no-sim] [--sim-only])
  *
  * --ready-timeout: how long tabs get to load and join (default: the launcher's, 30 s + 0.5 s per tab)
- * --processes: renderer processes each browser's worker tabs share (the launcher's `processes`; 0: one per tab)
+ * --tabs-per-process: worker tabs sharing one renderer process (the launcher's `tabsPerProcess`; default: a process per tab)
  *
  * For each tab count N: a local cluster of N one-slot worker tabs dealt over
  * --browsers Chromium processes (default 2), and
@@ -23,7 +23,7 @@
  *               less than wall time)
  *   idle        CPU of the whole cluster over 3 s once ready and before the job, in
  *               ms per second per tab (heartbeats, WebRTC timers, idle renderers)
- *   renderers   renderer processes of the browsers once ready (one per tab, or --processes per browser and a few more)
+ *   renderers   renderer processes of the browsers once ready (one per tab and a few more, or about N / --tabs-per-process)
  * then the simulation (packages/sim) for 1,000 and 10,000 workers: join storm
  * over 10 s, trivial-task and 1 s-task throughput, links per tab, the
  * coordinator's busy fraction and message rate, and the full mesh's cost.
@@ -44,8 +44,8 @@ const arg = (name: string): string | undefined => {
 };
 const TABS = (arg('tabs') ?? '8,16,32,64,128').split(',').map(Number);
 const BROWSERS = Number(arg('browsers') ?? 2);
-const PROCESSES = Number(arg('processes') ?? 0);
-const SHARED = PROCESSES > 0 ? { processes: PROCESSES } : {};
+const PROCESSES = Number(arg('tabs-per-process') ?? 0);
+const SHARED = PROCESSES > 0 ? { tabsPerProcess: PROCESSES } : {};
 const SIM = !process.argv.includes('--no-sim');
 const READY_TIMEOUT = arg('ready-timeout') === undefined ? {} : { readyTimeoutMs: Number(arg('ready-timeout')) };
 const REAL = !process.argv.includes('--sim-only');

@@ -1,7 +1,7 @@
 /**
  * CPU seconds one worker tab costs from opening to ready, by process kind.
  *
- *   npx tsx bench/scale/join-cpu.ts [--tabs 16,32] [--browsers 2] [--query gpu=0&bench=0] [--chromium "--renderer-process-limit=4"]
+ *   npx tsx bench/scale/join-cpu.ts [--tabs 16,32] [--browsers 2] [--query gpu=0&bench=0] [--chromium "--flag"] [--tabs-per-process K]
  *
  * For each N: a local cluster of N one-slot worker tabs (over --browsers
  * Chromium processes), and the CPU of every browser process once all are
@@ -26,13 +26,14 @@ const BROWSERS = Number(arg('browsers') ?? 2);
 const QUERY = arg('query') ?? 'gpu=0&bench=0';
 /** Extra Chromium flags, space-separated (e.g. `--renderer-process-limit=4`). */
 const CHROMIUM = (arg('chromium') ?? '').split(' ').filter(Boolean);
+const PROCESSES = Number(arg('tabs-per-process') ?? 0);
 const IDLE_MS = 5000;
 const load = (): string => loadavg().map((x) => x.toFixed(1)).join(' ');
 
 async function measure(tabs: number): Promise<{ cpu: CpuByKind; idle: CpuByKind; nodeS: number; wallS: number; readyS: number; processes: Record<string, number> }> {
   const node0 = process.cpuUsage();
   const t0 = performance.now();
-  const cluster = await startLocalCluster({ workers: tabs, browsers: Math.max(1, Math.min(BROWSERS, tabs || BROWSERS)), slotsPerWorker: 1, workerQuery: () => QUERY, readyTimeoutMs: 600_000, browserArgs: CHROMIUM });
+  const cluster = await startLocalCluster({ workers: tabs, browsers: Math.max(1, Math.min(BROWSERS, tabs || BROWSERS)), slotsPerWorker: 1, workerQuery: () => QUERY, readyTimeoutMs: 600_000, browserArgs: CHROMIUM, ...(PROCESSES > 0 ? { tabsPerProcess: PROCESSES } : {}) });
   try {
     const wallS = (performance.now() - t0) / 1000;
     const cpu = await browsersCpu(cluster.browsers);

@@ -12,7 +12,7 @@ import { startSignalingServer, type RunningServer, type ServerOptions } from '@s
 import { distDir } from './build-apps.ts';
 import { launchBrowser } from './launch.ts';
 import { DirectTabs } from './directTabs.ts';
-import { OPEN_CONCURRENCY, browserFor, openAll, processLimitArgs, readyTimeoutFor } from './spread.ts';
+import { OPEN_CONCURRENCY, browserFor, openAll, processLimitArgs, processesFor, readyTimeoutFor } from './spread.ts';
 import { RecentErrors, openPage, waitForCoordinator, waitForWorkerCount, waitForWorkerPage, watchPage, type PageLogger } from './pages.ts';
 
 export interface LocalClusterOptions {
@@ -39,14 +39,16 @@ export interface LocalClusterOptions {
   /** Extra Chromium flags for every browser, after Shoal's (`chromiumArgs()`). */
   browserArgs?: readonly string[];
   /**
-   * Renderer processes each browser's worker tabs share (`--renderer-process-limit`,
-   * tabs opened straight at their URL: directTabs.ts). Default: Chromium's own, a
-   * process per tab. Tabs sharing a process share its main thread (their task Web
-   * Workers keep threads of their own). The coordinator then gets a browser
-   * context of its own, so no worker tab shares its process, and it reaches
-   * the workers of its browser over WebRTC rather than the in-browser path.
+   * Worker tabs that share one renderer process (`--renderer-process-limit`, tabs
+   * opened straight at their URL: directTabs.ts). Default: Chromium's own, a process
+   * per tab. Sharing halves what a tab costs to open, but the tabs of a process share
+   * its main thread (their task Web Workers keep threads of their own): past about 8
+   * a process, a join storm starves their heartbeats (docs/scale.md). The
+   * coordinator then gets a browser context of its own, so no worker tab shares its
+   * process, and it reaches the workers of its browser over WebRTC rather than the
+   * in-browser path.
    */
-  processes?: number;
+  tabsPerProcess?: number;
   /** Called while the worker tabs join: how many the coordinator sees ready, of how many (about twice a second, and once at the end). */
   onWorkersReady?: (ready: number, total: number) => void;
   /** Aborting stops startup (closing what was started) or closes the running cluster. */
@@ -119,9 +121,10 @@ export async function startLocalCluster(options: LocalClusterOptions = {}): Prom
   const readyTimeoutMs = options.readyTimeoutMs ?? readyTimeoutFor(workerCount);
   const browserCount = options.browsers ?? 1;
   if (!Number.isInteger(browserCount) || browserCount < 1) throw new ShoalError('ERR_BAD_OPTION', `browsers must be a whole number ≥ 1, got ${browserCount}`);
-  const processes = options.processes;
-  if (processes !== undefined && (!Number.isInteger(processes) || processes < 1)) throw new ShoalError('ERR_BAD_OPTION', `processes must be a whole number ≥ 1, got ${processes}`);
-  const browserArgs = [...(processes === undefined ? [] : processLimitArgs(processes)), ...(options.browserArgs ?? [])];
+  const perProcess = options.tabsPerProcess;
+  if (perProcess !== undefined && (!Number.isInteger(perProcess) || perProcess < 1)) throw new ShoalError('ERR_BAD_OPTION', `tabsPerProcess must be a whole number ≥ 1, got ${perProcess}`);
+  const shared = perProcess !== undefined;
+  const browserArgs = [...(shared ? processLimitArgs(processesFor(workerCount, browserCount, perProcess)) : []), ...(options.browserArgs ?? [])];
   const { signal, onLog } = options;
   const errors = new RecentErrors();
 
@@ -173,7 +176,7 @@ export async function startLocalCluster(options: LocalClusterOptions = {}): Prom
     checkAborted();
     const contexts = await Promise.all(runningBrowsers.map((b) => b.newContext()));
     // With shared renderer processes the coordinator keeps one of its own: processes never span contexts.
-    const context = processes === undefined ? contexts[0]! : await runningBrowser.newContext();
+    const context = shared ? await runningBrowser.newContext() : contexts[0]!;
     const browserMs = lap();
     checkAborted();
 
@@ -189,7 +192,7 @@ export async function startLocalCluster(options: LocalClusterOptions = {}): Prom
     checkAborted();
 
     const workers: Page[] = [];
-    // With `processes`, each browser's first worker tab opens through Playwright (it checks the page is
+    // With `tabsPerProcess`, each browser's first worker tab opens through Playwright (it checks the page is
     // served) and the others straight at their URL, so they land in the shared processes (directTabs.ts).
     const direct = new Map<number, Promise<DirectTabs>>();
     const openWorker = async (index: number): Promise<Page> => {
@@ -199,9 +202,9 @@ export async function startLocalCluster(options: LocalClusterOptions = {}): Prom
       const b = browserFor(index, contexts.length);
       const watch = (page: Page): void => watchPage(page, name, onLog, errors);
       const opener = direct.get(b);
-      if (processes !== undefined && opener !== undefined) return (await opener).open(url, readyTimeoutMs, watch);
+      if (shared && opener !== undefined) return (await opener).open(url, readyTimeoutMs, watch);
       const page = openPage(contexts[b]!, url, readyTimeoutMs, watch);
-      if (processes !== undefined) direct.set(b, page.then((seed) => DirectTabs.for(contexts[b]!, seed)));
+      if (shared) direct.set(b, page.then((seed) => DirectTabs.for(contexts[b]!, seed)));
       return page;
     };
     workers.push(...(await openAll(workerCount, OPEN_CONCURRENCY, openWorker)));

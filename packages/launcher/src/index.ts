@@ -7,7 +7,7 @@ export type { LaunchBrowserOptions } from './launch.ts';
 export { repoRoot, distDir, ensureAppsBuilt } from './build-apps.ts';
 export type { EnsureAppsBuiltResult } from './build-apps.ts';
 export { startLocalCluster } from './cluster.ts';
-export { readyTimeoutFor, browserFor, openAll, processLimitArgs, OPEN_CONCURRENCY, READY_BASE_MS, READY_MS_PER_TAB } from './spread.ts';
+export { readyTimeoutFor, browserFor, openAll, processLimitArgs, processesFor, OPEN_CONCURRENCY, READY_BASE_MS, READY_MS_PER_TAB } from './spread.ts';
 export { DirectTabs } from './directTabs.ts';
 export type { LocalCluster, LocalClusterOptions, ClusterTimings } from './cluster.ts';
 export { RecentErrors, watchPage, openPage, waitForCoordinator, waitForWorkerPage, waitForWorkerCount } from './pages.ts';

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { browserFor, openAll, readyTimeoutFor } from './spread.ts';
+import { browserFor, openAll, processLimitArgs, processesFor, readyTimeoutFor } from './spread.ts';
 
 describe('spreading tabs', () => {
   it('waits for readiness in proportion to the number of tabs', () => {
@@ -27,5 +27,13 @@ describe('spreading tabs', () => {
     expect(got).toEqual([10, 20, 30, 40, 50, 60, 70, 80, 90, 100]);
     expect(most).toBe(3);
     expect(await openAll(0, 3, async (i) => i)).toEqual([]);
+  });
+
+  it('gives each browser enough renderer processes for its tabs, a few to a process', () => {
+    expect(processesFor(128, 2, 8)).toBe(9);
+    expect(processesFor(63, 2, 8)).toBe(5);
+    expect(processesFor(3, 1, 8)).toBe(2);
+    expect(processesFor(0, 2, 8)).toBe(2);
+    expect(processLimitArgs(9)).toEqual(['--renderer-process-limit=9']);
   });
 });

@@ -38,11 +38,21 @@ export async function openAll<T>(count: number, concurrency: number, open: (inde
 }
 
 /**
+ * Renderer processes a browser needs for its share of `tabs` worker tabs dealt
+ * over `browsers`, `perProcess` tabs to a process, plus one for the
+ * coordinator (in the first browser) or the spare Chromium keeps.
+ */
+export function processesFor(tabs: number, browsers: number, perProcess: number): number {
+  const mine = Math.ceil(Math.max(0, tabs) / Math.max(1, browsers));
+  return Math.max(1, Math.ceil(mine / Math.max(1, perProcess))) + 1;
+}
+
+/**
  * Chromium flags that make a browser's same-site tabs share at most
- * `processes` renderer processes (a soft limit: Chromium reuses a process of
- * the same site once it has that many). Each tab then costs about half the
- * CPU to open (bench/scale/raw-tabs.ts), and the tabs of one process share
- * its main thread.
+ * `processes` renderer processes (a soft limit: once it has that many,
+ * Chromium puts a new tab in a random process of the same site and browser
+ * context). A tab then costs about half the CPU to open
+ * (bench/scale/raw-tabs.ts), and the tabs of one process share its main thread.
  */
 export function processLimitArgs(processes: number): string[] {
   return [`--renderer-process-limit=${Math.max(1, Math.floor(processes))}`];

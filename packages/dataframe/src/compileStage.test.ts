@@ -164,6 +164,7 @@ describe('mergeKept: a worker\'s kept blocks read in one task', () => {
   };
   const agg = (input: Stage): Plan => ({ kind: 'aggregate', input: input.plan, groupBy: [], aggs: [{ kind: 'alias', arg: { kind: 'agg', fn: 'sum', arg: { kind: 'col', name: 'v' } }, name: 's' }] });
   const alternating = ['A', 'B', 'A', 'B', 'A', 'B', 'A', 'B'];
+  const sampleOnly = { kind: 'sample' as const, key: { expr: { kind: 'col' as const, name: 'v' }, ascending: true, nullsFirst: false }, only: true };
   const cases: [string, Stage, number, number[][] | null][] = [
     ['two workers, two slots: one task per worker', kept(alternating), 2, [[0, 2, 4, 6], [1, 3, 5, 7]]],
     ['four slots: two tasks per worker', kept(alternating), 4, [[0, 2], [1, 3], [4, 6], [5, 7]]],
@@ -173,7 +174,8 @@ describe('mergeKept: a worker\'s kept blocks read in one task', () => {
     ['no holders (created data): nothing merges', kept(undefined), 1, null],
     ['a keyless partial aggregate', kept(alternating, { kind: 'single' }, agg(kept(alternating))), 2, [[0, 2, 4, 6], [1, 3, 5, 7]]],
     ['a result partition (collect, cache) keeps its partitions', kept(alternating, { kind: 'single' }), 2, null],
-    ['a sort sample keeps its partitions', kept(alternating, { kind: 'sample', key: { expr: { kind: 'col', name: 'v' }, ascending: true, nullsFirst: false }, only: true }), 2, null],
+    ['a sort\'s sample of kept blocks, drawn by the engines holding them', kept(alternating, sampleOnly), 2, [[0, 2, 4, 6], [1, 3, 5, 7]]],
+    ['a sample that passes its rows on keeps its partitions', kept(alternating, { ...sampleOnly, only: false }), 2, null],
   ];
   it.each(cases)('%s', (_, stage, slots, expected) => {
     expect(mergeKept(stage, { conf: { ...DEFAULT_CONF, filesMinPartitions: slots }, results: new Map(), stages: [stage], fileUrl: (p) => p })).toEqual(expected);
@@ -184,6 +186,14 @@ describe('mergeKept: a worker\'s kept blocks read in one task', () => {
     expect(out.tasks.map((t) => t.inputs)).toEqual([['b0', 'b2', 'b4', 'b6'], ['b1', 'b3', 'b5', 'b7']]);
     expect(out.tasks[0]!.spec.tables).toEqual([expect.objectContaining({ name: 'src', count: 4, keys: ['b0', 'b2', 'b4', 'b6'] })]);
     expect(out.notes).toContain('read 8 kept partitions in 2 tasks, one per worker\'s engine holding them');
+  });
+  it('samples kept blocks in the engine, as many keys per merged task as its blocks would have drawn', () => {
+    const stage = kept(alternating, sampleOnly);
+    expect(arrowOp(stage)).toBeNull();
+    const out = compileStage(stage, { conf: { ...DEFAULT_CONF, filesMinPartitions: 2 }, results: new Map(), stages: [stage], fileUrl: (p) => p });
+    expect(out.tasks.map((t) => [t.spec.arrow, t.spec.out])).toEqual([0, 1].map(() => [undefined, { kind: 'sample', expr: '"v"', size: 4 * 256, only: true }]));
+    // Blocks no engine keeps (no holders) are sampled on their bytes by the kernels.
+    expect(arrowOp(kept(undefined, sampleOnly))).toEqual({ op: 'sample', key: 'v', ascending: true, nullsFirst: false, size: 256, only: true });
   });
   it('leaves them alone when adaptive execution is off', () => {
     expect(mergeKept(kept(alternating), { conf: { ...DEFAULT_CONF, adaptive: false, filesMinPartitions: 2 }, results: new Map(), stages: [], fileUrl: (p) => p })).toBeNull();

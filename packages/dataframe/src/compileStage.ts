@@ -41,7 +41,7 @@ const columnBytes = (r: StageResult, j: number): number => sum(r.tasks.map((t) =
 
 /**
  * A stage that scans kept blocks (a cached frame: each block a table in the engine of the worker that made
- * it) and whose rows only feed an exchange or a keyless partial aggregate, reads each worker's blocks in one
+ * it) and whose rows only feed an exchange or a keyless partial aggregate, or only give a sort's sample, reads each worker's blocks in one
  * task instead of one task per block: one query over them all, so an aggregate's partial output is one row
  * per key per worker, not per block (fewer rows exported, fewer to load after the exchange), and the per-task
  * costs (the engine's per-query and per-export overheads) are paid once per worker. A worker's blocks are cut
@@ -53,7 +53,7 @@ export function mergeKept(stage: Stage, ctx: CompileContext): number[][] | null 
   const scan = stage.scan;
   if (stage.kind !== 'sql' || scan?.kind !== 'blocks' || !scan.holders || !ctx.conf.adaptive) return null;
   const out = stage.output;
-  if (!(out.kind === 'hash' || (out.kind === 'single' && stage.plan.kind === 'aggregate'))) return null;
+  if (!(out.kind === 'hash' || (out.kind === 'single' && stage.plan.kind === 'aggregate') || (out.kind === 'sample' && out.only))) return null;
   const n = scan.blocks.length;
   const most = Math.max(1, Math.ceil(n / Math.max(1, ctx.conf.filesMinPartitions)));
   const byHolder = new Map<string, number[][]>();
@@ -212,6 +212,8 @@ const bare = (p: Plan): boolean =>
 export function arrowOp(stage: Stage, bounds?: readonly Literal[]): ArrowStageOp | null {
   if (stage.kind !== 'sql') return null;
   const o = stage.output;
+  // A sample of kept blocks is drawn by the engines holding them: the kernels would need every block's bytes.
+  if (o.kind === 'sample' && o.only && stage.scan?.kind === 'blocks' && stage.scan.holders) return null;
   // A limit straight over rows as they are (the first rows of a cached sort): cut in JS, no key.
   if (stage.plan.kind === 'limit' && stage.plan.offset === 0 && o.kind === 'single' && bare(stage.plan.input)) return { op: 'head', n: stage.plan.n, key: '', ascending: true, nullsFirst: false };
   const sorted = stage.plan.kind === 'sort' && o.kind === 'single' ? stage.plan : null;
@@ -258,7 +260,9 @@ export function compileStage(stage: Stage, ctx: CompileContext): CompiledStage {
     };
     const sql = stage.kind === 'sql' ? planSql(stage.plan, leaf) : '';
     const alt = stage.partialAgg && ctx.conf.adaptive && stage.plan.kind === 'aggregate' ? partialSkipSql(stage.plan, leaf) : null;
-    const { out, blocks, bounds } = taskOutput(stage, ctx, index);
+    const { out: given, blocks, bounds } = taskOutput(stage, ctx, index);
+    // A task sampling several merged kept blocks draws as many keys as their own tasks would have.
+    const out = given.kind === 'sample' && Array.isArray(t.scan) ? { ...given, size: given.size * t.scan.length } : given;
     const arrow = arrowOp(stage, bounds);
     // A stage that only gathers one upstream's blocks joins their bytes; no engine needed.
     const gather = stage.kind === 'sql' && stage.plan.kind === 'source' && stage.plan.source.kind === 'stage' && stage.reads.length === 1 && out.kind === 'single' && inputs.length > 0;

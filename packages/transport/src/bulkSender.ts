@@ -202,6 +202,7 @@ export class BulkSender {
     if (this.options.pacer && !this.options.pacer.canSend(bestLimit)) return false;
     const offset = entry.offset;
     const payload = transfer.bytes.subarray(offset, offset + bestLimit);
+    const length = payload.length; // read before sending: a payload handed over is detached by the send
     // Before `send`: a send that returns late (the thread lost its core meanwhile) must not shorten the round trip.
     const sentAt = this.options.pacer ? this.options.now() : 0;
     try {
@@ -215,9 +216,9 @@ export class BulkSender {
       this.options.onError(error);
       return false;
     }
-    entry.offset += payload.length;
-    this.options.pacer?.onSent(payload.length, sentAt);
-    this.options.onBytes(payload.length);
+    entry.offset += length;
+    this.options.pacer?.onSent(length, sentAt);
+    this.options.onBytes(length);
     if (entry.offset >= total) this.finish(entry);
     return true;
   }

@@ -34,6 +34,7 @@ describe('co-located pushes handed over (collectives)', () => {
     const expected = given.slice();
     await endpoint.push('given', given.buffer, { handOver: true });
     expect(given.byteLength).toBe(0); // transferred: detached here
+    expect(endpoint.stats()).toMatchObject({ bytesSent: 600_000, transfersOut: 2, activeOut: 0 });
     expect(Buffer.compare(got.get('kept')!, kept)).toBe(0);
     expect(Buffer.compare(got.get('given')!, expected)).toBe(0);
   });

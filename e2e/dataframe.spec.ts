@@ -192,13 +192,19 @@ test('a cached DataFrame whose tab is closed is remade, and the answer is the sa
   const query = c.runJob(
     job(`
     const { col } = cluster;
-    const cached = cluster.range(0, 200000, 1, { partitions: 6 }).withColumn('k', col('id').mod(13)).cache();
+    const cached = cluster.range(0, 200000, 1, { partitions: 6 }).withColumn('k', col('id').mod(13)).withColumn('g', col('k').cast('string')).cache();
     const first = await cached.groupBy('k').agg({ id: 'sum' }).orderBy('k').collect();
     const merged = cluster.dataFrameSession.history[cluster.dataFrameSession.history.length - 1].detail[0].notes;
     console.log('cached-ready');
     while (!globalThis.__continue) await new Promise((r) => setTimeout(r, 50));
     const second = await cached.groupBy('k').agg({ id: 'sum' }).orderBy('k').collect();
-    return { first, second, merged, caches: cluster.dataFrameSession.history.filter((h) => h.action === 'cache').length };`),
+    // A string column of 13 values (kept dictionary-encoded by the engines), grouped; then every row sorted, the sample drawn where the blocks are kept.
+    const byString = await cached.groupBy('g').count().orderBy('g').collect();
+    const sorted = await cached.orderBy(col('id').desc()).collect();
+    const sortStages = cluster.dataFrameSession.history[cluster.dataFrameSession.history.length - 1].detail.map((d) => d.name + ': ' + d.notes.join(', '));
+    let descending = sorted.length === 200000;
+    for (let i = 0; i < sorted.length && descending; i++) descending = sorted[i].id === 199999 - i && sorted[i].k === (199999 - i) % 13 && sorted[i].g === String((199999 - i) % 13);
+    return { first, second, merged, byString, descending, sortStages, caches: cluster.dataFrameSession.history.filter((h) => h.action === 'cache').length };`),
   );
   await ready;
   const pages = c.workers.filter((p) => !p.isClosed());
@@ -214,4 +220,8 @@ test('a cached DataFrame whose tab is closed is remade, and the answer is the sa
   expect(tasks, merged.join('; ')).toBeLessThan(6);
   expect(first).toEqual(Array.from({ length: 13 }, (_, k) => ({ k, 'sum(id)': Array.from({ length: 200000 }, (_, i) => i).filter((i) => i % 13 === k).reduce((a, b) => a + b, 0) })));
   expect(second).toEqual(first);
+  const { byString, descending, sortStages } = (outcome as { result: { byString: unknown[]; descending: boolean; sortStages: string[] } }).result;
+  expect(byString).toEqual(Array.from({ length: 13 }, (_, k) => String(k)).sort().map((g) => ({ g, count: Array.from({ length: 200000 }, (_, i) => i).filter((i) => String(i % 13) === g).length })));
+  expect(descending).toBe(true);
+  expect(sortStages.find((s) => s.startsWith('scan → sample')), sortStages.join('; ')).toMatch(/read 6 kept partitions in \d tasks/);
 });

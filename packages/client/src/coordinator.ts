@@ -500,6 +500,13 @@ export class Coordinator extends Emitter<CoordinatorEvents> implements ActorsHos
   private readmit(from: PeerInfo): WorkerEntry | null {
     const lost = this.lostWorkers.take(from.peerId);
     if (!lost || !this.mesh.isOpen(from.peerId)) return null;
+    if (lost.entry.caps === null) {
+      // Declared lost before its hello (its tab starved in a join storm): it was never admitted, so it starts over (its hello follows).
+      const fresh: WorkerEntry = { info: from, caps: null, tasksDone: 0, defined: new Set() };
+      this.workersById.set(from.peerId, fresh);
+      this.workerChanged(from.peerId);
+      return fresh;
+    }
     // Functions are sent again (cheap, and the worker may have been reset meanwhile); its paused state and counts are kept.
     const entry: WorkerEntry = { ...lost.entry, info: from, defined: new Set() };
     this.workersById.set(from.peerId, entry);

@@ -91,4 +91,12 @@ describe('Readmission', () => {
     now = 1001;
     expect(readmission.take('w1')).toBeNull();
   });
+
+  it('re-admits a worker declared lost before its hello (caps unknown): a join storm starved its tab', async () => {
+    const { Readmission } = await import('./readmission.ts');
+    const readmission = new Readmission(1000, () => 0);
+    const entry = { info: { peerId: 'w2', role: 'worker' }, caps: null, tasksDone: 0, defined: new Set<string>() } as never;
+    readmission.remember('w2', { entry, held: [] });
+    expect(readmission.take('w2')?.entry).toBe(entry);
+  });
 });

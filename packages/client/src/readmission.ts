@@ -44,11 +44,15 @@ export class Readmission {
     this.lost.delete(peerId);
   }
 
-  /** `peerId` spoke again: what it was, if it may be re-admitted (once). */
+  /**
+   * `peerId` spoke again: what it was, if it may be re-admitted (once). One
+   * declared lost before its hello (a join storm starved its tab) comes back
+   * with `entry.caps` null: it joins as if its link had just opened.
+   */
   take(peerId: string): LostWorker | null {
     const lost = this.lost.get(peerId);
     if (!lost) return null;
     this.lost.delete(peerId);
-    return this.now() - lost.at > this.windowMs || !lost.entry.caps ? null : lost;
+    return this.now() - lost.at > this.windowMs ? null : lost;
   }
 }

@@ -7,8 +7,10 @@
  * link on first use, as tabs on different machines would.
  *
  * Worker i offers the custom resource `wi`, so a task can be pinned to it.
- * Odd workers are in browser 1, even ones in browser 2. No timing here:
- * bench/scale.ts measures.
+ * Odd workers are in browser 1, even ones in browser 2, and 8 worker tabs
+ * share a renderer process (the launcher's `tabsPerProcess`: half the CPU a
+ * tab costs to open; the coordinator keeps a process, and a browser context,
+ * of its own). No timing here: bench/scale.ts measures.
  */
 import { expect, test } from '@playwright/test';
 import { cluster, job } from './helpers.ts';
@@ -30,6 +32,7 @@ test.beforeAll(async () => {
     workers: TABS,
     browsers: 2,
     slotsPerWorker: 1,
+    tabsPerProcess: 8,
     // On a shared 2-core machine 64 tabs can take minutes to load; this spec checks behaviour, not speed (bench/scale.ts).
     readyTimeoutMs: 300_000,
     workerQuery: (i) => `resources=w${i}:1&gpu=0&bench=0`,
@@ -58,6 +61,18 @@ test(`${TABS} tabs over two browser processes join one room and run a job correc
   const result = (outcome as { result: { sum: number; workers: number } }).result;
   expect(result.sum).toBe((639 * 640 * 1279) / 6);
   expect(result.workers).toBeGreaterThanOrEqual(TABS / 2);
+});
+
+test('the worker tabs of each browser share a few renderer processes', async () => {
+  let renderers = 0;
+  for (const browser of local.browsers) {
+    const session = await browser.newBrowserCDPSession();
+    const info = (await session.send('SystemInfo.getProcessInfo' as never)) as unknown as { processInfo: Array<{ type: string }> };
+    renderers += info.processInfo.filter((p) => p.type === 'renderer').length;
+    await session.detach();
+  }
+  // A process per tab would be TABS + 1; 8 tabs a process leave about TABS / 8 + the coordinator's (+ a spare per browser).
+  expect(renderers).toBeLessThanOrEqual(Math.ceil(TABS / 8) + 5);
 });
 
 test('an object moves between two workers (in different browsers) that had no link before', async () => {

@@ -200,11 +200,16 @@ test('a cached DataFrame whose tab is closed is remade, and the answer is the sa
     const second = await cached.groupBy('k').agg({ id: 'sum' }).orderBy('k').collect();
     // A string column of 13 values (kept dictionary-encoded by the engines), grouped; then every row sorted, the sample drawn where the blocks are kept.
     const byString = await cached.groupBy('g').count().orderBy('g').collect();
-    const sorted = await cached.orderBy(col('id').desc()).collect();
-    const sortStages = cluster.dataFrameSession.history[cluster.dataFrameSession.history.length - 1].detail.map((d) => d.name + ': ' + d.notes.join(', '));
+    const sortedFrame = cached.orderBy(col('id').desc()).cache();
+    const sorted = await sortedFrame.collect();
+    const history = cluster.dataFrameSession.history;
+    const sortStages = history.filter((h) => h.action === 'cache').pop().detail.map((d) => d.name + ': ' + d.notes.join(', '));
+    // take(3) of the sorted cache reads its first partition only.
+    const top = (await sortedFrame.take(3)).map((r) => r.id);
+    const topTasks = history[history.length - 1].detail.map((d) => d.tasks);
     let descending = sorted.length === 200000;
     for (let i = 0; i < sorted.length && descending; i++) descending = sorted[i].id === 199999 - i && sorted[i].k === (199999 - i) % 13 && sorted[i].g === String((199999 - i) % 13);
-    return { first, second, merged, byString, descending, sortStages, caches: cluster.dataFrameSession.history.filter((h) => h.action === 'cache').length };`),
+    return { first, second, merged, byString, descending, sortStages, top, topTasks, caches: cluster.dataFrameSession.history.filter((h) => h.action === 'cache').length };`),
   );
   await ready;
   const pages = c.workers.filter((p) => !p.isClosed());
@@ -220,7 +225,9 @@ test('a cached DataFrame whose tab is closed is remade, and the answer is the sa
   expect(tasks, merged.join('; ')).toBeLessThan(6);
   expect(first).toEqual(Array.from({ length: 13 }, (_, k) => ({ k, 'sum(id)': Array.from({ length: 200000 }, (_, i) => i).filter((i) => i % 13 === k).reduce((a, b) => a + b, 0) })));
   expect(second).toEqual(first);
-  const { byString, descending, sortStages } = (outcome as { result: { byString: unknown[]; descending: boolean; sortStages: string[] } }).result;
+  const { byString, descending, sortStages, top, topTasks } = (outcome as { result: { byString: unknown[]; descending: boolean; sortStages: string[]; top: number[]; topTasks: number[] } }).result;
+  expect(top).toEqual([199999, 199998, 199997]);
+  expect(topTasks).toEqual([1, 1]);
   expect(byString).toEqual(Array.from({ length: 13 }, (_, k) => String(k)).sort().map((g) => ({ g, count: Array.from({ length: 200000 }, (_, i) => i).filter((i) => String(i % 13) === g).length })));
   expect(descending).toBe(true);
   expect(sortStages.find((s) => s.startsWith('scan → sample')), sortStages.join('; ')).toMatch(/read 6 kept partitions in \d tasks/);

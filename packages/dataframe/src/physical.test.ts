@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { analyze } from './analyze.ts';
 import type { Expr } from './expr.ts';
 import { optimize } from './optimizer.ts';
-import { physicalPlan } from './physical.ts';
+import { leadingBlocks, physicalPlan } from './physical.ts';
 import type { Plan, Schema } from './plan.ts';
 import { DEFAULT_CONF, type PhysicalPlan } from './stages.ts';
 
@@ -54,3 +54,27 @@ describe('physicalPlan', () => {
     expect(pp.stages[pp.root]!.join).toEqual({ how: 'left', left: 0, right: 1 });
   });
 });
+
+describe('leadingBlocks: a limit over stored blocks reads the leading ones it needs', () => {
+  const stored = (blockRows?: number[], filters: Expr[] = []): Plan => ({ kind: 'source', source: { kind: 'blocks', blocks: ['b0', 'b1', 'b2', 'b3'], rows: 400, bytes: 4000, holders: ['A', 'B', 'A', 'B'], ...(blockRows ? { blockRows } : {}) }, schema, columns: null, filters });
+  const blocksOf = (p: Plan): unknown => {
+    const leaf = p.kind === 'project' ? p.input : p;
+    return leaf.kind === 'source' && leaf.source.kind === 'blocks' ? [leaf.source.blocks, leaf.source.blockRows, leaf.source.holders, leaf.source.rows, leaf.source.bytes] : null;
+  };
+  const cases: [string, Plan, number, unknown][] = [
+    ['the first block holds them', stored([100, 100, 100, 100]), 3, [['b0'], [100], ['A'], 100, 1000]],
+    ['empty leading blocks are read through', stored([0, 0, 50, 100]), 60, [['b0', 'b1', 'b2', 'b3'], [0, 0, 50, 100], ['A', 'B', 'A', 'B'], 400, 4000]],
+    ['exactly two blocks', stored([100, 100, 100, 100]), 200, [['b0', 'b1'], [100, 100], ['A', 'B'], 200, 2000]],
+    ['more rows than there are: all', stored([100, 100, 100, 100]), 1000, [['b0', 'b1', 'b2', 'b3'], [100, 100, 100, 100], ['A', 'B', 'A', 'B'], 400, 4000]],
+    ['limit 0 still reads one (for the schema)', stored([100, 100, 100, 100]), 0, [['b0'], [100], ['A'], 100, 1000]],
+    ['through a projection', { kind: 'project', input: stored([100, 100, 100, 100]), exprs: [col('price')] }, 3, [['b0'], [100], ['A'], 100, 1000]],
+    ['not through a filter', stored([100, 100, 100, 100], [{ kind: 'lit', value: true }]), 3, [['b0', 'b1', 'b2', 'b3'], [100, 100, 100, 100], ['A', 'B', 'A', 'B'], 400, 4000]],
+    ['not without row counts', stored(), 3, [['b0', 'b1', 'b2', 'b3'], undefined, ['A', 'B', 'A', 'B'], 400, 4000]],
+  ];
+  it.each(cases)('%s', (_, plan, need, expected) => expect(blocksOf(leadingBlocks(plan, need))).toEqual(expected));
+  it('plans a take(3) of a cached frame as a scan of its first block', () => {
+    const physical = physicalPlan({ kind: 'limit', input: stored([100, 100, 100, 100]), n: 3, offset: 0 }, DEFAULT_CONF);
+    expect(physical.stages[0]!.scan).toMatchObject({ kind: 'blocks', blocks: ['b0'] });
+  });
+});
+

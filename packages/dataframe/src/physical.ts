@@ -115,7 +115,7 @@ export function physicalPlan(plan: Plan, conf: DataFrameConf): PhysicalPlan {
           const next = read(id, 'all', ['top-n'], Math.min(f.bytes, (p.n + p.offset) * 64));
           return { ...next, plan: { kind: 'limit', input: { kind: 'sort', input: next.plan, keys: sort.keys }, n: p.n, offset: p.offset }, ordering: sort.keys };
         }
-        const f = walk(p.input);
+        const f = walk(leadingBlocks(p.input, p.n + p.offset));
         const local: Plan = f.ordering ? { kind: 'sort', input: f.plan, keys: f.ordering } : f.plan;
         const id = close({ ...f, plan: { kind: 'limit', input: local, n: p.n + p.offset, offset: 0 }, steps: [...f.steps, 'limit'] }, { kind: 'single' });
         const next = read(id, 'all', ['limit'], Math.min(f.bytes, (p.n + p.offset) * 64));
@@ -235,4 +235,28 @@ function cast(leaf: Plan, schema: Schema): Plan {
   const inner = schemaOf(leaf);
   if (inner.every((f, i) => f.type === schema[i]!.type && f.name === schema[i]!.name)) return leaf;
   return { kind: 'project', input: leaf, exprs: inner.map((f, i) => alias({ kind: 'cast', arg: { kind: 'col', name: f.name }, to: schema[i]!.type }, schema[i]!.name)) };
+}
+
+/**
+ * A limit straight over stored blocks (a cached frame; projections between are fine, filters are not) reads
+ * only the leading blocks that hold its rows, in their order: `sorted.cache()` then `take(3)` reads the
+ * first partition, not all of them (each block read by the kernels is its whole bytes copied into a Web Worker).
+ */
+export function leadingBlocks(p: Plan, need: number): Plan {
+  if (p.kind === 'project') {
+    const input = leadingBlocks(p.input, need);
+    return input === p.input ? p : { ...p, input };
+  }
+  if (p.kind !== 'source' || p.source.kind !== 'blocks' || p.filters.length > 0) return p;
+  const s = p.source;
+  if (!s.blockRows || s.blockRows.length !== s.blocks.length) return p;
+  let k = 0;
+  let rows = 0;
+  while (k < s.blocks.length && rows < need) rows += s.blockRows[k++]!;
+  k = Math.max(1, k);
+  if (k >= s.blocks.length) return p;
+  rows = s.blockRows.slice(0, k).reduce((a, b) => a + b, 0);
+  const bytes = s.rows > 0 ? Math.ceil((s.bytes * rows) / s.rows) : 0;
+  const source = { ...s, blocks: s.blocks.slice(0, k), blockRows: s.blockRows.slice(0, k), rows, bytes, ...(s.holders ? { holders: s.holders.slice(0, k) } : {}) };
+  return { ...p, source };
 }

@@ -55,8 +55,9 @@ export type Source =
   /**
    * `holders`: per block, the worker whose engine keeps it as a table ('' when none: a cache's tasks keep their
    * blocks where they ran). A hint only: a stage over the blocks reads each worker's in one task (compileStage.ts).
+   * `blockRows`: per block, its rows (a cache's; a limit over the blocks reads only the leading ones it needs).
    */
-  | { readonly kind: 'blocks'; readonly blocks: readonly string[]; readonly rows: number; readonly bytes: number; readonly holders?: readonly string[] }
+  | { readonly kind: 'blocks'; readonly blocks: readonly string[]; readonly rows: number; readonly bytes: number; readonly holders?: readonly string[]; readonly blockRows?: readonly number[] }
   | { readonly kind: 'range'; readonly start: number; readonly end: number; readonly step: number; readonly partitions: number }
   | { readonly kind: 'parquet'; readonly files: readonly DataFile[] }
   | { readonly kind: 'csv'; readonly files: readonly DataFile[]; readonly options: CsvOptions }

@@ -145,7 +145,8 @@ export class Session {
     const bytes = run.result.tasks.reduce((s, t) => s + t.bytes.reduce((a, b) => a + b, 0), 0);
     const schema = run.prepared.physical.stages[run.prepared.physical.root]!.schema;
     const holders = run.result.tasks.flatMap((t) => t.blocks.map(() => t.worker ?? ''));
-    return { kind: 'source', source: { kind: 'blocks', blocks, rows, bytes, ...(holders.some(Boolean) ? { holders } : {}) }, schema, columns: null, filters: [] };
+    const blockRows = run.result.tasks.flatMap((t) => t.blocks.map((_, j) => t.rows[j] ?? 0));
+    return { kind: 'source', source: { kind: 'blocks', blocks, rows, bytes, blockRows, ...(holders.some(Boolean) ? { holders } : {}) }, schema, columns: null, filters: [] };
   }
 
   async prepare(plan: Plan): Promise<Prepared> {

@@ -17,6 +17,7 @@ export interface CommandInfo {
 export const RUN_FLAGS = {
   workers: { type: 'number', min: 1, value: 'N', description: 'worker tabs to start (default 2); startup waits 30 s plus 0.5 s per tab for them' },
   browsers: { type: 'number', min: 1, value: 'B', description: 'Chromium processes to spread the worker tabs over (default 1)' },
+  'tabs-per-process': { type: 'number', min: 1, value: 'K', description: 'worker tabs sharing one renderer process (default: one process per tab); about half the CPU per tab, see docs/scale.md' },
   slots: { type: 'number', min: 1, value: 'N', description: 'task slots per worker tab (default: cores / workers, at least 1)' },
   port: { type: 'number', min: 0, value: 'N', description: 'signaling server port (default: a free one)' },
   timeout: { type: 'number', min: 1, value: 'S', description: 'give up after S seconds with ERR_TIMEOUT (default 300)' },
@@ -51,6 +52,7 @@ export const WORKER_FLAGS = {
   join: { type: 'string', value: 'URL', description: 'a worker join link, e.g. http://192.168.1.5:8080/worker.html?room=abc&token=shoal1…' },
   tabs: { type: 'number', min: 1, value: 'N', description: 'worker tabs to open (default 1)' },
   browsers: { type: 'number', min: 1, value: 'B', description: 'Chromium processes to spread the tabs over, round robin (default 1)' },
+  'tabs-per-process': { type: 'number', min: 1, value: 'K', description: 'tabs sharing one renderer process (default: one process per tab); about half the CPU per tab, see docs/scale.md' },
   slots: { type: 'number', min: 1, value: 'N', description: 'task slots per tab (default: the page decides)' },
   headed: { type: 'boolean', description: 'show the browser window' },
   verbose: { type: 'boolean', description: "print each tab's status every few seconds, and page console output" },
@@ -87,7 +89,7 @@ export const COMMANDS: readonly CommandInfo[] = [
   },
   {
     name: 'worker',
-    usage: 'shoal worker --join <url> [--tabs N] [--slots N] [--headed] [--verbose]',
+    usage: 'shoal worker --join <url> [--tabs N] [--browsers B] [--tabs-per-process K] [--slots N] [--headed] [--verbose]',
     summary: "add headless worker tabs to someone else's cluster",
     details: ['Opens N tabs at the join link (each gets a name=; its token= is kept) and runs until Ctrl-C.'],
     flags: WORKER_FLAGS,

@@ -11,7 +11,7 @@ import { ROOM_PATTERN, ShoalError, randomId, type JobOutcome } from '@shoal/prot
 import { startSignalingServer, type RunningServer, type ServerOptions } from '@shoal/signaling-server';
 import { distDir } from './build-apps.ts';
 import { launchBrowser } from './launch.ts';
-import { DirectTabs } from './directTabs.ts';
+import { tabOpener } from './directTabs.ts';
 import { OPEN_CONCURRENCY, browserFor, openAll, processLimitArgs, processesFor, readyTimeoutFor } from './spread.ts';
 import { RecentErrors, openPage, waitForCoordinator, waitForWorkerCount, waitForWorkerPage, watchPage, type PageLogger } from './pages.ts';
 
@@ -194,18 +194,12 @@ export async function startLocalCluster(options: LocalClusterOptions = {}): Prom
     const workers: Page[] = [];
     // With `tabsPerProcess`, each browser's first worker tab opens through Playwright (it checks the page is
     // served) and the others straight at their URL, so they land in the shared processes (directTabs.ts).
-    const direct = new Map<number, Promise<DirectTabs>>();
+    const openTab = tabOpener(contexts, shared);
     const openWorker = async (index: number): Promise<Page> => {
       const name = `w${index}`;
       const extra = options.workerQuery?.(index) ?? '';
       const url = `${base}/worker.html?room=${room}&token=${encodeURIComponent(grant.workerToken)}&slots=${slots}&name=${name}${extra ? `&${extra.replace(/^[?&]/, '')}` : ''}`;
-      const b = browserFor(index, contexts.length);
-      const watch = (page: Page): void => watchPage(page, name, onLog, errors);
-      const opener = direct.get(b);
-      if (shared && opener !== undefined) return (await opener).open(url, readyTimeoutMs, watch);
-      const page = openPage(contexts[b]!, url, readyTimeoutMs, watch);
-      if (shared) direct.set(b, page.then((seed) => DirectTabs.for(contexts[b]!, seed)));
-      return page;
+      return openTab(browserFor(index, contexts.length), url, readyTimeoutMs, (page) => watchPage(page, name, onLog, errors));
     };
     workers.push(...(await openAll(workerCount, OPEN_CONCURRENCY, openWorker)));
     const workerTabsMs = lap();

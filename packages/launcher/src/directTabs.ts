@@ -13,6 +13,7 @@
  */
 import type { BrowserContext, CDPSession, Page } from 'playwright-core';
 import { ShoalError } from '@shoal/protocol';
+import { openPage } from './pages.ts';
 
 export class DirectTabs {
   readonly #waiting = new Map<string, (page: Page) => void>();
@@ -78,4 +79,24 @@ export class DirectTabs {
     page.on('framenavigated', onNavigated);
     page.once('close', () => page.off('framenavigated', onNavigated));
   }
+}
+
+/** Opens a tab at a URL in browser `b` (0-based); `beforeLoad` sees the page before it loads. */
+export type TabOpener = (b: number, url: string, timeoutMs: number, beforeLoad?: (page: Page) => void) => Promise<Page>;
+
+/**
+ * How a launcher opens worker tabs in `contexts` (one per browser): through
+ * Playwright (`openPage`, which checks the page is served) or, when `shared`
+ * (tabs sharing renderer processes), the first tab of each browser that way
+ * and the rest straight at their URL (`DirectTabs`).
+ */
+export function tabOpener(contexts: readonly BrowserContext[], shared: boolean): TabOpener {
+  const direct = new Map<number, Promise<DirectTabs>>();
+  return async (b, url, timeoutMs, beforeLoad) => {
+    const opener = direct.get(b);
+    if (shared && opener !== undefined) return (await opener).open(url, timeoutMs, beforeLoad);
+    const page = openPage(contexts[b]!, url, timeoutMs, beforeLoad);
+    if (shared) direct.set(b, page.then((seed) => DirectTabs.for(contexts[b]!, seed)));
+    return page;
+  };
 }

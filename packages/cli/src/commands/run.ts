@@ -91,6 +91,7 @@ export async function runCommand(args: ParsedArgs<typeof RUN_FLAGS>, io: Io): Pr
       handleSignals: false, // This command handles SIGINT/SIGTERM and always closes the cluster.
       ...(flags.slots === undefined ? {} : { slotsPerWorker: flags.slots }),
       ...(flags.browsers === undefined ? {} : { browsers: flags.browsers }),
+      ...(flags['tabs-per-process'] === undefined ? {} : { tabsPerProcess: flags['tabs-per-process'] }),
       onWorkersReady: (ready: number, total: number) => {
         if (ready < total) progress(`workers ready: ${ready} of ${total}`);
       },

@@ -27,12 +27,15 @@ export async function workerCommand(args: ParsedArgs<typeof WORKER_FLAGS>, io: I
   const verbose = flags.verbose === true;
   const log = verbose ? (source: string, text: string) => io.stderr(`[${source}] ${text}\n`) : undefined;
   // Loaded only now, so usage errors come back without importing Playwright.
-  const { RecentErrors, launchBrowser, openPage, watchPage, browserFor, openAll, readyTimeoutFor, OPEN_CONCURRENCY } = await import('@shoal/launcher');
+  const { RecentErrors, launchBrowser, tabOpener, watchPage, browserFor, openAll, processLimitArgs, processesFor, readyTimeoutFor, OPEN_CONCURRENCY } = await import('@shoal/launcher');
   const browserCount = Math.min(flags.browsers ?? 1, count);
   const timeoutMs = readyTimeoutFor(count);
+  // --tabs-per-process K: a browser's tabs share renderer processes, K to one (docs/scale.md).
+  const perProcess = flags['tabs-per-process'];
+  const chromiumFlags = perProcess === undefined ? [] : processLimitArgs(processesFor(count, browserCount, perProcess));
 
   // Several Chromium processes: their tabs reach each other over WebRTC, as tabs on other machines would.
-  const launched = await Promise.allSettled(Array.from({ length: browserCount }, () => launchBrowser({ headless: flags.headed !== true, handleSignals: false })));
+  const launched = await Promise.allSettled(Array.from({ length: browserCount }, () => launchBrowser({ headless: flags.headed !== true, handleSignals: false, args: chromiumFlags })));
   const browsers = launched.flatMap((outcome) => (outcome.status === 'fulfilled' ? [outcome.value] : []));
   let interval: NodeJS.Timeout | undefined;
   try {
@@ -40,10 +43,11 @@ export async function workerCommand(args: ParsedArgs<typeof WORKER_FLAGS>, io: I
     if (failed) throw failed.reason;
     const contexts = await Promise.all(browsers.map((browser) => browser.newContext()));
     const errors = new RecentErrors();
+    const openTab = tabOpener(contexts, perProcess !== undefined);
     const tabs: Tab[] = await openAll(count, OPEN_CONCURRENCY, async (index): Promise<Tab> => {
       const url = tabUrl(base, index, count, flags.slots);
       const name = url.searchParams.get('name')!;
-      const page = await openPage(contexts[browserFor(index, contexts.length)]!, url.href, timeoutMs, (p) => watchPage(p, name, log, errors));
+      const page = await openTab(browserFor(index, contexts.length), url.href, timeoutMs, (p) => watchPage(p, name, log, errors));
       return { name, page };
     });
     const refused = (await Promise.all(tabs.map((tab) => joinFailure(tab, timeoutMs)))).filter((line) => line !== null);

@@ -50,6 +50,8 @@ export interface CollectiveContext {
 
 export interface MemberHooks {
   workerId: string;
+  /** The member's task (its page breaks the member's groups if it fails). */
+  taskId?: string;
   /** `ctx.get`: the value of a ref (the rendezvous call's result). */
   get(ref: unknown): Promise<unknown>;
   /** Hands a collective to the page (host.collective), or null where the host has none. */
@@ -68,18 +70,18 @@ export function collectiveContext(hooks: MemberHooks): CollectiveContext {
       const call = hooks.call;
       if (!call) throw new ShoalError('ERR_INTERNAL', 'this worker offers no collectives');
       const peers = (await hooks.get(spec.rendezvous.join(rank, hooks.workerId))) as string[];
-      return memberGroup(spec.id, rank, peers, call);
+      return memberGroup(spec.id, rank, peers, call, hooks.taskId);
     },
   };
 }
 
 /** A group over `call` (exported for tests, which call a CollectiveService directly). */
-export function memberGroup(id: string, rank: number, peers: readonly string[], call: (request: CollectiveRequest) => Promise<CollectiveReply>): Group {
+export function memberGroup(id: string, rank: number, peers: readonly string[], call: (request: CollectiveRequest) => Promise<CollectiveReply>, taskId?: string): Group {
   let seq = 0;
   const run = async (op: CollectiveRequest['op'], array: FloatArray, extra: Partial<CollectiveRequest>): Promise<ArrayBuffer[]> => {
     if (!(array instanceof Float32Array || array instanceof Float64Array)) throw new ShoalError('ERR_BAD_OPTION', `collectives take a Float32Array or Float64Array, got ${Object.prototype.toString.call(array)}`);
     const data = array.slice().buffer as ArrayBuffer;
-    const reply = await call({ groupId: id, rank, peers: [...peers], seq: ++seq, op, dtype: dtypeOf(array), data, ...extra });
+    const reply = await call({ groupId: id, rank, peers: [...peers], seq: ++seq, op, dtype: dtypeOf(array), data, ...(taskId !== undefined ? { taskId } : {}), ...extra });
     if (!reply.ok) throw fail(reply.error);
     return reply.data;
   };

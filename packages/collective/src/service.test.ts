@@ -122,6 +122,30 @@ describe('CollectiveService', () => {
   });
 });
 
+describe('CollectiveService: a member whose task fails', () => {
+  it('breaks its groups, so the members still waiting for it get ERR_GROUP_BROKEN instead of hanging', async () => {
+    const { services } = pages(['A', 'B', 'C']);
+    const peers = ['A', 'B', 'C'];
+    const groups = peers.map((peer, rank) => memberGroup('g7', rank, peers, (request) => services.get(peer)!.run(request), `task-${rank}`));
+    // All three reduce once; then rank 2's task throws before the second allreduce, which ranks 0 and 1 enter.
+    await Promise.all(groups.map((g) => g.allreduce(new Float64Array(100).fill(1))));
+    const waiting = [groups[0]!.allreduce(new Float64Array(100)), groups[1]!.allreduce(new Float64Array(100))];
+    services.get('C')!.taskEnded('task-2', false);
+    for (const outcome of await Promise.allSettled(waiting)) expect((outcome as PromiseRejectedResult).reason?.code).toBe('ERR_GROUP_BROKEN');
+  });
+
+  it('leaves the group alone when the task ends well, or was no member', async () => {
+    const { services } = pages(['A', 'B']);
+    const peers = ['A', 'B'];
+    const groups = peers.map((peer, rank) => memberGroup('g8', rank, peers, (request) => services.get(peer)!.run(request), `task-${rank}`));
+    await Promise.all(groups.map((g) => g.barrier()));
+    services.get('B')!.taskEnded('task-1', true);
+    services.get('A')!.taskEnded('other', false);
+    const sums = await Promise.all(groups.map((g) => g.allreduce(new Float64Array([1, 2]))));
+    for (const sum of sums) expect(Array.from(sum)).toEqual([2, 4]);
+  });
+});
+
 describe('ShoalRendezvous', () => {
   it('answers every member with every rank’s worker once all have joined', async () => {
     const r = new ShoalRendezvous(3);

@@ -40,6 +40,8 @@ export interface CollectiveRequest {
   reduce?: ReduceOp;
   root?: number;
   chunkBytes?: number;
+  /** The member's task: if it fails on this page, its groups break here and the other members are told (`taskEnded`). */
+  taskId?: string;
 }
 
 export type CollectiveReply = { ok: true; data: ArrayBuffer[] } | { ok: false; error: RemoteError };
@@ -71,6 +73,8 @@ export class CollectiveService {
   readonly stats = { collectives: 0, bytesSent: 0, broken: 0 };
   /** Collectives running on this page now. */
   private running = 0;
+  /** The groups each member task on this page has used, until the task ends. */
+  private readonly memberTasks = new Map<string, Set<string>>();
 
   constructor(private readonly options: CollectiveServiceOptions) {}
 
@@ -81,6 +85,11 @@ export class CollectiveService {
 
   /** Runs one member's collective; never rejects. */
   async run(request: CollectiveRequest): Promise<CollectiveReply> {
+    if (request.taskId !== undefined) {
+      const groups = this.memberTasks.get(request.taskId) ?? new Set<string>();
+      groups.add(request.groupId);
+      this.memberTasks.set(request.taskId, groups);
+    }
     this.running += 1;
     if (this.running === 1) this.options.onBusy?.(true);
     try {
@@ -124,6 +133,19 @@ export class CollectiveService {
     for (const [groupId, group] of this.groups) {
       if (!group.broken && group.peers?.includes(peerId)) this.break(groupId, `a member's worker (${peerId}) was lost`, true, peerId);
     }
+  }
+
+  /**
+   * A task on this page ended. If it failed (threw, timed out, hit its memory
+   * cap) while a member of groups, those groups break: the other members
+   * would otherwise wait for it in their next collective, since its tab, and
+   * so every link to it, is still there.
+   */
+  taskEnded(taskId: string, ok: boolean): void {
+    const groups = this.memberTasks.get(taskId);
+    if (!groups) return;
+    this.memberTasks.delete(taskId);
+    if (!ok) for (const groupId of groups) this.break(groupId, `the task of a member on ${this.options.self} failed`);
   }
 
   /** Forgets a group (its members are done with it); later messages for it start afresh. */

@@ -291,6 +291,7 @@ export function createContext(init: ContextInit): TaskContext {
     cancel: (ref, options = {}) => host.cancel(refIds(ref, 'ctx.cancel()')[0]!, options.force ?? false),
     collective: collectiveContext({
       workerId: init.workerId,
+      taskId,
       get: (ref) => ctx.get(ref as TaskRef),
       call: host.collective ? (request) => host.collective!(transfer(request, [request.data])) : null,
     }),

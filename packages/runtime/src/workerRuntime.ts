@@ -355,6 +355,7 @@ export class WorkerRuntime {
       },
     });
     this.current.delete(taskId);
+    this.collective.taskEnded(taskId, outcome.result.ok); // a group member that failed must not leave the others waiting
     if (this.leaveTimer !== null || this.connection === 'left') return; // stopped by leaving: the coordinator retries it elsewhere
     this.tasksRun += 1;
     if (outcome.result.ok && outcome.result.stored && outcome.buffers) {
@@ -387,6 +388,7 @@ export class WorkerRuntime {
     this.changed();
     const outcome = await this.actors.call({ type: 'actorCall', ...message });
     this.current.delete(message.callId);
+    this.collective.taskEnded(message.callId, outcome.result.ok);
     this.tasksRun += 1;
     if (outcome.result.ok && outcome.result.stored && outcome.buffers) void this.objects.keepOutputs(() => message.callId, outcome.result.stored, outcome.buffers);
     return outcome;

@@ -5,7 +5,7 @@
  *   npm run bench:scale        (or: npx tsx bench/scale.ts [--tabs 8,16,32,64,128] [--browsers 2] [--tabs-per-process K] [--ready-timeout MS] [--no-sim] [--sim-only])
  *
  * --ready-timeout: how long tabs get to load and join (default: the launcher's, 30 s + 0.5 s per tab)
- * --tabs-per-process: worker tabs sharing one renderer process (the launcher's `tabsPerProcess`; default: a process per tab)
+ * --tabs-per-process: worker tabs sharing one renderer process (the launcher's `tabsPerProcess`; default 8, 0 for a process per tab)
  *
  * For each tab count N: a local cluster of N one-slot worker tabs dealt over
  * --browsers Chromium processes (default 2), and
@@ -44,7 +44,7 @@ const arg = (name: string): string | undefined => {
 };
 const TABS = (arg('tabs') ?? '8,16,32,64,128').split(',').map(Number);
 const BROWSERS = Number(arg('browsers') ?? 2);
-const PROCESSES = Number(arg('tabs-per-process') ?? 0);
+const PROCESSES = Number(arg('tabs-per-process') ?? 8);
 const SHARED = PROCESSES > 0 ? { tabsPerProcess: PROCESSES } : {};
 const SIM = !process.argv.includes('--no-sim');
 const READY_TIMEOUT = arg('ready-timeout') === undefined ? {} : { readyTimeoutMs: Number(arg('ready-timeout')) };

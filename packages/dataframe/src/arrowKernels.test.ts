@@ -107,6 +107,30 @@ describe('arrowKernels.split', { timeout: 60_000 }, () => {
   });
 });
 
+describe('arrowKernels.split: a hot key', { timeout: 60_000 }, () => {
+  it('spreads rows equal to repeated bounds over the parts between them, and the parts still sort into one order', () => {
+    // 60% of the keys are 5; the bounds repeat it three times (rangeBounds keeps a hot key's repeats).
+    const hot = (n: number, from: number) => engine.query(`SELECT CASE WHEN i % 5 < 3 THEN 5.0 ELSE ((i * 7919) % 200 - 100) / 4.0 END AS d, i AS id FROM range(${from}, ${from + n}) t(i)`);
+    const maps = [hot(3000, 0), hot(3000, 3000)];
+    const bounds = [-10, 5, 5, 5, 12];
+    for (const ascending of [true, false]) {
+      const cut = maps.map((m) => kernels.split([m], { key: 'd', ascending, nullsFirst: false, bounds })!);
+      const rows = cut[0]!.rows.map((_, p) => cut.reduce((a, c) => a + c.rows[p]!, 0));
+      // Asc: part 0 < -10 <= part 1 < 5; the 3600 fives over parts 1-4; 5 < part 4 < 12 <= part 5 (desc: mirrored).
+      expect(Math.max(...rows)).toBeLessThan(0.3 * 6000);
+      const fives = (p: number) => cut.flatMap((c) => column(c.blocks[p]!, 'd')).filter((v) => v === 5).length;
+      const hotParts = ascending ? [1, 2, 3, 4] : [4, 3, 2, 1];
+      expect(hotParts.map(fives).reduce((a, b) => a + b, 0)).toBe(3600);
+      for (const p of hotParts) expect(fives(p)).toBeGreaterThan(800);
+      const sorted = cut[0]!.blocks.map((_, p) => kernels.sort(cut.map((c) => c.blocks[p]!), { key: 'd', ascending, nullsFirst: false })!.block);
+      load('src', maps);
+      load('out', sorted);
+      sameRows('src', 'out');
+      expect(sorted.flatMap((b) => column(b, 'd'))).toEqual(column(engine.query(`SELECT d FROM src ORDER BY d ${ascending ? 'ASC' : 'DESC'}`), 'd'));
+    }
+  });
+});
+
 describe('arrowKernels: split then sort (the exchange as it runs)', { timeout: 60_000 }, () => {
   it('sorts the parts that split wrote, from several map tasks, into one order', () => {
     const maps = [make(1500), make(1500, 1500), make(1000, 3000)];

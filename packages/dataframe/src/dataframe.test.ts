@@ -27,6 +27,23 @@ describe('DataFrame on the in-process cluster', { timeout: 120_000 }, () => {
     expect(last.stages[0]!.keptBlocks).toBe(3);
   });
 
+  it('spreads a hot sort key over several partitions, by the kernels (a number) and by the engine (a string), in order', async () => {
+    const c = dataFrameApi(localCluster(), undefined);
+    c.conf.set('advisoryPartitionBytes', 1);
+    c.conf.set('shufflePartitions', 6);
+    // 60% of the rows share one key.
+    const rows = Array.from({ length: 6000 }, (_, i) => ({ x: i % 5 < 3 ? 50 : (i * 7919) % 100, s: i % 5 < 3 ? 'm' : String.fromCharCode(97 + ((i * 31) % 26)), id: i }));
+    const counts = (t: { numRows: number }, ctx: unknown) => (ctx as { arrow: { tableFromArrays(c: object): unknown } }).arrow.tableFromArrays({ n: Float64Array.of(t.numRows) }) as never;
+    for (const key of ['x', 's'] as const) {
+      const frame = c.createDataFrame(rows, undefined, { partitions: 3 }).orderBy(key);
+      const sizes = (await frame.mapPartitions(counts, { n: 'double' }).collect()).map((r) => r['n'] as number);
+      expect(sizes.reduce((a, b) => a + b, 0)).toBe(6000);
+      expect(Math.max(...sizes), `${key}: ${sizes.join(', ')}`).toBeLessThan(0.5 * 6000);
+      const got = (await frame.collect()).map((r) => r[key]);
+      expect(got).toEqual(rows.map((r) => r[key]).sort((a, b) => (a < b ? -1 : a > b ? 1 : 0)));
+    }
+  });
+
   it('sorts a cached frame by a number in JS on its Arrow bytes, and counts the sorted cache from its stored row count', async () => {
     const records: QueryRecord[] = [];
     const c = dataFrameApi(localCluster(), undefined, { onQuery: (record) => records.push(record) });

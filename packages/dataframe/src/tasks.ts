@@ -227,14 +227,18 @@ export function exchangeParts(stage: Stage, ctx: CompileContext, n: number): num
   return Math.min(8 * n, Math.max(n, Math.ceil(bytes / Math.max(EXCHANGE_PART_BYTES, ctx.conf.advisoryPartitionBytes))));
 }
 
-/** Range bounds from the upstream samples: `n - 1` cut points in the key's order. */
+/**
+ * Range bounds from the upstream samples: `n - 1` cut points in the key's order. A value that fills more than
+ * one cut (a hot key) stays repeated: the parts between its repeats take its rows in turns (rangeExpr, and the
+ * kernels' split), so one key does not put most rows on one task. Without samples, no bounds (one part).
+ */
 export function rangeBounds(samples: readonly unknown[], n: number, key: SortKey): Literal[] {
-  const values = samples.filter((v) => v !== null && v !== undefined) as (number | string | boolean)[];
+  const values = samples.filter((v) => v !== null && v !== undefined && !(typeof v === 'number' && Number.isNaN(v))) as (number | string | boolean)[];
   values.sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
   const bounds: Literal[] = [];
   for (let i = 1; i < n; i++) {
     const v = values[Math.floor((i * values.length) / n)];
-    if (v !== undefined && (bounds.length === 0 || bounds[bounds.length - 1] !== v)) bounds.push(v);
+    if (v !== undefined) bounds.push(v);
   }
   return bounds;
 }
@@ -243,7 +247,16 @@ export function rangeBounds(samples: readonly unknown[], n: number, key: SortKey
 function rangeExpr(keySql: string, bounds: readonly Literal[], key: SortKey): string {
   const c = `(${keySql})`;
   const parts = bounds.length + 1;
-  const arms = bounds.map((b, i) => `WHEN ${c} < ${literalSql(b)} THEN ${i}`).join(' ');
+  // A hot key's repeated bounds (rangeBounds): its rows go to the parts from its first repeat to the one after
+  // its last, in turns by row number (deterministic for the same input, as a recomputed task needs).
+  const hot: string[] = [];
+  for (let i = 0; i < bounds.length; i++) {
+    if (i > 0 && bounds[i - 1] === bounds[i]) continue;
+    let j = i;
+    while (j + 1 < bounds.length && bounds[j + 1] === bounds[i]) j++;
+    if (j > i) hot.push(`WHEN ${c} = ${literalSql(bounds[i]!)} THEN ${i} + (row_number() OVER () % ${j - i + 2})`);
+  }
+  const arms = [...hot, ...bounds.map((b, i) => `WHEN ${c} < ${literalSql(b)} THEN ${i}`)].join(' ');
   // No bounds (no rows were sampled): one partition.
   const asc = bounds.length ? `(CASE ${arms} ELSE ${parts - 1} END)` : '0';
   const ordered = key.ascending ? asc : `(${parts - 1} - ${asc})`;

@@ -82,10 +82,13 @@ async function baseCpu(): Promise<number> {
 
 async function measure(tabs: number): Promise<Row> {
   let cluster: LocalCluster | undefined;
+  let ready: { readyMs: number } | Record<string, never> = {};
   try {
     baseCpuS ??= await baseCpu();
     cluster = await startLocalCluster({ workers: tabs, browsers: Math.min(BROWSERS, tabs), slotsPerWorker: 1, workerQuery: () => 'gpu=0&bench=0', ...SHARED, ...READY_TIMEOUT });
     const readyMs = cluster.timings.workerTabsMs + cluster.timings.workersReadyMs;
+    ready = { readyMs };
+    console.log(JSON.stringify({ tabs, readyMs, load: load() }));
     const readyCpuS = (await browsersCpu(cluster.browsers))['total']!;
     const renderers = (await processCounts(cluster.browsers))['renderer'] ?? 0;
     await new Promise((resolve) => setTimeout(resolve, IDLE_MS));
@@ -114,7 +117,7 @@ async function measure(tabs: number): Promise<Row> {
       load: load(),
     };
   } catch (error) {
-    return { tabs, error: error instanceof Error ? error.message.split('\n')[0]! : String(error), load: load() };
+    return { tabs, ...ready, error: error instanceof Error ? error.message.split('\n')[0]! : String(error), load: load() };
   } finally {
     await cluster?.close();
   }
@@ -160,7 +163,8 @@ if (REAL) {
   console.log('\n tabs  ready(s)  10k tasks/s  coord CPU  links/tab (peak on demand / cap)  MB/tab  CPU s/tab  idle ms/s/tab  renderers  load');
   for (const r of rows) {
     if (r.error) {
-      console.log(`${String(r.tabs).padStart(5)}  failed: ${r.error}  (load ${r.load})`);
+      const readyText = r.readyMs === undefined ? '' : `all ready in ${(r.readyMs / 1000).toFixed(1)} s, then `;
+      console.log(`${String(r.tabs).padStart(5)}  failed: ${readyText}${r.error}  (load ${r.load})`);
       continue;
     }
     console.log(

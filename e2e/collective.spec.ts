@@ -8,6 +8,8 @@
  * - a member's tab closed mid-allreduce: every remaining member's collective
  *   fails with ERR_GROUP_BROKEN (none hangs), and a new group of the members
  *   left works.
+ * - a member's task throws (its tab stays): the other members' next
+ *   collective fails with ERR_GROUP_BROKEN instead of waiting for it forever.
  */
 import { expect, test } from '@playwright/test';
 import { cluster, job } from './helpers.ts';
@@ -143,4 +145,31 @@ test('a member lost mid-allreduce gives ERR_GROUP_BROKEN on every other member; 
     expect(outcomes[rank]!.done).toBeGreaterThan(0);
   }
   expect(sums).toEqual([[3, 3], [3, 3], [3, 3]]);
+});
+
+test('a member whose task throws breaks the group: the others get ERR_GROUP_BROKEN, not a hang', async () => {
+  const c = await shared(); // three tabs left after the test above
+  const outcomes = (await ok(
+    c,
+    `const group = cluster.collective.group(3);
+    const member = cluster.remote(async (spec, rank, ctx) => {
+      const g = await ctx.collective.join(spec, rank);
+      await g.allreduce(new Float32Array(4096).fill(1));
+      if (rank === 1) throw new Error('member 1 gives up');
+      try {
+        await g.allreduce(new Float32Array(4096).fill(1));
+        return { rank, code: 'none' };
+      } catch (error) {
+        return { rank, code: error.code };
+      }
+    }, { maxRetries: 0 });
+    const refs = [0, 1, 2].map((rank) => member(group, rank));
+    const outcomes = [];
+    for (const ref of refs) {
+      try { outcomes.push(await cluster.get(ref)); } catch (error) { outcomes.push({ failed: String(error.message ?? error).slice(0, 200) }); }
+    }
+    return outcomes;`,
+  )) as Array<{ rank?: number; code?: string; failed?: string }>;
+  expect(outcomes[1]!.failed).toContain('member 1 gives up');
+  expect([outcomes[0]!.code, outcomes[2]!.code]).toEqual(['ERR_GROUP_BROKEN', 'ERR_GROUP_BROKEN']);
 });

@@ -188,6 +188,8 @@ test('a cached DataFrame whose tab is closed is remade, and the answer is the sa
   const c = local!;
   await c.addWorker();
   await c.coordinator.waitForFunction(() => window.shoalCoordinator!.workers().length >= 2, undefined, { timeout: 30_000 });
+  // However many workers the tests before left (run alone, this one has three), one fewer after the close below.
+  const workersBefore = await c.coordinator.evaluate(() => window.shoalCoordinator!.workers().length);
   const ready = c.coordinator.waitForEvent('console', { predicate: (m) => m.text() === 'cached-ready', timeout: 60_000 });
   const query = c.runJob(
     job(`
@@ -214,7 +216,7 @@ test('a cached DataFrame whose tab is closed is remade, and the answer is the sa
   await ready;
   const pages = c.workers.filter((p) => !p.isClosed());
   await pages[0]!.close();
-  await c.coordinator.waitForFunction(() => window.shoalCoordinator!.workers().length < 2, undefined, { timeout: 30_000 });
+  await c.coordinator.waitForFunction((n) => window.shoalCoordinator!.workers().length < n, workersBefore, { timeout: 30_000 });
   await c.coordinator.evaluate(() => ((globalThis as { __continue?: boolean }).__continue = true));
   const outcome = await query;
   expect(outcome.ok, JSON.stringify(outcome)).toBe(true);

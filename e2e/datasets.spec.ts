@@ -110,7 +110,7 @@ const STREAM = `
     }
     sample();
     clearInterval(timer);
-    return { count, checksum, peak, spilled, capacity, stats: ds.lastStats.map((s) => ({ name: s.name, rowsOut: s.rowsOut, blocksOut: s.blocksOut })) };`;
+    return { count, checksum, peak, spilled, capacity, stats: ds.lastStats.map((s) => ({ name: s.name, rowsOut: s.rowsOut, blocksOut: s.blocksOut, bytesOut: s.bytesOut })) };`;
 
 interface StreamResult {
   count: number;
@@ -118,7 +118,7 @@ interface StreamResult {
   peak: Record<string, number>;
   spilled: number;
   capacity: number[];
-  stats: { name: string; rowsOut: number; blocksOut: number }[];
+  stats: { name: string; rowsOut: number; blocksOut: number; bytesOut: number }[];
 }
 
 const mib = (bytes: number): string => (bytes / 2 ** 20).toFixed(0);
@@ -167,10 +167,12 @@ test('unfused, the same pipeline moves its blocks through the stores, within the
   expect(result.checksum).toBe(want.checksum);
   expect(result.stats.map((s) => s.name)).toEqual([`Range(${rows})`, 'MapBatches(make)', 'MapBatches(mix)', 'MapBatches(summarize)']);
   expect(result.stats.every((s) => s.blocksOut === blocks)).toBe(true);
-  // Each make block (8.25 MiB) was stored on its tab and taken by mix; the stores never went past their budget.
-  const peaks = Object.values(result.peak);
-  expect(Math.max(...peaks)).toBeGreaterThan(8 * 2 ** 20);
-  for (const bytes of peaks) expect(bytes).toBeLessThanOrEqual(STORE_MIB * 2 ** 20);
+  // Each make block (8.25 MiB) went out as a stored object for a mix task to take (unfused), and the stores never
+  // went past their budget. (A store's size is sampled from its tab's reports, which can miss a block taken
+  // quickly, so the blocks' passage is checked by the bytes make sent out, and the sampled peaks only as a bound.)
+  const make = result.stats.find((s) => s.name === 'MapBatches(make)')!;
+  expect(make.bytesOut).toBeGreaterThanOrEqual(blocks * 8 * 2 ** 20);
+  for (const bytes of Object.values(result.peak)) expect(bytes).toBeLessThanOrEqual(STORE_MIB * 2 ** 20);
   expect(result.spilled).toBe(0);
 });
 

@@ -94,7 +94,7 @@ export function createEngineDatabase(bindings: DuckBindings, options: DatabaseOp
   let files = 0;
   const scratch = options.scratch ?? { dir: '', remove: () => {} };
   const noParquet = (): Promise<ParquetCodec> => Promise.reject(new ShoalError('ERR_ENGINE', 'this engine was made without a Parquet codec'));
-  const context: SessionContext = { db: bindings, httpProtocol: options.httpProtocol, scratch, mintFile: () => `${scratch.dir}__shoal_out_${++files}`, broken: false, parquet: options.parquet ?? noParquet, kept: new KeptTables(options.keptBytes ?? (options.memoryLimitBytes ? options.memoryLimitBytes / 2 : 512 * 2 ** 20)), compressed: new Set(), compressedCatalog: false };
+  const context: SessionContext = { db: bindings, httpProtocol: options.httpProtocol, scratch, mintFile: () => `${scratch.dir}__shoal_out_${++files}`, broken: false, parquet: options.parquet ?? noParquet, kept: new KeptTables(options.keptBytes ?? (options.memoryLimitBytes ? options.memoryLimitBytes / 2 : 512 * 2 ** 20)), compressed: new Set() };
   const setup = bindings.connect().useUnsafe((_, id) => id);
   bindings.runQuery(setup, 'SET autoload_known_extensions = false; SET autoinstall_known_extensions = false');
   if (options.memoryLimitBytes) bindings.runQuery(setup, `SET memory_limit = '${Math.max(1, Math.floor(options.memoryLimitBytes / 2 ** 20))}MiB'`);
@@ -121,8 +121,6 @@ interface SessionContext {
   kept: KeptTables;
   /** Kept tables made in KEPT_CATALOG, with dictionary-encoded strings (queryAndKeep). */
   compressed: Set<string>;
-  /** Whether KEPT_CATALOG is attached yet (on the first table that needs it). */
-  compressedCatalog: boolean;
 }
 
 /**
@@ -139,11 +137,6 @@ function keptRef(context: SessionContext, table: string): string {
   return `${context.compressed.has(table) ? `${KEPT_CATALOG}.main` : 'main'}.${quoteId(table)}`;
 }
 
-function dropKept(context: SessionContext, table: string): string {
-  const sql = `DROP TABLE IF EXISTS ${keptRef(context, table)}`;
-  context.compressed.delete(table);
-  return sql;
-}
 
 /** Rows a table needs before its strings are worth encoding, and how often a value must repeat on average. */
 const DICTIONARY_MIN_ROWS = 4096;
@@ -245,6 +238,11 @@ function openSession(context: SessionContext, schema: string): EngineSession {
     for (const key of pinned) context.kept.unpin(key);
     pinned.clear();
   };
+  /** Drops a kept table from whichever catalog holds it. */
+  const dropKept = (table: string): void => {
+    run(`DROP TABLE IF EXISTS ${keptRef(context, table)}`);
+    context.compressed.delete(table);
+  };
 
   const engine: EngineSession = {
     parquet: () => context.parquet(),
@@ -262,7 +260,7 @@ function openSession(context: SessionContext, schema: string): EngineSession {
       if (hit) return use(hit.table);
       const slot = kept.admit(key, bytes);
       if (!slot) return null;
-      for (const old of slot.evict) run(dropKept(context, old.table));
+      for (const old of slot.evict) dropKept(old.table);
       try {
         const given = blocks();
         let created = false;
@@ -278,7 +276,7 @@ function openSession(context: SessionContext, schema: string): EngineSession {
         }
       } catch (thrown) {
         kept.remove(key);
-        run(dropKept(context, slot.table));
+        dropKept(slot.table);
         throw thrown;
       }
       return use(slot.table);
@@ -307,7 +305,7 @@ function openSession(context: SessionContext, schema: string): EngineSession {
         run(`DROP TABLE IF EXISTS ${temp}`);
         return ipc;
       }
-      for (const old of slot.evict) run(dropKept(context, old.table));
+      for (const old of slot.evict) dropKept(old.table);
       const dictionary = repetitiveStrings(run, temp, columns);
       if (dictionary.size === 0) {
         run(`ALTER TABLE ${temp} RENAME TO ${quoteId(slot.table)}`);
@@ -315,17 +313,14 @@ function openSession(context: SessionContext, schema: string): EngineSession {
       }
       // Strings with few distinct values are kept dictionary-encoded (see README: compressed kept tables).
       try {
-        if (!context.compressedCatalog) {
-          run(`ATTACH IF NOT EXISTS ':memory:' AS ${KEPT_CATALOG} (COMPRESS)`);
-          context.compressedCatalog = true;
-        }
+        run(`ATTACH IF NOT EXISTS ':memory:' AS ${KEPT_CATALOG} (COMPRESS)`);
         const spec = columns.map((c) => `${quoteId(c.name)} ${c.type} USING COMPRESSION ${dictionary.has(c.name) ? 'dict_fsst' : 'uncompressed'}`);
         context.compressed.add(slot.table);
         // Rows are compressed when checkpointed (an insert of fewer than a few row groups is not compressed before).
         run(`CREATE TABLE ${keptRef(context, slot.table)} (${spec.join(', ')}); INSERT INTO ${keptRef(context, slot.table)} SELECT * FROM ${temp}; CHECKPOINT ${KEPT_CATALOG}`);
       } catch (thrown) {
         kept.remove(key);
-        run(dropKept(context, slot.table));
+        dropKept(slot.table);
         throw thrown;
       } finally {
         run(`DROP TABLE IF EXISTS ${temp}`);

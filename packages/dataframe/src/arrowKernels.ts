@@ -240,7 +240,7 @@ export function arrowKernels(ipc: ArrowIpc): ArrowKernels {
           }
           // A key equal to repeated bounds (a hot key) may go to any part from the first of them to the one after
           // the last (its rows sort last in the first, alone in those between, first in the last): spread by row.
-          if (a > 0 && bounds[a - 1] === x && a > 1 && bounds[a - 2] === x) {
+          if (a > 1 && bounds[a - 1] === x && bounds[a - 2] === x) {
             let lo = a - 1;
             while (lo > 0 && bounds[lo - 1] === x) lo--;
             a = lo + (r % (a - lo + 1));

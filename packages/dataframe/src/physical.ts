@@ -249,13 +249,13 @@ export function leadingBlocks(p: Plan, need: number): Plan {
   }
   if (p.kind !== 'source' || p.source.kind !== 'blocks' || p.filters.length > 0) return p;
   const s = p.source;
-  if (!s.blockRows || s.blockRows.length !== s.blocks.length) return p;
+  if (!s.blockRows || s.blockRows.length !== s.blocks.length || s.blocks.length === 0) return p;
+  // At least one block, for the schema (a limit 0).
   let k = 0;
   let rows = 0;
-  while (k < s.blocks.length && rows < need) rows += s.blockRows[k++]!;
-  k = Math.max(1, k);
+  do rows += s.blockRows[k++]!;
+  while (k < s.blocks.length && rows < need);
   if (k >= s.blocks.length) return p;
-  rows = s.blockRows.slice(0, k).reduce((a, b) => a + b, 0);
   const bytes = s.rows > 0 ? Math.ceil((s.bytes * rows) / s.rows) : 0;
   const source = { ...s, blocks: s.blocks.slice(0, k), blockRows: s.blockRows.slice(0, k), rows, bytes, ...(s.holders ? { holders: s.holders.slice(0, k) } : {}) };
   return { ...p, source };

@@ -86,6 +86,13 @@ class Sends {
   }
 }
 
+/** One column's steps, then every send they started (so a column's failures surface at its end). */
+async function withSends(steps: (sends: Sends) => Promise<void>): Promise<void> {
+  const sends = new Sends();
+  await steps(sends);
+  await sends.all();
+}
+
 /** One column's reduce-scatter: at the end, chunk `column` of segment `rank` is reduced over every rank. */
 async function reduceScatterColumn(t: GroupTransport, data: FloatArray, segs: Range[], column: number, elements: number, op: ReduceOp, tag: string, sends: Sends): Promise<void> {
   const { rank: r, size: n } = t;
@@ -122,12 +129,12 @@ export async function ringAllreduce<T extends FloatArray>(t: GroupTransport, dat
   if (n > 1) {
     const segs = segments(data.length, n);
     const elements = chunkElements(data, options);
-    await columns(columnCount(segs, elements), options.window ?? DEFAULT_WINDOW, async (column) => {
-      const sends = new Sends();
-      await reduceScatterColumn(t, data, segs, column, elements, op, tag, sends);
-      await allgatherColumn(t, data, segs, column, elements, tag, sends);
-      await sends.all();
-    });
+    await columns(columnCount(segs, elements), options.window ?? DEFAULT_WINDOW, (column) =>
+      withSends(async (sends) => {
+        await reduceScatterColumn(t, data, segs, column, elements, op, tag, sends);
+        await allgatherColumn(t, data, segs, column, elements, tag, sends);
+      }),
+    );
   }
   if (op === 'mean') for (let i = 0; i < data.length; i++) data[i]! /= n;
   return data;
@@ -139,11 +146,7 @@ export async function ringReduceScatter<T extends FloatArray>(t: GroupTransport,
   const segs = segments(data.length, n);
   if (n > 1) {
     const elements = chunkElements(data, options);
-    await columns(columnCount(segs, elements), options.window ?? DEFAULT_WINDOW, async (column) => {
-      const sends = new Sends();
-      await reduceScatterColumn(t, data, segs, column, elements, op, tag, sends);
-      await sends.all();
-    });
+    await columns(columnCount(segs, elements), options.window ?? DEFAULT_WINDOW, (column) => withSends((sends) => reduceScatterColumn(t, data, segs, column, elements, op, tag, sends)));
   }
   const [a, b] = segs[t.rank]!;
   const mine = data.slice(a, b) as T;
@@ -160,11 +163,7 @@ export async function ringAllgather<T extends FloatArray>(t: GroupTransport, dat
   const segs = Array.from({ length: n }, (_, k) => [k * length, (k + 1) * length] as const);
   if (n > 1) {
     const elements = chunkElements(data, options);
-    await columns(columnCount(segs, elements), options.window ?? DEFAULT_WINDOW, async (column) => {
-      const sends = new Sends();
-      await allgatherColumn(t, all, segs, column, elements, tag, sends);
-      await sends.all();
-    });
+    await columns(columnCount(segs, elements), options.window ?? DEFAULT_WINDOW, (column) => withSends((sends) => allgatherColumn(t, all, segs, column, elements, tag, sends)));
   }
   return segs.map(([a, b]) => all.subarray(a, b) as T);
 }

@@ -163,9 +163,8 @@ export class Coordinator extends Emitter<CoordinatorEvents> implements ActorsHos
     mesh.on('peerOpen', (peer) => {
       if (peer.role === 'worker') {
         this.lostWorkers.forget(peer.peerId);
-        this.workersById.set(peer.peerId, { info: peer, caps: null, tasksDone: 0, defined: new Set() });
+        this.linked(peer);
         this.watchdog.beat(peer.peerId);
-        this.workerChanged(peer.peerId);
       }
     });
     mesh.on('peerClosed', (peer) => {
@@ -489,6 +488,14 @@ export class Coordinator extends Emitter<CoordinatorEvents> implements ActorsHos
     handleWorkerMessage(this, worker, message);
   }
 
+  /** A worker whose link just opened (or that starts over): known, not yet admitted until its hello. */
+  private linked(peer: PeerInfo): WorkerEntry {
+    const entry: WorkerEntry = { info: peer, caps: null, tasksDone: 0, defined: new Set() };
+    this.workersById.set(peer.peerId, entry);
+    this.workerChanged(peer.peerId);
+    return entry;
+  }
+
   /**
    * A worker declared lost (silent, or unreachable for a moment) spoke again
    * over a link that never closed: it is admitted afresh. Its old runs were
@@ -500,13 +507,8 @@ export class Coordinator extends Emitter<CoordinatorEvents> implements ActorsHos
   private readmit(from: PeerInfo): WorkerEntry | null {
     const lost = this.lostWorkers.take(from.peerId);
     if (!lost || !this.mesh.isOpen(from.peerId)) return null;
-    if (lost.entry.caps === null) {
-      // Declared lost before its hello (its tab starved in a join storm): it was never admitted, so it starts over (its hello follows).
-      const fresh: WorkerEntry = { info: from, caps: null, tasksDone: 0, defined: new Set() };
-      this.workersById.set(from.peerId, fresh);
-      this.workerChanged(from.peerId);
-      return fresh;
-    }
+    // Declared lost before its hello (its tab starved in a join storm): it was never admitted, so it starts over (its hello follows).
+    if (lost.entry.caps === null) return this.linked(from);
     // Functions are sent again (cheap, and the worker may have been reset meanwhile); its paused state and counts are kept.
     const entry: WorkerEntry = { ...lost.entry, info: from, defined: new Set() };
     this.workersById.set(from.peerId, entry);

@@ -5,7 +5,7 @@
  * `?bench=0` in the join link skips it; a software adapter is not measured
  * (workerRuntime.ts says why).
  */
-import { matmulIkj, measureDevice, sharedDevice } from '@shoal/gpu';
+// @shoal/gpu is loaded when the measurement runs, not with the page: a tab that joins with `bench=0` never needs it.
 
 export interface DeviceSpeed {
   gflops: number | null;
@@ -13,6 +13,7 @@ export interface DeviceSpeed {
 }
 
 export async function measureSpeed(withGpu: boolean): Promise<DeviceSpeed> {
+  const { matmulIkj, measureDevice, sharedDevice } = await import('@shoal/gpu');
   if (withGpu) {
     try {
       const result = await measureDevice(await sharedDevice({ label: 'shoal.bench' }), { minMs: 30, maxReps: 4 });
@@ -21,10 +22,10 @@ export async function measureSpeed(withGpu: boolean): Promise<DeviceSpeed> {
       // no usable device after all: report the CPU alone
     }
   }
-  return { gflops: null, cpuMflops: cpuMflops() };
+  return { gflops: null, cpuMflops: cpuMflops(matmulIkj) };
 }
 
-function cpuMflops(): number {
+function cpuMflops(matmulIkj: typeof import('@shoal/gpu').matmulIkj): number {
   const n = 96;
   const a = new Float32Array(n * n).fill(0.5);
   const b = new Float32Array(n * n).fill(0.25);

@@ -15,6 +15,7 @@
  *   ERR_TASK_RUNAWAY or ERR_TASK_MEMORY. If several could be to blame, all
  *   are queued again to run alone, so the next stop names the right one.
  * - `resize` changes how many tasks may be active at once (the core cap).
+ * - Web Workers start with the first tasks (or `warm`), not with the pool.
  */
 import { proxy, transfer, wrap, type Remote } from 'comlink';
 import type { ErrorCode, GpuInfo, TaskResult } from '@shoal/protocol';
@@ -109,8 +110,17 @@ export class WorkerPool {
     /** The worker's GPU adapter, or null: tasks then get `ctx.gpu === null`. */
     private readonly gpuInfo: GpuInfo | null = null,
     private readonly limits: PoolLimits = {},
-  ) {
-    this.slots.push(this.spawn());
+  ) {}
+
+  /**
+   * Starts a Web Worker now if the pool has none, so the first task does not
+   * wait for one (the page calls it when a job starts). The pool otherwise
+   * starts its Web Workers with its first tasks: a tab that joins and sits in
+   * the room costs no Web Worker (a V8 isolate and the task bundle) until
+   * work comes.
+   */
+  warm(): void {
+    if (!this.closed && this.slots.length === 0) this.slots.push(this.spawn());
   }
 
   /** Tasks running and not blocked. */
@@ -279,8 +289,7 @@ export class WorkerPool {
     // Replies the dead Web Worker had already posted must find nothing to settle.
     slot.tasks.clear();
     slot.blocked.clear();
-    if (this.slots.length === 0 && !this.closed) this.slots.push(this.spawn());
-    this.pump();
+    this.pump(); // starts a Web Worker for whatever is queued again
   }
 
   private spawn(): Slot {

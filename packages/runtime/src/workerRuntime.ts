@@ -286,6 +286,7 @@ export class WorkerRuntime {
         return this.changed();
       case 'defineFn':
         this.functions.set(message.fnId, { name: message.name, source: message.source });
+        this.pool.warm(); // a task of it follows: its Web Worker starts while the task's inputs are fetched (not on jobInfo, which every tab hears at once)
         return;
       case 'runTask':
         return void this.run(from.peerId, message);

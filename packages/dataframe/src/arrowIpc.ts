@@ -62,7 +62,8 @@ export interface ArrowIpc {
   write(rows: IpcRows, sizes: readonly number[], partOf: Uint32Array | null, slotOf: Uint32Array): Uint8Array[];
 }
 
-export function arrowIpc(): ArrowIpc {
+/** `alloc`: where output streams are made (a task's ctx.outputBytes, stored without a copy); default plain arrays. */
+export function arrowIpc(alloc?: (byteLength: number) => Uint8Array): ArrowIpc {
   type Field = IpcField;
   type Rows = IpcRows;
   /** SKIP_ROW, here again: this function ships as source and may not refer to anything outside it. */
@@ -201,9 +202,9 @@ export function arrowIpc(): ArrowIpc {
     const metaLength = pad8(nodesEnd + 8 + 16 * buffers.length);
     const start = schema.byteLength;
     const body = start + 8 + metaLength;
-    const out = new Uint8Array(body + bodyLength + 8);
+    const out = alloc ? alloc(body + bodyLength + 8) : new Uint8Array(body + bodyLength + 8);
     out.set(schema, 0);
-    const v = new DataView(out.buffer);
+    const v = new DataView(out.buffer, out.byteOffset, out.byteLength);
     v.setInt32(start, -1, true);
     v.setInt32(start + 4, metaLength, true);
     const fb = start + 8;
@@ -278,10 +279,10 @@ export function arrowIpc(): ArrowIpc {
         out[at[buf]! + (s >> 3)]! |= 1 << (s & 7);
       };
       // Var: each part's offsets buffer, which first takes the lengths (at slot + 1) and is summed below.
-      const offs = f.layout === 'var' ? framed.map(({ out, at }, p) => new Int32Array(out.buffer, at[first + 1]!, sizes[p]! + 1)) : [];
+      const offs = f.layout === 'var' ? framed.map(({ out, at }, p) => new Int32Array(out.buffer, out.byteOffset + at[first + 1]!, sizes[p]! + 1)) : [];
       // Fixed width in whole 32-bit words: each part's values buffer as words (made once per column, not per batch).
       const words = f.layout === 'fixed' && f.width % 4 === 0 ? f.width / 4 : 0;
-      const dst = words ? framed.map(({ out, at }, p) => new Int32Array(out.buffer, at[first + 1]!, sizes[p]! * words)) : [];
+      const dst = words ? framed.map(({ out, at }, p) => new Int32Array(out.buffer, out.byteOffset + at[first + 1]!, sizes[p]! * words)) : [];
       // A part with nulls in this column has a validity bitmap: every valid row must set its bit, also the rows
       // of a batch that has no bitmap of its own (no nulls there).
       const bitmapped = nulls.some((n) => n[c]! > 0);

@@ -2,6 +2,7 @@ import * as arrow from 'apache-arrow';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { loadNodeDatabase } from '@shoal/engine/node';
 import type { EngineSession } from '@shoal/engine';
+import { BLOB_PREFIX_BYTES, blobBytes, packValue } from '@shoal/objects';
 import { arrowIpc } from './arrowIpc.ts';
 import { arrowKernels } from './arrowKernels.ts';
 
@@ -186,5 +187,27 @@ describe('arrowKernels: what it leaves to the engine', () => {
     const t = arrow.tableFromArrays({ k: Float64Array.from([3, -1, 2]), n: Int32Array.from([30, -10, 20]) });
     const out = kernels.sort([arrow.tableToIPC(t, 'stream')], { key: 'k', ascending: true, nullsFirst: false })!;
     expect(column(out.block, 'n')).toEqual([-10, 20, 30]);
+  });
+});
+
+describe('arrowKernels: outputs made where they are stored (ctx.outputBytes)', { timeout: 60_000 }, () => {
+  it('writes the same streams into blobBytes views, which a task then returns without the codec copy', () => {
+    const inPlace = arrowKernels(arrowIpc(blobBytes));
+    const blocks = [make(3000), make(2500, 3000)];
+    const bounds = [-200, 0, 77];
+    const split = { key: 'd', ascending: true, nullsFirst: false, bounds };
+    const want = kernels.split(blocks, split)!;
+    const got = inPlace.split(blocks, split)!;
+    expect(got.rows).toEqual(want.rows);
+    got.blocks.forEach((block, p) => {
+      expect(block.byteOffset).toBe(BLOB_PREFIX_BYTES);
+      expect(Buffer.from(block).equals(Buffer.from(want.blocks[p]!))).toBe(true);
+      expect(packValue(block)).toMatchObject({ inline: false, buffer: block.buffer });
+    });
+    const sorted = inPlace.sort(got.blocks.map((b) => b.slice()), { key: 'd', ascending: false, nullsFirst: true })!;
+    expect(Buffer.from(sorted.block).equals(Buffer.from(kernels.sort(want.blocks, { key: 'd', ascending: false, nullsFirst: true })!.block))).toBe(true);
+    load('src', blocks);
+    load('out', [sorted.block]);
+    sameRows('src', 'out');
   });
 });

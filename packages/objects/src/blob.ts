@@ -16,6 +16,7 @@
  * area, so the skeleton never depends on its own length.
  */
 import { ShoalError } from '@shoal/protocol';
+import { BLOB_PREFIX_BYTES, claimBlobBytes } from './blobBytes.ts';
 
 export const BLOB_MAGIC = 'SHOB';
 export const BLOB_VERSION = 1;
@@ -29,7 +30,10 @@ export function align8(n: number): number {
   return Math.ceil(n / 8) * 8;
 }
 
-/** Lays out the skeleton tree and segments as one blob (the segments' one copy). */
+/**
+ * Lays out the skeleton tree and segments as one blob (the segments' one copy), or, for one segment
+ * made by blobBytes (blobBytes.ts), writes the header in front of it, in its own buffer: no copy.
+ */
 export function writeBlob(tree: unknown, segments: readonly Uint8Array[], hasCodecNodes: boolean): ArrayBuffer {
   const table: [number, number][] = [];
   let dataBytes = 0;
@@ -37,9 +41,16 @@ export function writeBlob(tree: unknown, segments: readonly Uint8Array[], hasCod
     table.push([dataBytes, segment.byteLength]);
     dataBytes += align8(segment.byteLength);
   }
-  const skeleton = encoder.encode(JSON.stringify({ s: table, v: tree }));
+  let skeleton = encoder.encode(JSON.stringify({ s: table, v: tree }));
+  const inPlace = segments.length === 1 && HEADER_BYTES + skeleton.byteLength <= BLOB_PREFIX_BYTES ? claimBlobBytes(segments[0]!) : null;
+  if (inPlace) {
+    // JSON may end in spaces: padded, the skeleton ends where the segment starts.
+    const padded = new Uint8Array(BLOB_PREFIX_BYTES - HEADER_BYTES).fill(0x20);
+    padded.set(skeleton);
+    skeleton = padded;
+  }
   const dataStart = align8(HEADER_BYTES + skeleton.byteLength);
-  const buffer = new ArrayBuffer(dataStart + dataBytes);
+  const buffer = inPlace ?? new ArrayBuffer(dataStart + dataBytes);
   const bytes = new Uint8Array(buffer);
   const view = new DataView(buffer);
   bytes.set(encoder.encode(BLOB_MAGIC), 0);
@@ -48,7 +59,7 @@ export function writeBlob(tree: unknown, segments: readonly Uint8Array[], hasCod
   view.setUint32(8, skeleton.byteLength, true);
   view.setUint32(12, segments.length, true);
   bytes.set(skeleton, HEADER_BYTES);
-  segments.forEach((segment, i) => bytes.set(segment, dataStart + table[i]![0]));
+  if (!inPlace) segments.forEach((segment, i) => bytes.set(segment, dataStart + table[i]![0]));
   return buffer;
 }
 

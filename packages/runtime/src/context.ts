@@ -10,7 +10,7 @@ import { ShoalError, actorProxy, hashSource, validateOptions, type RemoteError, 
 import type { ActorCallRequest, HostReply, TaskHost } from './host.ts';
 import { formatLogArgs } from './execute.ts';
 import { TaskRef, encodeRefs, refIds } from './taskRef.ts';
-import { packValue, type Packed } from '@shoal/objects';
+import { blobBytes, packValue, type Packed } from '@shoal/objects';
 import { unpackValue } from './values.ts';
 import type { TaskGpu } from './gpuContext.ts';
 import { openEngineSession, type Engine, type EngineSession } from '@shoal/engine';
@@ -42,6 +42,12 @@ export interface TaskContext {
    * ref if the engine no longer keeps it.
    */
   acceptKeptInputs(): void;
+  /**
+   * `byteLength` zeroed bytes to fill and return as one of this task's values, as they are: they are
+   * then stored without being copied into their stored form (@shoal/objects blobBytes.ts). Worth it
+   * for outputs of megabytes; returned in part or inside another value, they are copied as usual.
+   */
+  outputBytes(byteLength: number): Uint8Array;
   log(...args: unknown[]): void;
   /** Reports progress, a fraction from 0 to 1 (sent at most every 100 ms). */
   progress(fraction: number): void;
@@ -240,6 +246,7 @@ export function createContext(init: ContextInit): TaskContext {
     engine: () => (engine ??= openEngineSession({ memoryLimitBytes: init.memoryBytes ?? null })),
     onnx: createTaskOnnx(init.gpu !== null && !init.gpu.info.isFallback),
     acceptKeptInputs: () => init.acceptKeptInputs?.(),
+    outputBytes: blobBytes,
     log: (...args) => host.log(taskId, 'log', formatLogArgs(args)),
     progress(fraction) {
       const now = Date.now();

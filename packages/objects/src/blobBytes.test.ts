@@ -1,0 +1,67 @@
+import { describe, expect, it } from 'vitest';
+import { blobBytes, BLOB_PREFIX_BYTES } from './blobBytes.ts';
+import { decodeValue, encodeValue } from './codec.ts';
+import { packValue } from './pack.ts';
+
+const filled = (n: number): Uint8Array => {
+  const bytes = blobBytes(n);
+  for (let i = 0; i < n; i++) bytes[i] = (i * 7 + 3) & 0xff;
+  return bytes;
+};
+const same = (a: Uint8Array, b: Uint8Array): boolean => a.byteLength === b.byteLength && a.every((x, i) => x === b[i]);
+
+describe('blobBytes: an output stored without the codec copy', () => {
+  it('is encoded in its own buffer, and decodes to the same bytes', () => {
+    for (const n of [0, 1, 7, 8, 100_003]) {
+      const bytes = filled(n);
+      const expected = bytes.slice();
+      const { buffer } = encodeValue(bytes);
+      expect(buffer).toBe(bytes.buffer);
+      expect(buffer.byteLength).toBe(BLOB_PREFIX_BYTES + Math.ceil(n / 8) * 8);
+      const back = decodeValue(buffer) as Uint8Array;
+      expect(back).toBeInstanceOf(Uint8Array);
+      expect(same(back, expected)).toBe(true);
+    }
+  });
+
+  it('goes through packValue (a task return value) the same way', () => {
+    const bytes = filled(70_000);
+    const packed = packValue(bytes);
+    expect(packed.inline).toBe(false);
+    if (!packed.inline) expect(packed.buffer).toBe(bytes.buffer);
+  });
+
+  it('is claimed once: the same view returned again is copied, and both decode', () => {
+    const bytes = filled(4096);
+    const expected = bytes.slice();
+    const again = encodeValue(bytes).buffer; // the header now lies in front of the view
+    expect(again).toBe(bytes.buffer);
+    const copy = encodeValue(bytes).buffer;
+    expect(copy).not.toBe(bytes.buffer);
+    expect(same(decodeValue(copy) as Uint8Array, expected)).toBe(true);
+    expect(same(decodeValue(again) as Uint8Array, expected)).toBe(true);
+  });
+
+  it('copies what is not the whole view: a part of it, or a value with other segments', () => {
+    const bytes = filled(4096);
+    const part = bytes.subarray(8, 1000);
+    const partBlob = encodeValue(part).buffer;
+    expect(partBlob).not.toBe(bytes.buffer);
+    expect(same(decodeValue(partBlob) as Uint8Array, bytes.subarray(8, 1000))).toBe(true);
+    const pair = encodeValue({ a: bytes, b: new Float64Array([1.5, 2.5]) });
+    expect(pair.buffer).not.toBe(bytes.buffer);
+    const decoded = decodeValue(pair.buffer) as { a: Uint8Array; b: Float64Array };
+    expect(same(decoded.a, bytes)).toBe(true);
+    expect([...decoded.b]).toEqual([1.5, 2.5]);
+  });
+
+  it('copies an ordinary Uint8Array as before', () => {
+    const plain = new Uint8Array(5000).fill(9);
+    expect(encodeValue(plain).buffer).not.toBe(plain.buffer);
+  });
+
+  it('refuses a length that is not a whole number of bytes', () => {
+    expect(() => blobBytes(-1)).toThrow(RangeError);
+    expect(() => blobBytes(1.5)).toThrow(RangeError);
+  });
+});

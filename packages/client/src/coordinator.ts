@@ -226,6 +226,7 @@ export class Coordinator extends Emitter<CoordinatorEvents> implements ActorsHos
     };
     if (speculative) spec.speculative = speculative;
     if (verify > 1) spec.verify = verify;
+    if (options.prefetch) spec.prefetch = true;
     if (actor) spec.killedWorkersLimit = actor.killedWorkersLimit;
     this.apply({ type: 'taskSubmitted', task: spec });
     return outputs;

@@ -47,6 +47,13 @@ export interface RemoteOptions {
    * they all agree; otherwise it fails with ERR_VERIFY_MISMATCH. Default 1.
    */
   verify?: number;
+  /**
+   * A worker may be given this task while its slots still run earlier ones, and fetch its stored
+   * inputs from other workers meanwhile, so that the transfer overlaps the running task instead of
+   * following it (one task held behind each running one). For long tasks with large inputs, such as
+   * the reduce side of a shuffle. Default false.
+   */
+  prefetch?: boolean;
 }
 
 interface OptionRule {
@@ -83,6 +90,7 @@ const RULES: Record<keyof RemoteOptions, OptionRule> = {
   numReturns: { describe: 'an integer from 1 to 1000', valid: (v) => Number.isInteger(v) && (v as number) >= 1 && (v as number) <= 1000 },
   speculation: { describe: 'a boolean', valid: (v) => typeof v === 'boolean' },
   verify: { describe: 'an integer from 1 to 16 (the distinct workers that must agree)', valid: (v) => Number.isInteger(v) && (v as number) >= 1 && (v as number) <= 16 },
+  prefetch: { describe: 'a boolean', valid: (v) => typeof v === 'boolean' },
 };
 
 export const OPTION_NAMES = Object.keys(RULES) as Array<keyof RemoteOptions>;

@@ -44,6 +44,7 @@
  * elsewhere. A task never waits for a worker that is not present.
  */
 import { IndexedHeap } from './heap.ts';
+import { depthOf } from './pipeline.ts';
 import { fitsTotals } from './resources.ts';
 import type { SchedulerState, ShapeRecord, TaskRecord, WorkerRecord } from './state.ts';
 import { fits } from './workers.ts';
@@ -130,7 +131,7 @@ export function chooseHolder(state: SchedulerState, task: TaskRecord): HolderCho
 export function waitMs(shape: ShapeRecord, worker: WorkerRecord): number {
   const avgMs = shape.group.avgMs ?? UNKNOWN_DURATION_MS;
   const cpu = worker.offer.cpu;
-  const ahead = worker.cpuInFlight + worker.affinityCpu + shape.demand.cpu - cpu * shape.group.depth;
+  const ahead = worker.cpuInFlight + worker.affinityCpu + shape.demand.cpu - cpu * depthOf(shape);
   return (avgMs * Math.max(1, ahead)) / Math.max(1, cpu);
 }
 

@@ -11,9 +11,20 @@
  * group with no samples yet gets depth 1 (no pipelining until we know its
  * tasks are short). Groups are one per remote function and are kept.
  */
-import type { GroupRecord, SchedulerState } from './state.ts';
+import type { GroupRecord, SchedulerState, ShapeRecord } from './state.ts';
 
 const ALPHA = 0.2;
+
+/**
+ * The pipeline depth of tasks with `prefetch` (TaskSpec): one task held behind each running one,
+ * whose inputs are fetched while it waits.
+ */
+export const PREFETCH_DEPTH = 2;
+
+/** How deep a worker's pipeline may be for tasks of `shape`: its group's depth, or its own minimum if deeper. */
+export function depthOf(shape: ShapeRecord): number {
+  return Math.max(shape.group.depth, shape.minDepth);
+}
 
 export function groupOf(state: SchedulerState, name: string): GroupRecord {
   let group = state.groups.get(name);

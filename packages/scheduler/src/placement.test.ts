@@ -137,6 +137,26 @@ describe('placement: pipelining', () => {
     expect(send(ev.submit('l1', { group: 'long' }), ev.submit('l2', { group: 'long' }))).toEqual(['run l1@w1#1']);
     expect(send(ev.submit('s1', { group: 'short' }), ev.submit('s2', { group: 'short' }))).toEqual(['run s1@w1#1', 'run s2@w1#1']);
   });
+
+  it('prefetch: a long task may wait on its worker behind a running one (its inputs are fetched meanwhile), one deep', () => {
+    const { state, send } = scheduler({ roundTripMs: 2 });
+    send(ev.join('w1'), ev.join('w2'));
+    expect(send(...['a', 'b', 'c', 'd', 'e'].map((id) => ev.submit(id, { prefetch: true })))).toEqual(['run a@w1#1', 'run b@w2#1', 'run c@w1#1', 'run d@w2#1']);
+    expect(workerLoad(state, 'w1')).toEqual({ assigned: 2, blocked: 0, cpuInFlight: 2 });
+    // Long runs keep the group at depth 1; the prefetch shape stays at 2.
+    expect(send(ev.finish('a', 'w1', 500))).toEqual(['run e@w1#1']);
+    expect(state.groups.get('f')?.depth).toBe(1);
+    // The same function's tasks without prefetch still wait for a free slot.
+    expect(send(ev.submit('plain'))).toEqual([]);
+    expect(send(ev.finish('b', 'w2', 500))).toEqual([]); // w2 still runs d
+    expect(send(ev.finish('d', 'w2', 500))).toEqual(['run plain@w2#1']);
+  });
+
+  it('prefetch does not make a pipeline shallower than its group\'s', () => {
+    const { send } = scheduler({ roundTripMs: 2 });
+    send(ev.join('w1'), ev.submit('s0'), ev.finish('s0', 'w1', 0.5)); // group f: depth 5
+    expect(send(...['a', 'b', 'c', 'd', 'e', 'f'].map((id) => ev.submit(id, { prefetch: true })))).toEqual(['run a@w1#1', 'run b@w1#1', 'run c@w1#1', 'run d@w1#1', 'run e@w1#1']);
+  });
 });
 
 describe('placement: infeasible tasks', () => {

@@ -15,7 +15,7 @@
  * worker it fitted leaves, or when the first worker joins and does not fit
  * it; with no workers at all nothing is reported. It stays queued.
  */
-import { groupOf } from './pipeline.ts';
+import { PREFETCH_DEPTH, groupOf } from './pipeline.ts';
 import { fitsTotals, infeasibleReason, sameDemand, shapeKey, toDemand, type Demand } from './resources.ts';
 import { placeShape, pushTask, taskBefore } from './order.ts';
 import { KeyedHeap } from './heap.ts';
@@ -173,13 +173,14 @@ function shapeFor(state: SchedulerState, task: TaskRecord): ShapeRecord {
   if (earlier && !earlier.swept) return earlier;
   const group = earlier ? earlier.group : groupOf(state, task.spec.group);
   const latest = group.latestShape;
-  if (!earlier && latest && !latest.swept && sameDemand(latest.demand, task.spec.resources)) return latest;
-  const key = earlier ? earlier.key : shapeKey(task.spec.group, task.spec.resources);
+  const minDepth = task.spec.prefetch ? PREFETCH_DEPTH : 1;
+  if (!earlier && latest && !latest.swept && latest.minDepth === minDepth && sameDemand(latest.demand, task.spec.resources)) return latest;
+  const key = earlier ? earlier.key : `${shapeKey(task.spec.group, task.spec.resources)}${minDepth > 1 ? `|depth ${minDepth}` : ''}`;
   let shape = state.shapes.get(key);
   if (!shape) {
     if (state.shapes.size >= SHAPES_KEPT) sweep(state);
     const demand = earlier ? earlier.demand : toDemand(task.spec.resources);
-    shape = { key, group, demand, tasks: new KeyedHeap(), ready: 0, blocked: false, cpuBound: true, feasible: feasible(state, demand), reason: null, swept: false, heapIndex: -1 };
+    shape = { key, group, demand, minDepth, tasks: new KeyedHeap(), ready: 0, blocked: false, cpuBound: true, feasible: feasible(state, demand), reason: null, swept: false, heapIndex: -1 };
     state.shapes.set(key, shape);
   }
   group.latestShape = shape;

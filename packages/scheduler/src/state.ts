@@ -245,6 +245,8 @@ export interface ShapeRecord extends HeapItem {
   readonly key: string;
   readonly group: GroupRecord;
   readonly demand: Demand;
+  /** Its pipeline is at least this deep, whatever its group's (PREFETCH_DEPTH for tasks with `prefetch`, else 1; see pipeline.ts `depthOf`). */
+  readonly minDepth: number;
   /**
    * Its ready tasks, best first. Removing a task from the middle (a cancel)
    * leaves a stale entry (its state is no longer 'ready') that is dropped

@@ -27,6 +27,7 @@ export interface TaskOptions {
   maxRetries?: number;
   retryExceptions?: boolean;
   resources?: Partial<Resources>;
+  prefetch?: boolean;
 }
 
 /** A task spec: one output `${id}.0`, cpu 1, group 'f', priority 0, 3 retries of lost workers only. */
@@ -40,6 +41,7 @@ export function task(taskId: string, options: TaskOptions = {}): TaskSpec {
     priority: options.priority ?? 0,
     maxRetries: options.maxRetries ?? 3,
     retryExceptions: options.retryExceptions ?? false,
+    ...(options.prefetch ? { prefetch: true } : {}),
   };
 }
 

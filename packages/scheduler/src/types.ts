@@ -42,6 +42,12 @@ export interface TaskSpec {
    * (the driver compares their results; verify.ts). Default 1.
    */
   verify?: number;
+  /**
+   * A worker may hold it while its slots run earlier tasks (its shape's pipeline is at least
+   * PREFETCH_DEPTH deep), so that its stored inputs are fetched meanwhile: their transfer overlaps
+   * the running task instead of following it. For long tasks with large inputs. Default false.
+   */
+  prefetch?: boolean;
 }
 
 /**

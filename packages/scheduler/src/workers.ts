@@ -14,6 +14,7 @@
  * up (queue.ts).
  */
 import { placeWorker } from './order.ts';
+import { depthOf } from './pipeline.ts';
 import { fitsNow, fitsOther, toOffer, use, type Demand, type Offer } from './resources.ts';
 import type { SchedulerState, ShapeRecord, WorkerRecord } from './state.ts';
 import type { Resources, WorkerId } from './types.ts';
@@ -93,7 +94,7 @@ export function occupy(state: SchedulerState, worker: WorkerRecord, demand: Dema
 
 /** Whether a task of `shape` fits `worker` now (never while it is paused). */
 export function fits(shape: ShapeRecord, worker: WorkerRecord): boolean {
-  return !worker.paused && fitsNow(shape.demand, shape.group.depth, worker.offer, worker);
+  return !worker.paused && fitsNow(shape.demand, depthOf(shape), worker.offer, worker);
 }
 
 /** Whether a task of `shape` would fit `worker` now with a deep enough pipeline: only the cpu bound stops it, if anything. */
@@ -117,7 +118,7 @@ export function findWorker(state: SchedulerState, shape: ShapeRecord): WorkerRec
   }
   if (shape.demand.gpu > 0) return findGpuWorker(state, shape);
   const cpu = shape.demand.cpu;
-  const bound = cpu > 0 ? shape.group.depth - cpu / state.maxCpu + EPSILON : Number.POSITIVE_INFINITY;
+  const bound = cpu > 0 ? depthOf(shape) - cpu / state.maxCpu + EPSILON : Number.POSITIVE_INFINITY;
   if (byLoad.firstKey(0) > bound) {
     shape.cpuBound = true;
     return null;

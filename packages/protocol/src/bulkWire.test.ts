@@ -16,6 +16,7 @@ describe('bulk frames', () => {
     { kind: 'end', transferId: 9, lane: 2 },
     { kind: 'missing', transferId: 4, reason: 'no object "a"' },
     { kind: 'cancel', transferId: 0xffff_ffff },
+    { kind: 'busy', transferId: 42 },
     { kind: 'result', transferId: 12, status: 'corrupt' },
     { kind: 'hello', transferId: 0, ack: true },
     { kind: 'ack', transferId: 0, bytes: 2 ** 40 + 16 },

@@ -25,6 +25,8 @@
  *   ack      →S  8 f64 bytes                                     chunk payload bytes received so far from
  *                                                               the peer, all transfers (transferId 0;
  *                                                               paces the sender, see transport's bulkPacer.ts)
+ *   busy     →R  (nothing)                                       the request is still being prepared (serve is
+ *                                                               slow): keeps the fetch's stall deadline off
  *
  * Transfer ids of fetches have the top bit clear and are picked by the
  * fetching side; ids of pushes have it set and are picked by the pushing
@@ -52,6 +54,7 @@ export const BULK_KIND = {
   result: 7,
   hello: 8,
   ack: 9,
+  busy: 10,
 } as const;
 
 export const BULK_RESULT = { ok: 0, corrupt: 1, refused: 2 } as const;
@@ -67,7 +70,8 @@ export type BulkFrame =
   | { kind: 'cancel'; transferId: number }
   | { kind: 'result'; transferId: number; status: BulkResultStatus }
   | { kind: 'hello'; transferId: 0; ack: boolean }
-  | { kind: 'ack'; transferId: 0; bytes: number };
+  | { kind: 'ack'; transferId: 0; bytes: number }
+  | { kind: 'busy'; transferId: number };
 
 export type DecodedBulkFrame = { ok: true; frame: BulkFrame } | { ok: false; reason: string };
 
@@ -134,6 +138,8 @@ export function encodeBulkFrame(frame: Exclude<BulkFrame, { kind: 'chunk' }> | {
     }
     case 'cancel':
       return start(BULK_KIND.cancel, frame.transferId, 0).buffer;
+    case 'busy':
+      return start(BULK_KIND.busy, frame.transferId, 0).buffer;
     case 'result': {
       const { buffer, view } = start(BULK_KIND.result, frame.transferId, 1);
       view.setUint8(8, BULK_RESULT[frame.status]);
@@ -239,6 +245,8 @@ export function decodeBulkFrame(data: ArrayBuffer, body?: ArrayBuffer): DecodedB
     }
     case BULK_KIND.cancel:
       return size === 8 ? { ok: true, frame: { kind: 'cancel', transferId } } : bad('cancel: bad length');
+    case BULK_KIND.busy:
+      return size === 8 ? { ok: true, frame: { kind: 'busy', transferId } } : bad('busy: bad length');
     case BULK_KIND.result: {
       if (size !== 9) return bad('result: bad length');
       const status = RESULT_NAMES[view.getUint8(8)];

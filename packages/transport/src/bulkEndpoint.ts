@@ -14,10 +14,19 @@
  * `maxAttempts` in all, then fails with ERR_TRANSFER_FAILED (a bad push is
  * re-sent the same way). Frame layout: @shoal/protocol's bulkWire.ts.
  *
+ * A fetch has a deadline of its own: if nothing of its reply (header,
+ * chunk, end, missing) arrives for `stallTimeoutMs` (default 30 s; from the
+ * request, then from each frame), it fails with ERR_TIMEOUT and the peer is
+ * told to stop, so a holder that never answers (a wedged tab whose link
+ * stays open) turns into an error the caller can retry elsewhere, however
+ * long a big object takes to move while bytes keep coming. A holder whose
+ * `serve` is slow says `busy` every 2 s meanwhile.
+ *
  * Errors (ShoalError): ERR_OBJECT_LOST (the peer has no such object, or the
  * channel closed: the holder is gone), ERR_TRANSFER_FAILED (still corrupt
  * after the retries, or a push refused), ERR_CANCELLED (aborted),
- * ERR_WORKER_LOST (a push whose receiver went away). Malformed frames are
+ * ERR_TIMEOUT (a fetch whose reply stalled), ERR_WORKER_LOST (a push whose
+ * receiver went away). Malformed frames are
  * counted in `stats()` and dropped; no handler ever throws.
  */
 import { BULK_CHUNK_HEADER_BYTES, BULK_PUSH_BIT, ShoalError, decodeBulkFrame, encodeBulkFrame, type BulkFrame } from '@shoal/protocol';
@@ -58,11 +67,15 @@ export interface BulkEndpointOptions {
    * tunes it.
    */
   pacing?: boolean | Omit<BulkPacerOptions, 'chunkBytes'>;
+  /** A fetch fails with ERR_TIMEOUT when nothing of its reply arrives for this long, ms. Default DEFAULT_FETCH_STALL_MS (30 s); 0 or Infinity: no deadline. */
+  stallTimeoutMs?: number;
 }
 
 export interface FetchOptions {
   signal?: AbortSignal;
   onProgress?: (bytes: number, total: number) => void;
+  /** This fetch's stall deadline, ms (the endpoint's `stallTimeoutMs` otherwise). */
+  stallTimeoutMs?: number;
 }
 
 export interface PushOptions {
@@ -102,6 +115,10 @@ interface PendingFetch {
   reject: (error: ShoalError) => void;
   cleanup: () => void;
   transferId: number;
+  /** performance.now() of the request or of the reply's latest frame. */
+  lastHeard: number;
+  /** The stall watchdog, while armed. */
+  watchdog: ReturnType<typeof setTimeout> | undefined;
 }
 
 interface PendingPush {
@@ -118,6 +135,10 @@ interface PendingPush {
 export const DEFAULT_BULK_HIGH_WATER = 8 * 1024 * 1024;
 export const DEFAULT_BULK_LOW_WATER = 1024 * 1024;
 export const DEFAULT_BULK_BURST = 1024 * 1024;
+/** A fetch whose reply stalls this long fails with ERR_TIMEOUT (BulkEndpointOptions.stallTimeoutMs). */
+export const DEFAULT_FETCH_STALL_MS = 30_000;
+/** How often a side still preparing a reply says so (`busy`); stall deadlines shorter than this fail slow serves. */
+const BUSY_INTERVAL_MS = 2_000;
 const MAX_CHUNK_BYTES = 256 * 1024;
 /** Largest frame when paced: small against the window, so the window can stay small (bench/README.md, transfer). */
 export const DEFAULT_PACED_CHUNK = 32 * 1024;
@@ -194,7 +215,7 @@ export class BulkEndpoint {
     return new Promise<ArrayBuffer>((resolve, reject) => {
       if (this.state.kind === 'closed') return reject(this.lost(objectId, this.state.reason));
       if (options.signal?.aborted) return reject(this.cancelled(objectId));
-      const onAbort = (): void => this.abortFetch(pending);
+      const onAbort = (): void => this.abortFetch(pending, this.cancelled(objectId));
       const pending: PendingFetch = {
         objectId,
         attempt: 0,
@@ -202,7 +223,13 @@ export class BulkEndpoint {
         resolve,
         reject,
         transferId: 0,
-        cleanup: () => options.signal?.removeEventListener('abort', onAbort),
+        lastHeard: 0,
+        watchdog: undefined,
+        cleanup: () => {
+          options.signal?.removeEventListener('abort', onAbort);
+          if (pending.watchdog !== undefined) clearTimeout(pending.watchdog);
+          pending.watchdog = undefined;
+        },
       };
       options.signal?.addEventListener('abort', onAbort, { once: true });
       this.startFetch(pending);
@@ -277,18 +304,45 @@ export class BulkEndpoint {
     this.nextFetchId = (this.nextFetchId % (BULK_PUSH_BIT - 1)) + 1;
     this.fetches.set(pending.transferId, pending);
     this.incoming.expect(pending.transferId, pending.objectId, false, pending.options.onProgress);
+    pending.lastHeard = performance.now();
+    this.armWatchdog(pending);
     if (!this.sender.sendControl(encodeBulkFrame({ kind: 'request', transferId: pending.transferId, objectId: pending.objectId }))) {
       this.close('no open bulk channel');
     }
   }
 
-  private abortFetch(pending: PendingFetch): void {
+  /**
+   * Fails the fetch with ERR_TIMEOUT once nothing of its reply has come for
+   * the stall deadline. One timer per fetch, re-armed for the rest of the
+   * deadline when it fires early (frames only stamp `lastHeard`: no timer
+   * work per chunk).
+   */
+  private armWatchdog(pending: PendingFetch): void {
+    const limit = pending.options.stallTimeoutMs ?? this.options.stallTimeoutMs ?? DEFAULT_FETCH_STALL_MS;
+    if (!(limit > 0) || !Number.isFinite(limit) || pending.watchdog !== undefined) return;
+    const check = (): void => {
+      pending.watchdog = undefined;
+      if (this.fetches.get(pending.transferId) !== pending) return;
+      const quiet = performance.now() - pending.lastHeard;
+      if (quiet < limit) {
+        pending.watchdog = setTimeout(check, limit - quiet);
+        return;
+      }
+      this.abortFetch(
+        pending,
+        new ShoalError('ERR_TIMEOUT', `object ${pending.objectId} from peer ${this.peer}: nothing of the reply arrived for ${Math.round(quiet)} ms (stall deadline ${limit} ms)`),
+      );
+    };
+    pending.watchdog = setTimeout(check, limit);
+  }
+
+  private abortFetch(pending: PendingFetch, error: ShoalError): void {
     if (this.fetches.get(pending.transferId) !== pending) return;
     this.fetches.delete(pending.transferId);
     this.incoming.forget(pending.transferId);
     this.sender.sendControl(encodeBulkFrame({ kind: 'cancel', transferId: pending.transferId }));
     pending.cleanup();
-    pending.reject(this.cancelled(pending.objectId));
+    pending.reject(error);
   }
 
   private onReceived(transfer: Incoming, buffer: ArrayBuffer | null): void {
@@ -365,6 +419,19 @@ export class BulkEndpoint {
   private async serveRequest(transferId: number, objectId: string): Promise<void> {
     if (this.serving.has(transferId)) return;
     this.serving.add(transferId);
+    // While `serve` and the checksum take their time (a holder fetching the object itself first), `busy` frames
+    // tell the fetcher this side is alive, so its stall deadline counts only silence.
+    const busy = setInterval(() => {
+      if (this.serving.has(transferId) && this.state.kind === 'open') this.sender.sendControl(encodeBulkFrame({ kind: 'busy', transferId }));
+    }, BUSY_INTERVAL_MS);
+    try {
+      await this.prepareAndSend(transferId, objectId);
+    } finally {
+      clearInterval(busy);
+    }
+  }
+
+  private async prepareAndSend(transferId: number, objectId: string): Promise<void> {
     let buffer: ArrayBuffer | null;
     let reason = `peer holds no object ${objectId}`;
     try {
@@ -428,11 +495,18 @@ export class BulkEndpoint {
       }
       case 'hello':
         return;
+      case 'busy': {
+        const pending = this.fetches.get(frame.transferId);
+        if (pending) pending.lastHeard = performance.now();
+        return;
+      }
       case 'ack':
         return this.sender.onAck(frame.bytes);
       case 'header':
       case 'chunk':
       case 'end': {
+        const fetching = this.fetches.get(frame.transferId);
+        if (fetching) fetching.lastHeard = performance.now();
         if (frame.kind === 'chunk' && this.acks) {
           this.chunkBytesIn += frame.payload.length;
           this.sender.sendControl(encodeBulkFrame({ kind: 'ack', transferId: 0, bytes: this.chunkBytesIn }));

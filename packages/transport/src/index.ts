@@ -11,7 +11,7 @@ export type { LinkStats } from './linkPool.ts';
 export type { MeshOptions, MeshEvents, PeerView } from './mesh.ts';
 export { DataChannelBulk, ChannelHandlers } from './bulkChannel.ts';
 export type { BulkChannel, BulkChannelHandlers, BulkChannelState } from './bulkChannel.ts';
-export { BulkEndpoint, DEFAULT_BULK_BURST, DEFAULT_BULK_HIGH_WATER, DEFAULT_BULK_LOW_WATER, DEFAULT_PACED_CHUNK } from './bulkEndpoint.ts';
+export { BulkEndpoint, DEFAULT_BULK_BURST, DEFAULT_BULK_HIGH_WATER, DEFAULT_BULK_LOW_WATER, DEFAULT_FETCH_STALL_MS, DEFAULT_PACED_CHUNK } from './bulkEndpoint.ts';
 export { BulkPacer } from './bulkPacer.ts';
 export type { BulkPacerOptions, BulkPacerState } from './bulkPacer.ts';
 export { BULK_SIGNAL_CHANNEL_ID } from './bulkConnection.ts';

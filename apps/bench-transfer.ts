@@ -21,11 +21,17 @@ export type LaneCount = 1 | 2 | 4;
  * pacer setting); or 'shared',
  * one channel on the link's main connection, unpaced (the layout before that).
  */
-export type Lanes = LaneCount | 'unpaced' | 'compare' | 'shared';
+export type CompareLane = 'compare' | 'compare2' | 'compare3';
+export type Lanes = LaneCount | 'unpaced' | CompareLane | 'shared';
+/** The compare lanes, in the order of `compare=`'s array. */
+export const COMPARE_LANES: readonly CompareLane[] = ['compare', 'compare2', 'compare3'];
 /** Round trips (ms) of small messages while idle or during a fetch: on the raw channel and on the link's control channel. */
 export interface PingResult {
   raw: number[];
   control: number[];
+  /** Raw pings' legs (ms, from timeOrigin + now in each tab): fetcher → holder's handler, and back. */
+  there?: number[];
+  back?: number[];
 }
 export interface TransferResult {
   bytes: number;
@@ -36,8 +42,8 @@ export interface BenchTransferApi {
   peerId(): string | null;
   /** The other tab, once its link, bulk channels and raw channel are all open. */
   readyPeer(): string | null;
-  /** Sends `bytes` to the other tab over the raw channel; the time until its receipt comes back. */
-  raw(bytes: number): Promise<TransferResult>;
+  /** Sends `bytes` to the other tab over the raw channel in `chunk`-byte messages (default 256 KiB); the time until its receipt comes back. */
+  raw(bytes: number, chunk?: number): Promise<TransferResult>;
   /** Fetches a `size`-byte object from the other tab over `lanes` bulk channels. */
   fetch(lanes: Lanes, size: number): Promise<TransferResult & { stats: BulkStats }>;
   /** The same over the co-located MessagePort path; null if the broker does not know the other tab. */
@@ -83,6 +89,12 @@ export interface BenchTransferApi {
   endpointStats(lanes: Lanes): ReturnType<BulkEndpoint['stats']>;
   /** Holder side: bufferedAmount samples (every 5 ms) of the bulk lanes since the last call, and clears them. */
   queueSamples(): { mean: number; max: number; count: number };
+  /** Diagnosis: starts sampling this tab's main-thread queue delay (a MessageChannel message posted every 2 ms, ms until it runs). */
+  lagStart(): void;
+  /** Stops sampling; the delays seen. */
+  lagStop(): number[];
+  /** Diagnosis: busy-loops `workers` Web Workers in this tab for `ms` (CPU contention without network). */
+  burn(ms: number, workers: number): Promise<void>;
 }
 
 declare global {
@@ -91,8 +103,8 @@ declare global {
   }
 }
 
-const LANE_SETS: Record<LaneCount | 'unpaced' | 'compare', number[]> = { 1: [0], 2: [1, 2], 4: [3, 4, 5, 6], unpaced: [7], compare: [8] };
-const BULK_CHANNELS = 9;
+const LANE_SETS: Record<LaneCount | 'unpaced' | CompareLane, number[]> = { 1: [0], 2: [1, 2], 4: [3, 4, 5, 6], unpaced: [7], compare: [8], compare2: [9], compare3: [10] };
+const BULK_CHANNELS = 11;
 const RAW_CHANNEL_ID = 200;
 /** The comparison bulk channel on the link's main connection. */
 const SHARED_CHANNEL_ID = 150;
@@ -110,8 +122,10 @@ const burstBytes = Number(params.get('burst')) > 0 ? Number(params.get('burst'))
 /** `colocatedChunk=4`: co-located chunk size in MiB (`Infinity`: whole objects); default: Colocated's. */
 /** `pacing={"targetMs":2}`: the paced endpoints' pacer options (JSON; default: BulkEndpoint's). */
 const pacing = params.get('pacing') ? (JSON.parse(params.get('pacing')!) as Exclude<BulkEndpointOptions['pacing'], boolean | undefined>) : undefined;
-/** `compare={"currentSamples":16,"chunkBytes":16384}`: the 'compare' lane's pacer options and frame size (JSON). */
-const compare = params.get('compare') ? (JSON.parse(params.get('compare')!) as Exclude<BulkEndpointOptions['pacing'], boolean | undefined> & { chunkBytes?: number }) : undefined;
+type CompareOptions = Exclude<BulkEndpointOptions['pacing'], boolean | undefined> & { chunkBytes?: number };
+/** `compare={"currentSamples":16,"chunkBytes":16384}`: the 'compare' lane's pacer options and frame size (JSON; an array of up to 3: lanes compare, compare2, compare3). */
+const compareParam = params.get('compare') ? (JSON.parse(params.get('compare')!) as CompareOptions | CompareOptions[]) : [];
+const compares = (Array.isArray(compareParam) ? compareParam : [compareParam]).slice(0, COMPARE_LANES.length);
 const colocatedChunk = params.get('colocatedChunk') ? Number(params.get('colocatedChunk')) * 1024 * 1024 : undefined;
 const objects = new Map<number, ArrayBuffer>();
 
@@ -193,6 +207,8 @@ function expListen(lane: BulkChannel): void {
   });
 }
 let probeArrived: (() => void) | null = null;
+/** Main-thread queue delay samples while `lagStart` runs. */
+let lag: { samples: number[]; running: boolean } | null = null;
 
 const serve = (objectId: string): ArrayBuffer | null => {
   const probe = /^probe-(\d+)$/.exec(objectId);
@@ -222,7 +238,8 @@ let colocatedEndpoint: BulkEndpoint | null = null;
 let rawExpect = 0;
 let rawGot = 0;
 let rawDone: (() => void) | null = null;
-const pongs = new Map<number, () => void>();
+/** Raw pings in flight: called with the holder's receive time (timeOrigin + now). */
+const pongs = new Map<number, (holderAt: number) => void>();
 /** Resolves the control-channel ping in flight (one at a time). */
 let controlPong: (() => void) | null = null;
 const isHolder = params.get('name') === 'holder';
@@ -239,8 +256,11 @@ function rawChannel(link: PeerLink): RTCDataChannel {
         rawExpect = Number(event.data.slice(6));
         rawGot = 0;
       } else if (event.data === 'done') rawDone?.();
-      else if (event.data.startsWith('ping:')) channel.send(`pong:${event.data.slice(5)}`);
-      else if (event.data.startsWith('pong:')) pongs.get(Number(event.data.slice(5)))?.();
+      else if (event.data.startsWith('ping:')) channel.send(`pong:${event.data.slice(5)}:${performance.timeOrigin + performance.now()}`);
+      else if (event.data.startsWith('pong:')) {
+        const [, i, at] = event.data.split(':');
+        pongs.get(Number(i))?.(Number(at));
+      }
       return;
     }
     rawGot += (event.data as ArrayBuffer).byteLength;
@@ -265,14 +285,14 @@ function link(peerId: string, initiator: boolean, client: SignalingClient): void
     const shared = new DataChannelBulk(pc.createDataChannel('bench-shared-bulk', { negotiated: true, id: SHARED_CHANNEL_ID, ordered: true }));
     void Promise.all([peerLink.bulk(), shared.ready]).then(async ([channels]) => {
       const sets = new Map<Lanes, BulkChannel[]>();
-      for (const [lanes, ids] of Object.entries(LANE_SETS)) sets.set(lanes === 'unpaced' || lanes === 'compare' ? lanes : (Number(lanes) as LaneCount), ids.map((i) => channels[i]!));
+      for (const [lanes, ids] of Object.entries(LANE_SETS)) sets.set(lanes === 'unpaced' || COMPARE_LANES.includes(lanes as CompareLane) ? (lanes as Lanes) : (Number(lanes) as LaneCount), ids.map((i) => channels[i]!));
       sets.set('shared', [shared]);
       if (raw.readyState !== 'open') await new Promise((resolve) => raw.addEventListener('open', resolve, { once: true }));
       other = { peerId, sets, raw, link: peerLink };
       expListen(channels[EXP_CHANNEL]!);
       if (isHolder) {
         setInterval(() => {
-          for (const lane of [channels[0]!, channels[7]!, channels[8]!, channels[EXP_CHANNEL]!, shared]) if (lane.bufferedAmount > 0) queueSamples.push(lane.bufferedAmount);
+          for (const lane of [channels[0]!, channels[7]!, channels[8]!, channels[9]!, channels[10]!, channels[EXP_CHANNEL]!, shared]) if (lane.bufferedAmount > 0) queueSamples.push(lane.bufferedAmount);
         }, 5);
       }
     });
@@ -283,7 +303,7 @@ function link(peerId: string, initiator: boolean, client: SignalingClient): void
 function endpoint(lanes: Lanes): BulkEndpoint {
   if (!other) throw new Error('not linked');
   // Endpoints serve from their first creation, on both sides: make them all eagerly the first time.
-  for (const count of [1, 2, 4, 'unpaced', 'compare', 'shared'] as const) {
+  for (const count of [1, 2, 4, 'unpaced', ...COMPARE_LANES, 'shared'] as const) {
     const key = `${count}`;
     // 'shared' is the layout before bulk had its own connection, sender included: no burst limit.
     const burst = burstBytes ?? (count === 'shared' ? Infinity : undefined);
@@ -292,9 +312,10 @@ function endpoint(lanes: Lanes): BulkEndpoint {
     const chunk = before ? undefined : chunkBytes;
     const options = { peerId: other.peerId, serve, ...(highWaterMark ? { highWaterMark } : {}), ...(chunk ? { chunkBytes: chunk } : {}), ...(burst ? { burstBytes: burst } : {}) };
     // 'compare' takes its frame size from its JSON too (`chunkBytes`), the rest are pacer options.
-    const { chunkBytes: compareChunk, ...comparePacing } = compare ?? {};
-    const paced = count === 'compare' ? comparePacing : pacing;
-    const laneOptions = count === 'compare' && compareChunk ? { ...options, chunkBytes: compareChunk } : options;
+    const compareAt = COMPARE_LANES.indexOf(count as CompareLane);
+    const { chunkBytes: compareChunk, ...comparePacing } = compares[compareAt] ?? {};
+    const paced = compareAt >= 0 ? comparePacing : pacing;
+    const laneOptions = compareAt >= 0 && compareChunk ? { ...options, chunkBytes: compareChunk } : options;
     if (!endpoints.has(key)) endpoints.set(key, new BulkEndpoint(other.sets.get(count)!, before ? { ...options, pacing: false } : paced ? { ...laneOptions, pacing: paced } : laneOptions));
   }
   return endpoints.get(`${lanes}`)!;
@@ -311,22 +332,27 @@ async function pingWhile(count: number, during: Promise<unknown> | null): Promis
   const { raw: channel, link: control } = other;
   let finished = false;
   void during?.finally(() => (finished = true));
-  const result: PingResult = { raw: [], control: [] };
+  const result: PingResult = { raw: [], control: [], there: [], back: [] };
   for (let i = 0; i < count && !(during && finished); i++) {
     const viaControl = i % 2 === 1;
     const started = performance.now();
-    await new Promise<void>((resolve) => {
+    const holderAt = await new Promise<number>((resolve) => {
       if (viaControl) {
-        controlPong = resolve;
+        controlPong = () => resolve(NaN);
         control.send({ type: 'heartbeat' });
       } else {
         pongs.set(i, resolve);
         channel.send(`ping:${i}`);
       }
     });
+    const ended = performance.now();
     pongs.delete(i);
     controlPong = null;
-    (viaControl ? result.control : result.raw).push(performance.now() - started);
+    (viaControl ? result.control : result.raw).push(ended - started);
+    if (!viaControl) {
+      result.there!.push(holderAt - (performance.timeOrigin + started));
+      result.back!.push(performance.timeOrigin + ended - holderAt);
+    }
     await new Promise((resolve) => setTimeout(resolve, 10));
   }
   await during;
@@ -339,9 +365,10 @@ window.shoalBench = {
     if (other) endpoint(1); // be ready to serve
     return other?.peerId ?? null;
   },
-  raw: async (bytes) => {
+  raw: async (bytes, size = CHUNK) => {
     if (!other) throw new Error('not linked');
     const channel = other.raw;
+    const CHUNK = size;
     const chunk = new Uint8Array(object(CHUNK));
     const done = new Promise<void>((resolve) => (rawDone = resolve));
     const started = performance.now();
@@ -398,6 +425,46 @@ window.shoalBench = {
   queueSamples: () => {
     const xs = queueSamples.splice(0);
     return { mean: xs.length ? xs.reduce((a, b) => a + b, 0) / xs.length : 0, max: Math.max(0, ...xs), count: xs.length };
+  },
+  lagStart: () => {
+    lag = { samples: [], running: true };
+    const state = lag;
+    const port = new MessageChannel();
+    let posted = 0;
+    port.port1.onmessage = () => {
+      state.samples.push(performance.now() - posted);
+      if (state.running) setTimeout(post, 2);
+      else port.port1.close();
+    };
+    const post = (): void => {
+      posted = performance.now();
+      port.port2.postMessage(0);
+    };
+    post();
+  },
+  lagStop: () => {
+    if (!lag) return [];
+    lag.running = false;
+    const samples = lag.samples;
+    lag = null;
+    return samples;
+  },
+  burn: async (ms, workers) => {
+    const source = `onmessage = (e) => { const end = performance.now() + e.data; let x = 0; while (performance.now() < end) x += Math.sqrt(x + 1); postMessage(x); };`;
+    const url = URL.createObjectURL(new Blob([source], { type: 'text/javascript' }));
+    await Promise.all(
+      Array.from({ length: workers }, () => {
+        const worker = new Worker(url);
+        return new Promise<void>((resolve) => {
+          worker.onmessage = () => {
+            worker.terminate();
+            resolve();
+          };
+          worker.postMessage(ms);
+        });
+      }),
+    );
+    URL.revokeObjectURL(url);
   },
   pings: async (count, during) => {
     if (!other) throw new Error('not linked');

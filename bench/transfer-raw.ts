@@ -50,7 +50,10 @@ import { fileURLToPath } from 'node:url';
 import type { Page } from 'playwright-core';
 import { launchBrowser } from '@shoal/launcher';
 import { startSignalingServer } from '@shoal/signaling-server';
-import type { BenchTransferApi, LaneCount, Lanes, TransferResult } from '../apps/bench-transfer.ts';
+import type { BenchTransferApi, CompareLane, LaneCount, Lanes, TransferResult } from '../apps/bench-transfer.ts';
+
+/** The page's compare lanes (apps/bench-transfer.ts's COMPARE_LANES; the page module is not imported here, it runs in the tabs). */
+const COMPARE_LANES: readonly CompareLane[] = ['compare', 'compare2', 'compare3'];
 
 const root = fileURLToPath(new URL('..', import.meta.url)).replace(/[\\/]$/, '');
 const argv = process.argv.slice(2);
@@ -62,9 +65,14 @@ const RUNS = Number(option('--runs', '3'));
 const SIZES = option('--sizes', '16,64,256').split(',').map(Number);
 const LANE_COUNTS = option('--lanes', '1,2,4').split(',').map(Number) as LaneCount[];
 /** PeerLink's lane sets, then one bulk channel on the link's main connection. */
-/** `--compare JSON`: one more paced lane with these pacer options, for a same-run A/B. */
+/** `--compare JSON`: one more paced lane with these pacer options (an array: up to 3 lanes), for a same-run A/B. */
 const COMPARE = option('--compare', '');
-const LANES: Lanes[] = [...LANE_COUNTS, ...(COMPARE ? (['compare'] as const) : []), 'unpaced', 'shared'];
+const COMPARE_JSON: unknown[] = COMPARE ? [JSON.parse(COMPARE) as unknown].flat() : [];
+const COMPARING = COMPARE_LANES.slice(0, COMPARE_JSON.length);
+const compareName = (lane: Lanes): string => JSON.stringify(COMPARE_JSON[COMPARE_LANES.indexOf(lane as CompareLane)]);
+/** `--no-before`: leave out the layouts before (unpaced, shared), for a quicker A/B of paced settings. */
+const BEFORE = !argv.includes('--no-before');
+const LANES: Lanes[] = [...LANE_COUNTS, ...COMPARING, ...(BEFORE ? (['unpaced', 'shared'] as const) : [])];
 const COLOCATED = !argv.includes('--no-colocated');
 /** The bulk endpoints' high-water mark in MiB; 0: BulkEndpoint's default. */
 const HIGH_WATER = Number(option('--high-water', '0'));
@@ -81,6 +89,10 @@ const SWEEP = option('--sweep', '')
   .split(',')
   .filter(Boolean)
   .map((pair) => pair.split('x').map(Number) as [number, number]);
+/** `--raw-chunks 256,32`: the raw channel's message sizes in KiB, each measured every run; the first is the one ratios are to. */
+const RAW_CHUNKS = option('--raw-chunks', '256').split(',').map(Number);
+/** `--diag`: only where a control round trip's time goes during a fetch (legs, each tab's main-thread queue delay, CPU contention alone). */
+const DIAG = argv.includes('--diag');
 const MiB = 1024 * 1024;
 const RAW_BYTES = 64 * MiB;
 if (!Number.isInteger(RUNS) || RUNS < 1 || SIZES.some((s) => !(s > 0)) || LANE_COUNTS.some((l) => ![1, 2, 4].includes(l))) {
@@ -129,6 +141,54 @@ interface Line {
   [key: string]: unknown;
 }
 
+/** Percentiles of a sample set, for the diagnosis lines. */
+function spread(xs: number[]): { p50: number; p90: number; max: number; n: number } {
+  return xs.length ? { p50: round(median(xs), 2), p90: round(quantile(xs, 0.9), 2), max: round(Math.max(...xs), 1), n: xs.length } : { p50: NaN, p90: NaN, max: NaN, n: 0 };
+}
+
+/**
+ * Where a round trip's time goes: the raw pings' legs (fetcher → holder's handler, and back, the way bulk
+ * bytes flow), each tab's main-thread queue delay, idle, while both tabs burn a core each in Web Workers
+ * (CPU contention with no network), and during paced and unpaced fetches.
+ */
+async function diagnose(holder: Page, fetcher: Page): Promise<void> {
+  const cases: Array<[string, (() => Promise<unknown>) | null, Lanes | null]> = [
+    ['idle', null, null],
+    ['burn 1+1 workers', () => Promise.all([holder.evaluate(() => window.shoalBench!.burn(3000, 1)), fetcher.evaluate(() => window.shoalBench!.burn(3000, 1))]), null],
+    ...LANES.filter((l) => l !== 'shared').map((l) => [`fetch ${COMPARING.includes(l as CompareLane) ? compareName(l) : l}`, null, l] as [string, null, Lanes]),
+  ];
+  const merged = new Map<string, { rtt: number[]; control: number[]; there: number[]; back: number[]; holderLag: number[]; fetcherLag: number[]; mbPerSec: number[] }>();
+  for (let run = 0; run < RUNS; run++) {
+    for (const [name, load, lanes] of cases) {
+      await holder.evaluate(() => window.shoalBench!.lagStart());
+      await fetcher.evaluate(() => window.shoalBench!.lagStart());
+      const started = performance.now();
+      const loading = load?.();
+      const pings = lanes
+        ? await fetcher.evaluate(([l, s]) => window.shoalBench!.pings(4000, { lanes: l, size: s }), [lanes, 64 * MiB] as const)
+        : await fetcher.evaluate((n) => window.shoalBench!.pings(n), load ? 200 : 100);
+      const ms = performance.now() - started;
+      await loading;
+      const holderLag = await holder.evaluate(() => window.shoalBench!.lagStop());
+      const fetcherLag = await fetcher.evaluate(() => window.shoalBench!.lagStop());
+      const into = merged.get(name) ?? { rtt: [], control: [], there: [], back: [], holderLag: [], fetcherLag: [], mbPerSec: [] };
+      into.rtt.push(...pings.raw);
+      into.control.push(...pings.control);
+      into.there.push(...(pings.there ?? []));
+      into.back.push(...(pings.back ?? []));
+      into.holderLag.push(...holderLag);
+      into.fetcherLag.push(...fetcherLag);
+      if (lanes) into.mbPerSec.push(round((64 * MiB) / 1e6 / (ms / 1000)));
+      merged.set(name, into);
+    }
+  }
+  for (const [name, m] of merged) {
+    console.log(JSON.stringify({ path: 'diag', during: name, mbPerSec: m.mbPerSec, rawRtt: spread(m.rtt), control: spread(m.control), there: spread(m.there), back: spread(m.back), holderLag: spread(m.holderLag), fetcherLag: spread(m.fetcherLag) }));
+  }
+  const pacer = (await holder.evaluate(() => window.shoalBench!.endpointStats(1))).pacing;
+  if (pacer) console.log(JSON.stringify({ path: 'pacer', window: round(pacer.window / 1024), baseRtt: round(pacer.baseRtt, 2), currentRtt: round(pacer.currentRtt, 2) }));
+}
+
 async function main(): Promise<void> {
   const outDir = mkdtempSync(join(tmpdir(), 'shoal-bench-transfer-'));
   await buildPage(outDir);
@@ -159,25 +219,44 @@ async function main(): Promise<void> {
     for (const lanes of LANES) await fetcher.evaluate(([l, s]) => window.shoalBench!.fetch(l, s), [lanes, 4 * MiB] as const);
     if (COLOCATED) await fetcher.evaluate((s) => window.shoalBench!.colocated(s), 4 * MiB);
 
+    if (DIAG) {
+      await diagnose(holder, fetcher);
+      return;
+    }
     const lines: Line[] = [];
     const emit = (line: Line): void => {
       lines.push(line);
       console.log(JSON.stringify(line));
     };
 
-    const raw: TransferResult[] = [];
-    for (let run = 0; run < RUNS; run++) raw.push(await holder.evaluate((bytes) => window.shoalBench!.raw(bytes), RAW_BYTES));
-    const rawMBps = median(raw.map((r) => r.mbPerSec));
-    emit({ path: 'raw', sizeMiB: RAW_BYTES / MiB, mbPerSec: round(rawMBps), ms: round(median(raw.map((r) => r.ms))), runs: raw.map((r) => round(r.mbPerSec)) });
-
-    for (const sizeMiB of SIZES) {
-      const byLanes = new Map<Lanes, Awaited<ReturnType<BenchTransferApi['fetch']>>[]>();
-      for (let run = 0; run < RUNS; run++) {
-        for (const lanes of LANES) {
+    // The raw channel is measured in every run, between the lanes' fetches, so that the ratios compare the same moments
+    // of a machine whose load moves (measured all first, a raw figure from a quiet minute once made every ratio look bad).
+    const raw = new Map<number, TransferResult[]>();
+    const measureRaw = async (): Promise<void> => {
+      for (const chunkKiB of RAW_CHUNKS) {
+        const r = await holder.evaluate(([bytes, chunk]) => window.shoalBench!.raw(bytes, chunk), [RAW_BYTES, chunkKiB * 1024] as const);
+        raw.set(chunkKiB, [...(raw.get(chunkKiB) ?? []), r]);
+      }
+    };
+    const bySize = new Map<number, Map<Lanes, Awaited<ReturnType<BenchTransferApi['fetch']>>[]>>();
+    for (let run = 0; run < RUNS; run++) {
+      for (const sizeMiB of SIZES) {
+        if (sizeMiB === SIZES[0]) await measureRaw();
+        const byLanes = bySize.get(sizeMiB) ?? new Map<Lanes, Awaited<ReturnType<BenchTransferApi['fetch']>>[]>();
+        bySize.set(sizeMiB, byLanes);
+        for (const lanes of run % 2 === 0 ? LANES : [...LANES].reverse()) {
           const r = await fetcher.evaluate(([l, s]) => window.shoalBench!.fetch(l, s), [lanes, sizeMiB * MiB] as const);
           byLanes.set(lanes, [...(byLanes.get(lanes) ?? []), r]);
         }
       }
+    }
+    const rawMBps = median(raw.get(RAW_CHUNKS[0]!)!.map((r) => r.mbPerSec));
+    for (const [chunkKiB, results] of raw) {
+      const mbPerSec = median(results.map((r) => r.mbPerSec));
+      emit({ path: 'raw', chunkKiB, sizeMiB: RAW_BYTES / MiB, mbPerSec: round(mbPerSec), ms: round(median(results.map((r) => r.ms))), runs: results.map((r) => round(r.mbPerSec)), ...(chunkKiB === RAW_CHUNKS[0] ? {} : { ratioToRaw: round(mbPerSec / rawMBps, 2) }) });
+    }
+
+    for (const [sizeMiB, byLanes] of bySize) {
       for (const [lanes, results] of byLanes) {
         const mbPerSec = median(results.map((r) => r.mbPerSec));
         const last = results.at(-1)!.stats;
@@ -229,11 +308,11 @@ async function main(): Promise<void> {
       add('idle', await fetcher.evaluate(() => window.shoalBench!.pings(100)));
       for (const lanes of run % 2 === 0 ? LANES : [...LANES].reverse()) {
         const busy = await fetcher.evaluate(([l, s]) => window.shoalBench!.pings(2000, { lanes: l, size: s }), [lanes, 64 * MiB] as const);
-        add(lanes === 'shared' ? 'fetch, 1 lane on the main connection' : lanes === 'unpaced' ? 'fetch, 1 lane, unpaced' : lanes === 'compare' ? `fetch, 1 lane, ${COMPARE}` : `fetch, ${lanes} lane(s)`, busy);
+        add(lanes === 'shared' ? 'fetch, 1 lane on the main connection' : lanes === 'unpaced' ? 'fetch, 1 lane, unpaced' : COMPARING.includes(lanes as CompareLane) ? `fetch, 1 lane, ${compareName(lanes)}` : `fetch, ${lanes} lane(s)`, busy);
       }
     }
     for (const [during, result] of merged) pingLine(during, result);
-    for (const lanes of [LANE_COUNTS[0]!, ...(COMPARE ? (['compare'] as const) : [])]) {
+    for (const lanes of [LANE_COUNTS[0]!, ...COMPARING]) {
       const pacer = (await holder.evaluate((l) => window.shoalBench!.endpointStats(l), lanes)).pacing;
       if (pacer) console.log(JSON.stringify({ path: 'pacer', lanes, ...pacer, window: round(pacer.window / 1024), baseRtt: round(pacer.baseRtt, 2), currentRtt: round(pacer.currentRtt, 2), queueingDelay: round(pacer.queueingDelay, 2) }));
     }
@@ -261,7 +340,7 @@ async function main(): Promise<void> {
       }
     }
     // What each sender keeps in bufferedAmount during a 64 MiB fetch (sampled in the holder every 5 ms).
-    for (const lanes of [LANE_COUNTS[0]!, 'unpaced'] as const) {
+    for (const lanes of [LANE_COUNTS[0]!, ...(BEFORE ? (['unpaced'] as const) : [])]) {
       await holder.evaluate(() => window.shoalBench!.queueSamples());
       const busy = await fetcher.evaluate(([l, s]) => window.shoalBench!.pings(2000, { lanes: l, size: s }), [lanes, 64 * MiB] as const);
       const q = await holder.evaluate(() => window.shoalBench!.queueSamples());
@@ -283,7 +362,7 @@ async function main(): Promise<void> {
     console.log('\npath        lanes   size     MB/s   ms        × raw');
     for (const line of lines) {
       const cells = [
-        line.path.padEnd(10),
+        (line.path + (line.path === 'raw' ? ` ${String(line['chunkKiB'])}K` : '')).padEnd(10),
         String(line.lanes ?? '').padStart(5),
         `${line.sizeMiB} MiB`.padStart(8),
         line.mbPerSec.toFixed(1).padStart(8),

@@ -186,7 +186,9 @@ export function arrowKernels(ipc: ArrowIpc): ArrowKernels {
         const rows = read(blocks, { maxRows: op.n ?? 0 });
         if (!rows) return null;
         const m = Math.min(op.n ?? 0, rows.count);
-        const [block] = write(rows, [m], null, Uint32Array.from({ length: rows.count }, (_, i) => (i < m ? i : 0xffffffff)));
+        const slots = new Uint32Array(rows.count).fill(0xffffffff);
+        for (let i = 0; i < m; i++) slots[i] = i;
+        const [block] = write(rows, [m], null, slots);
         return [block, stats([m], [block.byteLength])];
       }
       if (op.op === 'split') {

@@ -58,6 +58,7 @@ import { offeredResources, resourcesOf, sizeOf } from './sizes.ts';
 import { Handover } from './handover.ts';
 import { TaskLineage } from './lineage.ts';
 import { BULK_PATIENCE, BULK_PATIENCE_BYTES, HEARTBEAT_TIMEOUT_MS, Watchdog } from './watchdog.ts';
+import { HeartbeatPace } from './heartbeatPace.ts';
 import { WorkerDiffs } from './workerDiffs.ts';
 import { Transfers } from './transfers.ts';
 import { DispatchBuffer } from './dispatchBuffer.ts';
@@ -136,6 +137,8 @@ export class Coordinator extends Emitter<CoordinatorEvents> implements ActorsHos
   readmitted = 0;
   /** Peers moving object bytes for runs now, or whose last heartbeat said they run collectives: the watchdog gives them `BULK_PATIENCE`. */
   private readonly transfers = new Transfers();
+  /** Heartbeats slow down in a big room, and the watchdog waits as much longer (heartbeatPace.ts). */
+  private readonly pace = new HeartbeatPace();
 
   constructor(
     readonly mesh: Mesh,
@@ -146,7 +149,7 @@ export class Coordinator extends Emitter<CoordinatorEvents> implements ActorsHos
       options.heartbeatTimeoutMs ?? HEARTBEAT_TIMEOUT_MS,
       (peerId) => this.workerGone(peerId, 'silent'),
       undefined,
-      (peerId) => (this.transfers.busy(peerId) ? BULK_PATIENCE : 1),
+      (peerId) => (this.transfers.busy(peerId) ? BULK_PATIENCE : 1) * this.pace.factor,
     );
     this.handover = new Handover({
       scheduler: this.scheduler,
@@ -487,6 +490,14 @@ export class Coordinator extends Emitter<CoordinatorEvents> implements ActorsHos
     if (message.type === 'heartbeat') this.transfers.report(from.peerId, message.bulk === true);
     if (message.type === 'taskDone') this.dispatch.answered(from.peerId);
     handleWorkerMessage(this, worker, message);
+    if (message.type === 'hello' && worker.caps === message.caps) this.paced(from.peerId);
+  }
+
+  /** A worker was admitted: past 32 workers the room's heartbeats slow down (heartbeatPace.ts), and it hears the pace. */
+  private paced(peerId: string): void {
+    if (this.pace.update(this.workersById.size)) {
+      for (const worker of this.workersById.values()) if (worker.caps) this.sendTo(worker.info.peerId, { type: 'heartbeatEvery', ms: this.pace.intervalMs });
+    } else if (this.pace.factor > 1) this.sendTo(peerId, { type: 'heartbeatEvery', ms: this.pace.intervalMs });
   }
 
   /** A worker whose link just opened (or that starts over): known, not yet admitted until its hello. */
@@ -519,6 +530,7 @@ export class Coordinator extends Emitter<CoordinatorEvents> implements ActorsHos
     this.apply({ type: 'workerJoined', workerId: from.peerId, resources: offeredResources(entry.caps!), gpuFallback: entry.caps!.gpu?.isFallback === true });
     if (entry.paused) this.apply({ type: 'workerUpdated', workerId: from.peerId, paused: true });
     this.sendJobInfo(from.peerId);
+    if (this.pace.factor > 1) this.sendTo(from.peerId, { type: 'heartbeatEvery', ms: this.pace.intervalMs });
     this.emit('workerReadmitted', from.peerId);
     this.workerChanged(from.peerId);
     return entry;

@@ -242,6 +242,11 @@ export const controlMessageSchema = z.discriminatedUnion('type', [
   /** The job now running (sent when it starts, and on hello while one runs), or null once none does: the worker page shows it. `codeHash`: SHA-256 of its source, hex. */
   z.object({ type: z.literal('jobInfo'), job: z.object({ name: shortText, codeHash: shortText }).nullable() }),
   /**
+   * Beat every `ms` from now on, instead of every second: a coordinator of a big room slows its workers'
+   * heartbeats and waits as many more before declaring one silent (client/src/heartbeatPace.ts).
+   */
+  z.object({ type: z.literal('heartbeatEvery'), ms: z.number().int().min(250).max(60_000) }),
+  /**
    * Construct an actor (its class is `fnId`, sent by defineFn) in a Web Worker
    * of its own. `taskId` is the scheduler's task that holds its place and
    * resources; cancelling it (`cancelTask`) kills the actor. `restore`: the

@@ -7,7 +7,7 @@
 import { FETCH_FAILED_PREFIX, LEAVE_WITH_HANDOVER, ShoalError, randomId, toRemoteError, type Capabilities, type ControlMessage, type PeerInfo, type Traffic, type WorkerPageStatus } from '@shoal/protocol';
 import { ByteLinks, Mesh, type LinkStats } from '@shoal/transport';
 import { detectCapabilities } from './capabilities.ts';
-import { Heartbeat } from './heartbeat.ts';
+import { HEARTBEAT_INTERVAL_MS, Heartbeat } from './heartbeat.ts';
 import type { HostReply } from './host.ts';
 import { WorkerPool, type PoolHost } from './pool.ts';
 import { ActorHost, type ActorCallOutcome } from './actorHost.ts';
@@ -72,6 +72,8 @@ export class WorkerRuntime {
   /** Ports straight from task Web Workers to actors' Web Workers (directPorts.ts). */
   private readonly ports: DirectPorts;
   private readonly heartbeat = new Heartbeat();
+  /** How often to beat: every second, unless the coordinator of a big room says slower (`heartbeatEvery`). */
+  private beatMs = HEARTBEAT_INTERVAL_MS;
   /** Set while leaving, until the coordinator has taken this tab's objects (see `leave`). */
   private leaveTimer: ReturnType<typeof setTimeout> | null = null;
   private readonly links: ByteLinks;
@@ -162,7 +164,8 @@ export class WorkerRuntime {
           if (runtime.coordinator?.peerId === peer.peerId) runtime.send(peer.peerId, { type: 'benchmark', ...speed });
         });
       }
-      runtime.heartbeat.start(() => runtime.send(peer.peerId, runtime.collective.busy ? { type: 'heartbeat', bulk: true } : { type: 'heartbeat' }));
+      runtime.beatMs = HEARTBEAT_INTERVAL_MS; // a coordinator that wants slower beats says so after the hello
+      runtime.beat(peer.peerId);
       runtime.changed();
     });
     mesh.on('peerClosed', (peer, _reason, retired) => {
@@ -284,6 +287,9 @@ export class WorkerRuntime {
       case 'jobInfo':
         this.job = message.job;
         return this.changed();
+      case 'heartbeatEvery':
+        this.beatMs = message.ms;
+        return this.beat(from.peerId);
       case 'defineFn':
         this.functions.set(message.fnId, { name: message.name, source: message.source });
         this.pool.warm(); // a task of it follows: its Web Worker starts while the task's inputs are fetched (not on jobInfo, which every tab hears at once)
@@ -320,6 +326,11 @@ export class WorkerRuntime {
       default:
         return this.refuse(from, message);
     }
+  }
+
+  /** (Re)starts the heartbeats to the coordinator at the current pace. */
+  private beat(coordinatorId: string): void {
+    this.heartbeat.start(() => this.send(coordinatorId, this.collective.busy ? { type: 'heartbeat', bulk: true } : { type: 'heartbeat' }), this.beatMs);
   }
 
   private async run(coordinatorId: string, message: RunTask): Promise<void> {

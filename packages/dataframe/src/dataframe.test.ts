@@ -16,7 +16,7 @@ describe('DataFrame on the in-process cluster', { timeout: 120_000 }, () => {
     const c = dataFrameApi(cluster, undefined);
     c.conf.set('advisoryPartitionBytes', 1);
     // range() makes its rows in each scan task: the scans have no input blocks.
-    const out = await c.range(2000, { partitions: 3 }).selectExpr('id % 7 AS k', 'id AS v').groupBy('k').agg({ v: 'sum' }).orderBy('k').collect();
+    const out = await c.range(0, 2000, 1, { partitions: 3 }).selectExpr('id % 7 AS k', 'id AS v').groupBy('k').agg({ v: 'sum' }).orderBy('k').collect();
     expect(out.map((r) => r['k'])).toEqual([0, 1, 2, 3, 4, 5, 6]);
     const scans = cluster.ran.filter((name) => / s0: /.test(name));
     const reads = cluster.ran.filter((name) => !/ s0: /.test(name));

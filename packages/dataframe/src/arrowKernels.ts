@@ -71,9 +71,22 @@ export function arrowKernels(ipc: ArrowIpc): ArrowKernels {
   const write = (rows: Rows, sizes: readonly number[], partOf: Uint32Array | null, slotOf: Uint32Array): Uint8Array[] => timed('export', () => ipc.write(rows, sizes, partOf, slotOf));
   /** A key column made contiguous. */
   const keyOf = (rows: Rows, c: number): IpcCol => timed('load', () => ipc.column(rows, c));
+  /**
+   * Row-sized index arrays, kept on the Web Worker's global between tasks (the kernels are made anew for
+   * each task): every page of a big new ArrayBuffer costs a page fault (12 µs a page on a VM without huge
+   * pages; README.md), so these are reused. One array per name, used by one stage at a time (a stage runs
+   * synchronously); what they hold is stale, so each use writes every element it later reads.
+   */
+  const scratchArrays: Map<string, Uint32Array> = ((globalThis as { __shoalKernelScratch?: Map<string, Uint32Array> }).__shoalKernelScratch ??= new Map());
+  const scratch = (name: string, n: number): Uint32Array => {
+    if (n > 16 * 2 ** 20) return new Uint32Array(n); // over 64 MB: not kept
+    let array = scratchArrays.get(name);
+    if (!array || array.length < n) scratchArrays.set(name, (array = new Uint32Array(Math.max(n, Math.ceil((array?.length ?? 0) * 1.25)))));
+    return array.subarray(0, n);
+  };
   /** Where each row goes when `order` lists every row in its new order. */
   const slotsOf = (order: Uint32Array): Uint32Array => {
-    const slots = new Uint32Array(order.length);
+    const slots = scratch('slots', order.length);
     for (let i = 0; i < order.length; i++) slots[order[i]!] = i;
     return slots;
   };
@@ -97,7 +110,7 @@ export function arrowKernels(ipc: ArrowIpc): ArrowKernels {
   /** Rows by whether their key is null (in row order). */
   const byNull = (rows: Rows, key: IpcCol): { keyed: Uint32Array; nulls: Uint32Array } => {
     const valid = key.valid;
-    const all = new Uint32Array(rows.count);
+    const all = scratch('all', rows.count);
     for (let i = 0; i < rows.count; i++) all[i] = i;
     if (!valid) return { keyed: all, nulls: new Uint32Array(0) };
     const keyed: number[] = [];
@@ -115,8 +128,8 @@ export function arrowKernels(ipc: ArrowIpc): ArrowKernels {
     const d = key.data;
     const v = new DataView(d.buffer, d.byteOffset, d.byteLength);
     const n = rows.count;
-    const lo = new Uint32Array(n);
-    const hi = width === 8 ? new Uint32Array(n) : null;
+    const lo = scratch('lo', n);
+    const hi = width === 8 ? scratch('hi', n) : null;
     for (let r = 0; r < n; r++) {
       if (width === 8) {
         let h = v.getUint32(8 * r + 4, true);
@@ -143,8 +156,9 @@ export function arrowKernels(ipc: ArrowIpc): ArrowKernels {
         lo[r] = num!.signed ? (x ^ sign) >>> 0 : x;
       }
     }
-    let order = keyed.slice();
-    let spare = new Uint32Array(order.length);
+    let order = scratch('order', keyed.length);
+    order.set(keyed);
+    let spare = scratch('spare', keyed.length);
     const counts = new Uint32Array(65536);
     for (const [words, shift] of [[lo, 0], [lo, 16], [hi, 0], [hi, 16]] as const) {
       if (!words) continue;
@@ -186,7 +200,7 @@ export function arrowKernels(ipc: ArrowIpc): ArrowKernels {
         const rows = read(blocks, { maxRows: op.n ?? 0 });
         if (!rows) return null;
         const m = Math.min(op.n ?? 0, rows.count);
-        const slots = new Uint32Array(rows.count).fill(0xffffffff);
+        const slots = scratch('slots', rows.count).fill(0xffffffff);
         for (let i = 0; i < m; i++) slots[i] = i;
         const [block] = write(rows, [m], null, slots);
         return [block, stats([m], [block.byteLength])];
@@ -224,8 +238,8 @@ export function arrowKernels(ipc: ArrowIpc): ArrowKernels {
       const at = numberAt(rows, c, key);
       const valid = key.valid;
       // Each row's part, and its place there (parts keep the rows' order).
-      const part = new Uint32Array(rows.count);
-      const slots = new Uint32Array(rows.count);
+      const part = scratch('part', rows.count);
+      const slots = scratch('slots', rows.count);
       const sizes = new Array<number>(parts).fill(0);
       for (let r = 0; r < rows.count; r++) {
         let p: number;
@@ -262,7 +276,7 @@ export function arrowKernels(ipc: ArrowIpc): ArrowKernels {
       const { keyed, nulls } = byNull(rows, key);
       const order = radixOrder(rows, c, key, keyed);
       if (!o.ascending) order.reverse();
-      const ix = new Uint32Array(rows.count);
+      const ix = scratch('ix', rows.count);
       ix.set(o.nullsFirst ? nulls : order, 0);
       ix.set(o.nullsFirst ? order : nulls, o.nullsFirst ? nulls.length : order.length);
       return { block: write(rows, [rows.count], null, slotsOf(ix))[0]!, rows: rows.count };

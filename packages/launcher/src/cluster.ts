@@ -205,7 +205,7 @@ export async function startLocalCluster(options: LocalClusterOptions = {}): Prom
     const workerTabsMs = lap();
     checkAborted();
 
-    if (workerCount > 0) await waitForWorkerCount(coordinator, workerCount, readyTimeoutMs, errors, options.onWorkersReady);
+    if (workerCount > 0) await waitForWorkerCount(coordinator, workerCount, readyTimeoutMs, errors, options.onWorkersReady, workers);
     const workersReadyMs = lap();
     checkAborted();
 

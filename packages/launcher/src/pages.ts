@@ -104,7 +104,7 @@ export async function waitForWorkerPage(page: Page, name: string, timeoutMs: num
  * Asks the coordinator page to wait for `count` ready workers; explains a
  * timeout. `onProgress` hears how many are ready about twice a second.
  */
-export async function waitForWorkerCount(coordinator: Page, count: number, timeoutMs: number, errors: RecentErrors, onProgress?: (ready: number, total: number) => void): Promise<void> {
+export async function waitForWorkerCount(coordinator: Page, count: number, timeoutMs: number, errors: RecentErrors, onProgress?: (ready: number, total: number) => void, workers: readonly Page[] = []): Promise<void> {
   let polling = onProgress !== undefined;
   const poll = async (): Promise<void> => {
     let last = -1;
@@ -123,8 +123,33 @@ export async function waitForWorkerCount(coordinator: Page, count: number, timeo
   } catch (cause) {
     polling = false;
     const ready = await coordinator.evaluate(() => window.shoalCoordinator!.workers().length).catch(() => '?');
-    throw new ShoalError('ERR_NO_WORKERS', `only ${ready} of ${count} worker tabs became ready within ${timeoutMs} ms${errors.describe()}`, {
+    const stuck = await notReady(coordinator, workers);
+    throw new ShoalError('ERR_NO_WORKERS', `only ${ready} of ${count} worker tabs became ready within ${timeoutMs} ms${stuck}${errors.describe()}`, {
       cause,
     });
   }
+}
+
+const STATUS_TIMEOUT_MS = 5_000;
+
+/**
+ * The worker tabs the coordinator does not list, each with what its page
+ * says (`w7: connected, coordinator connecting`; a tab whose page does not
+ * answer says so): why a join storm left tabs out. `''` when all are listed.
+ */
+async function notReady(coordinator: Page, workers: readonly Page[]): Promise<string> {
+  if (workers.length === 0) return '';
+  const listed = new Set(await coordinator.evaluate(() => window.shoalCoordinator!.workers().map((w) => w.peerId)).catch(() => [] as string[]));
+  const lines = await Promise.all(
+    workers.map(async (page, i) => {
+      const status = await Promise.race([
+        page.evaluate(() => window.shoalWorker?.status() ?? null).catch(() => null),
+        new Promise<null>((resolve) => setTimeout(() => resolve(null), STATUS_TIMEOUT_MS).unref()),
+      ]);
+      if (status?.peerId && listed.has(status.peerId)) return null;
+      return status ? `w${i + 1} (${status.peerId ?? 'no peer id'}): ${status.connection}, coordinator ${status.coordinator}` : `w${i + 1}: its page did not answer`;
+    }),
+  );
+  const stuck = lines.filter((line) => line !== null);
+  return stuck.length === 0 ? '' : `; not listed by the coordinator: ${stuck.slice(0, 16).join('; ')}${stuck.length > 16 ? `; and ${stuck.length - 16} more` : ''}`;
 }

@@ -2,16 +2,19 @@
  * Bulk transfer between two tabs: Shoal's BulkEndpoint against a raw
  * RTCDataChannel on the same connection, in the same run.
  *
- *   npx tsx bench/transfer-raw.ts [--runs N] [--sizes 16,64,256] [--lanes 1,2,4] [--no-colocated] [--high-water MiB] [--chunk KiB] [--burst KiB] [--pacing JSON] [--compare JSON] [--sweep WxC,...] [--colocated-chunk MiB]
+ *   npx tsx bench/transfer-raw.ts [--runs N] [--sizes 16,64,256] [--lanes 1,2,4] [--no-colocated] [--no-before] [--high-water MiB] [--chunk KiB] [--burst KiB] [--pacing JSON] [--compare JSON|[JSON,...]] [--raw-chunks 256,32] [--sweep WxC,...] [--colocated-chunk MiB] [--diag]
  *
  * It builds apps/bench-transfer.html into a temp dir (Vite, with the repo's
  * config, so dist/ is left alone), starts the signaling server on it, opens
  * two tabs of one headless Chromium in one room, and measures, receiver-side
  * with performance.now():
  *
- *   raw        64 MiB over a plain negotiated data channel: 256 KiB messages,
+ *   raw        64 MiB over a plain negotiated data channel: 256 KiB messages
+ *              (--raw-chunks: other sizes too; the first is what ratios are to),
  *              pause above 8 MiB bufferedAmount, resume on bufferedamountlow
- *              (1 MiB); timed from the first send to the receiver's "done"
+ *              (1 MiB); timed from the first send to the receiver's "done";
+ *              measured once per run, before that run's fetches, so a ratio
+ *              compares the same minutes of a machine whose load moves
  *   bulk       BulkEndpoint.fetch of each size over 1, 2 and 4 of PeerLink's
  *              bulk channels (request → header → chunks → checksum verified);
  *              they live on an RTCPeerConnection of their own (PeerLink's
@@ -19,7 +22,9 @@
  *              paced (BulkEndpoint's default; `--pacing '{"targetMs":2}'`
  *              tunes the pacer, `--chunk` their frame size)
  *   compare    (--compare JSON) the same fetch, paced with these pacer options
- *              (a same-run A/B of a pacer setting)
+ *              (a same-run A/B of a pacer setting; `chunkBytes` sets the frame
+ *              size); a JSON array gives up to 3 such lanes
+ *   (--no-before leaves out the two layouts below, for quicker A/Bs)
  *   unpaced    the same fetch over one more channel of that connection with
  *              `pacing: false` and 256 KiB frames: only the 8 MiB high-water
  *              mark bounds the sender (the layout before pacing: "before")
@@ -33,6 +38,12 @@
  *              shared (--runs rounds, in alternating order; percentiles over
  *              all); then the paced sender's window and round trips, and what
  *              a sender keeps in bufferedAmount (sampled every 5 ms)
+ *   diag       (--diag, instead of all the rest) where a round trip's time
+ *              goes: raw pings' two legs (both tabs' timeOrigin + now), each
+ *              tab's main-thread queue delay (a MessageChannel message every
+ *              2 ms), and the cores this bench's Chromium used (/proc), idle,
+ *              while both tabs burn a core in a Web Worker (CPU contention
+ *              without network), during a raw transfer and during each fetch
  *   sweep      (--sweep 8192x256,32x16: window KiB x message KiB) pings while
  *              the holder sends 32 MiB of plain messages on an idle bulk
  *              channel, at most `window` bytes unacknowledged by the
@@ -51,6 +62,7 @@ import type { Page } from 'playwright-core';
 import { launchBrowser } from '@shoal/launcher';
 import { startSignalingServer } from '@shoal/signaling-server';
 import type { BenchTransferApi, CompareLane, LaneCount, Lanes, TransferResult } from '../apps/bench-transfer.ts';
+import { diagnose } from './transfer-raw-diag.ts';
 
 /** The page's compare lanes (apps/bench-transfer.ts's COMPARE_LANES; the page module is not imported here, it runs in the tabs). */
 const COMPARE_LANES: readonly CompareLane[] = ['compare', 'compare2', 'compare3'];
@@ -96,7 +108,7 @@ const DIAG = argv.includes('--diag');
 const MiB = 1024 * 1024;
 const RAW_BYTES = 64 * MiB;
 if (!Number.isInteger(RUNS) || RUNS < 1 || SIZES.some((s) => !(s > 0)) || LANE_COUNTS.some((l) => ![1, 2, 4].includes(l))) {
-  console.error('usage: npx tsx bench/transfer-raw.ts [--runs N] [--sizes 16,64,256] [--lanes 1,2,4] [--no-colocated] [--high-water MiB] [--chunk KiB] [--burst KiB] [--pacing JSON] [--compare JSON] [--sweep WxC,...] [--colocated-chunk MiB]');
+  console.error('usage: npx tsx bench/transfer-raw.ts [--runs N] [--sizes 16,64,256] [--lanes 1,2,4] [--no-colocated] [--no-before] [--high-water MiB] [--chunk KiB] [--burst KiB] [--pacing JSON] [--compare JSON|[JSON,...]] [--raw-chunks 256,32] [--sweep WxC,...] [--colocated-chunk MiB] [--diag]');
   process.exit(2);
 }
 
@@ -141,54 +153,6 @@ interface Line {
   [key: string]: unknown;
 }
 
-/** Percentiles of a sample set, for the diagnosis lines. */
-function spread(xs: number[]): { p50: number; p90: number; max: number; n: number } {
-  return xs.length ? { p50: round(median(xs), 2), p90: round(quantile(xs, 0.9), 2), max: round(Math.max(...xs), 1), n: xs.length } : { p50: NaN, p90: NaN, max: NaN, n: 0 };
-}
-
-/**
- * Where a round trip's time goes: the raw pings' legs (fetcher → holder's handler, and back, the way bulk
- * bytes flow), each tab's main-thread queue delay, idle, while both tabs burn a core each in Web Workers
- * (CPU contention with no network), and during paced and unpaced fetches.
- */
-async function diagnose(holder: Page, fetcher: Page): Promise<void> {
-  const cases: Array<[string, (() => Promise<unknown>) | null, Lanes | null]> = [
-    ['idle', null, null],
-    ['burn 1+1 workers', () => Promise.all([holder.evaluate(() => window.shoalBench!.burn(3000, 1)), fetcher.evaluate(() => window.shoalBench!.burn(3000, 1))]), null],
-    ...LANES.filter((l) => l !== 'shared').map((l) => [`fetch ${COMPARING.includes(l as CompareLane) ? compareName(l) : l}`, null, l] as [string, null, Lanes]),
-  ];
-  const merged = new Map<string, { rtt: number[]; control: number[]; there: number[]; back: number[]; holderLag: number[]; fetcherLag: number[]; mbPerSec: number[] }>();
-  for (let run = 0; run < RUNS; run++) {
-    for (const [name, load, lanes] of cases) {
-      await holder.evaluate(() => window.shoalBench!.lagStart());
-      await fetcher.evaluate(() => window.shoalBench!.lagStart());
-      const started = performance.now();
-      const loading = load?.();
-      const pings = lanes
-        ? await fetcher.evaluate(([l, s]) => window.shoalBench!.pings(4000, { lanes: l, size: s }), [lanes, 64 * MiB] as const)
-        : await fetcher.evaluate((n) => window.shoalBench!.pings(n), load ? 200 : 100);
-      const ms = performance.now() - started;
-      await loading;
-      const holderLag = await holder.evaluate(() => window.shoalBench!.lagStop());
-      const fetcherLag = await fetcher.evaluate(() => window.shoalBench!.lagStop());
-      const into = merged.get(name) ?? { rtt: [], control: [], there: [], back: [], holderLag: [], fetcherLag: [], mbPerSec: [] };
-      into.rtt.push(...pings.raw);
-      into.control.push(...pings.control);
-      into.there.push(...(pings.there ?? []));
-      into.back.push(...(pings.back ?? []));
-      into.holderLag.push(...holderLag);
-      into.fetcherLag.push(...fetcherLag);
-      if (lanes) into.mbPerSec.push(round((64 * MiB) / 1e6 / (ms / 1000)));
-      merged.set(name, into);
-    }
-  }
-  for (const [name, m] of merged) {
-    console.log(JSON.stringify({ path: 'diag', during: name, mbPerSec: m.mbPerSec, rawRtt: spread(m.rtt), control: spread(m.control), there: spread(m.there), back: spread(m.back), holderLag: spread(m.holderLag), fetcherLag: spread(m.fetcherLag) }));
-  }
-  const pacer = (await holder.evaluate(() => window.shoalBench!.endpointStats(1))).pacing;
-  if (pacer) console.log(JSON.stringify({ path: 'pacer', window: round(pacer.window / 1024), baseRtt: round(pacer.baseRtt, 2), currentRtt: round(pacer.currentRtt, 2) }));
-}
-
 async function main(): Promise<void> {
   const outDir = mkdtempSync(join(tmpdir(), 'shoal-bench-transfer-'));
   await buildPage(outDir);
@@ -220,7 +184,7 @@ async function main(): Promise<void> {
     if (COLOCATED) await fetcher.evaluate((s) => window.shoalBench!.colocated(s), 4 * MiB);
 
     if (DIAG) {
-      await diagnose(holder, fetcher);
+      await diagnose(holder, fetcher, { runs: RUNS, lanes: LANES.filter((l) => l !== 'shared'), rawBytes: RAW_BYTES, name: (l) => (COMPARING.includes(l as CompareLane) ? compareName(l) : String(l)) });
       return;
     }
     const lines: Line[] = [];

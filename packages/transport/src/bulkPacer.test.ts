@@ -112,4 +112,19 @@ describe('BulkPacer', () => {
     pacer.onAck(3 * CHUNK, 401);
     expect(pacer.state()).toMatchObject({ inFlight: 0, samples: 1, baseRtt: 141 });
   });
+
+  it('with bdpGain, caps the window at that many bandwidth-delay products, and still grows to one', () => {
+    // A path of 32 KiB/ms with a 4 ms base round trip: a BDP of 128 KiB; a window past it queues.
+    const BDP = 128 * KiB;
+    const rtt = (w: number): number => 4 + Math.max(0, w - BDP) / (32 * KiB);
+    // A 20 ms delay target lets LEDBAT queue 20 ms of bytes (640 KiB) on top of the BDP ...
+    const loose = drive(new BulkPacer(options({ targetMs: 20, targetFraction: 0 })), 300, rtt, 1);
+    expect(loose.at(-1)!).toBeGreaterThan(3 * BDP);
+    // ... the cap keeps it within 1.25 BDPs (a chunk of slack), and not below one.
+    const capped = new BulkPacer(options({ targetMs: 20, targetFraction: 0, bdpGain: 1.25 }));
+    const windows = drive(capped, 300, rtt, 1);
+    expect(Math.max(...windows.slice(100))).toBeLessThanOrEqual(1.25 * BDP + CHUNK);
+    expect(windows.at(-1)!).toBeGreaterThanOrEqual(BDP);
+    expect(capped.state().deliveryRate).toBeCloseTo(32 * KiB, -3);
+  });
 });

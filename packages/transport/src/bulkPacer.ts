@@ -59,6 +59,16 @@ export interface BulkPacerOptions {
   currentSamples?: number;
   /** A full window with no ack for this long is forgiven, ms. Default 250. */
   stallMs?: number;
+  /**
+   * Caps the window at this many bandwidth-delay products (the best delivery
+   * rate seen lately × the base round trip), as BBR does; 0: no cap. Default 0.
+   * LEDBAT's window settles where the filtered delay meets the target, and
+   * with noisy samples the filter (a minimum) reads low, so the window
+   * overshoots; the cap bounds the standing queue at (gain − 1) base round
+   * trips whatever the filter reads. Below the cap the window still grows
+   * (the rate seen follows the window), by at most `bdpGain` per round trip.
+   */
+  bdpGain?: number;
 }
 
 export interface BulkPacerState {
@@ -69,6 +79,10 @@ export interface BulkPacerState {
   currentRtt: number;
   queueingDelay: number;
   target: number;
+  /** Best delivery rate seen lately, bytes/ms (NaN before a sample). */
+  deliveryRate: number;
+  /** The window's cap from `bdpGain` (Infinity: none). */
+  cap: number;
   samples: number;
   backoffs: number;
   forgiven: number;
@@ -87,6 +101,7 @@ export class BulkPacer {
   private readonly historyBuckets: number;
   private readonly currentSamples: number;
   private readonly stallMs: number;
+  private readonly bdpGain: number;
   private windowBytes: number;
   /** Payload bytes handed to the lanes so far. */
   private sent = 0;
@@ -94,8 +109,10 @@ export class BulkPacer {
   private acked = 0;
   /** Bytes up to here no longer count as in flight: forgiven after a stall (late acks still give samples). */
   private forgivenTo = 0;
-  /** (end position, time sent) of the chunks in flight, oldest first. */
-  private readonly inFlightChunks: Array<{ end: number; at: number }> = [];
+  /** (end position, time sent, bytes acked when sent) of the chunks in flight, oldest first. */
+  private readonly inFlightChunks: Array<{ end: number; at: number; ackedThen: number }> = [];
+  /** Best delivery-rate sample per BUCKET_MS (bytes/ms), newest last. */
+  private readonly rates: Array<{ bucket: number; max: number }> = [];
   private head = 0;
   /** Least sample per BUCKET_MS, newest last. */
   private readonly history: Array<{ bucket: number; min: number }> = [];
@@ -115,6 +132,7 @@ export class BulkPacer {
     this.historyBuckets = Math.max(1, Math.ceil((options.historyMs ?? 10_000) / BUCKET_MS));
     this.currentSamples = Math.max(1, options.currentSamples ?? 16);
     this.stallMs = options.stallMs ?? 250;
+    this.bdpGain = options.bdpGain ?? 0;
   }
 
   get window(): number {
@@ -135,7 +153,7 @@ export class BulkPacer {
   onSent(bytes: number, now: number): void {
     if (this.inFlight === 0) this.lastProgress = now;
     this.sent += bytes;
-    this.inFlightChunks.push({ end: this.sent, at: now });
+    this.inFlightChunks.push({ end: this.sent, at: now, ackedThen: Math.max(this.acked, this.forgivenTo) });
   }
 
   /** The peer's ack: it has received `peerBytes` chunk payload bytes in all. */
@@ -145,14 +163,16 @@ export class BulkPacer {
     const newlyAcked = position - Math.max(this.acked, Math.min(position, this.forgivenTo));
     this.acked = position;
     this.lastProgress = now;
-    let sentAt: number | undefined;
-    while (this.head < this.inFlightChunks.length && this.inFlightChunks[this.head]!.end <= position) sentAt = this.inFlightChunks[this.head++]!.at;
+    let newest: { at: number; ackedThen: number } | undefined;
+    while (this.head < this.inFlightChunks.length && this.inFlightChunks[this.head]!.end <= position) newest = this.inFlightChunks[this.head++]!;
     if (this.head > 1024) {
       this.inFlightChunks.splice(0, this.head);
       this.head = 0;
     }
-    if (sentAt === undefined) return; // only part of a chunk: no sample yet
-    this.sample(now - sentAt, now);
+    if (newest === undefined) return; // only part of a chunk: no sample yet
+    this.sample(now - newest.at, now);
+    // Delivery rate (BBR's sample): bytes acked between this chunk's send and its ack, over that time.
+    if (now > newest.at) this.sampleRate((position - newest.ackedThen) / (now - newest.at), now);
     if (newlyAcked > 0) this.adjust(newlyAcked);
   }
 
@@ -177,8 +197,30 @@ export class BulkPacer {
       currentRtt: current,
       queueingDelay: current - base,
       target: this.target(base),
+      deliveryRate: this.rates.length ? Math.max(...this.rates.map((r) => r.max)) : NaN,
+      cap: this.cap(),
       ...this.counts,
     };
+  }
+
+  /** `bdpGain` × best recent delivery rate × base round trip; Infinity without a cap or a sample. */
+  private cap(): number {
+    if (!(this.bdpGain > 0) || this.rates.length === 0) return Infinity;
+    const base = this.baseRtt();
+    if (!Number.isFinite(base)) return Infinity;
+    return this.bdpGain * Math.max(...this.rates.map((r) => r.max)) * Math.max(base, 0.1);
+  }
+
+  private sampleRate(rate: number, now: number): void {
+    if (!(this.bdpGain > 0) || !Number.isFinite(rate)) return;
+    const bucket = Math.floor(now / BUCKET_MS);
+    const last = this.rates.at(-1);
+    if (last && last.bucket === bucket) last.max = Math.max(last.max, rate);
+    else {
+      this.rates.push({ bucket, max: rate });
+      // A short memory (2 buckets): the rate a loaded machine gives moves within seconds.
+      while (this.rates.length > 0 && this.rates[0]!.bucket <= bucket - 2) this.rates.shift();
+    }
   }
 
   private baseRtt(): number {
@@ -215,7 +257,7 @@ export class BulkPacer {
       change = Math.max(-newlyAcked / 2, (this.gain * offTarget * newlyAcked * this.chunk) / this.windowBytes);
     }
     if (change < 0) this.counts.backoffs += 1;
-    this.windowBytes = clamp(this.windowBytes + change, this.minWindow, this.maxWindow);
+    this.windowBytes = clamp(Math.min(this.windowBytes + change, this.cap()), this.minWindow, this.maxWindow);
   }
 }
 

@@ -2,12 +2,13 @@
  * Two (or more) builds of the pages against each other, in the same minutes:
  * what a worker tab costs to join and to sit in the room, per build.
  *
- *   npx tsx bench/scale/ab.ts --dists /tmp/dist-a,/tmp/dist-b [--tabs 16] [--rounds 2] [--tabs-per-process 8] [--browsers 2] [--query gpu=0&bench=0]
+ *   npx tsx bench/scale/ab.ts --dists /tmp/dist-a,/tmp/dist-b [--tabs 16] [--rounds 2] [--tabs-per-process 8] [--browsers 2] [--open 8,16] [--query gpu=0&bench=0]
  *
  * Each round starts, for each build in turn (the order alternates from round
  * to round), a local cluster of N one-slot worker tabs served from that build
  * (`SHOAL_DIST`), and reads:
  *   readyS      opening the first worker tab until the coordinator lists all N
+ *   loadedS     of which opening the tabs until all have loaded
  *   joinCpuS    CPU seconds of every browser process once all N are ready, less
  *               those of the same build's cluster with no worker tab, ÷ N (this
  *               includes what tabs already in cost while the others join)
@@ -33,6 +34,8 @@ const ROUNDS = Number(arg('rounds') ?? 2);
 const PER = Number(arg('tabs-per-process') ?? 8);
 const BROWSERS = Number(arg('browsers') ?? 2);
 const QUERY = arg('query') ?? 'gpu=0&bench=0';
+/** Tabs loading at once (the launcher's `openConcurrency`); `--open 8,16` measures each against the others like the builds. */
+const OPENS = (arg('open') ?? '8').split(',').map(Number);
 const SETTLE_MS = 3000;
 const IDLE_MS = 6000;
 const load = (): string => loadavg().map((x) => x.toFixed(1)).join(' ');
@@ -52,9 +55,10 @@ const ONE_TASK = `export default async (cluster) => {
 const shared = PER > 0 ? { tabsPerProcess: PER } : {};
 const base = new Map<string, number>();
 
-async function measure(dist: string, tabs: number): Promise<Record<string, unknown>> {
+async function measure(variant: string, tabs: number): Promise<Record<string, unknown>> {
+  const [dist, open] = variant.split('@') as [string, string | undefined];
   process.env['SHOAL_DIST'] = dist;
-  const cluster = await startLocalCluster({ workers: tabs, browsers: Math.max(1, Math.min(BROWSERS, tabs || BROWSERS)), slotsPerWorker: 1, workerQuery: () => QUERY, readyTimeoutMs: 300_000, ...shared });
+  const cluster = await startLocalCluster({ workers: tabs, browsers: Math.max(1, Math.min(BROWSERS, tabs || BROWSERS)), slotsPerWorker: 1, workerQuery: () => QUERY, readyTimeoutMs: 300_000, openConcurrency: Number(open ?? 8), ...shared });
   try {
     const readyS = (cluster.timings.workerTabsMs + cluster.timings.workersReadyMs) / 1000;
     const ready = (await browsersCpu(cluster.browsers))['total']!;
@@ -70,6 +74,7 @@ async function measure(dist: string, tabs: number): Promise<Record<string, unkno
     const firstTaskMs = job.ok ? (job.result as { ms: number }).ms : `failed: ${job.error.code} ${job.error.message.slice(0, 120)}`;
     return {
       readyS: round(readyS, 1),
+      loadedS: round(cluster.timings.workerTabsMs / 1000, 1),
       joinCpuS: round((ready - base.get(dist)!) / tabs),
       idleMs: round((idle * 1000) / tabs / (IDLE_MS / 1000), 2),
       coordIdleMs: round((coordIdle * 1000) / tabs / (IDLE_MS / 1000), 2),
@@ -81,16 +86,17 @@ async function measure(dist: string, tabs: number): Promise<Record<string, unkno
 }
 
 for (const dist of DISTS) base.set(dist, (await measure(dist, 0))['ready'] as number);
+const VARIANTS = DISTS.flatMap((dist) => OPENS.map((open) => (OPENS.length > 1 ? `${dist}@${open}` : dist)));
 const rows: Array<Record<string, unknown>> = [];
 for (let r = 0; r < ROUNDS; r++) {
-  const order = r % 2 === 0 ? DISTS : [...DISTS].reverse();
+  const order = r % 2 === 0 ? VARIANTS : [...VARIANTS].reverse();
   for (const dist of order) {
     const row = { dist, tabs: TABS, ...(await measure(dist, TABS).catch((error: unknown) => ({ error: String(error).slice(0, 300) }))), load: load() };
     console.log(JSON.stringify(row));
     rows.push(row);
   }
 }
-for (const dist of DISTS) {
+for (const dist of VARIANTS) {
   const mine = rows.filter((row) => row['dist'] === dist && row['joinCpuS'] !== undefined);
   const mean = (key: string): number => round(mine.reduce((sum, row) => sum + (row[key] as number), 0) / Math.max(1, mine.length), 3);
   console.log(`${dist}: ${mine.length} runs, ready ${mean('readyS')} s, join ${mean('joinCpuS')} CPU s/tab, idle ${mean('idleMs')} ms/s/tab (coordinator ${mean('coordIdleMs')})`);

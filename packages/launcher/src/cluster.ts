@@ -49,6 +49,8 @@ export interface LocalClusterOptions {
    * in-browser path.
    */
   tabsPerProcess?: number;
+  /** Worker tabs loading at once while they open (default `OPEN_CONCURRENCY`, 8). */
+  openConcurrency?: number;
   /** Called while the worker tabs join: how many the coordinator sees ready, of how many (about twice a second, and once at the end). */
   onWorkersReady?: (ready: number, total: number) => void;
   /** Aborting stops startup (closing what was started) or closes the running cluster. */
@@ -201,7 +203,7 @@ export async function startLocalCluster(options: LocalClusterOptions = {}): Prom
       const url = `${base}/worker.html?room=${room}&token=${encodeURIComponent(grant.workerToken)}&slots=${slots}&name=${name}${extra ? `&${extra.replace(/^[?&]/, '')}` : ''}`;
       return openTab(browserFor(index, contexts.length), url, readyTimeoutMs, (page) => watchPage(page, name, onLog, errors));
     };
-    workers.push(...(await openAll(workerCount, OPEN_CONCURRENCY, openWorker)));
+    workers.push(...(await openAll(workerCount, options.openConcurrency ?? OPEN_CONCURRENCY, openWorker)));
     const workerTabsMs = lap();
     checkAborted();
 

@@ -1,5 +1,5 @@
 /** The worker page: thin wiring of WorkerRuntime to the DOM. */
-import type { WorkerPageStatus } from '@shoal/protocol';
+import { ShoalError, type WorkerPageStatus } from '@shoal/protocol';
 import { DEFAULT_TASK_MEMORY_MIB, DEFAULT_TASK_SECONDS, WorkerRuntime, detectCapabilities, testHooksFrom } from '@shoal/runtime';
 import { signalingUrlFor } from '@shoal/transport';
 import { byId, h, render, throttled } from '../dom.ts';
@@ -146,6 +146,33 @@ async function main(): Promise<void> {
   }
   byId('room').textContent = `room ${room}`;
   await show();
+  for (let attempt = 0; ; attempt++) {
+    const error = await join(room);
+    if (error === null) return;
+    const final = error instanceof ShoalError && FINAL_JOIN_ERRORS.has(error.code);
+    const waitMs = Math.min(MAX_REJOIN_MS, REJOIN_MS * 2 ** attempt);
+    status = { ...status, connection: final ? 'failed' : 'joining' };
+    await show();
+    const message = error instanceof Error ? error.message : String(error);
+    byId('connection').textContent = final ? `Could not join: ${message}` : `Could not join (${message}); trying again in ${Math.round(waitMs / 1000)} s`;
+    if (final) return;
+    await new Promise((resolve) => setTimeout(resolve, waitMs));
+  }
+}
+
+/**
+ * Joining fails for good only when the link itself is refused (a bad,
+ * expired or revoked token, a bad option); anything else (the server busy or
+ * restarting, a socket closed before the welcome, a tab starved in a join
+ * storm of hundreds) is tried again after 1 s, doubling to 30 s, so a
+ * volunteer's tab never sits outside the room.
+ */
+const FINAL_JOIN_ERRORS: ReadonlySet<string> = new Set(['ERR_UNAUTHORIZED', 'ERR_TOKEN_EXPIRED', 'ERR_TOKEN_REVOKED', 'ERR_BAD_OPTION']);
+const REJOIN_MS = 1000;
+const MAX_REJOIN_MS = 30_000;
+
+/** One try at joining the room: null once joined, else why not. */
+async function join(room: string): Promise<unknown> {
   try {
     runtime = await WorkerRuntime.start({
       url: signalingUrlFor(location, token), // the token rides on the URL: SignalingClient moves it into the join
@@ -166,10 +193,9 @@ async function main(): Promise<void> {
       },
     });
     if (token) storage()?.setItem(tokenKey, token);
+    return null;
   } catch (error) {
-    status = { ...status, connection: 'failed' };
-    await show();
-    byId('connection').textContent = `Could not join: ${error instanceof Error ? error.message : String(error)}`;
+    return error;
   }
 }
 

@@ -134,7 +134,8 @@ const STATUS_TIMEOUT_MS = 5_000;
 
 /**
  * The worker tabs the coordinator does not list, each with what its page
- * says (`w7: connected, coordinator connecting`; a tab whose page does not
+ * says (`w7: connected, coordinator connecting ("Connected, waiting for the
+ * coordinator…")`, or why it could not join; a tab whose page does not
  * answer says so): why a join storm left tabs out. `''` when all are listed.
  */
 async function notReady(coordinator: Page, workers: readonly Page[]): Promise<string> {
@@ -143,11 +144,11 @@ async function notReady(coordinator: Page, workers: readonly Page[]): Promise<st
   const lines = await Promise.all(
     workers.map(async (page, i) => {
       const status = await Promise.race([
-        page.evaluate(() => window.shoalWorker?.status() ?? null).catch(() => null),
+        page.evaluate(() => (window.shoalWorker ? { ...window.shoalWorker.status(), text: document.getElementById('connection')?.textContent ?? '' } : null)).catch(() => null),
         new Promise<null>((resolve) => setTimeout(() => resolve(null), STATUS_TIMEOUT_MS).unref()),
       ]);
       if (status?.peerId && listed.has(status.peerId)) return null;
-      return status ? `w${i + 1} (${status.peerId ?? 'no peer id'}): ${status.connection}, coordinator ${status.coordinator}` : `w${i + 1}: its page did not answer`;
+      return status ? `w${i + 1} (${status.peerId ?? 'no peer id'}): ${status.connection}, coordinator ${status.coordinator} ("${status.text.slice(0, 200)}")` : `w${i + 1}: its page did not answer`;
     }),
   );
   const stuck = lines.filter((line) => line !== null);

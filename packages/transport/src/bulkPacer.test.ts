@@ -49,7 +49,8 @@ describe('BulkPacer', () => {
     ['a queue that grows with the window settles where the delay meets the target', (w: number, round: number) => (round === 0 ? 1 : 1 + w / (256 * KiB)), 256 * KiB],
     ['a queue far above target whatever the window holds the smallest window', (_w: number, round: number) => (round === 0 ? 1 : 20), 64 * KiB],
   ])('%s', (_what, rtt, want) => {
-    const pacer = new BulkPacer(options({ minWindow: 64 * KiB, targetMs: 1, targetFraction: 0 }));
+    // LEDBAT's own behaviour: no BDP cap (bdpGain 0).
+    const pacer = new BulkPacer(options({ minWindow: 64 * KiB, targetMs: 1, targetFraction: 0, bdpGain: 0 }));
     const windows = drive(pacer, 60, rtt);
     const settled = windows.at(-1)!;
     expect(settled).toBeGreaterThanOrEqual(want * 0.7);
@@ -57,7 +58,7 @@ describe('BulkPacer', () => {
   });
 
   it('backs off by at most half the window per round trip when the queue builds', () => {
-    const pacer = new BulkPacer(options({ minWindow: 32 * KiB, targetMs: 1, targetFraction: 0, initialWindow: 1024 * KiB }));
+    const pacer = new BulkPacer(options({ minWindow: 32 * KiB, targetMs: 1, targetFraction: 0, initialWindow: 1024 * KiB, bdpGain: 0 }));
     drive(pacer, 1, () => 1); // base 1 ms
     const before = pacer.window;
     const windows = drive(pacer, 3, () => 20, 10);
@@ -113,18 +114,29 @@ describe('BulkPacer', () => {
     expect(pacer.state()).toMatchObject({ inFlight: 0, samples: 1, baseRtt: 141 });
   });
 
-  it('with bdpGain, caps the window at that many bandwidth-delay products, and still grows to one', () => {
+  it('with bdpGain (1.25 by default), caps the window at that many bandwidth-delay products, and still grows to one', () => {
     // A path of 32 KiB/ms with a 4 ms base round trip: a BDP of 128 KiB; a window past it queues.
     const BDP = 128 * KiB;
     const rtt = (w: number): number => 4 + Math.max(0, w - BDP) / (32 * KiB);
     // A 20 ms delay target lets LEDBAT queue 20 ms of bytes (640 KiB) on top of the BDP ...
-    const loose = drive(new BulkPacer(options({ targetMs: 20, targetFraction: 0 })), 300, rtt, 1);
+    const loose = drive(new BulkPacer(options({ targetMs: 20, targetFraction: 0, bdpGain: 0 })), 300, rtt, 1);
     expect(loose.at(-1)!).toBeGreaterThan(3 * BDP);
     // ... the cap keeps it within 1.25 BDPs (a chunk of slack), and not below one.
-    const capped = new BulkPacer(options({ targetMs: 20, targetFraction: 0, bdpGain: 1.25 }));
+    const capped = new BulkPacer(options({ targetMs: 20, targetFraction: 0 }));
     const windows = drive(capped, 300, rtt, 1);
     expect(Math.max(...windows.slice(100))).toBeLessThanOrEqual(1.25 * BDP + CHUNK);
     expect(windows.at(-1)!).toBeGreaterThanOrEqual(BDP);
     expect(capped.state().deliveryRate).toBeCloseTo(32 * KiB, -3);
+  });
+
+  it('with bdpFloor, a delay rise that is not a queue (the tabs lost their cores) does not shrink the window below the BDP', () => {
+    const BDP = 128 * KiB;
+    // Round trips grow with a queue past the BDP, and every third round trip a hiccup adds 10 ms whatever the window.
+    const rtt = (w: number, round: number): number => 4 + Math.max(0, w - BDP) / (32 * KiB) + (round % 3 === 2 ? 10 : 0);
+    const shrinking = drive(new BulkPacer(options({ bdpGain: 1.25, currentSamples: 1 })), 300, rtt, 1);
+    const floored = drive(new BulkPacer(options({ bdpGain: 1.25, bdpFloor: 1, currentSamples: 1 })), 300, rtt, 1);
+    expect(Math.min(...shrinking.slice(100))).toBeLessThanOrEqual(BDP / 2);
+    expect(Math.min(...floored.slice(100))).toBeGreaterThanOrEqual(BDP * 0.9);
+    expect(Math.max(...floored.slice(100))).toBeLessThanOrEqual(1.25 * BDP + CHUNK);
   });
 });

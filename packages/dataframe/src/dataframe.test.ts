@@ -11,21 +11,6 @@ describe('DataFrame on the in-process cluster', { timeout: 120_000 }, () => {
     expect(out).toEqual([{ 'avg(value)': 999 }]);
   });
 
-  it('submits the tasks that read input blocks (an exchange\'s reduce side) with prefetch, and scans without', async () => {
-    const cluster = localCluster();
-    const c = dataFrameApi(cluster, undefined);
-    c.conf.set('advisoryPartitionBytes', 1);
-    // range() makes its rows in each scan task: the scans have no input blocks.
-    const out = await c.range(0, 2000, 1, { partitions: 3 }).selectExpr('id % 7 AS k', 'id AS v').groupBy('k').agg({ v: 'sum' }).orderBy('k').collect();
-    expect(out.map((r) => r['k'])).toEqual([0, 1, 2, 3, 4, 5, 6]);
-    const scans = cluster.ran.filter((name) => / s0: /.test(name));
-    const reads = cluster.ran.filter((name) => !/ s0: /.test(name));
-    expect(scans.length).toBeGreaterThan(0);
-    expect(reads.length).toBeGreaterThan(0);
-    expect(cluster.prefetched.filter((name) => / s0: /.test(name))).toEqual([]);
-    expect(cluster.prefetched.sort()).toEqual(reads.sort());
-  });
-
   it('reads a cached DataFrame from the engine\'s kept tables after its first use, with the same answers', async () => {
     const records: QueryRecord[] = [];
     const c = dataFrameApi(localCluster(), undefined, { onQuery: (record) => records.push(record) });

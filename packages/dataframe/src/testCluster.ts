@@ -15,8 +15,6 @@ interface Ref {
 export interface LocalCluster extends SessionCluster {
   /** Tasks run so far, by name. */
   readonly ran: string[];
-  /** Tasks submitted with the `prefetch` option (inputs fetched while the worker runs another), by name. */
-  readonly prefetched: string[];
   /** Objects held now. */
   readonly held: () => number;
 }
@@ -27,7 +25,6 @@ export function localCluster(slots = 2): LocalCluster {
   // Ids unique across clusters, as a coordinator's are: the process's engine keeps tables by object id (Engine.keep).
   const prefix = randomId(6);
   const ran: string[] = [];
-  const prefetched: string[] = [];
   const engine = loadNodeEngine();
   const resolve = async (v: unknown): Promise<unknown> => {
     if (Array.isArray(v)) return Promise.all(v.map(resolve));
@@ -40,7 +37,6 @@ export function localCluster(slots = 2): LocalCluster {
   };
   return {
     ran,
-    prefetched,
     held: () => values.size,
     slots: () => slots,
     put(value) {
@@ -56,7 +52,6 @@ export function localCluster(slots = 2): LocalCluster {
           (async () => {
             const resolved = await Promise.all(args.map(resolve));
             ran.push(String(options['name'] ?? 'task'));
-            if (options['prefetch'] === true) prefetched.push(String(options['name'] ?? 'task'));
             const e = await engine;
             try {
               return await fn(...resolved, { engine: async () => e, arrow, workerId: 'local', taskId: id });

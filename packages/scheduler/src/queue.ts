@@ -175,7 +175,7 @@ function shapeFor(state: SchedulerState, task: TaskRecord): ShapeRecord {
   const latest = group.latestShape;
   const minDepth = task.spec.prefetch ? PREFETCH_DEPTH : 1;
   if (!earlier && latest && !latest.swept && latest.minDepth === minDepth && sameDemand(latest.demand, task.spec.resources)) return latest;
-  const key = earlier ? earlier.key : `${shapeKey(task.spec.group, task.spec.resources)}${minDepth > 1 ? `|depth ${minDepth}` : ''}`;
+  const key = earlier ? earlier.key : shapeKey(task.spec.group, task.spec.resources, minDepth);
   let shape = state.shapes.get(key);
   if (!shape) {
     if (state.shapes.size >= SHAPES_KEPT) sweep(state);

@@ -64,13 +64,14 @@ export function toOffer(resources: Partial<Resources> | undefined): Offer {
 
 /**
  * A key equal for two tasks exactly when they fit the same workers: same
- * group (which sets the pipeline depth) and same normalized demand.
+ * group (which sets the pipeline depth), same least depth (`prefetch`) and
+ * same normalized demand.
  */
-export function shapeKey(group: string, resources: Partial<Resources> | undefined): string {
+export function shapeKey(group: string, resources: Partial<Resources> | undefined, minDepth = 1): string {
   let key = `${group}\u0000${amount(resources?.cpu, 1)}\u0000${amount(resources?.gpu, 0)}\u0000${amount(resources?.memory, 0)}`;
   const custom = resources?.custom;
   if (custom) for (const [name, value] of customEntries(custom)) key += `\u0000${name}=${value}`;
-  return key;
+  return minDepth > 1 ? `${key}\u0000depth=${minDepth}` : key;
 }
 
 /** Whether `resources`, normalized, is exactly `demand` (without building anything). */

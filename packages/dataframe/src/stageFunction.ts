@@ -12,7 +12,7 @@ import { dataframeStage } from './stageTask.ts';
 type StageFn = (spec: unknown, given: unknown, ctx: unknown) => Promise<unknown>;
 const AsyncFunction = Object.getPrototypeOf(async () => {}).constructor as new (...args: string[]) => StageFn;
 
-const body = `return (${dataframeStage.toString()})(spec, given, ctx, (${arrowKernels.toString()})((${arrowIpc.toString()})(ctx.outputBytes && ((n) => ctx.outputBytes(n)))), ${fetchStageFiles.toString()});`;
+const body = `return (${dataframeStage.toString()})(spec, given, ctx, (${arrowKernels.toString()})((${arrowIpc.toString()})(ctx.outputBytes)), ${fetchStageFiles.toString()});`;
 
 export const stageFunction: StageFn = new AsyncFunction('spec', 'given', 'ctx', body);
 

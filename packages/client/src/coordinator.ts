@@ -493,11 +493,12 @@ export class Coordinator extends Emitter<CoordinatorEvents> implements ActorsHos
     if (message.type === 'hello' && worker.caps === message.caps) this.paced(from.peerId);
   }
 
-  /** A worker was admitted: past 32 workers the room's heartbeats slow down (heartbeatPace.ts), and it hears the pace. */
+  /** A worker was admitted (or re-admitted): past 32 workers the room's heartbeats slow down (heartbeatPace.ts), and it hears the pace. */
   private paced(peerId: string): void {
+    const tell = (to: string): void => this.sendTo(to, { type: 'heartbeatEvery', ms: this.pace.intervalMs });
     if (this.pace.update(this.workersById.size)) {
-      for (const worker of this.workersById.values()) if (worker.caps) this.sendTo(worker.info.peerId, { type: 'heartbeatEvery', ms: this.pace.intervalMs });
-    } else if (this.pace.factor > 1) this.sendTo(peerId, { type: 'heartbeatEvery', ms: this.pace.intervalMs });
+      for (const worker of this.workersById.values()) if (worker.caps) tell(worker.info.peerId);
+    } else if (this.pace.factor > 1) tell(peerId);
   }
 
   /** A worker whose link just opened (or that starts over): known, not yet admitted until its hello. */
@@ -530,7 +531,7 @@ export class Coordinator extends Emitter<CoordinatorEvents> implements ActorsHos
     this.apply({ type: 'workerJoined', workerId: from.peerId, resources: offeredResources(entry.caps!), gpuFallback: entry.caps!.gpu?.isFallback === true });
     if (entry.paused) this.apply({ type: 'workerUpdated', workerId: from.peerId, paused: true });
     this.sendJobInfo(from.peerId);
-    if (this.pace.factor > 1) this.sendTo(from.peerId, { type: 'heartbeatEvery', ms: this.pace.intervalMs });
+    this.paced(from.peerId);
     this.emit('workerReadmitted', from.peerId);
     this.workerChanged(from.peerId);
     return entry;

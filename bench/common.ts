@@ -12,6 +12,11 @@ import type { LocalCluster } from '@shoal/launcher';
 export const root = fileURLToPath(new URL('..', import.meta.url)).replace(/[\\/]$/, '');
 const argv = process.argv.slice(2);
 export const flag = (name: string): boolean => argv.includes(name);
+/** The value after `--name` on the command line (`arg('tabs')` for `--tabs 16`), or undefined. */
+export const arg = (name: string): string | undefined => {
+  const at = argv.indexOf(`--${name}`);
+  return at >= 0 ? argv[at + 1] : undefined;
+};
 
 /** `--runs N` (default 3); exits with a usage message on a bad value. */
 export const RUNS = ((): number => {

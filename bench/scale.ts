@@ -34,14 +34,10 @@
 import { loadavg } from 'node:os';
 import { startLocalCluster, type LocalCluster } from '@shoal/launcher';
 import { fullMeshCost, simulateJoin, simulateTasks } from '@shoal/sim';
-import { runJobFile } from './common.ts';
+import { arg, runJobFile } from './common.ts';
 import { browsersPss, coordinatorCpuSeconds, linkFigures } from './scale/measure.ts';
 import { browsersCpu, processCounts } from './scale/cpu.ts';
 
-const arg = (name: string): string | undefined => {
-  const at = process.argv.indexOf(`--${name}`);
-  return at > 0 ? process.argv[at + 1] : undefined;
-};
 const TABS = (arg('tabs') ?? '8,16,32,64,128').split(',').map(Number);
 const BROWSERS = Number(arg('browsers') ?? 2);
 const PROCESSES = Number(arg('tabs-per-process') ?? 8);

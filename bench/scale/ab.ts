@@ -23,11 +23,8 @@ import { loadavg } from 'node:os';
 import { startLocalCluster } from '@shoal/launcher';
 import { browsersCpu } from './cpu.ts';
 import { coordinatorCpuSeconds } from './measure.ts';
+import { arg } from '../common.ts';
 
-const arg = (name: string): string | undefined => {
-  const at = process.argv.indexOf(`--${name}`);
-  return at > 0 ? process.argv[at + 1] : undefined;
-};
 const DISTS = (arg('dists') ?? '').split(',').filter(Boolean);
 const TABS = Number(arg('tabs') ?? 16);
 const ROUNDS = Number(arg('rounds') ?? 2);

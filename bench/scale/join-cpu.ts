@@ -16,11 +16,8 @@ import { loadavg } from 'node:os';
 import { startLocalCluster } from '@shoal/launcher';
 import { browsersCpu, cpuDelta, processCounts, type CpuByKind } from './cpu.ts';
 import { startProfile } from './profileTop.ts';
+import { arg } from '../common.ts';
 
-const arg = (name: string): string | undefined => {
-  const at = process.argv.indexOf(`--${name}`);
-  return at > 0 ? process.argv[at + 1] : undefined;
-};
 const TABS = (arg('tabs') ?? '16,32').split(',').map(Number);
 const BROWSERS = Number(arg('browsers') ?? 2);
 const QUERY = arg('query') ?? 'gpu=0&bench=0';

@@ -15,11 +15,8 @@ import { join } from 'node:path';
 import WebSocket from 'ws';
 import { chromiumArgs, findBrowser, launchBrowser, startLocalCluster } from '@shoal/launcher';
 import { browsersCpu, processCounts } from './cpu.ts';
+import { arg } from '../common.ts';
 
-const arg = (name: string): string | undefined => {
-  const at = process.argv.indexOf(`--${name}`);
-  return at > 0 ? process.argv[at + 1] : undefined;
-};
 const TABS = Number(arg('tabs') ?? 32);
 const MODE = arg('mode') ?? 'raw';
 const CHROMIUM = (arg('chromium') ?? '').split(' ').filter(Boolean);

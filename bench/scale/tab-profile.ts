@@ -18,11 +18,8 @@ import { loadavg } from 'node:os';
 import { DirectTabs, startLocalCluster } from '@shoal/launcher';
 import { browsersCpu, cpuDelta } from './cpu.ts';
 import { startProfile } from './profileTop.ts';
+import { arg } from '../common.ts';
 
-const arg = (name: string): string | undefined => {
-  const at = process.argv.indexOf(`--${name}`);
-  return at > 0 ? process.argv[at + 1] : undefined;
-};
 const TABS = Number(arg('tabs') ?? 8);
 const EXTRA = Number(arg('extra') ?? 3);
 const QUERY = arg('query') ?? 'gpu=0&bench=0';

@@ -12,11 +12,8 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { loadavg } from 'node:os';
 import type { Browser } from 'playwright-core';
 import { startLocalCluster } from '@shoal/launcher';
+import { arg } from '../common.ts';
 
-const arg = (name: string): string | undefined => {
-  const at = process.argv.indexOf(`--${name}`);
-  return at > 0 ? process.argv[at + 1] : undefined;
-};
 const TABS = Number(arg('tabs') ?? 16);
 const PER = Number(arg('tabs-per-process') ?? 8);
 const WINDOW_MS = Number(arg('window') ?? 8000);

@@ -12,7 +12,10 @@ beforeAll(async () => {
   engine = (await loadNodeDatabase()).session();
 }, 60_000);
 
-/** Rows with every flat type, nulls in each, and awkward keys (NaN, ±Infinity, -0, duplicates). */
+/**
+ * Rows with every flat type, nulls in each, and awkward keys (NaN, ±Infinity, -0, duplicates); `code` has one
+ * length throughout (written as fixed-width values), `tag` one length per block but not the same in all.
+ */
 const SOURCE = `SELECT
   CASE WHEN i % 11 = 0 THEN NULL WHEN i % 13 = 0 THEN 'nan'::DOUBLE WHEN i % 17 = 0 THEN '-inf'::DOUBLE WHEN i % 19 = 0 THEN 'inf'::DOUBLE WHEN i % 23 = 0 THEN -0.0 ELSE ((i * 7919) % 1000 - 500) / 8.0 END AS d,
   CASE WHEN i % 7 = 0 THEN NULL ELSE ((i * 104729) % 2001 - 1000)::BIGINT * 10000000000 END AS big,
@@ -22,6 +25,8 @@ const SOURCE = `SELECT
   i % 3 = 0 AS b,
   DATE '2024-01-01' + (i % 400)::INTEGER AS day,
   TIMESTAMP '2024-01-01 00:00:00' + INTERVAL (i) SECOND AS ts,
+  'id' || lpad(((i * 37) % 1000)::VARCHAR, 4, '0') AS code,
+  CASE WHEN i < 3000 THEN 'x' || (i % 10) ELSE 'yy' || (i % 10) END AS tag,
   i AS id
 FROM range(0, N) t(i)`;
 const make = (n: number, from = 0): Uint8Array => engine.query(SOURCE.replace('range(0, N)', `range(${from}, ${from + n})`));

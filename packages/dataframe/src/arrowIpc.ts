@@ -326,17 +326,23 @@ export function arrowIpc(alloc?: (byteLength: number) => Uint8Array): ArrowIpc {
         if (f.layout === 'var' && widths[c]! > 0) {
           // Every value L bytes long: each goes to slot·L of its part, and the offsets are 0, L, 2L... (below).
           const L = widths[c]!;
+          const L4 = L & ~3;
           const base = new Int32Array(values.buffer, values.byteOffset, 1)[0]!;
           const src = b.bufs[first + 2]!;
+          const from = new DataView(src.buffer, src.byteOffset, src.byteLength);
+          // Four bytes at a time where they fit (unaligned 32-bit moves), then the rest byte by byte.
+          const to = framed.map(({ out }) => new DataView(out.buffer, out.byteOffset, out.byteLength));
           for (let i = 0; i < b.length; i++) {
             const r = b.first + i;
             const s = slotOf[r]!;
             if (s === SKIP) continue;
             const p = partOf ? partOf[r]! : 0;
-            const out = outs[p]!;
+            const view = to[p]!;
             const d = dataAt[p]! + s * L;
-            const from = base + i * L;
-            for (let q = 0; q < L; q++) out[d + q] = src[from + q]!;
+            const f0 = base + i * L;
+            let q = 0;
+            for (; q < L4; q += 4) view.setUint32(d + q, from.getUint32(f0 + q, true), true);
+            for (; q < L; q++) view.setUint8(d + q, from.getUint8(f0 + q));
           }
         } else if (f.layout === 'var') {
           // Lengths to their slots now; offsets are summed from them once every batch is in (below).

@@ -2,7 +2,8 @@
  * The object plane on real tabs: objects stay on the worker that made them
  * and move peer to peer over bulk data channels, Arrow tables and typed
  * arrays intact, spilling to OPFS under a small store, broadcast down a tree,
- * locality, corrupted transfers retried, and a vanished holder.
+ * locality, corrupted transfers retried, inputs handed to a task that
+ * consumes them (and made again when it fails), and a vanished holder.
  *
  * Three one-slot workers; worker i offers the custom resource `wi`, so a task
  * can be pinned to it with `resources: { custom: { wi: 1 } }`. Workers 1 and
@@ -158,6 +159,32 @@ test('a corrupted chunk is detected by its checksum and fetched again', async ()
   expect(outcome).toMatchObject({ ok: true, result: [12345, 1024 * 1024 - 1] });
   const corrupted = await local.workers[0]!.evaluate(() => (globalThis as { __shoalCorruptChunks?: number }).__shoalCorruptChunks);
   expect(corrupted).toBe(0); // the hook fired
+});
+
+test('a task that consumes its input gets the holder\'s bytes, not a copy, and a failed consumer\'s input is made again', async () => {
+  // Two 8 MiB arrays made on worker 1 and kept there; consumers pinned to worker 1 read them where they lie.
+  const memory = () => local.workers[0]!.evaluate(() => window.shoalWorker!.status().store?.memoryBytes ?? -1);
+  const MiB = 1024 * 1024;
+  const made = await run(`
+    const make = cluster.remote((n, tag) => new Float64Array(n).map((_, i) => i * tag), { name: 'make', ...${on(1)} });
+    globalThis.__eaten = make(${MiB}, 2);
+    globalThis.__flaky = make(${MiB}, 3);
+    await cluster.wait([globalThis.__eaten, globalThis.__flaky], { numReturns: 2 });
+    return 'made';`);
+  expect(made).toMatchObject({ ok: true, result: 'made' });
+  await expect.poll(memory).toBeGreaterThanOrEqual(16 * MiB);
+  const held = await memory();
+  const SUM = `(a) => { let s = 0; for (let i = 0; i < a.length; i++) s += a[i]; return s; }`;
+  const eaten = await run(`return cluster.get(cluster.remote((x) => (${SUM})(x), { name: 'eat', consumeInputs: true, ...${on(1)} })(globalThis.__eaten));`);
+  expect(eaten).toMatchObject({ ok: true, result: 2 * ((MiB * (MiB - 1)) / 2) });
+  // Handed over and forgotten: worker 1's store let go of its 8 MiB though the job still holds the ref (a copy would have left it there).
+  await expect.poll(memory).toBeLessThanOrEqual(held - 8 * MiB);
+  // The first run throws after it got its input: worker 1 no longer has it and says so, lineage makes it again, and the retry reads it.
+  const flaky = await run(`
+    const flaky = cluster.remote((x, ctx) => { if (ctx.attempt === 1) throw new Error('fails once'); return { sum: (${SUM})(x), attempt: ctx.attempt }; },
+      { name: 'flaky', consumeInputs: true, retryExceptions: true, maxRetries: 2, ...${on(1)} });
+    return cluster.get(flaky(globalThis.__flaky));`);
+  expect(flaky).toMatchObject({ ok: true, result: { sum: 3 * ((MiB * (MiB - 1)) / 2), attempt: 2 } });
 });
 
 test('when the only holder of an object a task put is gone, get fails with ERR_OBJECT_LOST and the cluster keeps going', async () => {

@@ -208,6 +208,7 @@ export class Coordinator extends Emitter<CoordinatorEvents> implements ActorsHos
     // Built field by field, not with spreads of maybe-empty objects: this runs once per task (bench:tasks).
     const entry: TaskEntry = { fnId, name, args: wireArgs, outputs, timeoutMs: options.timeout ?? null, parentTaskId, infeasible: null, progress: null };
     if (actor) entry.actorId = actor.actorId;
+    if (options.consumeInputs) entry.consume = true;
     this.tasks.set(taskId, entry);
     for (const output of outputs) this.objects.pending(output, taskId);
     this.emit('task', { kind: 'submitted', t: Date.now(), taskId, name, deps, parentTaskId });
@@ -415,6 +416,7 @@ export class Coordinator extends Emitter<CoordinatorEvents> implements ActorsHos
         numReturns: task.outputs.length,
         timeoutMs: task.timeoutMs,
         ...(this.verifier.wants(taskId) ? { checksum: true as const } : {}),
+        ...(task.consume ? { consume: true as const } : {}),
       });
       this.emit('task', { kind: 'dispatched', t: Date.now(), taskId, workerId, attempt, fetchBytes });
     } catch (thrown) {

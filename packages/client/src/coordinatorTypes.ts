@@ -36,6 +36,8 @@ export interface TaskEntry {
   progress: number | null;
   /** Set on an actor's task (which holds its place until the actor dies; actors.ts). */
   actorId?: string;
+  /** RemoteOptions `consumeInputs`: runTask says so. */
+  consume?: true;
 }
 
 export interface TaskLog {

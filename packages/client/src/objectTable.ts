@@ -80,6 +80,12 @@ export class ObjectTable {
     if (settled?.state === 'ready' && settled.value.kind === 'stored') settled.value.locations.add(holder);
   }
 
+  /** `holder` no longer has its copy (it handed it to a task that consumed it). */
+  dropCopy(id: string, holder: string): void {
+    const settled = this.entries.get(id)?.settled;
+    if (settled?.state === 'ready' && settled.value.kind === 'stored') settled.value.locations.delete(holder);
+  }
+
   /** A peer left: it holds nothing any more. Returns the ids whose last copy it had; `held` (if given) gets every id it had a copy of. */
   dropLocation(holder: string, held?: string[]): string[] {
     const lost: string[] = [];

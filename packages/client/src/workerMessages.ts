@@ -96,6 +96,9 @@ export function handleWorkerMessage(coordinator: WorkerMessagesHost, worker: Wor
       worker.tasksDone += message.results.length;
       coordinator.workerChanged(from.peerId);
       return coordinator.actors.results(from.peerId, message.results);
+    case 'objectDropped':
+      coordinator.objects.dropCopy(message.objectId, from.peerId);
+      return coordinator.apply({ type: 'objectDropped', objectId: message.objectId, workerId: from.peerId });
     case 'objectCopied':
       coordinator.objects.addLocation(message.objectId, from.peerId);
       coordinator.apply({ type: 'objectStored', objectId: message.objectId, size: message.size, workerId: from.peerId });

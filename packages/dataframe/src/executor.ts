@@ -9,6 +9,7 @@
  */
 import { ShoalError, isShoalError } from '@shoal/protocol';
 import { compileStage } from './compileStage.ts';
+import { consumingTasks } from './consume.ts';
 import { kernelStageFunction, stageFunction } from './stageFunction.ts';
 import type { TaskStats } from './stageTask.ts';
 import type { DataFrameConf, PhysicalPlan, Stage } from './stages.ts';
@@ -124,12 +125,14 @@ export async function execute(plan: PhysicalPlan, cluster: ExecCluster, options:
       emit(report);
       const name = `q${options.query} s${stage.id}: ${stage.name}`;
       const fns = new Map<string, (...args: unknown[]) => unknown>();
-      const submitted = compiled.tasks.map((t) => {
+      const consumes = consumingTasks(compiled.tasks, stage.reads.filter((r) => (consumers.get(r.stage) ?? 1) === 1).flatMap((r) => results.get(r.stage)?.tasks.flatMap((t) => t.blocks) ?? []));
+      const submitted = compiled.tasks.map((t, i) => {
         // No `prefetch`: on two cores the next task's fetch only competed with the running one for CPU (the 10M-row
         // sort took 18.0 s with it, 15.1 s without; q10 27.4 s either way; README.md).
-        const fnKey = `${t.numReturns}${t.spec.arrow ? 'k' : ''}`;
+        const consume = consumes[i]!;
+        const fnKey = `${t.numReturns}${t.spec.arrow ? 'k' : ''}${consume ? 'c' : ''}`;
         let call = fns.get(fnKey);
-        if (!call) fns.set(fnKey, (call = cluster.remote(t.spec.arrow ? kernelStageFunction : stageFunction, { name, maxRetries: 3, ...(t.numReturns === 1 ? {} : { numReturns: t.numReturns }) })));
+        if (!call) fns.set(fnKey, (call = cluster.remote(t.spec.arrow ? kernelStageFunction : stageFunction, { name, maxRetries: 3, ...(t.numReturns === 1 ? {} : { numReturns: t.numReturns }), ...(consume ? { consumeInputs: true } : {}) })));
         const out = call(t.spec, t.inputs.map((id) => refs.get(id)));
         return Array.isArray(out) ? out : [out];
       });
@@ -146,6 +149,12 @@ export async function execute(plan: PhysicalPlan, cluster: ExecCluster, options:
             report.error = error instanceof Error ? error.message : String(error);
             emit(report);
             throw taskError(error, stage, i);
+          }
+          if (consumes[i]) {
+            // Its inputs were handed to it, not copied: freed now (the worker no longer has them).
+            const inputs = compiled.tasks[i]!.inputs;
+            cluster.free(inputs.map((id) => refs.get(id)).filter(Boolean));
+            inputs.forEach((id) => refs.delete(id));
           }
           const blocks = compiled.tasks[i]!.numReturns === 1 ? [] : outs.slice(0, -1);
           for (const b of blocks) refs.set(refId(b), b);
@@ -185,3 +194,4 @@ export async function execute(plan: PhysicalPlan, cluster: ExecCluster, options:
   await run(stages[plan.root]!);
   return { result: results.get(plan.root)!, refs, reports };
 }
+

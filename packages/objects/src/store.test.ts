@@ -201,6 +201,31 @@ describe('ObjectStore', () => {
     expect(store.stats()).toMatchObject({ capacityBytes: 100, memoryBytes: 20, objects: 1 });
   });
 
+  it('hands over an object in memory without a copy, and keeps a pinned or spilled one', async () => {
+    const spill = new MemorySpill();
+    const store = new ObjectStore({ capacityBytes: 100, spill });
+    const a = blob(1, 40);
+    await store.put('a', a);
+    await store.put('b', blob(2, 40));
+    store.pin('b');
+    expect(store.take('b')).toBeNull(); // pinned: another reader may be using it
+    store.unpin('b');
+    const c = blob(3, 40);
+    await store.put('c', c); // spills a, the least recently used
+    expect(store.take('a')).toBeNull(); // only in the backend
+    expect(same(await store.get('a'), a)).toBe(true); // restored: back in memory (b spilled)
+    const taken = store.take('a');
+    expect(taken).not.toBeNull();
+    expect(same(taken, a)).toBe(true);
+    expect(store.has('a')).toBe(false);
+    expect(await store.get('a')).toBeNull();
+    expect(store.stats()).toMatchObject({ memoryBytes: 40, objects: 2 });
+    expect(store.take('c')).toBe(c); // the very buffer that was put
+    expect(store.stats()).toMatchObject({ memoryBytes: 0, objects: 1 });
+    expect(store.take('a')).toBeNull(); // once only
+    expect(store.take('nothing')).toBeNull();
+  });
+
   it('frees memory and the spilled copy on delete', async () => {
     const spill = new MemorySpill();
     const store = new ObjectStore({ capacityBytes: 100, spill });

@@ -152,6 +152,19 @@ export class ObjectStore {
     return this.pins.has(id);
   }
 
+  /**
+   * Hands over the object's bytes and forgets it (its spilled copy goes too), if it is in memory and
+   * nothing has it pinned; else null, and the store keeps it. For a task that consumes its input: the
+   * bytes go to it without a copy.
+   */
+  take(id: string): ArrayBuffer | null {
+    const entry = this.entries.get(id);
+    if (!entry || entry.state !== 'memory' || !entry.buffer || this.pins.has(id)) return null;
+    const buffer = entry.buffer;
+    void this.drop(entry);
+    return buffer;
+  }
+
   /** Frees the object's memory and removes its spilled copy; unknown ids are a no-op. */
   async delete(id: string): Promise<void> {
     const entry = this.entries.get(id);

@@ -54,6 +54,13 @@ export interface RemoteOptions {
    * the reduce side of a shuffle. Default false.
    */
   prefetch?: boolean;
+  /**
+   * The task is the only reader of its stored inputs, and the caller frees them once it succeeds (as a
+   * shuffle's reduce side does with its blocks). The worker then hands the task the bytes it holds instead
+   * of a copy of them, and forgets them; if the task fails, it tells the coordinator it holds them no more,
+   * so they are fetched from another copy or made again from lineage. Default false.
+   */
+  consumeInputs?: boolean;
 }
 
 interface OptionRule {
@@ -91,6 +98,7 @@ const RULES: Record<keyof RemoteOptions, OptionRule> = {
   speculation: { describe: 'a boolean', valid: (v) => typeof v === 'boolean' },
   verify: { describe: 'an integer from 1 to 16 (the distinct workers that must agree)', valid: (v) => Number.isInteger(v) && (v as number) >= 1 && (v as number) <= 16 },
   prefetch: { describe: 'a boolean', valid: (v) => typeof v === 'boolean' },
+  consumeInputs: { describe: 'a boolean', valid: (v) => typeof v === 'boolean' },
 };
 
 export const OPTION_NAMES = Object.keys(RULES) as Array<keyof RemoteOptions>;

@@ -181,6 +181,8 @@ export const controlMessageSchema = z.discriminatedUnion('type', [
   z.object({ type: z.literal('nestedPut'), parentTaskId: id, objectId: id, value: z.unknown(), stored: z.object({ size: z.number().int().min(0), refs: ids }).optional() }),
   /** This worker now holds a copy of an object (it fetched it for a task, or was sent it by `replicate`). */
   z.object({ type: z.literal('objectCopied'), objectId: id, size: z.number().int().min(0) }),
+  /** This worker no longer holds a copy of the object (it handed it to a task that consumed it, and that task failed). */
+  z.object({ type: z.literal('objectDropped'), objectId: id }),
   /**
    * I am alive: sent every second, so a frozen or cut-off tab is noticed even while its channel stays open (client/src/watchdog.ts).
    * `bulk`: this tab is running collectives (its main thread may be busy with chunks), so the next beats may be late: the watchdog gives it bulk patience.
@@ -237,6 +239,8 @@ export const controlMessageSchema = z.discriminatedUnion('type', [
     timeoutMs: z.number().positive().nullable(),
     /** Report an xxHash32 of each stored output (a `verify` task's runs are compared by it). */
     checksum: z.literal(true).optional(),
+    /** The task consumes its stored inputs (RemoteOptions `consumeInputs`): the worker may hand them over instead of copying them. */
+    consume: z.literal(true).optional(),
   }),
   z.object({ type: z.literal('cancelTask'), taskId: id, force: z.boolean() }),
   /** The job now running (sent when it starts, and on hello while one runs), or null once none does: the worker page shows it. `codeHash`: SHA-256 of its source, hex. */

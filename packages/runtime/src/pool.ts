@@ -18,7 +18,7 @@
  * - Web Workers start with the first tasks (or `warm`), not with the pool.
  */
 import { proxy, transfer, wrap, type Remote } from 'comlink';
-import type { ErrorCode, GpuInfo, TaskResult } from '@shoal/protocol';
+import { FETCH_FAILED_PREFIX, type ErrorCode, type GpuInfo, type TaskResult } from '@shoal/protocol';
 import type { RunOutcome, TaskHost } from './host.ts';
 import type { RunRequest, TaskWorkerApi } from './taskWorker.ts';
 
@@ -233,6 +233,17 @@ export class WorkerPool {
     const transfers: ArrayBuffer[] = [];
     for (const entry of batch) {
       const { task } = entry;
+      const asRefs = slot.acceptKept.has(task.fnId) ? inputIds(task).filter((id) => slot.kept.has(id)) : [];
+      let blobs: Record<string, ArrayBuffer> | undefined;
+      try {
+        blobs = task.blobs?.(asRefs.length > 0 ? new Set(asRefs) : undefined);
+      } catch (error) {
+        // An input consumed by an earlier run of this task (run again after its Web Worker died): the
+        // coordinator was told, and retries it once the input is fetched elsewhere or made again.
+        const message = error instanceof Error ? error.message : String(error);
+        entry.settle(failure('ERR_OBJECT_LOST', `${FETCH_FAILED_PREFIX} ${task.taskId}: ${message}`, this.workerId));
+        continue;
+      }
       if (!slot.defined.has(task.fnId)) {
         void slot.remote.define(task.fnId, task.fnName, task.fnSource); // ordered before run on the same port
         slot.defined.add(task.fnId);
@@ -243,11 +254,10 @@ export class WorkerPool {
         entry.timer = setTimeout(() => this.kill(slot, task.taskId, failure('ERR_TIMEOUT', `the task ran past its timeout of ${ms} ms; its Web Worker was terminated`, this.workerId)), ms);
       }
       task.onStart?.();
-      const asRefs = slot.acceptKept.has(task.fnId) ? inputIds(task).filter((id) => slot.kept.has(id)) : [];
-      const blobs = task.blobs?.(asRefs.length > 0 ? new Set(asRefs) : undefined);
       requests.push({ taskId: task.taskId, fnId: task.fnId, args: task.args, blobs, attempt: task.attempt, numReturns: task.numReturns, checksum: task.checksum ?? false, ...(asRefs.length > 0 ? { asRefs } : {}) });
       if (blobs) transfers.push(...Object.values(blobs));
     }
+    if (requests.length === 0) return this.pump(); // every one of them failed above
     this.arm(slot);
     slot.remote.run(transfers.length === 0 ? requests : transfer(requests, transfers)).then((summary) => {
       slot.kept = new Set(summary.kept);

@@ -18,8 +18,12 @@ export interface WorkerObjectsOptions {
   onStats?: () => void;
 }
 
-/** A task's stored inputs: fresh copies of their bytes by object id, less `skip`; `ids` names them all. */
-export type InputBlobs = ((skip?: ReadonlySet<string>) => Record<string, ArrayBuffer>) & { readonly ids: readonly string[] };
+/**
+ * A task's stored inputs: their bytes by object id, less `skip`; `ids` names them all. Fresh copies, but
+ * for a task that consumes its inputs: the store's own bytes where it can hand them over (`moved` lists
+ * those; the store no longer has them). Asked again after that, a moved input throws ERR_OBJECT_LOST.
+ */
+export type InputBlobs = ((skip?: ReadonlySet<string>) => Record<string, ArrayBuffer>) & { readonly ids: readonly string[]; readonly moved: readonly string[] };
 
 /** How many times a broadcast copy is asked for again from a parent that did not hold it yet (0.1 s … 3.2 s apart). */
 const REPLICATE_RETRIES = 6;
@@ -46,20 +50,34 @@ export class WorkerObjects {
   }
 
   /**
-   * Fetches a task's stored inputs (in parallel) and returns a maker of fresh
-   * copies for its Web Worker (but none of those in `skip`), or null if it has none.
+   * Fetches a task's stored inputs (in parallel) and returns a maker of their
+   * bytes for its Web Worker (but none of those in `skip`), or null if it has
+   * none: fresh copies, or with `consume` the store's own bytes where it can
+   * hand them over (InputBlobs).
    */
-  async inputs(fetch: readonly FetchSpec[] | undefined): Promise<InputBlobs | null> {
+  async inputs(fetch: readonly FetchSpec[] | undefined, consume = false): Promise<InputBlobs | null> {
     if (!fetch || fetch.length === 0) return null;
     for (const spec of fetch) this.store.pin(spec.objectId);
     try {
       const buffers = await Promise.all(fetch.map((spec) => this.plane.get(spec)));
       const entries = fetch.map((spec, i) => [spec.objectId, buffers[i]!] as const);
-      const copies = (skip?: ReadonlySet<string>) => Object.fromEntries(entries.filter(([id]) => !skip?.has(id)).map(([id, buffer]) => [id, buffer.slice(0)]));
-      return Object.assign(copies, { ids: entries.map(([id]) => id) });
+      const moved: string[] = [];
+      const bytes = (id: string, buffer: ArrayBuffer): ArrayBuffer => {
+        if (moved.includes(id)) throw new ShoalError('ERR_OBJECT_LOST', `input ${id} was handed to an earlier run of this task, which consumed it`);
+        const taken = consume ? this.store.take(id) : null;
+        if (taken) moved.push(id);
+        return taken ?? buffer.slice(0);
+      };
+      const make = (skip?: ReadonlySet<string>) => Object.fromEntries(entries.filter(([id]) => !skip?.has(id)).map(([id, buffer]) => [id, bytes(id, buffer)]));
+      return Object.assign(make, { ids: entries.map(([id]) => id), moved });
     } finally {
       for (const spec of fetch) this.store.unpin(spec.objectId);
     }
+  }
+
+  /** Inputs a failed task consumed: this tab holds them no more, and the coordinator learns it (they are fetched elsewhere or made again). */
+  consumedByFailure(ids: readonly string[]): void {
+    for (const objectId of ids) this.options.toCoordinator({ type: 'objectDropped', objectId });
   }
 
   /** Keeps a task's stored outputs; `outputIds[i]` names output i. */
@@ -67,7 +85,7 @@ export class WorkerObjects {
     await Promise.all(stored.map((output, i) => this.plane.put(outputIds(output.index), buffers[i]!)));
   }
 
-  /** A nested get's reply: the fetched objects, keyed as the `{"$shoalFetch": id}` markers name them. */
+  /** A nested get's reply: the fetched objects, keyed as the `{"$shoalFetch": id}` markers name them (copies). */
   async blobsFor(fetch: readonly FetchSpec[] | undefined): Promise<Record<string, ArrayBuffer> | undefined> {
     const make = await this.inputs(fetch);
     return make ? make() : undefined;

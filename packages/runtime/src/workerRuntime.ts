@@ -14,7 +14,7 @@ import { ActorHost, type ActorCallOutcome } from './actorHost.ts';
 import { DirectCalls, type DirectPort } from './directCalls.ts';
 import { DirectLinks } from './directLinks.ts';
 import { DirectPorts, portHost } from './directPorts.ts';
-import { WorkerObjects } from './workerObjects.ts';
+import { WorkerObjects, type InputBlobs } from './workerObjects.ts';
 import { measureSpeed, type DeviceSpeed } from './deviceBench.ts';
 import { corrupt, delay, type TestHooks } from './testHooks.ts';
 import { CollectiveService } from '@shoal/collective';
@@ -340,9 +340,9 @@ export class WorkerRuntime {
       const error = new ShoalError('ERR_BAD_MESSAGE', `runTask ${taskId} names function ${message.fnId}, which was never defined`);
       return this.send(coordinatorId, { type: 'taskDone', taskId, result: { ok: false, error: error.toRemote() }, durationMs: 0 });
     }
-    let blobs: (() => Record<string, ArrayBuffer>) | null;
+    let blobs: InputBlobs | null;
     try {
-      blobs = await this.objects.inputs(message.fetch);
+      blobs = await this.objects.inputs(message.fetch, message.consume === true);
     } catch (error) {
       const remote = toRemoteError(error, this.mesh.peerId);
       const failure = { ...remote, message: `${FETCH_FAILED_PREFIX} ${taskId}: ${remote.message}` };
@@ -367,6 +367,7 @@ export class WorkerRuntime {
       },
     });
     this.current.delete(taskId);
+    if (!outcome.result.ok && blobs && blobs.moved.length > 0) this.objects.consumedByFailure(blobs.moved);
     this.collective.taskEnded(taskId, outcome.result.ok); // a group member that failed must not leave the others waiting
     if (this.leaveTimer !== null || this.connection === 'left') return; // stopped by leaving: the coordinator retries it elsewhere
     this.tasksRun += 1;

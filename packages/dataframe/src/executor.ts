@@ -12,7 +12,8 @@ import { compileStage } from './compileStage.ts';
 import { kernelStageFunction, stageFunction } from './stageFunction.ts';
 import type { TaskStats } from './stageTask.ts';
 import type { DataFrameConf, PhysicalPlan, Stage } from './stages.ts';
-import type { StageResult } from './tasks.ts';
+import { isMemoryError, mergePieces, splitTask } from './split.ts';
+import type { CompiledTask, StageResult } from './tasks.ts';
 
 /** The part of the job's cluster the executor uses. */
 export interface ExecCluster {
@@ -124,7 +125,7 @@ export async function execute(plan: PhysicalPlan, cluster: ExecCluster, options:
       emit(report);
       const name = `q${options.query} s${stage.id}: ${stage.name}`;
       const fns = new Map<string, (...args: unknown[]) => unknown>();
-      const submitted = compiled.tasks.map((t) => {
+      const submit = (t: CompiledTask): unknown[] => {
         // No `prefetch`: on two cores the next task's fetch only competed with the running one for CPU (the 10M-row
         // sort took 18.0 s with it, 15.1 s without; q10 27.4 s either way; README.md).
         const fnKey = `${t.numReturns}${t.spec.arrow ? 'k' : ''}`;
@@ -132,38 +133,56 @@ export async function execute(plan: PhysicalPlan, cluster: ExecCluster, options:
         if (!call) fns.set(fnKey, (call = cluster.remote(t.spec.arrow ? kernelStageFunction : stageFunction, { name, maxRetries: 3, ...(t.numReturns === 1 ? {} : { numReturns: t.numReturns }) })));
         const out = call(t.spec, t.inputs.map((id) => refs.get(id)));
         return Array.isArray(out) ? out : [out];
-      });
-      const tasks: { blocks: string[]; rows: number[]; bytes: number[]; sample?: unknown[]; worker?: string }[] = [];
+      };
+      const submitted = compiled.tasks.map(submit);
+      const outcomes: StageResult['tasks'][number][][] = [];
       let rowByRow = 0;
       let arrowTasks = 0;
+      const splits = new Map<number, number>();
+      const ctx = { conf: options.conf, results, stages, fileUrl: options.fileUrl };
+      /** Runs one task (or piece of partition `i`); one that runs out of memory is cut into pieces that run instead (split.ts). */
+      const settle = async (t: CompiledTask, outs: unknown[], i: number): Promise<StageResult['tasks'][number][]> => {
+        let stats: TaskStats;
+        try {
+          [stats] = (await cluster.get([outs[outs.length - 1]])) as [TaskStats];
+        } catch (error) {
+          const split = isMemoryError(error) ? splitTask(stage, t, ctx) : null;
+          if (split && 'tasks' in split) {
+            splits.set(i, (splits.get(i) ?? 1) - 1 + split.tasks.length);
+            report.tasks += split.tasks.length - 1;
+            setNote(report, `partition ${i} split in `, `${splits.get(i)} after a memory error (${split.how})`);
+            emit(report);
+            return (await Promise.all(split.tasks.map((p) => settle(p, submit(p), i)))).flat();
+          }
+          report.state = 'failed';
+          report.error = error instanceof Error ? error.message : String(error);
+          emit(report);
+          if (split) throw new ShoalError('ERR_TASK_MEMORY', `partition ${i} of stage ${stage.id} "${stage.name}" ran out of memory and was not split further: ${split.reason} (${report.error})`, { cause: error });
+          throw taskError(error, stage, i);
+        }
+        const blocks = t.numReturns === 1 ? [] : outs.slice(0, -1);
+        for (const b of blocks) refs.set(refId(b), b);
+        report.tasksDone++;
+        report.taskMs += Math.round(stats.ms);
+        report.keptBlocks += stats.kept ?? 0;
+        if (stats.rowByRow !== undefined) {
+          rowByRow++;
+          setNote(report, 'partial aggregation done row by row', ` in ${rowByRow} of ${report.tasks} tasks (keys mostly distinct: grouping would leave ~${Math.round(stats.rowByRow * 100)}% of rows)`);
+        }
+        if (stats.arrow) setNote(report, 'rows sorted or cut in JS', ` on their Arrow bytes, not in the engine, in ${++arrowTasks} of ${report.tasks} tasks`);
+        if (stats.phases) for (const k of ['load', 'run', 'export'] as const) report.phaseMs[k] += Math.round(stats.phases[k]);
+        report.rowsOut += stats.rows.reduce((a, b) => a + b, 0);
+        report.bytesOut += stats.bytes.reduce((a, b) => a + b, 0);
+        emit(report);
+        return [{ blocks: blocks.map(refId), rows: stats.rows, bytes: stats.bytes, ...(stats.sample ? { sample: stats.sample } : {}), ...(stats.worker ? { worker: stats.worker } : {}) }];
+      };
       await Promise.all(
         submitted.map(async (outs, i) => {
-          let stats: TaskStats;
-          try {
-            [stats] = (await cluster.get([outs[outs.length - 1]])) as [TaskStats];
-          } catch (error) {
-            report.state = 'failed';
-            report.error = error instanceof Error ? error.message : String(error);
-            emit(report);
-            throw taskError(error, stage, i);
-          }
-          const blocks = compiled.tasks[i]!.numReturns === 1 ? [] : outs.slice(0, -1);
-          for (const b of blocks) refs.set(refId(b), b);
-          tasks[i] = { blocks: blocks.map(refId), rows: stats.rows, bytes: stats.bytes, ...(stats.sample ? { sample: stats.sample } : {}), ...(stats.worker ? { worker: stats.worker } : {}) };
-          report.tasksDone++;
-          report.taskMs += Math.round(stats.ms);
-          report.keptBlocks += stats.kept ?? 0;
-          if (stats.rowByRow !== undefined) {
-            rowByRow++;
-            setNote(report, 'partial aggregation done row by row', ` in ${rowByRow} of ${compiled.tasks.length} tasks (keys mostly distinct: grouping would leave ~${Math.round(stats.rowByRow * 100)}% of rows)`);
-          }
-          if (stats.arrow) setNote(report, 'rows sorted or cut in JS', ` on their Arrow bytes, not in the engine, in ${++arrowTasks} of ${compiled.tasks.length} tasks`);
-          if (stats.phases) for (const k of ['load', 'run', 'export'] as const) report.phaseMs[k] += Math.round(stats.phases[k]);
-          report.rowsOut += stats.rows.reduce((a, b) => a + b, 0);
-          report.bytesOut += stats.bytes.reduce((a, b) => a + b, 0);
-          emit(report);
+          outcomes[i] = await settle(compiled.tasks[i]!, outs, i);
         }),
       );
+      // A partition cut into pieces: an exchange's pieces are tasks of their own, any other's blocks the partition's.
+      const tasks = outcomes.flatMap((o) => mergePieces(stage, o));
       results.set(stage.id, { tasks });
       report.state = 'done';
       report.ms = Math.round(performance.now() - started);

@@ -12,7 +12,7 @@ import { compileStage } from './compileStage.ts';
 import { kernelStageFunction, stageFunction } from './stageFunction.ts';
 import type { TaskStats } from './stageTask.ts';
 import type { DataFrameConf, PhysicalPlan, Stage } from './stages.ts';
-import { isMemoryError, mergePieces, splitTask } from './split.ts';
+import { isMemoryError, mergePieces, splitTask, type SplitContext, type SplitResult } from './split.ts';
 import type { CompiledTask, StageResult } from './tasks.ts';
 
 /** The part of the job's cluster the executor uses. */
@@ -68,6 +68,9 @@ export interface Execution {
 }
 
 const refId = (ref: unknown): string => (ref as { id: string }).id;
+
+/** Tries of a re-cut task that runs out of memory (split.ts), before the action fails. */
+const RECUT_ATTEMPTS = 3;
 
 function taskError(error: unknown, stage: Stage, task: number): unknown {
   if (!isShoalError(error)) return error;
@@ -139,7 +142,54 @@ export async function execute(plan: PhysicalPlan, cluster: ExecCluster, options:
       let rowByRow = 0;
       let arrowTasks = 0;
       const splits = new Map<number, number>();
-      const ctx = { conf: options.conf, results, stages, fileUrl: options.fileUrl };
+      const recutBytes = new Map<string, number>();
+      const ctx: SplitContext = { conf: options.conf, results, stages, fileUrl: options.fileUrl, blockBytes: (id) => recutBytes.get(id) };
+      /** Partition `i` cut into pieces: its input blocks cut by the re-cut tasks, then the pieces run (and are cut again if need be). */
+      const runPieces = async (split: Extract<SplitResult, { pieces: unknown }>, i: number): Promise<StageResult['tasks'][number][]> => {
+        report.tasks += split.recuts.length;
+        const parts = await Promise.all(
+          split.recuts.map(async (c) => {
+            let outs = submit(c);
+            let stats: TaskStats;
+            for (let attempt = 1; ; attempt++) {
+              try {
+                [stats] = (await cluster.get([outs[outs.length - 1]])) as [TaskStats];
+                break;
+              } catch (error) {
+                // The runtime's cap counts a Web Worker's buffers until they are collected, an earlier task's garbage
+                // included; over it, the Web Worker is replaced, so the same re-cut may well fit the next time.
+                if (isMemoryError(error) && attempt < RECUT_ATTEMPTS) {
+                  outs = submit(c);
+                  continue;
+                }
+                report.state = 'failed';
+                report.error = error instanceof Error ? error.message : String(error);
+                emit(report);
+                throw new ShoalError('ERR_TASK_MEMORY', `partition ${i} of stage ${stage.id} "${stage.name}" ran out of memory, and cutting its input into pieces failed: ${report.error}`, { cause: error });
+              }
+            }
+            report.tasksDone++;
+            report.taskMs += Math.round(stats.ms);
+            const blocks = outs.slice(0, -1);
+            blocks.forEach((b, j) => {
+              refs.set(refId(b), b);
+              recutBytes.set(refId(b), stats.bytes[j] ?? 0);
+            });
+            return blocks.map(refId);
+          }),
+        );
+        const pieces = split.pieces(parts);
+        splits.set(i, (splits.get(i) ?? 1) - 1 + pieces.length);
+        report.tasks += pieces.length - 1;
+        setNote(report, `partition ${i} split in `, `${splits.get(i)} after a memory error (${split.how})`);
+        emit(report);
+        const done = (await Promise.all(pieces.map((p) => settle(p, submit(p), i)))).flat();
+        // The re-cut blocks were read by the pieces (and by their own re-cuts, if cut again): released now.
+        const cut = parts.flat();
+        cluster.free(cut.map((id) => refs.get(id)).filter(Boolean));
+        cut.forEach((id) => refs.delete(id));
+        return done;
+      };
       /** Runs one task (or piece of partition `i`); one that runs out of memory is cut into pieces that run instead (split.ts). */
       const settle = async (t: CompiledTask, outs: unknown[], i: number): Promise<StageResult['tasks'][number][]> => {
         let stats: TaskStats;
@@ -147,17 +197,11 @@ export async function execute(plan: PhysicalPlan, cluster: ExecCluster, options:
           [stats] = (await cluster.get([outs[outs.length - 1]])) as [TaskStats];
         } catch (error) {
           const split = isMemoryError(error) ? splitTask(stage, t, ctx) : null;
-          if (split && 'tasks' in split) {
-            splits.set(i, (splits.get(i) ?? 1) - 1 + split.tasks.length);
-            report.tasks += split.tasks.length - 1;
-            setNote(report, `partition ${i} split in `, `${splits.get(i)} after a memory error (${split.how})`);
-            emit(report);
-            return (await Promise.all(split.tasks.map((p) => settle(p, submit(p), i)))).flat();
-          }
+          if (split && 'pieces' in split) return runPieces(split, i);
           report.state = 'failed';
           report.error = error instanceof Error ? error.message : String(error);
           emit(report);
-          if (split) throw new ShoalError('ERR_TASK_MEMORY', `partition ${i} of stage ${stage.id} "${stage.name}" ran out of memory and was not split further: ${split.reason} (${report.error})`, { cause: error });
+          if (split) throw new ShoalError('ERR_TASK_MEMORY', `partition ${i} of stage ${stage.id} "${stage.name}" ran out of memory and was not cut further: ${split.reason} (${report.error})`, { cause: error });
           throw taskError(error, stage, i);
         }
         const blocks = t.numReturns === 1 ? [] : outs.slice(0, -1);

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { compileStage } from './compileStage.ts';
 import type { SortKey } from './expr.ts';
 import type { Schema, Source } from './plan.ts';
-import { isMemoryError, MAX_SPLIT, mergePieces, splitTask, type SplitState } from './split.ts';
+import { isMemoryError, MAX_SPLIT, mergePieces, RECUT_BYTES, splitTask, type SplitState } from './split.ts';
 import { DEFAULT_CONF, stageLeaf, type Stage } from './stages.ts';
 import type { CompileContext, CompiledTask, StageResult } from './tasks.ts';
 
@@ -14,27 +14,42 @@ const result = (stage: number, tasks: number, parts: number, extra: Partial<Stag
   tasks: Array.from({ length: tasks }, (_, t) => ({ blocks: Array.from({ length: parts }, (_, j) => `s${stage}t${t}b${j}`), rows: Array(parts).fill(1), bytes: Array(parts).fill(1), ...extra })),
 });
 const ctxOf = (stages: Stage[], results: [number, StageResult][]): CompileContext => ({ conf: { ...DEFAULT_CONF, adaptive: false }, results: new Map(results), stages, fileUrl: (p) => p });
-const tablesOf = (t: CompiledTask) => t.spec.piece?.tables;
+/** The split, its pieces given re-cut outputs named `c<recut>p<part>`. */
 const split = (stage: Stage, task: CompiledTask, ctx: CompileContext, factor?: number) => {
   const out = splitTask(stage, task, ctx, factor);
-  if (!('tasks' in out)) throw new Error(out.reason);
-  return out;
+  if (!('pieces' in out)) throw new Error(out.reason);
+  const parts = out.recuts.map((c, i) => Array.from({ length: c.numReturns - 1 }, (_, k) => `c${i}p${k}`));
+  return { how: out.how, recuts: out.recuts, pieces: out.pieces(parts) };
 };
 
 describe('splitTask: a partition that ran out of memory, cut into pieces', () => {
   const aggStage: Stage = { ...base, id: 1, name: 'agg', plan: { kind: 'aggregate', input: stageLeaf(0, schema), groupBy: [{ kind: 'col', name: 'k' }], aggs: [] } as never, reads: [{ stage: 0, mode: 'shuffle' }], output: { kind: 'single' } };
 
-  it('cuts a hash exchange reader by a second hash of the exchange keys, and a piece again into pieces that make it up', () => {
+  it('cuts a hash exchange reader by a second hash of the exchange keys: re-cut tasks first, each piece reads its part of each', () => {
     const ctx = ctxOf([mapStage(0), aggStage], [[0, result(0, 3, 2)]]);
     const [task] = compileStage(aggStage, ctx).tasks;
     const out = split(aggStage, task!, ctx);
     expect(out.how).toBe('by a second hash of its keys');
-    expect(out.tasks.map(tablesOf)).toEqual([0, 1].map((r) => ({ s0: { where: `hash(hash(CAST("k" AS DOUBLE))) % 2 = ${r}` } })));
-    // Every piece reads the whole partition's blocks (and filters them as it loads them).
-    for (const p of out.tasks) expect(p.inputs).toEqual(task!.inputs);
-    // Piece r of 2 becomes pieces r and r + 2 of 4: together its rows, no more.
-    const again = split(aggStage, out.tasks[1]!, ctx);
-    expect(again.tasks.map((t) => t.split)).toEqual([{ kind: 'hash', m: 4, r: 1 }, { kind: 'hash', m: 4, r: 3 }]);
+    // The partition's blocks go through re-cut tasks (here one each: a re-cut reads at most a quarter of the partition), each writing 2 parts.
+    expect(out.recuts.map((c) => [c.inputs, c.spec.sql, c.spec.out, c.numReturns])).toEqual(task!.inputs.map((id) => [[id], 'SELECT * FROM "s0"', { kind: 'split', expr: 'hash(hash(CAST("k" AS DOUBLE))) % 2', n: 2 }, 3]));
+    expect(out.pieces.map((p) => [p.inputs, p.spec.tables[0]!.count, p.spec.sql, p.split])).toEqual([0, 1].map((r) => [[`c0p${r}`, `c1p${r}`, `c2p${r}`], 3, task!.spec.sql, { kind: 'hash', of: 2, r }]));
+    // Piece 1 of 2 again: its rows' second hash h is 1 modulo 2; (h // 2) % 2 cuts them into pieces 1 and 3 of 4.
+    const again = split(aggStage, out.pieces[1]!, ctx);
+    expect(again.recuts[0]!.spec.out).toEqual({ kind: 'split', expr: '(hash(hash(CAST("k" AS DOUBLE))) // 2) % 2', n: 2 });
+    expect(again.recuts.map((c) => c.inputs)).toEqual([['c0p1'], ['c1p1'], ['c2p1']]);
+    expect(again.pieces.map((t) => t.split)).toEqual([{ kind: 'hash', of: 4, r: 1 }, { kind: 'hash', of: 4, r: 3 }]);
+  });
+
+  it('groups the re-cut tasks\' blocks up to a quarter of the partition, at most RECUT_BYTES', () => {
+    const big: StageResult = { tasks: Array.from({ length: 10 }, (_, t) => ({ blocks: [`b${t}`], rows: [1], bytes: [RECUT_BYTES / 2] })) };
+    const ctx = ctxOf([mapStage(0), aggStage], [[0, big]]);
+    const out = split(aggStage, compileStage(aggStage, ctx).tasks[0]!, ctx);
+    expect(out.recuts.map((c) => c.inputs)).toEqual([0, 2, 4, 6, 8].map((t) => [`b${t}`, `b${t + 1}`]));
+    expect(out.pieces[1]!.inputs).toEqual(['c0p1', 'c1p1', 'c2p1', 'c3p1', 'c4p1']);
+    expect(out.pieces[1]!.spec.tables[0]!.count).toBe(5);
+    const small: StageResult = { tasks: Array.from({ length: 8 }, (_, t) => ({ blocks: [`b${t}`], rows: [1], bytes: [1000] })) };
+    const quarter = split(aggStage, compileStage(aggStage, ctxOf([mapStage(0), aggStage], [[0, small]])).tasks[0]!, ctxOf([mapStage(0), aggStage], [[0, small]]));
+    expect(quarter.recuts.map((c) => c.inputs.length)).toEqual([2, 2, 2, 2]);
   });
 
   it("cuts both sides of a shuffled join by the same second hash of each side's own keys", () => {
@@ -42,7 +57,9 @@ describe('splitTask: a partition that ran out of memory, cut into pieces', () =>
     const join: Stage = { ...base, id: 2, name: 'join', plan: { kind: 'join', left: stageLeaf(0, schema), right: stageLeaf(1, right.schema), how: 'left', on: null, using: null }, reads: [{ stage: 0, mode: 'shuffle' }, { stage: 1, mode: 'shuffle' }], output: { kind: 'single' }, join: { how: 'left', left: 0, right: 1 } };
     const ctx = ctxOf([mapStage(0), right, join], [[0, result(0, 2, 2)], [1, result(1, 2, 2)]]);
     const out = split(join, compileStage(join, ctx).tasks[0]!, ctx, 4);
-    expect(out.tasks.map(tablesOf)).toEqual([0, 1, 2, 3].map((r) => ({ s0: { where: `hash(hash(CAST("k" AS DOUBLE))) % 4 = ${r}` }, s1: { where: `hash(hash(CAST("k2" AS DOUBLE))) % 4 = ${r}` } })));
+    const [byK, byK2] = [{ kind: 'split', expr: 'hash(hash(CAST("k" AS DOUBLE))) % 4', n: 4 }, { kind: 'split', expr: 'hash(hash(CAST("k2" AS DOUBLE))) % 4', n: 4 }];
+    expect(out.recuts.map((c) => c.spec.out)).toEqual([byK, byK, byK2, byK2]);
+    expect(out.pieces.map((p) => [p.inputs, p.spec.tables.map((t) => t.count)])).toEqual([0, 1, 2, 3].map((r) => [[`c0p${r}`, `c1p${r}`, `c2p${r}`, `c3p${r}`], [2, 2]]));
   });
 
   describe('a sort partition, by sub-ranges of its key from the sample, in the sort order', () => {
@@ -53,28 +70,28 @@ describe('splitTask: a partition that ran out of memory, cut into pieces', () =>
       { ...base, id: 1, name: 'range', plan: stageLeaf(0, schema), reads: [{ stage: 0, mode: 'pointwise' }], output: { kind: 'range', key, n: 2 } },
       { ...base, id: 2, name: 'sort', plan: { kind: 'sort', input: stageLeaf(1, schema), keys: [key] }, reads: [{ stage: 1, mode: 'shuffle' }], output: { kind: 'single' }, ordering: [key] },
     ];
-    const cases: [string, SortKey, number, string[], SplitState[]][] = [
+    const cases: [string, SortKey, number, string, SplitState[]][] = [
       // Bounds [50]: ascending part 0 is keys < 50 (nulls last: not here), cut at the sample's 25.
       ['ascending, first part', { expr: { kind: 'col', name: 'v' }, ascending: true, nullsFirst: false }, 0,
-        ['(("v") IS NOT NULL AND (("v") < 25))', '(("v") IS NOT NULL AND (("v") >= 25 AND ("v") < 50))'],
+        'CASE WHEN ("v") IS NOT NULL AND (("v") < 25) THEN 0 ELSE 1 END',
         [{ kind: 'range', lo: null, hi: 25, nulls: false, of: 2 }, { kind: 'range', lo: 25, hi: 50, nulls: false, of: 2 }]],
       ['ascending, last part holds the nulls (nulls last)', { expr: { kind: 'col', name: 'v' }, ascending: true, nullsFirst: false }, 1,
-        ['(("v") IS NOT NULL AND (("v") >= 50 AND ("v") < 75))', '(("v") IS NULL OR (("v") >= 75))'],
+        'CASE WHEN ("v") IS NOT NULL AND (("v") >= 50 AND ("v") < 75) THEN 0 ELSE 1 END',
         [{ kind: 'range', lo: 50, hi: 75, nulls: false, of: 2 }, { kind: 'range', lo: 75, hi: null, nulls: true, of: 2 }]],
       ['descending, first part is the high keys, highest first, nulls first', { expr: { kind: 'col', name: 'v' }, ascending: false, nullsFirst: true }, 0,
-        ['(("v") IS NULL OR (("v") >= 75))', '(("v") IS NOT NULL AND (("v") >= 50 AND ("v") < 75))'],
+        'CASE WHEN ("v") IS NULL OR (("v") >= 75) THEN 0 ELSE 1 END',
         [{ kind: 'range', lo: 75, hi: null, nulls: true, of: 2 }, { kind: 'range', lo: 50, hi: 75, nulls: false, of: 2 }]],
     ];
-    it.each(cases)('%s', (_, key, part, where, states) => {
+    it.each(cases)('%s', (_, key, part, expr, states) => {
       const s = stages(key);
       const ctx = ctxOf(s, [[0, { tasks: [{ blocks: ['r0'], rows: [1], bytes: [1], sample: samples.slice(0, 50) }, { blocks: ['r1'], rows: [1], bytes: [1], sample: samples.slice(50) }] }], [1, result(1, 2, 2)]]);
       const task = compileStage(s[2]!, ctx).tasks[part]!;
       const out = split(s[2]!, task, ctx);
       expect(out.how).toBe('by sub-ranges of its sort key');
-      expect(out.tasks.map((t) => tablesOf(t)!['s1']!.where)).toEqual(where);
-      expect(out.tasks.map((t) => t.split)).toEqual(states);
-      // Nor the kernels nor a kept table: the engine loads the piece's rows, a chunk at a time.
-      for (const t of out.tasks) expect(t.spec.arrow).toBeUndefined();
+      expect(out.recuts.map((c) => c.spec.out)).toEqual([{ kind: 'split', expr, n: 2 }, { kind: 'split', expr, n: 2 }]);
+      expect(out.pieces.map((t) => t.split)).toEqual(states);
+      // A piece is sorted as its partition would have been (here by the kernels).
+      for (const t of out.pieces) expect(t.spec.arrow).toEqual(task.spec.arrow);
     });
 
     it('does not cut a range whose sample holds one key (a hot key)', () => {
@@ -86,16 +103,22 @@ describe('splitTask: a partition that ran out of memory, cut into pieces', () =>
     });
   });
 
-  it('cuts a scan of stored blocks by runs of rows, and reads them from their bytes, not a kept table', () => {
-    const source: Source = { kind: 'blocks', blocks: ['b0', 'b1'], rows: 10, bytes: 100 };
+  it('cuts a scan of one stored block by runs of its rows (re-cut), and of several blocks by runs of whole blocks', () => {
+    const source: Source = { kind: 'blocks', blocks: ['b0', 'b1', 'b2'], rows: 30, bytes: 300, holders: ['w1', 'w1', 'w1'] };
     const scan: Stage = { ...mapStage(0), plan: { kind: 'source', source, schema, columns: null, filters: [] }, scan: source };
     const ctx = ctxOf([scan], []);
     const task = compileStage(scan, ctx).tasks[1]!;
     expect(task.spec.tables[0]!.keys).toEqual(['b1']);
     const out = split(scan, task, ctx);
-    expect(out.tasks.map(tablesOf)).toEqual([{ src: { rows: [2, 0] } }, { src: { rows: [2, 1] } }]);
-    expect(out.tasks[0]!.spec.tables[0]!.keys).toBeUndefined();
-    expect(split(scan, out.tasks[1]!, ctx).tasks.map(tablesOf)).toEqual([{ src: { rows: [4, 2] } }, { src: { rows: [4, 3] } }]);
+    expect(out.how).toBe('by runs of its rows');
+    // The re-cut reads the block as the task did (kept in its engine); the pieces read plain bytes.
+    expect(out.recuts.map((c) => [c.inputs, c.spec.tables[0]!.keys, c.spec.out])).toEqual([[['b1'], ['b1'], { kind: 'split', expr: '(row_number() OVER () - 1) * 2 // count(*) OVER ()', n: 2 }]]);
+    expect(out.pieces.map((p) => [p.inputs, p.spec.tables[0]!.keys, p.split])).toEqual([[['c0p0'], undefined, { kind: 'rows', of: 2 }], [['c0p1'], undefined, { kind: 'rows', of: 2 }]]);
+    const merged = compileStage(scan, { ...ctx, conf: { ...ctx.conf, adaptive: true } }).tasks[0]!;
+    expect(merged.inputs).toEqual(['b0', 'b1', 'b2']);
+    const runs = split(scan, merged, ctx);
+    expect(runs.recuts).toEqual([]);
+    expect(runs.pieces.map((p) => [p.inputs, p.spec.tables[0]!.keys])).toEqual([[['b0', 'b1'], ['b0', 'b1']], [['b2'], ['b2']]]);
   });
 
   it("cuts a Parquet part by its row groups and a CSV part by its byte range (the header in the first only)", () => {
@@ -106,15 +129,16 @@ describe('splitTask: a partition that ran out of memory, cut into pieces', () =>
     expect(task.spec.fetches![0]!.rowGroups).toEqual([0]);
     const two = { ...task, spec: { ...task.spec, fetches: [{ ...task.spec.fetches![0]!, rowGroups: [0, 1, 2] }] } };
     const out = split(scan(pq), two, ctx);
-    expect(out.tasks.map((t) => t.spec.fetches![0]!.rowGroups)).toEqual([[0], [1, 2]]);
+    expect(out.recuts).toEqual([]);
+    expect(out.pieces.map((t) => t.spec.fetches![0]!.rowGroups)).toEqual([[0], [1, 2]]);
     const csv: Source = { kind: 'csv', files: [{ path: 'a.csv', size: 200 << 20 }], options: { header: true, delimiter: ',' } } as never;
     const cctx = ctxOf([scan(csv)], []);
     const first = compileStage(scan(csv), cctx).tasks[0]!;
     expect(first.spec.sql).toContain("header=true");
     const pieces = split(scan(csv), first, cctx);
     const whole = first.spec.fetches![0]!.range!;
-    expect(pieces.tasks.map((t) => t.spec.fetches![0]!.range)).toEqual([{ offset: 0, limit: whole.limit / 2 }, { offset: whole.limit / 2, limit: whole.limit / 2 }]);
-    expect(pieces.tasks.map((t) => /header=true/.test(t.spec.sql))).toEqual([true, false]);
+    expect(pieces.pieces.map((t) => t.spec.fetches![0]!.range)).toEqual([{ offset: 0, limit: whole.limit / 2 }, { offset: whole.limit / 2, limit: whole.limit / 2 }]);
+    expect(pieces.pieces.map((t) => /header=true/.test(t.spec.sql))).toEqual([true, false]);
   });
 
   it.each([
@@ -130,8 +154,8 @@ describe('splitTask: a partition that ran out of memory, cut into pieces', () =>
   it(`stops at ${MAX_SPLIT} pieces of a partition`, () => {
     const ctx = ctxOf([mapStage(0), aggStage], [[0, result(0, 1, 1)]]);
     const task = compileStage(aggStage, ctx).tasks[0]!;
-    expect('tasks' in splitTask(aggStage, { ...task, split: { kind: 'hash', m: MAX_SPLIT / 2, r: 0 } }, ctx)).toBe(true);
-    expect(splitTask(aggStage, { ...task, split: { kind: 'hash', m: MAX_SPLIT, r: 0 } }, ctx)).toEqual({ reason: `it ran out of memory even cut into ${MAX_SPLIT} pieces` });
+    expect('pieces' in splitTask(aggStage, { ...task, split: { kind: 'hash', of: MAX_SPLIT / 2, r: 0 } }, ctx)).toBe(true);
+    expect(splitTask(aggStage, { ...task, split: { kind: 'hash', of: MAX_SPLIT, r: 0 } }, ctx)).toEqual({ reason: `it ran out of memory even cut into ${MAX_SPLIT} pieces` });
   });
 });
 

@@ -53,19 +53,6 @@ export interface TaskSpec {
   readonly keep?: boolean;
   /** A sort's sample, range split or sort done on the blocks' bytes in JS (arrowKernels.ts); `sql` is the fallback. */
   readonly arrow?: ArrowStageOp;
-  /**
-   * One piece of a partition split after a memory error (split.ts): each table named here keeps only the
-   * rows `where` keeps (SQL over its columns), or the `rows` run (the r-th of m runs of its rows, in order),
-   * loaded into the engine `chunkBytes` of Arrow at a time, so the engine never holds the whole partition.
-   */
-  readonly piece?: { readonly tables: Readonly<Record<string, PieceTable>>; readonly chunkBytes: number };
-}
-
-/** Which rows of an input table a piece keeps (TaskSpec.piece). */
-export interface PieceTable {
-  readonly where?: string;
-  /** [m, r]: rows from ⌊N·r/m⌋ up to ⌊N·(r+1)/m⌋ of the table's N rows, in block order. */
-  readonly rows?: readonly [number, number];
 }
 
 export type TaskOutput =
@@ -228,48 +215,6 @@ export async function dataframeStage(spec: TaskSpec, given: (Uint8Array | object
   const quote = (name: string): string => `"${name.replaceAll('"', '""')}"`;
   for (const t of spec.tables) {
     const given = inputs.slice(at, at + t.count);
-    const only = spec.piece?.tables[t.name];
-    if (only) {
-      // A piece of a partition split after a memory error (split.ts): only its rows go into the engine, a chunk at a time.
-      for (let j = 0; j < given.length; j++) {
-        if (isBytes(given[j])) continue;
-        await fetchBytes(at + j);
-        given[j] = inputs[at + j]!;
-      }
-      at += t.count;
-      const blocks = given.filter((b) => b.byteLength > 0);
-      let [from, to] = [0, Infinity];
-      if (only.rows) {
-        const total = blocks.reduce((n, b) => n + rowsOf(b), 0);
-        const [m, r] = only.rows;
-        [from, to] = [Math.floor((total * r) / m), Math.floor((total * (r + 1)) / m)];
-      }
-      const cols = t.select ? t.select.map(quote).join(', ') : '*';
-      // The name may be a view over kept tables from an earlier task of this engine.
-      try {
-        engine.exec(`DROP VIEW IF EXISTS ${quote(t.name)}`);
-      } catch {
-        // a table: replaced below
-      }
-      let made = false;
-      let base = 0;
-      for (const b of blocks) {
-        const table = ctx.arrow.tableFromIPC(b);
-        const n: number = table.numRows;
-        const [lo, hi] = [Math.max(0, from - base), Math.min(n, to - base)];
-        base += n;
-        const step = Math.max(1, Math.floor((n * spec.piece!.chunkBytes) / b.byteLength));
-        for (let a = lo; a < hi; a += step) {
-          const chunk = a === 0 && hi === n && step >= n ? b : (ctx.arrow.tableToIPC(table.slice(a, Math.min(hi, a + step)), 'stream') as Uint8Array);
-          engine.load('__piece', [chunk]);
-          engine.exec(`${made ? `INSERT INTO ${quote(t.name)}` : `CREATE OR REPLACE TABLE ${quote(t.name)} AS`} SELECT ${cols} FROM "__piece"${only.where ? ` WHERE ${only.where}` : ''}`);
-          made = true;
-        }
-      }
-      engine.exec('DROP TABLE IF EXISTS "__piece"');
-      if (!made) engine.exec(`CREATE OR REPLACE TABLE ${quote(t.name)} (${t.ddl})`);
-      continue;
-    }
     // Stored blocks named by `keys` stay in this Web Worker's engine as kept tables: loaded by the first task, read in place by later ones.
     if (t.keys && t.keys.length === given.length && given.every((b) => !isBytes(b) || b.byteLength > 0)) {
       const hits = t.keys.filter((key) => engine.kept(key)).length;

@@ -28,6 +28,8 @@ export function localCluster(slots = 2): LocalCluster {
   // Each task opens its own session on the process's DuckDB and closes it when it ends, as a worker's task engine does
   // (tables a task makes go with it; kept tables, Engine.keep, belong to the database and stay).
   const database = loadNodeDatabase();
+  // One task at a time holds an engine session, as one Web Worker runs one task: a session's tables are gone before the next task starts.
+  let turn: Promise<void> = Promise.resolve();
   const resolve = async (v: unknown): Promise<unknown> => {
     if (Array.isArray(v)) return Promise.all(v.map(resolve));
     if (v && typeof v === 'object' && 'id' in v && values.has((v as Ref).id)) return values.get((v as Ref).id);
@@ -56,6 +58,10 @@ export function localCluster(slots = 2): LocalCluster {
             ran.push(String(options['name'] ?? 'task'));
             const db = await database;
             let session: ReturnType<typeof db.session> | null = null;
+            let release = (): void => undefined;
+            const mine = turn;
+            turn = new Promise<void>((resolve) => (release = resolve));
+            await mine;
             try {
               return await fn(...resolved, { engine: async () => (session ??= db.session()), arrow, workerId: 'local', taskId: id });
             } catch (error) {
@@ -63,6 +69,7 @@ export function localCluster(slots = 2): LocalCluster {
               throw new ShoalError('ERR_TASK_FAILED', remote.message, { remote });
             } finally {
               (session as { close(): void } | null)?.close();
+              release();
             }
           })(),
         );

@@ -15,7 +15,7 @@ test.describe.configure({ mode: 'serial' });
 
 test.beforeAll(async () => {
   test.setTimeout(240_000);
-  local = await cluster({ workers: 2, slotsPerWorker: 1, workerQuery: () => 'taskMemory=128', onLog: (source, text) => { if (process.env['SPLIT_DEBUG']) console.log(`[${source}] ${text.slice(0, 400)}`); } });
+  local = await cluster({ workers: 2, slotsPerWorker: 1, workerQuery: () => 'taskMemory=128' });
   const warm = await local.runJob(job(`
     const load = cluster.remote(async (i, ctx) => { await ctx.engine(); return ctx.workerId; });
     return cluster.get([load(1), load(2)]);`));
@@ -26,18 +26,13 @@ test.afterAll(async () => {
   await local?.close();
 });
 
-const trace = `
-  const hooks = cluster.dataFrameSession.hooks;
-  const before = hooks.onQuery;
-  hooks.onQuery = (r) => { before?.(r); console.log('query', r.id, r.state, JSON.stringify(r.stages.map((s) => [s.name, s.state, s.tasksDone + '/' + s.tasks, s.ms, s.notes, s.error]))); };
-`;
 const run = async <T>(body: string): Promise<T> => {
-  const outcome = await local!.runJob(job((process.env['SPLIT_DEBUG'] ? trace : '') + body));
+  const outcome = await local!.runJob(job(body));
   if (!outcome.ok) throw new Error(`job failed: ${JSON.stringify(outcome.error)}`);
   return (outcome as { result: T }).result;
 };
 
-/** The notes of the last action's stages, and the job's result. */
+/** The notes of the last action's stages. */
 const notesOf = `cluster.dataFrameSession.history.at(-1).detail.flatMap((s) => s.notes)`;
 
 test('an aggregate whose one reduce partition is too big for a 128 MiB worker is split by a second hash of its keys, exactly', async () => {

@@ -92,4 +92,14 @@ describe('split on retry (a small DuckDB memory_limit)', { timeout: 120_000 }, (
     expect(wrong).toBe(0);
     expect(notes().join('\n')).toMatch(/split in \d+ after a memory error \(by a second hash of its keys\)/);
   });
+
+  it('a partition that cannot be cut (mapPartitions runs user code over all of it) fails with ERR_TASK_MEMORY naming stage and partition', async () => {
+    const { c } = api();
+    const fail = (t: { numRows: number }) => {
+      if (t.numRows > 0) throw new RangeError('Array buffer allocation failed');
+      return t as never;
+    };
+    const error = await c.range(0, 10, 1, { partitions: 1 }).mapPartitions(fail).collect().catch((e: unknown) => e);
+    expect(error).toMatchObject({ code: 'ERR_TASK_MEMORY', message: expect.stringMatching(/^partition 0 of stage \d+ "mapPartitions" ran out of memory and was not cut further: a mapPartitions stage runs user code over the whole partition/) });
+  });
 });

@@ -43,13 +43,13 @@ test('an aggregate whose one reduce partition is too big for a 128 MiB worker is
     const n = 2_400_000, K = 2_000_000;
     // k = id % K: keys below n - K have two rows (id = k and k + K), the others one.
     const t = await cluster.range(0, n, 1, { partitions: 4 }).withColumn('k', col('id').mod(K)).groupBy('k').agg(sum('id').alias('s'), count('*').alias('c')).toArrow();
-    const k = t.getChild('k'), s = t.getChild('s'), c = t.getChild('c');
+    const [k, s, c] = ['k', 's', 'c'].map((name) => t.getChild(name).toArray());
     const seen = new Uint8Array(K);
     let wrong = 0;
     for (let i = 0; i < t.numRows; i++) {
-      const key = Number(k.get(i));
+      const key = Number(k[i]);
       const two = key < n - K;
-      if (seen[key] || Number(c.get(i)) !== (two ? 2 : 1) || Number(s.get(i)) !== (two ? 2 * key + K : key)) wrong++;
+      if (seen[key] || Number(c[i]) !== (two ? 2 : 1) || Number(s[i]) !== (two ? 2 * key + K : key)) wrong++;
       seen[key] = 1;
     }
     return { rows: t.numRows, wrong, notes: ${notesOf} };`);

@@ -102,4 +102,29 @@ describe('split on retry (a small DuckDB memory_limit)', { timeout: 120_000 }, (
     const error = await c.range(0, 10, 1, { partitions: 1 }).mapPartitions(fail).collect().catch((e: unknown) => e);
     expect(error).toMatchObject({ code: 'ERR_TASK_MEMORY', message: expect.stringMatching(/^partition 0 of stage \d+ "mapPartitions" ran out of memory and was not cut further: a mapPartitions stage runs user code over the whole partition/) });
   });
+
+  it('a scan of one stored block that runs out of memory is cut into runs of its rows, in order', async () => {
+    // The scan task (not a re-cut, which writes split parts, nor a piece, which reads plain bytes) fails.
+    const scan = (args: readonly unknown[]) => {
+      const spec = args[0] as { tables: { name: string; keys?: string[] }[]; out: { kind: string } };
+      return spec.out.kind === 'single' && spec.tables.some((t) => t.name === 'src' && t.keys);
+    };
+    const c = dataFrameApi(localCluster(2, { memoryError: scan }), undefined);
+    const rows = Array.from({ length: 5000 }, (_, i) => ({ id: i, v: (i * 31) % 97 }));
+    const out = await c.createDataFrame(rows, undefined, { partitions: 1 }).filter(c.col('v').lt(50)).collect();
+    expect(out).toEqual(rows.filter((r) => r.v < 50));
+    expect(c.dataFrameSession.history.at(-1)!.detail[0]!.notes.join('\n')).toMatch(/partition 0 split in 2 after a memory error \(by runs of its rows\)/);
+  });
+
+  it("a round-robin repartition's reader that runs out of memory is cut into runs of whole blocks (again while over two)", async () => {
+    const reader = (args: readonly unknown[]) => {
+      const spec = args[0] as { tables: { name: string; count: number }[]; out: { kind: string } };
+      return spec.out.kind === 'single' && spec.tables.some((t) => t.name === 's0' && t.count > 2);
+    };
+    const c = dataFrameApi(localCluster(2, { memoryError: reader }), undefined);
+    const rows = Array.from({ length: 4000 }, (_, i) => ({ id: i, v: (i * 31) % 97 }));
+    const out = await c.createDataFrame(rows, undefined, { partitions: 4 }).repartition(2).filter(c.col('v').lt(50)).collect();
+    expect(out.sort((a, b) => (a['id'] as number) - (b['id'] as number))).toEqual(rows.filter((r) => r.v < 50));
+    expect(c.dataFrameSession.history.at(-1)!.detail[1]!.notes.join('\n')).toMatch(/partition 0 split in 4 after a memory error \(by runs of its blocks\)/);
+  });
 });

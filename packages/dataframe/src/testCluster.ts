@@ -19,12 +19,18 @@ export interface LocalCluster extends SessionCluster {
   readonly held: () => number;
 }
 
-export function localCluster(slots = 2): LocalCluster {
+export interface LocalClusterOptions {
+  /** Fails a task run as a worker's memory cap would (ERR_TASK_MEMORY) when this says so, given its resolved arguments. */
+  readonly memoryError?: (args: readonly unknown[]) => boolean;
+}
+
+export function localCluster(slots = 2, options: LocalClusterOptions = {}): LocalCluster {
   const values = new Map<string, Promise<unknown>>();
   let next = 0;
   // Ids unique across clusters, as a coordinator's are: the process's engine keeps tables by object id (Engine.keep).
   const prefix = randomId(6);
   const ran: string[] = [];
+  const { memoryError } = options;
   // Each task opens its own session on the process's DuckDB and closes it when it ends, as a worker's task engine does
   // (tables a task makes go with it; kept tables, Engine.keep, belong to the database and stay).
   const database = loadNodeDatabase();
@@ -56,6 +62,7 @@ export function localCluster(slots = 2): LocalCluster {
           (async () => {
             const resolved = await Promise.all(args.map(resolve));
             ran.push(String(options['name'] ?? 'task'));
+            if (memoryError?.(resolved)) throw new ShoalError('ERR_TASK_MEMORY', "the task allocated more binary memory than this worker's cap (injected by the test)");
             const db = await database;
             let session: ReturnType<typeof db.session> | null = null;
             let release = (): void => undefined;

@@ -94,6 +94,16 @@ describe('splitTask: a partition that ran out of memory, cut into pieces', () =>
       for (const t of out.pieces) expect(t.spec.arrow).toEqual(task.spec.arrow);
     });
 
+    it('cuts the null keys from a part whose sample holds one other key, and no further', () => {
+      const key: SortKey = { expr: { kind: 'col', name: 'v' }, ascending: true, nullsFirst: true };
+      const s = stages(key);
+      const ctx = ctxOf(s, [[0, { tasks: [{ blocks: ['r0'], rows: [1], bytes: [1], sample: [...Array(50).fill(7), ...Array(50).fill(9)] }] }], [1, result(1, 2, 2)]]);
+      const out = split(s[2]!, compileStage(s[2]!, ctx).tasks[0]!, ctx);
+      expect(out.pieces.map((p) => p.split)).toEqual([{ kind: 'range', lo: null, hi: null, nulls: 'only', of: 2 }, { kind: 'range', lo: null, hi: 9, nulls: false, of: 2 }]);
+      expect(out.recuts[0]!.spec.out).toEqual({ kind: 'split', expr: 'CASE WHEN ("v") IS NULL THEN 0 ELSE 1 END', n: 2 });
+      expect(splitTask(s[2]!, out.pieces[0]!, ctx)).toEqual({ reason: expect.stringMatching(/null sort keys/) });
+    });
+
     it('does not cut a range whose sample holds one key (a hot key)', () => {
       const key: SortKey = { expr: { kind: 'col', name: 'v' }, ascending: true, nullsFirst: false };
       const s = stages(key);

@@ -42,8 +42,8 @@ export const RECUT_BYTES = 16 * 1024 * 1024;
 export type SplitState =
   /** Rows whose keys' second hash is `r` modulo `of`. */
   | { readonly kind: 'hash'; readonly of: number; readonly r: number }
-  /** Sort keys in [lo, hi) (null: unbounded), and the null keys when `nulls`. */
-  | { readonly kind: 'range'; readonly lo: Literal | null; readonly hi: Literal | null; readonly nulls: boolean; readonly of: number }
+  /** Sort keys in [lo, hi) (null: unbounded), and the null keys when `nulls` (only them when 'only'). */
+  | { readonly kind: 'range'; readonly lo: Literal | null; readonly hi: Literal | null; readonly nulls: boolean | 'only'; readonly of: number }
   /** A run of the partition's rows, or a part of its file part. */
   | { readonly kind: 'rows' | 'files'; readonly of: number };
 
@@ -203,7 +203,8 @@ export function splitTask(stage: Stage, task: CompiledTask, ctx: SplitContext, f
       return recut(cuts, states, 'by a second hash of its keys');
     }
     if (shuffles.length === 1 && outs[0]!.kind === 'roundRobin') return byRows([shuffles[0]!.t.name]);
-    if (shuffles.length === 1 && outs[0]!.kind === 'range' && stage.plan.kind === 'sort') return byRange(task, ctx, factor, shuffles[0]!.from, shuffles[0]!.t, recut);
+    // Only a sort reads a range exchange (row-wise steps may follow it in the stage: a projection).
+    if (shuffles.length === 1 && outs[0]!.kind === 'range') return byRange(task, ctx, factor, shuffles[0]!.from, shuffles[0]!.t, recut);
     return { reason: 'its exchange reads cannot be cut by one rule' };
   }
   const rowReads = reads.filter((r) => r.mode === 'pointwise' || r.mode === 'concat');
@@ -235,11 +236,13 @@ function byFile(task: CompiledTask, factor: number, base: TaskSpec): SplitResult
 }
 
 /** The range stage's bounds, as its tasks cut by them (tasks.ts taskOutput), and the samples they came from. */
-function rangeBoundsOf(range: Stage, ctx: CompileContext): { bounds: Literal[]; samples: unknown[] } {
+function rangeBoundsOf(range: Stage, ctx: CompileContext): { bounds: Literal[]; samples: unknown[]; skipped: boolean } {
   const o = range.output as { kind: 'range'; key: SortKey; n: number };
   const upstream = ctx.results.get((range.reads.find((r) => r.mode === 'after') ?? range.reads[0]!).stage)!;
   const samples = upstream.tasks.flatMap((t) => t.sample ?? []);
-  return { bounds: rangeBounds(samples, exchangeParts(range, ctx, o.n), o.key), samples };
+  // A range exchange skipped for a small input (compileStage) passed its input on as it was: one range, every key.
+  const skipped = ctx.results.get(range.id) === upstream;
+  return { bounds: rangeBounds(samples, exchangeParts(range, ctx, o.n), o.key), samples, skipped };
 }
 
 const less = (a: Literal, b: Literal): boolean => (a as number | string) < (b as number | string);
@@ -249,8 +252,8 @@ type Recut = (cuts: readonly { t: TableInputs; expr: string }[], states: readonl
 /** A sort's partition (or piece) cut at the sample's keys within its key range, pieces in the sort's order. */
 function byRange(task: CompiledTask, ctx: CompileContext, factor: number, range: Stage, t: TableInputs, recut: Recut): SplitResult {
   const key = (range.output as { key: SortKey }).key;
-  const { bounds, samples } = rangeBoundsOf(range, ctx);
-  let state = task.split?.kind === 'range' ? task.split : null;
+  const { bounds, samples, skipped } = rangeBoundsOf(range, ctx);
+  let state = task.split?.kind === 'range' ? task.split : skipped ? { kind: 'range' as const, lo: null, hi: null, nulls: true, of: 1 } : null;
   if (!state) {
     // The range parts this task read: its input blocks' places in the range stage's outputs.
     const place = new Map<string, number>();
@@ -264,6 +267,7 @@ function byRange(task: CompiledTask, ctx: CompileContext, factor: number, range:
     const nullPart = key.nullsFirst ? 0 : parts - 1;
     state = { kind: 'range', lo: a1 > 0 ? bounds[a1 - 1]! : null, hi: a2 < parts - 1 ? bounds[a2]! : null, nulls: j1 <= nullPart && nullPart <= j2, of: 1 };
   }
+  if (state.nulls === 'only') return { reason: 'its rows are the null sort keys, which cannot be cut' };
   const { lo, hi } = state;
   const inside = (samples.filter((v) => v !== null && v !== undefined && !(typeof v === 'number' && Number.isNaN(v))) as Literal[])
     .filter((v) => (lo === null || !less(v, lo)) && (hi === null || less(v, hi)))
@@ -273,17 +277,26 @@ function byRange(task: CompiledTask, ctx: CompileContext, factor: number, range:
     const v = inside[Math.floor((i * inside.length) / factor)];
     if (v !== undefined && less(inside[0]!, v) && (cuts.length === 0 || less(cuts[cuts.length - 1]!, v))) cuts.push(v);
   }
-  if (cuts.length === 0) return { reason: 'the sample holds no second sort key within its range to cut it at (one hot key?)' };
-  // Ascending key order: [lo, c1), [c1, c2), ... [ck, hi); the sort's order reverses it when descending.
-  const edges = [lo, ...cuts, hi];
-  const asc = Array.from({ length: cuts.length + 1 }, (_, i) => ({ lo: edges[i]!, hi: edges[i + 1]! }));
-  const ordered = key.ascending ? asc : asc.reverse();
   const k = exprSql(key.expr, range.schema);
-  const of = state.of * ordered.length;
-  const states = ordered.map((r, i): SplitState => ({ kind: 'range', lo: r.lo, hi: r.hi, nulls: state!.nulls && (key.nullsFirst ? i === 0 : i === ordered.length - 1), of }));
+  let states: SplitState[];
+  if (cuts.length === 0) {
+    // One key in the sample: the null keys, if this part holds them, are still a piece of their own.
+    if (!state.nulls || inside.length === 0) return { reason: 'the sample holds no second sort key within its range to cut it at (one hot key?)' };
+    const of = state.of * 2;
+    const [nulls, keys] = [{ kind: 'range', lo: null, hi: null, nulls: 'only', of } as const, { ...state, nulls: false, of }];
+    states = key.nullsFirst ? [nulls, keys] : [keys, nulls];
+  } else {
+    // Ascending key order: [lo, c1), [c1, c2), ... [ck, hi); the sort's order reverses it when descending.
+    const edges = [lo, ...cuts, hi];
+    const asc = Array.from({ length: cuts.length + 1 }, (_, i) => ({ lo: edges[i]!, hi: edges[i + 1]! }));
+    const ordered = key.ascending ? asc : asc.reverse();
+    const of = state.of * ordered.length;
+    states = ordered.map((r, i): SplitState => ({ kind: 'range', lo: r.lo, hi: r.hi, nulls: state!.nulls !== false && (key.nullsFirst ? i === 0 : i === ordered.length - 1), of }));
+  }
   // Each row is in one piece's range (NaN is over every number, so in the top one), so the last needs no test.
   const where = states.map((s) => {
     const r = s as Extract<SplitState, { kind: 'range' }>;
+    if (r.nulls === 'only') return `(${k}) IS NULL`;
     const cond = [r.lo === null ? null : `(${k}) >= ${literalSql(r.lo)}`, r.hi === null ? null : `(${k}) < ${literalSql(r.hi)}`].filter((c) => c !== null).join(' AND ') || 'TRUE';
     return r.nulls ? `(${k}) IS NULL OR (${cond})` : `(${k}) IS NOT NULL AND (${cond})`;
   });

@@ -7,6 +7,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { loadNodeDatabase } from '@shoal/engine/node';
 import { dataFrameApi } from './api.ts';
 import type { QueryRecord } from './session.ts';
+import type { DataFrame } from './dataframe.ts';
 import { localCluster } from './testCluster.ts';
 
 // The sort runs first, under 32 MB; the aggregate and the join under 64 MB (a limit can be raised, not always lowered:
@@ -126,5 +127,41 @@ describe('split on retry (a small DuckDB memory_limit)', { timeout: 120_000 }, (
     const out = await c.createDataFrame(rows, undefined, { partitions: 4 }).repartition(2).filter(c.col('v').lt(50)).collect();
     expect(out.sort((a, b) => (a['id'] as number) - (b['id'] as number))).toEqual(rows.filter((r) => r.v < 50));
     expect(c.dataFrameSession.history.at(-1)!.detail[1]!.notes.join('\n')).toMatch(/partition 0 split in 4 after a memory error \(by runs of its blocks\)/);
+  });
+});
+
+describe('split on retry gives what the unsplit run gives (every reduce task fails once, injected)', { timeout: 120_000 }, () => {
+  type Api = ReturnType<typeof dataFrameApi>;
+  const rows = Array.from({ length: 3000 }, (_, i) => ({ id: i, g: ['a', 'b', 'c', null][i % 4], t: i % 10 === 0 ? null : `t${(i * 37) % 1000}`, k: (i * 7919) % 500, v: (i * 31) % 97 }));
+  const others = Array.from({ length: 800 }, (_, i) => ({ k: i, w: i % 13 }));
+  const cases: [string, boolean, (c: Api) => DataFrame][] = [
+    ['groupBy on two keys', false, (c) => c.createDataFrame(rows, { partitions: 3 }).groupBy('g', 'k').agg(c.sum('v').alias('s'), c.count('*').alias('n'))],
+    ['distinct', false, (c) => c.createDataFrame(rows, { partitions: 3 }).select('g', 'k').distinct()],
+    ['a window partitioned by a key', false, (c) => c.createDataFrame(rows, { partitions: 3 }).withColumn('rn', c.rowNumber().over({ partitionBy: ['k'], orderBy: ['id'] }))],
+    ['a full shuffled join', false, (c) => c.createDataFrame(rows, { partitions: 3 }).join(c.createDataFrame(others, { partitions: 2 }), 'k', 'full')],
+    ['a sort by a string, descending, nulls last (one task: the range exchange skipped)', true, (c) => c.createDataFrame(rows, { partitions: 3 }).orderBy(c.col('g').desc(), 'id')],
+    ['a sort by a number over range parts, descending (on the kernels)', true, (c) => (c.conf.set('advisoryPartitionBytes', 1), c.createDataFrame(rows, { partitions: 3 }).orderBy(c.col('k').desc()).select('k'))],
+    ['a sort by a string over range parts, nulls first', true, (c) => (c.conf.set('advisoryPartitionBytes', 1), c.createDataFrame(rows, { partitions: 3 }).orderBy(c.col('t').asc(), 'id'))],
+  ];
+  it.each(cases)('%s', async (_, ordered, query) => {
+    const failed = new Set<string>();
+    // The first run of each reduce task fails (not a re-cut: `SELECT *` split in parts); a piece whose spec is its partition's passes.
+    const reduce = (args: readonly unknown[]) => {
+      const spec = args[0] as { tables: { name: string; count: number }[]; sql: string };
+      const key = JSON.stringify(spec);
+      if (!spec.tables.some((t) => /^s\d+$/.test(t.name) && t.count > 0) || /^SELECT \* FROM "[^"]+"$/.test(spec.sql) || failed.has(key)) return false;
+      failed.add(key);
+      return true;
+    };
+    const plain = dataFrameApi(localCluster(2), undefined);
+    const split = dataFrameApi(localCluster(2, { memoryError: reduce }), undefined);
+    for (const c of [plain, split]) {
+      c.conf.set('shufflePartitions', 2);
+      c.conf.set('autoBroadcastJoinThreshold', -1);
+    }
+    const canon = (out: Record<string, unknown>[]) => (ordered ? out : out.map((r) => JSON.stringify(r)).sort());
+    const expected = canon(await query(plain).collect());
+    expect(canon(await query(split).collect())).toEqual(expected);
+    expect(split.dataFrameSession.history.at(-1)!.detail.flatMap((d) => d.notes).join('\n')).toMatch(/split in \d+ after a memory error/);
   });
 });

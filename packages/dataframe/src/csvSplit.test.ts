@@ -52,4 +52,15 @@ describe('CSV split by byte ranges', { timeout: 120_000 }, () => {
     const tasks = c.dataFrameSession.history.at(-1)!.detail[0]!.tasks;
     expect(tasks).toBe(Math.ceil(bytes.length / partBytes));
   });
+
+  it('a part that runs out of memory is read in pieces of its byte range, the header in the first only: every row once', async () => {
+    // A scan task fails as a worker's memory cap would while its byte range is over 3000 bytes.
+    const tooBig = (args: readonly unknown[]) => ((args[0] as { fetches?: { range?: { limit: number } }[] }).fetches ?? []).some((f) => (f.range?.limit ?? 0) > 3000);
+    const c = { ...dataFrameApi(localCluster(2, { memoryError: tooBig }), dataClient()), arrow };
+    c.conf.set('maxPartitionBytes', 10_000);
+    const out = await c.read.csv('big.csv').agg(c.count('*').alias('n'), c.sum('id').alias('s'), c.countDistinct('id').alias('d')).collect();
+    expect(out).toEqual([{ n: 2000, s: (1999 * 2000) / 2, d: 2000 }]);
+    const notes = c.dataFrameSession.history.at(-1)!.detail[0]!.notes.join('\n');
+    expect(notes).toMatch(/partition 0 split in 4 after a memory error \(by byte ranges of its file part\)/);
+  });
 });

@@ -13,7 +13,8 @@ import { consumingTasks } from './consume.ts';
 import { kernelStageFunction, stageFunction } from './stageFunction.ts';
 import type { TaskStats } from './stageTask.ts';
 import type { DataFrameConf, PhysicalPlan, Stage } from './stages.ts';
-import type { StageResult } from './tasks.ts';
+import { isMemoryError, mergePieces, splitTask, type SplitContext, type SplitResult } from './split.ts';
+import type { CompiledTask, StageResult } from './tasks.ts';
 
 /** The part of the job's cluster the executor uses. */
 export interface ExecCluster {
@@ -68,6 +69,9 @@ export interface Execution {
 }
 
 const refId = (ref: unknown): string => (ref as { id: string }).id;
+
+/** Tries of a re-cut task that runs out of memory (split.ts), before the action fails. */
+const RECUT_ATTEMPTS = 3;
 
 function taskError(error: unknown, stage: Stage, task: number): unknown {
   if (!isShoalError(error)) return error;
@@ -126,53 +130,113 @@ export async function execute(plan: PhysicalPlan, cluster: ExecCluster, options:
       const name = `q${options.query} s${stage.id}: ${stage.name}`;
       const fns = new Map<string, (...args: unknown[]) => unknown>();
       const consumes = consumingTasks(compiled.tasks, stage.reads.filter((r) => (consumers.get(r.stage) ?? 1) === 1).flatMap((r) => results.get(r.stage)?.tasks.flatMap((t) => t.blocks) ?? []));
-      const submitted = compiled.tasks.map((t, i) => {
+      /** The stage's tasks that consume their inputs (not re-cuts or pieces of a split partition, which read theirs as copies). */
+      const consuming = new Set(compiled.tasks.filter((_, i) => consumes[i]));
+      const submit = (t: CompiledTask): unknown[] => {
         // No `prefetch`: on two cores the next task's fetch only competed with the running one for CPU (the 10M-row
         // sort took 18.0 s with it, 15.1 s without; q10 27.4 s either way; README.md).
-        const consume = consumes[i]!;
+        const consume = consuming.has(t);
         const fnKey = `${t.numReturns}${t.spec.arrow ? 'k' : ''}${consume ? 'c' : ''}`;
         let call = fns.get(fnKey);
         if (!call) fns.set(fnKey, (call = cluster.remote(t.spec.arrow ? kernelStageFunction : stageFunction, { name, maxRetries: 3, ...(t.numReturns === 1 ? {} : { numReturns: t.numReturns }), ...(consume ? { consumeInputs: true } : {}) })));
         const out = call(t.spec, t.inputs.map((id) => refs.get(id)));
         return Array.isArray(out) ? out : [out];
-      });
-      const tasks: { blocks: string[]; rows: number[]; bytes: number[]; sample?: unknown[]; worker?: string }[] = [];
+      };
+      const submitted = compiled.tasks.map(submit);
+      const outcomes: StageResult['tasks'][number][][] = [];
       let rowByRow = 0;
       let arrowTasks = 0;
+      const splits = new Map<number, number>();
+      const recutBytes = new Map<string, number>();
+      const ctx: SplitContext = { conf: options.conf, results, stages, fileUrl: options.fileUrl, blockBytes: (id) => recutBytes.get(id) };
+      /** Partition `i` cut into pieces: its input blocks cut by the re-cut tasks, then the pieces run (and are cut again if need be). */
+      const runPieces = async (split: Extract<SplitResult, { pieces: unknown }>, i: number): Promise<StageResult['tasks'][number][]> => {
+        report.tasks += split.recuts.length;
+        const parts = await Promise.all(
+          split.recuts.map(async (c) => {
+            let outs = submit(c);
+            let stats: TaskStats;
+            for (let attempt = 1; ; attempt++) {
+              try {
+                [stats] = (await cluster.get([outs[outs.length - 1]])) as [TaskStats];
+                break;
+              } catch (error) {
+                // The runtime's cap counts a Web Worker's buffers until they are collected, an earlier task's garbage
+                // included; over it, the Web Worker is replaced, so the same re-cut may well fit the next time.
+                if (isMemoryError(error) && attempt < RECUT_ATTEMPTS) {
+                  outs = submit(c);
+                  continue;
+                }
+                report.state = 'failed';
+                report.error = error instanceof Error ? error.message : String(error);
+                emit(report);
+                throw new ShoalError('ERR_TASK_MEMORY', `partition ${i} of stage ${stage.id} "${stage.name}" ran out of memory, and cutting its input into pieces failed: ${report.error}`, { cause: error });
+              }
+            }
+            report.tasksDone++;
+            report.taskMs += Math.round(stats.ms);
+            const blocks = outs.slice(0, -1);
+            blocks.forEach((b, j) => {
+              refs.set(refId(b), b);
+              recutBytes.set(refId(b), stats.bytes[j] ?? 0);
+            });
+            return blocks.map(refId);
+          }),
+        );
+        const pieces = split.pieces(parts);
+        splits.set(i, (splits.get(i) ?? 1) - 1 + pieces.length);
+        report.tasks += pieces.length - 1;
+        setNote(report, `partition ${i} split in `, `${splits.get(i)} after a memory error (${split.how})`);
+        emit(report);
+        const done = (await Promise.all(pieces.map((p) => settle(p, submit(p), i)))).flat();
+        // The re-cut blocks were read by the pieces (and by their own re-cuts, if cut again): released now.
+        const cut = parts.flat();
+        cluster.free(cut.map((id) => refs.get(id)).filter(Boolean));
+        cut.forEach((id) => refs.delete(id));
+        return done;
+      };
+      /** Runs one task (or piece of partition `i`); one that runs out of memory is cut into pieces that run instead (split.ts). */
+      const settle = async (t: CompiledTask, outs: unknown[], i: number): Promise<StageResult['tasks'][number][]> => {
+        let stats: TaskStats;
+        try {
+          [stats] = (await cluster.get([outs[outs.length - 1]])) as [TaskStats];
+        } catch (error) {
+          const split = isMemoryError(error) ? splitTask(stage, t, ctx) : null;
+          if (split && 'pieces' in split) return runPieces(split, i);
+          report.state = 'failed';
+          report.error = error instanceof Error ? error.message : String(error);
+          emit(report);
+          if (split) throw new ShoalError('ERR_TASK_MEMORY', `partition ${i} of stage ${stage.id} "${stage.name}" ran out of memory and was not cut further: ${split.reason} (${report.error})`, { cause: error });
+          throw taskError(error, stage, i);
+        }
+        if (consuming.has(t)) {
+          // Its inputs were handed to it, not copied: freed now (the worker no longer has them).
+          cluster.free(t.inputs.map((id) => refs.get(id)).filter(Boolean));
+          t.inputs.forEach((id) => refs.delete(id));
+        }
+        const blocks = t.numReturns === 1 ? [] : outs.slice(0, -1);
+        for (const b of blocks) refs.set(refId(b), b);
+        report.tasksDone++;
+        report.taskMs += Math.round(stats.ms);
+        report.keptBlocks += stats.kept ?? 0;
+        if (stats.rowByRow !== undefined) {
+          rowByRow++;
+          setNote(report, 'partial aggregation done row by row', ` in ${rowByRow} of ${report.tasks} tasks (keys mostly distinct: grouping would leave ~${Math.round(stats.rowByRow * 100)}% of rows)`);
+        }
+        if (stats.arrow) setNote(report, 'rows sorted or cut in JS', ` on their Arrow bytes, not in the engine, in ${++arrowTasks} of ${report.tasks} tasks`);
+        if (stats.phases) for (const k of ['load', 'run', 'export'] as const) report.phaseMs[k] += Math.round(stats.phases[k]);
+        report.rowsOut += stats.rows.reduce((a, b) => a + b, 0);
+        report.bytesOut += stats.bytes.reduce((a, b) => a + b, 0);
+        emit(report);
+        return [{ blocks: blocks.map(refId), rows: stats.rows, bytes: stats.bytes, ...(stats.sample ? { sample: stats.sample } : {}), ...(stats.worker ? { worker: stats.worker } : {}) }];
+      };
       await Promise.all(
         submitted.map(async (outs, i) => {
-          let stats: TaskStats;
-          try {
-            [stats] = (await cluster.get([outs[outs.length - 1]])) as [TaskStats];
-          } catch (error) {
-            report.state = 'failed';
-            report.error = error instanceof Error ? error.message : String(error);
-            emit(report);
-            throw taskError(error, stage, i);
-          }
-          if (consumes[i]) {
-            // Its inputs were handed to it, not copied: freed now (the worker no longer has them).
-            const inputs = compiled.tasks[i]!.inputs;
-            cluster.free(inputs.map((id) => refs.get(id)).filter(Boolean));
-            inputs.forEach((id) => refs.delete(id));
-          }
-          const blocks = compiled.tasks[i]!.numReturns === 1 ? [] : outs.slice(0, -1);
-          for (const b of blocks) refs.set(refId(b), b);
-          tasks[i] = { blocks: blocks.map(refId), rows: stats.rows, bytes: stats.bytes, ...(stats.sample ? { sample: stats.sample } : {}), ...(stats.worker ? { worker: stats.worker } : {}) };
-          report.tasksDone++;
-          report.taskMs += Math.round(stats.ms);
-          report.keptBlocks += stats.kept ?? 0;
-          if (stats.rowByRow !== undefined) {
-            rowByRow++;
-            setNote(report, 'partial aggregation done row by row', ` in ${rowByRow} of ${compiled.tasks.length} tasks (keys mostly distinct: grouping would leave ~${Math.round(stats.rowByRow * 100)}% of rows)`);
-          }
-          if (stats.arrow) setNote(report, 'rows sorted or cut in JS', ` on their Arrow bytes, not in the engine, in ${++arrowTasks} of ${compiled.tasks.length} tasks`);
-          if (stats.phases) for (const k of ['load', 'run', 'export'] as const) report.phaseMs[k] += Math.round(stats.phases[k]);
-          report.rowsOut += stats.rows.reduce((a, b) => a + b, 0);
-          report.bytesOut += stats.bytes.reduce((a, b) => a + b, 0);
-          emit(report);
+          outcomes[i] = await settle(compiled.tasks[i]!, outs, i);
         }),
       );
+      // A partition cut into pieces: an exchange's pieces are tasks of their own, any other's blocks the partition's.
+      const tasks = outcomes.flatMap((o) => mergePieces(stage, o));
       results.set(stage.id, { tasks });
       report.state = 'done';
       report.ms = Math.round(performance.now() - started);

@@ -336,7 +336,8 @@ export async function dataframeStage(spec: TaskSpec, given: (Uint8Array | object
   } catch (error) {
     const message = error instanceof Error ? error.message : String(error);
     if (message.startsWith('ERR_READ_FAILED: ')) throw error;
-    if (spec.reading && /(IO Error|HTTP|read_|No files found|Invalid Input|Conversion Error|Parquet|CSV|JSON)/i.test(message)) {
+    // Running out of memory is not a read failure (DuckDB's message links its docs by https): the executor cuts the partition instead.
+    if (spec.reading && !/Out of Memory Error/.test(message) && /(IO Error|HTTP|read_|No files found|Invalid Input|Conversion Error|Parquet|CSV|JSON)/i.test(message)) {
       const failure = new Error(`ERR_READ_FAILED: cannot read ${spec.reading}: ${message}`);
       failure.name = 'ReadFailed';
       throw failure;

@@ -17,6 +17,7 @@ export type { Plan };
 import { DUCKDB_TYPE, exprSql, literalSql, quoteIdent, quoteString, schemaDdl } from './sqlgen.ts';
 import type { TaskOutput, TaskSpec } from './stageTask.ts';
 import type { DataFrameConf, Stage, StageOutput } from './stages.ts';
+import type { SplitState } from './split.ts';
 
 /** What a finished stage left: per task, its block refs and their sizes. */
 export interface StageResult {
@@ -29,6 +30,8 @@ export interface CompiledTask {
   /** Ref ids of the input blocks, in the order `spec.tables` counts them. */
   readonly inputs: readonly string[];
   readonly numReturns: number;
+  /** A piece of a partition split after a memory error (split.ts): how it was cut, for the next split. */
+  readonly split?: SplitState;
 }
 
 export interface CompiledStage {
@@ -203,12 +206,17 @@ export function scanLeaf(leaf: Extract<Plan, { kind: 'source' }>, part: number |
 
 /** Key columns as hashed for an exchange: numbers as DOUBLE, so both sides of a join agree whatever their integer width. */
 export function hashExpr(keys: readonly string[], stage: Stage, n: number): string {
+  return `${keysHash(keys, stage)} % ${n}`;
+}
+
+/** `hash(keys...)` over `stage`'s output, as hashExpr takes it modulo the parts (split.ts hashes it again to cut a partition). */
+export function keysHash(keys: readonly string[], stage: Stage): string {
   const cols = keys.map((k) => {
     const f = stage.schema.find((x) => x.name === k);
     const numeric = f && ['int', 'bigint', 'float', 'double'].includes(f.type);
     return numeric ? `CAST(${quoteIdent(k)} AS DOUBLE)` : quoteIdent(k);
   });
-  return `hash(${cols.join(', ')}) % ${n}`;
+  return `hash(${cols.join(', ')})`;
 }
 
 /** Bytes an exchange's part aims at: a part must fit a task's memory with the engine's sort or hash table around it. */

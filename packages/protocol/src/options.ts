@@ -57,7 +57,7 @@ export interface RemoteOptions {
   /**
    * The task is the only reader of its stored inputs, and the caller frees them once it succeeds (as a
    * shuffle's reduce side does with its blocks). The worker then hands the task the bytes it holds instead
-   * of a copy of them, and forgets them; if the task fails, it tells the coordinator it holds them no more,
+   * of a copy of them, and forgets them (up to a quarter of its task memory cap; bigger inputs are copied); if the task fails, it tells the coordinator it holds them no more,
    * so they are fetched from another copy or made again from lineage. Default false.
    */
   consumeInputs?: boolean;

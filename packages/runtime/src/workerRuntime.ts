@@ -57,6 +57,9 @@ export const DEFAULT_TASK_MEMORY_MIB = 1024;
 /** Longest a leaving tab waits for the coordinator to copy its objects off it before it closes anyway. */
 const LEAVE_GRACE_MS = 5000;
 
+/** A consuming task's inputs are handed over only while they total at most this share of the task memory cap. */
+const CONSUME_SHARE_OF_CAP = 1 / 4;
+
 export class WorkerRuntime {
   private readonly functions = new Map<string, { name: string; source: string }>();
   private readonly current = new Map<string, string>();
@@ -64,6 +67,8 @@ export class WorkerRuntime {
   private readonly sentSources = new Set<string>();
   private readonly requests = new Map<string, (reply: HostReply) => void>();
   private readonly pool: WorkerPool;
+  /** Consuming tasks whose inputs total more than this get copies (CONSUME_SHARE_OF_CAP). */
+  private readonly consumeLimitBytes: number;
   /** Actors living on this worker, each in a Web Worker of its own. */
   private readonly actors: ActorHost;
   /** Actor calls peer to peer, both ways (directCalls.ts). */
@@ -104,6 +109,7 @@ export class WorkerRuntime {
     const taskMemoryMiB = options.taskMemoryMiB === undefined ? DEFAULT_TASK_MEMORY_MIB : options.taskMemoryMiB;
     const limits = { taskMs: taskSeconds === null ? null : taskSeconds * 1000, memoryBytes: taskMemoryMiB === null ? null : taskMemoryMiB * 2 ** 20 };
     this.pool = new WorkerPool(caps.slots, mesh.peerId, this.poolHost(), caps.gpu, limits);
+    this.consumeLimitBytes = limits.memoryBytes === null ? Infinity : limits.memoryBytes * CONSUME_SHARE_OF_CAP;
     this.actors = new ActorHost(mesh.peerId, this.poolHost(), caps.gpu, (fetch) => this.objects.inputs(fetch));
     this.direct = new DirectCalls(this.directPort());
     this.directLinks = new DirectLinks(mesh, (from, message) => this.direct.receive(from, false, message), (peerId) => this.direct.peerLost(peerId), options.colocated ?? true);
@@ -342,7 +348,10 @@ export class WorkerRuntime {
     }
     let blobs: InputBlobs | null;
     try {
-      blobs = await this.objects.inputs(message.fetch, message.consume === true);
+      // Inputs too big for the task memory cap's share are copied even so: a task that big may run out of memory,
+      // and inputs it consumed would then have to be made again (the split of a partition that did not fit reads them).
+      const consume = message.consume === true && (message.fetch ?? []).reduce((n, f) => n + f.size, 0) <= this.consumeLimitBytes;
+      blobs = await this.objects.inputs(message.fetch, consume);
     } catch (error) {
       const remote = toRemoteError(error, this.mesh.peerId);
       const failure = { ...remote, message: `${FETCH_FAILED_PREFIX} ${taskId}: ${remote.message}` };

@@ -136,6 +136,7 @@ export async function execute(plan: PhysicalPlan, cluster: ExecCluster, options:
       const tasks: { blocks: string[]; rows: number[]; bytes: number[]; sample?: unknown[]; worker?: string }[] = [];
       let rowByRow = 0;
       let arrowTasks = 0;
+      let distinctTasks = 0;
       await Promise.all(
         submitted.map(async (outs, i) => {
           let stats: TaskStats;
@@ -157,6 +158,7 @@ export async function execute(plan: PhysicalPlan, cluster: ExecCluster, options:
             rowByRow++;
             setNote(report, 'partial aggregation done row by row', ` in ${rowByRow} of ${compiled.tasks.length} tasks (keys mostly distinct: grouping would leave ~${Math.round(stats.rowByRow * 100)}% of rows)`);
           }
+          if (stats.distinct) setNote(report, 'every group one row', `: rows passed through in JS, not the engine, in ${++distinctTasks} of ${compiled.tasks.length} tasks`);
           if (stats.arrow) setNote(report, 'rows sorted or cut in JS', ` on their Arrow bytes, not in the engine, in ${++arrowTasks} of ${compiled.tasks.length} tasks`);
           if (stats.phases) for (const k of ['load', 'run', 'export'] as const) report.phaseMs[k] += Math.round(stats.phases[k]);
           report.rowsOut += stats.rows.reduce((a, b) => a + b, 0);

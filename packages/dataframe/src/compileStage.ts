@@ -5,6 +5,7 @@
 import type { Plan } from './plan.ts';
 import { partialSkipSql, planSql, schemaDdl } from './sqlgen.ts';
 import type { ArrowStageOp } from './arrowKernels.ts';
+import { distinctFinalOp } from './distinctFinal.ts';
 import type { Literal } from './expr.ts';
 import type { TaskSpec } from './stageTask.ts';
 import type { Stage, StageRead } from './stages.ts';
@@ -264,9 +265,11 @@ export function compileStage(stage: Stage, ctx: CompileContext): CompiledStage {
     // A task sampling several merged kept blocks draws as many keys as their own tasks would have.
     const out = given.kind === 'sample' && Array.isArray(t.scan) ? { ...given, size: given.size * t.scan.length } : given;
     const arrow = arrowOp(stage, bounds);
+    // A final aggregate that only renames its input: each task passes its rows through in JS when every group is one row.
+    const distinct = ctx.conf.adaptive && !stage.keepOutput ? distinctFinalOp(stage, ctx.stages) : null;
     // A stage that only gathers one upstream's blocks joins their bytes; no engine needed.
     const gather = stage.kind === 'sql' && stage.plan.kind === 'source' && stage.plan.source.kind === 'stage' && stage.reads.length === 1 && out.kind === 'single' && inputs.length > 0;
-    const spec: TaskSpec = { kind: stage.kind, tables, files, sql, out, ...(fetches.length ? { fetches } : {}), ...(stage.fn ? { fn: stage.fn } : {}), ...(reading ? { reading } : {}), ...(gather ? { concat: true } : {}), ...(stage.keepOutput && !gather && !arrow && out.kind === 'single' && stage.kind === 'sql' ? { keep: true } : {}), ...(arrow ? { arrow } : {}), ...(alt ? { rowByRow: { ...alt, ratio: PARTIAL_SKIP_RATIO } } : {}) };
+    const spec: TaskSpec = { kind: stage.kind, tables, files, sql, out, ...(fetches.length ? { fetches } : {}), ...(stage.fn ? { fn: stage.fn } : {}), ...(reading ? { reading } : {}), ...(gather ? { concat: true } : {}), ...(stage.keepOutput && !gather && !arrow && out.kind === 'single' && stage.kind === 'sql' ? { keep: true } : {}), ...(arrow ? { arrow } : {}), ...(alt ? { rowByRow: { ...alt, ratio: PARTIAL_SKIP_RATIO } } : {}), ...(distinct ? { distinct } : {}) };
     return { spec, inputs, numReturns: out.kind === 'write' ? 1 : blocks + 1 };
   });
   return { tasks: compiled, notes };

@@ -146,6 +146,7 @@ export async function execute(plan: PhysicalPlan, cluster: ExecCluster, options:
       const outcomes: StageResult['tasks'][number][][] = [];
       let rowByRow = 0;
       let arrowTasks = 0;
+      let distinctTasks = 0;
       const splits = new Map<number, number>();
       const recutBytes = new Map<string, number>();
       const ctx: SplitContext = { conf: options.conf, results, stages, fileUrl: options.fileUrl, blockBytes: (id) => recutBytes.get(id) };
@@ -223,6 +224,7 @@ export async function execute(plan: PhysicalPlan, cluster: ExecCluster, options:
           rowByRow++;
           setNote(report, 'partial aggregation done row by row', ` in ${rowByRow} of ${report.tasks} tasks (keys mostly distinct: grouping would leave ~${Math.round(stats.rowByRow * 100)}% of rows)`);
         }
+        if (stats.distinct) setNote(report, 'every group one row', `: rows passed through in JS, not the engine, in ${++distinctTasks} of ${report.tasks} tasks`);
         if (stats.arrow) setNote(report, 'rows sorted or cut in JS', ` on their Arrow bytes, not in the engine, in ${++arrowTasks} of ${report.tasks} tasks`);
         if (stats.phases) for (const k of ['load', 'run', 'export'] as const) report.phaseMs[k] += Math.round(stats.phases[k]);
         report.rowsOut += stats.rows.reduce((a, b) => a + b, 0);

@@ -8,11 +8,12 @@ import { arrowIpc } from './arrowIpc.ts';
 import { arrowKernels } from './arrowKernels.ts';
 import { fetchStageFiles } from './stageFetch.ts';
 import { dataframeStage } from './stageTask.ts';
+import { distinctFinal } from './distinctFinal.ts';
 
 type StageFn = (spec: unknown, given: unknown, ctx: unknown) => Promise<unknown>;
 const AsyncFunction = Object.getPrototypeOf(async () => {}).constructor as new (...args: string[]) => StageFn;
 
-const body = `return (${dataframeStage.toString()})(spec, given, ctx, (${arrowKernels.toString()})((${arrowIpc.toString()})(ctx.outputBytes)), ${fetchStageFiles.toString()});`;
+const body = `const ipc = (${arrowIpc.toString()})(ctx.outputBytes); return (${dataframeStage.toString()})(spec, given, ctx, (${arrowKernels.toString()})(ipc), ${fetchStageFiles.toString()}, (${distinctFinal.toString()})(ipc, ctx.arrow, ctx.outputBytes));`;
 
 export const stageFunction: StageFn = new AsyncFunction('spec', 'given', 'ctx', body);
 

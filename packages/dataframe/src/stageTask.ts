@@ -12,6 +12,7 @@
  * inline, so adaptive execution can plan the next stage without moving data.
  */
 import type { ArrowKernels, ArrowStageOp } from './arrowKernels.ts';
+import type { DistinctFinal, DistinctFinalOp } from './distinctFinal.ts';
 import type { fetchStageFiles } from './stageFetch.ts';
 
 /** What one task of a stage does (plain data; travels in the task's arguments). */
@@ -53,6 +54,8 @@ export interface TaskSpec {
   readonly keep?: boolean;
   /** A sort's sample, range split or sort done on the blocks' bytes in JS (arrowKernels.ts); `sql` is the fallback. */
   readonly arrow?: ArrowStageOp;
+  /** A final aggregate that only renames its input's columns when each group is one row: tried in JS first (distinctFinal.ts). */
+  readonly distinct?: DistinctFinalOp;
 }
 
 export type TaskOutput =
@@ -77,6 +80,8 @@ export interface TaskStats {
   rowByRow?: number;
   /** The task ran on the blocks' bytes in JS (spec.arrow), not in the engine. */
   arrow?: boolean;
+  /** The final aggregate found every group one row and passed the rows through in JS (spec.distinct). */
+  distinct?: boolean;
   /** The worker whose engine kept the block (spec.keep): a later stage over kept blocks reads each worker's in one task. */
   worker?: string;
 }
@@ -88,7 +93,7 @@ export interface Phases {
 }
 
 /** The task function (self-contained: it is shipped as source, with the kernels: stageFunction.ts). Returns `[...blocks, stats]`. */
-export async function dataframeStage(spec: TaskSpec, given: (Uint8Array | object)[], ctx: { engine: () => Promise<any>; arrow: any; workerId: string; taskId?: string; get?: (ref: any) => Promise<unknown>; acceptKeptInputs?: () => void }, kernels?: ArrowKernels, fetchFiles?: typeof fetchStageFiles): Promise<unknown> {
+export async function dataframeStage(spec: TaskSpec, given: (Uint8Array | object)[], ctx: { engine: () => Promise<any>; arrow: any; workerId: string; taskId?: string; get?: (ref: any) => Promise<unknown>; acceptKeptInputs?: () => void }, kernels?: ArrowKernels, fetchFiles?: typeof fetchStageFiles, passDistinct?: DistinctFinal): Promise<unknown> {
   const started = performance.now();
   // Blocks this Web Worker's engine keeps (spec.tables[].keys) may come as refs, not bytes: see the loading loop.
   if (!spec.arrow) ctx.acceptKeptInputs?.();
@@ -165,6 +170,14 @@ export async function dataframeStage(spec: TaskSpec, given: (Uint8Array | object
     const done = kernels.stage(spec.arrow, inputs.filter((b) => b.byteLength > 0), concatStreams, started);
     if (done) return done;
   }
+  if (spec.distinct && passDistinct) {
+    for (let i = 0; i < inputs.length; i++) if (!isBytes(inputs[i])) await fetchBytes(i);
+    const done = passDistinct(spec.distinct, inputs.filter((b) => b.byteLength > 0));
+    if (done) {
+      const ms = performance.now() - started;
+      return [done.block, { rows: [done.rows], bytes: [done.block.byteLength], ms, phases: { load: 0, run: ms, export: 0 }, distinct: true }];
+    }
+  }
   if (spec.kind === 'js') {
     for (let i = 0; i < inputs.length; i++) if (!isBytes(inputs[i])) await fetchBytes(i);
     const tables = inputs.map((b) => ctx.arrow.tableFromIPC(b));
@@ -184,8 +197,11 @@ export async function dataframeStage(spec: TaskSpec, given: (Uint8Array | object
       return [joined, { rows: [rowsOf(joined)], bytes: [joined.byteLength], ms, phases: { load: ms, run: 0, export: 0 } }];
     }
   }
-  /** Split outputs up to this many rows are exported once and cut in JS. */
-  const SMALL_SPLIT_ROWS = 16384;
+  /**
+   * Split outputs up to this many rows are exported once and cut in JS: each export costs DuckDB-WASM ~10-16 ms
+   * however small, and a partial aggregate over a big input is cut into many parts (q5's 100k groups a task into 10).
+   */
+  const SMALL_SPLIT_ROWS = 131072;
   const engine = await ctx.engine();
   let mark = performance.now();
   const phases = { load: 0, run: 0, export: 0 };

@@ -28,6 +28,19 @@ describe('load and query', () => {
     ]);
   });
 
+  it('groups an integer key of up to 2^18 values in a perfect hash table (an array indexed by the key)', () => {
+    e.load('t', ipc({ k: Int32Array.from({ length: 2000 }, (_, i) => 1 + ((i * 7919) % 100_000)), v: Float64Array.from({ length: 2000 }, (_, i) => i) }));
+    const plan = (sql: string): string => (arrow.tableFromIPC(e.query(`EXPLAIN ${sql}`)).toArray().map((r) => String(r.toJSON()['explain_value'])).join('\n'));
+    expect(plan('SELECT k, sum(v) FROM t GROUP BY k')).toContain('PERFECT_HASH_GROUP_BY');
+    // A range of 2^20 is over the threshold: hashed.
+    e.load('t', ipc({ k: Int32Array.from([1, 1 << 20]), v: Float64Array.from([1, 2]) }));
+    expect(plan('SELECT k, sum(v) FROM t GROUP BY k')).not.toContain('PERFECT_HASH_GROUP_BY');
+    // After a reconnect (a failed load) the setting holds.
+    expect(() => e.load('bad', new Uint8Array([1, 2, 3]))).toThrow();
+    e.load('t', ipc({ k: Int32Array.from([1, 100_000]), v: Float64Array.from([1, 2]) }));
+    expect(plan('SELECT k, sum(v) FROM t GROUP BY k')).toContain('PERFECT_HASH_GROUP_BY');
+  });
+
   it('concatenates several streams in order, and replaces the table on a second load', () => {
     e.load('t', [ipc({ k: Int32Array.from([1, 2]) }), ipc({ k: Int32Array.from([3]) }), ipc({ k: Int32Array.from([4, 5]) })]);
     expect(rows(e.query('SELECT k FROM t'))).toEqual([{ k: 1 }, { k: 2 }, { k: 3 }, { k: 4 }, { k: 5 }]);

@@ -6,6 +6,8 @@
  *
  * --ready-timeout: how long tabs get to load and join (default: the launcher's, 30 s + 0.5 s per tab)
  * --tabs-per-process: worker tabs sharing one renderer process (the launcher's `tabsPerProcess`; default 8, 0 for a process per tab)
+ * --query: the worker tabs' extra link parameters (default `gpu=0&bench=0&ui=0`: no GPU, no speed test, and
+ *          nothing drawn, since no one looks at these tabs; `--query gpu=0&bench=0` draws them)
  *
  * For each tab count N: a local cluster of N one-slot worker tabs dealt over
  * --browsers Chromium processes (default 2), and
@@ -42,6 +44,7 @@ const TABS = (arg('tabs') ?? '8,16,32,64,128').split(',').map(Number);
 const BROWSERS = Number(arg('browsers') ?? 2);
 const PROCESSES = Number(arg('tabs-per-process') ?? 8);
 const SHARED = PROCESSES > 0 ? { tabsPerProcess: PROCESSES } : {};
+const QUERY = arg('query') ?? 'gpu=0&bench=0&ui=0';
 const SIM = !process.argv.includes('--no-sim');
 const READY_TIMEOUT = arg('ready-timeout') === undefined ? {} : { readyTimeoutMs: Number(arg('ready-timeout')) };
 const REAL = !process.argv.includes('--sim-only');
@@ -81,7 +84,7 @@ async function measure(tabs: number): Promise<Row> {
   let ready: { readyMs: number } | Record<string, never> = {};
   try {
     baseCpuS ??= await baseCpu();
-    cluster = await startLocalCluster({ workers: tabs, browsers: Math.min(BROWSERS, tabs), slotsPerWorker: 1, workerQuery: () => 'gpu=0&bench=0', ...SHARED, ...READY_TIMEOUT });
+    cluster = await startLocalCluster({ workers: tabs, browsers: Math.min(BROWSERS, tabs), slotsPerWorker: 1, workerQuery: () => QUERY, ...SHARED, ...READY_TIMEOUT });
     const readyMs = cluster.timings.workerTabsMs + cluster.timings.workersReadyMs;
     ready = { readyMs };
     console.log(JSON.stringify({ tabs, readyMs, load: load() }));

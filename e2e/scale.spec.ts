@@ -35,7 +35,8 @@ test.beforeAll(async () => {
     tabsPerProcess: 8,
     // On a shared 2-core machine 64 tabs can take minutes to load; this spec checks behaviour, not speed (bench/scale.ts).
     readyTimeoutMs: 300_000,
-    workerQuery: (i) => `resources=w${i}:1&gpu=0&bench=0`,
+    // Odd tabs draw nothing (`ui=0`, what bench/scale.ts opens), even ones draw their status as a volunteer's would.
+    workerQuery: (i) => `resources=w${i}:1&gpu=0&bench=0${i % 2 === 1 ? '&ui=0' : ''}`,
     onLog: (source, text) => {
       if (/lost|fail|could not|refused/i.test(text) && noted++ < 20) console.log(`[${source}] ${text.slice(0, 300)}`);
     },
@@ -61,6 +62,25 @@ test(`${TABS} tabs over two browser processes join one room and run a job correc
   const result = (outcome as { result: { sum: number; workers: number } }).result;
   expect(result.sum).toBe((639 * 640 * 1279) / 6);
   expect(result.workers).toBeGreaterThanOrEqual(TABS / 2);
+});
+
+test('a tab opened with ui=0 draws nothing and serves like one that draws', async () => {
+  const [quiet, drawn] = [local.workers[0]!, local.workers[1]!];
+  const look = (page: typeof quiet) =>
+    page.evaluate(() => ({ display: getComputedStyle(document.documentElement).display, rows: document.querySelectorAll('#status tr').length, connection: document.getElementById('connection')!.textContent, status: window.shoalWorker!.status() }));
+  const [q, d] = [await look(quiet), await look(drawn)];
+  expect(q.display).toBe('none');
+  expect(q.rows).toBe(0);
+  expect(q.connection).toBe('Joining…'); // the page's text as served: never redrawn
+  expect(q.status.coordinator).toBe('open');
+  expect(d.display).not.toBe('none');
+  expect(d.rows).toBeGreaterThan(0);
+  expect(d.connection).toBe('Connected');
+  const outcome = await run(`
+    const on = (i) => cluster.remote((x, ctx) => ctx.workerId, { name: 'where', resources: { custom: { ['w' + i]: 1 } } })(i);
+    return await cluster.get([on(1), on(2)]);`);
+  expect(outcome.ok, JSON.stringify(outcome)).toBe(true);
+  expect((outcome as { result: string[] }).result).toEqual([q.status.peerId, d.status.peerId]);
 });
 
 test('the worker tabs of each browser share a few renderer processes', async () => {

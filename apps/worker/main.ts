@@ -46,6 +46,12 @@ let status: WorkerPageStatus = {
   taskMemoryMiB: taskMemoryMiB ?? 0,
 };
 let runtime: WorkerRuntime | null = null;
+/**
+ * `ui=0`: the page draws nothing (worker.html hides it before it is laid out): for tabs no one looks at, such as
+ * a test rig's 128 headless tabs, where laying out, painting and compositing each tab's status took 0.70 CPU s a
+ * tab to join instead of 0.49, and idle tabs twice the CPU (docs/scale.md). `window.shoalWorker` answers as usual.
+ */
+const ui = params.get('ui') !== '0';
 /** `gpu=0` keeps this tab's GPU out of the cluster (tests use it for a worker without WebGPU). */
 const useGpu = params.get('gpu') !== '0';
 const capsPromise = detectCapabilities(slots, custom, useGpu);
@@ -67,6 +73,7 @@ const CONNECTION_TEXT: Record<WorkerPageStatus['connection'], string> = {
 };
 
 async function show(): Promise<void> {
+  if (!ui) return;
   const caps = await capsPromise;
   const connection = byId('connection');
   connection.textContent = status.connection === 'connected' && status.coordinator !== 'open' ? 'Connected, waiting for the coordinator…' : CONNECTION_TEXT[status.connection];
@@ -141,7 +148,7 @@ async function main(): Promise<void> {
   if (!room) {
     status = { ...status, connection: 'failed' };
     await show();
-    byId('connection').textContent = 'No room in the link: open the join link from the coordinator page.';
+    if (ui) byId('connection').textContent = 'No room in the link: open the join link from the coordinator page.';
     return;
   }
   byId('room').textContent = `room ${room}`;
@@ -154,7 +161,7 @@ async function main(): Promise<void> {
     status = { ...status, connection: final ? 'failed' : 'joining' };
     await show();
     const message = error instanceof Error ? error.message : String(error);
-    byId('connection').textContent = final ? `Could not join: ${message}` : `Could not join (${message}); trying again in ${Math.round(waitMs / 1000)} s`;
+    if (ui) byId('connection').textContent = final ? `Could not join: ${message}` : `Could not join (${message}); trying again in ${Math.round(waitMs / 1000)} s`;
     if (final) return;
     await new Promise((resolve) => setTimeout(resolve, waitMs));
   }

@@ -2,7 +2,7 @@
  * Two (or more) builds of the pages against each other, in the same minutes:
  * what a worker tab costs to join and to sit in the room, per build.
  *
- *   npx tsx bench/scale/ab.ts --dists /tmp/dist-a,/tmp/dist-b [--tabs 16] [--rounds 2] [--tabs-per-process 8[,16]] [--browsers 2] [--open 8,16] [--query gpu=0&bench=0]
+ *   npx tsx bench/scale/ab.ts --dists /tmp/dist-a,/tmp/dist-b [--tabs 16] [--rounds 2] [--tabs-per-process 8[,16]] [--browsers 2] [--open 8,16] [--query gpu=0&bench=0] [--queries "gpu=0&bench=0;gpu=0&bench=0&ui=0"]
  *
  * Each round starts, for each build in turn (the order alternates from round
  * to round), a local cluster of N one-slot worker tabs served from that build
@@ -30,6 +30,8 @@ const TABS = Number(arg('tabs') ?? 16);
 const ROUNDS = Number(arg('rounds') ?? 2);
 const BROWSERS = Number(arg('browsers') ?? 2);
 const QUERY = arg('query') ?? 'gpu=0&bench=0';
+/** `--queries A;B`: the worker tabs' link parameters, each measured against the others like the builds. */
+const QUERIES = (arg('queries') ?? QUERY).split(';');
 /** Tabs loading at once (the launcher's `openConcurrency`); `--open 8,16` measures each against the others like the builds. */
 const OPENS = (arg('open') ?? '8').split(',').map(Number);
 /** `--tabs-per-process 8,16` measures each against the others too. */
@@ -53,12 +55,13 @@ const ONE_TASK = `export default async (cluster) => {
 const base = new Map<string, number>();
 
 async function measure(variant: string, tabs: number): Promise<Record<string, unknown>> {
-  const [rest, per] = variant.split('#') as [string, string | undefined];
+  const [variantNoQuery, query] = variant.split('?') as [string, string | undefined];
+  const [rest, per] = variantNoQuery.split('#') as [string, string | undefined];
   const [dist, open] = rest.split('@') as [string, string | undefined];
   const perProcess = Number(per ?? PERS[0]);
   const shared = perProcess > 0 ? { tabsPerProcess: perProcess } : {};
   process.env['SHOAL_DIST'] = dist;
-  const cluster = await startLocalCluster({ workers: tabs, browsers: Math.max(1, Math.min(BROWSERS, tabs || BROWSERS)), slotsPerWorker: 1, workerQuery: () => QUERY, readyTimeoutMs: 300_000, openConcurrency: Number(open ?? 8), ...shared });
+  const cluster = await startLocalCluster({ workers: tabs, browsers: Math.max(1, Math.min(BROWSERS, tabs || BROWSERS)), slotsPerWorker: 1, workerQuery: () => query ?? QUERIES[0]!, readyTimeoutMs: 300_000, openConcurrency: Number(open ?? 8), ...shared });
   try {
     const readyS = (cluster.timings.workerTabsMs + cluster.timings.workersReadyMs) / 1000;
     const ready = (await browsersCpu(cluster.browsers))['total']!;
@@ -86,7 +89,7 @@ async function measure(variant: string, tabs: number): Promise<Record<string, un
 }
 
 for (const dist of DISTS) base.set(dist, (await measure(dist, 0))['ready'] as number);
-const VARIANTS = DISTS.flatMap((dist) => OPENS.map((open) => (OPENS.length > 1 ? `${dist}@${open}` : dist))).flatMap((v) => PERS.map((per) => (PERS.length > 1 ? `${v}#${per}` : v)));
+const VARIANTS = DISTS.flatMap((dist) => OPENS.map((open) => (OPENS.length > 1 ? `${dist}@${open}` : dist))).flatMap((v) => PERS.map((per) => (PERS.length > 1 ? `${v}#${per}` : v))).flatMap((v) => QUERIES.map((q) => (QUERIES.length > 1 ? `${v}?${q}` : v)));
 const rows: Array<Record<string, unknown>> = [];
 for (let r = 0; r < ROUNDS; r++) {
   const order = r % 2 === 0 ? VARIANTS : [...VARIANTS].reverse();

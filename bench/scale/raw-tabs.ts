@@ -6,7 +6,16 @@
  * to the tabs (`--mode raw`), and reports the time until the coordinator sees
  * all N ready and the second browser's CPU seconds per tab.
  *
- *   npx tsx bench/scale/raw-tabs.ts [--tabs 32] [--mode raw|pw] [--chromium "--renderer-process-limit=4"] [--query gpu=0&bench=0]
+ *   npx tsx bench/scale/raw-tabs.ts [--tabs 32] [--mode raw|pw|pwcdp] [--page worker|noroom|blank] [--chromium "--renderer-process-limit=4"] [--query gpu=0&bench=0]
+ *
+ * --mode pwcdp opens the tabs as the launcher does with `tabsPerProcess`
+ * (CDP `Target.createTarget` in Playwright's context, which attaches).
+ * --page: what the tabs load: the worker page joining (`worker`, the
+ * default: timed until the coordinator sees all N ready), the worker page
+ * with no room (`noroom`: its modules and DOM, no join) or a 404 (`blank`:
+ * what any tab costs); the last two are timed until all have loaded (with
+ * `raw`, which does not wait for loads, 3 s after the last open).
+ * Also prints this Node process's CPU per tab (Playwright's side of it).
  */
 import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -22,6 +31,7 @@ const MODE = arg('mode') ?? 'raw';
 const CHROMIUM = (arg('chromium') ?? '').split(' ').filter(Boolean);
 const QUERY = arg('query') ?? 'gpu=0&bench=0';
 const CONCURRENCY = Number(arg('concurrency') ?? 8);
+const PAGE = arg('page') ?? 'worker';
 const load = (): string => loadavg().map((x) => x.toFixed(1)).join(' ');
 
 /** A minimal CDP client over the browser's WebSocket endpoint. */
@@ -77,7 +87,9 @@ const cluster = await startLocalCluster({ workers: 0, browsers: 1, slotsPerWorke
 try {
   const room = cluster.room;
   const grant = cluster.server.createRoom({ room });
-  const urlFor = (i: number): string => `${cluster.url}/worker.html?room=${room}&token=${encodeURIComponent(grant.workerToken)}&slots=1&name=w${i}&${QUERY}`;
+  const roomParam = PAGE === 'noroom' ? '' : `room=${room}&`;
+  const path = PAGE === 'blank' ? 'nonexistent.txt' : 'worker.html';
+  const urlFor = (i: number): string => `${cluster.url}/${path}?${roomParam}token=${encodeURIComponent(grant.workerToken)}&slots=1&name=w${i}&${QUERY}`;
   const coordinatorCpu0 = (await browsersCpu(cluster.browsers))['total']!;
   let cpu0: number;
   let cpu: () => Promise<{ total: number; renderers: number }>;
@@ -113,17 +125,20 @@ try {
     }
   }
   cpu0 = (await cpu()).total;
+  const node0 = process.cpuUsage();
   const t0 = performance.now();
   let next = 1;
   await Promise.all(Array.from({ length: CONCURRENCY }, async () => {
     while (next <= TABS) await open(next++);
   }));
   const openedS = (performance.now() - t0) / 1000;
-  await cluster.coordinator.evaluate(([n]) => window.shoalCoordinator!.waitForWorkers(n, 600_000), [TABS] as const);
+  if (PAGE === 'worker') await cluster.coordinator.evaluate(([n]) => window.shoalCoordinator!.waitForWorkers(n, 600_000), [TABS] as const);
+  else if (MODE === 'raw') await new Promise((resolve) => setTimeout(resolve, 3000));
+  const nodeCpu = process.cpuUsage(node0);
   const readyS = (performance.now() - t0) / 1000;
   const after = await cpu();
   const coordinatorCpu = (await browsersCpu(cluster.browsers))['total']! - coordinatorCpu0;
-  console.log(JSON.stringify({ mode: MODE, chromium: CHROMIUM.join(' '), tabs: TABS, openedS: Number(openedS.toFixed(1)), readyS: Number(readyS.toFixed(1)), cpuPerTabS: Number(((after.total - cpu0) / TABS).toFixed(3)), coordinatorBrowserCpuPerTabS: Number((coordinatorCpu / TABS).toFixed(3)), renderers: after.renderers, load: load() }));
+  console.log(JSON.stringify({ mode: MODE, page: PAGE, chromium: CHROMIUM.join(' '), tabs: TABS, openedS: Number(openedS.toFixed(1)), readyS: Number(readyS.toFixed(1)), cpuPerTabS: Number(((after.total - cpu0) / TABS).toFixed(3)), coordinatorBrowserCpuPerTabS: Number((coordinatorCpu / TABS).toFixed(3)), nodeCpuPerTabS: Number(((nodeCpu.user + nodeCpu.system) / 1e6 / TABS).toFixed(3)), renderers: after.renderers, load: load() }));
   await close();
 } finally {
   await cluster.close();

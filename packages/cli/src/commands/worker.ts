@@ -99,7 +99,9 @@ function parseJoinUrl(raw: string): URL {
 /**
  * The URL for tab `index` of `count`: the join link with its `room=` and
  * `token=` as given, a unique `name=` (kept if given, suffixed when there are
- * several) and `slots=` if asked.
+ * several), `slots=` if asked, and `ui=0` unless the link says otherwise:
+ * these tabs are headless, so drawing their status page is CPU spent for no
+ * one (it was a third of a tab's cost to join: docs/scale.md).
  */
 export function tabUrl(base: URL, index: number, count: number, slots?: number): URL {
   const url = new URL(base);
@@ -107,6 +109,7 @@ export function tabUrl(base: URL, index: number, count: number, slots?: number):
   const name = given === null || given === '' ? `${hostname()}-${index}` : count > 1 ? `${given}-${index}` : given;
   url.searchParams.set('name', name);
   if (slots !== undefined) url.searchParams.set('slots', String(slots));
+  if (!url.searchParams.has('ui')) url.searchParams.set('ui', '0');
   return url;
 }
 

@@ -61,11 +61,17 @@ export class CoordinatorObjects {
     return { size: packed.buffer.byteLength, refs: packed.refs };
   }
 
-  /** A stored object's value for the job: fetched from a holder if this tab has no copy. */
+  /**
+   * A stored object's value for the job. One this tab holds is decoded from a copy: decoded typed arrays
+   * are views, and the job must not change the stored object by writing to them. One held only by workers
+   * is fetched for this get and decoded in place, not kept here: the job's views are over the only copy,
+   * so none is needed (a DataFrame's 647 MB answer used to stay in this tab's store and be copied out of it,
+   * 2 s of this tab's main thread on the test machine's new memory). A later get of it fetches it again.
+   */
   async value(objectId: string, located: Extract<Located, { kind: 'stored' }>): Promise<unknown> {
-    const buffer = await this.plane.get(this.fetchSpec(objectId, located, this.self));
-    // A copy: decoded typed arrays are views, and the job must not change the stored object by writing to them.
-    return decodeValue(buffer.slice(0));
+    const spec = this.fetchSpec(objectId, located, this.self);
+    if (this.plane.has(objectId) || located.locations.has(this.self)) return decodeValue((await this.plane.get(spec)).slice(0));
+    return decodeValue(await this.plane.fetchOnce(spec));
   }
 
   /** Where `forPeer` should fetch a stored object: itself first if it holds it, then other workers, this tab last. */

@@ -35,6 +35,20 @@ describe('ObjectPlane', () => {
     expect(p.traffic).toMatchObject({ fetches: 1, fetchedBytes: 100 });
   });
 
+  it('fetches an object once for one reader without keeping or reporting it', async () => {
+    const copied: string[] = [];
+    const { plane: p, calls, store } = plane({ a: { x: bytes(100, 9) } }, copied);
+    const got = await p.fetchOnce({ objectId: 'x', size: 100, from: ['me', 'a'] });
+    expect(new Uint8Array(got)[99]).toBe(9);
+    expect(store.has('x')).toBe(false);
+    expect(p.has('x')).toBe(false);
+    expect(copied).toEqual([]);
+    await p.fetchOnce({ objectId: 'x', size: 100, from: ['a'] });
+    expect(calls).toEqual(['a:x', 'a:x']); // nothing kept, so fetched again
+    expect(p.traffic).toMatchObject({ fetches: 2, fetchedBytes: 200 });
+    await expect(p.fetchOnce({ objectId: 'y', size: 1, from: ['a'] })).rejects.toMatchObject({ code: 'ERR_OBJECT_LOST' });
+  });
+
   it('skips itself and a holder that lost the object, and takes the next', async () => {
     const { plane: p, calls } = plane({ a: {}, b: { x: bytes(10, 1) } });
     const got = await p.get({ objectId: 'x', size: 10, from: ['me', 'a', 'b'] });

@@ -80,6 +80,14 @@ export class ObjectPlane {
     return pending;
   }
 
+  /**
+   * An object this tab does not hold, fetched from a holder for one reader and not kept: no copy stays
+   * here and none is reported (the coordinator's `get` of an answer it decodes once, in place).
+   */
+  fetchOnce(spec: FetchSpec): Promise<ArrayBuffer> {
+    return this.fetchFromHolders(spec, false);
+  }
+
   /** For peers' fetches: the bytes, or null if this tab has no copy (nor one on its way). */
   async serve(objectId: string): Promise<ArrayBuffer | null> {
     const buffer = (await this.options.store.get(objectId)) ?? (await this.fetching.get(objectId)?.catch(() => null)) ?? null;
@@ -100,7 +108,7 @@ export class ObjectPlane {
     this.fetchers.delete(peerId);
   }
 
-  private async fetchFromHolders(spec: FetchSpec): Promise<ArrayBuffer> {
+  private async fetchFromHolders(spec: FetchSpec, keep = true): Promise<ArrayBuffer> {
     let lastError: unknown = null;
     for (const peerId of spec.from) {
       if (peerId === this.options.self) continue;
@@ -111,6 +119,7 @@ export class ObjectPlane {
         }
         this.traffic.fetches += 1;
         this.traffic.fetchedBytes += buffer.byteLength;
+        if (!keep) return buffer;
         await this.options.store.put(spec.objectId, buffer);
         this.options.onCopied?.(spec.objectId, buffer.byteLength);
         return buffer;

@@ -148,7 +148,8 @@ async function main(): Promise<void> {
   if (!room) {
     status = { ...status, connection: 'failed' };
     await show();
-    if (ui) byId('connection').textContent = 'No room in the link: open the join link from the coordinator page.';
+    // Written with ui=0 too (a hidden page lays nothing out): `shoal worker` reads why a tab could not join here.
+    byId('connection').textContent = 'No room in the link: open the join link from the coordinator page.';
     return;
   }
   byId('room').textContent = `room ${room}`;
@@ -161,7 +162,7 @@ async function main(): Promise<void> {
     status = { ...status, connection: final ? 'failed' : 'joining' };
     await show();
     const message = error instanceof Error ? error.message : String(error);
-    if (ui) byId('connection').textContent = final ? `Could not join: ${message}` : `Could not join (${message}); trying again in ${Math.round(waitMs / 1000)} s`;
+    byId('connection').textContent = final ? `Could not join: ${message}` : `Could not join (${message}); trying again in ${Math.round(waitMs / 1000)} s`;
     if (final) return;
     await new Promise((resolve) => setTimeout(resolve, waitMs));
   }

@@ -197,13 +197,16 @@ export async function execute(plan: PhysicalPlan, cluster: ExecCluster, options:
         return done;
       };
       /** Runs one task (or piece of partition `i`); one that runs out of memory is cut into pieces that run instead (split.ts). */
-      const settle = async (t: CompiledTask, outs: unknown[], i: number): Promise<StageResult['tasks'][number][]> => {
+      const settle = async (t: CompiledTask, outs: unknown[], i: number, attempt = 1): Promise<StageResult['tasks'][number][]> => {
         let stats: TaskStats;
         try {
           [stats] = (await cluster.get([outs[outs.length - 1]])) as [TaskStats];
         } catch (error) {
           const split = isMemoryError(error) ? splitTask(stage, t, ctx) : null;
           if (split && 'pieces' in split) return runPieces(split, i);
+          // One that cannot be cut runs again (on a fresh Web Worker) before it fails, as a re-cut does: the cap counts
+          // an earlier task's uncollected garbage, so the same task may well fit the next time.
+          if (split && attempt < RECUT_ATTEMPTS) return settle(t, submit(t), i, attempt + 1);
           report.state = 'failed';
           report.error = error instanceof Error ? error.message : String(error);
           emit(report);

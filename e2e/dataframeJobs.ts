@@ -34,6 +34,9 @@ export const JOBS = {
     r.dropDuplicates = await df.dropDuplicates(['brand']).count();
     r.union = await df.union(df).count();
     r.repartition = await df.repartition(3, 'brand').groupBy('brand').count().orderBy('brand').collect();
+    // A user's repartition(n) keeps its n partitions (adaptive coalescing leaves them alone).
+    const parts = await df.repartition(3).mapPartitions((t, ctx) => ctx.arrow.tableFromArrays({ rows: Float64Array.from([t.numRows]) }), { rows: 'double' }).collect();
+    r.repartitionParts = { parts: parts.length, rows: parts.reduce((s, p) => s + Number(p.rows), 0) };
     r.mapPartitions = await df.mapPartitions((t, ctx) => {
       const n = t.numRows;
       return ctx.arrow.tableFromArrays({ rows: Float64Array.from([n]) });

@@ -106,6 +106,7 @@ export function reference(rows: Sale[]): Record<string, unknown> {
   r['dropDuplicates'] = new Set(rows.map((x) => x.brand)).size;
   r['union'] = rows.length * 2;
   r['repartition'] = [...groupBy(rows, (x) => x.brand)].sort(byKey(([k]) => k)).map(([brand, g]) => ({ brand, count: g.length }));
+  r['repartitionParts'] = { parts: 3, rows: rows.length };
   r['mapPartitions'] = [{ 'sum(rows)': rows.length }];
   const strings = new Map<string, Record<string, unknown>>();
   for (const x of rows) {

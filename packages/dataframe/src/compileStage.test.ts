@@ -44,6 +44,14 @@ describe('compileStage: adaptive execution', () => {
     expect(out.tasks.length).toBe(4);
   });
 
+  it("leaves alone the partitions a user's repartition wrote (the mark is on the writing stage)", () => {
+    const reader: Stage = { id: 1, name: 'read+filter', kind: 'sql', plan: stageLeaf(0, schema), scan: null, reads: [{ stage: 0, mode: 'shuffle' }], output: { kind: 'single' }, schema, ordering: null, estimatedBytes: 0 };
+    const blocks = result(0, [[1, 1, 1, 1]]);
+    const run = (writer: Stage) => compileStage(reader, { conf: DEFAULT_CONF, results: new Map([[0, blocks]]), stages: [writer, reader], fileUrl: (p) => p });
+    expect(run({ ...mapStage(0), fixedPartitions: true }).tasks.length).toBe(4);
+    expect(run(mapStage(0)).tasks.length).toBe(1);
+  });
+
   it('switches a shuffled join to a broadcast when a side turns out small', () => {
     const big = 40 * MiB;
     const left = result(0, [[big, big, big, big], [big, big, big, big], [big, big, big, big]]);

@@ -143,11 +143,13 @@ function shape(stage: Stage, ctx: CompileContext): Shape {
     }
     return -1;
   };
+  // A user's repartition(n) marks the stage that writes the exchange; the stage reading it keeps its n partitions.
+  const fixed = stage.fixedPartitions === true || shuffles.some(([r]) => ctx.stages[r.stage]?.fixedPartitions === true);
   const groups: number[][] = [];
   let current: number[] = [];
   let bytes = 0;
   for (let j = 0; j < parts; j++) {
-    const lone = !conf.adaptive || stage.fixedPartitions || skewed(j) >= 0;
+    const lone = !conf.adaptive || fixed || skewed(j) >= 0;
     if (current.length && (lone || bytes + total[j]! > conf.advisoryPartitionBytes)) {
       groups.push(current);
       current = [];

@@ -124,7 +124,7 @@ describe('split on retry (a small DuckDB memory_limit)', { timeout: 120_000 }, (
     };
     const c = dataFrameApi(localCluster(2, { memoryError: reader }), undefined);
     const rows = Array.from({ length: 4000 }, (_, i) => ({ id: i, v: (i * 31) % 97 }));
-    const out = await c.createDataFrame(rows, undefined, { partitions: 4 }).repartition(2).filter(c.col('v').lt(50)).collect();
+    const out = await c.createDataFrame(rows, undefined, { partitions: 8 }).repartition(1).filter(c.col('v').lt(50)).collect();
     expect(out.sort((a, b) => (a['id'] as number) - (b['id'] as number))).toEqual(rows.filter((r) => r.v < 50));
     expect(c.dataFrameSession.history.at(-1)!.detail[1]!.notes.join('\n')).toMatch(/partition 0 split in 4 after a memory error \(by runs of its blocks\)/);
   });

@@ -27,57 +27,12 @@
  *   sent from here (dashboard counts, checkpoints, lineage, worker loss).
  */
 import { DEFAULT_ACTOR_OPTIONS, ShoalError, type ActorOptions, type ControlMessage, type RemoteError } from '@shoal/protocol';
+import { deathOf, dropLate, failCall, registerCall, settleCall, type ActorEntry, type ActorResult, type ActorsHost, type Announcement, type Call, type Report } from './actorCalls.ts';
 import { wireRefIds } from './argsCodec.ts';
-import type { ActorEvent, ActorState, EventPort, Records, SchedulerPort, Submitter, WorkerPort } from './coordinatorTypes.ts';
-import { summarize } from './taskEvents.ts';
-import { sizeOf } from './sizes.ts';
-import { taskError } from './taskStatus.ts';
-
-interface Call {
-  callId: string;
-  method: string;
-  /** Null: a direct call announced without its arguments (its actor does not retry calls), so it cannot be sent again. */
-  args: unknown[] | null;
-  deps: string[];
-  retries: number;
-  /** A direct call its caller could not send, relayed from here: queued after others of its kind, ahead of the rest. */
-  unsent?: boolean;
-  /** Announced by its caller, which sent it peer to peer. */
-  direct?: boolean;
-}
-
-type Announcement = Extract<ControlMessage, { type: 'actorCallsSent' }>['calls'][number];
-type Report = Extract<ControlMessage, { type: 'actorResults' }>['results'][number];
+import type { ActorEvent, ActorState } from './coordinatorTypes.ts';
 
 export type { ActorEvent, ActorState } from './coordinatorTypes.ts';
-
-/** What actors need of the coordinator. */
-export type ActorsHost = Pick<Submitter, 'registerFunction' | 'newId' | 'submit'> & SchedulerPort & Pick<Records, 'objects' | 'holders' | 'failedNames' | 'plane' | 'holdContained'> & WorkerPort & Pick<EventPort, 'notify'>;
-
-interface ActorEntry {
-  actorId: string;
-  className: string;
-  name: string | null;
-  args: unknown[];
-  maxConcurrency: number;
-  maxTaskRetries: number;
-  state: ActorState;
-  /** Where it lives, or is being started. */
-  workerId: string | null;
-  starts: number;
-  /** Calls not yet sent, in order. */
-  queue: Call[];
-  /** Calls sent to its worker, not yet answered, in the order sent. */
-  running: Map<string, Call>;
-  /** The last `checkpoint()` value, given to `restore()` on a restart. */
-  checkpoint: { value: unknown; arrival: number } | null;
-  death: ShoalError | null;
-  draining: boolean;
-  /** Calls answered so far (successes and failures). */
-  callsDone: number;
-  /** Of those, calls that went peer to peer (runtime/src/directCalls.ts). */
-  directCalls: number;
-}
+export type { ActorsHost } from './actorCalls.ts';
 
 /** One actor as the dashboard lists it (`Actors.snapshot`). */
 export interface ActorRow {
@@ -102,8 +57,6 @@ export interface ActorRow {
 const KEEP_DEAD = 100;
 /** Direct calls' outcomes that came before their announcement, kept at most (the oldest go first). */
 const KEEP_EARLY = 10_000;
-
-type ActorResult = Extract<ControlMessage, { type: 'actorResult' }>;
 
 export class Actors {
   private readonly actors = new Map<string, ActorEntry>();
@@ -213,13 +166,13 @@ export class Actors {
     const coordinator = this.coordinator;
     const entry = this.actors.get(actorId);
     const deps = [...wireRefIds(wireArgs)];
-    if (!this.held.delete(callId)) this.register(callId, `${entry?.className ?? 'actor'}.${method}`, deps);
+    if (!this.held.delete(callId)) registerCall(this.coordinator, callId, `${entry?.className ?? 'actor'}.${method}`, deps);
     // The call holds its inputs until it settles (finish/fail release what it holds), as a task's inputs are held
     // while it waits: a put the job dropped while the actor was still starting was released, and the call waited on it forever.
     for (const id of deps) coordinator.holders.holdForParent(id, callId);
     const call: Call = { callId, method, args: wireArgs, deps, retries: 0 };
-    if (!entry) return this.fail(null, call, new ShoalError('ERR_ACTOR_DIED', `actor ${actorId} is unknown to this cluster (killed long ago, or from another cluster)`));
-    if (entry.state === 'dead') return this.fail(entry, call, entry.death!);
+    if (!entry) return failCall(this.coordinator, null, call, new ShoalError('ERR_ACTOR_DIED', `actor ${actorId} is unknown to this cluster (killed long ago, or from another cluster)`));
+    if (entry.state === 'dead') return failCall(this.coordinator, entry, call, entry.death!);
     entry.queue.push(call);
     void this.drain(entry);
   }
@@ -228,15 +181,10 @@ export class Actors {
   result(workerId: string, message: ActorResult): void {
     const entry = this.actors.get(message.actorId);
     const call = entry?.running.get(message.callId);
-    if (!entry || !call || entry.workerId !== workerId) return this.late(workerId, message);
+    if (!entry || !call || entry.workerId !== workerId) return dropLate(this.coordinator, workerId, message);
     this.finish(entry, call, workerId, message);
   }
 
-  /** Late (the actor was restarted or killed meanwhile): what it stored is not needed. */
-  private late(workerId: string, message: ActorResult | Report): void {
-    const coordinator = this.coordinator;
-    if (message.result.ok && message.result.stored?.length && !coordinator.objects.holds(message.callId, workerId)) coordinator.plane.release(message.callId, [workerId]);
-  }
 
   /** Where the actor lives, for a worker that will call it directly; it is told again on every change. */
   locate(workerId: string, actorId: string): void {
@@ -249,12 +197,6 @@ export class Actors {
     this.coordinator.sendTo(workerId, this.routeOf(actorId, entry));
   }
 
-  private register(callId: string, name: string, deps: string[]): void {
-    const coordinator = this.coordinator;
-    coordinator.objects.pending(callId, null);
-    coordinator.apply({ type: 'objectPending', objectId: callId });
-    coordinator.notify('task', { kind: 'submitted', t: Date.now(), taskId: callId, name, deps, parentTaskId: null });
-  }
 
   /** Direct calls a worker's tasks sent to the actor's worker `at` (announced after the fact), or only named while they wait there (no `at`). */
   sent(notice: Announcement): void {
@@ -271,14 +213,14 @@ export class Actors {
     }
     const wasHeld = this.held.delete(notice.callId);
     if (!wasHeld && coordinator.objects.has(notice.callId)) return; // settled already (its worker was lost meanwhile)
-    if (!wasHeld) this.register(notice.callId, `${entry?.className ?? 'actor'}.${notice.method}`, []);
+    if (!wasHeld) registerCall(this.coordinator, notice.callId, `${entry?.className ?? 'actor'}.${notice.method}`, []);
     if (notice.at === undefined) {
       this.held.add(notice.callId);
       return;
     }
     const call: Call = { callId: notice.callId, method: notice.method, args: notice.args ?? null, deps: [], retries: 0, direct: true };
-    if (!entry) return this.fail(null, call, new ShoalError('ERR_ACTOR_DIED', `actor ${notice.actorId} is unknown to this cluster (killed long ago, or from another cluster)`));
-    if (entry.state === 'dead') return this.fail(entry, call, entry.death!);
+    if (!entry) return failCall(this.coordinator, null, call, new ShoalError('ERR_ACTOR_DIED', `actor ${notice.actorId} is unknown to this cluster (killed long ago, or from another cluster)`));
+    if (entry.state === 'dead') return failCall(this.coordinator, entry, call, entry.death!);
     if (notice.unsent && notice.args) return this.requeue(entry, { ...call, unsent: true, direct: false });
     const early = this.early.get(notice.callId);
     this.early.delete(notice.callId);
@@ -299,11 +241,11 @@ export class Actors {
       const call = entry?.running.get(report.callId);
       if (entry && call) {
         if (entry.workerId === workerId) this.finish(entry, call, workerId, { type: 'actorResult', ...report });
-        else this.late(workerId, report);
+        else dropLate(this.coordinator, workerId, report);
         continue;
       }
       if (this.coordinator.objects.has(report.callId)) {
-        this.late(workerId, report);
+        dropLate(this.coordinator, workerId, report);
         continue;
       }
       this.early.set(report.callId, { workerId, report, arrival: ++this.arrivals });
@@ -312,27 +254,10 @@ export class Actors {
   }
 
   private finish(entry: ActorEntry, call: Call, workerId: string, message: ActorResult, arrival = ++this.arrivals): void {
-    const coordinator = this.coordinator;
     entry.running.delete(call.callId);
     if (call.direct) entry.directCalls += 1;
     if (message.checkpoint !== undefined && arrival >= (entry.checkpoint?.arrival ?? 0)) entry.checkpoint = { value: message.checkpoint, arrival };
-    const { result } = message;
-    if (!result.ok) return this.fail(entry, call, taskError(`${entry.className}.${call.method}`, { ...result.error, workerId }, null, call.callId), workerId); // fail() counts it
-    entry.callsDone += 1;
-    const kept = result.stored?.[0];
-    let size: number;
-    if (kept) {
-      size = kept.size;
-      coordinator.objects.resolveStored(call.callId, size, workerId);
-      coordinator.holdContained(call.callId, kept.refs);
-    } else {
-      size = sizeOf(result.value);
-      coordinator.objects.resolve(call.callId, result.value);
-      coordinator.holdContained(call.callId, wireRefIds(result.value));
-    }
-    coordinator.holders.releaseChildren(call.callId);
-    coordinator.notify('task', { kind: 'finished', t: Date.now(), taskId: call.callId, workerId, durationMs: message.durationMs, bytes: size });
-    coordinator.apply({ type: 'objectStored', objectId: call.callId, size, workerId: kept ? workerId : null });
+    settleCall(this.coordinator, entry, call, workerId, message);
   }
 
   /**
@@ -362,7 +287,7 @@ export class Actors {
       return false;
     }
     const message = `actor ${entry.className} (${entry.actorId}) died while running '${call.method}': its worker ${workerId} was lost (maxTaskRetries: ${entry.maxTaskRetries})`;
-    this.fail(entry, call, new ShoalError('ERR_ACTOR_DIED', message, { workerId }));
+    failCall(this.coordinator, entry, call, new ShoalError('ERR_ACTOR_DIED', message, { workerId }));
     return true;
   }
 
@@ -391,8 +316,7 @@ export class Actors {
   ended(actorId: string, error: RemoteError): void {
     const entry = this.actors.get(actorId);
     if (!entry || entry.state === 'dead') return;
-    const why = error.code === 'ERR_WORKER_LOST' || error.code === 'ERR_TASK_KILLED_WORKERS' ? `its worker was lost and its restarts are spent (${error.message})` : `${error.name}: ${error.message}`;
-    this.bury(entry, new ShoalError('ERR_ACTOR_DIED', `actor ${entry.className} (${actorId}) is dead: ${why}`, { remote: error }));
+    this.bury(entry, deathOf(entry.className, actorId, error));
   }
 
   /** `cluster.kill(handle)`: the actor's Web Worker is terminated; pending calls fail with ERR_ACTOR_KILLED. */
@@ -434,7 +358,7 @@ export class Actors {
     const calls = [...entry.running.values(), ...entry.queue];
     entry.running.clear();
     entry.queue = [];
-    for (const call of calls) this.fail(entry, call, death);
+    for (const call of calls) failCall(this.coordinator, entry, call, death);
     this.record(entry, 'dead', death.message);
     this.prune();
   }
@@ -456,7 +380,7 @@ export class Actors {
         }
         entry.queue.shift();
         const failed = await this.failedInput(call);
-        if (failed) this.fail(entry, call, failed);
+        if (failed) failCall(this.coordinator, entry, call, failed);
         else this.send(entry, call);
       }
     } finally {
@@ -489,24 +413,6 @@ export class Actors {
     this.coordinator.notify('task', { kind: 'dispatched', t: Date.now(), taskId: call.callId, workerId, attempt: call.retries + 1, fetchBytes });
   }
 
-  private fail(entry: ActorEntry | null, call: Call, error: ShoalError, workerId: string | null = null): void {
-    const coordinator = this.coordinator;
-    const name = `${entry?.className ?? 'actor'}.${call.method}`;
-    if (entry) entry.callsDone += 1;
-    coordinator.failedNames.set(call.callId, name);
-    coordinator.objects.reject(call.callId, error);
-    coordinator.holders.releaseChildren(call.callId);
-    coordinator.notify('task', {
-      kind: 'failed',
-      t: Date.now(),
-      taskId: call.callId,
-      name,
-      workerId: workerId ?? error.workerId ?? null,
-      error: { code: error.code, message: error.message, stack: error.stack, remoteStack: error.remote?.stack },
-      args: summarize(call.args ?? []),
-    });
-    coordinator.apply({ type: 'objectFailed', objectId: call.callId, error: { ...error.toRemote(), stack: undefined } });
-  }
 
   /** Keeps at most `KEEP_DEAD` dead actors (the newest), so a long session's list stays bounded. */
   private prune(): void {

@@ -6,7 +6,7 @@
  */
 import { readFileSync, readdirSync } from 'node:fs';
 import type { Page } from 'playwright-core';
-import type { Lanes, TransferResult } from '../apps/bench-transfer.ts';
+import type { Lanes, TransferResult } from '../apps/bench-transfer-api.ts';
 
 const MiB = 1024 * 1024;
 const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;

@@ -61,11 +61,8 @@ import { fileURLToPath } from 'node:url';
 import type { Page } from 'playwright-core';
 import { launchBrowser } from '@shoal/launcher';
 import { startSignalingServer } from '@shoal/signaling-server';
-import type { BenchTransferApi, CompareLane, LaneCount, Lanes, TransferResult } from '../apps/bench-transfer.ts';
+import { COMPARE_LANES, type BenchTransferApi, type CompareLane, type LaneCount, type Lanes, type TransferResult } from '../apps/bench-transfer-api.ts';
 import { diagnose } from './transfer-raw-diag.ts';
-
-/** The page's compare lanes (apps/bench-transfer.ts's COMPARE_LANES; the page module is not imported here, it runs in the tabs). */
-const COMPARE_LANES: readonly CompareLane[] = ['compare', 'compare2', 'compare3'];
 
 const root = fileURLToPath(new URL('..', import.meta.url)).replace(/[\\/]$/, '');
 const argv = process.argv.slice(2);

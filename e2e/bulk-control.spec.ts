@@ -10,7 +10,7 @@
 import { expect, test, type Page } from '@playwright/test';
 import { distDir, ensureAppsBuilt, launchBrowser } from '@shoal/launcher';
 import { startSignalingServer } from '@shoal/signaling-server';
-import type { BenchTransferApi } from '../apps/bench-transfer.ts';
+import type { BenchTransferApi } from '../apps/bench-transfer-api.ts';
 
 declare global {
   interface Window {

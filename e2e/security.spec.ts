@@ -223,14 +223,18 @@ test('10,000+ hostile frames at the signaling server: it keeps serving jobs, and
 
 test('shoal worker --join adds tabs to a running cluster with the link token, and a bad token exits with ERR_NOT_JOINED', async () => {
   const present = await workerCount();
-  const link = `${local.url}/worker.html?room=${local.room}&token=${encodeURIComponent(local.server.mintToken(local.room, 'worker'))}`;
-  const child = spawn(process.execPath, ['packages/cli/bin/shoal.js', 'worker', '--join', link, '--tabs', '2', '--slots', '1'], { cwd: REPO, stdio: ['ignore', 'pipe', 'pipe'] });
+  const link = `${local.url}/worker.html?room=${local.room}&token=${encodeURIComponent(local.server.mintToken(local.room, 'worker'))}&name=lent`;
+  // Two browsers, their tabs two to a renderer process: the second tab of each opens by CDP straight into a shared process.
+  const flags = ['--tabs', '4', '--browsers', '2', '--tabs-per-process', '2', '--slots', '1'];
+  const child = spawn(process.execPath, ['packages/cli/bin/shoal.js', 'worker', '--join', link, ...flags], { cwd: REPO, stdio: ['ignore', 'pipe', 'pipe'] });
   let stderr = '';
   child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
   const exited = new Promise<number | null>((resolve) => child.on('close', resolve));
   try {
-    await expect.poll(() => stderr, { timeout: 60_000 }).toContain('2 worker tabs joined');
-    await local.coordinator.evaluate(([n]) => window.shoalCoordinator!.waitForWorkers(n, 30_000), [present + 2] as const);
+    await expect.poll(() => stderr, { timeout: 60_000 }).toContain('4 worker tabs in 2 browsers joined');
+    await local.coordinator.evaluate(([n]) => window.shoalCoordinator!.waitForWorkers(n, 30_000), [present + 4] as const);
+    const names = await local.coordinator.evaluate(() => window.shoalCoordinator!.workers().map((w) => w.name));
+    expect(new Set(names.filter((name) => name?.startsWith('lent-'))).size).toBe(4);
     expect(await local.runJob(job('const f = cluster.remote((x) => x + 1); return cluster.get(Array.from({ length: 20 }, (_, i) => f(i)));'))).toMatchObject({
       ok: true,
       result: Array.from({ length: 20 }, (_, i) => i + 1),

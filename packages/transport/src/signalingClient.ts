@@ -91,7 +91,10 @@ export class SignalingClient extends Emitter<SignalingEvents> {
           case 'error': {
             const error = new ShoalError(msg.code, `signaling server: ${msg.message}`);
             if (!welcomed) reject(error);
-            return client.emit('error', error);
+            client.emit('error', error);
+            // Revoked: the server closes the socket next, but the closing handshake can lag behind a busy tab; this link is over now.
+            if (welcomed && msg.code === 'ERR_TOKEN_REVOKED') client.close(`ERR_TOKEN_REVOKED: ${msg.message}`);
+            return;
           }
           case 'shutdown':
             return client.close(`server shut down: ${msg.message}`);

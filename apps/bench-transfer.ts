@@ -10,7 +10,7 @@
  * joins the co-located broker. Everything it measures is exposed on
  * `window.shoalBench`; timing uses performance.now() in the receiving tab.
  */
-import { BulkEndpoint, type BulkEndpointOptions, Colocated, DataChannelBulk, PeerLink, SignalingClient, bulkChecksum, signalingUrlFor, type BulkChannel, type BulkStats } from '@shoal/transport';
+import { BulkEndpoint, type BulkEndpointOptions, Colocated, DataChannelBulk, PeerLink, SignalingClient, bulkChecksum, signalingUrlFor, type BulkChannel } from '@shoal/transport';
 import { COMPARE_LANES, type BenchTransferApi, type CompareLane, type LaneCount, type Lanes, type PingResult, type TransferResult } from './bench-transfer-api.ts';
 
 declare global {

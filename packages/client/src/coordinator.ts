@@ -41,9 +41,6 @@ import {
   explainPending,
   step,
   taskInfo,
-  workerLoad,
-  type FailureKind,
-  type Resources,
   type SchedulerEvent,
   type SchedulerState,
   type TaskSpec,
@@ -63,6 +60,7 @@ import { WorkerDiffs } from './workerDiffs.ts';
 import { Transfers } from './transfers.ts';
 import { DispatchBuffer } from './dispatchBuffer.ts';
 import { Readmission } from './readmission.ts';
+import { WorkerRoster, waitForCount, workerSummary } from './workerRoster.ts';
 import { handleWorkerMessage, type WorkerMessagesHost } from './workerMessages.ts';
 import { executeCommand, type CommandHost } from './commands.ts';
 import { summarize } from './taskEvents.ts';
@@ -87,7 +85,7 @@ export class Coordinator extends Emitter<CoordinatorEvents> implements ActorsHos
   private readonly watchdog: Watchdog;
   /** Workers that said `leaving`, while their objects are copied off them (handover.ts). */
   readonly handover: Handover;
-  private readonly workersById = new Map<string, WorkerEntry>();
+  private readonly roster = new WorkerRoster();
   private readonly functions = new Map<string, { name: string; source: string }>();
   /** Names of failed tasks, which their dependents' errors cite. */
   readonly failedNames = new Map<string, string>();
@@ -112,8 +110,8 @@ export class Coordinator extends Emitter<CoordinatorEvents> implements ActorsHos
   /** The worker list's changes, published as batched diffs (workerDiffs.ts). */
   private readonly diffs = new WorkerDiffs(
     (peerId) => {
-      const worker = this.workersById.get(peerId);
-      return worker ? this.summaryOf(worker) : null;
+      const worker = this.roster.get(peerId);
+      return worker ? workerSummary(worker, this.scheduler, this.plane) : null;
     },
     (diff) => {
       this.emit('workersDiff', diff);
@@ -298,26 +296,12 @@ export class Coordinator extends Emitter<CoordinatorEvents> implements ActorsHos
   }
 
   workers(): WorkerSummary[] {
-    const summaries: WorkerSummary[] = [];
-    for (const worker of this.workersById.values()) {
-      const summary = this.summaryOf(worker);
-      if (summary) summaries.push(summary);
-    }
-    return summaries;
+    return this.roster.summaries(this.scheduler, this.plane);
   }
 
   /** How many workers have said hello (O(workers), without building summaries). */
   workerCount(): number {
-    let count = 0;
-    for (const worker of this.workersById.values()) if (worker.caps) count += 1;
-    return count;
-  }
-
-  private summaryOf(worker: WorkerEntry): WorkerSummary | null {
-    if (!worker.caps) return null;
-    const running = workerLoad(this.scheduler, worker.info.peerId)?.assigned ?? 0;
-    const store = this.plane.workerStats.get(worker.info.peerId) ?? null;
-    return { peerId: worker.info.peerId, name: worker.info.name, state: running > 0 ? 'busy' : 'idle', caps: worker.caps, running, tasksDone: worker.tasksDone, store, paused: worker.paused === true };
+    return this.roster.admitted();
   }
 
   /**
@@ -335,13 +319,7 @@ export class Coordinator extends Emitter<CoordinatorEvents> implements ActorsHos
   }
 
   /** Whether a `gpu: 'prefer'` task submitted now gets a GPU (resourcesOf). */
-  private readonly gpuFree = (): boolean => this.gpuWorkerCount() > this.gpuTasks.size;
-
-  private gpuWorkerCount(): number {
-    let count = 0;
-    for (const worker of this.workersById.values()) if (worker.caps?.gpu) count += 1;
-    return count;
-  }
+  private readonly gpuFree = (): boolean => this.roster.withGpu() > this.gpuTasks.size;
 
   memory(): MemoryReport[] {
     return this.plane.memory(new Map(this.workers().map((worker) => [worker.peerId, worker.name ?? worker.peerId])));
@@ -349,19 +327,7 @@ export class Coordinator extends Emitter<CoordinatorEvents> implements ActorsHos
 
   /** Resolves once `count` workers have said hello. */
   waitForWorkers(count: number, timeoutMs: number): Promise<void> {
-    if (this.workerCount() >= count) return Promise.resolve();
-    return new Promise((resolve, reject) => {
-      const timer = setTimeout(() => {
-        off();
-        reject(new ShoalError('ERR_TIMEOUT', `only ${this.workerCount()} of ${count} workers joined within ${timeoutMs} ms`));
-      }, timeoutMs);
-      const off = this.on('workersChanged', () => {
-        if (this.workerCount() < count) return;
-        clearTimeout(timer);
-        off();
-        resolve();
-      });
-    });
+    return waitForCount(() => this.workerCount(), count, timeoutMs, (listener) => this.on('workersChanged', listener));
   }
 
   /** Sends a message to a worker if it is still connected. */
@@ -371,7 +337,7 @@ export class Coordinator extends Emitter<CoordinatorEvents> implements ActorsHos
    */
   setJob(job: { name: string; codeHash: string } | null): void {
     this.job = job;
-    for (const worker of this.workersById.values()) if (worker.caps) this.sendJobInfo(worker.info.peerId);
+    for (const peerId of this.roster.admittedIds()) this.sendJobInfo(peerId);
   }
 
   /** Tells one worker which job runs (nothing while none has run). */
@@ -391,7 +357,7 @@ export class Coordinator extends Emitter<CoordinatorEvents> implements ActorsHos
   /** @internal Sends a task (or an actor's start) to the worker the scheduler chose. */
   runTask(taskId: string, workerId: string, attempt: number): void {
     const task = this.tasks.get(taskId);
-    const worker = this.workersById.get(workerId);
+    const worker = this.roster.get(workerId);
     if (!task || !worker || this.handover.isDraining(workerId)) return; // a draining worker's runs are retried when it goes
     try {
       if (!worker.defined.has(task.fnId)) {
@@ -478,7 +444,7 @@ export class Coordinator extends Emitter<CoordinatorEvents> implements ActorsHos
   }
 
   private receive(from: PeerInfo, message: ControlMessage): void {
-    let worker = this.workersById.get(from.peerId);
+    let worker = this.roster.get(from.peerId);
     if (!worker) {
       if (message.type === 'leaving') return; // a worker already dropped, saying goodbye
       const readmitted = this.readmit(from);
@@ -498,15 +464,15 @@ export class Coordinator extends Emitter<CoordinatorEvents> implements ActorsHos
   /** A worker was admitted (or re-admitted): past 32 workers the room's heartbeats slow down (heartbeatPace.ts), and it hears the pace. */
   private paced(peerId: string): void {
     const tell = (to: string): void => this.sendTo(to, { type: 'heartbeatEvery', ms: this.pace.intervalMs });
-    if (this.pace.update(this.workersById.size)) {
-      for (const worker of this.workersById.values()) if (worker.caps) tell(worker.info.peerId);
+    if (this.pace.update(this.roster.linked)) {
+      for (const id of this.roster.admittedIds()) tell(id);
     } else if (this.pace.factor > 1) tell(peerId);
   }
 
   /** A worker whose link just opened (or that starts over): known, not yet admitted until its hello. */
   private linked(peer: PeerInfo): WorkerEntry {
     const entry: WorkerEntry = { info: peer, caps: null, tasksDone: 0, defined: new Set() };
-    this.workersById.set(peer.peerId, entry);
+    this.roster.set(entry);
     this.workerChanged(peer.peerId);
     return entry;
   }
@@ -526,7 +492,7 @@ export class Coordinator extends Emitter<CoordinatorEvents> implements ActorsHos
     if (lost.entry.caps === null) return this.linked(from);
     // Functions are sent again (cheap, and the worker may have been reset meanwhile); its paused state and counts are kept.
     const entry: WorkerEntry = { ...lost.entry, info: from, defined: new Set() };
-    this.workersById.set(from.peerId, entry);
+    this.roster.set(entry);
     this.readmitted += 1;
     for (let i = 0; i < lost.held.length; i += 2000) this.sendTo(from.peerId, { type: 'releaseObjects', ids: lost.held.slice(i, i + 2000) }); // frames stay well under the size limit
     console.info(`[shoal] worker ${from.peerId} spoke again after it was declared lost: re-admitted as a fresh worker`);
@@ -547,9 +513,8 @@ export class Coordinator extends Emitter<CoordinatorEvents> implements ActorsHos
   /** @internal */
   /** `graceful`: it left after a handover, so its runs' retries do not count it as killed (scheduler `killedWorkersLimit`). */
   workerGone(peerId: string, reason: WorkerLossReason, graceful = false): void {
-    const entry = this.workersById.get(peerId);
+    const entry = this.roster.remove(peerId);
     if (!entry) return;
-    this.workersById.delete(peerId);
     this.watchdog.forget(peerId);
     this.handover.forget(peerId);
     this.plane.peerLeft(peerId);

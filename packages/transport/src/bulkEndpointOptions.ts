@@ -2,7 +2,7 @@
  * A BulkEndpoint's options, verbs' options and stats, with their defaults
  * (bulkEndpoint.ts has the endpoint itself).
  */
-import type { BulkPacerOptions, BulkPacerState } from './bulkPacer.ts';
+import type { BulkPacerOptions } from './bulkPacer.ts';
 
 export type ServeFn = (objectId: string) => Promise<ArrayBuffer | null> | ArrayBuffer | null;
 export type PushedFn = (objectId: string, buffer: ArrayBuffer) => void;

@@ -74,6 +74,11 @@ export interface LocalClusterOptions {
    * `(i) => \`resources=w${i}:1&store=64\`` (see the worker page's parameters).
    */
   workerQuery?: (index: number) => string;
+  /**
+   * Extra query parameters for the coordinator tab, e.g. `ui=0`: its dashboard hidden, so nothing is laid out
+   * or painted while workers join and jobs run (for benchmarks, whose coordinator no one looks at).
+   */
+  coordinatorQuery?: string;
   /** The data folder the server serves under `/data/*` (see docs/data.md). Default: the server's, `./data` in the working directory. */
   dataDir?: string;
   /** More signaling server options, e.g. `{ice: {servers: [...]}}` (port, host and staticDir come from above). */
@@ -212,7 +217,8 @@ export async function startLocalCluster(options: LocalClusterOptions = {}): Prom
     // The pages join with tokens this process mints for the room (the server runs here, so no POST /rooms).
     // The coordinator page gets no workerToken: this cluster opens its worker tabs itself.
     const grant = runningServer.createRoom({ room });
-    const coordinator = await openPage(context, `${base}/coordinator.html?room=${room}&token=${encodeURIComponent(grant.coordinatorToken)}`, readyTimeoutMs, (page) =>
+    const coordinatorExtra = options.coordinatorQuery ? `&${options.coordinatorQuery.replace(/^[?&]/, '')}` : '';
+    const coordinator = await openPage(context, `${base}/coordinator.html?room=${room}&token=${encodeURIComponent(grant.coordinatorToken)}${coordinatorExtra}`, readyTimeoutMs, (page) =>
       watchPage(page, 'coordinator', onLog, errors),
     );
     await waitForCoordinator(coordinator, readyTimeoutMs, errors);

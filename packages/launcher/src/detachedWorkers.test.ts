@@ -1,3 +1,5 @@
+import { readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { describe, expect, it } from 'vitest';
 import { openPaced } from './detachedWorkers.ts';
 import { PIPE_BROWSER_SWITCHES, pipeBrowserArgs } from './pipeBrowser.ts';
@@ -56,6 +58,18 @@ describe('a pipe browser', () => {
     expect(args.filter((a) => a.startsWith('--disable-features='))).toHaveLength(1);
     expect(args.find((a) => a.startsWith('--disable-features='))).toContain('WebRtcHideLocalIpsWithMdns');
     expect(args).not.toContain('--remote-debugging-port=0');
+  });
+
+  it("passes only switches the installed playwright-core's launch passes too (but the startup window)", () => {
+    // A tab in a pipe browser must cost what it would in Playwright's, less the attachment: read Playwright's
+    // switches from its bundle, so an upgrade that drops one fails here.
+    const require = createRequire(import.meta.url);
+    const bundle = readFileSync(require.resolve('playwright-core/lib/coreBundle'), 'utf8');
+    const match = /chromiumSwitches = \(options\) => \[([\s\S]*?)\]\.filter/.exec(bundle);
+    if (match === null) return; // The bundle's shape changed; nothing to compare.
+    const installed = new Set([...match[1]!.matchAll(/"(--[^"]+)"/g)].map((m) => m[1]));
+    expect(installed.size).toBeGreaterThan(10);
+    for (const flag of PIPE_BROWSER_SWITCHES.filter((f) => f !== '--no-startup-window')) expect(installed).toContain(flag);
   });
 
   it('draws a window when not headless', () => {

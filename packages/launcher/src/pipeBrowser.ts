@@ -56,6 +56,28 @@ export const PIPE_BROWSER_SWITCHES: readonly string[] = [
 const HEADLESS_SWITCHES = ['--headless', '--hide-scrollbars', '--mute-audio'];
 const CLOSE_GRACE_MS = 5_000;
 
+/**
+ * Browsers not yet exited, so a Node process that exits without closing them (Playwright's SIGINT handler
+ * calls `process.exit`) still ends them and removes their profiles, as Playwright does for its own.
+ */
+const live = new Map<ChildProcess, string>();
+let exitHookInstalled = false;
+function track(child: ChildProcess, userDataDir: string): void {
+  live.set(child, userDataDir);
+  if (exitHookInstalled) return;
+  exitHookInstalled = true;
+  process.once('exit', () => {
+    for (const [running, dir] of live) {
+      running.kill('SIGKILL');
+      try {
+        rmSync(dir, { recursive: true, force: true });
+      } catch {
+        // a process still writing there: nothing more to do at exit
+      }
+    }
+  });
+}
+
 export interface PipeBrowserOptions {
   /** Default true. */
   headless?: boolean;
@@ -119,10 +141,16 @@ export class PipeBrowser {
       for (const message of framer.push(chunk)) cdp.receive(message);
     });
     const browser = new PipeBrowser(child, cdp, userDataDir);
+    track(child, userDataDir);
     child.once('exit', (code, signal) => {
+      live.delete(child);
       browser.#exited = true;
       cdp.close(new ShoalError('ERR_INTERNAL', `Chromium exited (${signal ?? `status ${code}`})`));
-      rmSync(userDataDir, { recursive: true, force: true });
+      try {
+        rmSync(userDataDir, { recursive: true, force: true });
+      } catch {
+        // a helper process still writing there; the profile is only a temporary folder
+      }
       options.onCrash?.(null);
     });
     const spawned = new Promise<void>((resolve, reject) => {

@@ -2,10 +2,17 @@
  * A classroom of tabs on this machine, and a room of 1,000 and 10,000 by
  * simulation.
  *
- *   npm run bench:scale        (or: npx tsx bench/scale.ts [--tabs 8,16,32,64,128] [--browsers 2] [--tabs-per-process K] [--ready-timeout MS] [--no-sim] [--sim-only])
+ *   npm run bench:scale        (or: npx tsx bench/scale.ts [--tabs 8,16,32,64,128] [--browsers 2] [--tabs-per-process K] [--ready-timeout MS] [--attached] [--open N] [--no-sim] [--sim-only])
  *
  * --ready-timeout: how long tabs get to load and join (default: the launcher's, 30 s + 0.5 s per tab)
  * --tabs-per-process: worker tabs sharing one renderer process (the launcher's `tabsPerProcess`; default 8, 0 for a process per tab)
+ * --open N: the launcher's `openConcurrency` (default 8)
+ * --coordinator-query Q: the coordinator tab's extra link parameters (default `ui=0`: its dashboard hidden, since
+ *          no one looks at it, which took the coordinator's main thread from 39-44% busy to 17% in the 10k job at
+ *          64 tabs; `--coordinator-query ''` draws it)
+ * --attached: worker tabs Playwright attaches to, as `shoal run` opens them; by default they open with nothing
+ *          attached (the launcher's `detachedWorkers`: plain CDP in browsers of their own, the coordinator alone
+ *          in a Playwright browser), as a volunteer's tab, which no DevTools client watches
  * --query: the worker tabs' extra link parameters (default `gpu=0&bench=0&ui=0`: no GPU, no speed test, and
  *          nothing drawn, since no one looks at these tabs; `--query gpu=0&bench=0` draws them)
  *
@@ -38,7 +45,7 @@ import { startLocalCluster, type LocalCluster } from '@shoal/launcher';
 import { fullMeshCost, simulateJoin, simulateTasks } from '@shoal/sim';
 import { arg, runJobFile } from './common.ts';
 import { browsersPss, coordinatorCpuSeconds, linkFigures } from './scale/measure.ts';
-import { browsersCpu, processCounts } from './scale/cpu.ts';
+import { clusterCpu, clusterProcessCounts } from './scale/cpu.ts';
 
 const TABS = (arg('tabs') ?? '8,16,32,64,128').split(',').map(Number);
 const BROWSERS = Number(arg('browsers') ?? 2);
@@ -46,6 +53,12 @@ const PROCESSES = Number(arg('tabs-per-process') ?? 8);
 const SHARED = PROCESSES > 0 ? { tabsPerProcess: PROCESSES } : {};
 const QUERY = arg('query') ?? 'gpu=0&bench=0&ui=0';
 const SIM = !process.argv.includes('--no-sim');
+/** `--attached`: worker tabs Playwright attaches to (the launcher's default); else `detachedWorkers` (nothing attached, as a volunteer's tab). */
+const DETACHED = process.argv.includes('--attached') ? {} : { detachedWorkers: true };
+/** `--open N`: tabs loading at once (attached), or opened and not yet ready (detached); the launcher's `openConcurrency`. */
+/** `--coordinator-query Q`: the coordinator tab's extra link parameters (default `ui=0`: its dashboard hidden; `''` draws it). */
+const COORDINATOR = { coordinatorQuery: arg('coordinator-query') ?? 'ui=0' };
+const OPEN = arg('open') === undefined ? {} : { openConcurrency: Number(arg('open')) };
 const READY_TIMEOUT = arg('ready-timeout') === undefined ? {} : { readyTimeoutMs: Number(arg('ready-timeout')) };
 const REAL = !process.argv.includes('--sim-only');
 const load = (): string => loadavg().map((x) => x.toFixed(1)).join(' ');
@@ -71,9 +84,9 @@ let baseCpuS: number | null = null;
 
 /** CPU seconds of the browsers of a cluster with no worker tab, once started (what `CPU s/tab` subtracts). */
 async function baseCpu(): Promise<number> {
-  const cluster = await startLocalCluster({ workers: 0, browsers: BROWSERS, slotsPerWorker: 1, ...SHARED });
+  const cluster = await startLocalCluster({ workers: 0, browsers: BROWSERS, slotsPerWorker: 1, ...SHARED, ...DETACHED, ...COORDINATOR });
   try {
-    return (await browsersCpu(cluster.browsers))['total']!;
+    return (await clusterCpu(cluster))['total']!;
   } finally {
     await cluster.close();
   }
@@ -84,14 +97,14 @@ async function measure(tabs: number): Promise<Row> {
   let ready: { readyMs: number } | Record<string, never> = {};
   try {
     baseCpuS ??= await baseCpu();
-    cluster = await startLocalCluster({ workers: tabs, browsers: Math.min(BROWSERS, tabs), slotsPerWorker: 1, workerQuery: () => QUERY, ...SHARED, ...READY_TIMEOUT });
+    cluster = await startLocalCluster({ workers: tabs, browsers: Math.min(BROWSERS, tabs), slotsPerWorker: 1, workerQuery: () => QUERY, ...SHARED, ...DETACHED, ...OPEN, ...COORDINATOR, ...READY_TIMEOUT });
     const readyMs = cluster.timings.workerTabsMs + cluster.timings.workersReadyMs;
     ready = { readyMs };
     console.log(JSON.stringify({ tabs, readyMs, load: load() }));
-    const readyCpuS = (await browsersCpu(cluster.browsers))['total']!;
-    const renderers = (await processCounts(cluster.browsers))['renderer'] ?? 0;
+    const readyCpuS = (await clusterCpu(cluster))['total']!;
+    const renderers = (await clusterProcessCounts(cluster))['renderer'] ?? 0;
     await new Promise((resolve) => setTimeout(resolve, IDLE_MS));
-    const idleCpuS = (await browsersCpu(cluster.browsers))['total']! - readyCpuS;
+    const idleCpuS = (await clusterCpu(cluster))['total']! - readyCpuS;
     const cpu = await coordinatorCpuSeconds(cluster.coordinator);
     const cpu0 = await cpu();
     const t0 = performance.now();
@@ -100,7 +113,7 @@ async function measure(tabs: number): Promise<Row> {
     const wallS = (performance.now() - t0) / 1000;
     await runJobFile(cluster, 'bench/jobs/scale-links.js');
     const links = await linkFigures(cluster);
-    const pss = await browsersPss(cluster.browsers);
+    const pss = await browsersPss(cluster.browsers, cluster.tabBrowsers);
     return {
       tabs,
       readyMs,

@@ -2,7 +2,10 @@
  * Two (or more) builds of the pages against each other, in the same minutes:
  * what a worker tab costs to join and to sit in the room, per build.
  *
- *   npx tsx bench/scale/ab.ts --dists /tmp/dist-a,/tmp/dist-b [--tabs 16] [--rounds 2] [--tabs-per-process 8[,16]] [--browsers 2] [--open 8,16] [--query gpu=0&bench=0] [--queries "gpu=0&bench=0;gpu=0&bench=0&ui=0"]
+ *   npx tsx bench/scale/ab.ts --dists /tmp/dist-a,/tmp/dist-b [--tabs 16] [--rounds 2] [--tabs-per-process 8[,16]] [--browsers 2] [--open 8,16] [--query gpu=0&bench=0] [--queries "gpu=0&bench=0;gpu=0&bench=0&ui=0"] [--detached]
+ *
+ * --detached: worker tabs with nothing attached (the launcher's `detachedWorkers`); `--open` is then how many
+ * are opened and not yet ready at once.
  *
  * Each round starts, for each build in turn (the order alternates from round
  * to round), a local cluster of N one-slot worker tabs served from that build
@@ -21,7 +24,7 @@
  */
 import { loadavg } from 'node:os';
 import { startLocalCluster } from '@shoal/launcher';
-import { browsersCpu } from './cpu.ts';
+import { clusterCpu } from './cpu.ts';
 import { coordinatorCpuSeconds } from './measure.ts';
 import { arg } from '../common.ts';
 
@@ -36,6 +39,7 @@ const QUERIES = (arg('queries') ?? QUERY).split(';');
 const OPENS = (arg('open') ?? '8').split(',').map(Number);
 /** `--tabs-per-process 8,16` measures each against the others too. */
 const PERS = (arg('tabs-per-process') ?? '8').split(',').map(Number);
+const DETACHED = process.argv.includes('--detached') ? { detachedWorkers: true } : {};
 const SETTLE_MS = 3000;
 const IDLE_MS = 6000;
 const load = (): string => loadavg().map((x) => x.toFixed(1)).join(' ');
@@ -61,17 +65,17 @@ async function measure(variant: string, tabs: number): Promise<Record<string, un
   const perProcess = Number(per ?? PERS[0]);
   const shared = perProcess > 0 ? { tabsPerProcess: perProcess } : {};
   process.env['SHOAL_DIST'] = dist;
-  const cluster = await startLocalCluster({ workers: tabs, browsers: Math.max(1, Math.min(BROWSERS, tabs || BROWSERS)), slotsPerWorker: 1, workerQuery: () => query ?? QUERIES[0]!, readyTimeoutMs: 300_000, openConcurrency: Number(open ?? 8), ...shared });
+  const cluster = await startLocalCluster({ workers: tabs, browsers: Math.max(1, Math.min(BROWSERS, tabs || BROWSERS)), slotsPerWorker: 1, workerQuery: () => query ?? QUERIES[0]!, readyTimeoutMs: 300_000, openConcurrency: Number(open ?? 8), ...shared, ...DETACHED });
   try {
     const readyS = (cluster.timings.workerTabsMs + cluster.timings.workersReadyMs) / 1000;
-    const ready = (await browsersCpu(cluster.browsers))['total']!;
+    const ready = (await clusterCpu(cluster))['total']!;
     if (tabs === 0) return { ready };
     await new Promise((resolve) => setTimeout(resolve, SETTLE_MS));
     const coordinator = await coordinatorCpuSeconds(cluster.coordinator);
     const c0 = await coordinator();
-    const i0 = (await browsersCpu(cluster.browsers))['total']!;
+    const i0 = (await clusterCpu(cluster))['total']!;
     await new Promise((resolve) => setTimeout(resolve, IDLE_MS));
-    const idle = (await browsersCpu(cluster.browsers))['total']! - i0;
+    const idle = (await clusterCpu(cluster))['total']! - i0;
     const coordIdle = (await coordinator()) - c0;
     const job = await cluster.runJob(ONE_TASK, 'one task');
     const firstTaskMs = job.ok ? (job.result as { ms: number }).ms : `failed: ${job.error.code} ${job.error.message.slice(0, 120)}`;

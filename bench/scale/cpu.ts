@@ -11,6 +11,7 @@
  *   const spent = cpuDelta(before, await browsersCpu(cluster.browsers));   // { renderer: 12.3, gpu: 1.1, ... , total }
  */
 import type { Browser } from 'playwright-core';
+import type { LocalCluster, PipeBrowser } from '@shoal/launcher';
 
 /** CPU seconds by process kind (`browser`, `renderer`, `gpu-process`, `utility`, ...) and `total`. */
 export type CpuByKind = Record<string, number>;
@@ -47,4 +48,25 @@ export async function processCounts(browsers: readonly Browser[]): Promise<Recor
     await session.detach();
   }
   return out;
+}
+
+/** CPU seconds so far of every process of a cluster: its Playwright browsers and, with `detachedWorkers`, its worker tabs' browsers. */
+export async function clusterCpu(cluster: Pick<LocalCluster, 'browsers' | 'tabBrowsers'>): Promise<CpuByKind> {
+  const out = await browsersCpu(cluster.browsers);
+  for (const { type, cpuTime } of await tabProcesses(cluster.tabBrowsers)) {
+    out[type] = (out[type] ?? 0) + cpuTime;
+    out['total']! += cpuTime;
+  }
+  return out;
+}
+
+/** `processCounts` of a whole cluster (its detached worker tabs' browsers too). */
+export async function clusterProcessCounts(cluster: Pick<LocalCluster, 'browsers' | 'tabBrowsers'>): Promise<Record<string, number>> {
+  const out = await processCounts(cluster.browsers);
+  for (const { type } of await tabProcesses(cluster.tabBrowsers)) out[type] = (out[type] ?? 0) + 1;
+  return out;
+}
+
+async function tabProcesses(browsers: readonly PipeBrowser[]): Promise<Array<{ type: string; id: number; cpuTime: number }>> {
+  return (await Promise.all(browsers.map((browser) => browser.processes()))).flat();
 }

@@ -6,7 +6,7 @@
  */
 import { readFileSync } from 'node:fs';
 import type { Browser, Page } from 'playwright-core';
-import type { LocalCluster } from '@shoal/launcher';
+import type { LocalCluster, PipeBrowser } from '@shoal/launcher';
 
 /** Seconds of main-thread work the coordinator tab has done so far. */
 export async function coordinatorCpuSeconds(page: Page): Promise<() => Promise<number>> {
@@ -18,9 +18,10 @@ export async function coordinatorCpuSeconds(page: Page): Promise<() => Promise<n
   };
 }
 
-/** PSS in bytes of every process of `browsers` (browser, GPU, utility, renderers). */
-export async function browsersPss(browsers: readonly Browser[]): Promise<number> {
+/** PSS in bytes of every process of `browsers` (browser, GPU, utility, renderers), and of `tabBrowsers` (detached worker tabs). */
+export async function browsersPss(browsers: readonly Browser[], tabBrowsers: readonly PipeBrowser[] = []): Promise<number> {
   let total = 0;
+  for (const browser of tabBrowsers) for (const { id } of await browser.processes()) total += pssOf(id);
   for (const browser of browsers) {
     const session = await browser.newBrowserCDPSession();
     const info = (await session.send('SystemInfo.getProcessInfo' as never)) as unknown as { processInfo: Array<{ id: number }> };
@@ -52,7 +53,11 @@ export interface LinkFigures {
 }
 
 export async function linkFigures(cluster: LocalCluster): Promise<LinkFigures> {
-  const all = await Promise.all(cluster.workers.map((page) => page.evaluate(() => window.shoalWorker?.links?.() ?? null)));
+  type Links = ReturnType<NonNullable<NonNullable<typeof window.shoalWorker>['links']>>;
+  const all =
+    cluster.workerTabs.length > 0
+      ? await Promise.all(cluster.workerTabs.map((tab) => tab.evaluate<Links>('window.shoalWorker?.links?.() ?? null')))
+      : await Promise.all(cluster.workers.map((page) => page.evaluate(() => window.shoalWorker?.links?.() ?? null)));
   const stats = all.filter((s) => s !== null);
   const n = Math.max(1, stats.length);
   return {

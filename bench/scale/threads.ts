@@ -6,12 +6,14 @@
  * included: compare with --tabs 0) and idle after it (CrRendererMain, DedicatedWorker thread, WebRTC_Network,
  * Compositor, ThreadPoolForeg…), in ms per second per worker tab. Linux only.
  *
- *   npx tsx bench/scale/threads.ts [--tabs 16] [--tabs-per-process 8] [--window 8000] [--query gpu=0&bench=0] [--by-pid]
+ *   npx tsx bench/scale/threads.ts [--tabs 16] [--tabs-per-process 8] [--window 8000] [--query gpu=0&bench=0] [--by-pid] [--detached] [--chromium "--flag …"]
+ *
+ * --detached: worker tabs with nothing attached (the launcher's `detachedWorkers`).
  */
 import { readdirSync, readFileSync } from 'node:fs';
 import { loadavg } from 'node:os';
 import type { Browser } from 'playwright-core';
-import { startLocalCluster } from '@shoal/launcher';
+import { startLocalCluster, type PipeBrowser } from '@shoal/launcher';
 import { arg } from '../common.ts';
 
 const TABS = Number(arg('tabs') ?? 16);
@@ -22,9 +24,10 @@ const TICKS = 100;
 /** `--by-pid`: keep processes apart (the coordinator's renderer is then the one whose main thread is busiest). */
 const BY_PID = process.argv.includes('--by-pid'); // USER_HZ on Linux
 
-/** Every process of `browsers`, with its kind (browser, renderer, GPU, ...). */
-async function processes(browsers: readonly Browser[]): Promise<Array<{ pid: number; kind: string }>> {
+/** Every process of `browsers` and `tabBrowsers`, with its kind (browser, renderer, GPU, ...). */
+async function processes(browsers: readonly Browser[], tabBrowsers: readonly PipeBrowser[]): Promise<Array<{ pid: number; kind: string }>> {
   const out: Array<{ pid: number; kind: string }> = [];
+  for (const browser of tabBrowsers) for (const { type, id } of await browser.processes()) out.push({ pid: id, kind: type });
   for (const browser of browsers) {
     const session = await browser.newBrowserCDPSession();
     const info = (await session.send('SystemInfo.getProcessInfo' as never)) as unknown as { processInfo: Array<{ type: string; id: number }> };
@@ -58,10 +61,13 @@ function threadTicks(procs: Array<{ pid: number; kind: string }>): Map<string, {
   return out;
 }
 
-const cluster = await startLocalCluster({ workers: TABS, browsers: 2, slotsPerWorker: 1, workerQuery: () => QUERY, readyTimeoutMs: 300_000, ...(PER > 0 ? { tabsPerProcess: PER } : {}) });
+const DETACHED = process.argv.includes('--detached');
+/** `--chromium "--flag …"`: extra Chromium flags for every browser of the cluster. */
+const CHROMIUM = (arg('chromium') ?? '').split(' ').filter(Boolean);
+const cluster = await startLocalCluster({ workers: TABS, browsers: 2, slotsPerWorker: 1, workerQuery: () => QUERY, readyTimeoutMs: 300_000, detachedWorkers: DETACHED, browserArgs: CHROMIUM, ...(PER > 0 ? { tabsPerProcess: PER } : {}) });
 try {
   console.log(`ready in ${((cluster.timings.workerTabsMs + cluster.timings.workersReadyMs) / 1000).toFixed(1)} s`);
-  const procs = await processes(cluster.browsers);
+  const procs = await processes(cluster.browsers, cluster.tabBrowsers);
   const perTab = (ticks: number, seconds = WINDOW_MS / 1000): string => ((ticks * (1000 / TICKS)) / seconds / Math.max(1, TABS)).toFixed(2);
   // Up to ready: every thread's whole life (the cluster's own start-up included: compare with --tabs 0), in ms per tab.
   const life = new Map<string, number>();

@@ -12,6 +12,8 @@ import { startSignalingServer, type RunningServer, type ServerOptions } from '@s
 import { distDir } from './build-apps.ts';
 import { launchBrowser } from './launch.ts';
 import { tabOpener } from './directTabs.ts';
+import { DetachedWorkers, openPaced, type DetachedTab } from './detachedWorkers.ts';
+import type { PipeBrowser } from './pipeBrowser.ts';
 import { OPEN_CONCURRENCY, browserFor, openAll, processLimitArgs, processesFor, readyTimeoutFor } from './spread.ts';
 import { RecentErrors, openPage, waitForCoordinator, waitForWorkerCount, waitForWorkerPage, watchPage, type PageLogger } from './pages.ts';
 
@@ -49,8 +51,20 @@ export interface LocalClusterOptions {
    * in-browser path.
    */
   tabsPerProcess?: number;
-  /** Worker tabs loading at once while they open (default `OPEN_CONCURRENCY`, 8). */
+  /**
+   * Worker tabs loading at once while they open (default `OPEN_CONCURRENCY`, 8); with `detachedWorkers`,
+   * tabs opened and not yet listed ready by the coordinator.
+   */
   openConcurrency?: number;
+  /**
+   * Worker tabs with nothing attached: they open by plain CDP in `browsers` Chromium processes of their own
+   * (pipeBrowser.ts), the coordinator alone in a Playwright browser, and readiness comes from the coordinator.
+   * A tab then costs less to join (no Playwright domains, utility world or event forwarding: docs/scale.md),
+   * as a volunteer's tab, which nothing attaches to either. `workers` is then empty (`workerTabs` has the
+   * tabs, `tabBrowsers` their browsers), `onLog` hears only the coordinator, `addWorker()` is refused, and a
+   * readiness timeout still says what each tab not listed says (read by attaching to it). Default false.
+   */
+  detachedWorkers?: boolean;
   /** Called while the worker tabs join: how many the coordinator sees ready, of how many (about twice a second, and once at the end). */
   onWorkersReady?: (ready: number, total: number) => void;
   /** Aborting stops startup (closing what was started) or closes the running cluster. */
@@ -60,6 +74,11 @@ export interface LocalClusterOptions {
    * `(i) => \`resources=w${i}:1&store=64\`` (see the worker page's parameters).
    */
   workerQuery?: (index: number) => string;
+  /**
+   * Extra query parameters for the coordinator tab, e.g. `ui=0`: its dashboard hidden, so nothing is laid out
+   * or painted while workers join and jobs run (for benchmarks, whose coordinator no one looks at).
+   */
+  coordinatorQuery?: string;
   /** The data folder the server serves under `/data/*` (see docs/data.md). Default: the server's, `./data` in the working directory. */
   dataDir?: string;
   /** More signaling server options, e.g. `{ice: {servers: [...]}}` (port, host and staticDir come from above). */
@@ -88,8 +107,11 @@ export interface LocalCluster {
   readonly context: BrowserContext;
   readonly contexts: BrowserContext[];
   readonly coordinator: Page;
-  /** Worker tabs, `w1` first; `addWorker()` appends. */
+  /** Worker tabs, `w1` first; `addWorker()` appends. Empty with `detachedWorkers`. */
   readonly workers: Page[];
+  /** With `detachedWorkers`: the worker tabs, `w1` first, and the browsers they are in (else empty). */
+  readonly workerTabs: DetachedTab[];
+  readonly tabBrowsers: PipeBrowser[];
   /** The server's base URL, e.g. `http://localhost:41234`. */
   readonly url: string;
   readonly room: string;
@@ -126,7 +148,10 @@ export async function startLocalCluster(options: LocalClusterOptions = {}): Prom
   const perProcess = options.tabsPerProcess;
   if (perProcess !== undefined && (!Number.isInteger(perProcess) || perProcess < 1)) throw new ShoalError('ERR_BAD_OPTION', `tabsPerProcess must be a whole number ≥ 1, got ${perProcess}`);
   const shared = perProcess !== undefined;
-  const browserArgs = [...(shared ? processLimitArgs(processesFor(workerCount, browserCount, perProcess)) : []), ...(options.browserArgs ?? [])];
+  const detached = options.detachedWorkers === true;
+  const limitArgs = shared ? processLimitArgs(processesFor(workerCount, browserCount, perProcess)) : [];
+  // Detached: the Playwright browser holds the coordinator alone, the pipe browsers the workers.
+  const browserArgs = [...(detached ? [] : limitArgs), ...(options.browserArgs ?? [])];
   const { signal, onLog } = options;
   const errors = new RecentErrors();
 
@@ -135,14 +160,16 @@ export async function startLocalCluster(options: LocalClusterOptions = {}): Prom
   // starting after an abort is still closed by the catch block below.
   let server: RunningServer | undefined;
   let browsers: Browser[] = [];
+  let tabBrowsers: DetachedWorkers | undefined;
   let closeRequested = false;
   let closed: Promise<void> = Promise.resolve();
   const close = (): Promise<void> => {
     closeRequested = true;
-    const [b, s] = [browsers, server];
+    const [b, t, s] = [browsers, tabBrowsers, server];
     browsers = [];
+    tabBrowsers = undefined;
     server = undefined;
-    closed = closed.then(() => closeAll(b, s));
+    closed = closed.then(() => closeAll(b, t, s));
     return closed;
   };
   const onAbort = (): void => void close();
@@ -168,17 +195,21 @@ export async function startLocalCluster(options: LocalClusterOptions = {}): Prom
     const serverMs = lap();
     checkAborted();
 
-    const launching = Array.from({ length: browserCount }, () => launchBrowser({ headless: options.headless ?? true, handleSignals: options.handleSignals ?? true, args: browserArgs }));
-    const settled = await Promise.allSettled(launching);
+    const headless = options.headless ?? true;
+    const launching = Array.from({ length: detached ? 1 : browserCount }, () => launchBrowser({ headless, handleSignals: options.handleSignals ?? true, args: browserArgs }));
+    const detachedLaunch = detached ? DetachedWorkers.launch(browserCount, { headless, args: [...limitArgs, ...(options.browserArgs ?? [])] }, errors) : undefined;
+    const [settled, tabsSettled] = await Promise.all([Promise.allSettled(launching), detachedLaunch === undefined ? undefined : Promise.allSettled([detachedLaunch])]);
+    if (tabsSettled?.[0]?.status === 'fulfilled') tabBrowsers = tabsSettled[0].value;
     browsers = settled.flatMap((outcome) => (outcome.status === 'fulfilled' ? [outcome.value] : []));
-    const failed = settled.find((outcome) => outcome.status === 'rejected');
+    const failed = [...settled, ...(tabsSettled ?? [])].find((outcome) => outcome.status === 'rejected');
     if (failed) throw failed.reason;
+    const detachedTabs = tabBrowsers;
     const runningBrowsers = browsers;
     const runningBrowser = runningBrowsers[0]!;
     checkAborted();
     const contexts = await Promise.all(runningBrowsers.map((b) => b.newContext()));
     // With shared renderer processes the coordinator keeps one of its own: processes never span contexts.
-    const context = shared ? await runningBrowser.newContext() : contexts[0]!;
+    const context = shared && !detached ? await runningBrowser.newContext() : contexts[0]!;
     const browserMs = lap();
     checkAborted();
 
@@ -186,7 +217,8 @@ export async function startLocalCluster(options: LocalClusterOptions = {}): Prom
     // The pages join with tokens this process mints for the room (the server runs here, so no POST /rooms).
     // The coordinator page gets no workerToken: this cluster opens its worker tabs itself.
     const grant = runningServer.createRoom({ room });
-    const coordinator = await openPage(context, `${base}/coordinator.html?room=${room}&token=${encodeURIComponent(grant.coordinatorToken)}`, readyTimeoutMs, (page) =>
+    const coordinatorExtra = options.coordinatorQuery ? `&${options.coordinatorQuery.replace(/^[?&]/, '')}` : '';
+    const coordinator = await openPage(context, `${base}/coordinator.html?room=${room}&token=${encodeURIComponent(grant.coordinatorToken)}${coordinatorExtra}`, readyTimeoutMs, (page) =>
       watchPage(page, 'coordinator', onLog, errors),
     );
     await waitForCoordinator(coordinator, readyTimeoutMs, errors);
@@ -197,17 +229,29 @@ export async function startLocalCluster(options: LocalClusterOptions = {}): Prom
     // With `tabsPerProcess`, each browser's first worker tab opens through Playwright (it checks the page is
     // served) and the others straight at their URL, so they land in the shared processes (directTabs.ts).
     const openTab = tabOpener(contexts, shared);
-    const openWorker = async (index: number): Promise<Page> => {
-      const name = `w${index}`;
+    const workerUrl = (index: number): string => {
       const extra = options.workerQuery?.(index) ?? '';
-      const url = `${base}/worker.html?room=${room}&token=${encodeURIComponent(grant.workerToken)}&slots=${slots}&name=${name}${extra ? `&${extra.replace(/^[?&]/, '')}` : ''}`;
-      return openTab(browserFor(index, contexts.length), url, readyTimeoutMs, (page) => watchPage(page, name, onLog, errors));
+      return `${base}/worker.html?room=${room}&token=${encodeURIComponent(grant.workerToken)}&slots=${slots}&name=w${index}${extra ? `&${extra.replace(/^[?&]/, '')}` : ''}`;
     };
-    workers.push(...(await openAll(workerCount, options.openConcurrency ?? OPEN_CONCURRENCY, openWorker)));
+    const openWorker = async (index: number): Promise<Page> => {
+      if (detachedTabs) throw new ShoalError('ERR_BAD_OPTION', 'addWorker() needs attached worker tabs (detachedWorkers: false)');
+      const name = `w${index}`;
+      return openTab(browserFor(index, contexts.length), workerUrl(index), readyTimeoutMs, (page) => watchPage(page, name, onLog, errors));
+    };
+    const concurrency = options.openConcurrency ?? OPEN_CONCURRENCY;
+    if (detachedTabs) {
+      const deadline = performance.now() + readyTimeoutMs;
+      const ready = (n: number): Promise<void> =>
+        coordinator.evaluate(([k, ms]) => window.shoalCoordinator!.waitForWorkers(k, ms), [n, Math.max(1, deadline - performance.now())] as const);
+      await openPaced(workerCount, concurrency, async (index) => void (await detachedTabs.open(index, `w${index}`, workerUrl(index))), ready);
+    } else {
+      workers.push(...(await openAll(workerCount, concurrency, openWorker)));
+    }
     const workerTabsMs = lap();
     checkAborted();
 
-    if (workerCount > 0) await waitForWorkerCount(coordinator, workerCount, readyTimeoutMs, errors, options.onWorkersReady, workers);
+    const stuck = detachedTabs ? () => detachedTabs.notReady(coordinator) : workers;
+    if (workerCount > 0) await waitForWorkerCount(coordinator, workerCount, readyTimeoutMs, errors, options.onWorkersReady, stuck);
     const workersReadyMs = lap();
     checkAborted();
 
@@ -228,6 +272,8 @@ export async function startLocalCluster(options: LocalClusterOptions = {}): Prom
       contexts,
       coordinator,
       workers,
+      workerTabs: detachedTabs?.tabs ?? [],
+      tabBrowsers: detachedTabs?.browsers ?? [],
       url: base,
       room,
       slotsPerWorker: slots,
@@ -268,8 +314,8 @@ export async function startLocalCluster(options: LocalClusterOptions = {}): Prom
 }
 
 /** Closes the browsers, then the server; never throws, never hangs on the server. */
-async function closeAll(browsers: Browser[], server: RunningServer | undefined): Promise<void> {
-  await Promise.all(browsers.map((browser) => browser.close().catch(() => undefined)));
+async function closeAll(browsers: Browser[], tabBrowsers: DetachedWorkers | undefined, server: RunningServer | undefined): Promise<void> {
+  await Promise.all([...browsers.map((browser) => browser.close().catch(() => undefined)), tabBrowsers?.close()]);
   if (server === undefined) return;
   let timer: NodeJS.Timeout | undefined;
   await Promise.race([

@@ -13,3 +13,8 @@ export type { TabOpener } from './directTabs.ts';
 export type { LocalCluster, LocalClusterOptions, ClusterTimings } from './cluster.ts';
 export { RecentErrors, watchPage, openPage, waitForCoordinator, waitForWorkerPage, waitForWorkerCount } from './pages.ts';
 export type { PageLogger } from './pages.ts';
+export { PipeBrowser, pipeBrowserArgs, PIPE_BROWSER_SWITCHES } from './pipeBrowser.ts';
+export type { PipeBrowserOptions, ProcessCpu } from './pipeBrowser.ts';
+export { DetachedWorkers, openPaced, STATUS_EXPRESSION } from './detachedWorkers.ts';
+export type { DetachedTab, TabStatus } from './detachedWorkers.ts';
+export { CdpClient, NulFramer } from './cdpPipe.ts';

@@ -102,9 +102,18 @@ export async function waitForWorkerPage(page: Page, name: string, timeoutMs: num
 
 /**
  * Asks the coordinator page to wait for `count` ready workers; explains a
- * timeout. `onProgress` hears how many are ready about twice a second.
+ * timeout with the tabs it does not list: `workers`' pages, or what the
+ * function `workers` says (detached tabs: detachedWorkers.ts). `onProgress`
+ * hears how many are ready about twice a second.
  */
-export async function waitForWorkerCount(coordinator: Page, count: number, timeoutMs: number, errors: RecentErrors, onProgress?: (ready: number, total: number) => void, workers: readonly Page[] = []): Promise<void> {
+export async function waitForWorkerCount(
+  coordinator: Page,
+  count: number,
+  timeoutMs: number,
+  errors: RecentErrors,
+  onProgress?: (ready: number, total: number) => void,
+  workers: readonly Page[] | (() => Promise<string>) = [],
+): Promise<void> {
   let polling = onProgress !== undefined;
   const poll = async (): Promise<void> => {
     let last = -1;
@@ -123,7 +132,7 @@ export async function waitForWorkerCount(coordinator: Page, count: number, timeo
   } catch (cause) {
     polling = false;
     const ready = await coordinator.evaluate(() => window.shoalCoordinator!.workers().length).catch(() => '?');
-    const stuck = await notReady(coordinator, workers);
+    const stuck = typeof workers === 'function' ? await workers() : await notReady(coordinator, workers);
     throw new ShoalError('ERR_NO_WORKERS', `only ${ready} of ${count} worker tabs became ready within ${timeoutMs} ms${stuck}${errors.describe()}`, {
       cause,
     });

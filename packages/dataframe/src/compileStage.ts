@@ -6,10 +6,11 @@ import type { Plan } from './plan.ts';
 import { partialSkipSql, planSql, schemaDdl } from './sqlgen.ts';
 import type { ArrowStageOp } from './arrowKernels.ts';
 import { distinctFinalOp } from './distinctFinal.ts';
+import { feedsDistinctGather } from './distinctGather.ts';
 import type { Literal } from './expr.ts';
 import type { TaskSpec } from './stageTask.ts';
 import type { Stage, StageRead } from './stages.ts';
-import { SAMPLE_PER_TASK, scanLeaf, scanPartitions, splitBytes, taskOutput, type CompileContext, type CompiledStage, type CompiledTask, type StageResult } from './tasks.ts';
+import { SAMPLE_PER_TASK, keysHash, scanLeaf, scanPartitions, splitBytes, taskOutput, type CompileContext, type CompiledStage, type CompiledTask, type StageResult } from './tasks.ts';
 
 /**
  * A partition that grouping would leave with more than this share of its rows is not grouped before its
@@ -263,9 +264,12 @@ export function compileStage(stage: Stage, ctx: CompileContext): CompiledStage {
     };
     const sql = stage.kind === 'sql' ? planSql(stage.plan, leaf) : '';
     const alt = stage.partialAgg && ctx.conf.adaptive && stage.plan.kind === 'aggregate' ? partialSkipSql(stage.plan, leaf) : null;
-    const { out: given, blocks, bounds } = taskOutput(stage, ctx, index);
+    const { out: given, blocks: parts, bounds } = taskOutput(stage, ctx, index);
+    // A hash exchange read by a distinct gather also returns its parts' key hashes (distinctGather.ts).
+    const hashes = given.kind === 'split' && ctx.conf.adaptive && stage.output.kind === 'hash' && feedsDistinctGather(stage, ctx.stages);
+    const blocks = hashes ? 2 * parts : parts;
     // A task sampling several merged kept blocks draws as many keys as their own tasks would have.
-    const out = given.kind === 'sample' && Array.isArray(t.scan) ? { ...given, size: given.size * t.scan.length } : given;
+    const out = given.kind === 'sample' && Array.isArray(t.scan) ? { ...given, size: given.size * t.scan.length } : hashes && stage.output.kind === 'hash' ? { ...given, hash: keysHash(stage.output.keys, stage) } : given;
     const arrow = arrowOp(stage, bounds);
     // A final aggregate that only renames its input: each task passes its rows through in JS when every group is one row.
     const distinct = ctx.conf.adaptive && !stage.keepOutput ? distinctFinalOp(stage, ctx.stages) : null;

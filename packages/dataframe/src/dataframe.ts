@@ -202,7 +202,8 @@ export class DataFrame {
     const handles = ids.map((id) => run.refs.get(id));
     const blocks = (await this.session.cluster.get(handles)) as Uint8Array[];
     this.session.cluster.free(handles);
-    return blocksToTable(blocks);
+    // A distinct gather's blocks are its input's, read under the output's names (distinctGather.ts).
+    return blocksToTable(blocks, run.result.names);
   }
   async collect(): Promise<Record<string, unknown>[]> {
     return tableToRows(await this.arrowFor('collect'));

@@ -10,7 +10,9 @@
 import { ShoalError, isShoalError } from '@shoal/protocol';
 import { compileStage } from './compileStage.ts';
 import { consumingTasks } from './consume.ts';
-import { kernelStageFunction, stageFunction } from './stageFunction.ts';
+import { gathersDistinct, hashInputs, type KeysCheck } from './distinctGather.ts';
+import { distinctFinalOp } from './distinctFinal.ts';
+import { keysCheckFunction, kernelStageFunction, stageFunction } from './stageFunction.ts';
 import type { TaskStats } from './stageTask.ts';
 import type { DataFrameConf, PhysicalPlan, Stage } from './stages.ts';
 import { isMemoryError, mergePieces, splitTask, type SplitContext, type SplitResult } from './split.ts';
@@ -142,7 +144,16 @@ export async function execute(plan: PhysicalPlan, cluster: ExecCluster, options:
         const out = call(t.spec, t.inputs.map((id) => refs.get(id)));
         return Array.isArray(out) ? out : [out];
       };
-      const submitted = compiled.tasks.map(submit);
+      // A root final aggregate over hashed parts: each task first checks its parts' key hashes (distinctGather.ts).
+      const gather = options.conf.adaptive && gathersDistinct(stage, stages) ? distinctFinalOp(stage, stages) : null;
+      const checks = gather ? hashInputs(compiled.tasks, results.get(stage.reads[0]!.stage)!) : compiled.tasks.map(() => null);
+      /** Input blocks whose rows are this stage's result as they are (a passed check): not released with the upstream's. */
+      const adopted = new Set<string>();
+      const upstreamBlock = new Map<string, { rows: number; bytes: number }>();
+      if (gather) for (const r of stage.reads) for (const t of results.get(r.stage)?.tasks ?? []) t.blocks.forEach((b, j) => upstreamBlock.set(b, { rows: t.rows[j] ?? 0, bytes: t.bytes[j] ?? 0 }));
+      const check = checks.some((c) => c !== null) ? cluster.remote(keysCheckFunction, { name: `${name} (keys check)`, maxRetries: 3 }) : null;
+      const submitted = compiled.tasks.map((t, i) => (check && checks[i] ? null : submit(t)));
+      const checked = compiled.tasks.map((_, i) => (check && checks[i] ? check(checks[i]!.map((id) => refs.get(id))) : null));
       const outcomes: StageResult['tasks'][number][][] = [];
       let rowByRow = 0;
       let arrowTasks = 0;
@@ -218,8 +229,11 @@ export async function execute(plan: PhysicalPlan, cluster: ExecCluster, options:
           cluster.free(t.inputs.map((id) => refs.get(id)).filter(Boolean));
           t.inputs.forEach((id) => refs.delete(id));
         }
-        const blocks = t.numReturns === 1 ? [] : outs.slice(0, -1);
-        for (const b of blocks) refs.set(refId(b), b);
+        const returned = t.numReturns === 1 ? [] : outs.slice(0, -1);
+        // Key hashes after the blocks (out.hash): kept for the stage that checks them.
+        const hashes = stats.hashes ? returned.slice(returned.length - stats.hashes) : [];
+        const blocks = returned.slice(0, returned.length - hashes.length);
+        for (const b of returned) refs.set(refId(b), b);
         report.tasksDone++;
         report.taskMs += Math.round(stats.ms);
         report.keptBlocks += stats.kept ?? 0;
@@ -233,16 +247,44 @@ export async function execute(plan: PhysicalPlan, cluster: ExecCluster, options:
         report.rowsOut += stats.rows.reduce((a, b) => a + b, 0);
         report.bytesOut += stats.bytes.reduce((a, b) => a + b, 0);
         emit(report);
-        return [{ blocks: blocks.map(refId), rows: stats.rows, bytes: stats.bytes, ...(stats.sample ? { sample: stats.sample } : {}), ...(stats.worker ? { worker: stats.worker } : {}) }];
+        return [{ blocks: blocks.map(refId), rows: stats.rows, bytes: stats.bytes, ...(stats.sample ? { sample: stats.sample } : {}), ...(stats.worker ? { worker: stats.worker } : {}), ...(hashes.length === blocks.length && hashes.length > 0 ? { hashes: hashes.map(refId) } : {}) }];
       };
+      /** Task `i` of a distinct gather: its input blocks as they are if their key hashes are all distinct, else the task runs. */
+      const gathered = async (t: CompiledTask, ref: unknown, i: number): Promise<StageResult['tasks'][number][]> => {
+        let answer: KeysCheck | null = null;
+        try {
+          [answer] = (await cluster.get([ref])) as [KeysCheck];
+        } catch {
+          answer = null; // the check failed: the task runs as before
+        }
+        const blocks = t.inputs.map((id) => upstreamBlock.get(id));
+        const rows = blocks.reduce((n, b) => n + (b?.rows ?? 0), 0);
+        if (!answer?.unique || answer.rows !== rows || blocks.some((b) => !b)) {
+          setNote(report, 'keys repeated', `, or their check failed, in ${++repeated} of ${report.tasks} tasks: those ran the final aggregate`);
+          return settle(t, submit(t), i);
+        }
+        for (const id of t.inputs) adopted.add(id);
+        report.tasksDone++;
+        report.rowsOut += rows;
+        report.bytesOut += blocks.reduce((n, b) => n + b!.bytes, 0);
+        setNote(report, 'every group one row', ` (checked on the keys' hashes): rows gathered as the exchange left them in ${++gatheredTasks} of ${report.tasks} tasks`);
+        emit(report);
+        return [{ blocks: [...t.inputs], rows: blocks.map((b) => b!.rows), bytes: blocks.map((b) => b!.bytes) }];
+      };
+      let repeated = 0;
+      let gatheredTasks = 0;
       await Promise.all(
         submitted.map(async (outs, i) => {
-          outcomes[i] = await settle(compiled.tasks[i]!, outs, i);
+          outcomes[i] = outs ? await settle(compiled.tasks[i]!, outs, i) : await gathered(compiled.tasks[i]!, checked[i], i);
         }),
       );
+      // The checks' hash blocks are read.
+      const hashIds = checks.flatMap((c) => c ?? []);
+      cluster.free(hashIds.map((id) => refs.get(id)).filter(Boolean));
+      hashIds.forEach((id) => refs.delete(id));
       // A partition cut into pieces: an exchange's pieces are tasks of their own, any other's blocks the partition's.
       const tasks = outcomes.flatMap((o) => mergePieces(stage, o));
-      results.set(stage.id, { tasks });
+      results.set(stage.id, { tasks, ...(adopted.size > 0 && gather ? { names: gather.names } : {}) });
       report.state = 'done';
       report.ms = Math.round(performance.now() - started);
       emit(report);
@@ -251,7 +293,8 @@ export async function execute(plan: PhysicalPlan, cluster: ExecCluster, options:
         const left = (consumers.get(r.stage) ?? 1) - 1;
         consumers.set(r.stage, left);
         if (left === 0) {
-          const ids = results.get(r.stage)!.tasks.flatMap((t) => t.blocks);
+          // Its blocks, less those this stage's result is, and any key hashes no check read.
+          const ids = results.get(r.stage)!.tasks.flatMap((t) => [...t.blocks.filter((b) => !adopted.has(b)), ...(t.hashes ?? []).filter((h) => refs.has(h))]);
           cluster.free(ids.map((id) => refs.get(id)).filter(Boolean));
           ids.forEach((id) => refs.delete(id));
         }

@@ -115,11 +115,22 @@ function plain(v: unknown, type: arrow.DataType): unknown {
 }
 
 /** Result blocks as one Arrow table (the schema's columns when there are no blocks). */
-export function blocksToTable(blocks: readonly Uint8Array[]): arrow.Table {
-  const tables = blocks.filter((b) => b.byteLength > 0).map((b) => arrow.tableFromIPC(b));
+export function blocksToTable(blocks: readonly Uint8Array[], names?: readonly string[]): arrow.Table {
+  const tables = blocks.filter((b) => b.byteLength > 0).map((b) => (names ? renamed(arrow.tableFromIPC(b), names) : arrow.tableFromIPC(b)));
   if (tables.length === 0) return new arrow.Table();
   const schema = tables[0]!.schema;
   return new arrow.Table(schema, tables.flatMap((t) => t.batches));
+}
+
+/** `table` with its columns named `names`, in order (the same buffers); as it is when they already are. */
+function renamed(table: arrow.Table, names: readonly string[]): arrow.Table {
+  const fields = table.schema.fields;
+  if (fields.length !== names.length || fields.every((f, i) => f.name === names[i])) return table;
+  const schema = new arrow.Schema(
+    fields.map((f, i) => new arrow.Field(names[i]!, f.type, f.nullable, f.metadata)),
+    table.schema.metadata,
+  );
+  return new arrow.Table(schema, table.batches.map((b) => new arrow.RecordBatch(schema, b.data)));
 }
 
 /** Plain row objects (bigints as numbers where exact, dates as Date). */

@@ -9,6 +9,7 @@ import { arrowKernels } from './arrowKernels.ts';
 import { fetchStageFiles } from './stageFetch.ts';
 import { dataframeStage } from './stageTask.ts';
 import { distinctFinal } from './distinctFinal.ts';
+import { distinctKeysCheck } from './distinctGather.ts';
 
 type StageFn = (spec: unknown, given: unknown, ctx: unknown) => Promise<unknown>;
 const AsyncFunction = Object.getPrototypeOf(async () => {}).constructor as new (...args: string[]) => StageFn;
@@ -24,3 +25,6 @@ export const stageFunction: StageFn = new AsyncFunction('spec', 'given', 'ctx', 
  * round trip to the coordinator and a copy; under its own id its blocks come with the task.
  */
 export const kernelStageFunction: StageFn = new AsyncFunction('spec', 'given', 'ctx', `/* on the Arrow kernels */ ${body}`);
+
+/** The distinct gather's check over key hashes (distinctGather.ts): `(hashBlocks, ctx) => {unique, rows}`. */
+export const keysCheckFunction = new AsyncFunction('blocks', 'ctx', `return (${distinctKeysCheck.toString()})(blocks, ctx);`) as unknown as (blocks: unknown, ctx: unknown) => Promise<unknown>;

@@ -61,7 +61,8 @@ export interface TaskSpec {
 export type TaskOutput =
   | { readonly kind: 'single' }
   /** `expr` gives each row's partition, 0 ≤ p < n. */
-  | { readonly kind: 'split'; readonly expr: string; readonly n: number }
+  /** `hash`: the keys' hash (SQL); its values, part by part, come back as `n` more blocks after the parts (distinctGather.ts). */
+  | { readonly kind: 'split'; readonly expr: string; readonly n: number; readonly hash?: string }
   /** `expr`: the sort key's SQL over the stage's output. */
   /** `only`: no block, just the sample. */
   | { readonly kind: 'sample'; readonly expr: string; readonly size: number; readonly only?: boolean }
@@ -82,6 +83,8 @@ export interface TaskStats {
   arrow?: boolean;
   /** The final aggregate found every group one row and passed the rows through in JS (spec.distinct). */
   distinct?: boolean;
+  /** Blocks of key hashes returned after the output blocks (out.hash), one per part. */
+  hashes?: number;
   /** The worker whose engine kept the block (spec.keep): a later stage over kept blocks reads each worker's in one task. */
   worker?: string;
 }
@@ -322,33 +325,40 @@ export async function dataframeStage(spec: TaskSpec, given: (Uint8Array | object
       }
     }
     // One pass makes the rows and their part numbers; each part is then exported on its own.
-    engine.exec(`CREATE OR REPLACE TABLE "__parts" AS SELECT *, CAST(${out.expr} AS INTEGER) AS "__p" FROM (${sql}) AS "__out"`);
+    // With out.hash, each row's key hash too (`__h`): each part's hashes are exported as a block of their own.
+    const hashed = out.hash ? `, ${out.hash} AS "__h"` : '';
+    const extra = out.hash ? '"__p", "__h"' : '"__p"';
+    engine.exec(`CREATE OR REPLACE TABLE "__parts" AS SELECT *, CAST(${out.expr} AS INTEGER) AS "__p"${hashed} FROM (${sql}) AS "__out"`);
     lap('run');
     const blocks: Uint8Array[] = [];
+    const hashBlocks: Uint8Array[] = [];
     const rows: number[] = [];
     const [{ n: total }] = ctx.arrow.tableFromIPC(engine.query('SELECT count(*)::DOUBLE AS n FROM "__parts"')).toArray();
     if (Number(total) <= SMALL_SPLIT_ROWS && out.n > 1) {
       // A small output (a partial aggregate's): one export, cut into parts here (each export costs DuckDB-WASM ~5-10 ms).
       const whole = ctx.arrow.tableFromIPC(engine.query('SELECT * FROM "__parts" ORDER BY "__p"'));
       const part = whole.getChild('__p').toArray() as Int32Array;
-      const body = whole.select(whole.schema.fields.map((f: { name: string }) => f.name).filter((name: string) => name !== '__p'));
+      const body = whole.select(whole.schema.fields.map((f: { name: string }) => f.name).filter((name: string) => name !== '__p' && name !== '__h'));
+      const hashes = out.hash ? whole.select(['__h']) : null;
       let start = 0;
       for (let p = 0; p < out.n; p++) {
         let end = start;
         while (end < part.length && part[end] === p) end++;
         blocks.push(ctx.arrow.tableToIPC(body.slice(start, end), 'stream') as Uint8Array);
+        if (hashes) hashBlocks.push(ctx.arrow.tableToIPC(hashes.slice(start, end), 'stream') as Uint8Array);
         rows.push(end - start);
         start = end;
       }
     } else {
       for (let p = 0; p < out.n; p++) {
-        const block = engine.query(`SELECT * EXCLUDE ("__p") FROM "__parts" WHERE "__p" = ${p}`) as Uint8Array;
+        const block = engine.query(`SELECT * EXCLUDE (${extra}) FROM "__parts" WHERE "__p" = ${p}`) as Uint8Array;
         blocks.push(block);
         rows.push(rowsOf(block));
+        if (out.hash) hashBlocks.push(engine.query(`SELECT "__h" FROM "__parts" WHERE "__p" = ${p}`) as Uint8Array);
       }
     }
     lap('export');
-    return [...blocks, { rows, bytes: blocks.map((b) => b.byteLength), ms: performance.now() - started, kept: keptHits, phases, ...(rowByRow !== undefined ? { rowByRow } : {}) }];
+    return [...blocks, ...hashBlocks, { rows, bytes: blocks.map((b) => b.byteLength), ms: performance.now() - started, kept: keptHits, phases, ...(rowByRow !== undefined ? { rowByRow } : {}), ...(out.hash ? { hashes: hashBlocks.length } : {}) }];
   } catch (error) {
     const message = error instanceof Error ? error.message : String(error);
     if (message.startsWith('ERR_READ_FAILED: ')) throw error;

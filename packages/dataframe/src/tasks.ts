@@ -22,7 +22,10 @@ import type { SplitState } from './split.ts';
 /** What a finished stage left: per task, its block refs and their sizes. */
 export interface StageResult {
   /** `worker`: where the task kept its block in its engine (a cache's tasks), a placement hint. */
-  readonly tasks: readonly { readonly blocks: readonly string[]; readonly rows: readonly number[]; readonly bytes: readonly number[]; readonly sample?: readonly unknown[]; readonly worker?: string }[];
+  /** `hashes`: per block, the block of its rows' key hashes (a hash exchange feeding a distinct gather, distinctGather.ts). */
+  readonly tasks: readonly { readonly blocks: readonly string[]; readonly rows: readonly number[]; readonly bytes: readonly number[]; readonly sample?: readonly unknown[]; readonly worker?: string; readonly hashes?: readonly string[] }[];
+  /** The blocks are read under these column names (a distinct gather's blocks are its input's, named as the input's). */
+  readonly names?: readonly string[];
 }
 
 export interface CompiledTask {

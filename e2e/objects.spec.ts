@@ -187,6 +187,41 @@ test('a task that consumes its input gets the holder\'s bytes, not a copy, and a
   expect(flaky).toMatchObject({ ok: true, result: { sum: 3 * ((MiB * (MiB - 1)) / 2), attempt: 2 } });
 });
 
+test('a task that lends its input reads the holder\'s bytes and gives them back, whether it succeeds or throws', async () => {
+  const memory = () => local.workers[0]!.evaluate(() => window.shoalWorker!.status().store?.memoryBytes ?? -1);
+  const MiB = 1024 * 1024;
+  const made = await run(`
+    const make = cluster.remote((n, tag) => new Float64Array(n).map((_, i) => i * tag), { name: 'make', ...${on(1)} });
+    globalThis.__lent = make(${MiB}, 5);
+    await cluster.wait([globalThis.__lent]);
+    return 'made';`);
+  expect(made).toMatchObject({ ok: true, result: 'made' });
+  await expect.poll(memory).toBeGreaterThanOrEqual(8 * MiB);
+  const held = await memory();
+  const SUM = `(a) => { let s = 0; for (let i = 0; i < a.length; i++) s += a[i]; return s; }`;
+  // Given back each time: worker 1's store still holds the 8 MiB after each read (a lend that lost them lets go
+  // of them, and only the next task that needs them would have lineage make them again).
+  // A lost input is made again from lineage at once: worker 1 would then have run one task more than the job's.
+  const tasksRun = () => local.workers[0]!.evaluate(() => window.shoalWorker!.status().tasksRun);
+  let ran = await tasksRun();
+  const stillHeld = async () => {
+    await new Promise((resolve) => setTimeout(resolve, 700)); // store figures reach the page within 0.5 s
+    expect(await memory()).toBeGreaterThanOrEqual(held);
+    expect(await tasksRun()).toBe(ran + 1);
+    ran += 1;
+  };
+  const read = await run(`return cluster.get(cluster.remote((x) => (${SUM})(x), { name: 'read', lendInputs: true, ...${on(1)} })(globalThis.__lent));`);
+  expect(read).toMatchObject({ ok: true, result: 5 * ((MiB * (MiB - 1)) / 2) });
+  await stillHeld();
+  const throws = await run(`
+    const bad = cluster.remote((x) => { throw new Error('read ' + x.length + ' and threw'); }, { name: 'bad', lendInputs: true, maxRetries: 0, ...${on(1)} });
+    try { await cluster.get(bad(globalThis.__lent)); return 'no error'; } catch (e) { return e.message; }`);
+  expect(throws).toMatchObject({ ok: true, result: expect.stringContaining(`read ${MiB} and threw`) });
+  await stillHeld();
+  const again = await run(`return cluster.get(cluster.remote((x) => (${SUM})(x), { name: 'again', ...${on(1)} })(globalThis.__lent));`);
+  expect(again).toMatchObject({ ok: true, result: 5 * ((MiB * (MiB - 1)) / 2) });
+});
+
 test('when the only holder of an object a task put is gone, get fails with ERR_OBJECT_LOST and the cluster keeps going', async () => {
   // A task's put cannot be recomputed (no lineage); a task's result would be remade instead (see faults.spec.ts).
   const made = await run(`

@@ -6,7 +6,7 @@ import { checkShippable, makeRemoteFunction } from './remoteFunction.ts';
 
 describe('options', () => {
   it('lists the valid options when given an unknown one', () => {
-    expect(() => validateOptions({ retries: 2 })).toThrow(/unknown option 'retries'; valid ones are: name, resources, maxRetries, retryExceptions, timeout, priority, numReturns, speculation, verify, prefetch, consumeInputs$/);
+    expect(() => validateOptions({ retries: 2 })).toThrow(/unknown option 'retries'; valid ones are: name, resources, maxRetries, retryExceptions, timeout, priority, numReturns, speculation, verify, prefetch, consumeInputs, lendInputs$/);
   });
   it('says what type an option needs', () => {
     expect(() => validateOptions({ maxRetries: -1 })).toThrow(/'maxRetries' must be an integer from 0 to 100, got -1/);

@@ -207,6 +207,7 @@ export class Coordinator extends Emitter<CoordinatorEvents> implements ActorsHos
     const entry: TaskEntry = { fnId, name, args: wireArgs, outputs, timeoutMs: options.timeout ?? null, parentTaskId, infeasible: null, progress: null };
     if (actor) entry.actorId = actor.actorId;
     if (options.consumeInputs) entry.consume = true;
+    else if (options.lendInputs) entry.lend = true;
     this.tasks.set(taskId, entry);
     for (const output of outputs) this.objects.pending(output, taskId);
     this.emit('task', { kind: 'submitted', t: Date.now(), taskId, name, deps, parentTaskId });
@@ -383,6 +384,7 @@ export class Coordinator extends Emitter<CoordinatorEvents> implements ActorsHos
         timeoutMs: task.timeoutMs,
         ...(this.verifier.wants(taskId) ? { checksum: true as const } : {}),
         ...(task.consume ? { consume: true as const } : {}),
+        ...(task.lend ? { lend: true as const } : {}),
       });
       this.emit('task', { kind: 'dispatched', t: Date.now(), taskId, workerId, attempt, fetchBytes });
     } catch (thrown) {

@@ -38,6 +38,8 @@ export interface TaskEntry {
   actorId?: string;
   /** RemoteOptions `consumeInputs`: runTask says so. */
   consume?: true;
+  /** RemoteOptions `lendInputs`: runTask says so. */
+  lend?: true;
 }
 
 export interface TaskLog {

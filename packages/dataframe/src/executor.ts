@@ -140,7 +140,8 @@ export async function execute(plan: PhysicalPlan, cluster: ExecCluster, options:
         const consume = consuming.has(t);
         const fnKey = `${t.numReturns}${t.spec.arrow ? 'k' : ''}${consume ? 'c' : ''}`;
         let call = fns.get(fnKey);
-        if (!call) fns.set(fnKey, (call = cluster.remote(t.spec.arrow ? kernelStageFunction : stageFunction, { name, maxRetries: 3, ...(t.numReturns === 1 ? {} : { numReturns: t.numReturns }), ...(consume ? { consumeInputs: true } : {}) })));
+        // The sort kernels only read their blocks (arrowKernels.ts): the others (a range split's cached blocks) are lent to them, not copied.
+        if (!call) fns.set(fnKey, (call = cluster.remote(t.spec.arrow ? kernelStageFunction : stageFunction, { name, maxRetries: 3, ...(t.numReturns === 1 ? {} : { numReturns: t.numReturns }), ...(consume ? { consumeInputs: true } : t.spec.arrow ? { lendInputs: true } : {}) })));
         const out = call(t.spec, t.inputs.map((id) => refs.get(id)));
         return Array.isArray(out) ? out : [out];
       };

@@ -226,6 +226,53 @@ describe('ObjectStore', () => {
     expect(store.take('nothing')).toBeNull();
   });
 
+  it('lends an object to one reader without a copy: kept in memory, never spilled, gets wait for it to come back', async () => {
+    const spill = new MemorySpill();
+    const store = new ObjectStore({ capacityBytes: 100, spill });
+    const a = blob(1, 40);
+    await store.put('a', a);
+    store.pin('a');
+    store.pin('a');
+    expect(store.lend('a', 1)).toBeNull(); // another reader holds it too
+    store.unpin('a');
+    const lent = store.lend('a', 1);
+    store.unpin('a');
+    expect(lent).toBe(a); // the very buffer, no copy
+    expect(store.lend('a')).toBeNull(); // lent once at a time
+    expect(store.take('a')).toBeNull();
+    expect(store.has('a')).toBe(true);
+    expect(store.stats()).toMatchObject({ memoryBytes: 40, objects: 1 });
+    let got: ArrayBuffer | null | undefined;
+    const waiting = store.get('a').then((buffer) => (got = buffer));
+    await store.put('b', blob(2, 40));
+    await store.put('c', blob(3, 40)); // over capacity: b spills, not the lent a
+    expect(spill.files.has('a')).toBe(false);
+    expect(spill.files.has('b')).toBe(true);
+    await Promise.resolve();
+    expect(got).toBeUndefined(); // still lent
+    store.giveBack('a', lent!);
+    await waiting;
+    expect(got).toBe(a);
+    expect(store.lend('a')).toBe(a); // back in memory: it may be lent again
+    store.lendLost('a'); // ... and this time it never comes back
+    expect(store.has('a')).toBe(false);
+    expect(await store.get('a')).toBeNull();
+    expect(store.stats()).toMatchObject({ memoryBytes: 40, objects: 2 });
+  });
+
+  it('answers null to gets waiting on a lent object that is deleted, and ignores its late return', async () => {
+    const store = new ObjectStore({ capacityBytes: 100, spill: null });
+    const a = blob(1, 10);
+    await store.put('a', a);
+    const lent = store.lend('a')!;
+    const waiting = store.get('a');
+    await store.delete('a');
+    expect(await waiting).toBeNull();
+    store.giveBack('a', lent);
+    expect(store.has('a')).toBe(false);
+    expect(store.stats()).toMatchObject({ memoryBytes: 0, objects: 0 });
+  });
+
   it('frees memory and the spilled copy on delete', async () => {
     const spill = new MemorySpill();
     const store = new ObjectStore({ capacityBytes: 100, spill });

@@ -13,6 +13,7 @@
  *   spilling   being written out to make room            (memoryBytes until written)
  *   spilled    only in the backend                       (spilledBytes)
  *   restoring  being read back for a get()               (spilledBytes)
+ *   lent       its bytes lent to a task that only reads them (memoryBytes)
  *
  * Rules:
  * - Room is made one admission at a time (puts and restores queue), by
@@ -36,11 +37,15 @@
  *   spilling it again needs no write; `delete` removes the copy.
  * - The store keeps the caller's ArrayBuffer, not a copy: do not transfer it
  *   or write to it after `put`.
+ * - `lend` hands the bytes to one reader (a task that only reads them, in its
+ *   Web Worker) without a copy: the object stays here, counted in memory and
+ *   never spilled, and a `get` meanwhile waits for `giveBack`. If they never
+ *   come back (the Web Worker died), `lendLost` forgets the object.
  */
 import { ShoalError, type StoreStats } from '@shoal/protocol';
 import type { SpillBackend } from './spill.ts';
 
-type State = 'admitting' | 'writing' | 'memory' | 'spilling' | 'spilled' | 'restoring' | 'deleted';
+type State = 'admitting' | 'writing' | 'memory' | 'spilling' | 'spilled' | 'restoring' | 'lent' | 'deleted';
 type Bucket = 'none' | 'memory' | 'spilled';
 
 const BUCKET: Record<State, Bucket> = {
@@ -50,6 +55,7 @@ const BUCKET: Record<State, Bucket> = {
   spilling: 'memory',
   spilled: 'spilled',
   restoring: 'spilled',
+  lent: 'memory',
   deleted: 'none',
 };
 
@@ -63,6 +69,8 @@ interface Entry {
   onDisk: boolean;
   /** The read in flight while restoring, shared by concurrent gets. */
   restore: Promise<ArrayBuffer> | null;
+  /** While lent: gets waiting for the bytes to come back (null: they did not). */
+  waiting?: ((buffer: ArrayBuffer | null) => void)[];
 }
 
 export interface ObjectStoreOptions {
@@ -114,6 +122,7 @@ export class ObjectStore {
     if (!entry) return null;
     this.touch(entry);
     if (entry.buffer) return entry.buffer;
+    if (entry.state === 'lent') return new Promise((resolve) => (entry.waiting ??= []).push(resolve));
     entry.restore ??= this.restore(entry).finally(() => (entry.restore = null));
     return entry.restore;
   }
@@ -163,6 +172,35 @@ export class ObjectStore {
     const buffer = entry.buffer;
     void this.drop(entry);
     return buffer;
+  }
+
+  /**
+   * Lends the object's bytes to one reader, if they are in memory and no one else has the object pinned
+   * (`pins` of them are the caller's own); else null. Until `giveBack`, the store counts them in memory,
+   * never spills them, and a `get` waits for them.
+   */
+  lend(id: string, pins = 0): ArrayBuffer | null {
+    const entry = this.entries.get(id);
+    if (!entry || entry.state !== 'memory' || !entry.buffer || (this.pins.get(id) ?? 0) > pins) return null;
+    const buffer = entry.buffer;
+    entry.buffer = null;
+    this.setState(entry, 'lent');
+    return buffer;
+  }
+
+  /** Lent bytes back: the object is in memory again, and the gets that waited get them. */
+  giveBack(id: string, buffer: ArrayBuffer): void {
+    const entry = this.entries.get(id);
+    if (!entry || entry.state !== 'lent') return; // deleted meanwhile
+    entry.buffer = buffer;
+    this.setState(entry, 'memory');
+    this.wake(entry, buffer);
+  }
+
+  /** Lent bytes that will not come back: the object is gone from here (gets that waited get null). */
+  lendLost(id: string): void {
+    const entry = this.entries.get(id);
+    if (entry?.state === 'lent') void this.drop(entry);
   }
 
   /** Frees the object's memory and removes its spilled copy; unknown ids are a no-op. */
@@ -299,6 +337,7 @@ export class ObjectStore {
     const mayBeOnDisk = entry.onDisk || entry.state === 'writing' || entry.state === 'spilling' || entry.state === 'spilled' || entry.state === 'restoring';
     entry.buffer = null;
     this.setState(entry, 'deleted');
+    this.wake(entry, null);
     const spill = this.spill;
     if (!mayBeOnDisk || !spill) return;
     try {
@@ -306,6 +345,12 @@ export class ObjectStore {
     } catch (error) {
       console.warn(`[shoal] removing the spilled copy of ${entry.id} failed:`, error);
     }
+  }
+
+  private wake(entry: Entry, buffer: ArrayBuffer | null): void {
+    const waiting = entry.waiting ?? [];
+    entry.waiting = undefined;
+    for (const resolve of waiting) resolve(buffer);
   }
 
   private current(entry: Entry): boolean {

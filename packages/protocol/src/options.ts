@@ -61,6 +61,14 @@ export interface RemoteOptions {
    * so they are fetched from another copy or made again from lineage. Default false.
    */
   consumeInputs?: boolean;
+  /**
+   * The task only reads its stored inputs, and keeps nothing of them (no view, no table over their bytes)
+   * past its run. The worker then lends the task the bytes it holds instead of copying them, and takes them
+   * back when the task ends (up to a quarter of its task memory cap; bigger inputs are copied); an input
+   * another task there holds at the same time is copied. If the task's Web Worker dies with them, the worker
+   * tells the coordinator it holds them no more. Default false. `consumeInputs` wins over it.
+   */
+  lendInputs?: boolean;
 }
 
 interface OptionRule {
@@ -99,6 +107,7 @@ const RULES: Record<keyof RemoteOptions, OptionRule> = {
   verify: { describe: 'an integer from 1 to 16 (the distinct workers that must agree)', valid: (v) => Number.isInteger(v) && (v as number) >= 1 && (v as number) <= 16 },
   prefetch: { describe: 'a boolean', valid: (v) => typeof v === 'boolean' },
   consumeInputs: { describe: 'a boolean', valid: (v) => typeof v === 'boolean' },
+  lendInputs: { describe: 'a boolean', valid: (v) => typeof v === 'boolean' },
 };
 
 export const OPTION_NAMES = Object.keys(RULES) as Array<keyof RemoteOptions>;

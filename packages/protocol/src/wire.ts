@@ -241,6 +241,8 @@ export const controlMessageSchema = z.discriminatedUnion('type', [
     checksum: z.literal(true).optional(),
     /** The task consumes its stored inputs (RemoteOptions `consumeInputs`): the worker may hand them over instead of copying them. */
     consume: z.literal(true).optional(),
+    /** The task only reads its stored inputs (RemoteOptions `lendInputs`): the worker may lend them instead of copying them. */
+    lend: z.literal(true).optional(),
   }),
   z.object({ type: z.literal('cancelTask'), taskId: id, force: z.boolean() }),
   /** The job now running (sent when it starts, and on hello while one runs), or null once none does: the worker page shows it. `codeHash`: SHA-256 of its source, hex. */

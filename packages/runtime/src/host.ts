@@ -17,6 +17,8 @@ export interface RunOutcome {
   durationMs: number;
   /** Encoded outputs that stay in the store, one per `result.stored` entry; transferred, not copied. */
   buffers?: ArrayBuffer[];
+  /** Lent inputs' bytes given back (RunRequest.lend), by object id; transferred. */
+  returned?: Record<string, ArrayBuffer>;
 }
 
 /** An actor call a task made (see TaskHost.actorCall). */

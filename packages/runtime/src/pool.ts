@@ -32,7 +32,8 @@ export interface PoolTask {
    * Fresh copies of the stored inputs' bytes, by object id (all but `skip`),
    * made when a Web Worker is handed the task and moved into it by transfer
    * (so a task requeued after its Web Worker died can be handed them again).
-   * workerObjects.ts's maker also carries `ids`, naming every input.
+   * workerObjects.ts's maker also carries `ids`, naming every input, and `lent`, naming those whose
+   * bytes are the store's own, lent: the Web Worker gives them back with the outcome (`returned`).
    */
   blobs?: (skip?: ReadonlySet<string>) => Record<string, ArrayBuffer>;
   attempt: number;
@@ -49,6 +50,8 @@ export interface PoolOutcome {
   durationMs: number;
   /** Stored outputs' encoded bytes, one per `result.stored` entry. */
   buffers?: ArrayBuffer[];
+  /** Lent inputs' bytes the Web Worker gave back, by object id (see PoolTask.blobs). */
+  returned?: Record<string, ArrayBuffer>;
 }
 
 /** The page's side of the host, minus what the pool handles itself. */
@@ -87,6 +90,11 @@ interface Slot {
   kept: ReadonlySet<string>;
   /** Functions that take kept inputs as refs (ctx.acceptKeptInputs()). */
   acceptKept: ReadonlySet<string>;
+}
+
+/** The object ids of a task's inputs lent by the store, once its maker has run (see PoolTask.blobs). */
+function lentIds(task: PoolTask): readonly string[] {
+  return (task.blobs as { lent?: readonly string[] } | undefined)?.lent ?? [];
 }
 
 /** The object ids of a task's stored inputs (see PoolTask.blobs). */
@@ -254,7 +262,8 @@ export class WorkerPool {
         entry.timer = setTimeout(() => this.kill(slot, task.taskId, failure('ERR_TIMEOUT', `the task ran past its timeout of ${ms} ms; its Web Worker was terminated`, this.workerId)), ms);
       }
       task.onStart?.();
-      requests.push({ taskId: task.taskId, fnId: task.fnId, args: task.args, blobs, attempt: task.attempt, numReturns: task.numReturns, checksum: task.checksum ?? false, ...(asRefs.length > 0 ? { asRefs } : {}) });
+      const lend = lentIds(task);
+      requests.push({ taskId: task.taskId, fnId: task.fnId, args: task.args, blobs, attempt: task.attempt, numReturns: task.numReturns, checksum: task.checksum ?? false, ...(asRefs.length > 0 ? { asRefs } : {}), ...(lend.length > 0 ? { lend: [...lend] } : {}) });
       if (blobs) transfers.push(...Object.values(blobs));
     }
     if (requests.length === 0) return this.pump(); // every one of them failed above
@@ -276,7 +285,7 @@ export class WorkerPool {
       clearTimeout(entry.timer);
       slot.tasks.delete(outcome.taskId);
       slot.blocked.delete(outcome.taskId);
-      entry.settle({ result: outcome.result, durationMs: outcome.durationMs, ...(outcome.buffers ? { buffers: outcome.buffers } : {}) });
+      entry.settle({ result: outcome.result, durationMs: outcome.durationMs, ...(outcome.buffers ? { buffers: outcome.buffers } : {}), ...(outcome.returned ? { returned: outcome.returned } : {}) });
     }
     if (slot.tasks.size === 0) slot.exclusive = false;
     this.arm(slot);

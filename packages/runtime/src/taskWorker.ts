@@ -27,6 +27,8 @@ export interface RunRequest {
   checksum: boolean;
   /** Stored inputs sent as refs, not bytes: this Web Worker's engine keeps them (pool.ts). */
   asRefs?: string[];
+  /** Inputs in `blobs` lent by the store (RemoteOptions `lendInputs`): their bytes go back with the outcome. */
+  lend?: string[];
 }
 
 /** What a batch leaves behind, for the pool's next dispatch: the engine's kept tables and the functions that take kept inputs as refs. */
@@ -70,7 +72,19 @@ async function runActorCall(request: { actorId: string; callId: string; method: 
   return outcome;
 }
 
+/** Runs one task; the inputs it was lent go back with its outcome, whatever it was (those it gave away cannot). */
 async function runOne(request: RunRequest, target: TaskHost, onBlocked: () => void): Promise<RunOutcome> {
+  const outcome = await runTask(request, target, onBlocked);
+  if (!request.lend || !request.blobs) return outcome;
+  const returned: Record<string, ArrayBuffer> = {};
+  for (const id of request.lend) {
+    const buffer = request.blobs[id];
+    if (buffer && buffer.byteLength > 0) returned[id] = buffer; // a detached one (transferred away) reads 0 bytes
+  }
+  return { ...outcome, returned };
+}
+
+async function runTask(request: RunRequest, target: TaskHost, onBlocked: () => void): Promise<RunOutcome> {
   const started = performance.now();
   const fn = functions.get(request.fnId);
   if (typeof fn !== 'function') {
@@ -113,10 +127,10 @@ async function runOne(request: RunRequest, target: TaskHost, onBlocked: () => vo
   }
 }
 
-/** Results to the page; stored outputs' buffers move by transfer. */
+/** Results to the page; stored outputs' buffers, and lent inputs given back, move by transfer. */
 function send(target: TaskHost, outcomes: RunOutcome[]): void {
   flushPortCalls(target); // the page learns of port calls before results that may name them
-  const buffers = outcomes.flatMap((outcome) => outcome.buffers ?? []);
+  const buffers = outcomes.flatMap((outcome) => [...(outcome.buffers ?? []), ...Object.values(outcome.returned ?? {})]);
   target.done(buffers.length === 0 ? outcomes : transfer(outcomes, buffers));
 }
 
@@ -162,7 +176,7 @@ const api = {
         continue;
       }
       outbox.push(outcome);
-      if (outcome.buffers || performance.now() - lastFlush > 10) {
+      if (outcome.buffers || outcome.returned || performance.now() - lastFlush > 10) {
         send(target, outbox);
         outbox = [];
         lastFlush = performance.now();

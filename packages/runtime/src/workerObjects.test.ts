@@ -36,3 +36,69 @@ describe('WorkerObjects.replicate (a broadcast copy)', () => {
     expect(new Uint8Array((await objects.store.get('obj-1'))!)).toEqual(new Uint8Array([1, 2, 3, 4]));
   });
 });
+
+describe('WorkerObjects.inputs (lent inputs)', () => {
+  const make = () => {
+    const sent: ControlMessage[] = [];
+    const objects = new WorkerObjects({ peerId: 'me', capacityBytes: 1 << 20, deviceMemoryGiB: null, connect: () => Promise.reject(new Error('no peers')), toCoordinator: (m) => sent.push(m) });
+    return { objects, sent };
+  };
+  const spec = (objectId: string, size: number) => ({ objectId, size, from: ['me'] });
+
+  it("lends the store's own bytes and takes them back when the task ends", async () => {
+    const { objects, sent } = make();
+    const a = new Uint8Array([1, 2, 3, 4]).buffer;
+    await objects.store.put('a', a);
+    const blobs = (await objects.inputs([spec('a', 4)], 'lend'))!;
+    const given = blobs();
+    expect(given['a']).toBe(a); // no copy
+    expect(blobs.lent).toEqual(['a']);
+    const got = objects.store.get('a'); // a get meanwhile waits for the bytes
+    expect(() => blobs()).toThrow(/did not give it back/); // a second run cannot have them
+    expect(blobs.done({ a })).toEqual([]);
+    expect(await got).toBe(a);
+    expect(objects.store.isPinned('a')).toBe(false);
+    expect(sent.filter((m) => m.type === 'objectDropped')).toEqual([]);
+  });
+
+  it('copies an input another task here holds at the same time', async () => {
+    const { objects } = make();
+    const a = new Uint8Array([5, 6]).buffer;
+    await objects.store.put('a', a);
+    const first = (await objects.inputs([spec('a', 2)], 'lend'))!;
+    const second = (await objects.inputs([spec('a', 2)], 'lend'))!;
+    const copy = first()['a']!;
+    expect(copy).not.toBe(a); // both hold it: the first gets a copy ...
+    expect(new Uint8Array(copy)).toEqual(new Uint8Array([5, 6]));
+    expect(second()['a']).toBe(a); // ... and the last holder the bytes themselves
+    expect(first.done()).toEqual([]);
+    expect(second.done({ a })).toEqual([]);
+    expect(objects.store.isPinned('a')).toBe(false);
+  });
+
+  it('forgets lent bytes that never came back, and names them as lost', async () => {
+    const { objects, sent } = make();
+    const a = new Uint8Array([1, 2, 3]).buffer;
+    await objects.store.put('a', a);
+    const blobs = (await objects.inputs([spec('a', 3)], 'lend'))!;
+    const given = blobs()['a']!;
+    structuredClone(given, { transfer: [given] }); // moved to a Web Worker that then died
+    const lost = blobs.done();
+    expect(lost).toEqual(['a']);
+    expect(objects.store.has('a')).toBe(false);
+  });
+
+  it('gives back bytes never sent (a task cancelled before it started), and drops the holds of a maker never called', async () => {
+    const { objects } = make();
+    const a = new Uint8Array([9]).buffer;
+    await objects.store.put('a', a);
+    const sentNot = (await objects.inputs([spec('a', 1)], 'lend'))!;
+    sentNot();
+    expect(sentNot.done()).toEqual([]);
+    expect(await objects.store.get('a')).toBe(a);
+    const never = (await objects.inputs([spec('a', 1)], 'lend'))!;
+    expect(objects.store.isPinned('a')).toBe(true);
+    expect(never.done()).toEqual([]);
+    expect(objects.store.isPinned('a')).toBe(false);
+  });
+});

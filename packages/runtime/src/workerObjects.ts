@@ -21,9 +21,24 @@ export interface WorkerObjectsOptions {
 /**
  * A task's stored inputs: their bytes by object id, less `skip`; `ids` names them all. Fresh copies, but
  * for a task that consumes its inputs: the store's own bytes where it can hand them over (`moved` lists
- * those; the store no longer has them). Asked again after that, a moved input throws ERR_OBJECT_LOST.
+ * those; the store no longer has them), and for one that lends them: the store's own bytes, lent (`lent`
+ * names them; they must come back through `done`). Asked again after that, a moved input, or a lent one
+ * not back yet, throws ERR_OBJECT_LOST.
  */
-export type InputBlobs = ((skip?: ReadonlySet<string>) => Record<string, ArrayBuffer>) & { readonly ids: readonly string[]; readonly moved: readonly string[] };
+export type InputBlobs = ((skip?: ReadonlySet<string>) => Record<string, ArrayBuffer>) & {
+  readonly ids: readonly string[];
+  readonly moved: readonly string[];
+  readonly lent: readonly string[];
+  /**
+   * The task has ended: lent bytes go back to the store (`returned` by the Web Worker, or never sent: still
+   * whole here); answers the lent inputs that did not come back (the store has forgotten them). Also drops
+   * the holds on inputs that were to be lent (a task cancelled before it started).
+   */
+  done(returned?: Record<string, ArrayBuffer>): string[];
+};
+
+/** How a task gets its stored inputs (InputBlobs): copies, the store's bytes for good, or the store's bytes lent. */
+export type InputMode = 'copy' | 'consume' | 'lend';
 
 /** How many times a broadcast copy is asked for again from a parent that did not hold it yet (0.1 s … 3.2 s apart). */
 const REPLICATE_RETRIES = 6;
@@ -52,30 +67,62 @@ export class WorkerObjects {
   /**
    * Fetches a task's stored inputs (in parallel) and returns a maker of their
    * bytes for its Web Worker (but none of those in `skip`), or null if it has
-   * none: fresh copies, or with `consume` the store's own bytes where it can
-   * hand them over (InputBlobs).
+   * none: fresh copies, with `consume` the store's own bytes where it can hand
+   * them over, with `lend` the store's own bytes lent where no other task here
+   * holds them (InputBlobs). To lend, the inputs stay pinned until the maker
+   * runs (or `done`), so the bytes held here cannot be lent to another task meanwhile.
    */
-  async inputs(fetch: readonly FetchSpec[] | undefined, consume = false): Promise<InputBlobs | null> {
+  async inputs(fetch: readonly FetchSpec[] | undefined, mode: InputMode = 'copy'): Promise<InputBlobs | null> {
     if (!fetch || fetch.length === 0) return null;
     for (const spec of fetch) this.store.pin(spec.objectId);
+    let held = false;
     try {
       const buffers = await Promise.all(fetch.map((spec) => this.plane.get(spec)));
       const entries = fetch.map((spec, i) => [spec.objectId, buffers[i]!] as const);
       const moved: string[] = [];
+      const lent = new Map<string, ArrayBuffer>();
+      const pinned = new Set(mode === 'lend' ? entries.map(([id]) => id) : []);
+      const unpin = (id: string) => {
+        if (pinned.delete(id)) this.store.unpin(id);
+      };
       const bytes = (id: string, buffer: ArrayBuffer): ArrayBuffer => {
-        if (moved.includes(id)) throw new ShoalError('ERR_OBJECT_LOST', `input ${id} was handed to an earlier run of this task, which consumed it`);
-        const taken = consume ? this.store.take(id) : null;
-        if (taken) moved.push(id);
+        if (moved.includes(id) || lent.has(id)) throw new ShoalError('ERR_OBJECT_LOST', `input ${id} was handed to an earlier run of this task, which ${moved.includes(id) ? 'consumed it' : 'did not give it back'}`);
+        const taken = mode === 'consume' ? this.store.take(id) : mode === 'lend' ? this.store.lend(id, pinned.has(id) ? 1 : 0) : null;
+        unpin(id);
+        if (taken && mode === 'consume') moved.push(id);
+        if (taken && mode === 'lend') lent.set(id, taken);
         return taken ?? buffer.slice(0);
       };
       const make = (skip?: ReadonlySet<string>) => Object.fromEntries(entries.filter(([id]) => !skip?.has(id)).map(([id, buffer]) => [id, bytes(id, buffer)]));
-      return Object.assign(make, { ids: entries.map(([id]) => id), moved });
+      const done = (returned: Record<string, ArrayBuffer> = {}): string[] => {
+        for (const id of [...pinned]) unpin(id);
+        const lost: string[] = [];
+        for (const [id, buffer] of lent) {
+          const size = this.store.size(id);
+          if (size === null) continue; // released meanwhile
+          const back = returned[id] ?? (buffer.byteLength === size ? buffer : null); // or never sent: still whole here
+          if (back?.byteLength === size) this.store.giveBack(id, back);
+          else {
+            this.store.lendLost(id);
+            lost.push(id);
+          }
+        }
+        lent.clear();
+        return lost;
+      };
+      held = true;
+      return Object.defineProperties(make, {
+        ids: { value: entries.map(([id]) => id) },
+        moved: { value: moved },
+        lent: { get: () => [...lent.keys()] },
+        done: { value: done },
+      }) as InputBlobs;
     } finally {
-      for (const spec of fetch) this.store.unpin(spec.objectId);
+      if (!held || mode !== 'lend') for (const spec of fetch) this.store.unpin(spec.objectId);
     }
   }
 
-  /** Inputs a failed task consumed: this tab holds them no more, and the coordinator learns it (they are fetched elsewhere or made again). */
+  /** Inputs a failed task consumed, or a task was lent and did not give back: this tab holds them no more, and the coordinator learns it (they are fetched elsewhere or made again). */
   consumedByFailure(ids: readonly string[]): void {
     for (const objectId of ids) this.options.toCoordinator({ type: 'objectDropped', objectId });
   }

@@ -350,8 +350,9 @@ export class WorkerRuntime {
     try {
       // Inputs too big for the task memory cap's share are copied even so: a task that big may run out of memory,
       // and inputs it consumed would then have to be made again (the split of a partition that did not fit reads them).
-      const consume = message.consume === true && (message.fetch ?? []).reduce((n, f) => n + f.size, 0) <= this.consumeLimitBytes;
-      blobs = await this.objects.inputs(message.fetch, consume);
+      // Lent inputs likewise: lost with a Web Worker that ran out of memory, they would have to be made again.
+      const small = (message.fetch ?? []).reduce((n, f) => n + f.size, 0) <= this.consumeLimitBytes;
+      blobs = await this.objects.inputs(message.fetch, !small ? 'copy' : message.consume ? 'consume' : message.lend ? 'lend' : 'copy');
     } catch (error) {
       const remote = toRemoteError(error, this.mesh.peerId);
       const failure = { ...remote, message: `${FETCH_FAILED_PREFIX} ${taskId}: ${remote.message}` };
@@ -376,7 +377,9 @@ export class WorkerRuntime {
       },
     });
     this.current.delete(taskId);
+    const lost = blobs?.done(outcome.returned) ?? []; // lent inputs back to the store; those that did not come back are gone
     if (!outcome.result.ok && blobs && blobs.moved.length > 0) this.objects.consumedByFailure(blobs.moved);
+    if (lost.length > 0) this.objects.consumedByFailure(lost);
     this.collective.taskEnded(taskId, outcome.result.ok); // a group member that failed must not leave the others waiting
     if (this.leaveTimer !== null || this.connection === 'left') return; // stopped by leaving: the coordinator retries it elsewhere
     this.tasksRun += 1;

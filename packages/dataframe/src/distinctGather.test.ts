@@ -73,11 +73,12 @@ describe('distinctKeysCheck (the task side)', { timeout: 60_000 }, () => {
 });
 
 describe('a distinct gather on the in-process cluster', { timeout: 120_000 }, () => {
-  const run = async (adaptive: boolean, repeat: boolean) => {
+  const run = async (adaptive: boolean, repeat: boolean, small = true) => {
     const records: QueryRecord[] = [];
     const cluster = localCluster();
     const c = dataFrameApi(cluster, undefined, { onQuery: (record) => records.push(record) });
     c.conf.set('adaptive', adaptive);
+    if (small) c.conf.set('distinctGatherMinBytes', 0);
     const rows = Array.from({ length: 20000 }, (_, i) => ({ a: i === 7 ? null : `a${i % 200}`, b: Math.floor(i / 200), v: i * 0.25 }));
     if (repeat) rows.push({ ...rows[3]!, v: 1.5 });
     const t = c.createDataFrame(rows, undefined, { partitions: 3 });
@@ -99,6 +100,14 @@ describe('a distinct gather on the in-process cluster', { timeout: 120_000 }, ()
     // No block of the query is left (the hash blocks, the exchange's blocks): what the test cluster still holds is one
     // stats value per task run (never freed there), and the gather runs no more tasks than the engine's final aggregate.
     expect(gathered.leftOver).toBeLessThanOrEqual(engine.leftOver);
+  });
+
+  it('leaves a final aggregate under distinctGatherMinBytes (8 MiB by default) to its own task: no check round trip, same rows', async () => {
+    const plain = await run(true, false, false);
+    const engine = await run(false, false);
+    expect(plain.notes.some((n) => n.startsWith('every group one row') && n.includes("checked on the keys' hashes"))).toBe(false);
+    expect(plain.names).toEqual(['a', 'b', 's', 'n']);
+    expect(plain.sorted).toEqual(engine.sorted);
   });
 
   it('runs the final aggregate where a key repeats, with the same answer as the engine', async () => {

@@ -32,11 +32,18 @@ export function feedsDistinctGather(stage: Stage, stages: readonly Stage[]): boo
 }
 
 /** Per task of the final stage: the hash blocks of its input blocks (in order), or null when one has none (the task runs as before). */
-export function hashInputs(tasks: readonly CompiledTask[], upstream: StageResult): (string[] | null)[] {
+export function hashInputs(tasks: readonly CompiledTask[], upstream: StageResult, minBytes = 0): (string[] | null)[] {
   const hashOf = new Map<string, string>();
-  for (const t of upstream.tasks) t.blocks.forEach((b, j) => t.hashes?.[j] !== undefined && hashOf.set(b, t.hashes[j]!));
+  const bytesOf = new Map<string, number>();
+  for (const t of upstream.tasks) {
+    t.blocks.forEach((b, j) => {
+      if (t.hashes?.[j] !== undefined) hashOf.set(b, t.hashes[j]!);
+      bytesOf.set(b, t.bytes[j] ?? 0);
+    });
+  }
   return tasks.map((t) => {
     if (!t.spec.distinct) return null;
+    if (t.inputs.reduce((sum, id) => sum + (bytesOf.get(id) ?? 0), 0) < minBytes) return null; // small: the task's own check (distinctFinal.ts) costs less than a round trip
     const ids = t.inputs.map((id) => hashOf.get(id));
     return ids.every((id): id is string => id !== undefined) ? ids : null;
   });

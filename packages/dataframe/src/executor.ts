@@ -147,7 +147,7 @@ export async function execute(plan: PhysicalPlan, cluster: ExecCluster, options:
       };
       // A root final aggregate over hashed parts: each task first checks its parts' key hashes (distinctGather.ts).
       const gather = options.conf.adaptive && gathersDistinct(stage, stages) ? distinctFinalOp(stage, stages) : null;
-      const checks = gather ? hashInputs(compiled.tasks, results.get(stage.reads[0]!.stage)!) : compiled.tasks.map(() => null);
+      const checks = gather ? hashInputs(compiled.tasks, results.get(stage.reads[0]!.stage)!, options.conf.distinctGatherMinBytes) : compiled.tasks.map(() => null);
       /** Input blocks whose rows are this stage's result as they are (a passed check): not released with the upstream's. */
       const adopted = new Set<string>();
       const upstreamBlock = new Map<string, { rows: number; bytes: number }>();

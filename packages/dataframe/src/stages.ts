@@ -100,6 +100,12 @@ export interface DataFrameConf {
   filesMinPartitions: number;
   /** The smallest piece a file is split into (spark.sql.files.openCostInBytes). Default 4 MiB. */
   filesOpenCostBytes: number;
+  /**
+   * A root final aggregate's task whose groups may all be one row checks its keys' hashes in a task of their own
+   * first, and gathers the exchange's blocks as they are if no key repeats (distinctGather.ts), only when its
+   * input is at least this many bytes: a smaller one is not worth the check's extra round trip. Default 8 MiB.
+   */
+  distinctGatherMinBytes: number;
 }
 
 export const DEFAULT_CONF: DataFrameConf = {
@@ -111,6 +117,7 @@ export const DEFAULT_CONF: DataFrameConf = {
   maxPartitionBytes: 64 * 1024 * 1024,
   filesMinPartitions: 1,
   filesOpenCostBytes: 4 * 1024 * 1024,
+  distinctGatherMinBytes: 8 * 1024 * 1024,
 };
 
 /** A leaf reading stage `stage`'s output. */

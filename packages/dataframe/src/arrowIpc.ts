@@ -47,7 +47,23 @@ export interface IpcCol {
 /** `slotOf` for a row that goes nowhere (a head's rows past its count). */
 export const SKIP_ROW = 0xffffffff;
 
+/** One message of an IPC stream (`ArrowIpc.messages`). */
+export interface IpcMessage {
+  /** Where it starts (its framing), where its body starts, and where it ends (past the stream if the stream is cut short). */
+  readonly pos: number;
+  readonly body: number;
+  readonly end: number;
+  /** Arrow's MessageHeader: 1 schema, 2 dictionary batch, 3 record batch. */
+  readonly type: number;
+  /** Position of the header's flatbuffer table (the Schema or RecordBatch). */
+  readonly header: number;
+  /** Framed with the continuation marker (0xFFFFFFFF), not the pre-1.0 framing. */
+  readonly marked: boolean;
+}
+
 export interface ArrowIpc {
+  /** The messages of one IPC stream, in order, up to its end-of-stream marker. */
+  messages(stream: Uint8Array): Iterable<IpcMessage>;
   /** Every block's batches; null if a block is not a plain uncompressed stream of flat columns, or schemas differ. `maxRows`: stop after the batch that reaches it (a head reads no further). */
   read(blocks: readonly Uint8Array[], options?: { maxRows?: number }): IpcRows | null;
   /** Fixed-width or boolean column `c` made contiguous (a sort key). */
@@ -116,6 +132,24 @@ export function arrowIpc(alloc?: (byteLength: number) => Uint8Array): ArrowIpc {
     return fields;
   };
 
+  /** The messages of one stream. Framing: [0xFFFFFFFF], int32 metadata length, the Message flatbuffer, then its body (bodyLength, field 3). */
+  function* messages(stream: Uint8Array): Generator<IpcMessage> {
+    const view = new DataView(stream.buffer, stream.byteOffset, stream.byteLength);
+    let pos = 0;
+    while (pos + 8 <= stream.byteLength) {
+      const marked = view.getInt32(pos, true) === -1;
+      const prefix = marked ? 8 : 4;
+      const metaLength = view.getInt32(pos + prefix - 4, true);
+      if (metaLength === 0) return; // end of stream
+      const meta = pos + prefix;
+      const message = table(view, meta + view.getUint32(meta, true));
+      const body = meta + metaLength;
+      const end = body + message.i64(3);
+      yield { pos, body, end, type: message.u8(1), header: message.ref(2), marked };
+      pos = end;
+    }
+  }
+
   /** Every block's batches; null if unsupported. */
   const read = (blocks: readonly Uint8Array[], options: { maxRows?: number } = {}): Rows | null => {
     const maxRows = options.maxRows ?? Infinity;
@@ -126,26 +160,18 @@ export function arrowIpc(alloc?: (byteLength: number) => Uint8Array): ArrowIpc {
     for (const stream of blocks) {
       if (total >= maxRows) break;
       const view = new DataView(stream.buffer, stream.byteOffset, stream.byteLength);
-      let pos = 0;
-      while (pos + 8 <= stream.byteLength && total < maxRows) {
-        const prefix = view.getInt32(pos, true) === -1 ? 8 : 4;
-        const metaLength = view.getInt32(pos + prefix - 4, true);
-        if (metaLength === 0) break;
-        const meta = pos + prefix;
-        const message = table(view, meta + view.getUint32(meta, true));
-        const body = meta + metaLength;
-        const end = body + message.i64(3);
+      for (const { pos, body, end, type, header } of messages(stream)) {
+        if (total >= maxRows) break;
         if (end > stream.byteLength) return null;
-        const type = message.u8(1);
         if (type === 1) {
           const bytes = stream.subarray(pos, body);
           if (!schema) {
             schema = bytes;
-            fields = fieldsOf(view, message.ref(2));
+            fields = fieldsOf(view, header);
             if (!fields) return null;
           } else if (bytes.byteLength !== schema.byteLength || bytes.some((b, i) => b !== schema![i])) return null;
         } else if (type === 3 && fields) {
-          const batch = table(view, message.ref(2));
+          const batch = table(view, header);
           if (batch.has(3)) return null; // compressed
           const nodes = batch.ref(1);
           const buffers = batch.ref(2);
@@ -164,7 +190,6 @@ export function arrowIpc(alloc?: (byteLength: number) => Uint8Array): ArrowIpc {
           batches.push({ length, first: total, bufs, nulls });
           total += length;
         } else if (type !== 3) return null; // dictionary batches and the rest
-        pos = end;
       }
     }
     if (!schema || !fields) return null;
@@ -405,5 +430,5 @@ export function arrowIpc(alloc?: (byteLength: number) => Uint8Array): ArrowIpc {
     return framed.map((f) => f.out);
   };
 
-  return { read, column, write };
+  return { messages, read, column, write };
 }

@@ -240,24 +240,10 @@ export function distinctFinal(ipc: ArrowIpc, arrow: any, alloc?: (byteLength: nu
     const schemaEnd = 8 + new DataView(written.buffer, written.byteOffset, written.byteLength).getInt32(4, true);
     const parts: Uint8Array[] = [written.subarray(0, schemaEnd)];
     for (const stream of blocks) {
-      const view = new DataView(stream.buffer, stream.byteOffset, stream.byteLength);
-      let pos = 0;
-      while (pos + 8 <= stream.byteLength) {
-        const prefix = view.getInt32(pos, true) === -1 ? 8 : 4;
-        const metaLength = view.getInt32(pos + prefix - 4, true);
-        if (metaLength === 0) break;
-        const meta = pos + prefix;
-        const table = meta + view.getUint32(meta, true);
-        const vtable = table - view.getInt32(table, true);
-        const vtableLength = view.getUint16(vtable, true);
-        const field = (i: number): number => (4 + 2 * i < vtableLength ? view.getUint16(vtable + 4 + 2 * i, true) : 0);
-        const type = field(1) ? view.getUint8(table + field(1)) : 0;
-        const body = field(3) ? Number(view.getBigInt64(table + field(3), true)) : 0;
-        const end = meta + metaLength + body;
+      for (const { pos, end, type, marked } of ipc.messages(stream)) {
         // Batches pass as they are (the pre-1.0 framing, without the continuation marker, is left to the engine).
-        if (type === 3 && prefix === 8) parts.push(stream.subarray(pos, end));
+        if (type === 3 && marked) parts.push(stream.subarray(pos, end));
         else if (type !== 1) return null;
-        pos = end;
       }
     }
     const total = parts.reduce((n, p) => n + p.byteLength, 8);

@@ -1,28 +1,14 @@
 import * as arrow from 'apache-arrow';
 import { describe, expect, it } from 'vitest';
-import { loadNodeDatabase } from '@shoal/engine/node';
-import { analyze } from './analyze.ts';
 import { dataFrameApi } from './api.ts';
 import { arrowIpc } from './arrowIpc.ts';
 import { distinctFinal, distinctFinalOp } from './distinctFinal.ts';
-import { optimize } from './optimizer.ts';
-import { physicalPlan } from './physical.ts';
-import type { Plan, Schema } from './plan.ts';
 import type { QueryRecord } from './session.ts';
-import { parseSql, sqlToPlan } from './sql/index.ts';
-import { DEFAULT_CONF } from './stages.ts';
 import { localCluster } from './testCluster.ts';
+import { duckBlocks, planSqlOverX } from './testFixtures.ts';
 
-const schema: Schema = [
-  { name: 'id1', type: 'string' },
-  { name: 'id4', type: 'int' },
-  { name: 'v1', type: 'int' },
-  { name: 'v3', type: 'double' },
-];
-const x: Plan = { kind: 'source', source: { kind: 'blocks', blocks: ['b1', 'b2'], rows: 100, bytes: 1e9 }, schema, columns: null, filters: [] };
 const finalStage = (sql: string) => {
-  const plan = sqlToPlan(parseSql(sql) as never, { get: (n: string) => (n === 'x' ? x : undefined), names: () => ['x'] });
-  const pp = physicalPlan(optimize(analyze(plan).plan).plan, DEFAULT_CONF);
+  const pp = planSqlOverX(sql);
   return distinctFinalOp(pp.stages[pp.root]!, pp.stages);
 };
 
@@ -44,20 +30,11 @@ describe('distinctFinalOp', () => {
 describe('distinctFinal (the task side)', { timeout: 60_000 }, () => {
   const pass = distinctFinal(arrowIpc(), arrow);
   const op = { keys: [0, 1], names: ['k', 'n', 'total', 'count'], nonNull: [3] };
-  const blocksOf = async (sqls: string[]): Promise<Uint8Array[]> => {
-    const db = await loadNodeDatabase();
-    const s = db.session();
-    try {
-      return sqls.map((q) => s.query(q).slice());
-    } finally {
-      s.close();
-    }
-  };
   const part = (from: number, to: number, extra = ''): string =>
     `SELECT CASE WHEN i % 1000 = 999 THEN NULL ELSE 'k' || (i % 1000) END AS k, (i // 1000)::INTEGER AS n, i * 0.5 AS total, 1::BIGINT AS c FROM range(${from}, ${to}) t(i)${extra}`;
 
   it('passes distinct keys through under the output names, rows and values unchanged', async () => {
-    const blocks = await blocksOf([part(0, 5000), part(5000, 12000)]);
+    const blocks = await duckBlocks([part(0, 5000), part(5000, 12000)]);
     const out = pass(op, blocks);
     expect(out).not.toBeNull();
     const t = arrow.tableFromIPC(out!.block);
@@ -70,15 +47,15 @@ describe('distinctFinal (the task side)', { timeout: 60_000 }, () => {
 
   it('finds a repeated key, across blocks and with nulls equal to nulls, and gives up', async () => {
     // Row 5000 again in the second block.
-    expect(pass(op, await blocksOf([part(0, 5001), part(5000, 6000)]))).toBeNull();
+    expect(pass(op, await duckBlocks([part(0, 5001), part(5000, 6000)]))).toBeNull();
     // Two null k with the same n: one group in GROUP BY (i = 999 has k null and n = 0).
-    expect(pass(op, await blocksOf([part(0, 1000), `SELECT NULL::VARCHAR AS k, 0::INTEGER AS n, 1.0::DOUBLE AS total, 1::BIGINT AS c`]))).toBeNull();
+    expect(pass(op, await duckBlocks([part(0, 1000), `SELECT NULL::VARCHAR AS k, 0::INTEGER AS n, 1.0::DOUBLE AS total, 1::BIGINT AS c`]))).toBeNull();
     // A null and a string that hash alike still differ: k = NULL vs k = '' for the same n are two groups.
-    expect(pass(op, await blocksOf([`SELECT * FROM (VALUES (NULL::VARCHAR, 1, 1.0::DOUBLE, 1::BIGINT), ('', 1, 2.0, 1), ('a', 1, 3.0, 1), ('a', 2, 4.0, 1)) t(k, n, total, c)`]))).not.toBeNull();
+    expect(pass(op, await duckBlocks([`SELECT * FROM (VALUES (NULL::VARCHAR, 1, 1.0::DOUBLE, 1::BIGINT), ('', 1, 2.0, 1), ('a', 1, 3.0, 1), ('a', 2, 4.0, 1)) t(k, n, total, c)`]))).not.toBeNull();
   });
 
   it('gives up on a null partial count (count of an empty group is 0, not null)', async () => {
-    expect(pass(op, await blocksOf([`SELECT 'a' AS k, 1::INTEGER AS n, 1.0::DOUBLE AS total, NULL::BIGINT AS c`]))).toBeNull();
+    expect(pass(op, await duckBlocks([`SELECT 'a' AS k, 1::INTEGER AS n, 1.0::DOUBLE AS total, NULL::BIGINT AS c`]))).toBeNull();
   });
 });
 

@@ -1,28 +1,10 @@
 import * as arrow from 'apache-arrow';
 import { describe, expect, it } from 'vitest';
-import { loadNodeDatabase } from '@shoal/engine/node';
-import { analyze } from './analyze.ts';
 import { dataFrameApi } from './api.ts';
 import { distinctKeysCheck, feedsDistinctGather, gathersDistinct } from './distinctGather.ts';
-import { optimize } from './optimizer.ts';
-import { physicalPlan } from './physical.ts';
-import type { Plan, Schema } from './plan.ts';
 import type { QueryRecord } from './session.ts';
-import { parseSql, sqlToPlan } from './sql/index.ts';
-import { DEFAULT_CONF } from './stages.ts';
 import { localCluster } from './testCluster.ts';
-
-const schema: Schema = [
-  { name: 'id1', type: 'string' },
-  { name: 'id4', type: 'int' },
-  { name: 'v1', type: 'int' },
-  { name: 'v3', type: 'double' },
-];
-const x: Plan = { kind: 'source', source: { kind: 'blocks', blocks: ['b1', 'b2'], rows: 100, bytes: 1e9 }, schema, columns: null, filters: [] };
-const stagesOf = (sql: string) => {
-  const plan = sqlToPlan(parseSql(sql) as never, { get: (n: string) => (n === 'x' ? x : undefined), names: () => ['x'] });
-  return physicalPlan(optimize(analyze(plan).plan).plan, DEFAULT_CONF);
-};
+import { duckBlocks, planSqlOverX } from './testFixtures.ts';
 
 describe('which stages gather distinct rows', () => {
   it.each<[string, string, boolean]>([
@@ -31,7 +13,7 @@ describe('which stages gather distinct rows', () => {
     ['read by a sort after it: not the answer', 'SELECT id1, id4, sum(v3) AS v3 FROM x GROUP BY id1, id4 ORDER BY v3', false],
     ['read by a join after it: not the answer', 'SELECT a.id1, a.s FROM (SELECT id1, sum(v3) AS s FROM x GROUP BY id1) a JOIN x b ON a.id1 = b.id1', false],
   ])('%s', (_name, sql, expected) => {
-    const pp = stagesOf(sql);
+    const pp = planSqlOverX(sql);
     const gathering = pp.stages.filter((s) => gathersDistinct(s, pp.stages));
     expect(gathering.length > 0).toBe(expected);
     // The exchange under it, and only that one, writes key hashes.
@@ -42,33 +24,24 @@ describe('which stages gather distinct rows', () => {
 });
 
 describe('distinctKeysCheck (the task side)', { timeout: 60_000 }, () => {
-  const hashes = async (sqls: string[]): Promise<Uint8Array[]> => {
-    const db = await loadNodeDatabase();
-    const s = db.session();
-    try {
-      return sqls.map((q) => s.query(q).slice());
-    } finally {
-      s.close();
-    }
-  };
   const of = (from: number, to: number) => `SELECT hash(i, 'k' || (i % 7)) AS "__h" FROM range(${from}, ${to}) t(i)`;
 
   it('says unique for distinct hashes across blocks, and counts them', async () => {
-    expect(await distinctKeysCheck(await hashes([of(0, 5000), of(5000, 12000)]), { arrow })).toEqual({ unique: true, rows: 12000 });
+    expect(await distinctKeysCheck(await duckBlocks([of(0, 5000), of(5000, 12000)]), { arrow })).toEqual({ unique: true, rows: 12000 });
   });
 
   it('finds a hash repeated across blocks or within one', async () => {
-    expect((await distinctKeysCheck(await hashes([of(0, 5001), of(5000, 6000)]), { arrow })).unique).toBe(false);
-    expect((await distinctKeysCheck(await hashes([`SELECT * FROM (${of(0, 300)} UNION ALL ${of(299, 300)})`]), { arrow })).unique).toBe(false);
+    expect((await distinctKeysCheck(await duckBlocks([of(0, 5001), of(5000, 6000)]), { arrow })).unique).toBe(false);
+    expect((await distinctKeysCheck(await duckBlocks([`SELECT * FROM (${of(0, 300)} UNION ALL ${of(299, 300)})`]), { arrow })).unique).toBe(false);
   });
 
   it('tells apart hashes equal in one 32-bit half', async () => {
     const same = 'SELECT * FROM (VALUES (4294967296::UBIGINT), (1::UBIGINT), (4294967297::UBIGINT), (0::UBIGINT)) t("__h")';
-    expect(await distinctKeysCheck(await hashes([same]), { arrow })).toEqual({ unique: true, rows: 4 });
+    expect(await distinctKeysCheck(await duckBlocks([same]), { arrow })).toEqual({ unique: true, rows: 4 });
   });
 
   it('refuses a block that is not one column of 64-bit integers', async () => {
-    expect((await distinctKeysCheck(await hashes(['SELECT 1::INTEGER AS a']), { arrow })).unique).toBe(false);
+    expect((await distinctKeysCheck(await duckBlocks(['SELECT 1::INTEGER AS a']), { arrow })).unique).toBe(false);
   });
 });
 

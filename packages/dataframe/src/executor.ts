@@ -159,6 +159,8 @@ export async function execute(plan: PhysicalPlan, cluster: ExecCluster, options:
       let rowByRow = 0;
       let arrowTasks = 0;
       let distinctTasks = 0;
+      let repeated = 0;
+      let gatheredTasks = 0;
       const splits = new Map<number, number>();
       const recutBytes = new Map<string, number>();
       const ctx: SplitContext = { conf: options.conf, results, stages, fileUrl: options.fileUrl, blockBytes: (id) => recutBytes.get(id) };
@@ -272,8 +274,6 @@ export async function execute(plan: PhysicalPlan, cluster: ExecCluster, options:
         emit(report);
         return [{ blocks: [...t.inputs], rows: blocks.map((b) => b!.rows), bytes: blocks.map((b) => b!.bytes) }];
       };
-      let repeated = 0;
-      let gatheredTasks = 0;
       await Promise.all(
         submitted.map(async (outs, i) => {
           outcomes[i] = outs ? await settle(compiled.tasks[i]!, outs, i) : await gathered(compiled.tasks[i]!, checked[i], i);

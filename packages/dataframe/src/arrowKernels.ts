@@ -119,19 +119,26 @@ export function arrowKernels(ipc: ArrowIpc): ArrowKernels {
     return { keyed: Uint32Array.from(keyed), nulls: Uint32Array.from(nulls) };
   };
   /**
-   * `keyed` ordered by the key's value ascending: an LSD radix sort, 16 bits a pass, on the key made into an
-   * unsigned integer with the same order (floats: sign flipped, negatives' bits inverted, every NaN one NaN
-   * above +Infinity). Passes whose digit is the same for every row are skipped.
+   * `keyed` ordered by the key's value ascending: an LSD radix sort on the key made into an unsigned integer
+   * with the same order (floats: sign flipped, negatives' bits inverted, every NaN one NaN above +Infinity),
+   * in digits of at most 11 bits (2,048 buckets: each pass writes to few enough places at once to stay in
+   * cache; 16-bit digits wrote to 65,536). The key's words move with the row numbers, so every pass reads
+   * its input in order; all digits' counts come from one pass first, and a digit that is the same for every
+   * row (the high bits of a range's keys) is skipped.
    */
   const radixOrder = (rows: Rows, c: number, key: IpcCol, keyed: Uint32Array): Uint32Array => {
     const { width, num } = rows.fields[c]!;
     const d = key.data;
     const v = new DataView(d.buffer, d.byteOffset, d.byteLength);
-    const n = rows.count;
-    const lo = scratch('lo', n);
-    const hi = width === 8 ? scratch('hi', n) : null;
-    for (let r = 0; r < n; r++) {
-      if (width === 8) {
+    const m = keyed.length;
+    const wide = width === 8;
+    let lo = scratch('lo', m);
+    let hi = wide ? scratch('hi', m) : null;
+    let order = scratch('order', m);
+    for (let j = 0; j < m; j++) {
+      const r = keyed[j]!;
+      order[j] = r;
+      if (wide) {
         let h = v.getUint32(8 * r + 4, true);
         let l = v.getUint32(8 * r, true);
         if (num!.float) {
@@ -144,38 +151,76 @@ export function arrowKernels(ipc: ArrowIpc): ArrowKernels {
             l = ~l >>> 0;
           } else h = (h | 0x80000000) >>> 0;
         } else if (num!.signed) h = (h ^ 0x80000000) >>> 0;
-        hi![r] = h;
-        lo[r] = l;
+        hi![j] = h;
+        lo[j] = l;
       } else if (num!.float) {
         let x = v.getUint32(4 * r, true);
         if ((x & 0x7f800000) === 0x7f800000 && (x & 0x7fffff) !== 0) x = 0x7fc00000;
-        lo[r] = x >>> 31 ? ~x >>> 0 : (x | 0x80000000) >>> 0;
+        lo[j] = x >>> 31 ? ~x >>> 0 : (x | 0x80000000) >>> 0;
       } else {
         const x = width === 4 ? v.getUint32(4 * r, true) : width === 2 ? v.getUint16(2 * r, true) : v.getUint8(r);
         const sign = 2 ** (8 * width - 1);
-        lo[r] = num!.signed ? (x ^ sign) >>> 0 : x;
+        lo[j] = num!.signed ? (x ^ sign) >>> 0 : x;
       }
     }
-    let order = scratch('order', keyed.length);
-    order.set(keyed);
-    let spare = scratch('spare', keyed.length);
-    const counts = new Uint32Array(65536);
-    for (const [words, shift] of [[lo, 0], [lo, 16], [hi, 0], [hi, 16]] as const) {
-      if (!words) continue;
-      counts.fill(0);
-      for (let i = 0; i < order.length; i++) counts[(words[order[i]!]! >>> shift) & 0xffff]!++;
-      if (counts.some((k) => k === order.length)) continue;
+    // Digits: bits 0-10, 11-21 and 22-31 of the low word, then of the high word.
+    const SHIFTS = [0, 11, 22];
+    const digits = wide ? 6 : 3;
+    const counts = new Uint32Array(digits * 2048);
+    for (let j = 0; j < m; j++) {
+      const l = lo[j]!;
+      counts[l & 2047]!++;
+      counts[2048 + ((l >>> 11) & 2047)]!++;
+      counts[4096 + (l >>> 22)]!++;
+    }
+    if (hi) {
+      for (let j = 0; j < m; j++) {
+        const h = hi[j]!;
+        counts[6144 + (h & 2047)]!++;
+        counts[8192 + ((h >>> 11) & 2047)]!++;
+        counts[10240 + (h >>> 22)]!++;
+      }
+    }
+    let lo2 = scratch('lo2', m);
+    let hi2 = hi ? scratch('hi2', m) : null;
+    let order2 = scratch('spare', m);
+    for (let digit = 0; digit < digits; digit++) {
+      const base = digit * 2048;
+      let used = 0;
+      for (let k = 0; k < 2048; k++) if (counts[base + k]! > 0) used++;
+      if (used <= 1) continue;
       let sum = 0;
-      for (let k = 0; k < 65536; k++) {
-        const x = counts[k]!;
-        counts[k] = sum;
+      for (let k = 0; k < 2048; k++) {
+        const x = counts[base + k]!;
+        counts[base + k] = sum;
         sum += x;
       }
-      for (let i = 0; i < order.length; i++) {
-        const r = order[i]!;
-        spare[counts[(words[r]! >>> shift) & 0xffff]!++] = r;
+      const shift = SHIFTS[digit % 3]!;
+      if (digit < 3) {
+        // Low word's digits: the high word (if any) moves along for its passes to come.
+        for (let j = 0; j < m; j++) {
+          const l = lo[j]!;
+          const p = base + ((l >>> shift) & 2047);
+          const at = counts[p]!;
+          counts[p] = at + 1;
+          order2[at] = order[j]!;
+          lo2[at] = l;
+          if (hi) hi2![at] = hi[j]!;
+        }
+        [lo, lo2] = [lo2, lo];
+        if (hi) [hi, hi2] = [hi2!, hi];
+      } else {
+        for (let j = 0; j < m; j++) {
+          const h = hi![j]!;
+          const p = base + ((h >>> shift) & 2047);
+          const at = counts[p]!;
+          counts[p] = at + 1;
+          order2[at] = order[j]!;
+          hi2![at] = h;
+        }
+        [hi, hi2] = [hi2!, hi];
       }
-      [order, spare] = [spare, order];
+      [order, order2] = [order2, order];
     }
     return order;
   };

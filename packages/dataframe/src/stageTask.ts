@@ -96,7 +96,7 @@ export interface Phases {
 }
 
 /** The task function (self-contained: it is shipped as source, with the kernels: stageFunction.ts). Returns `[...blocks, stats]`. */
-export async function dataframeStage(spec: TaskSpec, given: (Uint8Array | object)[], ctx: { engine: () => Promise<any>; arrow: any; workerId: string; taskId?: string; get?: (ref: any) => Promise<unknown>; acceptKeptInputs?: () => void }, kernels?: ArrowKernels, fetchFiles?: typeof fetchStageFiles, passDistinct?: DistinctFinal): Promise<unknown> {
+export async function dataframeStage(spec: TaskSpec, given: (Uint8Array | object)[], ctx: { engine: () => Promise<any>; arrow: any; workerId: string; taskId?: string; get?: (ref: any) => Promise<unknown>; acceptKeptInputs?: () => void; recycle?: (bytes: Uint8Array) => void }, kernels?: ArrowKernels, fetchFiles?: typeof fetchStageFiles, passDistinct?: DistinctFinal): Promise<unknown> {
   const started = performance.now();
   // Blocks this Web Worker's engine keeps (spec.tables[].keys) may come as refs, not bytes: see the loading loop.
   if (!spec.arrow) ctx.acceptKeptInputs?.();
@@ -169,8 +169,13 @@ export async function dataframeStage(spec: TaskSpec, given: (Uint8Array | object
     inputs[i] = (await ctx.get(inputs[i])) as Uint8Array;
   };
   if (spec.arrow && kernels) {
+    // Inputs that came as bytes are this task's alone; those fetched by ref (ctx.get) may not be.
+    const owned = inputs.map(isBytes);
     for (let i = 0; i < inputs.length; i++) if (!isBytes(inputs[i])) await fetchBytes(i);
     const done = kernels.stage(spec.arrow, inputs.filter((b) => b.byteLength > 0), concatStreams, started);
+    // A sort or split wrote every row anew: its inputs' memory can take a later task's output (the runtime
+    // keeps lent inputs out of it).
+    if (done && (spec.arrow.op === 'sort' || spec.arrow.op === 'split')) inputs.forEach((b, i) => owned[i] && ctx.recycle?.(b));
     if (done) return done;
   }
   if (spec.distinct && passDistinct) {

@@ -10,9 +10,81 @@
  * yet, which costs ~5-9 ms per MB in page faults on a VM (a 10M-row sort's
  * stages wrote 620 MB each). Anything else (a view made here but returned in
  * part, or inside a value with other segments) is copied as before.
+ *
+ * Recycled buffers: fresh memory is dear twice over (the page faults, and the
+ * collector's work on big buffers made and dropped at a high rate: a sort
+ * task's export took 2-3x as long into new buffers as into reused ones in a
+ * Chromium Web Worker). Code that owns a buffer outright and is done with it
+ * (a task's consumed inputs, through ctx.recycle) may hand it to
+ * `recycleBlobBytes`; a later `blobBytes(n)` takes the smallest pooled buffer
+ * that fits n with at most 1/8 (+ 64 KiB) to spare, zeroes the view, and the
+ * blob keeps the spare bytes at its end (readBlob reads by the segment
+ * table). The pool holds at most BLOB_POOL_BYTES, buffers of at least 1 MiB,
+ * each for at most BLOB_POOL_MS.
  */
 /** Room before the segment for the blob's header and skeleton (the skeleton is padded to fill it). */
 export const BLOB_PREFIX_BYTES = 256;
+
+/** The most bytes the pool holds (per realm: each task Web Worker has its own). */
+export const BLOB_POOL_BYTES = 256 * 2 ** 20;
+/** A pooled buffer not taken within this long is dropped. */
+export const BLOB_POOL_MS = 30_000;
+const MIN_POOLED = 2 ** 20;
+
+/** Pooled buffers, oldest first, with when they came. */
+let pool: { buffer: ArrayBuffer; at: number }[] = [];
+let pooledBytes = 0;
+let sweep: ReturnType<typeof setTimeout> | null = null;
+
+const dropOld = (): void => {
+  const now = Date.now();
+  while (pool.length > 0 && now - pool[0]!.at >= BLOB_POOL_MS) pooledBytes -= pool.shift()!.buffer.byteLength;
+};
+
+/**
+ * Hands a buffer its owner is done with to the pool, for a later blobBytes to reuse. The caller must hold
+ * the only reference that will ever be used again (nothing may read or write it after this). Buffers under
+ * 1 MiB, detached, shared or resizable ones are ignored; the oldest are dropped past BLOB_POOL_BYTES.
+ */
+export function recycleBlobBytes(buffer: ArrayBuffer): void {
+  if (!(buffer instanceof ArrayBuffer) || buffer.byteLength < MIN_POOLED || buffer.byteLength > BLOB_POOL_BYTES || (buffer as { resizable?: boolean }).resizable === true || prepared.has(buffer)) return;
+  if (pool.some((p) => p.buffer === buffer)) return;
+  pool.push({ buffer, at: Date.now() });
+  pooledBytes += buffer.byteLength;
+  while (pooledBytes > BLOB_POOL_BYTES) pooledBytes -= pool.shift()!.buffer.byteLength;
+  if (sweep === null) armSweep();
+}
+
+/** Drops buffers past their time even when no one asks for bytes (an idle tab gives its pool back). */
+function armSweep(): void {
+  sweep = setTimeout(() => {
+    sweep = null;
+    dropOld();
+    if (pool.length > 0) armSweep();
+  }, BLOB_POOL_MS);
+  (sweep as { unref?: () => void }).unref?.();
+}
+
+/** Bytes in the pool now (tests, diagnostics). */
+export function blobPoolBytes(): number {
+  return pooledBytes;
+}
+
+/** The smallest pooled buffer of `need` bytes or a little more (at most 1/8 + 64 KiB to spare), taken out; else null. */
+function takePooled(need: number): ArrayBuffer | null {
+  dropOld();
+  let best = -1;
+  const most = need + Math.floor(need / 8) + 65536;
+  for (let i = 0; i < pool.length; i++) {
+    const size = pool[i]!.buffer.byteLength;
+    // A detached buffer (transferred away after all) reads 0 bytes: it never fits.
+    if (size >= need && size <= most && (best < 0 || size < pool[best]!.buffer.byteLength)) best = i;
+  }
+  if (best < 0) return null;
+  const [{ buffer }] = pool.splice(best, 1) as [{ buffer: ArrayBuffer; at: number }];
+  pooledBytes -= buffer.byteLength;
+  return buffer;
+}
 
 /** Buffers made by blobBytes, not yet claimed by a blob, and their view's length. */
 const prepared = new WeakMap<ArrayBuffer, number>();
@@ -20,9 +92,13 @@ const prepared = new WeakMap<ArrayBuffer, number>();
 /** `byteLength` zeroed bytes that a task may fill and return as its value, stored as they are (see above). */
 export function blobBytes(byteLength: number): Uint8Array {
   if (!(Number.isInteger(byteLength) && byteLength >= 0)) throw new RangeError(`blobBytes takes a whole number of bytes ≥ 0, not ${String(byteLength)}`);
-  const buffer = new ArrayBuffer(BLOB_PREFIX_BYTES + Math.ceil(byteLength / 8) * 8);
+  const need = BLOB_PREFIX_BYTES + Math.ceil(byteLength / 8) * 8;
+  const pooled = need >= MIN_POOLED ? takePooled(need) : null;
+  const buffer = pooled ?? new ArrayBuffer(need);
   prepared.set(buffer, byteLength);
-  return new Uint8Array(buffer, BLOB_PREFIX_BYTES, byteLength);
+  const view = new Uint8Array(buffer, BLOB_PREFIX_BYTES, byteLength);
+  if (pooled) view.fill(0);
+  return view;
 }
 
 /**

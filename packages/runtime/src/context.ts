@@ -48,6 +48,13 @@ export interface TaskContext {
    * for outputs of megabytes; returned in part or inside another value, they are copied as usual.
    */
   outputBytes(byteLength: number): Uint8Array;
+  /**
+   * Hands bytes this task is done with (its consumed inputs, say) to this Web Worker's pool, for a later
+   * outputBytes to reuse instead of new memory (@shoal/objects blobBytes.ts). Taken when the task ends, and
+   * only for buffers the task owns outright: lent inputs, outputs and anything under 1 MiB are left alone.
+   * Nothing may touch the bytes after the task ends.
+   */
+  recycle(bytes: Uint8Array): void;
   log(...args: unknown[]): void;
   /** Reports progress, a fraction from 0 to 1 (sent at most every 100 ms). */
   progress(fraction: number): void;
@@ -76,6 +83,8 @@ export interface ContextInit {
   setBlocked: (blocked: boolean) => void;
   /** The task called ctx.acceptKeptInputs() (taskWorker.ts tells the pool). */
   acceptKeptInputs?: () => void;
+  /** ctx.recycle: the buffer, for taskWorker.ts to pool when the task has ended (absent: ignored). */
+  recycle?: (buffer: ArrayBuffer) => void;
 }
 
 /**
@@ -247,6 +256,9 @@ export function createContext(init: ContextInit): TaskContext {
     onnx: createTaskOnnx(init.gpu !== null && !init.gpu.info.isFallback),
     acceptKeptInputs: () => init.acceptKeptInputs?.(),
     outputBytes: blobBytes,
+    recycle: (bytes) => {
+      if (bytes instanceof Uint8Array && bytes.buffer instanceof ArrayBuffer) init.recycle?.(bytes.buffer);
+    },
     log: (...args) => host.log(taskId, 'log', formatLogArgs(args)),
     progress(fraction) {
       const now = Date.now();

@@ -14,6 +14,7 @@ import { unpackValue } from './values.ts';
 import { createLazyTaskGpu, type TaskGpu } from './gpuContext.ts';
 import { installMemoryGuard } from './memoryGuard.ts';
 import { keptKeys } from '@shoal/engine';
+import { recycleBlobBytes } from '@shoal/objects';
 
 export interface RunRequest {
   taskId: string;
@@ -93,6 +94,7 @@ async function runTask(request: RunRequest, target: TaskHost, onBlocked: () => v
   }
   const controller = new AbortController();
   controllers.set(request.taskId, controller);
+  const recycled = new Set<ArrayBuffer>();
   const ctx = createContext({
     taskId: request.taskId,
     workerId,
@@ -107,6 +109,7 @@ async function runTask(request: RunRequest, target: TaskHost, onBlocked: () => v
       if (blocked) onBlocked();
     },
     acceptKeptInputs: () => acceptKept.add(request.fnId),
+    recycle: (buffer) => recycled.add(buffer),
   });
   try {
     let args: unknown[];
@@ -120,11 +123,19 @@ async function runTask(request: RunRequest, target: TaskHost, onBlocked: () => v
     if (controller.signal.aborted && !result.ok) {
       result.error = { ...result.error, code: 'ERR_CANCELLED' };
     }
+    if (recycled.size > 0) recycle(recycled, request, buffers);
     return { taskId: request.taskId, result, durationMs: performance.now() - started, ...(buffers ? { buffers } : {}) };
   } finally {
     controllers.delete(request.taskId);
     releaseContext(ctx);
   }
+}
+
+/** What a task handed to ctx.recycle, pooled for later outputs: not lent inputs (they go back) nor its outputs (they go out). */
+function recycle(buffers: ReadonlySet<ArrayBuffer>, request: RunRequest, outputs: readonly ArrayBuffer[] | undefined): void {
+  const keep = new Set<ArrayBuffer>(outputs ?? []);
+  for (const id of request.lend ?? []) if (request.blobs?.[id]) keep.add(request.blobs[id]);
+  for (const buffer of buffers) if (!keep.has(buffer)) recycleBlobBytes(buffer);
 }
 
 /** Results to the page; stored outputs' buffers, and lent inputs given back, move by transfer. */

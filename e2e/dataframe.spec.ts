@@ -234,3 +234,39 @@ test('a cached DataFrame whose tab is closed is remade, and the answer is the sa
   expect(descending).toBe(true);
   expect(sortStages.find((s) => s.startsWith('scan → sample')), sortStages.join('; ')).toMatch(/read 6 kept partitions in \d tasks/);
 });
+
+test('a sort written in chunks into recycled memory (conf sortChunkBytes): the same exact order on every run', async () => {
+  test.setTimeout(120_000);
+  const out = await run<{ rows: number; bad: number; blocks: number; tasks: number }[]>(`
+    const { col } = cluster;
+    // Chunks of at least 1 MiB: each sort task writes one block per input block, and the Web Workers' pools
+    // (buffers of 1 MiB and more, recycled from the sort tasks' consumed inputs) take the next tasks' outputs.
+    cluster.conf.set('sortChunkBytes', 1 << 20);
+    const n = 2_000_000;
+    const df = cluster.range(0, n, 1, { partitions: 4 }).withColumn('x', col('id').mul(7919).mod(1000003).cast('double')).withColumn('s', col('id').cast('string')).cache();
+    const runs = [];
+    try {
+      for (let r = 0; r < 3; r++) {
+        const t = await df.orderBy('x').toArrow();
+        const x = t.getChild('x').toArray(), id = t.getChild('id'), s = t.getChild('s');
+        let bad = 0;
+        for (let i = 0; i < t.numRows; i++) {
+          const v = Number(id.get(i));
+          if ((i > 0 && x[i - 1] > x[i]) || x[i] !== (v * 7919) % 1000003 || s.get(i) !== String(v)) bad++;
+        }
+        const sort = cluster.dataFrameSession.history[cluster.dataFrameSession.history.length - 1].detail.find((d) => d.name === 'sort');
+        runs.push({ rows: t.numRows, bad, blocks: t.batches.length, tasks: sort ? sort.tasks : -1 });
+      }
+    } finally {
+      cluster.conf.set('sortChunkBytes', 4 << 20);
+    }
+    return runs;`);
+  expect(out).toHaveLength(3);
+  for (const r of out) {
+    expect(r.rows).toBe(2_000_000);
+    expect(r.bad).toBe(0);
+    // More blocks came home than the sort had tasks: its tasks wrote their rows in chunks.
+    expect(r.tasks).toBeGreaterThan(0);
+    expect(r.blocks).toBeGreaterThan(r.tasks);
+  }
+});

@@ -43,7 +43,7 @@ export function dataFrameApi(cluster: SessionCluster, data: DataClient | undefin
   return {
     ...functions,
     functions,
-    /** Tuning: shufflePartitions, autoBroadcastJoinThreshold, adaptive, advisoryPartitionBytes, skewedPartitionFactor, maxPartitionBytes, filesMinPartitions, filesOpenCostBytes, distinctGatherMinBytes. */
+    /** Tuning: shufflePartitions, autoBroadcastJoinThreshold, adaptive, advisoryPartitionBytes, skewedPartitionFactor, maxPartitionBytes, filesMinPartitions, filesOpenCostBytes, distinctGatherMinBytes, sortChunkBytes. */
     conf: {
       get: (key: keyof DataFrameConf) => session.conf[key],
       set<K extends keyof DataFrameConf>(key: K, value: DataFrameConf[K]): void {

@@ -58,21 +58,28 @@ describe('arrowKernels.sort', { timeout: 60_000 }, () => {
       const blocks = [make(3000), make(0, 3000), make(1700, 3000)];
       const out = kernels.sort(blocks, { key, ascending, nullsFirst });
       expect(out).not.toBeNull();
-      expect(out!.rows).toBe(4700);
+      expect(out!.rows).toEqual([4700]);
       load('src', blocks);
-      load('out', [out!.block]);
+      load('out', out!.blocks);
       sameRows('src', 'out');
       const expected = engine.query(`SELECT "${key}" FROM src ORDER BY "${key}" ${ascending ? 'ASC' : 'DESC'} NULLS ${nullsFirst ? 'FIRST' : 'LAST'}`);
-      expect(column(out!.block, key)).toEqual(column(expected, key));
+      expect(column(out!.blocks[0]!, key)).toEqual(column(expected, key));
+      // Cut into chunks (to fit recycled buffers): the same order across them, rows shared out evenly.
+      const chunked = kernels.sort(blocks, { key, ascending, nullsFirst, chunks: 3 })!;
+      expect(chunked.rows).toEqual([1566, 1567, 1567]);
+      chunked.blocks.forEach((b, i) => expect(arrow.tableFromIPC(b).numRows).toBe(chunked.rows[i]));
+      expect(chunked.blocks.flatMap((b) => column(b, key))).toEqual(column(expected, key));
+      load('chunks', chunked.blocks);
+      sameRows('src', 'chunks');
     });
   }
 
   it('keeps strings, booleans, dates and timestamps row for row (read by apache-arrow too)', () => {
     const block = make(500);
     const out = kernels.sort([block], { key: 'id', ascending: false, nullsFirst: false })!;
-    const t = arrow.tableFromIPC(out.block);
+    const t = arrow.tableFromIPC(out.blocks[0]!);
     const src = arrow.tableFromIPC(block);
-    for (const name of ['s', 'b', 'day', 'ts', 'd']) expect(column(out.block, name).reverse()).toEqual(column(block, name));
+    for (const name of ['s', 'b', 'day', 'ts', 'd']) expect(column(out.blocks[0]!, name).reverse()).toEqual(column(block, name));
   });
 
   it('keeps valid values valid when only a later batch has nulls (the first has no validity bitmap)', () => {
@@ -80,8 +87,8 @@ describe('arrowKernels.sort', { timeout: 60_000 }, () => {
     const block = engine.query(`SELECT i AS k, CASE WHEN i = 2500 THEN NULL ELSE i * 1.5 END AS m, CASE WHEN i = 2600 THEN NULL ELSE 's' || i END AS t FROM range(0, 2950) t(i)`);
     expect(arrow.tableFromIPC(block).batches.map((b) => b.getChild('m')!.nullCount + b.getChild('t')!.nullCount)).toEqual([0, 2]);
     const out = kernels.sort([block], { key: 'k', ascending: false, nullsFirst: false })!;
-    expect(column(out.block, 'm').reverse()).toEqual(column(block, 'm'));
-    expect(column(out.block, 't').reverse()).toEqual(column(block, 't'));
+    expect(column(out.blocks[0]!, 'm').reverse()).toEqual(column(block, 'm'));
+    expect(column(out.blocks[0]!, 't').reverse()).toEqual(column(block, 't'));
     const parts = kernels.split([block], { key: 'k', ascending: true, nullsFirst: false, bounds: [100, 2550] })!;
     expect(parts.blocks.flatMap((b) => column(b, 'm'))).toEqual(column(block, 'm'));
   });
@@ -128,7 +135,7 @@ describe('arrowKernels.split: a hot key', { timeout: 60_000 }, () => {
       const hotParts = ascending ? [1, 2, 3, 4] : [4, 3, 2, 1];
       expect(hotParts.map(fives).reduce((a, b) => a + b, 0)).toBe(3600);
       for (const p of hotParts) expect(fives(p)).toBeGreaterThan(800);
-      const sorted = cut[0]!.blocks.map((_, p) => kernels.sort(cut.map((c) => c.blocks[p]!), { key: 'd', ascending, nullsFirst: false })!.block);
+      const sorted = cut[0]!.blocks.map((_, p) => kernels.sort(cut.map((c) => c.blocks[p]!), { key: 'd', ascending, nullsFirst: false })!.blocks[0]!);
       load('src', maps);
       load('out', sorted);
       sameRows('src', 'out');
@@ -146,9 +153,9 @@ describe('arrowKernels: split then sort (the exchange as it runs)', { timeout: 6
     const sorted = Array.from({ length: ranges }, (_, p) => kernels.sort(cut.map((c) => c.blocks[p]!), { key: 'd', ascending: true, nullsFirst: false }));
     expect(sorted.every((s) => s !== null)).toBe(true);
     load('src', maps);
-    load('out', sorted.map((s) => s!.block));
+    load('out', sorted.map((s) => s!.blocks[0]!));
     sameRows('src', 'out');
-    const all = sorted.flatMap((s) => column(s!.block, 'd'));
+    const all = sorted.flatMap((s) => column(s!.blocks[0]!, 'd'));
     expect(all).toEqual(column(engine.query('SELECT d FROM src ORDER BY d NULLS LAST'), 'd'));
   });
 });
@@ -191,7 +198,7 @@ describe('arrowKernels: what it leaves to the engine', () => {
   it('sorts plain apache-arrow streams (no dictionaries) too', () => {
     const t = arrow.tableFromArrays({ k: Float64Array.from([3, -1, 2]), n: Int32Array.from([30, -10, 20]) });
     const out = kernels.sort([arrow.tableToIPC(t, 'stream')], { key: 'k', ascending: true, nullsFirst: false })!;
-    expect(column(out.block, 'n')).toEqual([-10, 20, 30]);
+    expect(column(out.blocks[0]!, 'n')).toEqual([-10, 20, 30]);
   });
 });
 
@@ -210,9 +217,9 @@ describe('arrowKernels: outputs made where they are stored (ctx.outputBytes)', {
       expect(packValue(block)).toMatchObject({ inline: false, buffer: block.buffer });
     });
     const sorted = inPlace.sort(got.blocks.map((b) => b.slice()), { key: 'd', ascending: false, nullsFirst: true })!;
-    expect(Buffer.from(sorted.block).equals(Buffer.from(kernels.sort(want.blocks, { key: 'd', ascending: false, nullsFirst: true })!.block))).toBe(true);
+    expect(Buffer.from(sorted.blocks[0]!).equals(Buffer.from(kernels.sort(want.blocks, { key: 'd', ascending: false, nullsFirst: true })!.blocks[0]!))).toBe(true);
     load('src', blocks);
-    load('out', [sorted.block]);
+    load('out', [sorted.blocks[0]!]);
     sameRows('src', 'out');
   });
 });

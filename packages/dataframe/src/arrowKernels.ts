@@ -37,6 +37,12 @@ export interface ArrowStageOp extends SortKeyOptions {
   /** sample: how many keys; `only`: no block, just the sample (the next stage reads the rows where they lie). */
   readonly size?: number;
   readonly only?: boolean;
+  /**
+   * sort: the ordered rows as this many streams of (nearly) equal row counts, in order (default 1): about the
+   * size of the task's input blocks, so that a later task's outputs can take their recycled memory
+   * (ctx.recycle; compileStage.ts `sortChunks`).
+   */
+  readonly chunks?: number;
 }
 
 export interface ArrowKernels {
@@ -50,8 +56,8 @@ export interface ArrowKernels {
   sample(blocks: readonly Uint8Array[], key: string, size: number): { rows: number; sample: number[] } | null;
   /** The rows cut into `bounds.length + 1` key ranges, in the sort's order (the engine's `rangeExpr`); null if unsupported. */
   split(blocks: readonly Uint8Array[], options: SortKeyOptions & { readonly bounds: readonly number[] }): { blocks: Uint8Array[]; rows: number[] } | null;
-  /** The rows as one stream, ordered by the key; null if unsupported. */
-  sort(blocks: readonly Uint8Array[], options: SortKeyOptions): { block: Uint8Array; rows: number } | null;
+  /** The rows ordered by the key, as `chunks` streams (default 1) of nearly equal row counts; null if unsupported. */
+  sort(blocks: readonly Uint8Array[], options: SortKeyOptions & { readonly chunks?: number }): { blocks: Uint8Array[]; rows: number[] } | null;
 }
 
 
@@ -255,7 +261,7 @@ export function arrowKernels(ipc: ArrowIpc): ArrowKernels {
         return parts ? [...parts.blocks, stats(parts.rows, parts.blocks.map((b) => b.byteLength))] : null;
       }
       const sorted = kernels.sort(blocks, op);
-      return sorted ? [sorted.block, stats([sorted.rows], [sorted.block.byteLength])] : null;
+      return sorted ? [...sorted.blocks, stats(sorted.rows, sorted.blocks.map((b) => b.byteLength))] : null;
     },
     sample(blocks, name, size) {
       const rows = read(blocks);
@@ -324,7 +330,21 @@ export function arrowKernels(ipc: ArrowIpc): ArrowKernels {
       const ix = scratch('ix', rows.count);
       ix.set(o.nullsFirst ? nulls : order, 0);
       ix.set(o.nullsFirst ? order : nulls, o.nullsFirst ? nulls.length : order.length);
-      return { block: write(rows, [rows.count], null, slotsOf(ix))[0]!, rows: rows.count };
+      const m = rows.count;
+      const k = Math.max(1, Math.min(o.chunks ?? 1, m || 1));
+      if (k === 1) return { blocks: write(rows, [m], null, slotsOf(ix)), rows: [m] };
+      // Chunk p holds sorted positions floor(p·m/k) .. floor((p+1)·m/k) - 1.
+      const sizes = Array.from({ length: k }, (_, p) => Math.floor(((p + 1) * m) / k) - Math.floor((p * m) / k));
+      const part = scratch('part', m);
+      const slots = scratch('slots', m);
+      for (let p = 0, s = 0; p < k; p++) {
+        for (let j = 0; j < sizes[p]!; j++, s++) {
+          const r = ix[s]!;
+          part[r] = p;
+          slots[r] = j;
+        }
+      }
+      return { blocks: write(rows, sizes, part, slots), rows: sizes };
     },
   };
   return kernels;

@@ -231,6 +231,23 @@ export function arrowOp(stage: Stage, bounds?: readonly Literal[]): ArrowStageOp
   return { op: 'sort', ...base };
 }
 
+/**
+ * How many streams a sort task writes its ordered rows as (ArrowStageOp `chunks`): one per input block, so
+ * that each is about an input's size, at most 16, and none under `minBytes` (conf sortChunkBytes). A sort task's inputs
+ * are consumed and then recycled (ctx.recycle): the next task's outputs, cut to their size, take that memory
+ * instead of new (blobBytes.ts; a big output into new memory cost 2-3x as long to write).
+ */
+export function sortChunks(inputBytes: readonly number[], minBytes: number): number {
+  return Math.max(1, Math.min(inputBytes.length, 16, Math.floor(sum(inputBytes) / Math.max(1, minBytes))));
+}
+
+/** Bytes of each block the stage reads, by ref id. */
+function blockBytes(ctx: CompileContext, stage: Stage): Map<string, number> {
+  const sizes = new Map<string, number>();
+  for (const r of stage.reads) for (const t of ctx.results.get(r.stage)?.tasks ?? []) t.blocks.forEach((b, j) => sizes.set(b, t.bytes[j] ?? 0));
+  return sizes;
+}
+
 export function compileStage(stage: Stage, ctx: CompileContext): CompiledStage {
   // A small input to a sort needs no range exchange: its blocks go as they are to the one task that the sort stage coalesces them into.
   const first = stage.reads[0];
@@ -239,6 +256,7 @@ export function compileStage(stage: Stage, ctx: CompileContext): CompiledStage {
     if (bytes <= ctx.conf.advisoryPartitionBytes) return { tasks: [], notes: [`range exchange skipped: the input is ${kb(bytes)}, sorted in one task`], passThrough: first!.stage };
   }
   const { tasks, notes } = shape(stage, ctx);
+  let sizes: Map<string, number> | null = null;
   const compiled: CompiledTask[] = tasks.map((t, index) => {
     const tables: TaskSpec['tables'][number][] = [];
     const inputs: string[] = [];
@@ -270,13 +288,14 @@ export function compileStage(stage: Stage, ctx: CompileContext): CompiledStage {
     const blocks = hashes ? 2 * parts : parts;
     // A task sampling several merged kept blocks draws as many keys as their own tasks would have.
     const out = given.kind === 'sample' && Array.isArray(t.scan) ? { ...given, size: given.size * t.scan.length } : hashes && stage.output.kind === 'hash' ? { ...given, hash: keysHash(stage.output.keys, stage) } : given;
-    const arrow = arrowOp(stage, bounds);
+    const found = arrowOp(stage, bounds);
+    const arrow = found?.op === 'sort' ? { ...found, chunks: sortChunks(inputs.map((id) => (sizes ??= blockBytes(ctx, stage)).get(id) ?? 0), ctx.conf.sortChunkBytes) } : found;
     // A final aggregate that only renames its input: each task passes its rows through in JS when every group is one row.
     const distinct = ctx.conf.adaptive && !stage.keepOutput ? distinctFinalOp(stage, ctx.stages) : null;
     // A stage that only gathers one upstream's blocks joins their bytes; no engine needed.
     const gather = stage.kind === 'sql' && stage.plan.kind === 'source' && stage.plan.source.kind === 'stage' && stage.reads.length === 1 && out.kind === 'single' && inputs.length > 0;
     const spec: TaskSpec = { kind: stage.kind, tables, files, sql, out, ...(fetches.length ? { fetches } : {}), ...(stage.fn ? { fn: stage.fn } : {}), ...(reading ? { reading } : {}), ...(gather ? { concat: true } : {}), ...(stage.keepOutput && !gather && !arrow && out.kind === 'single' && stage.kind === 'sql' ? { keep: true } : {}), ...(arrow ? { arrow } : {}), ...(alt ? { rowByRow: { ...alt, ratio: PARTIAL_SKIP_RATIO } } : {}), ...(distinct ? { distinct } : {}) };
-    return { spec, inputs, numReturns: out.kind === 'write' ? 1 : blocks + 1 };
+    return { spec, inputs, numReturns: out.kind === 'write' ? 1 : (arrow?.chunks ?? blocks) + 1 };
   });
   return { tasks: compiled, notes };
 }

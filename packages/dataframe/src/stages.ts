@@ -106,6 +106,11 @@ export interface DataFrameConf {
    * input is at least this many bytes: a smaller one is not worth the check's extra round trip. Default 8 MiB.
    */
   distinctGatherMinBytes: number;
+  /**
+   * A sort task writes its ordered rows as one stream per input block, none smaller than this (compileStage.ts
+   * `sortChunks`): about its inputs' size, so later tasks' outputs can reuse their memory. Default 4 MiB.
+   */
+  sortChunkBytes: number;
 }
 
 export const DEFAULT_CONF: DataFrameConf = {
@@ -118,6 +123,7 @@ export const DEFAULT_CONF: DataFrameConf = {
   filesMinPartitions: 1,
   filesOpenCostBytes: 4 * 1024 * 1024,
   distinctGatherMinBytes: 8 * 1024 * 1024,
+  sortChunkBytes: 4 * 1024 * 1024,
 };
 
 /** A leaf reading stage `stage`'s output. */

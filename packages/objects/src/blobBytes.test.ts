@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { blobBytes, BLOB_PREFIX_BYTES } from './blobBytes.ts';
+import { blobBytes, blobPoolBytes, recycleBlobBytes, BLOB_POOL_BYTES, BLOB_PREFIX_BYTES } from './blobBytes.ts';
 import { decodeValue, encodeValue } from './codec.ts';
 import { packValue } from './pack.ts';
 
@@ -63,5 +63,49 @@ describe('blobBytes: an output stored without the codec copy', () => {
   it('refuses a length that is not a whole number of bytes', () => {
     expect(() => blobBytes(-1)).toThrow(RangeError);
     expect(() => blobBytes(1.5)).toThrow(RangeError);
+  });
+});
+
+describe('blobBytes: recycled buffers (recycleBlobBytes)', () => {
+  const MiB = 2 ** 20;
+  it('reuses a pooled buffer that fits, zeroed, once; the blob keeps the spare bytes and decodes the same', () => {
+    const old = new ArrayBuffer(BLOB_PREFIX_BYTES + 2 * MiB);
+    new Uint8Array(old).fill(0xee);
+    const before = blobPoolBytes();
+    recycleBlobBytes(old);
+    expect(blobPoolBytes()).toBe(before + old.byteLength);
+    const n = 2 * MiB - 1000; // under the buffer by less than 1/8
+    const bytes = blobBytes(n);
+    expect(bytes.buffer).toBe(old);
+    expect(blobPoolBytes()).toBe(before);
+    expect(bytes.every((b) => b === 0)).toBe(true);
+    for (let i = 0; i < n; i += 4093) bytes[i] = i & 0xff;
+    const expected = bytes.slice();
+    const { buffer } = encodeValue(bytes);
+    expect(buffer).toBe(old);
+    expect(same(decodeValue(buffer) as Uint8Array, expected)).toBe(true);
+    // Taken once: the next one is new memory.
+    expect(blobBytes(n).buffer).not.toBe(old);
+  });
+
+  it('leaves in the pool what is too small, or too big (more than 1/8 to spare), and ignores buffers under 1 MiB', () => {
+    const big = new ArrayBuffer(8 * MiB);
+    recycleBlobBytes(big);
+    expect(blobBytes(4 * MiB).buffer).not.toBe(big);
+    expect(blobBytes(9 * MiB).buffer).not.toBe(big);
+    expect(blobBytes(8 * MiB - BLOB_PREFIX_BYTES - 8).buffer).toBe(big);
+    const small = new ArrayBuffer(MiB - 1);
+    const before = blobPoolBytes();
+    recycleBlobBytes(small);
+    expect(blobPoolBytes()).toBe(before);
+  });
+
+  it('holds at most BLOB_POOL_BYTES, dropping the oldest', () => {
+    const buffers = Array.from({ length: Math.ceil(BLOB_POOL_BYTES / (16 * MiB)) + 2 }, () => new ArrayBuffer(16 * MiB));
+    for (const b of buffers) recycleBlobBytes(b);
+    expect(blobPoolBytes()).toBeLessThanOrEqual(BLOB_POOL_BYTES);
+    // The first ones were dropped: asking for their size now gets one of the later ones.
+    const got = blobBytes(16 * MiB - BLOB_PREFIX_BYTES).buffer;
+    expect(buffers.indexOf(got as ArrayBuffer)).toBeGreaterThan(1);
   });
 });

@@ -15,6 +15,7 @@ import { createLazyTaskGpu, type TaskGpu } from './gpuContext.ts';
 import { installMemoryGuard } from './memoryGuard.ts';
 import { keptKeys } from '@shoal/engine';
 import { recycleBlobBytes } from '@shoal/objects';
+import { recyclable } from './taskRecycle.ts';
 
 export interface RunRequest {
   taskId: string;
@@ -123,19 +124,15 @@ async function runTask(request: RunRequest, target: TaskHost, onBlocked: () => v
     if (controller.signal.aborted && !result.ok) {
       result.error = { ...result.error, code: 'ERR_CANCELLED' };
     }
-    if (recycled.size > 0) recycle(recycled, request, buffers);
+    if (recycled.size > 0) {
+      const lent = (request.lend ?? []).map((id) => request.blobs?.[id]).filter((b): b is ArrayBuffer => b !== undefined);
+      for (const buffer of recyclable(recycled, lent, buffers ?? [])) recycleBlobBytes(buffer);
+    }
     return { taskId: request.taskId, result, durationMs: performance.now() - started, ...(buffers ? { buffers } : {}) };
   } finally {
     controllers.delete(request.taskId);
     releaseContext(ctx);
   }
-}
-
-/** What a task handed to ctx.recycle, pooled for later outputs: not lent inputs (they go back) nor its outputs (they go out). */
-function recycle(buffers: ReadonlySet<ArrayBuffer>, request: RunRequest, outputs: readonly ArrayBuffer[] | undefined): void {
-  const keep = new Set<ArrayBuffer>(outputs ?? []);
-  for (const id of request.lend ?? []) if (request.blobs?.[id]) keep.add(request.blobs[id]);
-  for (const buffer of buffers) if (!keep.has(buffer)) recycleBlobBytes(buffer);
 }
 
 /** Results to the page; stored outputs' buffers, and lent inputs given back, move by transfer. */

@@ -88,3 +88,12 @@ test('shoal run --json (stderr no terminal) keeps stderr free of progress bars',
   expect(run.last, run.stderr).toMatchObject({ ok: true, result: 168 });
   expect(run.stderr).not.toMatch(/square|8\/8|█/);
 });
+
+test('shoal run --workers 16 opens its tabs in the scale layout (shared processes, nothing attached) and runs the job whole', async () => {
+  test.setTimeout(180_000);
+  const run = await shoal(['run', 'e2e/fixtures/roll-call.js', '--workers', '16']);
+  expect(run.code, run.stderr).toBe(0);
+  expect(run.stderr).toContain('starting a local cluster with 16 worker tabs (8 to a renderer process, nothing attached)');
+  // Without --json the result is printed as JSON on its own.
+  expect(JSON.parse(run.stdout)).toEqual({ listed: Array.from({ length: 16 }, (_, i) => `w${i + 1}`).sort(), sum: (399 * 400 * 799) / 6 });
+});

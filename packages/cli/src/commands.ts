@@ -16,8 +16,8 @@ export interface CommandInfo {
 
 export const RUN_FLAGS = {
   workers: { type: 'number', min: 1, value: 'N', description: 'worker tabs to start (default 2); startup waits 30 s plus 0.5 s per tab for them' },
-  browsers: { type: 'number', min: 1, value: 'B', description: 'Chromium processes to spread the worker tabs over (default 1)' },
-  'tabs-per-process': { type: 'number', min: 1, value: 'K', description: 'worker tabs sharing one renderer process (default: one process per tab); about half the CPU per tab, see docs/scale.md' },
+  browsers: { type: 'number', min: 1, value: 'B', description: 'Chromium processes to spread the worker tabs over (default 1; 2 from 32 tabs)' },
+  'tabs-per-process': { type: 'number', min: 1, value: 'K', description: 'worker tabs sharing one renderer process (default: one process per tab; 8 from 16 tabs, which then open with nothing attached); about half the CPU per tab, see docs/scale.md' },
   slots: { type: 'number', min: 1, value: 'N', description: 'task slots per worker tab (default: cores / workers, at least 1)' },
   port: { type: 'number', min: 0, value: 'N', description: 'signaling server port (default: a free one)' },
   timeout: { type: 'number', min: 1, value: 'S', description: 'give up after S seconds with ERR_TIMEOUT (default 300)' },

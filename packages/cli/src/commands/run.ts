@@ -6,6 +6,7 @@ import { ShoalError, isShoalError, type ErrorCode, type JobOutcome, type RemoteE
 import type { ClusterTimings, LocalCluster } from '@shoal/launcher';
 import { UsageError, type ParsedArgs } from '../args.ts';
 import { parseChaos, startChaos } from '../chaos.ts';
+import { describeShape, runShape } from '../runShape.ts';
 import type { RUN_FLAGS } from '../commands.ts';
 import { formatMs, type Io } from '../io.ts';
 import { progressMode, startProgress, type ProgressDisplay } from '../progress.ts';
@@ -83,15 +84,15 @@ export async function runCommand(args: ParsedArgs<typeof RUN_FLAGS>, io: Io): Pr
     const apps = await ensureAppsBuilt();
     if (apps.built) progress(`built the apps in ${formatMs(apps.ms)}`);
 
-    progress(`starting a local cluster with ${workers} worker tab${workers === 1 ? '' : 's'}`);
+    const shape = runShape(workers, { browsers: flags.browsers, tabsPerProcess: flags['tabs-per-process'], chaos: chaos !== null, verbose });
+    progress(`starting a local cluster with ${workers} worker tab${workers === 1 ? '' : 's'}${describeShape(shape)}`);
     cluster = await startLocalCluster({
       workers,
       port: flags.port ?? 0,
       signal: controller.signal,
       handleSignals: false, // This command handles SIGINT/SIGTERM and always closes the cluster.
       ...(flags.slots === undefined ? {} : { slotsPerWorker: flags.slots }),
-      ...(flags.browsers === undefined ? {} : { browsers: flags.browsers }),
-      ...(flags['tabs-per-process'] === undefined ? {} : { tabsPerProcess: flags['tabs-per-process'] }),
+      ...shape,
       onWorkersReady: (ready: number, total: number) => {
         if (ready < total) progress(`workers ready: ${ready} of ${total}`);
       },

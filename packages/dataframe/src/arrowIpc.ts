@@ -66,8 +66,8 @@ export interface ArrowIpc {
   messages(stream: Uint8Array): Iterable<IpcMessage>;
   /** Every block's batches; null if a block is not a plain uncompressed stream of flat columns, or schemas differ. `maxRows`: stop after the batch that reaches it (a head reads no further). */
   read(blocks: readonly Uint8Array[], options?: { maxRows?: number }): IpcRows | null;
-  /** Fixed-width or boolean column `c` made contiguous (a sort key). */
-  column(rows: IpcRows, c: number): IpcCol;
+  /** Fixed-width or boolean column `c` made contiguous (a sort key); `bytes(n)`: where its values go (default new memory; need not be zeroed). */
+  column(rows: IpcRows, c: number, bytes?: (byteLength: number) => Uint8Array): IpcCol;
   /**
    * The rows as `sizes.length` IPC streams (schema, one record batch, end of stream): row `r` goes to part
    * `partOf[r]` (all to part 0 when null) at position `slotOf[r]` (SKIP_ROW: nowhere). Each part's slots must
@@ -200,12 +200,12 @@ export function arrowIpc(alloc?: (byteLength: number) => Uint8Array): ArrowIpc {
   const firstBuffer = (fields: readonly Field[], c: number): number => fields.slice(0, c).reduce((n, g) => n + (g.layout === 'var' ? 3 : 2), 0);
   const bit = (bits: Uint8Array, i: number): number => (bits[i >> 3]! >> (i & 7)) & 1;
 
-  const column = (rows: Rows, c: number): IpcCol => {
+  const column = (rows: Rows, c: number, bytes?: (byteLength: number) => Uint8Array): IpcCol => {
     const f = rows.fields[c]!;
     const first = firstBuffer(rows.fields, c);
     const width = f.layout === 'bool' ? 1 : f.width;
     const valid = rows.batches.some((b) => b.nulls[c]! > 0) ? new Uint8Array(rows.count).fill(1) : null;
-    const data = new Uint8Array(rows.count * width);
+    const data = bytes ? bytes(rows.count * width) : new Uint8Array(rows.count * width);
     for (const b of rows.batches) {
       if (valid && b.nulls[c]! > 0) for (let i = 0; i < b.length; i++) valid[b.first + i] = bit(b.bufs[first]!, i);
       if (f.layout === 'bool') for (let i = 0; i < b.length; i++) data[b.first + i] = bit(b.bufs[first + 1]!, i);
@@ -334,6 +334,7 @@ export function arrowIpc(alloc?: (byteLength: number) => Uint8Array): ArrowIpc {
       // of a batch that has no bitmap of its own (no nulls there).
       const bitmapped = nulls.some((n) => n[c]! > 0);
       const outs = framed.map((x) => x.out);
+      const to = f.layout === 'var' && widths[c]! > 0 ? framed.map(({ out }) => new DataView(out.buffer, out.byteOffset, out.byteLength)) : [];
       const dataAt = framed.map((x) => x.at[first + 2]!);
       for (const b of batches) {
         const vb = b.nulls[c]! > 0 ? b.bufs[first]! : null;
@@ -356,7 +357,6 @@ export function arrowIpc(alloc?: (byteLength: number) => Uint8Array): ArrowIpc {
           const src = b.bufs[first + 2]!;
           const from = new DataView(src.buffer, src.byteOffset, src.byteLength);
           // Four bytes at a time where they fit (unaligned 32-bit moves), then the rest byte by byte.
-          const to = framed.map(({ out }) => new DataView(out.buffer, out.byteOffset, out.byteLength));
           for (let i = 0; i < b.length; i++) {
             const r = b.first + i;
             const s = slotOf[r]!;

@@ -7,6 +7,7 @@ import * as arrow from 'apache-arrow';
 import { ShoalError } from '@shoal/protocol';
 import type { DataType } from './expr.ts';
 import type { Field, Schema } from './plan.ts';
+import { ipcTable } from './ipcTable.ts';
 
 export type RowsInput = readonly (readonly unknown[])[] | readonly Record<string, unknown>[] | Readonly<Record<string, ArrayLike<unknown>>> | arrow.Table;
 
@@ -116,6 +117,9 @@ function plain(v: unknown, type: arrow.DataType): unknown {
 
 /** Result blocks as one Arrow table (the schema's columns when there are no blocks). */
 export function blocksToTable(blocks: readonly Uint8Array[], names?: readonly string[]): arrow.Table {
+  // Flat columns (nearly every answer): the batches' buffers read in place, not through the IPC reader (ipcTable.ts).
+  const fast = ipcTable(blocks);
+  if (fast) return names ? renamed(fast, names) : fast;
   const tables = blocks.filter((b) => b.byteLength > 0).map((b) => (names ? renamed(arrow.tableFromIPC(b), names) : arrow.tableFromIPC(b)));
   if (tables.length === 0) return new arrow.Table();
   const schema = tables[0]!.schema;

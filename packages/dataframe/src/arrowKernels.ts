@@ -76,7 +76,7 @@ export function arrowKernels(ipc: ArrowIpc): ArrowKernels {
   const read = (blocks: readonly Uint8Array[], options?: { maxRows?: number }): Rows | null => timed('load', () => ipc.read(blocks, options));
   const write = (rows: Rows, sizes: readonly number[], partOf: Uint32Array | null, slotOf: Uint32Array): Uint8Array[] => timed('export', () => ipc.write(rows, sizes, partOf, slotOf));
   /** A key column made contiguous. */
-  const keyOf = (rows: Rows, c: number): IpcCol => timed('load', () => ipc.column(rows, c, (n) => new Uint8Array(scratch('key', Math.ceil(n / 4)).buffer, 0, n)));
+  const keyOf = (rows: Rows, c: number): IpcCol => timed('load', () => ipc.column(rows, c));
   /**
    * Row-sized index arrays, kept on the Web Worker's global between tasks (the kernels are made anew for
    * each task): every page of a big new ArrayBuffer costs a page fault (12 µs a page on a VM without huge
@@ -187,8 +187,10 @@ export function arrowKernels(ipc: ArrowIpc): ArrowKernels {
         counts[10240 + (h >>> 22)]!++;
       }
     }
-    let lo2 = scratch('lo2', m);
-    let hi2 = hi ? scratch('hi2', m) : null;
+    // The second buffers borrow arrays the caller only fills after the sort (each kept array is live memory
+    // that the Web Worker's memory guard counts between tasks).
+    let lo2 = scratch('part', m);
+    let hi2 = hi ? scratch('slots', m) : null;
     let order2 = scratch('spare', m);
     for (let digit = 0; digit < digits; digit++) {
       const base = digit * 2048;

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { blobBytes, blobPoolBytes, recycleBlobBytes, BLOB_POOL_BYTES, BLOB_PREFIX_BYTES } from './blobBytes.ts';
+import { blobBytes, blobPoolBytes, recycleBlobBytes, setBlobPoolLimit, BLOB_POOL_BYTES, BLOB_PREFIX_BYTES } from './blobBytes.ts';
 import { decodeValue, encodeValue } from './codec.ts';
 import { packValue } from './pack.ts';
 
@@ -107,5 +107,24 @@ describe('blobBytes: recycled buffers (recycleBlobBytes)', () => {
     // The first ones were dropped: asking for their size now gets one of the later ones.
     const got = blobBytes(16 * MiB - BLOB_PREFIX_BYTES).buffer;
     expect(buffers.indexOf(got as ArrayBuffer)).toBeGreaterThan(1);
+  });
+});
+
+describe('blobBytes: the pool under a task memory cap (setBlobPoolLimit)', () => {
+  it('holds at most the limit, drops the oldest at once when lowered, and takes no buffer bigger than it', () => {
+    const MiB = 2 ** 20;
+    setBlobPoolLimit(8 * MiB);
+    try {
+      expect(blobPoolBytes()).toBeLessThanOrEqual(8 * MiB);
+      const tooBig = new ArrayBuffer(9 * MiB);
+      recycleBlobBytes(tooBig);
+      expect(blobBytes(9 * MiB - BLOB_PREFIX_BYTES).buffer).not.toBe(tooBig);
+      for (let i = 0; i < 4; i++) recycleBlobBytes(new ArrayBuffer(3 * MiB));
+      expect(blobPoolBytes()).toBeLessThanOrEqual(8 * MiB);
+      setBlobPoolLimit(0);
+      expect(blobPoolBytes()).toBe(0);
+    } finally {
+      setBlobPoolLimit(BLOB_POOL_BYTES);
+    }
   });
 });

@@ -19,8 +19,10 @@
  * `recycleBlobBytes`; a later `blobBytes(n)` takes the smallest pooled buffer
  * that fits n with at most 1/8 (+ 64 KiB) to spare, zeroes the view, and the
  * blob keeps the spare bytes at its end (readBlob reads by the segment
- * table). The pool holds at most BLOB_POOL_BYTES, buffers of at least 1 MiB,
- * each for at most BLOB_POOL_MS.
+ * table). The pool holds at most BLOB_POOL_BYTES (a quarter of the task
+ * memory cap where one is set: setBlobPoolLimit), buffers of at least 1 MiB,
+ * each for at most BLOB_POOL_MS. The memory guard does not count pooled
+ * buffers (they came in by transfer), so that quarter is on top of the cap.
  */
 /** Room before the segment for the blob's header and skeleton (the skeleton is padded to fill it). */
 export const BLOB_PREFIX_BYTES = 256;
@@ -34,6 +36,13 @@ const MIN_POOLED = 2 ** 20;
 /** Pooled buffers, oldest first, with when they came. */
 let pool: { buffer: ArrayBuffer; at: number }[] = [];
 let pooledBytes = 0;
+let poolLimit = BLOB_POOL_BYTES;
+
+/** Lowers (or restores) the most bytes the pool holds: a task Web Worker under a memory cap pools at most a quarter of it. */
+export function setBlobPoolLimit(bytes: number): void {
+  poolLimit = Math.max(0, Math.min(BLOB_POOL_BYTES, Math.floor(bytes)));
+  while (pooledBytes > poolLimit) pooledBytes -= pool.shift()!.buffer.byteLength;
+}
 let sweep: ReturnType<typeof setTimeout> | null = null;
 
 const dropOld = (): void => {
@@ -47,11 +56,11 @@ const dropOld = (): void => {
  * 1 MiB, detached, shared or resizable ones are ignored; the oldest are dropped past BLOB_POOL_BYTES.
  */
 export function recycleBlobBytes(buffer: ArrayBuffer): void {
-  if (!(buffer instanceof ArrayBuffer) || buffer.byteLength < MIN_POOLED || buffer.byteLength > BLOB_POOL_BYTES || (buffer as { resizable?: boolean }).resizable === true || prepared.has(buffer)) return;
+  if (!(buffer instanceof ArrayBuffer) || buffer.byteLength < MIN_POOLED || buffer.byteLength > poolLimit || (buffer as { resizable?: boolean }).resizable === true || prepared.has(buffer)) return;
   if (pool.some((p) => p.buffer === buffer)) return;
   pool.push({ buffer, at: Date.now() });
   pooledBytes += buffer.byteLength;
-  while (pooledBytes > BLOB_POOL_BYTES) pooledBytes -= pool.shift()!.buffer.byteLength;
+  while (pooledBytes > poolLimit) pooledBytes -= pool.shift()!.buffer.byteLength;
   if (sweep === null) armSweep();
 }
 

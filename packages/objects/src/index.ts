@@ -8,7 +8,7 @@ export type { EncodedValue } from './codec.ts';
 export { registerCodecHandler, codecHandlerNames } from './handlers.ts';
 export type { CodecHandler, EncodedParts } from './handlers.ts';
 export { BLOB_MAGIC, BLOB_VERSION, HEADER_BYTES } from './blob.ts';
-export { blobBytes, blobPoolBytes, recycleBlobBytes, BLOB_POOL_BYTES, BLOB_POOL_MS, BLOB_PREFIX_BYTES } from './blobBytes.ts';
+export { blobBytes, blobPoolBytes, recycleBlobBytes, setBlobPoolLimit, BLOB_POOL_BYTES, BLOB_POOL_MS, BLOB_PREFIX_BYTES } from './blobBytes.ts';
 export { checksum } from './checksum.ts';
 export { TYPED_ARRAY_NAMES } from './binaryHandlers.ts';
 export { packValue, INLINE_MAX_BYTES } from './pack.ts';

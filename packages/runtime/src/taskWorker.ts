@@ -14,7 +14,7 @@ import { unpackValue } from './values.ts';
 import { createLazyTaskGpu, type TaskGpu } from './gpuContext.ts';
 import { installMemoryGuard } from './memoryGuard.ts';
 import { keptKeys } from '@shoal/engine';
-import { recycleBlobBytes } from '@shoal/objects';
+import { recycleBlobBytes, setBlobPoolLimit } from '@shoal/objects';
 import { recyclable } from './taskRecycle.ts';
 
 export interface RunRequest {
@@ -151,6 +151,7 @@ const api = {
   init(target: TaskHost, worker: string, prefix: string, gpuInfo: GpuInfo | null, memoryBytes: number | null = null): void {
     if (memoryBytes !== null && guard === null) {
       guard = { ...installMemoryGuard(memoryBytes, (bytes) => void target.memoryExceeded?.(bytes)), cap: memoryBytes };
+      setBlobPoolLimit(memoryBytes / 4);
     }
     gpu = gpuInfo ? createLazyTaskGpu(gpuInfo, `shoal.${prefix}gpu`) : null;
     host = target;

@@ -161,20 +161,27 @@ test('a corrupted chunk is detected by its checksum and fetched again', async ()
   expect(corrupted).toBe(0); // the hook fired
 });
 
-test('a task that consumes its input gets the holder\'s bytes, not a copy, and a failed consumer\'s input is made again', async () => {
-  // Two 8 MiB arrays made on worker 1 and kept there; consumers pinned to worker 1 read them where they lie.
-  const memory = () => local.workers[0]!.evaluate(() => window.shoalWorker!.status().store?.memoryBytes ?? -1);
-  const MiB = 1024 * 1024;
+const MiB = 1024 * 1024;
+/** Worker 1's store, in bytes (as its page reports it). */
+const memory = () => local.workers[0]!.evaluate(() => window.shoalWorker!.status().store?.memoryBytes ?? -1);
+/** A task's source: the sum of an array's elements. */
+const SUM = `(a) => { let s = 0; for (let i = 0; i < a.length; i++) s += a[i]; return s; }`;
+/** Makes, on worker 1 and kept there, one 8 MiB array `i * tag` per entry, as `globalThis[name]` in the job's tab. */
+async function makeOnWorker1(arrays: Record<string, number>): Promise<void> {
+  const names = Object.keys(arrays).map((name) => `globalThis.${name}`);
   const made = await run(`
     const make = cluster.remote((n, tag) => new Float64Array(n).map((_, i) => i * tag), { name: 'make', ...${on(1)} });
-    globalThis.__eaten = make(${MiB}, 2);
-    globalThis.__flaky = make(${MiB}, 3);
-    await cluster.wait([globalThis.__eaten, globalThis.__flaky], { numReturns: 2 });
+    ${Object.entries(arrays).map(([name, tag]) => `globalThis.${name} = make(${MiB}, ${tag});`).join('\n    ')}
+    await cluster.wait([${names.join(', ')}], { numReturns: ${names.length} });
     return 'made';`);
   expect(made).toMatchObject({ ok: true, result: 'made' });
-  await expect.poll(memory).toBeGreaterThanOrEqual(16 * MiB);
+  await expect.poll(memory).toBeGreaterThanOrEqual(names.length * 8 * MiB);
+}
+
+test('a task that consumes its input gets the holder\'s bytes, not a copy, and a failed consumer\'s input is made again', async () => {
+  // Two 8 MiB arrays made on worker 1 and kept there; consumers pinned to worker 1 read them where they lie.
+  await makeOnWorker1({ __eaten: 2, __flaky: 3 });
   const held = await memory();
-  const SUM = `(a) => { let s = 0; for (let i = 0; i < a.length; i++) s += a[i]; return s; }`;
   const eaten = await run(`return cluster.get(cluster.remote((x) => (${SUM})(x), { name: 'eat', consumeInputs: true, ...${on(1)} })(globalThis.__eaten));`);
   expect(eaten).toMatchObject({ ok: true, result: 2 * ((MiB * (MiB - 1)) / 2) });
   // Handed over and forgotten: worker 1's store let go of its 8 MiB though the job still holds the ref (a copy would have left it there).
@@ -188,17 +195,8 @@ test('a task that consumes its input gets the holder\'s bytes, not a copy, and a
 });
 
 test('a task that lends its input reads the holder\'s bytes and gives them back, whether it succeeds or throws', async () => {
-  const memory = () => local.workers[0]!.evaluate(() => window.shoalWorker!.status().store?.memoryBytes ?? -1);
-  const MiB = 1024 * 1024;
-  const made = await run(`
-    const make = cluster.remote((n, tag) => new Float64Array(n).map((_, i) => i * tag), { name: 'make', ...${on(1)} });
-    globalThis.__lent = make(${MiB}, 5);
-    await cluster.wait([globalThis.__lent]);
-    return 'made';`);
-  expect(made).toMatchObject({ ok: true, result: 'made' });
-  await expect.poll(memory).toBeGreaterThanOrEqual(8 * MiB);
+  await makeOnWorker1({ __lent: 5 });
   const held = await memory();
-  const SUM = `(a) => { let s = 0; for (let i = 0; i < a.length; i++) s += a[i]; return s; }`;
   // Given back each time: worker 1's store still holds the 8 MiB after each read (a lend that lost them lets go
   // of them, and only the next task that needs them would have lineage make them again).
   // A lost input is made again from lineage at once: worker 1 would then have run one task more than the job's.

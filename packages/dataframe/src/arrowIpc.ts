@@ -76,6 +76,8 @@ export interface ArrowIpc {
    * time, and nothing is copied on the way.
    */
   write(rows: IpcRows, sizes: readonly number[], partOf: Uint32Array | null, slotOf: Uint32Array): Uint8Array[];
+  /** A stream of no rows with `stream`'s schema message as it is (that message, then end of stream); null if it starts with none. */
+  schemaOnly(stream: Uint8Array): Uint8Array | null;
 }
 
 /** `alloc`: where output streams are made (a task's ctx.outputBytes, stored without a copy); default plain arrays. */
@@ -430,5 +432,14 @@ export function arrowIpc(alloc?: (byteLength: number) => Uint8Array): ArrowIpc {
     return framed.map((f) => f.out);
   };
 
-  return { messages, read, column, write };
+  const schemaOnly = (stream: Uint8Array): Uint8Array | null => {
+    const first = messages(stream).next();
+    if (first.done || first.value.type !== 1 || first.value.end > stream.byteLength) return null;
+    const out = new Uint8Array(first.value.end + 8);
+    out.set(stream.subarray(0, first.value.end));
+    new DataView(out.buffer).setInt32(first.value.end, -1, true);
+    return out;
+  };
+
+  return { messages, read, column, write, schemaOnly };
 }

@@ -46,6 +46,8 @@ export interface ArrowStageOp extends SortKeyOptions {
 }
 
 export interface ArrowKernels {
+  /** The IPC reader and writer the kernels run on (arrowIpc.ts). */
+  readonly ipc: ArrowIpc;
   /**
    * A stage task's whole work, as dataframeStage returns it (`[...blocks, stats]`, or the stats alone for a
    * sample with no block), or null when the kernels cannot take these blocks. `concat` joins IPC streams
@@ -234,6 +236,7 @@ export function arrowKernels(ipc: ArrowIpc): ArrowKernels {
   };
 
   const kernels: ArrowKernels = {
+    ipc,
     stage(op, blocks, concat, started) {
       phases = { load: 0, run: 0, export: 0 };
       const t = performance.now();

@@ -10,7 +10,7 @@ import { feedsDistinctGather } from './distinctGather.ts';
 import type { Literal } from './expr.ts';
 import type { TaskSpec } from './stageTask.ts';
 import type { Stage, StageRead } from './stages.ts';
-import { SAMPLE_PER_TASK, keysHash, scanLeaf, scanPartitions, splitBytes, taskOutput, type CompileContext, type CompiledStage, type CompiledTask, type StageResult } from './tasks.ts';
+import { SAMPLE_PER_TASK, blockSizes, keysHash, scanLeaf, scanPartitions, splitBytes, taskOutput, type CompileContext, type CompiledStage, type CompiledTask, type StageResult } from './tasks.ts';
 
 /**
  * A partition that grouping would leave with more than this share of its rows is not grouped before its
@@ -241,13 +241,6 @@ export function sortChunks(inputBytes: readonly number[], minBytes: number): num
   return Math.max(1, Math.min(inputBytes.length, 16, Math.floor(sum(inputBytes) / Math.max(1, minBytes))));
 }
 
-/** Bytes of each block the stage reads, by ref id. */
-function blockBytes(ctx: CompileContext, stage: Stage): Map<string, number> {
-  const sizes = new Map<string, number>();
-  for (const r of stage.reads) for (const t of ctx.results.get(r.stage)?.tasks ?? []) t.blocks.forEach((b, j) => sizes.set(b, t.bytes[j] ?? 0));
-  return sizes;
-}
-
 export function compileStage(stage: Stage, ctx: CompileContext): CompiledStage {
   // A small input to a sort needs no range exchange: its blocks go as they are to the one task that the sort stage coalesces them into.
   const first = stage.reads[0];
@@ -289,7 +282,7 @@ export function compileStage(stage: Stage, ctx: CompileContext): CompiledStage {
     // A task sampling several merged kept blocks draws as many keys as their own tasks would have.
     const out = given.kind === 'sample' && Array.isArray(t.scan) ? { ...given, size: given.size * t.scan.length } : hashes && stage.output.kind === 'hash' ? { ...given, hash: keysHash(stage.output.keys, stage) } : given;
     const found = arrowOp(stage, bounds);
-    const arrow = found?.op === 'sort' ? { ...found, chunks: sortChunks(inputs.map((id) => (sizes ??= blockBytes(ctx, stage)).get(id) ?? 0), ctx.conf.sortChunkBytes) } : found;
+    const arrow = found?.op === 'sort' ? { ...found, chunks: sortChunks(inputs.map((id) => (sizes ??= blockSizes(stage.reads.map((r) => ctx.results.get(r.stage)))).get(id) ?? 0), ctx.conf.sortChunkBytes) } : found;
     // A final aggregate that only renames its input: each task passes its rows through in JS when every group is one row.
     const distinct = ctx.conf.adaptive && !stage.keepOutput ? distinctFinalOp(stage, ctx.stages) : null;
     // A stage that only gathers one upstream's blocks joins their bytes; no engine needed.

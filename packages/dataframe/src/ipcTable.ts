@@ -18,19 +18,6 @@ import { arrowIpc } from './arrowIpc.ts';
 
 const ipc = arrowIpc();
 
-/** An IPC stream's schema message alone, then the end-of-stream marker. */
-function schemaOnly(stream: Uint8Array): Uint8Array | null {
-  if (stream.byteLength < 8) return null;
-  const view = new DataView(stream.buffer, stream.byteOffset, stream.byteLength);
-  const prefix = view.getInt32(0, true) === -1 ? 8 : 4;
-  const end = prefix + view.getInt32(prefix - 4, true);
-  if (end <= prefix || end > stream.byteLength) return null;
-  const out = new Uint8Array(end + 8);
-  out.set(stream.subarray(0, end));
-  new DataView(out.buffer).setInt32(end, -1, true);
-  return out;
-}
-
 /** `bytes` as a view `align`-aligned for its element size (a copy only when it is not). */
 function aligned(bytes: Uint8Array, align: number): Uint8Array {
   return bytes.byteOffset % align === 0 ? bytes : bytes.slice();
@@ -40,7 +27,7 @@ function aligned(bytes: Uint8Array, align: number): Uint8Array {
 export function ipcTable(blocks: readonly Uint8Array[]): arrow.Table | null {
   const streams = blocks.filter((b) => b.byteLength > 0);
   if (streams.length === 0) return null;
-  const head = schemaOnly(streams[0]!);
+  const head = ipc.schemaOnly(streams[0]!);
   const rows = head ? ipc.read(streams) : null;
   if (!head || !rows) return null;
   const schema = arrow.tableFromIPC(head).schema;

@@ -28,7 +28,7 @@ import type { Literal, SortKey } from './expr.ts';
 import { exprSql, literalSql, quoteIdent } from './sqlgen.ts';
 import type { TaskSpec } from './stageTask.ts';
 import type { Stage } from './stages.ts';
-import { exchangeParts, keysHash, rangeBounds, type CompileContext, type CompiledTask, type StageResult } from './tasks.ts';
+import { blockSizes, exchangeParts, keysHash, rangeBounds, type CompileContext, type CompiledTask, type StageResult } from './tasks.ts';
 
 
 /** Pieces made of a piece each time it runs out of memory. */
@@ -125,8 +125,7 @@ export function splitTask(stage: Stage, task: CompiledTask, ctx: SplitContext, f
   if (now * factor > MAX_SPLIT) return { reason: `it ran out of memory even cut into ${now} pieces` };
   // Pieces keep nothing in their engines: the stage's result takes each partition's blocks as one task's, with no one worker to name.
   const { keep: _keep, ...base } = task.spec;
-  const known = new Map<string, number>();
-  for (const r of ctx.results.values()) for (const t of r.tasks) t.blocks.forEach((b, j) => known.set(b, t.bytes[j] ?? 0));
+  const known = blockSizes(ctx.results.values());
   const bytes = (id: string): number => known.get(id) ?? ctx.blockBytes?.(id) ?? 0;
   const inputs = tableInputs(task);
   const table = (name: string): TableInputs => inputs.find((t) => t.name === name)!;

@@ -102,16 +102,6 @@ export async function dataframeStage(spec: TaskSpec, given: (Uint8Array | object
   if (!spec.arrow) ctx.acceptKeptInputs?.();
   const inputs = given as Uint8Array[];
   const isBytes = (b: unknown): b is Uint8Array => b instanceof Uint8Array;
-  /** An IPC stream of no rows with `stream`'s schema message as it is: that message, then the end-of-stream marker. */
-  const emptyStream = (stream: Uint8Array): Uint8Array => {
-    const view = new DataView(stream.buffer, stream.byteOffset, stream.byteLength);
-    const prefix = view.getInt32(0, true) === -1 ? 8 : 4;
-    const schemaEnd = prefix + view.getInt32(prefix - 4, true);
-    const out = new Uint8Array(schemaEnd + 8);
-    out.set(stream.subarray(0, schemaEnd));
-    new DataView(out.buffer).setInt32(schemaEnd, -1, true);
-    return out;
-  };
   // Rows in an IPC stream from its record batch headers alone (decoding the batches costs ~3 ms per MB).
   const rowsOf = (ipc: Uint8Array): number => {
     const reader = new ctx.arrow.MessageReader(ipc);
@@ -292,7 +282,8 @@ export async function dataframeStage(spec: TaskSpec, given: (Uint8Array | object
       // A sort the kernels could not take still returns as many blocks as it would have in chunks: the rest empty.
       const pad = spec.arrow?.op === 'sort' ? (spec.arrow.chunks ?? 1) - 1 : 0;
       if (pad <= 0) return [block, stats];
-      const empty = emptyStream(block);
+      const empty = kernels?.ipc.schemaOnly(block);
+      if (!empty) throw new Error(`sort task ${ctx.taskId ?? ''}: the engine's block has no schema message to pad its chunks with`);
       return [block, ...Array.from({ length: pad }, () => empty), { ...stats, rows: [...stats.rows, ...Array(pad).fill(0)], bytes: [...stats.bytes, ...Array(pad).fill(empty.byteLength)] }];
     }
     if (out.kind === 'write') {

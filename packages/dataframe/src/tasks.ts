@@ -28,6 +28,13 @@ export interface StageResult {
   readonly names?: readonly string[];
 }
 
+/** Bytes of every block of these stage results, by ref id. */
+export function blockSizes(results: Iterable<StageResult | undefined>): Map<string, number> {
+  const sizes = new Map<string, number>();
+  for (const r of results) for (const t of r?.tasks ?? []) t.blocks.forEach((b, j) => sizes.set(b, t.bytes[j] ?? 0));
+  return sizes;
+}
+
 export interface CompiledTask {
   readonly spec: TaskSpec;
   /** Ref ids of the input blocks, in the order `spec.tables` counts them. */
